@@ -1,0 +1,70 @@
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.security import django_auth
+
+from zunft.core import services, tasks
+from zunft.core.models import Event, Operation
+from zunft.core.realtime import may_join
+
+router = Router(tags=["system"])
+
+
+class OperationOut(Schema):
+    id: int
+    kind: str
+    state: str
+    progress: int
+    total: int
+    result: dict
+    error: str
+    worker: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class EventOut(Schema):
+    id: int
+    group: str
+    type: str
+    data: dict
+    created_at: datetime
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _visible_operation(request, operation_id: int) -> Operation:
+    operation = get_object_or_404(Operation, pk=operation_id)
+    if not (request.user.is_office or operation.created_by_id == request.user.pk):
+        raise HttpError(404, "Not Found")
+    return operation
+
+
+@router.post("/operations/roundtrip", response={202: OperationOut, 403: ErrorOut}, auth=django_auth)
+def start_roundtrip(request):
+    """Office staff check that background work reaches a Celery worker and comes back."""
+    if not request.user.is_office:
+        raise HttpError(403, "Only office staff may run diagnostics.")
+    return Status(
+        202, services.start_operation("roundtrip", task=tasks.roundtrip, user=request.user)
+    )
+
+
+@router.get(
+    "/operations/{operation_id}", response={200: OperationOut, 404: ErrorOut}, auth=django_auth
+)
+def get_operation(request, operation_id: int):
+    return _visible_operation(request, operation_id)
+
+
+@router.get("/events", response={200: list[EventOut], 403: ErrorOut}, auth=django_auth)
+def list_events(request, group: str, after: int = 0, limit: int = 200):
+    """Events of one group after the last id a client saw, to resync after a reconnect."""
+    if not may_join(request.user, group):
+        raise HttpError(403, f"You may not read the group {group!r}.")
+    limit = max(1, min(limit, 1000))
+    return list(Event.objects.filter(group=group, id__gt=after).order_by("id")[:limit])

@@ -1,0 +1,45 @@
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from zunft.core.realtime import channel_group_name, may_join
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    """One socket per browser tab. It joins ``user.<id>`` (and ``office`` for office staff) at
+    connect; the client asks for more groups with ``{"subscribe": "package.12"}``. Every join is
+    checked with the same rules as the API."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.joined: set[str] = set()
+        await self.accept()
+        await self._join(f"user.{user.pk}")
+        if user.is_office:
+            await self._join("office")
+        await self.send_json({"type": "hello", "groups": sorted(self.joined)})
+
+    async def disconnect(self, code):
+        for group in getattr(self, "joined", set()):
+            await self.channel_layer.group_discard(channel_group_name(group), self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        group = content.get("subscribe") if isinstance(content, dict) else None
+        if not isinstance(group, str):
+            await self.send_json({"type": "error", "detail": 'expected {"subscribe": GROUP}'})
+            return
+        allowed = await database_sync_to_async(may_join)(self.scope["user"], group)
+        if not allowed:
+            await self.send_json({"type": "denied", "group": group})
+            return
+        await self._join(group)
+        await self.send_json({"type": "subscribed", "group": group})
+
+    async def _join(self, group: str):
+        await self.channel_layer.group_add(channel_group_name(group), self.channel_name)
+        self.joined.add(group)
+
+    async def event_message(self, message):
+        await self.send_json(message["event"])

@@ -1,0 +1,92 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """Everyone who logs in. The role decides what they may see; see ``zunft.core.permissions``."""
+
+    class Role(models.TextChoices):
+        HOMEOWNER = "homeowner", _("Homeowner")
+        TRADESPERSON = "tradesperson", _("Tradesperson")
+        WORKSHOP_ADMIN = "workshop_admin", _("Workshop admin")
+        OFFICE = "office", _("Office staff")
+        COOP_ADMIN = "coop_admin", _("Cooperative admin")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.HOMEOWNER)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in {self.Role.OFFICE, self.Role.COOP_ADMIN} or self.is_superuser
+
+
+class Operation(models.Model):
+    """A piece of background work whose progress people watch (re-plans, bulk invoicing, imports).
+
+    Services create it and enqueue the Celery task on commit; the worker claims it with a
+    conditional update, so a task delivered twice runs once.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(_("kind"), max_length=50)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveIntegerField(_("progress"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background operation")
+        verbose_name_plural = _("background operations")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["kind", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.state})"
+
+
+class Event(models.Model):
+    """The event outbox: every change a user should see live, written in the same transaction as
+    the change. The id only grows, so a client that reconnects asks for events after the last id
+    it saw (websockets are lossy)."""
+
+    group = models.CharField(_("group"), max_length=100, db_index=True)
+    type = models.CharField(_("type"), max_length=60)
+    data = models.JSONField(_("data"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["group", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.group}: {self.type} #{self.pk}"
+
+    def as_message(self) -> dict:
+        return {
+            "id": self.pk,
+            "group": self.group,
+            "type": self.type,
+            "data": self.data,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on its embedded default, with demo data.
+# Ctrl-C or SIGTERM stops the web server, the Celery worker and beat, then the private
+# PostgreSQL and Redis (when this script started them).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+PY="$ROOT/.venv/bin/python"
+SERVICES="$ROOT/zunft/stack/services.sh"
+HOST="${ZUNFT_HOST:-127.0.0.1}"
+PORT="${ZUNFT_PORT:-8000}"
+VAR="${ZUNFT_VAR_DIR:-$ROOT/.var}"
+mkdir -p "$VAR/log"
+
+bash "$SERVICES" system
+started_services=0
+if ! bash "$SERVICES" status; then
+  bash "$SERVICES" start
+  started_services=1
+fi
+
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py compilemessages -v0 --ignore=.venv --ignore=.var
+"$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py seed_demo --once
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo "[zunft] stopping ..." >&2
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ $started_services = 1 ]; then bash "$SERVICES" stop; fi
+  echo "[zunft] stopped" >&2
+}
+trap cleanup INT TERM EXIT
+
+"$ROOT/.venv/bin/uvicorn" zunft.asgi:application --host "$HOST" --port "$PORT" \
+  --workers "${WEB_CONCURRENCY:-1}" --proxy-headers --no-access-log &
+pids+=($!)
+web_pid=$!
+"$ROOT/.venv/bin/celery" -A zunft worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-2}" \
+  --hostname="worker@%h" >>"$VAR/log/celery-worker.log" 2>&1 &
+pids+=($!)
+"$ROOT/.venv/bin/celery" -A zunft beat --loglevel=INFO \
+  --schedule="$VAR/celerybeat-schedule" >>"$VAR/log/celery-beat.log" 2>&1 &
+pids+=($!)
+
+cat <<MSG
+
+  Zunft is running.
+    Portal        http://$HOST:$PORT/
+    Office admin  http://$HOST:$PORT/admin/
+    API docs      http://$HOST:$PORT/api/docs
+    Health        http://$HOST:$PORT/healthz
+  Demo logins (password: zunft-demo)
+$("$PY" manage.py seed_demo --list-logins | sed 's/^/    /')
+  Logs of the worker and beat: $VAR/log/   Stop with Ctrl-C.
+
+MSG
+
+# The web server is the system's heartbeat: when it ends, everything ends. A dead worker does not
+# end the stack; /healthz reports it.
+wait "$web_pid" || true
