@@ -27,5 +27,6 @@ echo "== ruff" && "$ROOT/.venv/bin/ruff" check . || status=1
 echo "== import contracts" && "$ROOT/.venv/bin/lint-imports" || status=1
 echo "== migrations are complete" && "$PY" manage.py makemigrations --check --dry-run -v0 || status=1
 "$PY" manage.py compilemessages -v0 --ignore=.venv --ignore=.var || status=1
+"$PY" manage.py collectstatic --noinput -v0 || status=1
 echo "== pytest" && "$PY" -m pytest "$@" || status=1
 exit $status
