@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,9 @@ class PackageTemplate(Bilingual, models.Model):
         verbose_name = _("package template")
         verbose_name_plural = _("package templates")
         ordering = ["name_de"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TemplateParameter(Bilingual, models.Model):
@@ -52,6 +56,9 @@ class TemplateParameter(Bilingual, models.Model):
             models.UniqueConstraint(fields=["template", "code"], name="unique_template_parameter")
         ]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class TemplateTask(Bilingual, models.Model):
     """One trade's part of a package. Duration (working hours) and material are linear in the
@@ -74,12 +81,14 @@ class TemplateTask(Bilingual, models.Model):
     duration_base_hours = models.DecimalField(
         _("base duration (h)"), max_digits=7, decimal_places=2, default=Decimal(0)
     )
-    duration_per_unit = models.JSONField(_("hours per parameter unit"), default=dict, blank=True)
+    duration_per_unit = models.JSONField(
+        _("hours per parameter unit"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
     material_base = models.DecimalField(
         _("base material (€)"), max_digits=12, decimal_places=2, default=Decimal(0)
     )
     material_per_unit = models.JSONField(
-        _("material € per parameter unit"), default=dict, blank=True
+        _("material € per parameter unit"), default=dict, blank=True, encoder=DjangoJSONEncoder
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -90,6 +99,9 @@ class TemplateTask(Bilingual, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["template", "code"], name="unique_template_task")
         ]
+
+    def __str__(self) -> str:
+        return self.name
 
     def duration_hours(self, values: dict[str, Decimal]) -> Decimal:
         return self.duration_base_hours + sum(
@@ -126,3 +138,6 @@ class TemplateDependency(models.Model):
                 condition=~models.Q(predecessor=models.F("successor")), name="no_self_dependency"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor.code} → {self.successor.code} (+{self.lag_hours} h)"

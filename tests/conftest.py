@@ -3,6 +3,12 @@ import pytest
 from tests.live import Stack
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Personas log in with passwords; the production hasher is deliberately slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def live_stack(django_db_setup, django_db_blocker):
     """The ASGI server and a Celery worker as real processes on the test database."""
@@ -26,3 +32,69 @@ def office_user(django_user_model):
 @pytest.fixture
 def homeowner_user(django_user_model):
     return django_user_model.objects.create_user("karla", password="pw-karla-123", role="homeowner")
+
+
+# --- personas -------------------------------------------------------------------------------------
+# Two member workshops (A: electrics in Cloppenburg, B: plumbing in Friesoythe), each with an admin
+# and a worker with a login; an office clerk; two homeowners with a site each; an outsider.
+
+
+@pytest.fixture
+def coop(db, django_user_model):
+    from types import SimpleNamespace
+
+    from django.contrib.gis.geos import Point
+
+    from tests import factories as f
+
+    make = django_user_model.objects.create_user
+    elektro = f.TradeFactory(code="elektro", name_de="Elektrotechnik", name_en="Electrics")
+    sanitaer = f.TradeFactory(code="sanitaer", name_de="Installateur", name_en="Plumbing")
+    a = f.WorkshopFactory(name="Elektro Janßen")
+    b = f.WorkshopFactory(
+        name="Sanitär Meyer",
+        city="Friesoythe",
+        postal_code="26169",
+        location=Point(7.8590, 53.0207, srid=4326),
+    )
+    f.OfferFactory(workshop=a, trade=elektro, hourly_rate="61.50")
+    f.OfferFactory(workshop=b, trade=sanitaer, hourly_rate="68.00")
+    people = SimpleNamespace(
+        trades=SimpleNamespace(elektro=elektro, sanitaer=sanitaer),
+        a=a,
+        b=b,
+        alice=make("alice", password="pw", role="workshop_admin"),
+        bob=make("bob", password="pw", role="workshop_admin"),
+        anton=make("anton", password="pw", role="tradesperson"),
+        bernd=make("bernd", password="pw", role="tradesperson"),
+        olga=make("olga", password="pw", role="office"),
+        hanna=make("hanna", password="pw", role="homeowner"),
+        heinz=make("heinz", password="pw", role="homeowner"),
+        otto=make("otto", password="pw", role="homeowner"),
+    )
+    a.admins.add(people.alice)
+    b.admins.add(people.bob)
+    people.anton_worker = f.WorkerFactory(workshop=a, user=people.anton, trades=[elektro])
+    people.bernd_worker = f.WorkerFactory(workshop=b, user=people.bernd, trades=[sanitaer])
+    people.a_colleague = f.WorkerFactory(workshop=a, trades=[elektro])
+    people.hanna_site = f.SiteFactory(customer=f.CustomerFactory(user=people.hanna))
+    people.heinz_site = f.SiteFactory(
+        customer=f.CustomerFactory(user=people.heinz, first_name="Heinz"),
+        city="Cloppenburg",
+        postal_code="49661",
+        location=Point(8.05, 52.85, srid=4326),
+    )
+    return people
+
+
+@pytest.fixture
+def api_as(client):
+    """``api_as(user)`` returns the test client logged in as that user (None: anonymous)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login

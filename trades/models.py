@@ -136,7 +136,7 @@ class Trade(Bilingual, models.Model):
 
 
 def default_daily_hours() -> list:
-    return [8, 8, 8, 8, 6, 0, 0]
+    return [Decimal(h) for h in (8, 8, 8, 8, 6, 0, 0)]
 
 
 class Workshop(Address):

@@ -174,6 +174,13 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Zunft <noreply@zunft.local>")
 
+# Geocoding of sites: "postcode" (offline table, `manage.py import_postcodes`), "nominatim", or a
+# dotted path to a geocoder class. Online lookups fall back to the postcode table.
+GEOCODER = envstr("GEOCODER", "postcode")
+GEOCODER_URL = envstr("GEOCODER_URL", "https://nominatim.openstreetmap.org/search")
+GEOCODER_USER_AGENT = envstr("GEOCODER_USER_AGENT", "zunft-geocoder/1.0")
+GEOCODER_TIMEOUT = envint("GEOCODER_TIMEOUT", 5)
+
 # GDAL 3.6 (Debian 12) is older than Django 5.2 officially supports; it works for our use.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 

@@ -1,0 +1,137 @@
+"""Writes to the package catalogue."""
+
+from decimal import Decimal
+from graphlib import CycleError, TopologicalSorter
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from jobs.models import PackageTemplate, TemplateDependency, TemplateParameter, TemplateTask
+from trades.models import Certification, Trade
+
+
+class _Errors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+
+def check_template(parameters: list[dict], tasks: list[dict], dependencies: list[dict]) -> None:
+    """Reject a template that could never be planned or priced, naming what is wrong:
+    unknown trades, certifications or parameters, a certification the trade cannot require,
+    bounds that do not hold, durations that are not positive, and cyclic precedence."""
+    errors = _Errors()
+    params = {p["code"]: p for p in parameters}
+    _check_parameters(parameters, params, errors)
+    trades = {t.code: t for t in Trade.objects.prefetch_related("certifications")}
+    if not tasks:
+        errors.add("tasks", _("A package needs at least one task."))
+    codes = [t["code"] for t in tasks]
+    if len(set(codes)) != len(codes):
+        errors.add("tasks", _("Task codes must be unique."))
+    for task in tasks:
+        _check_task(task, params, trades, errors)
+    _check_precedence(codes, dependencies, errors)
+    if errors:
+        raise ValidationError(dict(errors))
+
+
+def _check_parameters(parameters, params, errors: _Errors) -> None:
+    if len(params) != len(parameters):
+        errors.add("parameters", _("Parameter codes must be unique."))
+    for code, p in params.items():
+        if p["minimum"] < 0:
+            errors.add(f"parameters.{code}", _("Parameters cannot be negative."))
+        if not (p["minimum"] <= p["default"] <= p["maximum"]):
+            errors.add(f"parameters.{code}", _("The default must lie between minimum and maximum."))
+
+
+def _check_task(task: dict, params: dict, trades: dict, errors: _Errors) -> None:
+    field = f"tasks.{task['code']}"
+    trade = trades.get(task["trade"])
+    if trade is None:
+        errors.add(field, _("Unknown trade %s.") % task["trade"])
+    cert = task.get("required_certification")
+    if cert and trade and cert not in {c.code for c in trade.certifications.all()}:
+        errors.add(
+            field,
+            _("The trade %(trade)s cannot require %(cert)s.") % {"trade": trade.code, "cert": cert},
+        )
+    if task.get("crew_size", 1) < 1:
+        errors.add(field, _("A crew has at least one person."))
+    rates = {**(task.get("duration_per_unit") or {}), **(task.get("material_per_unit") or {})}
+    unknown = sorted(set(rates) - set(params))
+    if unknown:
+        errors.add(field, _("Unknown parameter %s.") % ", ".join(unknown))
+    if any(Decimal(str(rate)) < 0 for rate in rates.values()):
+        errors.add(field, _("Rates per unit cannot be negative."))
+    if Decimal(task.get("duration_base_hours", 0)) < 0:
+        errors.add(field, _("Durations cannot be negative."))
+    if field in errors:
+        return
+    hours = Decimal(task.get("duration_base_hours", 0)) + sum(
+        (
+            Decimal(str(rate)) * Decimal(params[code]["default"])
+            for code, rate in (task.get("duration_per_unit") or {}).items()
+        ),
+        Decimal(0),
+    )
+    if hours <= 0:
+        errors.add(field, _("The task takes no time with the default parameters."))
+
+
+def _check_precedence(codes: list[str], dependencies: list[dict], errors: _Errors) -> None:
+    graph: dict[str, set[str]] = {code: set() for code in codes}
+    for dep in dependencies:
+        pred, succ = dep["predecessor"], dep["successor"]
+        if pred not in graph or succ not in graph:
+            errors.add(
+                "dependencies",
+                _("A dependency names an unknown task: %(p)s → %(s)s") % {"p": pred, "s": succ},
+            )
+        elif pred == succ:
+            errors.add("dependencies", _("A task cannot wait for itself: %s") % pred)
+        else:
+            graph[succ].add(pred)
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        cycle = " → ".join(exc.args[1])
+        errors.add("dependencies", _("The tasks wait for each other in a circle: %s") % cycle)
+
+
+@transaction.atomic
+def save_template(data: dict, parameters, tasks, dependencies, template=None) -> PackageTemplate:
+    """Create or replace a package template with its parameters, tasks and dependencies, after
+    ``check_template``. Replacing keeps the template's id."""
+    check_template(parameters, tasks, dependencies)
+    template = template or PackageTemplate()
+    for field, value in data.items():
+        setattr(template, field, value)
+    template.full_clean()
+    template.save()
+    template.parameters.all().delete()
+    template.dependencies.all().delete()
+    template.tasks.all().delete()
+    for position, p in enumerate(parameters):
+        TemplateParameter.objects.create(template=template, position=position, **p)
+    trades = {t.code: t for t in Trade.objects.all()}
+    certs = {c.code: c for c in Certification.objects.all()}
+    created = {}
+    for position, t in enumerate(tasks):
+        fields = {k: v for k, v in t.items() if k not in ("trade", "required_certification")}
+        created[t["code"]] = TemplateTask.objects.create(
+            template=template,
+            position=position,
+            trade=trades[t["trade"]],
+            required_certification=certs.get(t.get("required_certification") or ""),
+            **fields,
+        )
+    for dep in dependencies:
+        TemplateDependency.objects.create(
+            template=template,
+            predecessor=created[dep["predecessor"]],
+            successor=created[dep["successor"]],
+            lag_hours=dep.get("lag_hours", 0),
+        )
+    return template

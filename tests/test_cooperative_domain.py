@@ -1,0 +1,289 @@
+"""Validation, capacity, eligibility by geography, and list query counts."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.models import Site
+from jobs.models import PackageTemplate
+from tests import factories as f
+from trades.capacity import capacity
+from trades.models import Absence, Workshop
+from trades.selectors import workshops_serving
+
+pytestmark = pytest.mark.django_db
+
+WORKSHOP = {
+    "name": "Dach Deeken",
+    "legal_name": "Dach Deeken GmbH",
+    "owner_name": "Dirk Deeken",
+    "iban": "DE89370400440532013000",
+    "vat_id": "DE136695976",
+    "email": "info@dach-deeken.example",
+    "street": "Am Markt 3",
+    "postal_code": "26219",
+    "city": "Bösel",
+    "state": "NI",
+    "latitude": 52.9986,
+    "longitude": 7.9456,
+    "offers": [{"trade": "elektro", "hourly_rate": "58.00", "crews": 1}],
+}
+
+
+def errors(response) -> dict:
+    """Field path → message, for ninja's schema errors and the services' model errors alike."""
+    return {
+        tuple(part for part in e["loc"] if part not in ("body", "payload")): e["msg"]
+        for e in response.json()["detail"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"vat_id": "DE123456789"}, ("vat_id",)),
+        ({"iban": "DE89370400440532013001"}, ("iban",)),
+        ({"postal_code": "2621"}, ("postal_code",)),
+        ({"offers": [{"trade": "elektro", "hourly_rate": "-1.00"}]}, ("offers", 0, "hourly_rate")),
+        ({"offers": [{"trade": "zauberei", "hourly_rate": "1.00"}]}, ("offers",)),
+        ({"vat_id": "", "tax_number": ""}, ("vat_id",)),
+    ],
+)
+def test_bad_workshop_data_is_refused_naming_the_field_and_nothing_is_saved(
+    coop, api_as, change, field
+):
+    before = Workshop.objects.count()
+    response = api_as(coop.olga).post(
+        "/api/v1/workshops", {**WORKSHOP, **change}, "application/json"
+    )
+    assert response.status_code == 422, response.content
+    assert field in errors(response), errors(response)
+    assert Workshop.objects.count() == before
+
+
+def test_a_valid_workshop_is_created_with_its_offers(coop, api_as):
+    response = api_as(coop.olga).post("/api/v1/workshops", WORKSHOP, "application/json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["offers"] == [
+        {
+            "trade": "elektro",
+            "trade_name": "Elektrotechnik",
+            "hourly_rate": "58.00",
+            "crews": 1,
+            "certifications": [],
+        }
+    ]
+
+
+def _bathroom(dependencies):
+    return {
+        "code": "bad-mini",
+        "name_de": "Bad klein",
+        "name_en": "Small bathroom",
+        "parameters": [
+            {
+                "code": "area",
+                "name_de": "Fläche",
+                "name_en": "Area",
+                "unit": "m²",
+                "minimum": "1",
+                "maximum": "40",
+                "default": "6",
+            }
+        ],
+        "tasks": [
+            {
+                "code": "rough",
+                "name_de": "Rohinstallation",
+                "name_en": "Rough-in",
+                "trade": "sanitaer",
+                "duration_base_hours": "4",
+                "duration_per_unit": {"area": "0.5"},
+            },
+            {
+                "code": "cable",
+                "name_de": "Elektro",
+                "name_en": "Wiring",
+                "trade": "elektro",
+                "duration_base_hours": "3",
+            },
+            {
+                "code": "finish",
+                "name_de": "Endmontage",
+                "name_en": "Final fit",
+                "trade": "sanitaer",
+                "duration_base_hours": "6",
+            },
+        ],
+        "dependencies": dependencies,
+    }
+
+
+def test_a_cyclic_template_is_refused_with_the_circle_named(coop, api_as):
+    cyclic = _bathroom(
+        [
+            {"predecessor": "rough", "successor": "cable"},
+            {"predecessor": "cable", "successor": "finish"},
+            {"predecessor": "finish", "successor": "rough"},
+        ]
+    )
+    response = api_as(coop.olga).post("/api/v1/package-templates", cyclic, "application/json")
+    assert response.status_code == 422
+    message = errors(response)[("dependencies",)]
+    assert "circle" in message and "rough" in message
+    assert not PackageTemplate.objects.exists()
+
+
+def test_an_impossible_template_is_refused(coop, api_as):
+    bad = _bathroom([{"predecessor": "rough", "successor": "nowhere"}])
+    bad["tasks"][1]["duration_per_unit"] = {"sockets": "0.5"}
+    bad["parameters"][0]["default"] = "99"
+    found = errors(api_as(coop.olga).post("/api/v1/package-templates", bad, "application/json"))
+    assert ("dependencies",) in found
+    assert "sockets" in found[("tasks", "cable")]
+    assert ("parameters", "area") in found
+    assert not PackageTemplate.objects.exists()
+
+
+def test_a_valid_template_round_trips(coop, api_as):
+    body = _bathroom([{"predecessor": "rough", "successor": "finish", "lag_hours": 72}])
+    created = api_as(coop.olga).post("/api/v1/package-templates", body, "application/json")
+    assert created.status_code == 201, created.content
+    public = api_as(None).get("/api/v1/package-templates/bad-mini").json()
+    assert public["dependencies"] == [
+        {"predecessor": "rough", "successor": "finish", "lag_hours": 72}
+    ]
+    template = PackageTemplate.objects.get(code="bad-mini")
+    rough = template.tasks.get(code="rough")
+    assert rough.duration_hours({"area": Decimal("10")}) == Decimal("9.0")
+
+
+def test_a_site_with_an_unknown_postcode_is_refused(coop, api_as):
+    f.PostalCodeFactory()
+    url = f"/api/v1/customers/{coop.hanna_site.customer_id}/sites"
+    before = Site.objects.count()
+    bad = {"street": "Weg 1", "postal_code": "99999", "city": "Nirgendwo"}
+    response = api_as(coop.hanna).post(url, bad, "application/json")
+    assert response.status_code == 422
+    assert ("postal_code",) in errors(response)
+    assert Site.objects.count() == before
+    good = {"street": "Weg 1", "postal_code": "26169", "city": "Friesoythe"}
+    created = api_as(coop.hanna).post(url, good, "application/json").json()
+    assert created["location_source"] == "postcode" and created["state"] == "NI"
+    pinned = (
+        api_as(coop.hanna)
+        .post(url, {**good, "latitude": 53.03, "longitude": 7.86}, "application/json")
+        .json()
+    )
+    assert pinned["location_source"] == "manual" and pinned["latitude"] == 53.03
+
+
+def test_capacity_over_a_week_with_reformation_day_and_a_workers_holiday(coop):
+    # 27–31 Oct 2025: Mon–Fri; 31 Oct is Reformation Day in Lower Saxony. Workshop A has two
+    # electricians (anton and a colleague) and two crews; anton is on holiday on Tuesday.
+    Absence.objects.create(
+        workshop=coop.a,
+        worker=coop.anton_worker,
+        kind="holiday",
+        start=date(2025, 10, 28),
+        end=date(2025, 10, 28),
+    )
+    days = capacity(coop.a, coop.trades.elektro, date(2025, 10, 27), date(2025, 11, 2))
+    assert [(d.day.day, d.hours, d.workers, d.crews, d.person_hours) for d in days] == [
+        (27, 8, 2, 2, 16),
+        (28, 8, 1, 1, 8),
+        (29, 8, 2, 2, 16),
+        (30, 8, 2, 2, 16),
+        (31, 0, 0, 0, 0),
+        (1, 0, 0, 0, 0),
+        (2, 0, 0, 0, 0),
+    ]
+    assert days[4].reason == "Reformationstag"
+    assert sum(d.person_hours for d in days) == 56
+
+
+def test_company_holidays_close_the_whole_workshop(coop):
+    Absence.objects.create(
+        workshop=coop.a, kind="closure", start=date(2025, 10, 29), end=date(2025, 10, 29)
+    )
+    (day,) = capacity(coop.a, coop.trades.elektro, date(2025, 10, 29), date(2025, 10, 29))
+    assert (day.hours, day.crews) == (0, 0)
+
+
+def test_workshops_serving_a_site_need_trade_certification_area_and_membership(coop):
+    gas = f.CertificationFactory(code="gas")
+    coop.trades.sanitaer.certifications.add(gas)
+    friesoythe = Point(7.8590, 53.0207, srid=4326)
+    near = coop.b  # in Friesoythe
+    far = f.WorkshopFactory(name="Sanitär Fern", location=Point(9.99, 53.55, srid=4326))  # Hamburg
+    f.OfferFactory(workshop=far, trade=coop.trades.sanitaer)
+    mid = f.WorkshopFactory(name="Sanitär Mitte", location=Point(8.0436, 52.8476, srid=4326))
+    f.OfferFactory(workshop=mid, trade=coop.trades.sanitaer).certifications.add(gas)
+    inactive = f.WorkshopFactory(name="Sanitär Alt", active=False, location=friesoythe)
+    f.OfferFactory(workshop=inactive, trade=coop.trades.sanitaer)
+    # A polygon that covers Friesoythe although the workshop sits 150 km away.
+    square = Polygon.from_bbox((7.7, 52.9, 8.0, 53.1))
+    polygon = f.WorkshopFactory(
+        name="Sanitär Polygon",
+        location=Point(10.0, 52.0, srid=4326),
+        service_area=MultiPolygon(square, srid=4326),
+        service_radius_km=1,
+    )
+    f.OfferFactory(workshop=polygon, trade=coop.trades.sanitaer)
+
+    names = [w.name for w in workshops_serving(friesoythe, coop.trades.sanitaer)]
+    assert names == ["Sanitär Meyer", "Sanitär Mitte", "Sanitär Polygon"]
+    assert [w.name for w in workshops_serving(friesoythe, coop.trades.sanitaer, gas)] == [
+        "Sanitär Mitte"
+    ]
+    assert near.name not in [w.name for w in workshops_serving(friesoythe, coop.trades.elektro)]
+
+
+def test_the_eligibility_query_uses_the_spatial_index(coop):
+    sanitaer = coop.trades.sanitaer
+    workshops = Workshop.objects.bulk_create(
+        [
+            f.WorkshopFactory.build(
+                name=f"W{i}",
+                location=Point(6 + (i % 80) * 0.1, 47.5 + (i // 80) * 0.1, srid=4326),
+                service_radius_km=15,
+            )
+            for i in range(4000)
+        ]
+    )
+    f.OfferFactory._meta.model.objects.bulk_create(
+        [f.OfferFactory.build(workshop=w, trade=sanitaer) for w in workshops]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE trades_workshop; ANALYZE trades_workshoptrade")
+    plan = workshops_serving(Point(8.0, 49.0, srid=4326), sanitaer).explain()
+    assert "Index Scan on trades_workshop_location_" in plan, plan
+    assert "Seq Scan on trades_workshop " not in plan, plan
+
+
+def test_list_endpoints_cost_the_same_queries_whatever_the_page_size(coop, api_as):
+    for i in range(30):
+        w = f.WorkshopFactory(name=f"Extra {i:02d}")
+        f.OfferFactory(workshop=w, trade=coop.trades.elektro)
+        f.WorkerFactory(workshop=w, trades=[coop.trades.elektro])
+    client = api_as(coop.olga)
+    for url in (
+        "/api/v1/workshops",
+        "/api/v1/workers",
+        "/api/v1/trades",
+        "/api/v1/package-templates",
+        "/api/v1/customers",
+        "/api/v1/sites",
+    ):
+        counts = []
+        for size in (2, 20):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(f"{url}?page_size={size}")
+            assert response.status_code == 200
+            counts.append(len(queries))
+        assert counts[0] == counts[1], (url, counts)
