@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -141,3 +142,113 @@ class TemplateDependency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.predecessor.code} → {self.successor.code} (+{self.lag_hours} h)"
+
+
+class Package(models.Model):
+    """One booked multi-trade job at one site (or a single-trade job: one task)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        QUOTED = "quoted", _("quoted")
+        ACCEPTED = "accepted", _("accepted")
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    PLANNED_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS)
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="packages"
+    )
+    site = models.ForeignKey("customers.Site", on_delete=models.PROTECT, related_name="packages")
+    template = models.ForeignKey(
+        PackageTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="packages"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    parameters = models.JSONField(
+        _("parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
+    earliest_start = models.DateField(_("earliest start"))
+    promised_date = models.DateField(_("promised completion"), null=True, blank=True)
+    blocked_days = ArrayField(
+        models.DateField(), default=list, blank=True, verbose_name=_("days without work on site")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("package")
+        verbose_name_plural = _("packages")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} #{self.pk}"
+
+
+class Task(Bilingual, models.Model):
+    """One trade's part of a package (Gewerkeauftrag), copied from the template when booked."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        PLANNED = "planned", _("planned")
+        ASSIGNED = "assigned", _("assigned")
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="tasks")
+    template_task = models.ForeignKey(
+        TemplateTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name_de = models.CharField(_("name (German)"), max_length=150)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    trade = models.ForeignKey(Trade, on_delete=models.PROTECT, verbose_name=_("trade"))
+    required_certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, null=True, blank=True
+    )
+    crew_size = models.PositiveSmallIntegerField(_("crew size"), default=1)
+    duration_hours = models.DecimalField(_("duration (h)"), max_digits=7, decimal_places=2)
+    material_cost = models.DecimalField(
+        _("material (€)"), max_digits=12, decimal_places=2, default=Decimal(0)
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["package", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "code"], name="unique_package_task"),
+            models.CheckConstraint(
+                condition=models.Q(duration_hours__gt=0), name="task_takes_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id}/{self.code}"
+
+
+class TaskDependency(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="dependencies")
+    predecessor = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
+    successor = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
+    lag_hours = models.PositiveIntegerField(_("waiting time (calendar hours)"), default=0)
+
+    class Meta:
+        verbose_name = _("task dependency")
+        verbose_name_plural = _("task dependencies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="unique_task_dependency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor_id} → {self.successor_id} (+{self.lag_hours} h)"

@@ -7,7 +7,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from jobs.models import PackageTemplate, TemplateDependency, TemplateParameter, TemplateTask
+from jobs.models import (
+    Package,
+    PackageTemplate,
+    Task,
+    TaskDependency,
+    TemplateDependency,
+    TemplateParameter,
+    TemplateTask,
+)
 from trades.models import Certification, Trade
 
 
@@ -135,3 +143,97 @@ def save_template(data: dict, parameters, tasks, dependencies, template=None) ->
             lag_hours=dep.get("lag_hours", 0),
         )
     return template
+
+
+def check_parameters(template: PackageTemplate, values: dict) -> dict[str, Decimal]:
+    """The template's parameter values from user input: defaults filled in, bounds and whole
+    numbers enforced; a ``ValidationError`` names each bad parameter."""
+    errors = _Errors()
+    clean: dict[str, Decimal] = {}
+    for p in template.parameters.all():
+        raw = values.get(p.code, p.default)
+        try:
+            value = Decimal(str(raw))
+        except ArithmeticError:
+            errors.add(f"parameters.{p.code}", _("Enter a number."))
+            continue
+        if p.kind == TemplateParameter.Kind.INTEGER and value != value.to_integral_value():
+            errors.add(f"parameters.{p.code}", _("Enter a whole number."))
+        if not (p.minimum <= value <= p.maximum):
+            errors.add(
+                f"parameters.{p.code}",
+                _("Enter a value between %(min)s and %(max)s %(unit)s.")
+                % {"min": p.minimum, "max": p.maximum, "unit": p.unit},
+            )
+        clean[p.code] = value
+    unknown = sorted(set(values) - {p.code for p in template.parameters.all()})
+    if unknown:
+        errors.add("parameters", _("Unknown parameter: %s") % ", ".join(unknown))
+    if errors:
+        raise ValidationError(dict(errors))
+    return clean
+
+
+@transaction.atomic
+def book_package(
+    *,
+    customer,
+    site,
+    template: PackageTemplate,
+    values: dict,
+    earliest_start,
+    blocked_days=(),
+    promised_date=None,
+    status=Package.Status.DRAFT,
+    today=None,
+) -> Package:
+    """Create a package from a catalogue template for ``site``: tasks with their durations and
+    material for the given parameters, and the template's precedence with drying lags."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    if site.customer_id != customer.pk:
+        raise ValidationError({"site": _("The site belongs to another customer.")})
+    if earliest_start < today:
+        raise ValidationError({"earliest_start": _("The start cannot lie in the past.")})
+    if promised_date is not None and promised_date < earliest_start:
+        raise ValidationError({"promised_date": _("The completion lies before the start.")})
+    if any(day < today for day in blocked_days):
+        raise ValidationError({"blocked_days": _("Blocked days cannot lie in the past.")})
+    clean = check_parameters(template, values)
+    package = Package.objects.create(
+        customer=customer,
+        site=site,
+        template=template,
+        title=template.name_de,
+        status=status,
+        parameters=clean,
+        earliest_start=earliest_start,
+        promised_date=promised_date,
+        blocked_days=sorted(set(blocked_days)),
+    )
+    tasks = {}
+    for t in template.tasks.select_related("trade", "required_certification"):
+        tasks[t.pk] = Task.objects.create(
+            package=package,
+            template_task=t,
+            code=t.code,
+            name_de=t.name_de,
+            name_en=t.name_en,
+            trade=t.trade,
+            required_certification=t.required_certification,
+            crew_size=t.crew_size,
+            duration_hours=t.duration_hours(clean),
+            material_cost=t.material_cost(clean).quantize(Decimal("0.01")),
+            position=t.position,
+        )
+    TaskDependency.objects.bulk_create(
+        TaskDependency(
+            package=package,
+            predecessor=tasks[d.predecessor_id],
+            successor=tasks[d.successor_id],
+            lag_hours=d.lag_hours,
+        )
+        for d in template.dependencies.all()
+    )
+    return package

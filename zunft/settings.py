@@ -174,6 +174,15 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Zunft <noreply@zunft.local>")
 
+# The planner: how far ahead it plans, how long CP-SAT may search, with how many workers (on 2
+# cores, 8 portfolio workers beat 2), when the working day starts, how long re-plan requests
+# are collected before one re-plan runs.
+PLANNER_HORIZON_DAYS = envint("PLANNER_HORIZON_DAYS", 120)
+PLANNER_TIME_LIMIT = envint("PLANNER_TIME_LIMIT", 20)
+PLANNER_WORKERS = envint("PLANNER_WORKERS", 8)
+PLANNER_DAY_START_HOUR = envint("PLANNER_DAY_START_HOUR", 7)
+PLANNER_DEBOUNCE_SECONDS = envint("PLANNER_DEBOUNCE_SECONDS", 10)
+
 # Geocoding of sites: "postcode" (offline table, `manage.py import_postcodes`), "nominatim", or a
 # dotted path to a geocoder class. Online lookups fall back to the postcode table.
 GEOCODER = envstr("GEOCODER", "postcode")

@@ -9,12 +9,14 @@ from zunft.core.models import Operation
 from zunft.core.realtime import emit
 
 
-def start_operation(kind: str, *, task, user=None, params: dict | None = None) -> Operation:
+def start_operation(
+    kind: str, *, task, user=None, params: dict | None = None, countdown: int = 0
+) -> Operation:
     """Create an operation and send ``task(operation_id)`` to Celery once the transaction commits,
     so the worker never looks for a row that is not there yet."""
     with transaction.atomic():
         operation = Operation.objects.create(kind=kind, created_by=user, params=params or {})
-        transaction.on_commit(lambda: task.delay(operation.pk))
+        transaction.on_commit(lambda: task.apply_async((operation.pk,), countdown=countdown))
     return operation
 
 

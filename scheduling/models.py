@@ -1,0 +1,122 @@
+"""Plans written by the planner: appointments, dispatch proposals and the runs that made them."""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jobs.models import Task
+from trades.models import Worker, Workshop
+
+
+class PlanRun(models.Model):
+    """One run of the planner, with what it proved: objective, bound, gap."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("full plan")
+        REPLAN = "replan", _("re-plan")
+        QUOTE = "quote", _("instant quote")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(_("solver status"), max_length=12)
+    tasks = models.PositiveIntegerField(_("tasks"), default=0)
+    objective = models.BigIntegerField(_("objective"), default=0)
+    bound = models.BigIntegerField(_("proven bound"), default=0)
+    gap = models.FloatField(_("gap"), default=0)
+    wall_time = models.FloatField(_("seconds"), default=0)
+    parts = models.JSONField(_("objective parts"), default=dict)
+    messages = models.JSONField(_("messages"), default=list)
+    moved = models.PositiveIntegerField(_("appointments moved"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan run")
+        verbose_name_plural = _("plan runs")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status}, gap {self.gap:.1%})"
+
+
+class Appointment(models.Model):
+    """Who works where, from when to when. A task has at most one live appointment; a re-plan
+    updates it (raising ``sequence`` for calendar clients) instead of making a new one."""
+
+    class Status(models.TextChoices):
+        TENTATIVE = "tentative", _("tentative")
+        ACCEPTED = "accepted", _("accepted")
+        CANCELLED = "cancelled", _("cancelled")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="appointments")
+    workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="appointments")
+    worker = models.ForeignKey(
+        Worker, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    segments = models.JSONField(_("working days"), default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.TENTATIVE
+    )
+    uid = models.UUIDField(_("calendar UID"), default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0)
+    travel_km = models.PositiveIntegerField(_("travel (km)"), default=0)
+    plan_run = models.ForeignKey(PlanRun, on_delete=models.SET_NULL, null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=~models.Q(status="cancelled"),
+                name="one_live_appointment_per_task",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="appointment_has_length"
+            ),
+        ]
+        indexes = [models.Index(fields=["workshop", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.task} @ {self.workshop} {self.start:%Y-%m-%d}"
+
+
+class Dispatch(models.Model):
+    """An offer of a planned task to a workshop (Einsatzangebot), with a deadline."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        OFFERED = "offered", _("offered")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        EXPIRED = "expired", _("expired")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="dispatches"
+    )
+    workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="dispatches")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
+    deadline = models.DateTimeField(_("answer by"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=models.Q(status__in=["proposed", "offered", "accepted"]),
+                name="one_open_dispatch_per_appointment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment} → {self.workshop} ({self.status})"

@@ -1,0 +1,365 @@
+"""The planner adapter: models → solver problem → plan → appointments and dispatch proposals.
+
+The solver (``scheduling.solver``) knows nothing of Django; this module translates both ways and
+is the only place that writes plans, in one transaction with outbox events.
+"""
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from jobs.models import Package, Task, TaskDependency
+from scheduling import solver
+from scheduling.models import Appointment, Dispatch, PlanRun
+from trades.capacity import capacity
+from trades.models import Workshop
+from trades.selectors import workshops_serving
+from zunft.core.realtime import emit
+
+logger = logging.getLogger(__name__)
+BERLIN = ZoneInfo("Europe/Berlin")
+PLANNER_LOCK_KEY = 0x5A554E4654  # one re-plan at a time across every worker and machine
+
+
+@dataclass
+class Context:
+    """What the adapter needs to translate the plan back: model objects by solver id."""
+
+    problem: solver.Problem
+    tasks: dict[str, Task] = field(default_factory=dict)
+    live: dict[int, Appointment] = field(default_factory=dict)  # task pk → live appointment
+    travel: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def plan_start(today: dt.date | None = None) -> dt.date:
+    """Plans start tomorrow: today's work is already on its way."""
+    return (today or timezone.localdate()) + dt.timedelta(days=1)
+
+
+def _open_tasks():
+    return (
+        Task.objects.filter(
+            package__status__in=Package.PLANNED_STATUSES,
+            status__in=[Task.Status.OPEN, Task.Status.PLANNED, Task.Status.ASSIGNED],
+        )
+        .select_related("package__site", "trade", "required_certification")
+        .order_by("package_id", "position", "id")
+    )
+
+
+def build_problem(start: dt.date, days: int | None = None, tasks=None) -> Context:
+    """The planning problem for ``tasks`` (default: every open task of accepted packages) from
+    ``start`` on: eligible workshops through the PostGIS selector, their crew calendars,
+    accepted appointments pinned, tentative ones as the previous plan (for stability)."""
+    days = days or settings.PLANNER_HORIZON_DAYS
+    tasks = list(tasks if tasks is not None else _open_tasks())
+    live = {
+        a.task_id: a for a in Appointment.objects.filter(task__in=tasks).exclude(status="cancelled")
+    }
+    end = start + dt.timedelta(days=days - 1)
+    # An accepted appointment that already began is running: it is not planned again, but its
+    # successors still wait for it (see release days below).
+    running = {pk for pk, a in live.items() if a.status == "accepted" and a.start.date() < start}
+    ctx = Context(problem=None)  # type: ignore[arg-type]
+    solver_tasks, pairs, workshops = [], set(), {}
+    eligible_cache: dict[tuple, tuple] = {}
+    for task in tasks:
+        if task.pk in running:
+            continue
+        key = (task.package.site_id, task.trade_id, task.required_certification_id)
+        if key not in eligible_cache:
+            rows = workshops_serving(
+                task.package.site.location, task.trade, task.required_certification
+            ).prefetch_related(None)
+            eligible_cache[key] = tuple(
+                solver.Eligibility(str(w.pk), travel_km=round(2 * w.distance.km)) for w in rows
+            )
+            for w in rows:
+                workshops[str(w.pk)] = w
+        eligible = eligible_cache[key]
+        for e in eligible:
+            pairs.add((e.workshop, task.trade.code, task.trade))
+            ctx.travel[(str(task.pk), e.workshop)] = e.travel_km
+        appointment = live.get(task.pk)
+        pinned = previous = None
+        if appointment is not None:
+            where = solver.Appointment(
+                str(appointment.workshop_id),
+                (appointment.start.astimezone(BERLIN).date() - start).days,
+            )
+            if appointment.status == "accepted":
+                pinned = where
+            else:
+                previous = where
+        solver_tasks.append(
+            solver.Task(
+                id=str(task.pk),
+                package=str(task.package_id),
+                hours=max(1, math.ceil(task.duration_hours)),
+                trade=task.trade.code,
+                eligible=eligible,
+                crew_size=task.crew_size,
+                certification=(
+                    task.required_certification.code if task.required_certification else None
+                ),
+                pinned=pinned,
+                previous=previous,
+            )
+        )
+        ctx.tasks[str(task.pk)] = task
+    ctx.live = live
+    precedences, releases = _precedences(tasks, ctx, live, running, start)
+    solver_tasks = [
+        t if t.id not in releases else _with_release(t, releases[t.id]) for t in solver_tasks
+    ]
+    calendars = tuple(
+        _calendar(workshops[w], trade, start, end)
+        for w, _code, trade in sorted(pairs, key=lambda p: (p[0], p[1]))
+    )
+    packages = {t.package for t in tasks if t.pk not in running}
+    ctx.problem = solver.Problem(
+        start_date=start,
+        days=days,
+        tasks=tuple(solver_tasks),
+        calendars=calendars,
+        workshops=tuple(solver.Workshop(w) for w in sorted(workshops)),
+        packages=tuple(_package(p, start) for p in sorted(packages, key=lambda p: p.pk)),
+        precedences=precedences,
+        day_start_hour=settings.PLANNER_DAY_START_HOUR,
+    )
+    return ctx
+
+
+def _with_release(task: solver.Task, day: int) -> solver.Task:
+    return replace(task, release_day=max(task.release_day, day))
+
+
+def _precedences(tasks, ctx: Context, live, running, start):
+    ids = {t.pk for t in tasks}
+    precedences, releases = [], {}
+    for dep in TaskDependency.objects.filter(successor__in=ids):
+        if dep.predecessor_id in running:
+            done = live[dep.predecessor_id].end.astimezone(BERLIN)
+            ready = done + dt.timedelta(hours=dep.lag_hours)
+            day = (ready.date() - start).days + (
+                1 if ready.time() > dt.time(settings.PLANNER_DAY_START_HOUR) else 0
+            )
+            releases[str(dep.successor_id)] = max(releases.get(str(dep.successor_id), 0), day)
+        elif str(dep.predecessor_id) in ctx.tasks and str(dep.successor_id) in ctx.tasks:
+            precedences.append(
+                solver.Precedence(str(dep.predecessor_id), str(dep.successor_id), dep.lag_hours)
+            )
+    return tuple(precedences), releases
+
+
+def _calendar(workshop: Workshop, trade, start: dt.date, end: dt.date) -> solver.CrewCalendar:
+    days = capacity(workshop, trade, start, end)
+    return solver.CrewCalendar(
+        workshop=str(workshop.pk),
+        trade=trade.code,
+        crews=tuple(d.crews for d in days),
+        hours=tuple(int(d.hours) for d in days),
+    )
+
+
+def _package(package: Package, start: dt.date) -> solver.Package:
+    return solver.Package(
+        id=str(package.pk),
+        release_day=max(0, (package.earliest_start - start).days),
+        promised_day=(package.promised_date - start).days if package.promised_date else None,
+        blocked_days=frozenset((d - start).days for d in package.blocked_days if d >= start),
+    )
+
+
+def _local(problem: solver.Problem, absolute_hour: int) -> dt.datetime:
+    return problem.datetime(absolute_hour).replace(tzinfo=BERLIN)
+
+
+def _segments_json(problem: solver.Problem, segments) -> list[dict]:
+    return [
+        {
+            "date": (problem.start_date + dt.timedelta(days=s.day)).isoformat(),
+            "start_hour": s.start_hour,
+            "hours": s.hours,
+        }
+        for s in segments
+    ]
+
+
+def stored_plan(ctx: Context) -> solver.Plan:
+    """The plan as it stands in the database, in the solver's terms (for the plan checker)."""
+    problem = ctx.problem
+    origin = dt.datetime.combine(problem.start_date, dt.time())
+
+    def hours(moment: dt.datetime) -> int:
+        # Plan hours are wall-clock hours: across a DST change elapsed time differs by one.
+        return round(
+            (moment.astimezone(BERLIN).replace(tzinfo=None) - origin).total_seconds() / 3600
+        )
+
+    assignments = []
+    for a in Appointment.objects.filter(task_id__in=[int(t) for t in ctx.tasks]).exclude(
+        status="cancelled"
+    ):
+        segments = tuple(
+            solver.Segment(
+                (dt.date.fromisoformat(s["date"]) - problem.start_date).days,
+                s["start_hour"],
+                s["hours"],
+            )
+            for s in a.segments
+        )
+        assignments.append(
+            solver.Assignment(
+                task=str(a.task_id),
+                workshop=str(a.workshop_id),
+                start=hours(a.start),
+                end=hours(a.end),
+                segments=segments,
+            )
+        )
+    return solver.Plan(status="stored", assignments=tuple(assignments))
+
+
+@transaction.atomic
+def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
+    """Store the plan: update live appointments in place (raising their sequence), create the
+    missing ones with a dispatch proposal to the chosen workshop, and tell the office, the
+    packages and the workshops concerned. Returns how many existing appointments moved."""
+    problem = ctx.problem
+    moved = 0
+    touched_packages, touched_workshops = set(), set()
+    for a in result.assignments:
+        task = ctx.tasks[a.task]
+        start, end = _local(problem, a.start), _local(problem, a.end)
+        segments = _segments_json(problem, a.segments)
+        workshop_id = int(a.workshop)
+        current = ctx.live.get(task.pk)
+        if current is not None:
+            if (current.workshop_id, current.start, current.end) == (workshop_id, start, end):
+                continue
+            moved += 1
+            touched_workshops.add(current.workshop_id)
+            if current.workshop_id != workshop_id:
+                current.dispatches.filter(status__in=["proposed", "offered"]).update(
+                    status=Dispatch.Status.WITHDRAWN
+                )
+                Dispatch.objects.create(appointment=current, workshop_id=workshop_id)
+            current.workshop_id = workshop_id
+            current.start, current.end, current.segments = start, end, segments
+            current.sequence += 1
+            current.plan_run = run
+            current.travel_km = ctx.travel.get((a.task, a.workshop), 0)
+            current.save()
+        else:
+            appointment = Appointment.objects.create(
+                task=task,
+                workshop_id=workshop_id,
+                start=start,
+                end=end,
+                segments=segments,
+                plan_run=run,
+                travel_km=ctx.travel.get((a.task, a.workshop), 0),
+            )
+            Dispatch.objects.create(appointment=appointment, workshop_id=workshop_id)
+        if task.status == Task.Status.OPEN:
+            Task.objects.filter(pk=task.pk).update(status=Task.Status.PLANNED)
+        touched_packages.add(task.package_id)
+        touched_workshops.add(workshop_id)
+    run.moved = moved
+    run.save(update_fields=["moved"])
+    summary = {"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": moved}
+    emit("office", "plan.updated", summary)
+    for pk in sorted(touched_packages):
+        emit(f"package.{pk}", "package.schedule_changed", {"package": pk, "plan_run": run.pk})
+    for pk in sorted(touched_workshops):
+        emit(f"workshop.{pk}", "workshop.schedule_changed", {"workshop": pk, "plan_run": run.pk})
+    return moved
+
+
+def plan_cooperative(
+    *,
+    reason: str = "",
+    kind: str = PlanRun.Kind.FULL,
+    today: dt.date | None = None,
+    time_limit: float | None = None,
+    on_progress: Callable[[float, int, int], None] | None = None,
+) -> PlanRun:
+    """Plan every open task of accepted packages and store the plan. Keeps accepted appointments
+    fixed and tentative ones where they were when that costs little. Call it with the planner
+    lock held (``planner_lock``) when it may run concurrently."""
+    ctx = build_problem(plan_start(today))
+    options = solver.SolveOptions(
+        time_limit=time_limit if time_limit is not None else settings.PLANNER_TIME_LIMIT,
+        workers=settings.PLANNER_WORKERS,
+        seed=0,
+        on_solution=on_progress,
+    )
+    result = solver.plan(ctx.problem, options) if ctx.problem.tasks else solver.Plan("optimal")
+    run = PlanRun.objects.create(
+        kind=kind,
+        reason=reason[:200],
+        status=result.status,
+        tasks=len(ctx.problem.tasks),
+        objective=result.objective,
+        bound=result.bound,
+        gap=result.gap,
+        wall_time=result.wall_time,
+        parts=result.parts.__dict__,
+        messages=list(result.messages),
+    )
+    if result.assignments:
+        write_plan(ctx, result, run)
+    logger.info(
+        "plan run %s: %s tasks, status %s, gap %.3f, %.1fs",
+        run.pk,
+        run.tasks,
+        run.status,
+        run.gap,
+        run.wall_time,
+    )
+    return run
+
+
+@contextmanager
+def planner_lock():
+    """A PostgreSQL advisory lock: at most one re-plan at a time on any worker or machine.
+    Yields whether it was acquired (never waits)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [PLANNER_LOCK_KEY])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PLANNER_LOCK_KEY])
+
+
+def request_replan(reason: str, countdown: int | None = None):
+    """Ask for a re-plan soon. Requests arriving while one is queued join it (debounce), so a
+    burst of changes costs one re-plan; the task itself runs one at a time (``planner_lock``)."""
+    from scheduling import tasks
+    from zunft.core.models import Operation
+    from zunft.core.services import start_operation
+
+    countdown = settings.PLANNER_DEBOUNCE_SECONDS if countdown is None else countdown
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # serialises concurrent requests
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNER_LOCK_KEY + 1])
+        queued = Operation.objects.filter(kind="replan", state=Operation.State.QUEUED).first()
+        if queued is not None:
+            queued.params.setdefault("reasons", []).append(reason)
+            queued.save(update_fields=["params"])
+            return queued
+        return start_operation(
+            "replan", task=tasks.replan, params={"reasons": [reason]}, countdown=countdown
+        )

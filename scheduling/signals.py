@@ -1,0 +1,28 @@
+"""Changes below the planner that make it re-plan (apps talk upwards through signals)."""
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from jobs.models import Package
+from trades.models import Absence
+
+
+def _replan_after_commit(reason: str) -> None:
+    from scheduling.services import request_replan
+
+    transaction.on_commit(lambda: request_replan(reason))
+
+
+@receiver(post_save, sender=Absence, dispatch_uid="replan_on_absence")
+def absence_saved(sender, instance: Absence, created, **kwargs):
+    if kwargs.get("raw"):
+        return
+    _replan_after_commit(f"absence {instance.pk} ({instance.kind})")
+
+
+@receiver(post_save, sender=Package, dispatch_uid="replan_on_package")
+def package_saved(sender, instance: Package, **kwargs):
+    if kwargs.get("raw") or instance.status != Package.Status.ACCEPTED:
+        return
+    _replan_after_commit(f"package {instance.pk} accepted")

@@ -1,0 +1,155 @@
+"""The planner adapter end to end: book, plan, store, check with the independent checker."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from jobs.models import Package
+from jobs.services import book_package, save_template
+from scheduling import services
+from scheduling.models import Appointment, Dispatch, PlanRun
+from scheduling.solver import check_plan
+from tests import factories as f
+from zunft.core.models import Event
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2025, 10, 22)  # a Wednesday; Reformation Day (Fri 31 Oct) lies ahead
+
+
+@pytest.fixture
+def bathroom(coop):
+    return save_template(
+        {"code": "bad", "name_de": "Bad", "name_en": "Bathroom"},
+        [
+            {
+                "code": "area",
+                "name_de": "Fläche",
+                "name_en": "Area",
+                "kind": "decimal",
+                "unit": "m²",
+                "minimum": 1,
+                "maximum": 30,
+                "default": 6,
+            }
+        ],
+        [
+            {
+                "code": "rough",
+                "name_de": "Rohinstallation",
+                "name_en": "Rough-in",
+                "trade": "sanitaer",
+                "duration_base_hours": 8,
+                "duration_per_unit": {"area": 2},
+            },
+            {
+                "code": "wiring",
+                "name_de": "Elektro",
+                "name_en": "Wiring",
+                "trade": "elektro",
+                "duration_base_hours": 6,
+            },
+            {
+                "code": "finish",
+                "name_de": "Endmontage",
+                "name_en": "Final fit",
+                "trade": "sanitaer",
+                "duration_base_hours": 6,
+            },
+        ],
+        [
+            {"predecessor": "rough", "successor": "wiring", "lag_hours": 0},
+            {"predecessor": "wiring", "successor": "finish", "lag_hours": 72},
+        ],
+    )
+
+
+def book(coop, template, site, **kwargs):
+    return book_package(
+        customer=site.customer,
+        site=site,
+        template=template,
+        values={"area": 8},
+        earliest_start=TODAY + dt.timedelta(days=1),
+        status=Package.Status.ACCEPTED,
+        today=TODAY,
+        **kwargs,
+    )
+
+
+def test_a_booked_package_is_planned_stored_and_accepted_by_the_checker(coop, bathroom):
+    package = book(coop, bathroom, coop.hanna_site)
+    run = services.plan_cooperative(today=TODAY, time_limit=5)
+    assert run.status in {"optimal", "feasible"} and run.tasks == 3
+
+    appointments = {a.task.code: a for a in Appointment.objects.select_related("task")}
+    assert set(appointments) == {"rough", "wiring", "finish"}
+    assert appointments["rough"].workshop == coop.b and appointments["wiring"].workshop == coop.a
+    # drying: the final fit starts at least 72 h after the wiring ends
+    assert appointments["finish"].start >= appointments["wiring"].end + dt.timedelta(hours=72)
+    # nothing on Reformation Day
+    for a in appointments.values():
+        assert "2025-10-31" not in [s["date"] for s in a.segments]
+    assert Dispatch.objects.filter(status="proposed").count() == 3
+    assert Event.objects.filter(
+        group=f"package.{package.pk}", type="package.schedule_changed"
+    ).exists()
+
+    ctx = services.build_problem(services.plan_start(TODAY))
+    assert check_plan(ctx.problem, services.stored_plan(ctx)) == []
+
+
+def test_a_customers_blocked_day_is_kept_free(coop, bathroom):
+    first_try = book(coop, bathroom, coop.hanna_site)
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    rough = Appointment.objects.get(task__package=first_try, task__code="rough")
+    blocked = dt.date.fromisoformat(rough.segments[0]["date"])
+    Appointment.objects.all().delete()
+    Package.objects.all().delete()
+
+    package = book(coop, bathroom, coop.hanna_site, blocked_days=[blocked])
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    for a in Appointment.objects.filter(task__package=package):
+        assert blocked.isoformat() not in [s["date"] for s in a.segments]
+
+
+def test_a_replan_keeps_accepted_work_and_moves_only_what_it_must(coop, bathroom):
+    book(coop, bathroom, coop.hanna_site)
+    book(coop, bathroom, coop.heinz_site)
+    services.plan_cooperative(today=TODAY, time_limit=5)
+    Appointment.objects.update(status="accepted")
+    before = {a.pk: (a.workshop_id, a.start) for a in Appointment.objects.all()}
+
+    run = services.plan_cooperative(today=TODAY, time_limit=5, kind=PlanRun.Kind.REPLAN)
+    assert run.moved == 0
+    assert {a.pk: (a.workshop_id, a.start) for a in Appointment.objects.all()} == before
+
+
+def test_a_task_no_workshop_can_do_is_reported_not_planned(coop, bathroom):
+    far = f.SiteFactory(customer=coop.hanna_site.customer, location=Point(13.4, 52.5, srid=4326))
+    book(coop, bathroom, far)
+    run = services.plan_cooperative(today=TODAY, time_limit=3)
+    assert run.status == "infeasible"
+    assert run.messages and not Appointment.objects.exists()
+
+
+def test_only_one_replan_runs_at_a_time(coop):
+    with services.planner_lock() as first:
+        assert first
+        import threading
+
+        seen = []
+
+        def other():
+            from django.db import connection
+
+            with services.planner_lock() as second:
+                seen.append(second)
+            connection.close()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert seen == [False]
+    with services.planner_lock() as again:
+        assert again
