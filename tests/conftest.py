@@ -12,7 +12,8 @@ def _fast_password_hashing(settings):
 @pytest.fixture(scope="session")
 def live_stack(django_db_setup, django_db_blocker):
     """The ASGI server and a Celery worker as real processes on the test database."""
-    stack = Stack()
+    # Short planner searches keep the suite quick; the benchmarks measure long ones.
+    stack = Stack(env={"PLANNER_TIME_LIMIT": "3", "PLANNER_WORKERS": "2"})
     stack.start_web()
     stack.start_worker()
     try:

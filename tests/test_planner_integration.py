@@ -153,3 +153,36 @@ def test_only_one_replan_runs_at_a_time(coop):
     assert seen == [False]
     with services.planner_lock() as again:
         assert again
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_a_replan_requested_twice_runs_once_on_the_real_worker(live_stack, coop, bathroom):
+    import time
+
+    from django.utils import timezone
+
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=bathroom,
+        values={"area": 8},
+        earliest_start=tomorrow,
+    )
+    first = services.request_replan("package booked", countdown=1)
+    second = services.request_replan("absence added", countdown=1)
+    assert first.pk == second.pk  # debounced into one operation
+    Package.objects.update(status=Package.Status.ACCEPTED)
+
+    deadline = time.monotonic() + 60
+    first.refresh_from_db()
+    while first.state not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        first.refresh_from_db()
+    assert first.state == "done", first.error
+    assert first.worker.startswith(f"{live_stack.worker_name}@")
+    run = PlanRun.objects.get(pk=first.result["plan_run"])
+    assert run.reason == "package booked; absence added"
+    assert Appointment.objects.count() == 3
