@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import Package, Task, TaskDependency
@@ -363,3 +364,105 @@ def request_replan(reason: str, countdown: int | None = None):
         return start_operation(
             "replan", task=tasks.replan, params={"reasons": [reason]}, countdown=countdown
         )
+
+
+@dataclass(frozen=True)
+class EmergencyMatch:
+    appointment: Appointment
+    dispatch: Dispatch
+    distance_km: float
+
+
+@transaction.atomic
+def dispatch_emergency(
+    *, site, trade, hours: int = 2, certification=None, description: str = "", now=None
+) -> EmergencyMatch:
+    """Urgent single job (Notdienst): offer it to the nearest qualified worker who is free now.
+
+    Candidates come from the eligibility selector (trade, certification, service area), nearest
+    first; a worker qualifies with the trade, a valid certification where one is required, no
+    absence today and no live appointment overlapping the next ``hours``. The offer has a short
+    deadline (``EMERGENCY_OFFER_MINUTES``). Raises ``ValidationError`` when nobody is free.
+    """
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from trades.models import Worker
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    until = now + dt.timedelta(hours=hours)
+    busy = Appointment.objects.filter(start__lt=until, end__gt=now).exclude(status="cancelled")
+    for workshop in workshops_serving(site.location, trade, certification).prefetch_related(None)[
+        :25
+    ]:
+        workers = (
+            Worker.objects.filter(workshop=workshop, active=True, trades=trade)
+            .exclude(absences__start__lte=today, absences__end__gte=today)
+            .exclude(pk__in=busy.filter(worker__isnull=False).values("worker_id"))
+            .order_by("id")
+        )
+        if workshop.absences.filter(worker__isnull=True, start__lte=today, end__gte=today).exists():
+            continue
+        if certification is not None:
+            workers = workers.filter(
+                Q(certifications__certification=certification)
+                & (
+                    Q(certifications__valid_until__isnull=True)
+                    | Q(certifications__valid_until__gte=today)
+                )
+            )
+        worker = workers.first()
+        if worker is None:
+            continue
+        package = Package.objects.create(
+            customer=site.customer,
+            site=site,
+            title=_("Emergency: %s") % trade.name_de,
+            status=Package.Status.ACCEPTED,
+            earliest_start=today,
+        )
+        task = Task.objects.create(
+            package=package,
+            code="notdienst",
+            name_de=description or _("Emergency call-out"),
+            name_en=description or "Emergency call-out",
+            trade=trade,
+            required_certification=certification,
+            duration_hours=hours,
+            status=Task.Status.PLANNED,
+        )
+        appointment = Appointment.objects.create(
+            task=task,
+            workshop=workshop,
+            worker=worker,
+            start=now,
+            end=until,
+            segments=[
+                {
+                    "date": today.isoformat(),
+                    "start_hour": timezone.localtime(now).hour,
+                    "hours": hours,
+                }
+            ],
+            travel_km=round(2 * workshop.distance.km),
+        )
+        offer = Dispatch.objects.create(
+            appointment=appointment,
+            workshop=workshop,
+            status=Dispatch.Status.OFFERED,
+            deadline=now + dt.timedelta(minutes=settings.EMERGENCY_OFFER_MINUTES),
+        )
+        payload = {
+            "dispatch": offer.pk,
+            "task": task.pk,
+            "urgent": True,
+            "distance_km": round(workshop.distance.km, 1),
+        }
+        emit(
+            [f"worker.{worker.pk}", f"workshop.{workshop.pk}", "office"],
+            "dispatch.offered",
+            payload,
+        )
+        return EmergencyMatch(appointment, offer, round(workshop.distance.km, 1))
+    raise ValidationError({"trade": _("No qualified worker is free near this site right now.")})

@@ -162,7 +162,6 @@ def test_a_replan_requested_twice_runs_once_on_the_real_worker(live_stack, coop,
 
     from django.utils import timezone
 
-
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     book_package(
         customer=coop.hanna_site.customer,
@@ -186,3 +185,50 @@ def test_a_replan_requested_twice_runs_once_on_the_real_worker(live_stack, coop,
     run = PlanRun.objects.get(pk=first.result["plan_run"])
     assert run.reason == "package booked; absence added"
     assert Appointment.objects.count() == 3
+
+
+def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop):
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from trades.models import Absence
+
+    now = timezone.make_aware(dt.datetime(2025, 10, 22, 9, 0))
+    near = f.WorkshopFactory(name="Elektro Nah", location=coop.hanna_site.location)
+    f.OfferFactory(workshop=near, trade=coop.trades.elektro)
+    nearest_worker = f.WorkerFactory(workshop=near, trades=[coop.trades.elektro])
+
+    match = services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
+    assert match.appointment.worker == nearest_worker
+    assert match.dispatch.status == "offered" and match.distance_km == 0
+    assert Event.objects.filter(
+        group=f"worker.{nearest_worker.pk}", type="dispatch.offered"
+    ).exists()
+
+    # That worker is now busy; the next call goes to the next workshop (Cloppenburg, ~20 km).
+    second = services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
+    assert second.appointment.workshop == coop.a and second.distance_km > 10
+
+    # Everyone else away today: nobody left.
+    for worker in coop.a.workers.all():
+        Absence.objects.create(
+            workshop=coop.a, worker=worker, kind="illness", start=now.date(), end=now.date()
+        )
+    with pytest.raises(ValidationError):
+        services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
+
+
+def test_the_office_calls_out_an_emergency_through_the_api(coop, api_as):
+    body = {"site": coop.hanna_site.pk, "trade": "elektro", "hours": 3}
+    assert (
+        api_as(coop.alice).post("/api/v1/emergencies", body, "application/json").status_code == 403
+    )
+    response = api_as(coop.olga).post("/api/v1/emergencies", body, "application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["workshop"] == "Elektro Janßen"
+    nobody = api_as(coop.olga).post(
+        "/api/v1/emergencies",
+        {**body, "trade": "sanitaer", "certification": "gas"},
+        "application/json",
+    )
+    assert nobody.status_code == 404  # no such certification

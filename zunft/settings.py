@@ -182,6 +182,8 @@ PLANNER_TIME_LIMIT = envint("PLANNER_TIME_LIMIT", 20)
 PLANNER_WORKERS = envint("PLANNER_WORKERS", 8)
 PLANNER_DAY_START_HOUR = envint("PLANNER_DAY_START_HOUR", 7)
 PLANNER_DEBOUNCE_SECONDS = envint("PLANNER_DEBOUNCE_SECONDS", 10)
+# Minutes a tradesperson has to answer an urgent (Notdienst) offer.
+EMERGENCY_OFFER_MINUTES = envint("EMERGENCY_OFFER_MINUTES", 15)
 
 # Geocoding of sites: "postcode" (offline table, `manage.py import_postcodes`), "nominatim", or a
 # dotted path to a geocoder class. Online lookups fall back to the postcode table.
