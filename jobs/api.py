@@ -1,16 +1,22 @@
 """API v1 for the package catalogue."""
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from jobs import services
-from jobs.schemas import TemplateIn, TemplateOut
+from jobs.models import Quote
+from jobs.schemas import AcceptIn, QuoteOut, RequestIn, RequestOut, TemplateIn, TemplateOut
 from jobs.selectors import templates_visible_to
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
 from zunft.core.auth import optional_auth, required_auth
+from zunft.core.models import Consent
 
 router = Router(tags=["catalogue"])
 
@@ -66,3 +72,112 @@ def replace_template(request, code: str, payload: TemplateIn):
     if payload.code != code:
         raise HttpError(422, "The code in the body must match the URL.")
     return _save(request, payload, template=template)
+
+
+# --- the homeowner's journey: request → instant quote → accept -----------------------------------
+
+
+def _quote_out(quote, today=None):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    out = QuoteOut.from_orm(quote).dict()
+    out["early_start_consent_needed"] = bool(
+        quote.package.customer.kind == "private"
+        and quote.start_date
+        and quote.start_date <= today + timedelta(days=14)
+    )
+    return out
+
+
+@router.post(
+    "/requests",
+    response={201: RequestOut, 404: ErrorOut, 422: dict},
+    auth=optional_auth,
+    tags=["journey"],
+)
+def create_request(request, payload: RequestIn):
+    """Submit the wizard: returns the instant quote (price and earliest completion date). The
+    homeowner logs in with the emailed code to accept it."""
+    from zunft.core.login import homeowner_for_email, send_login_code
+
+    if not payload.privacy_consent:
+        raise ValidationError({"privacy_consent": _("Please accept the privacy notice.")})
+    template = get_object_or_404(templates_visible_to(request.user), code=payload.template)
+    with transaction.atomic():
+        user = (
+            request.user
+            if request.user.is_authenticated
+            else homeowner_for_email(
+                payload.contact.email,
+                first_name=payload.contact.first_name,
+                last_name=payload.contact.last_name,
+            )
+        )
+        created = services.submit_request(
+            user=user,
+            template=template,
+            values=dict(payload.parameters),
+            site=payload.site.dict(),
+            contact=payload.contact.dict(),
+            earliest_start=payload.earliest_start,
+            blocked_days=payload.blocked_days,
+            description=payload.description,
+        )
+        Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY, text_version="2026-1")
+        if not request.user.is_authenticated:
+            transaction.on_commit(lambda: send_login_code(user, next_url="/"))
+    # The browser that made the request may look at its quote before logging in.
+    request.session.setdefault("quotes", []).append(created.package.quotes.first().pk)
+    request.session.modified = True
+    quote = created.package.quotes.order_by("-version").first()
+    return Status(
+        201,
+        {
+            "id": created.pk,
+            "status": created.status,
+            "package_id": created.package_id,
+            "quote": _quote_out(quote),
+        },
+    )
+
+
+def visible_quote(request, quote_id: int) -> Quote:
+    quote = get_object_or_404(Quote.objects.select_related("package__customer"), pk=quote_id)
+    user = request.user
+    own = user.is_authenticated and quote.package.customer.user_id == user.pk
+    if own or is_office(user) or quote.pk in request.session.get("quotes", []):
+        return quote
+    raise Http404
+
+
+@router.get(
+    "/quotes/{quote_id}",
+    response={200: QuoteOut, 404: ErrorOut},
+    auth=optional_auth,
+    tags=["journey"],
+)
+def get_quote(request, quote_id: int):
+    return _quote_out(visible_quote(request, quote_id))
+
+
+@router.post(
+    "/quotes/{quote_id}/accept",
+    response={200: QuoteOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    auth=required_auth,
+    tags=["journey"],
+)
+def accept(request, quote_id: int, payload: AcceptIn):
+    """Accept the version you saw. Accepting twice is harmless; an outdated version gets 409."""
+    try:
+        quote = services.accept_quote(
+            quote_id,
+            version=payload.version,
+            user=request.user,
+            early_start_consent=payload.early_start_consent,
+        )
+    except Quote.DoesNotExist as exc:
+        raise Http404 from exc
+    return _quote_out(quote)

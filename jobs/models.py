@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -252,3 +253,124 @@ class TaskDependency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.predecessor_id} → {self.successor_id} (+{self.lag_hours} h)"
+
+
+class Request(models.Model):
+    """What the homeowner asked for (Anfrage), as entered in the wizard."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        QUOTED = "quoted", _("quoted")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="requests"
+    )
+    site = models.ForeignKey("customers.Site", on_delete=models.PROTECT, related_name="requests")
+    template = models.ForeignKey(
+        PackageTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    trade = models.ForeignKey(Trade, on_delete=models.PROTECT, null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, encoder=DjangoJSONEncoder)
+    earliest_start = models.DateField(_("earliest start"))
+    blocked_days = ArrayField(models.DateField(), default=list, blank=True)
+    package = models.OneToOneField(
+        Package, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.NEW
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.template or self.trade}"
+
+
+class Quote(models.Model):
+    """A priced offer for a package (Angebot). Versions are immutable once sent; a revision is a
+    new version and only the latest open version can be accepted."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACCEPTED = "accepted", _("accepted")
+        SUPERSEDED = "superseded", _("superseded")
+        EXPIRED = "expired", _("expired")
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="quotes")
+    version = models.PositiveIntegerField(_("version"), default=1)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    valid_until = models.DateField(_("valid until"))
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
+    labour_gross = models.DecimalField(
+        _("labour and travel (gross)"), max_digits=12, decimal_places=2
+    )
+    tax_reduction = models.DecimalField(
+        _("estimated tax reduction (§35a EStG)"), max_digits=12, decimal_places=2
+    )
+    start_date = models.DateField(_("planned start"), null=True, blank=True)
+    completion_date = models.DateField(_("earliest completion"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    early_start_consent = models.BooleanField(
+        _("consent to start within the withdrawal period"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering = ["package", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "version"], name="unique_quote_version"),
+            models.UniqueConstraint(
+                fields=["package"], condition=models.Q(status="accepted"), name="one_accepted_quote"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gross=models.F("net") + models.F("vat")),
+                name="quote_gross_is_net_plus_vat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Angebot {self.package_id}-{self.version}"
+
+
+class QuoteLine(models.Model):
+    class Kind(models.TextChoices):
+        LABOUR = "labour", _("labour")
+        TRAVEL = "travel", _("travel")
+        MATERIAL = "material", _("material")
+        FEE = "fee", _("coordination")
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    trade = models.CharField(_("trade"), max_length=150, blank=True)
+    text = models.CharField(_("text"), max_length=250)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=10)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
+        ordering = ["quote", "position"]
+
+    def __str__(self) -> str:
+        return self.text

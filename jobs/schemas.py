@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from ninja import Field, Schema
@@ -75,3 +76,72 @@ class TemplateOut(Schema):
             }
             for d in obj.dependencies.all()
         ]
+
+
+class SiteAddressIn(Schema):
+    street: str = Field(..., min_length=3, max_length=200)
+    postal_code: str = Field(..., min_length=5, max_length=5, pattern=r"^\d{5}$")
+    city: str = Field(..., min_length=2, max_length=100)
+    latitude: float | None = Field(None, ge=47, le=55.1)
+    longitude: float | None = Field(None, ge=5.8, le=15.1)
+    access_notes: str = Field("", max_length=2000)
+
+
+class ContactIn(Schema):
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field(..., min_length=1, max_length=100)
+    email: str = Field(..., pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    phone: str = Field("", max_length=40)
+
+
+class RequestIn(Schema):
+    template: str
+    parameters: dict[str, Decimal] = {}
+    site: SiteAddressIn
+    contact: ContactIn
+    earliest_start: date
+    blocked_days: list[date] = Field([], max_length=60)
+    description: str = Field("", max_length=2000)
+    privacy_consent: bool
+
+
+class QuoteLineOut(Schema):
+    position: int
+    kind: str
+    trade: str
+    text: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    net: Decimal
+    vat_rate: Decimal
+
+
+class QuoteOut(Schema):
+    id: int
+    package_id: int
+    version: int
+    status: str
+    valid_until: date
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    labour_gross: Decimal
+    tax_reduction: Decimal
+    start_date: date | None
+    completion_date: date | None
+    note: str
+    lines: list[QuoteLineOut]
+    early_start_consent_needed: bool = False
+
+
+class RequestOut(Schema):
+    id: int
+    status: str
+    package_id: int | None
+    quote: QuoteOut | None
+
+
+class AcceptIn(Schema):
+    version: int
+    early_start_consent: bool = False

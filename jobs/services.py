@@ -1,5 +1,6 @@
 """Writes to the package catalogue."""
 
+from datetime import timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 
@@ -10,6 +11,9 @@ from django.utils.translation import gettext as _
 from jobs.models import (
     Package,
     PackageTemplate,
+    Quote,
+    QuoteLine,
+    Request,
     Task,
     TaskDependency,
     TemplateDependency,
@@ -17,6 +21,7 @@ from jobs.models import (
     TemplateTask,
 )
 from trades.models import Certification, Trade
+from zunft.core.realtime import emit
 
 
 class _Errors(dict):
@@ -237,3 +242,191 @@ def book_package(
         for d in template.dependencies.all()
     )
     return package
+
+
+def _consumer(customer) -> bool:
+    return customer.kind == customer.Kind.PRIVATE
+
+
+@transaction.atomic
+def create_quote(package: Package, *, today=None, note: str = "") -> Quote:
+    """Price the package from the planner's tentative schedule and store it as the next quote
+    version; earlier open versions are superseded. Locks the package row."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from jobs.quotes import price, tentative_schedule
+
+    package = Package.objects.select_for_update().get(pk=package.pk)
+    today = today or timezone.localdate()
+    pricing = price(package, tentative_schedule(package))
+    last = package.quotes.order_by("-version").first()
+    package.quotes.filter(status=Quote.Status.OPEN).update(status=Quote.Status.SUPERSEDED)
+    quote = Quote.objects.create(
+        package=package,
+        version=(last.version + 1) if last else 1,
+        valid_until=today + timedelta(days=settings.QUOTE_VALID_DAYS),
+        net=pricing.net,
+        vat=pricing.vat,
+        gross=pricing.gross,
+        labour_gross=pricing.labour_gross,
+        tax_reduction=pricing.tax_reduction,
+        start_date=pricing.start,
+        completion_date=pricing.completion,
+        note=note,
+    )
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            quote=quote,
+            position=i,
+            kind=line.kind,
+            trade=line.trade,
+            text=line.text[:250],
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            net=line.net,
+            vat_rate=settings.VAT_RATE * 100,
+        )
+        for i, line in enumerate(pricing.lines, start=1)
+    )
+    if package.status == Package.Status.DRAFT:
+        package.status = Package.Status.QUOTED
+        package.save(update_fields=["status"])
+    emit(
+        [f"package.{package.pk}", "office"],
+        "quote.created",
+        {"package": package.pk, "quote": quote.pk, "version": quote.version},
+    )
+    return quote
+
+
+@transaction.atomic
+def submit_request(
+    *,
+    user,
+    template: PackageTemplate,
+    values: dict,
+    site: dict,
+    contact: dict,
+    earliest_start,
+    blocked_days=(),
+    description: str = "",
+    today=None,
+) -> Request:
+    """The wizard's result: the homeowner's customer record and site (geocoded), a package from
+    the template, and an instant quote — all or nothing."""
+    from customers.models import Customer
+    from customers.services import save_customer, save_site
+
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        customer = save_customer(
+            {
+                "user": user,
+                "kind": Customer.Kind.PRIVATE,
+                "first_name": contact.get("first_name", ""),
+                "last_name": contact.get("last_name", ""),
+                "email": user.email,
+                "phone": contact.get("phone", ""),
+                "street": site["street"],
+                "postal_code": site["postal_code"],
+                "city": site["city"],
+            }
+        )
+    site_obj = save_site(customer, dict(site))
+    package = book_package(
+        customer=customer,
+        site=site_obj,
+        template=template,
+        values=values,
+        earliest_start=earliest_start,
+        blocked_days=blocked_days,
+        today=today,
+    )
+    request = Request.objects.create(
+        customer=customer,
+        site=site_obj,
+        template=template,
+        parameters=package.parameters,
+        earliest_start=earliest_start,
+        blocked_days=list(blocked_days),
+        description=description,
+        package=package,
+        status=Request.Status.QUOTED,
+    )
+    create_quote(package, today=today)
+    return request
+
+
+@transaction.atomic
+def accept_quote(
+    quote_id: int, *, version: int, user, early_start_consent: bool = False, today=None
+) -> Quote:
+    """Accept a quote: the contract. Idempotent for the same version (a second tab gets the
+    same answer); an outdated, expired or foreign quote is refused. Locks the package row so two
+    acceptances at once make one contract. Accepting commits the package to the planner, which
+    re-plans and sends the dispatch offers.
+
+    For consumers the start may fall inside the 14-day withdrawal period (§356 Abs. 4 BGB) only
+    with their explicit consent, which is recorded."""
+    from django.utils import timezone
+
+    from zunft.core.errors import Conflict
+    from zunft.core.models import Consent
+
+    today = today or timezone.localdate()
+    quote = Quote.objects.select_related("package__customer").get(pk=quote_id)
+    package = Package.objects.select_for_update().get(pk=quote.package_id)
+    quote.refresh_from_db()
+    if package.customer.user_id != user.pk:
+        raise Quote.DoesNotExist
+    if quote.version != version:
+        raise Conflict(_("This is not the version you saw; please look at the current quote."))
+    if quote.status == Quote.Status.ACCEPTED:
+        return quote
+    if quote.status != Quote.Status.OPEN:
+        raise Conflict(_("This quote has been replaced by a newer version."))
+    if quote.valid_until < today:
+        raise ValidationError({"quote": _("This quote expired on %s.") % quote.valid_until})
+    needs_consent = (
+        _consumer(package.customer)
+        and quote.start_date is not None
+        and quote.start_date <= today + timedelta(days=14)
+    )
+    if needs_consent and not early_start_consent:
+        raise ValidationError(
+            {
+                "early_start_consent": _(
+                    "Work would start within your 14-day withdrawal period; please agree to "
+                    "the early start or choose a later start."
+                )
+            }
+        )
+    quote.status = Quote.Status.ACCEPTED
+    quote.accepted_at = timezone.now()
+    quote.accepted_by = user
+    quote.early_start_consent = early_start_consent
+    quote.save(update_fields=["status", "accepted_at", "accepted_by", "early_start_consent"])
+    Consent.objects.create(
+        user=user,
+        kind=Consent.Kind.WITHDRAWAL_NOTICE,
+        text_version="2026-1",
+        subject=f"quote {quote.pk}",
+    )
+    if early_start_consent:
+        Consent.objects.create(
+            user=user,
+            kind=Consent.Kind.EARLY_START,
+            text_version="2026-1",
+            subject=f"quote {quote.pk}",
+        )
+    package.status = Package.Status.ACCEPTED
+    package.save(update_fields=["status"])  # the planner listens (scheduling.signals)
+    Request.objects.filter(package=package).update(status=Request.Status.ACCEPTED)
+    emit(
+        [f"package.{package.pk}", "office"],
+        "quote.accepted",
+        {"package": package.pk, "quote": quote.pk, "version": quote.version},
+    )
+    return quote

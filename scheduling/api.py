@@ -1,19 +1,24 @@
 """API v1 for planning: plan runs (objective, bound, gap), re-plan requests, emergencies."""
 
-from datetime import datetime
+from datetime import date, datetime
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from customers.selectors import sites_visible_to
+from jobs.models import Package
 from scheduling import services
-from scheduling.models import PlanRun
+from scheduling.models import Appointment, PlanRun
 from trades.models import Certification, Trade
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
+from zunft.core.api import EventOut
 from zunft.core.auth import required_auth
+from zunft.core.models import Event
+from zunft.core.realtime import may_join
 
 router = Router(tags=["planning"], auth=required_auth)
 
@@ -100,4 +105,95 @@ def create_emergency(request, payload: EmergencyIn):
             "distance_km": match.distance_km,
             "deadline": match.dispatch.deadline,
         },
+    )
+
+
+# --- a package and its live timeline ------------------------------------------------------------
+
+
+class TimelineTaskOut(Schema):
+    id: int
+    code: str
+    name: str
+    trade: str
+    status: str
+    workshop: str | None = None
+    worker: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    appointment_status: str | None = None
+
+
+class PackageOut(Schema):
+    id: int
+    title: str
+    status: str
+    site: str
+    earliest_start: date
+    promised_date: date | None
+    tasks: list[TimelineTaskOut]
+    last_event: int
+
+
+def visible_package(request, package_id: int) -> Package:
+    package = get_object_or_404(Package.objects.select_related("site", "customer"), pk=package_id)
+    if not may_join(request.user, f"package.{package.pk}"):
+        raise Http404
+    return package
+
+
+def package_timeline(package: Package) -> dict:
+    live = {
+        a.task_id: a
+        for a in Appointment.objects.filter(task__package=package)
+        .exclude(status="cancelled")
+        .select_related("workshop", "worker")
+    }
+    tasks = []
+    for task in package.tasks.select_related("trade").order_by("position", "id"):
+        a = live.get(task.pk)
+        tasks.append(
+            {
+                "id": task.pk,
+                "code": task.code,
+                "name": task.name,
+                "trade": task.trade.name,
+                "status": task.status,
+                "workshop": a.workshop.name if a else None,
+                "worker": str(a.worker) if a and a.worker else None,
+                "start": a.start if a else None,
+                "end": a.end if a else None,
+                "appointment_status": a.status if a else None,
+            }
+        )
+    last = Event.objects.filter(group=f"package.{package.pk}").order_by("-id").first()
+    return {
+        "id": package.pk,
+        "title": package.title,
+        "status": package.status,
+        "site": str(package.site),
+        "earliest_start": package.earliest_start,
+        "promised_date": package.promised_date,
+        "tasks": tasks,
+        "last_event": last.pk if last else 0,
+    }
+
+
+@router.get("/packages/{package_id}", response={200: PackageOut, 404: ErrorOut}, tags=["journey"])
+def get_package(request, package_id: int):
+    """The package's timeline: who does what when, and each task's state."""
+    return package_timeline(visible_package(request, package_id))
+
+
+@router.get(
+    "/packages/{package_id}/events",
+    response={200: list[EventOut], 404: ErrorOut},
+    tags=["journey"],
+)
+def package_events(request, package_id: int, after: int = 0, limit: int = 200):
+    """What happened since the last event id a client saw (resync after a reconnect)."""
+    package = visible_package(request, package_id)
+    limit = max(1, min(limit, 1000))
+    return list(
+        Event.objects.filter(group=f"package.{package.pk}", id__gt=after).order_by("id")[:limit]
     )

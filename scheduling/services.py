@@ -466,3 +466,79 @@ def dispatch_emergency(
         )
         return EmergencyMatch(appointment, offer, round(workshop.distance.km, 1))
     raise ValidationError({"trade": _("No qualified worker is free near this site right now.")})
+
+
+def _free_calendars(ctx: Context) -> solver.Problem:
+    """The problem with every crew already held by a live appointment taken off its calendar,
+    so a quoted package fits around the work that is planned."""
+    problem = ctx.problem
+    pairs = {(c.workshop, c.trade) for c in problem.calendars}
+    used: dict[tuple[str, str], dict[int, int]] = {}
+    live = (
+        Appointment.objects.filter(workshop_id__in={int(w) for w, _t in pairs})
+        .exclude(status="cancelled")
+        .exclude(task__in=[int(t) for t in ctx.tasks])
+        .values_list("workshop_id", "task__trade__code", "segments")
+    )
+    for workshop_id, trade, segments in live:
+        key = (str(workshop_id), trade)
+        if key not in pairs:
+            continue
+        for s in segments:
+            day = (dt.date.fromisoformat(s["date"]) - problem.start_date).days
+            if 0 <= day < problem.days:
+                used.setdefault(key, {}).setdefault(day, 0)
+                used[key][day] += 1
+    calendars = tuple(
+        replace(
+            c,
+            crews=tuple(
+                max(0, n - used.get((c.workshop, c.trade), {}).get(d, 0))
+                for d, n in enumerate(c.crews)
+            ),
+        )
+        for c in problem.calendars
+    )
+    return replace(problem, calendars=calendars)
+
+
+def tentative_schedule(package: Package) -> dict:
+    """Where the planner would put the package's tasks now, without moving anyone else's work:
+    the construction heuristic on the capacity left free (the instant-quote path). Raises
+    ``ValidationError`` when a task cannot be placed (no eligible workshop, no capacity)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from jobs.quotes import Slot
+
+    tasks = package.tasks.select_related("package__site", "trade", "required_certification")
+    ctx = build_problem(max(plan_start(), package.earliest_start), tasks=tasks)
+    problem = _free_calendars(ctx)
+    result = solver.heuristic_plan(problem, passes=4)
+    if result.status not in ("feasible", "optimal") or len(result.assignments) != len(ctx.tasks):
+        names = ", ".join(
+            t.name_de for t in ctx.tasks.values() if not any(e for e in _eligible(problem, t.pk))
+        )
+        detail = (
+            _("No member workshop can do this at the site: %s") % names
+            if names
+            else _("No free capacity within the planning horizon.")
+        )
+        raise ValidationError({"site": detail})
+    slots = {}
+    for a in result.assignments:
+        slots[int(a.task)] = Slot(
+            workshop_id=int(a.workshop),
+            start=_local(problem, a.start),
+            end=_local(problem, a.end),
+            days=len(a.segments),
+            travel_km=ctx.travel.get((a.task, a.workshop), 0),
+        )
+    return slots
+
+
+def _eligible(problem: solver.Problem, task_pk: int):
+    for t in problem.tasks:
+        if t.id == str(task_pk):
+            return t.eligible
+    return ()

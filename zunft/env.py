@@ -5,6 +5,7 @@ systemd secrets).
 """
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,3 +48,11 @@ def envint(name: str, default: int) -> int:
 def envlist(name: str, default: str = "") -> list[str]:
     value = envstr(name, default) or ""
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def envdecimal(name: str, default: str) -> Decimal:
+    value = envstr(name, default)
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from exc

@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from zunft.env import envbool, envint, envlist, envstr
+from zunft.env import envbool, envdecimal, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("ZUNFT_VAR_DIR", str(BASE_DIR / ".var")))
@@ -184,6 +184,14 @@ PLANNER_DAY_START_HOUR = envint("PLANNER_DAY_START_HOUR", 7)
 PLANNER_DEBOUNCE_SECONDS = envint("PLANNER_DEBOUNCE_SECONDS", 10)
 # Minutes a tradesperson has to answer an urgent (Notdienst) offer.
 EMERGENCY_OFFER_MINUTES = envint("EMERGENCY_OFFER_MINUTES", 15)
+
+# Passwordless login for homeowners.
+LOGIN_CODE_MINUTES = envint("LOGIN_CODE_MINUTES", 20)
+
+# Quotes: how long an offer holds, the travel rate charged per km, the VAT rate on work.
+QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 30)
+TRAVEL_RATE_PER_KM = envdecimal("TRAVEL_RATE_PER_KM", "0.60")
+VAT_RATE = envdecimal("VAT_RATE", "0.19")
 
 # Geocoding of sites: "postcode" (offline table, `manage.py import_postcodes`), "nominatim", or a
 # dotted path to a geocoder class. Online lookups fall back to the postcode table.

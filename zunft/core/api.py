@@ -68,3 +68,38 @@ def list_events(request, group: str, after: int = 0, limit: int = 200):
         raise HttpError(403, f"You may not read the group {group!r}.")
     limit = max(1, min(limit, 1000))
     return list(Event.objects.filter(group=group, id__gt=after).order_by("id")[:limit])
+
+
+class CodeRequestIn(Schema):
+    email: str
+
+
+class CodeLoginIn(Schema):
+    email: str
+    code: str
+
+
+@router.post("/auth/code", response={202: dict}, tags=["auth"])
+def request_login_code(request, payload: CodeRequestIn):
+    """Mail a login code to a homeowner. Answers the same whether or not the address is known,
+    so nobody can probe for customers."""
+    from zunft.core.login import send_login_code
+    from zunft.core.models import User
+
+    user = User.objects.filter(email__iexact=payload.email.strip(), role="homeowner").first()
+    if user is not None:
+        send_login_code(user)
+    return Status(202, {"detail": "If the address is known, a code is on its way."})
+
+
+@router.post("/auth/login", response={200: dict, 401: ErrorOut}, tags=["auth"])
+def login_with_code(request, payload: CodeLoginIn):
+    from django.contrib.auth import login
+
+    from zunft.core.login import check_login_code
+
+    user = check_login_code(payload.email, payload.code)
+    if user is None:
+        raise HttpError(401, "The code is wrong or has expired.")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return {"user": user.pk, "role": user.role}

@@ -5,7 +5,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 
+class Conflict(Exception):
+    """The request clashes with the current state (someone else was faster, a newer version
+    exists): HTTP 409 with the reason."""
+
+
 def install_error_handlers(api) -> None:
+    @api.exception_handler(Conflict)
+    def conflict(request, exc: Conflict):
+        return api.create_response(request, {"detail": str(exc)}, status=409)
+
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):
         if hasattr(exc, "error_dict"):

@@ -90,3 +90,48 @@ class Event(models.Model):
             "data": self.data,
             "created_at": self.created_at.isoformat(),
         }
+
+
+class LoginCode(models.Model):
+    """A one-time code mailed to a homeowner: passwordless login. Stored hashed; expires; a few
+    wrong tries burn it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_codes")
+    code_hash = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("login code")
+        verbose_name_plural = _("login codes")
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"code for {self.user_id}"
+
+
+class Consent(models.Model):
+    """What a person agreed to, when, and to which text version (privacy notice, withdrawal
+    notice, early start within the withdrawal period)."""
+
+    class Kind(models.TextChoices):
+        PRIVACY = "privacy", _("privacy notice")
+        WITHDRAWAL_NOTICE = "withdrawal_notice", _("withdrawal notice shown")
+        EARLY_START = "early_start", _("start within the withdrawal period")
+        PHOTO_PUBLICATION = "photo_publication", _("publication of photos")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text_version = models.CharField(max_length=20)
+    subject = models.CharField(max_length=100, blank=True)
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-given_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind}"

@@ -1,0 +1,157 @@
+"""Instant quotes: price a package from the planner's tentative schedule.
+
+``jobs`` sits below ``scheduling`` and may not import it; the planner registers itself here at
+start-up (``scheduling.apps``) and jobs asks it through ``tentative_schedule``.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from jobs.models import Package, QuoteLine
+from trades.models import Cooperative, WorkshopTrade
+from zunft.core.money import round_money
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where and when the planner would put a task: workshop, first/last day, working days,
+    round-trip km per day."""
+
+    workshop_id: int
+    start: dt.datetime
+    end: dt.datetime
+    days: int
+    travel_km: int
+
+
+Scheduler = Callable[[Package], dict[int, Slot]]
+_scheduler: list[Scheduler] = []
+
+
+def register_scheduler(fn: Scheduler) -> None:
+    _scheduler[:] = [fn]
+
+
+def tentative_schedule(package: Package) -> dict[int, Slot]:
+    if not _scheduler:
+        raise RuntimeError("no scheduler registered (is the scheduling app installed?)")
+    return _scheduler[0](package)
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    kind: str
+    trade: str
+    text: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return round_money(self.quantity * self.unit_price)
+
+
+@dataclass(frozen=True)
+class Pricing:
+    lines: list[PricedLine]
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    labour_gross: Decimal
+    tax_reduction: Decimal
+    start: dt.date | None
+    completion: dt.date | None
+
+
+def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
+    """Lines per trade: labour (hours × the planned workshop's rate), material, travel (km ×
+    rate per km), the cooperative's coordination fee; VAT; the labour share and the §35a EStG
+    estimate (20 % of labour and travel, at most 1,200 € a year)."""
+    tasks = list(package.tasks.select_related("trade").order_by("position", "id"))
+    rates = {
+        (o.workshop_id, o.trade_id): o.hourly_rate
+        for o in WorkshopTrade.objects.filter(
+            workshop_id__in={s.workshop_id for s in schedule.values()}
+        )
+    }
+    per_km = Decimal(str(settings.TRAVEL_RATE_PER_KM))
+    lines: list[PricedLine] = []
+    for task in tasks:
+        slot = schedule.get(task.pk)
+        if slot is None:
+            continue
+        trade = task.trade.name_de
+        hours = Decimal(task.duration_hours) * task.crew_size
+        lines.append(
+            PricedLine(
+                QuoteLine.Kind.LABOUR,
+                trade,
+                task.name_de,
+                hours,
+                "h",
+                rates[(slot.workshop_id, task.trade_id)],
+            )
+        )
+        if task.material_cost:
+            lines.append(
+                PricedLine(
+                    QuoteLine.Kind.MATERIAL,
+                    trade,
+                    _("Material: %s") % task.name_de,
+                    Decimal(1),
+                    _("flat"),
+                    round_money(task.material_cost),
+                )
+            )
+        if slot.travel_km:
+            lines.append(
+                PricedLine(
+                    QuoteLine.Kind.TRAVEL,
+                    trade,
+                    _("Travel: %s") % task.name_de,
+                    Decimal(slot.travel_km * slot.days),
+                    "km",
+                    per_km,
+                )
+            )
+    subtotal = sum((line.net for line in lines), Decimal(0))
+    coop = Cooperative.objects.first()
+    fee_rate = coop.fee_rate if coop else Decimal(0)
+    if fee_rate and subtotal:
+        lines.append(
+            PricedLine(
+                QuoteLine.Kind.FEE,
+                "",
+                _("Coordination and site management"),
+                Decimal(1),
+                _("flat"),
+                round_money(subtotal * fee_rate),
+            )
+        )
+    net = sum((line.net for line in lines), Decimal(0))
+    vat_rate = Decimal(str(settings.VAT_RATE))
+    vat = round_money(net * vat_rate)
+    labour_net = sum(
+        (line.net for line in lines if line.kind in (QuoteLine.Kind.LABOUR, QuoteLine.Kind.TRAVEL)),
+        Decimal(0),
+    )
+    labour_gross = round_money(labour_net * (1 + vat_rate))
+    reduction = min(round_money(labour_gross * Decimal("0.20")), Decimal("1200.00"))
+    starts = [s.start for s in schedule.values()]
+    ends = [s.end for s in schedule.values()]
+    return Pricing(
+        lines=lines,
+        net=net,
+        vat=vat,
+        gross=net + vat,
+        labour_gross=labour_gross,
+        tax_reduction=reduction,
+        start=min(starts).date() if starts else None,
+        completion=max(ends).date() if ends else None,
+    )

@@ -1,0 +1,85 @@
+"""Passwordless login for homeowners: a six-digit code by email (and a magic link carrying it).
+
+Codes are stored hashed, expire after ``LOGIN_CODE_MINUTES`` and are burnt after five wrong
+tries; asking again replaces the old code.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zunft.core.models import LoginCode, User
+
+MAX_ATTEMPTS = 5
+
+
+def homeowner_for_email(email: str, *, first_name: str = "", last_name: str = "") -> User:
+    """The homeowner account for an email address, created on first contact."""
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            username=email[:150],
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            role=User.Role.HOMEOWNER,
+        )
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def send_login_code(user: User, *, next_url: str = "/") -> str:
+    """Mail a fresh code (replacing earlier ones). Returns the code for the caller's tests only
+    through the mail outbox; callers must not show it."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    LoginCode.objects.filter(user=user, used_at__isnull=True).delete()
+    LoginCode.objects.create(
+        user=user,
+        code_hash=make_password(code),
+        expires_at=timezone.now() + timedelta(minutes=settings.LOGIN_CODE_MINUTES),
+    )
+    link = f"{settings.SITE_URL}/login/?email={user.email}&code={code}&next={next_url}"
+    send_mail(
+        _("Your Zunft login code: %s") % code,
+        _(
+            "Your code: %(code)s\n\nOr open this link on this device:\n%(link)s\n\n"
+            "The code is valid for %(minutes)s minutes. "
+            "If you did not ask for it, ignore this mail."
+        )
+        % {"code": code, "link": link, "minutes": settings.LOGIN_CODE_MINUTES},
+        None,
+        [user.email],
+    )
+    return code
+
+
+@transaction.atomic
+def check_login_code(email: str, code: str) -> User | None:
+    """The user when ``code`` is their current, unexpired code; counts wrong tries."""
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        return None
+    login_code = (
+        LoginCode.objects.select_for_update()
+        .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-id")
+        .first()
+    )
+    if login_code is None or login_code.attempts >= MAX_ATTEMPTS:
+        return None
+    if not check_password(code.strip(), login_code.code_hash):
+        login_code.attempts += 1
+        login_code.save(update_fields=["attempts"])
+        return None
+    login_code.used_at = timezone.now()
+    login_code.save(update_fields=["used_at"])
+    return user
