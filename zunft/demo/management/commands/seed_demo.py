@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand
 
 from zunft.demo import data
@@ -16,12 +18,27 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, list_logins=False, **options):
         if list_logins:
-            for username, role in data.logins():
-                self.stdout.write(f"{username:<14} {role}")
+            self.print_logins()
             return
         if once and data.demo_exists():
             self.stdout.write("Demo data present; keeping it.")
             return
+        started = time.monotonic()
         counts = data.seed()
-        summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-        self.stdout.write(self.style.SUCCESS(f"Demo cooperative ready: {summary}."))
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo cooperative ready ({data.COOPERATIVE_NAME}), {elapsed:.1f} s:"
+            )
+        )
+        width = max(len(kind) for kind in counts)
+        for kind, count in counts.items():
+            self.stdout.write(f"  {kind:<{width}} {count:>5}")
+        self.stdout.write("Logins: manage.py seed_demo --list-logins")
+
+    def print_logins(self):
+        rows = data.logins()
+        width = max(len(username) for username, _role in rows)
+        for username, role in rows:
+            self.stdout.write(f"{username:<{width}}  {role}")
+        self.stdout.write(f"Password for all demo logins: {data.DEMO_PASSWORD}")

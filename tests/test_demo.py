@@ -1,0 +1,336 @@
+"""The demo cooperative: deterministic, idempotent, valid, and big enough to plan with."""
+
+import hashlib
+import io
+import math
+from collections import Counter
+from graphlib import CycleError, TopologicalSorter
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from schwifty import IBAN
+from stdnum.de import leitweg, stnr
+from stdnum.eu import vat
+
+from customers.models import Customer, Site
+from jobs.models import PackageTemplate, TemplateDependency, TemplateParameter, TemplateTask
+from trades.models import (
+    Absence,
+    Certification,
+    Cooperative,
+    Trade,
+    Worker,
+    WorkerCertification,
+    Workshop,
+    WorkshopTrade,
+)
+from zunft.core.models import User
+from zunft.demo import data
+
+MODELS = [
+    User,
+    Cooperative,
+    Certification,
+    Trade,
+    Trade.certifications.through,
+    Workshop,
+    Workshop.admins.through,
+    WorkshopTrade,
+    WorkshopTrade.certifications.through,
+    Worker,
+    Worker.trades.through,
+    WorkerCertification,
+    Absence,
+    PackageTemplate,
+    TemplateParameter,
+    TemplateTask,
+    TemplateDependency,
+    Customer,
+    Site,
+]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo seeded once for the module into an empty database, rolled back afterwards."""
+    # The same fast hasher as conftest's function-scoped fixture, or in-test seeds would rehash.
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with fast, django_db_blocker.unblock(), transaction.atomic():
+        assert not data.demo_exists()
+        counts = data.seed()
+        yield counts
+        transaction.set_rollback(True)
+
+
+def digest() -> tuple[str, dict]:
+    """A hash over every row (primary keys included) of the demo's tables, and row counts."""
+    sha = hashlib.sha256()
+    rows = {}
+    for model in MODELS:
+        values = list(model.objects.order_by("pk").values_list())
+        rows[model._meta.label] = len(values)
+        for row in values:
+            cells = [c.ewkt if isinstance(c, GEOSGeometry) else c for c in row]
+            sha.update(repr(cells).encode())
+    return sha.hexdigest(), rows
+
+
+@pytest.mark.django_db
+def test_seeding_again_changes_nothing(demo):
+    before, rows_before = digest()
+    assert data.seed() == demo
+    after, rows_after = digest()
+    assert rows_after == rows_before
+    assert after == before
+
+
+@pytest.mark.django_db
+def test_reported_counts_match_the_database(demo):
+    assert demo == {
+        "users": User.objects.count(),
+        "cooperatives": Cooperative.objects.count(),
+        "certifications": Certification.objects.count(),
+        "trades": Trade.objects.count(),
+        "workshops": Workshop.objects.count(),
+        "offered trades": WorkshopTrade.objects.count(),
+        "workers": Worker.objects.count(),
+        "worker certifications": WorkerCertification.objects.count(),
+        "absences": Absence.objects.count(),
+        "package templates": PackageTemplate.objects.count(),
+        "template tasks": TemplateTask.objects.count(),
+        "task dependencies": TemplateDependency.objects.count(),
+        "customers": Customer.objects.count(),
+        "sites": Site.objects.count(),
+    }
+
+
+def test_the_plan_does_not_depend_on_the_run():
+    first = data.plan()
+    data.plan.cache_clear()
+    assert data.plan() == first
+
+
+@pytest.mark.django_db
+def test_minimum_sizes(demo):
+    assert Trade.objects.count() >= 10
+    assert Workshop.objects.count() >= 30
+    assert len(set(Workshop.objects.values_list("city", flat=True))) >= 15
+    assert 90 <= Worker.objects.count() <= 120
+    assert Worker.objects.filter(is_master=True).count() >= Workshop.objects.count()
+    assert PackageTemplate.objects.count() == 8
+    assert Customer.objects.count() == 50
+    per_customer = Counter(Site.objects.values_list("customer_id", flat=True))
+    assert set(per_customer.values()) == {1, 2} and len(per_customer) == 50
+    kinds = Counter(Customer.objects.values_list("kind", flat=True))
+    assert kinds["private"] >= 40 and kinds["business"] >= 3 and kinds["public"] == 1
+    assert Customer.objects.filter(construction_business=True).exclude(vat_id="").exists()
+    sources = set(Site.objects.values_list("location_source", flat=True))
+    assert sources == {"manual", "postcode"}
+
+
+@pytest.mark.django_db
+def test_workshops_are_plausible(demo):
+    for workshop in Workshop.objects.prefetch_related("offers", "workers__trades"):
+        offers = list(workshop.offers.all())
+        assert 1 <= len(offers) <= 3, workshop
+        assert 25 <= workshop.service_radius_km <= 60
+        for offer in offers:
+            assert 52 <= offer.hourly_rate <= 78 and 1 <= offer.crews <= 3
+            qualified = [w for w in workshop.workers.all() if offer.trade in w.trades.all()]
+            assert len(qualified) >= offer.crews, (workshop, offer.trade)
+        # Near the real town centre (within about 5 km).
+        assert 52.5 < workshop.location.y < 53.3 and 7.0 < workshop.location.x < 8.4
+        if workshop.service_area:
+            assert workshop.service_area.contains(workshop.location)
+    assert Workshop.objects.exclude(service_area=None).count() >= 2
+    chambers = set(Workshop.objects.values_list("chamber", flat=True))
+    assert chambers == {
+        "Handwerkskammer Oldenburg",
+        "Handwerkskammer Osnabrück-Emsland-Grafschaft Bentheim",
+    }
+
+
+@pytest.mark.django_db
+def test_each_trade_is_offered_by_two_workshops(demo):
+    offered = Counter(WorkshopTrade.objects.values_list("trade__code", flat=True))
+    for trade in Trade.objects.all():
+        assert offered[trade.code] >= 2, trade.code
+
+
+@pytest.mark.django_db
+def test_licensing_follows_anlage_a(demo):
+    licensed = dict(Trade.objects.values_list("code", "licensed"))
+    assert licensed["elektro"] and licensed["shk"] and licensed["dachdecker"]
+    # Back in Anlage A since the HwO amendment of 14 February 2020.
+    assert licensed["fliesen"] and licensed["estrich"] and licensed["rollladen"]
+    assert not licensed["trockenbau"] and not licensed["fenstermontage"]
+    # A licensed trade is run by a Meister of that trade.
+    for offer in WorkshopTrade.objects.filter(trade__licensed=True):
+        assert offer.workshop.workers.filter(is_master=True, trades=offer.trade).exists()
+        assert offer.workshop.craft_register_number
+
+
+@pytest.mark.django_db
+def test_business_ids_are_valid(demo):
+    cooperative = Cooperative.objects.get()
+    assert vat.is_valid(cooperative.vat_id) and IBAN(cooperative.iban).bic == cooperative.bic
+    assert str(cooperative.fee_rate) == "0.0800"
+    vat_ids = []
+    for workshop in Workshop.objects.all():
+        IBAN(workshop.iban)  # raises when invalid
+        assert str(IBAN(workshop.iban).bic) == workshop.bic
+        if workshop.small_business:
+            assert not workshop.vat_id and stnr.is_valid(workshop.tax_number, "Niedersachsen")
+        else:
+            assert vat.is_valid(workshop.vat_id), workshop
+            vat_ids.append(workshop.vat_id)
+    assert Workshop.objects.filter(small_business=True).count() == 2
+    assert len(set(vat_ids)) == len(vat_ids)
+    public = Customer.objects.get(kind="public")
+    assert leitweg.is_valid(public.buyer_reference)
+    for customer in Customer.objects.exclude(vat_id=""):
+        assert vat.is_valid(customer.vat_id)
+
+
+@pytest.mark.django_db
+def test_every_object_passes_model_validation(demo):
+    for model in [Cooperative, Workshop, WorkshopTrade, Worker, WorkerCertification, Absence]:
+        for obj in model.objects.all():
+            obj.full_clean()
+    for model in [TemplateParameter, TemplateTask, TemplateDependency, Customer, Site, User]:
+        for obj in model.objects.all():
+            obj.full_clean()
+
+
+@pytest.mark.django_db
+def test_templates_are_acyclic_and_consistent(demo):
+    for template in PackageTemplate.objects.prefetch_related("tasks", "parameters"):
+        tasks = {task.pk: task for task in template.tasks.all()}
+        parameters = {p.code: p for p in template.parameters.all()}
+        graph = {pk: set() for pk in tasks}
+        for dependency in TemplateDependency.objects.filter(template=template):
+            assert dependency.predecessor_id in tasks and dependency.successor_id in tasks
+            graph[dependency.successor_id].add(dependency.predecessor_id)
+        try:
+            order = list(TopologicalSorter(graph).static_order())
+        except CycleError as exc:  # pragma: no cover - the assertion message is the point
+            pytest.fail(f"{template.code} has a cycle: {exc}")
+        assert len(order) == len(tasks) >= 4
+        defaults = {code: p.default for code, p in parameters.items()}
+        minimums = {code: p.minimum for code, p in parameters.items()}
+        for p in parameters.values():
+            assert p.minimum <= p.default <= p.maximum, (template.code, p.code)
+        for task in tasks.values():
+            assert set(task.duration_per_unit) <= set(parameters), (template.code, task.code)
+            assert set(task.material_per_unit) <= set(parameters), (template.code, task.code)
+            assert task.duration_hours(defaults) > 0, (template.code, task.code)
+            # At the minimum an optional part (no shutters) may vanish, never go negative.
+            assert task.duration_hours(minimums) >= 0, (template.code, task.code)
+            if task.required_certification:
+                assert task.trade.certifications.filter(pk=task.required_certification.pk)
+
+
+@pytest.mark.django_db
+def test_the_bathroom_waits_for_screed_and_waterproofing(demo):
+    lags = {
+        (d.predecessor.code, d.successor.code): d.lag_hours
+        for d in TemplateDependency.objects.filter(template__code="bad-komplett")
+    }
+    assert lags[("estrich", "abdichtung")] == 72
+    assert lags[("abdichtung", "fliesen")] == 24
+    heat_pump = TemplateTask.objects.filter(template__code="waermepumpe")
+    required = dict(heat_pump.values_list("code", "required_certification__code"))
+    assert required["gas-stilllegen"] == "gas-trgi"
+    assert required["kaeltekreis"] == "f-gase"
+    assert required["zaehlerschrank"] == "strom-netz"
+
+
+@pytest.mark.django_db
+def test_every_template_task_has_two_eligible_workshops(demo):
+    for task in TemplateTask.objects.select_related("trade", "required_certification"):
+        offers = WorkshopTrade.objects.filter(trade=task.trade)
+        if task.required_certification:
+            offers = offers.filter(certifications=task.required_certification)
+        assert offers.count() >= 2, (task.template.code, task.code)
+
+
+def _km(a: Point, b: Point) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.y, a.x, b.y, b.x))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371 * math.asin(math.sqrt(h))
+
+
+@pytest.mark.django_db
+def test_every_site_is_served_in_every_trade(demo):
+    """The planner finds a member for any package anywhere in the demo region."""
+    offers = list(WorkshopTrade.objects.select_related("workshop", "trade"))
+    unserved = []
+    for site in Site.objects.all():
+        assert 52.5 < site.location.y < 53.3 and 7.0 < site.location.x < 8.4
+        for trade in Trade.objects.all():
+            serving = [
+                o
+                for o in offers
+                if o.trade == trade
+                and (
+                    o.workshop.service_area.contains(site.location)
+                    if o.workshop.service_area
+                    else _km(o.workshop.location, site.location) <= o.workshop.service_radius_km
+                )
+            ]
+            if not serving:
+                unserved.append((site.city, trade.code))
+    assert not unserved
+
+
+@pytest.mark.django_db
+def test_certifications_and_absences(demo):
+    reference = data.REFERENCE_DATE
+    dated = WorkerCertification.objects.exclude(valid_until=None)
+    assert dated.filter(valid_until__lt=reference).exists()  # some have lapsed
+    assert dated.filter(valid_until__gte=reference).count() > dated.count() // 2
+    kinds = Counter(Absence.objects.values_list("kind", flat=True))
+    assert kinds["holiday"] >= 20 and kinds["illness"] >= 1 and kinds["training"] >= 1
+    closure = Absence.objects.get(kind="closure")
+    assert closure.worker is None
+    for absence in Absence.objects.all():
+        assert reference <= absence.start <= absence.end
+        assert (absence.end - reference).days < 120
+
+
+@pytest.mark.django_db
+def test_demo_logins_work(demo):
+    listed = data.logins()
+    roles = {username: role for username, role in listed}
+    assert len(listed) == 5 and {"buero", "verbund", "kundin"} <= set(roles)
+    for username, _role in listed:
+        user = authenticate(username=username, password=data.DEMO_PASSWORD)
+        assert user is not None, username
+    admin = User.objects.get(username=listed[3][0])
+    assert admin.role == User.Role.WORKSHOP_ADMIN and admin.administered_workshops.exists()
+    worker = User.objects.get(username=listed[4][0])
+    assert worker.role == User.Role.TRADESPERSON and worker.worker.workshop
+    assert User.objects.get(username="kundin").customer.sites.exists()
+    assert User.objects.filter(role=User.Role.WORKSHOP_ADMIN).count() >= 5
+    assert User.objects.filter(role=User.Role.TRADESPERSON).count() >= 5
+    assert authenticate(username="buero", password="wrong") is None
+
+
+@pytest.mark.django_db
+def test_seed_demo_command(demo):
+    out = io.StringIO()
+    call_command("seed_demo", "--once", stdout=out)
+    assert "keeping it" in out.getvalue()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo cooperative ready" in out.getvalue() and "workshops" in out.getvalue()
+    out = io.StringIO()
+    call_command("seed_demo", "--list-logins", stdout=out)
+    assert "meister." in out.getvalue() and data.DEMO_PASSWORD in out.getvalue()
