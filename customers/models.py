@@ -84,6 +84,8 @@ class Customer(models.Model):
     def clean(self):
         super().clean()
         errors = {}
+        if self.country == "DE" and not (len(self.postal_code) == 5 and self.postal_code.isdigit()):
+            errors["postal_code"] = _("A German postal code has five digits.")
         if self.kind == self.Kind.PRIVATE and not self.last_name:
             errors["last_name"] = _("A private customer needs a last name.")
         if self.kind != self.Kind.PRIVATE and not self.company:

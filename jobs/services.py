@@ -219,6 +219,9 @@ def book_package(
     )
     tasks = {}
     for t in template.tasks.select_related("trade", "required_certification"):
+        hours = t.duration_hours(clean)
+        if hours <= 0:
+            continue  # nothing to do at these values (e.g. 0 shutters)
         tasks[t.pk] = Task.objects.create(
             package=package,
             template_task=t,
@@ -228,20 +231,39 @@ def book_package(
             trade=t.trade,
             required_certification=t.required_certification,
             crew_size=t.crew_size,
-            duration_hours=t.duration_hours(clean),
+            duration_hours=hours,
             material_cost=t.material_cost(clean).quantize(Decimal("0.01")),
             position=t.position,
         )
+    if not tasks:
+        raise ValidationError({"parameters": _("With these values there is no work to do.")})
     TaskDependency.objects.bulk_create(
         TaskDependency(
-            package=package,
-            predecessor=tasks[d.predecessor_id],
-            successor=tasks[d.successor_id],
-            lag_hours=d.lag_hours,
+            package=package, predecessor=tasks[pred], successor=tasks[succ], lag_hours=lag
         )
-        for d in template.dependencies.all()
+        for (pred, succ), lag in _bridged_dependencies(template, set(tasks)).items()
     )
     return package
+
+
+def _bridged_dependencies(template, kept: set[int]) -> dict[tuple[int, int], int]:
+    """The template's precedence among the kept tasks. A dropped task passes its constraints
+    on: its predecessors precede its successors, with the longer waiting time."""
+    after: dict[int, list[tuple[int, int]]] = {}
+    for d in template.dependencies.all():
+        after.setdefault(d.predecessor_id, []).append((d.successor_id, d.lag_hours))
+    result: dict[tuple[int, int], int] = {}
+
+    def walk(origin: int, node: int, lag: int) -> None:
+        for succ, extra in after.get(node, []):
+            if succ in kept:
+                result[(origin, succ)] = max(result.get((origin, succ), 0), max(lag, extra))
+            else:
+                walk(origin, succ, max(lag, extra))
+
+    for origin in kept:
+        walk(origin, origin, 0)
+    return result
 
 
 def _consumer(customer) -> bool:

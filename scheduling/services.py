@@ -21,7 +21,7 @@ from jobs.models import Package, Task, TaskDependency
 from scheduling import solver
 from scheduling.models import Appointment, Dispatch, PlanRun
 from trades.capacity import capacity
-from trades.models import Workshop
+from trades.models import Workshop, WorkshopTrade
 from trades.selectors import workshops_serving
 from zunft.core.realtime import emit
 
@@ -131,12 +131,23 @@ def build_problem(start: dt.date, days: int | None = None, tasks=None) -> Contex
         days=days,
         tasks=tuple(solver_tasks),
         calendars=calendars,
-        workshops=tuple(solver.Workshop(w) for w in sorted(workshops)),
+        workshops=_solver_workshops(workshops),
         packages=tuple(_package(p, start) for p in sorted(packages, key=lambda p: p.pk)),
         precedences=precedences,
         day_start_hour=settings.PLANNER_DAY_START_HOUR,
     )
     return ctx
+
+
+def _solver_workshops(workshops: dict) -> tuple[solver.Workshop, ...]:
+    """Workshops with the certifications their business holds (one query)."""
+    held: dict[str, set[str]] = {w: set() for w in workshops}
+    rows = WorkshopTrade.certifications.through.objects.filter(
+        workshoptrade__workshop_id__in=[int(w) for w in workshops]
+    ).values_list("workshoptrade__workshop_id", "certification__code")
+    for workshop_id, code in rows:
+        held[str(workshop_id)].add(code)
+    return tuple(solver.Workshop(w, frozenset(held[w])) for w in sorted(workshops))
 
 
 def _with_release(task: solver.Task, day: int) -> solver.Task:

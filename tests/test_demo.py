@@ -17,7 +17,14 @@ from stdnum.de import leitweg, stnr
 from stdnum.eu import vat
 
 from customers.models import Customer, Site
-from jobs.models import PackageTemplate, TemplateDependency, TemplateParameter, TemplateTask
+from jobs.models import (
+    Package,
+    PackageTemplate,
+    Task,
+    TemplateDependency,
+    TemplateParameter,
+    TemplateTask,
+)
 from trades.models import (
     Absence,
     Certification,
@@ -51,6 +58,8 @@ MODELS = [
     TemplateDependency,
     Customer,
     Site,
+    Package,
+    Task,
 ]
 
 
@@ -105,6 +114,7 @@ def test_reported_counts_match_the_database(demo):
         "task dependencies": TemplateDependency.objects.count(),
         "customers": Customer.objects.count(),
         "sites": Site.objects.count(),
+        "packages": Package.objects.filter(status="accepted").count(),
     }
 
 

@@ -232,3 +232,58 @@ def test_the_office_calls_out_an_emergency_through_the_api(coop, api_as):
         "application/json",
     )
     assert nobody.status_code == 404  # no such certification
+
+
+def test_a_task_without_work_at_these_values_is_left_out_and_precedence_bridged(coop):
+    template = save_template(
+        {"code": "fenster", "name_de": "Fenster", "name_en": "Windows"},
+        [
+            {
+                "code": "shutters",
+                "name_de": "Rollläden",
+                "name_en": "Shutters",
+                "kind": "integer",
+                "minimum": 0,
+                "maximum": 10,
+                "default": 2,
+            }
+        ],
+        [
+            {
+                "code": "out",
+                "name_de": "Ausbau",
+                "name_en": "Removal",
+                "trade": "sanitaer",
+                "duration_base_hours": 4,
+            },
+            {
+                "code": "shutter",
+                "name_de": "Rollladen",
+                "name_en": "Shutter",
+                "trade": "elektro",
+                "duration_per_unit": {"shutters": 2},
+            },
+            {
+                "code": "paint",
+                "name_de": "Maler",
+                "name_en": "Paint",
+                "trade": "sanitaer",
+                "duration_base_hours": 3,
+            },
+        ],
+        [
+            {"predecessor": "out", "successor": "shutter", "lag_hours": 24},
+            {"predecessor": "shutter", "successor": "paint", "lag_hours": 0},
+        ],
+    )
+    package = book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=template,
+        values={"shutters": 0},
+        earliest_start=TODAY,
+        today=TODAY,
+    )
+    assert [t.code for t in package.tasks.all()] == ["out", "paint"]
+    (dep,) = package.dependencies.all()
+    assert (dep.predecessor.code, dep.successor.code, dep.lag_hours) == ("out", "paint", 24)

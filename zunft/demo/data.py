@@ -501,7 +501,39 @@ def counts() -> dict:
         "task dependencies": sum(len(t["dependencies"]) for t in catalogue.TEMPLATES),
         "customers": len(data["customers"]),
         "sites": sum(len(c["sites"]) for c in data["customers"]),
+        "packages": DEMO_PACKAGES,
     }
+
+
+DEMO_PACKAGES = 12  # accepted packages the planner places when `make run` starts
+
+
+def _seed_packages() -> None:
+    """A dozen accepted packages over the first customers' homes, one template after another,
+    starting a week after the reference date; one with a day the customer blocked. Found again
+    by (customer, template), so a re-run adds nothing."""
+    from jobs.models import Package, PackageTemplate
+    from jobs.services import book_package
+
+    templates = list(PackageTemplate.objects.order_by("code"))
+    customers = Customer.objects.filter(
+        email__endswith=f"@{EMAIL_DOMAIN}", kind=Customer.Kind.PRIVATE
+    ).order_by("email")[:DEMO_PACKAGES]
+    for i, customer in enumerate(customers):
+        template = templates[i % len(templates)]
+        if Package.objects.filter(customer=customer, template=template).exists():
+            continue
+        start = REFERENCE_DATE + timedelta(days=7 + 2 * i)
+        book_package(
+            customer=customer,
+            site=customer.sites.order_by("id").first(),
+            template=template,
+            values={},
+            earliest_start=start,
+            blocked_days=[start + timedelta(days=3)] if i == 0 else [],
+            status=Package.Status.ACCEPTED,
+            today=REFERENCE_DATE,
+        )
 
 
 # --- writing the plan --------------------------------------------------------------------------
@@ -552,6 +584,7 @@ def seed() -> dict:
         _seed_template(spec, trades, certifications)
     for spec in data["customers"]:
         _seed_customer(spec, users)
+    _seed_packages()
     # Demo-owned top-level objects (by their demo e-mail domain) an earlier plan had.
     demo_email = {"email__endswith": f"@{EMAIL_DOMAIN}"}
     _prune(Workshop.objects.filter(**demo_email), [w["name"] for w in data["workshops"]], "name")
