@@ -1,10 +1,7 @@
 """API v1 for the package catalogue."""
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
@@ -16,7 +13,6 @@ from jobs.selectors import templates_visible_to
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
 from zunft.core.auth import optional_auth, required_auth
-from zunft.core.models import Consent
 
 router = Router(tags=["catalogue"])
 
@@ -101,38 +97,21 @@ def _quote_out(quote, today=None):
 def create_request(request, payload: RequestIn):
     """Submit the wizard: returns the instant quote (price and earliest completion date). The
     homeowner logs in with the emailed code to accept it."""
-    from zunft.core.login import homeowner_for_email, send_login_code
-
-    if not payload.privacy_consent:
-        raise ValidationError({"privacy_consent": _("Please accept the privacy notice.")})
     template = get_object_or_404(templates_visible_to(request.user), code=payload.template)
-    with transaction.atomic():
-        user = (
-            request.user
-            if request.user.is_authenticated
-            else homeowner_for_email(
-                payload.contact.email,
-                first_name=payload.contact.first_name,
-                last_name=payload.contact.last_name,
-            )
-        )
-        created = services.submit_request(
-            user=user,
-            template=template,
-            values=dict(payload.parameters),
-            site=payload.site.dict(),
-            contact=payload.contact.dict(),
-            earliest_start=payload.earliest_start,
-            blocked_days=payload.blocked_days,
-            description=payload.description,
-        )
-        Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY, text_version="2026-1")
-        if not request.user.is_authenticated:
-            transaction.on_commit(lambda: send_login_code(user, next_url="/"))
+    created = services.request_quote(
+        user=request.user,
+        contact=payload.contact.dict(),
+        privacy_consent=payload.privacy_consent,
+        template=template,
+        values=dict(payload.parameters),
+        site=payload.site.dict(),
+        earliest_start=payload.earliest_start,
+        blocked_days=payload.blocked_days,
+        description=payload.description,
+    )
     # The browser that made the request may look at its quote before logging in.
-    request.session.setdefault("quotes", []).append(created.package.quotes.first().pk)
-    request.session.modified = True
     quote = created.package.quotes.order_by("-version").first()
+    remember_quote(request, quote)
     return Status(
         201,
         {
@@ -142,6 +121,11 @@ def create_request(request, payload: RequestIn):
             "quote": _quote_out(quote),
         },
     )
+
+
+def remember_quote(request, quote) -> None:
+    """The browser that asked for a quote may look at it before logging in."""
+    request.session["quotes"] = [*request.session.get("quotes", []), quote.pk][-20:]
 
 
 def visible_quote(request, quote_id: int) -> Quote:

@@ -155,3 +155,30 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
         start=min(starts).date() if starts else None,
         completion=max(ends).date() if ends else None,
     )
+
+
+def price_ranges(templates) -> dict[int, tuple[Decimal, Decimal]]:
+    """Indicative gross price range per template at its default parameters: the cheapest and the
+    dearest member rate per trade, material, fee and VAT (travel left out). Two queries."""
+    from django.db.models import Max, Min
+
+    bounds = {
+        row["trade_id"]: (row["low"], row["high"])
+        for row in WorkshopTrade.objects.filter(workshop__active=True)
+        .values("trade_id")
+        .annotate(low=Min("hourly_rate"), high=Max("hourly_rate"))
+    }
+    coop = Cooperative.objects.first()
+    factor = (1 + (coop.fee_rate if coop else Decimal(0))) * (1 + Decimal(str(settings.VAT_RATE)))
+    ranges = {}
+    for template in templates:
+        defaults = {p.code: p.default for p in template.parameters.all()}
+        low = high = Decimal(0)
+        for task in template.tasks.all():
+            hours = task.duration_hours(defaults) * task.crew_size
+            material = task.material_cost(defaults)
+            rate_low, rate_high = bounds.get(task.trade_id, (Decimal(0), Decimal(0)))
+            low += hours * rate_low + material
+            high += hours * rate_high + material
+        ranges[template.pk] = (round_money(low * factor), round_money(high * factor))
+    return ranges

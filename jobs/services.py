@@ -452,3 +452,27 @@ def accept_quote(
         {"package": package.pk, "quote": quote.pk, "version": quote.version},
     )
     return quote
+
+
+@transaction.atomic
+def request_quote(*, user, contact: dict, privacy_consent: bool, **request_fields) -> Request:
+    """The portal's front door: the homeowner's account (created on first contact; logged-in
+    users keep theirs), the recorded privacy consent, the request with its instant quote, and
+    — for a new visitor — a login code by mail after commit. All or nothing."""
+    from zunft.core.login import homeowner_for_email, send_login_code
+    from zunft.core.models import Consent
+
+    if not privacy_consent:
+        raise ValidationError({"privacy_consent": _("Please accept the privacy notice.")})
+    anonymous = not getattr(user, "is_authenticated", False)
+    if anonymous:
+        user = homeowner_for_email(
+            contact["email"],
+            first_name=contact.get("first_name", ""),
+            last_name=contact.get("last_name", ""),
+        )
+    created = submit_request(user=user, contact=contact, **request_fields)
+    Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY, text_version="2026-1")
+    if anonymous:
+        transaction.on_commit(lambda: send_login_code(user))
+    return created

@@ -10,11 +10,11 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from customers.selectors import sites_visible_to
 from jobs.models import Package
-from scheduling import services
-from scheduling.models import Appointment, PlanRun
+from scheduling import dispatch, services
+from scheduling.models import Appointment, Dispatch, PlanRun
 from trades.models import Certification, Trade
 from trades.schemas import ErrorOut
-from trades.selectors import is_office
+from trades.selectors import is_office, member_workshop_ids
 from zunft.core.api import EventOut
 from zunft.core.auth import required_auth
 from zunft.core.models import Event
@@ -197,3 +197,94 @@ def package_events(request, package_id: int, after: int = 0, limit: int = 200):
     return list(
         Event.objects.filter(group=f"package.{package.pk}", id__gt=after).order_by("id")[:limit]
     )
+
+
+# --- dispatch offers and the fairness ledger ----------------------------------------------------
+
+
+class DispatchOut(Schema):
+    id: int
+    status: str
+    deadline: datetime | None
+    workshop_id: int
+    task_id: int = Field(..., alias="appointment.task_id")
+    task: str = Field(..., alias="appointment.task.name_de")
+    trade: str = Field(..., alias="appointment.task.trade.name_de")
+    start: datetime = Field(..., alias="appointment.start")
+    end: datetime = Field(..., alias="appointment.end")
+    city: str = Field(..., alias="appointment.task.package.site.city")
+    travel_km: int = Field(..., alias="appointment.travel_km")
+    hours: float = Field(..., alias="appointment.task.duration_hours")
+    worker_id: int | None
+
+
+class AcceptOfferIn(Schema):
+    worker_id: int | None = None
+
+
+class DeclineIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=300)
+
+
+class LedgerRowOut(Schema):
+    workshop_id: int
+    workshop: str = Field(..., alias="workshop__name")
+    trade: str = Field(..., alias="appointment__task__trade__code")
+    offered: int
+    accepted: int
+    declined: int
+    expired: int
+
+
+@router.get("/dispatches", response=list[DispatchOut], tags=["dispatch"])
+@paginate(PageNumberPagination, page_size=50)
+def list_dispatches(request, status: str | None = "offered"):
+    """Offers to the workshops the user belongs to (the office sees all), soonest deadline
+    first."""
+    qs = Dispatch.objects.select_related(
+        "appointment__task__trade", "appointment__task__package__site"
+    ).order_by("deadline", "id")
+    if not is_office(request.user):
+        qs = qs.filter(workshop_id__in=member_workshop_ids(request.user))
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+@router.post(
+    "/dispatches/{dispatch_id}/accept",
+    response={200: DispatchOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    tags=["dispatch"],
+)
+def accept_offer(request, dispatch_id: int, payload: AcceptOfferIn):
+    """Accept an offer; of concurrent accepts exactly one wins, the others get 409."""
+    try:
+        dispatch.accept(dispatch_id, user=request.user, worker_id=payload.worker_id)
+    except Dispatch.DoesNotExist as exc:
+        raise Http404 from exc
+    return _dispatch_out(dispatch_id)
+
+
+@router.post(
+    "/dispatches/{dispatch_id}/decline",
+    response={200: DispatchOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    tags=["dispatch"],
+)
+def decline_offer(request, dispatch_id: int, payload: DeclineIn):
+    try:
+        dispatch.decline(dispatch_id, user=request.user, reason=payload.reason)
+    except Dispatch.DoesNotExist as exc:
+        raise Http404 from exc
+    return _dispatch_out(dispatch_id)
+
+
+def _dispatch_out(dispatch_id: int):
+    return Dispatch.objects.select_related(
+        "appointment__task__trade", "appointment__task__package__site"
+    ).get(pk=dispatch_id)
+
+
+@router.get("/fairness", response=list[LedgerRowOut], tags=["dispatch"])
+def fairness(request):
+    """Offered vs. accepted per member and trade: the office sees all, a member its own."""
+    return list(dispatch.fairness_ledger(request.user))

@@ -105,11 +105,20 @@ class Dispatch(models.Model):
     )
     deadline = models.DateTimeField(_("answer by"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    worker = models.ForeignKey(
+        Worker, on_delete=models.SET_NULL, null=True, blank=True, related_name="dispatches"
+    )
+    decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("dispatch")
         verbose_name_plural = _("dispatches")
         ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "deadline"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment"],

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import Package, Task, TaskDependency
-from scheduling import solver
+from scheduling import dispatch, solver
 from scheduling.models import Appointment, Dispatch, PlanRun
 from trades.capacity import capacity
 from trades.models import Workshop, WorkshopTrade
@@ -72,6 +72,7 @@ def build_problem(start: dt.date, days: int | None = None, tasks=None) -> Contex
     ctx = Context(problem=None)  # type: ignore[arg-type]
     solver_tasks, pairs, workshops = [], set(), {}
     eligible_cache: dict[tuple, tuple] = {}
+    excluded = dispatch.excluded_workshops([t.pk for t in tasks])
     for task in tasks:
         if task.pk in running:
             continue
@@ -85,7 +86,9 @@ def build_problem(start: dt.date, days: int | None = None, tasks=None) -> Contex
             )
             for w in rows:
                 workshops[str(w.pk)] = w
-        eligible = eligible_cache[key]
+        eligible = tuple(
+            e for e in eligible_cache[key] if int(e.workshop) not in excluded.get(task.pk, ())
+        )
         for e in eligible:
             pairs.add((e.workshop, task.trade.code, task.trade))
             ctx.travel[(str(task.pk), e.workshop)] = e.travel_km
@@ -260,17 +263,15 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
                 continue
             moved += 1
             touched_workshops.add(current.workshop_id)
-            if current.workshop_id != workshop_id:
-                current.dispatches.filter(status__in=["proposed", "offered"]).update(
-                    status=Dispatch.Status.WITHDRAWN
-                )
-                Dispatch.objects.create(appointment=current, workshop_id=workshop_id)
+            new_workshop = current.workshop_id != workshop_id
             current.workshop_id = workshop_id
             current.start, current.end, current.segments = start, end, segments
             current.sequence += 1
             current.plan_run = run
             current.travel_km = ctx.travel.get((a.task, a.workshop), 0)
             current.save()
+            if new_workshop:
+                dispatch.offer(current)
         else:
             appointment = Appointment.objects.create(
                 task=task,
@@ -281,7 +282,7 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
                 plan_run=run,
                 travel_km=ctx.travel.get((a.task, a.workshop), 0),
             )
-            Dispatch.objects.create(appointment=appointment, workshop_id=workshop_id)
+            dispatch.offer(appointment)
         if task.status == Task.Status.OPEN:
             Task.objects.filter(pk=task.pk).update(status=Task.Status.PLANNED)
         touched_packages.add(task.package_id)

@@ -30,3 +30,12 @@ def replan(self, operation_id: int) -> None:
             operation,
             result={"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": run.moved},
         )
+
+
+@shared_task(name="scheduling.expire_offers")
+def expire_offers() -> int:
+    """Celery beat, every minute: offers past their deadline expire and go to the next-best
+    workshop. Safe on several workers (each offer is claimed by a conditional update)."""
+    from scheduling.dispatch import expire_overdue
+
+    return expire_overdue()

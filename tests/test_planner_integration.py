@@ -90,7 +90,7 @@ def test_a_booked_package_is_planned_stored_and_accepted_by_the_checker(coop, ba
     # nothing on Reformation Day
     for a in appointments.values():
         assert "2025-10-31" not in [s["date"] for s in a.segments]
-    assert Dispatch.objects.filter(status="proposed").count() == 3
+    assert Dispatch.objects.filter(status="offered").count() == 3
     assert Event.objects.filter(
         group=f"package.{package.pk}", type="package.schedule_changed"
     ).exists()

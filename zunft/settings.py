@@ -128,7 +128,9 @@ CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "zunft")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "expire-dispatch-offers": {"task": "scheduling.expire_offers", "schedule": 60.0},
+}
 
 # --- i18n: German first, English available -------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -182,6 +184,9 @@ PLANNER_TIME_LIMIT = envint("PLANNER_TIME_LIMIT", 20)
 PLANNER_WORKERS = envint("PLANNER_WORKERS", 8)
 PLANNER_DAY_START_HOUR = envint("PLANNER_DAY_START_HOUR", 7)
 PLANNER_DEBOUNCE_SECONDS = envint("PLANNER_DEBOUNCE_SECONDS", 10)
+# Hours a workshop has to answer a dispatch offer; shorter for urgent work.
+DISPATCH_OFFER_HOURS = envint("DISPATCH_OFFER_HOURS", 24)
+DISPATCH_URGENT_HOURS = envint("DISPATCH_URGENT_HOURS", 2)
 # Minutes a tradesperson has to answer an urgent (Notdienst) offer.
 EMERGENCY_OFFER_MINUTES = envint("EMERGENCY_OFFER_MINUTES", 15)
 

@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.static import serve
 
+from scheduling.views import package_ics, package_page
 from zunft.api import api
 from zunft.core.health import healthz
-from zunft.core.views import home
+from zunft.core.views import home, login_with_code
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,6 +17,11 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
+    path("", include("jobs.urls")),
+    path("anmelden/", login_with_code, name="login"),
+    path("abmelden/", LogoutView.as_view(next_page="home"), name="logout"),
+    path("auftrag/<int:package_id>/", package_page, name="package"),
+    path("auftrag/<int:package_id>/termine.ics", package_ics, name="package-ics"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from .core import FORBIDDEN, Project, Schedule
-from .heuristic import construct, evaluate, predecessors, successors, topological_order
+from .heuristic import (
+    construct,
+    default_horizon,
+    evaluate,
+    predecessors,
+    successors,
+    topological_order,
+)
 
 ALWAYS = True  # presence of a mode that is the only choice
 
@@ -41,7 +48,7 @@ class SolveOptions:
     ``on_solution(seconds, objective, bound)`` is called for every improving CP-SAT solution.
     ``deterministic`` replaces the wall-clock limit by CP-SAT's deterministic time (roughly
     seconds of work) and interleaves workers, so equal inputs give equal plans on any machine
-    load.
+    load. ``parameters`` are extra CP-SAT parameters as ``(name, value)`` pairs.
     """
 
     time_limit: float = 10.0
@@ -50,6 +57,7 @@ class SolveOptions:
     deterministic: bool = False
     use_heuristic: bool = True
     heuristic_passes: int = 24
+    parameters: tuple[tuple[str, object], ...] = ()
     log: bool = False
     on_solution: Callable[[float, int, int], None] | None = field(default=None, compare=False)
 
@@ -314,6 +322,7 @@ class CpModel:
                 if not self.succs[a]:
                     m.add(self.makespan >= self.end[a])
             terms.append(project.makespan_weight * self.makespan)
+            self._energy_constraints()
         self.completion, self.late = [], []
         for gi, g in enumerate(project.groups):
             hi = project.fine_start(self.horizon + 1)
@@ -331,6 +340,22 @@ class CpModel:
         terms.extend(self._mode_terms())
         self.objective = sum(terms)
         m.minimize(self.objective)
+
+    def _energy_constraints(self) -> None:
+        """Mode-dependent energy of each renewable resource fits under capacity x makespan."""
+        project = self.project
+        for r, res in enumerate(project.resources):
+            if not res.renewable or res.profile:
+                continue
+            energy, flexible = [], False
+            for a, act in enumerate(project.activities):
+                for k, mode in enumerate(act.modes):
+                    amount = dict(mode.demands).get(r, 0) * mode.duration
+                    if amount and self.present[a][k] is not None:
+                        energy.append(amount * self.present[a][k])
+                        flexible |= self.present[a][k] is not ALWAYS
+            if flexible:
+                self.model.add(sum(energy) <= res.capacity * self.makespan)
 
     def _energy_bound(self) -> int:
         """Per renewable resource, ceil(min total energy / capacity): a makespan lower bound."""
@@ -481,12 +506,19 @@ def _parameters(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     p.num_workers = max(1, options.workers)
     p.random_seed = options.seed
     p.log_search_progress = options.log
+    # Interleaving runs CP-SAT's portfolio (including its LNS workers) deterministically; with
+    # one worker it is what keeps a single thread from stalling in one search (J30: measured).
+    p.interleave_search = options.deterministic or options.workers == 1
     if options.deterministic:
         p.max_deterministic_time = max(0.01, time_limit)
-        p.interleave_search = options.workers > 1
     else:
         p.max_time_in_seconds = max(0.01, time_limit)
     p.exploit_all_precedences = True
+    for name, value in options.parameters:
+        if isinstance(value, list | tuple):
+            getattr(p, name).extend(value)
+        else:
+            setattr(p, name, value)
     return solver
 
 
@@ -512,7 +544,7 @@ def solve(
     if start_solution is not None and start_solution.status != "feasible":
         start_solution = None
     horizon = project.horizon or (
-        start_solution.parts["makespan"] if start_solution else _fallback_horizon(project)
+        start_solution.parts["makespan"] if start_solution else default_horizon(project)
     )
     ub = start_solution.parts["makespan"] if start_solution else None
     cpm = CpModel(project, horizon, ub)
@@ -526,7 +558,9 @@ def solve(
     code = solver.solve(cpm.model, progress)
     status = STATUS[code]
     if status == "infeasible":
-        return _infeasible(t0, "CP-SAT proved that no plan satisfies all hard constraints")
+        return _infeasible(
+            t0, "CP-SAT proved that no plan satisfies all hard constraints within the horizon"
+        )
     if status in ("optimal", "feasible"):
         modes, starts = cpm.read(solver)
         bound = round(solver.best_objective_bound)
@@ -537,12 +571,6 @@ def solve(
     else:
         return _result(project, [], [], 0, "unknown", t0, "no plan found within the time limit")
     return _result(project, modes, starts, bound, status, t0)
-
-
-def _fallback_horizon(project: Project) -> int:
-    from .heuristic import default_horizon
-
-    return default_horizon(project)
 
 
 def _infeasible(t0: float, message: str) -> Schedule:

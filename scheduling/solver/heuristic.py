@@ -463,6 +463,8 @@ def construct(project: Project, *, seed: int = 0, passes: int = 24, time_limit: 
             best = (parts, result)
         if time.perf_counter() - t0 > time_limit:
             break
+    if best is not None and can_justify and any(len(a.modes) > 1 for a in project.activities):
+        best = _mode_search(sgs, best, rng, 20 * passes, t0 + time_limit)
     wall = time.perf_counter() - t0
     if best is None:
         return Schedule((), (), (), 0, 0, "infeasible", wall, message="no serial schedule found")
@@ -471,6 +473,39 @@ def construct(project: Project, *, seed: int = 0, passes: int = 24, time_limit: 
     return Schedule(
         tuple(modes), tuple(starts), tuple(ends), parts["objective"], 0, "feasible", wall, parts
     )
+
+
+def _nonrenewable_ok(project: Project, modes: list[int]) -> bool:
+    used = [0] * len(project.resources)
+    for a, act in enumerate(project.activities):
+        for res, amount in act.modes[modes[a]].demands:
+            used[res] += amount
+    return all(r.renewable or used[i] <= r.capacity for i, r in enumerate(project.resources))
+
+
+def _mode_search(sgs: SerialSGS, best, rng: random.Random, moves: int, deadline: float):
+    """Local search on the mode vector: change one activity's mode, reschedule, keep if not
+    worse (multi-mode projects; the SGS alone spends scarce non-renewable budget greedily).
+    """
+    project = sgs.project
+    parts, (modes, starts) = best
+    multi = [a for a, act in enumerate(project.activities) if len(act.modes) > 1]
+    for _ in range(moves):
+        if time.perf_counter() > deadline:
+            break
+        a = rng.choice(multi)
+        trial = list(modes)
+        trial[a] = rng.randrange(len(project.activities[a].modes))
+        if trial[a] == modes[a] or not _nonrenewable_ok(project, trial):
+            continue
+        result = sgs.run([s + rng.random() for s in starts], trial)
+        if result is None:
+            continue
+        result = justify(project, *result)
+        new = evaluate(project, *result)
+        if new["objective"] <= parts["objective"]:
+            parts, (modes, starts) = new, result
+    return parts, (modes, starts)
 
 
 def _sampled(lft: list[float], rng: random.Random) -> list[float]:
@@ -492,3 +527,49 @@ def _priority_rules(project: Project, lft: list[float], mts: list[int]) -> list[
         [a.release + lft[i] / 1e3 for i, a in enumerate(project.activities)],
     ]
     return rules
+
+
+def relaxation_bound(project: Project) -> int:
+    """Objective lower bound ignoring renewable resources (precedences, calendars, releases).
+
+    Cheap and always valid; used when CP-SAT has not proven a better bound (huge instances).
+    """
+    n = len(project.activities)
+    preds = predecessors(project)
+    tick_end, fine_end = [0] * n, [0] * n
+    cost = 0
+    for a in topological_order(project):
+        act = project.activities[a]
+        est, fine = act.release, 0
+        for p in preds[a]:
+            est = max(est, tick_end[p.pred] + project.tick_lag(p))
+            if p.fine_lag is not None:
+                fine = max(fine, fine_end[p.pred] + p.fine_lag)
+        if fine:
+            est = max(est, -(-(fine - project.fine_offset) // project.fine_per_tick))
+        if act.fixed is not None:
+            est = max(est, act.fixed[1])
+        tick_end[a], fine_end[a] = _earliest_finish(project, a, est)
+        cost += min(m.cost for m in act.modes)
+    total = cost + project.makespan_weight * max(tick_end, default=0)
+    for g in project.groups:
+        done = max(fine_end[a] for a in g.members)
+        total += g.weight * done
+        if g.due is not None:
+            total += g.late_weight * max(0, done - g.due)
+    return total
+
+
+def _earliest_finish(project: Project, a: int, est: int) -> tuple[int, int]:
+    """Smallest end tick and fine finish over modes, starting at or after ``est``."""
+    best_tick = best_fine = 1 << 40
+    for k, mode in enumerate(project.activities[a].modes):
+        t = est
+        limit = len(mode.spans) if mode.spans else est + 1
+        while t < limit and mode.span(t) == FORBIDDEN:
+            t += 1
+        if t >= limit:
+            continue
+        best_tick = min(best_tick, t + mode.span(t))
+        best_fine = min(best_fine, project.fine_finish(a, k, t))
+    return best_tick, best_fine

@@ -10,13 +10,14 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from . import core
 from .cpsat import SolveOptions, solve
-from .heuristic import construct, topological_order
+from .heuristic import construct, evaluate, relaxation_bound, topological_order
 from .problem import (
     Appointment,
     Assignment,
@@ -302,11 +303,13 @@ def objective_parts(problem: Problem, assignments) -> tuple[ObjectiveParts, dict
     return parts, completion
 
 
-def plan(problem: Problem, options: SolveOptions | None = None) -> Plan:
+def plan(problem: Problem, options: SolveOptions | None = None, decompose_above: int = 800) -> Plan:
     """Plan every task of ``problem``: construction heuristic, then CP-SAT within the limit.
 
     Input problems (no eligible workshop, pinned appointment on a closed day, unknown task in
-    a precedence) make the plan ``infeasible`` with messages naming them.
+    a precedence) make the plan ``infeasible`` with messages naming them. Problems with more
+    than ``decompose_above`` tasks are improved package group by package group (LNS) instead
+    of in one CP-SAT model; their bound is then the resource relaxation's.
     """
     options = options or SolveOptions()
     t0 = time.perf_counter()
@@ -315,11 +318,137 @@ def plan(problem: Problem, options: SolveOptions | None = None) -> Plan:
         return Plan(
             "infeasible", wall_time=time.perf_counter() - t0, messages=tuple(mapping.messages)
         )
-    first = construct(mapping.project, seed=options.seed, passes=options.heuristic_passes)
+    passes = options.heuristic_passes if len(problem.tasks) <= decompose_above else 2
+    first = construct(mapping.project, seed=options.seed, passes=passes)
     first_time = time.perf_counter() - t0
-    schedule = solve(mapping.project, options, start=first)
+    if len(problem.tasks) > decompose_above and first.status == "feasible":
+        schedule = _improve_by_packages(mapping, first, options, t0)
+    else:
+        schedule = solve(mapping.project, options, start=first)
+    if schedule.status == "feasible":
+        schedule = replace(schedule, bound=max(schedule.bound, relaxation_bound(mapping.project)))
     schedule = replace(schedule, wall_time=time.perf_counter() - t0)
     return to_plan(mapping, schedule, first_time if first.status == "feasible" else 0.0)
+
+
+def _neighbourhood(mapping: Mapping, modes, rng: random.Random, size: int) -> list[int]:
+    """Tasks of a few packages that compete for the same crews as a random seed package."""
+    project = mapping.project
+    by_package: dict[str, list[int]] = defaultdict(list)
+    by_resource: dict[int, set[str]] = defaultdict(set)
+    for a, task in enumerate(mapping.tasks):
+        by_package[task.package].append(a)
+        for mode in project.activities[a].modes:
+            by_resource[mode.demands[0][0]].add(task.package)
+    queue = [rng.choice(sorted(by_package))]
+    chosen: set[str] = set()
+    free: list[int] = []
+    while queue and len(free) < size:
+        pkg = queue.pop(0)
+        if pkg in chosen:
+            continue
+        chosen.add(pkg)
+        free += by_package[pkg]
+        near = set()
+        for a in by_package[pkg]:
+            near |= by_resource[project.activities[a].modes[modes[a]].demands[0][0]]
+        queue += rng.sample(sorted(near - chosen), min(4, len(near - chosen)))
+    return sorted(free)
+
+
+def _windowed(act: core.Activity, lo: int, hi: int) -> core.Activity:
+    """The activity allowed to start only in ``[lo, hi]`` (keeps LNS models small)."""
+    modes = tuple(
+        replace(
+            m,
+            spans=tuple(s if lo <= t <= hi else core.FORBIDDEN for t, s in enumerate(m.spans)),
+        )
+        for m in act.modes
+    )
+    return replace(act, modes=modes)
+
+
+def _subproblem(
+    mapping: Mapping, modes, starts, free: list[int], window: int = 7
+) -> tuple[Mapping, core.Schedule]:
+    """The free tasks as a problem of their own, the other tasks' crews taken, plus a hint."""
+    problem = mapping.problem
+    keep = set(free)
+    used: dict = defaultdict(lambda: defaultdict(int))
+    for a, task in enumerate(mapping.tasks):
+        if a in keep:
+            continue
+        cal = problem.calendar(mapping.workshops[a][modes[a]], task.trade)
+        span = mapping.project.activities[a].modes[modes[a]].span(starts[a])
+        for d in range(starts[a], starts[a] + span):
+            if cal.working(d):
+                used[(cal.workshop, cal.trade)][d] += 1
+    ids = {mapping.tasks[a].id for a in free}
+    sub_problem = replace(
+        problem,
+        tasks=tuple(mapping.tasks[a] for a in free),
+        precedences=tuple(p for p in problem.precedences if p.before in ids and p.after in ids),
+    )
+    sub = build(sub_problem, used)
+    acts = tuple(
+        _windowed(act, starts[a] - window, starts[a] + window)
+        for act, a in zip(sub.project.activities, free, strict=True)
+    )
+    sub = replace(sub, project=replace(sub.project, activities=acts, spread_weight=0))
+    hint_modes = [
+        sub.workshops[i].index(mapping.workshops[a][modes[a]]) for i, a in enumerate(free)
+    ]
+    hint_starts = [starts[a] for a in free]
+    parts = evaluate(sub.project, hint_modes, hint_starts)
+    hint = core.Schedule(
+        tuple(hint_modes), tuple(hint_starts), (), parts["objective"], 0, "feasible", 0.0, parts
+    )
+    return sub, hint
+
+
+def _improve_by_packages(mapping: Mapping, first: core.Schedule, options: SolveOptions, t0):
+    """Large-neighbourhood search over groups of packages that share crews.
+
+    CP-SAT cannot even load a 2,000-task model within seconds on two cores, so we re-optimise
+    ~200 tasks at a time with everything else held in place, accepting a neighbourhood's plan
+    when the whole plan's objective improves.
+    """
+    project = mapping.project
+    rng = random.Random(options.seed)
+    modes, starts = list(first.modes), list(first.starts)
+    best = evaluate(project, modes, starts)["objective"]
+    bound = relaxation_bound(project)
+    report = options.on_solution or (lambda *_: None)
+    report(time.perf_counter() - t0, best, bound)
+    while options.time_limit - (time.perf_counter() - t0) > 1.0:
+        free = _neighbourhood(mapping, modes, rng, 200)
+        sub, hint = _subproblem(mapping, modes, starts, free)
+        left = options.time_limit - (time.perf_counter() - t0)
+        result = solve(
+            sub.project, replace(options, time_limit=min(4.0, left), on_solution=None), start=hint
+        )
+        if result.status not in ("optimal", "feasible"):
+            continue
+        new_modes, new_starts = list(modes), list(starts)
+        for i, a in enumerate(free):
+            new_modes[a] = mapping.workshops[a].index(sub.workshops[i][result.modes[i]])
+            new_starts[a] = result.starts[i]
+        value = evaluate(project, new_modes, new_starts)["objective"]
+        if value < best:
+            best, modes, starts = value, new_modes, new_starts
+            report(time.perf_counter() - t0, best, bound)
+    ends = [s + project.activities[a].modes[modes[a]].span(s) for a, s in enumerate(starts)]
+    parts = evaluate(project, modes, starts)
+    return core.Schedule(
+        tuple(modes),
+        tuple(starts),
+        tuple(ends),
+        parts["objective"],
+        0,
+        "feasible",
+        time.perf_counter() - t0,
+        parts,
+    )
 
 
 def heuristic_plan(problem: Problem, seed: int = 0, passes: int = 8) -> Plan:

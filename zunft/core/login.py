@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from zunft.core.models import LoginCode, User
@@ -47,7 +49,8 @@ def send_login_code(user: User, *, next_url: str = "/") -> str:
         code_hash=make_password(code),
         expires_at=timezone.now() + timedelta(minutes=settings.LOGIN_CODE_MINUTES),
     )
-    link = f"{settings.SITE_URL}/login/?email={user.email}&code={code}&next={next_url}"
+    query = urlencode({"email": user.email, "code": code, "next": next_url})
+    link = f"{settings.SITE_URL}{reverse('login')}?{query}"
     send_mail(
         _("Your Zunft login code: %s") % code,
         _(

@@ -1,0 +1,119 @@
+"""The request wizard as a Django form, built from the template's parameters."""
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jobs.models import PackageTemplate, TemplateParameter
+
+
+def _parse_dates(text: str) -> list[dt.date]:
+    days = []
+    for part in text.replace(";", ",").replace("\n", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"):
+            try:
+                days.append(dt.datetime.strptime(part, fmt).date())
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValidationError(
+                _("%(value)s is not a date (e.g. 24.12.2026)."), params={"value": part}
+            )
+    return days
+
+
+class RequestForm(forms.Form):
+    street = forms.CharField(label=_("Street and number"), max_length=200, min_length=3)
+    postal_code = forms.RegexField(
+        label=_("Postal code"),
+        regex=r"^\d{5}$",
+        max_length=5,
+        error_messages={"invalid": _("A German postal code has five digits.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    city = forms.CharField(label=_("Town"), max_length=100, min_length=2)
+    access_notes = forms.CharField(
+        label=_("How to get in (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    earliest_start = forms.DateField(
+        label=_("Work may start from"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    blocked_days = forms.CharField(
+        label=_("Days when work is impossible (optional)"),
+        required=False,
+        help_text=_("Dates separated by commas, e.g. 24.12.2026, 31.12.2026"),
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
+    privacy_consent = forms.BooleanField(
+        label=_(
+            "I have read the privacy notice and agree that my data is used to prepare the quote."
+        )
+    )
+
+    def __init__(self, *args, template: PackageTemplate, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template = template
+        self.parameter_fields = []
+        for p in template.parameters.all():
+            name = f"param_{p.code}"
+            whole = p.kind == TemplateParameter.Kind.INTEGER
+            field_class = forms.IntegerField if whole else forms.DecimalField
+            self.fields[name] = field_class(
+                label=f"{p.name} ({p.unit})" if p.unit else p.name,
+                min_value=p.minimum,
+                max_value=p.maximum,
+                initial=p.default,
+                widget=forms.NumberInput(
+                    attrs={
+                        "inputmode": "numeric" if whole else "decimal",
+                        "step": "1" if whole else "0.5",
+                    }
+                ),
+            )
+            self.parameter_fields.append(name)
+        if user is not None and user.is_authenticated:
+            for name in ("first_name", "last_name", "email"):
+                self.fields[name].initial = getattr(user, name)
+        self.fields["earliest_start"].initial = timezone.localdate() + dt.timedelta(days=21)
+
+    def clean_earliest_start(self):
+        value = self.cleaned_data["earliest_start"]
+        if value < timezone.localdate():
+            raise ValidationError(_("The start cannot lie in the past."))
+        return value
+
+    def clean_blocked_days(self):
+        days = _parse_dates(self.cleaned_data.get("blocked_days", ""))
+        if any(day < timezone.localdate() for day in days):
+            raise ValidationError(_("Blocked days cannot lie in the past."))
+        return days
+
+    def parameter_values(self) -> dict:
+        return {
+            name.removeprefix("param_"): self.cleaned_data[name] for name in self.parameter_fields
+        }
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Put a service's field errors (``postal_code``, ``parameters.area``, …) on the fields."""
+        for key, messages in error.message_dict.items():
+            field = key.removeprefix("site.")
+            if field.startswith("parameters."):
+                field = "param_" + field.removeprefix("parameters.")
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -1,0 +1,68 @@
+// The package page: re-render the timeline from the API whenever something changes.
+(function () {
+  "use strict";
+  const list = document.getElementById("timeline");
+  if (!list) return;
+  const packageId = list.dataset.package;
+  const state = document.getElementById("live-state");
+  const labels = JSON.parse(document.getElementById("timeline-labels").textContent);
+  let lastEvent = Number(list.dataset.lastEvent || 0);
+
+  const fmt = new Intl.DateTimeFormat(document.documentElement.lang, {
+    weekday: "short", day: "2-digit", month: "2-digit", timeZone: "Europe/Berlin",
+  });
+
+  function render(pkg) {
+    document.querySelector("[data-testid=package-status]").textContent =
+      labels.package[pkg.status] || pkg.status;
+    list.replaceChildren(...pkg.tasks.map((task) => {
+      const li = document.createElement("li");
+      li.className = `step state-${task.appointment_status || "open"}`;
+      li.dataset.task = task.id;
+      const name = document.createElement("strong");
+      name.textContent = task.name;
+      const trade = document.createElement("span");
+      trade.className = "muted";
+      trade.textContent = ` ${task.trade}`;
+      const info = document.createElement("span");
+      const stateText = task.appointment_status === "accepted" ? labels.confirmed
+        : task.start ? labels.planned : labels.planning;
+      info.innerHTML = "";
+      if (task.start) {
+        const when = `${fmt.format(new Date(task.start))} – ${fmt.format(new Date(task.end))}`;
+        const who = task.worker ? `${task.workshop} (${task.worker})` : task.workshop;
+        info.append(document.createElement("br"), `${when} · ${who} · `);
+      } else {
+        info.append(document.createElement("br"));
+      }
+      const s = document.createElement("span");
+      s.className = "state";
+      s.dataset.testid = "task-state";
+      s.textContent = stateText;
+      info.append(s);
+      li.append(name, trade, info);
+      return li;
+    }));
+  }
+
+  async function refresh() {
+    const response = await fetch(`/api/v1/packages/${packageId}`, { credentials: "same-origin" });
+    if (response.ok) {
+      const pkg = await response.json();
+      lastEvent = Math.max(lastEvent, pkg.last_event);
+      render(pkg);
+    }
+  }
+
+  new window.ZunftLive.LiveSocket({
+    groups: [`package.${packageId}`],
+    onEvent: (event) => {
+      if (event.id > lastEvent) {
+        lastEvent = event.id;
+        refresh();
+      }
+    },
+    onResync: refresh,
+    onState: (s) => { state.textContent = labels.state[s]; state.dataset.state = s; },
+  });
+})();
