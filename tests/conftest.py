@@ -1,6 +1,6 @@
 import pytest
 
-from tests.live import Stack
+from tests.live import ROOT, Stack
 
 
 @pytest.fixture(autouse=True)
@@ -13,7 +13,17 @@ def _fast_password_hashing(settings):
 def live_stack(django_db_setup, django_db_blocker):
     """The ASGI server and a Celery worker as real processes on the test database."""
     # Short planner searches keep the suite quick; the benchmarks measure long ones.
-    stack = Stack(env={"PLANNER_TIME_LIMIT": "3", "PLANNER_WORKERS": "2"})
+    mail_dir = ROOT / ".var" / "log" / "tests" / "mail"
+    stack = Stack(
+        env={
+            "PLANNER_TIME_LIMIT": "3",
+            "PLANNER_WORKERS": "2",
+            "PLANNER_DEBOUNCE_SECONDS": "0",
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(mail_dir),
+        }
+    )
+    stack.mail_dir = mail_dir
     stack.start_web()
     stack.start_worker()
     try:
@@ -99,3 +109,31 @@ def api_as(client):
         return client
 
     return login
+
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=BROWSER_ARGS
+        )
+        yield chromium
+        chromium.close()

@@ -1,0 +1,106 @@
+"""The homeowner's whole journey on a phone, in headless Chromium against the live stack."""
+
+import email
+import re
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from scheduling.models import Dispatch
+from tests.test_journey_api import portal  # noqa: F401 - fixture
+from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+PHONE = {"width": 390, "height": 844}
+SHOTS = Path(settings.BASE_DIR) / ".var" / "screens"
+
+
+def latest_code(mail_dir: Path, address: str) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for path in sorted(mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True):
+            for raw in path.read_text().split("-" * 79):
+                message = email.message_from_string(raw.strip())
+                if address in (message.get("To") or ""):
+                    subject = str(
+                        email.header.make_header(email.header.decode_header(message["Subject"]))
+                    )
+                    return re.search(r"(\d{6})", subject).group(1)
+        time.sleep(0.3)
+    raise AssertionError(f"no login code mailed to {address}")
+
+
+def session_cookie(user, base_url):
+    client = Client()
+    client.force_login(user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_catalogue_wizard_quote_login_accept_and_a_live_package_page(
+    live_stack,
+    browser,
+    portal,  # noqa: F811
+):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_stack.base_url
+    phone = browser.new_context(viewport=PHONE, locale="de-DE", is_mobile=True, has_touch=True)
+    page = phone.new_page()
+
+    page.goto(f"{base}/pakete/")
+    page.screenshot(path=SHOTS / "1-catalogue.png", full_page=True)
+    page.locator('a[href="/pakete/bad/anfrage/"]').click()
+
+    page.fill("#id_param_area", "9")
+    page.fill("#id_street", "Lange Straße 9")
+    page.fill("#id_postal_code", "26169")
+    page.fill("#id_city", "Friesoythe")
+    page.fill("#id_last_name", "Grote")
+    page.fill("#id_email", "greta@example.org")
+    page.check("#id_privacy_consent")
+    page.locator("form.wizard button[type=submit]").click()
+
+    expect(page.get_by_test_id("gross")).to_contain_text("€")
+    expect(page.get_by_test_id("completion")).to_contain_text(".20")
+    page.screenshot(path=SHOTS / "2-quote.png", full_page=True)
+
+    page.get_by_test_id("login-to-accept").click()
+    page.locator("button[type=submit]").click()  # email is filled in: send the code
+    page.fill("#code", latest_code(live_stack.mail_dir, "greta@example.org"))
+    page.locator("button[type=submit]").click()
+    page.get_by_test_id("accept").click()
+
+    expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live", timeout=15000)
+    # The worker re-plans after the acceptance; the page shows the plan without a reload.
+    expect(page.get_by_test_id("task-state").nth(1)).not_to_have_text(
+        re.compile("planning|geplant wird|being planned"), timeout=45000
+    )
+    page.screenshot(path=SHOTS / "3-package-planned.png", full_page=True)
+
+    # A tradesperson of workshop A accepts the wiring offer from their own phone.
+    offer = Dispatch.objects.get(appointment__task__code="wiring", status="offered")
+    van = browser.new_context(viewport=PHONE, locale="de-DE")
+    van.add_cookies([session_cookie(portal.anton, base)])
+    tradesperson = van.new_page()
+    tradesperson.goto(f"{base}/")
+    csrf = next(c["value"] for c in van.cookies() if c["name"] == "csrftoken")
+    answer = tradesperson.request.post(
+        f"{base}/api/v1/dispatches/{offer.pk}/accept",
+        data={},
+        headers={"X-CSRFToken": csrf, "Referer": base + "/"},
+    )
+    assert answer.status == 200, answer.text()
+
+    wiring = page.locator("li.step").nth(1)
+    expect(wiring).to_have_class(re.compile("state-accepted"), timeout=15000)
+    page.screenshot(path=SHOTS / "4-package-confirmed.png", full_page=True)
+    van.close()
+    phone.close()
