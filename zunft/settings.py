@@ -199,6 +199,13 @@ QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 30)
 TRAVEL_RATE_PER_KM = envdecimal("TRAVEL_RATE_PER_KM", "0.60")
 VAT_RATE = envdecimal("VAT_RATE", "0.19")
 
+# Invoicing: number prefix, payment term, the name in the seller contact (XRechnung needs one),
+# the TrueType fonts embedded in PDFs (Debian's fonts-dejavu-core).
+INVOICING_NUMBER_PREFIX = envstr("INVOICING_NUMBER_PREFIX", "RE")
+INVOICING_PAYMENT_DAYS = envint("INVOICING_PAYMENT_DAYS", 14)
+INVOICING_CONTACT_NAME = envstr("INVOICING_CONTACT_NAME", "Buchhaltung")
+INVOICING_FONT_DIR = envstr("INVOICING_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+
 # Geocoding of sites: "postcode" (offline table, `manage.py import_postcodes`), "nominatim", or a
 # dotted path to a geocoder class. Online lookups fall back to the postcode table.
 GEOCODER = envstr("GEOCODER", "postcode")

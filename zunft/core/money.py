@@ -1,15 +1,82 @@
-"""Money: Decimal only, one rounding rule (half up to the cent, as German invoices do)."""
+"""Money: ``Decimal`` only, one rounding rule, and a taxed amount that always adds up.
 
+Commercial rounding (kaufmännisch: half up, to the cent) is what German invoices and the EN 16931
+rules (BR-CO-*) expect; it is applied in exactly one place, :func:`round_money`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def to_decimal(value) -> Decimal:
+    """A Decimal from a Decimal, int or string; floats are refused (they carry binary error)."""
+    if isinstance(value, float):
+        raise TypeError("money is never a float; pass a Decimal or a string")
+    return value if isinstance(value, Decimal) else Decimal(value)
 
 
 def round_money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round to the cent, half up (0.005 → 0.01, -0.005 → -0.01)."""
+    return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def format_eur(value) -> str:
-    """German format: 1.234,56 €"""
-    text = f"{round_money(value):,.2f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".") + " €"
+def tax_for(net, rate) -> Decimal:
+    """The VAT on a net amount at ``rate`` per cent, rounded once."""
+    return round_money(to_decimal(net) * to_decimal(rate) / Decimal(100))
+
+
+@dataclass(frozen=True)
+class TaxedAmount:
+    """Net, tax and gross of one amount. It refuses to exist unless net + tax = gross and all
+    three are whole cents, so a total can never drift by a rounding cent."""
+
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+    def __post_init__(self):
+        for name in ("net", "tax", "gross"):
+            value = to_decimal(getattr(self, name))
+            if value != round_money(value):
+                raise ValueError(f"{name} {value} is not a whole number of cents")
+            object.__setattr__(self, name, round_money(value))
+        if self.net + self.tax != self.gross:
+            raise ValueError(f"net {self.net} + tax {self.tax} ≠ gross {self.gross}")
+
+    @classmethod
+    def from_net(cls, net, rate) -> TaxedAmount:
+        net = round_money(net)
+        tax = tax_for(net, rate)
+        return cls(net=net, tax=tax, gross=net + tax)
+
+    @classmethod
+    def zero(cls) -> TaxedAmount:
+        return cls(ZERO, ZERO, ZERO)
+
+    def __add__(self, other: TaxedAmount) -> TaxedAmount:
+        return TaxedAmount(self.net + other.net, self.tax + other.tax, self.gross + other.gross)
+
+    def __sub__(self, other: TaxedAmount) -> TaxedAmount:
+        return self + (-other)
+
+    def __neg__(self) -> TaxedAmount:
+        return TaxedAmount(-self.net, -self.tax, -self.gross)
+
+
+def format_eur(value, *, symbol: bool = True) -> str:
+    """German notation: 1.234,56 €."""
+    text = f"{round_money(value):,.2f}".replace(",", "\u2009").replace(".", ",")
+    text = text.replace("\u2009", ".")
+    return f"{text} €" if symbol else text
+
+
+def format_quantity(value) -> str:
+    value = to_decimal(value).normalize()
+    if value == value.to_integral():
+        value = value.quantize(Decimal(1))
+    return f"{value:,}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")

@@ -15,8 +15,8 @@ PGDATA="$VAR/pg"
 LOG="$VAR/log"
 REDIS_SOCK="$RUN/redis.sock"
 
-RUN_PACKAGES=(postgresql postgresql-15-postgis-3 gdal-bin redis-server gettext)
-TEST_PACKAGES=(chromium poppler-utils fonts-dejavu-core)
+RUN_PACKAGES=(postgresql postgresql-15-postgis-3 gdal-bin redis-server gettext fonts-dejavu-core)
+TEST_PACKAGES=(chromium poppler-utils nodejs npm)
 
 say() { echo "[zunft] $*" >&2; }
 

@@ -1,0 +1,339 @@
+"""Invoices, their lines and numbering.
+
+Retention (GoBD; §147 Abs. 1 Nr. 4, Abs. 3 AO and §14b Abs. 1 UStG as amended by the
+Bürokratieentlastungsgesetz IV): issued invoices, their lines and their rendered PDF/XML
+documents are kept for 8 years, counted from the end of the calendar year of issue. They cannot
+be changed or deleted: PostgreSQL triggers (migration ``0002_immutability``) refuse UPDATE and
+DELETE of an issued invoice's content, its lines, deductions and documents. The only changes
+allowed to an issued invoice are the bookkeeping columns in :data:`MUTABLE_AFTER_ISSUE` (paid /
+cancelled). Corrections are new documents: a cancellation (Storno) with negated lines that
+references the original.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def money(verbose_name, **kwargs):
+    kwargs.setdefault("default", Decimal("0.00"))
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
+
+
+#: Columns of ``invoicing_invoice`` the database still lets change once the invoice is issued.
+MUTABLE_AFTER_ISSUE = ("state", "paid_on", "state_changed_at")
+
+
+class InvoiceCounter(models.Model):
+    """The last number given out per issuer and year. Issuing locks this row
+    (``SELECT … FOR UPDATE``), so numbers are gapless and never handed out twice."""
+
+    issuer_key = models.CharField(_("issuer"), max_length=20)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice number counter")
+        verbose_name_plural = _("invoice number counters")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer_key", "year"], name="one_counter_per_issuer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer_key} {self.year}: {self.last}"
+
+
+class Invoice(models.Model):
+    """One invoicing document. Everything printed on it is copied in when the draft is made, so
+    an issued invoice never changes when a workshop or customer record changes later."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("invoice")
+        PROGRESS = "progress", _("progress invoice")
+        FINAL = "final", _("final invoice")
+        CANCELLATION = "cancellation", _("cancellation")
+        CREDIT_NOTE = "credit_note", _("self-billing credit note")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ISSUED = "issued", _("issued")
+        PAID = "paid", _("paid")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class TaxTreatment(models.TextChoices):
+        STANDARD = "standard", _("VAT charged")
+        REVERSE_CHARGE = "reverse_charge", _("reverse charge (§13b UStG)")
+        SMALL_BUSINESS = "small_business", _("small business, no VAT (§19 UStG)")
+
+    # who issues it: the cooperative (issuer_workshop empty) or a member workshop
+    issuer_key = models.CharField(_("issuer"), max_length=20, db_index=True)
+    issuer_workshop = models.ForeignKey(
+        "trades.Workshop",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued_invoices",
+        verbose_name=_("issuing workshop"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.INVOICE)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    tax_treatment = models.CharField(
+        _("tax treatment"), max_length=15, choices=TaxTreatment.choices
+    )
+    number = models.CharField(_("number"), max_length=40, blank=True)
+    year = models.PositiveSmallIntegerField(_("year of the number"), null=True, blank=True)
+    sequence = models.PositiveIntegerField(_("sequence"), null=True, blank=True)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    performance_start = models.DateField(_("performance from"))
+    performance_end = models.DateField(_("performance until"))
+    payment_days = models.PositiveSmallIntegerField(_("days to pay"), default=14)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    title = models.CharField(_("subject"), max_length=200)
+    introduction = models.TextField(_("introduction"), blank=True)
+    legal_notes = models.JSONField(_("legal notes"), default=list, blank=True)
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        verbose_name=_("customer"),
+    )
+    package = models.ForeignKey(
+        "jobs.Package",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        verbose_name=_("package"),
+    )
+    original = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects invoice"),
+    )
+
+    # the seller (Leistender) as printed; for a self-billing credit note the member workshop
+    seller_name = models.CharField(_("seller"), max_length=200)
+    seller_contact = models.CharField(_("seller contact"), max_length=150, blank=True)
+    seller_street = models.CharField(_("seller street"), max_length=200)
+    seller_postal_code = models.CharField(_("seller postal code"), max_length=10)
+    seller_city = models.CharField(_("seller city"), max_length=100)
+    seller_country = models.CharField(_("seller country"), max_length=2, default="DE")
+    seller_vat_id = models.CharField(_("seller VAT id"), max_length=20, blank=True)
+    seller_tax_number = models.CharField(_("seller tax number"), max_length=20, blank=True)
+    seller_register = models.CharField(_("seller register entry"), max_length=150, blank=True)
+    seller_email = models.EmailField(_("seller email"))
+    seller_phone = models.CharField(_("seller phone"), max_length=40, blank=True)
+    seller_iban = models.CharField(_("seller IBAN"), max_length=34)
+    seller_bic = models.CharField(_("seller BIC"), max_length=11, blank=True)
+    seller_bank = models.CharField(_("seller bank"), max_length=100, blank=True)
+
+    buyer_kind = models.CharField(_("buyer kind"), max_length=10)
+    buyer_name = models.CharField(_("buyer"), max_length=200)
+    buyer_attention = models.CharField(_("buyer contact"), max_length=200, blank=True)
+    buyer_street = models.CharField(_("buyer street"), max_length=200)
+    buyer_postal_code = models.CharField(_("buyer postal code"), max_length=10)
+    buyer_city = models.CharField(_("buyer city"), max_length=100)
+    buyer_country = models.CharField(_("buyer country"), max_length=2, default="DE")
+    buyer_vat_id = models.CharField(_("buyer VAT id"), max_length=20, blank=True)
+    buyer_email = models.EmailField(_("buyer email"), blank=True)
+    buyer_reference = models.CharField(_("buyer reference (Leitweg-ID)"), max_length=60, blank=True)
+    customer_number = models.CharField(_("customer number"), max_length=20, blank=True)
+
+    site_street = models.CharField(_("site street"), max_length=200, blank=True)
+    site_postal_code = models.CharField(_("site postal code"), max_length=10, blank=True)
+    site_city = models.CharField(_("site city"), max_length=100, blank=True)
+
+    net_total = money(_("net total"))
+    tax_total = money(_("VAT total"))
+    gross_total = money(_("gross total"))
+    prepaid_total = money(_("deducted progress payments (gross)"))
+    amount_due = money(_("amount due"))
+    household_services = money(
+        _("labour, travel and machine costs incl. VAT (§35a EStG)"),
+        help_text=_("Stated for private customers; material is not included."),
+    )
+
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-sequence", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer_key", "number"],
+                condition=~models.Q(number=""),
+                name="unique_invoice_number_per_issuer",
+            ),
+            models.UniqueConstraint(
+                fields=["issuer_key", "year", "sequence"],
+                condition=models.Q(sequence__isnull=False),
+                name="unique_invoice_sequence_per_issuer_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="draft")
+                | (~models.Q(number="") & models.Q(issue_date__isnull=False)),
+                name="issued_invoice_has_number_and_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(performance_end__gte=models.F("performance_start")),
+                name="invoice_performance_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gross_total=models.F("net_total") + models.F("tax_total")),
+                name="invoice_net_plus_tax_is_gross",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "state"])]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.get_kind_display()} (Entwurf #{self.pk})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    @property
+    def type_code(self) -> str:
+        """UNTDID 1001 document type (BT-3)."""
+        return {
+            self.Kind.INVOICE: "380",
+            self.Kind.PROGRESS: "875",  # partial construction invoice (Abschlagsrechnung)
+            self.Kind.FINAL: "877",  # final construction invoice (Schlussrechnung)
+            self.Kind.CANCELLATION: "384",  # corrected invoice, negated lines
+            self.Kind.CREDIT_NOTE: "389",  # self-billed invoice (Gutschrift)
+        }[self.kind]
+
+    @property
+    def document_title(self) -> str:
+        return {
+            self.Kind.INVOICE: "Rechnung",
+            self.Kind.PROGRESS: "Abschlagsrechnung",
+            self.Kind.FINAL: "Schlussrechnung",
+            self.Kind.CANCELLATION: "Stornorechnung",
+            self.Kind.CREDIT_NOTE: "Gutschrift",
+        }[self.kind]
+
+    @property
+    def is_xrechnung(self) -> bool:
+        return self.buyer_kind == "public"
+
+
+class InvoiceLine(models.Model):
+    """One position, its text copied at creation. ``kind`` separates labour, travel and machine
+    costs from material, which is what §35a EStG asks for."""
+
+    class Kind(models.TextChoices):
+        LABOUR = "labour", _("labour")
+        TRAVEL = "travel", _("travel")
+        MACHINE = "machine", _("machine")
+        MATERIAL = "material", _("material")
+        ADVANCE = "advance", _("progress payment share")
+        OTHER = "other", _("other")
+
+    HOUSEHOLD_KINDS = (Kind.LABOUR, Kind.TRAVEL, Kind.MACHINE)
+
+    class Unit(models.TextChoices):
+        HOUR = "HUR", _("h")
+        KILOMETRE = "KMT", _("km")
+        PIECE = "H87", _("pc.")
+        LUMP_SUM = "LS", _("lump sum")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    text = models.CharField(_("text"), max_length=300)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices)
+    unit_price = money(_("unit price (net)"))
+    net_amount = money(_("net amount"))
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    tax_category = models.CharField(_("VAT category (UNCL 5305)"), max_length=2)
+    performed_by = models.ForeignKey(
+        "trades.Workshop",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("performed by"),
+    )
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="unique_line_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text}"
+
+
+class InvoiceDeduction(models.Model):
+    """A progress invoice deducted on a final invoice, with its amounts copied (§14 Abs. 5 Satz 2
+    UStG: the final invoice deducts the progress payments and the tax on them)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="deductions")
+    progress_invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="deducted_on"
+    )
+    progress_number = models.CharField(_("progress invoice number"), max_length=40)
+    progress_date = models.DateField(_("progress invoice date"))
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    net = money(_("net"))
+    tax = money(_("VAT"))
+    gross = money(_("gross"))
+
+    class Meta:
+        verbose_name = _("deducted progress invoice")
+        verbose_name_plural = _("deducted progress invoices")
+        ordering = ["invoice", "progress_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "progress_invoice"], name="progress_deducted_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.progress_number}: {self.gross}"
+
+
+class InvoiceDocument(models.Model):
+    """The rendered PDF (with the embedded XML) or the bare XML of an issued invoice. Written
+    once, never changed (a trigger refuses UPDATE and DELETE)."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF/A-3 (ZUGFeRD)"
+        XML = "xml", "CII XML"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
+    filename = models.CharField(_("file name"), max_length=100)
+    content = models.BinaryField(_("content"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invoice document")
+        verbose_name_plural = _("invoice documents")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "kind"], name="one_document_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
