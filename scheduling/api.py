@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
@@ -10,8 +11,8 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from customers.selectors import sites_visible_to
 from jobs.models import Package
-from scheduling import dispatch, services
-from scheduling.models import Appointment, Dispatch, PlanRun
+from scheduling import calendars, dispatch, services
+from scheduling.models import Appointment, Dispatch, FeedToken, PlanRun
 from trades.models import Certification, Trade
 from trades.schemas import ErrorOut
 from trades.selectors import is_office, member_workshop_ids
@@ -288,3 +289,46 @@ def _dispatch_out(dispatch_id: int):
 def fairness(request):
     """Offered vs. accepted per member and trade: the office sees all, a member its own."""
     return list(dispatch.fairness_ledger(request.user))
+
+
+# --- calendar feeds ------------------------------------------------------------------------------
+
+
+class FeedIn(Schema):
+    scope: str = Field(..., pattern="^(worker|workshop|package)$")
+    key: int
+
+
+class FeedOut(Schema):
+    id: int
+    scope: str
+    key: int
+    url: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_url(obj, context):
+        from django.urls import reverse
+
+        return context["request"].build_absolute_uri(reverse("feed", args=[obj.token]))
+
+
+@router.get("/feeds", response=list[FeedOut], tags=["calendar"])
+def list_feeds(request):
+    return list(FeedToken.objects.filter(owner=request.user))
+
+
+@router.post("/feeds", response={201: FeedOut, 403: ErrorOut, 422: dict}, tags=["calendar"])
+def create_feed(request, payload: FeedIn):
+    """A secret calendar URL (iCalendar) for a worker, a workshop or a package."""
+    try:
+        return Status(201, calendars.create_feed(request.user, payload.scope, payload.key))
+    except PermissionDenied as exc:
+        raise HttpError(403, "You may not subscribe to this calendar.") from exc
+
+
+@router.delete("/feeds/{feed_id}", response={204: None}, tags=["calendar"])
+def revoke_feed(request, feed_id: int):
+    calendars.revoke_feed(request.user, feed_id)
+    return Status(204, None)

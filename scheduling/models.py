@@ -129,3 +129,33 @@ class Dispatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment} → {self.workshop} ({self.status})"
+
+
+def new_feed_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class FeedToken(models.Model):
+    """A secret, revocable calendar feed URL for a worker, a workshop or a package."""
+
+    class Scope(models.TextChoices):
+        WORKER = "worker", _("worker")
+        WORKSHOP = "workshop", _("workshop")
+        PACKAGE = "package", _("package")
+
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    key = models.PositiveBigIntegerField(_("id of the worker, workshop or package"))
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token, editable=False)
+    owner = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="feed_tokens")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -42,3 +42,17 @@ def package_ics(request, package_id: int):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="auftrag-{package.pk}.ics"'
     return response
+
+
+def feed(request, token: str):
+    """A calendar feed behind its secret token; no session needed (calendar apps have none)."""
+    from django.http import Http404
+
+    from scheduling.calendars import feed_body
+
+    body = feed_body(token)
+    if body is None:
+        raise Http404
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -117,3 +117,58 @@ def test_a_declined_task_goes_to_the_next_best_workshop(coop, offered, api_as):
     assert ledger[("Elektro Zwei", "elektro")]["offered"] == 1
     own = api_as(coop.alice).get("/api/v1/fairness").json()
     assert {r["workshop"] for r in own} == {"Elektro Janßen"}
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_calendar_feeds_are_secret_scoped_and_revocable(coop, offered):
+    from icalendar import Calendar
+
+    alice = as_user(coop.alice)
+    created = alice.post(
+        "/api/v1/feeds", {"scope": "workshop", "key": coop.a.pk}, "application/json"
+    )
+    assert created.status_code == 201
+    url = created.json()["url"].removeprefix("http://testserver")
+    anonymous = Client()
+    body = anonymous.get(url)
+    assert body.status_code == 200 and body["Content-Type"].startswith("text/calendar")
+    events = [e for e in Calendar.from_ical(body.content).walk("VEVENT")]
+    assert len(events) == 1 and str(events[0]["UID"]).endswith("@zunft")
+
+    # another member's workshop, another customer's package: refused
+    assert (
+        alice.post(
+            "/api/v1/feeds", {"scope": "workshop", "key": coop.b.pk}, "application/json"
+        ).status_code
+        == 403
+    )
+    package_id = offered.appointment.task.package_id
+    assert (
+        as_user(coop.heinz)
+        .post("/api/v1/feeds", {"scope": "package", "key": package_id}, "application/json")
+        .status_code
+        == 403
+    )
+    own = as_user(coop.hanna).post(
+        "/api/v1/feeds", {"scope": "package", "key": package_id}, "application/json"
+    )
+    assert own.status_code == 201
+
+    assert alice.delete(f"/api/v1/feeds/{created.json()['id']}").status_code == 204
+    assert anonymous.get(url).status_code == 404
+    # a feed dies with its owner's right to it
+    bobs = (
+        as_user(coop.alice)
+        .post("/api/v1/feeds", {"scope": "workshop", "key": coop.a.pk}, "application/json")
+        .json()["url"]
+        .removeprefix("http://testserver")
+    )
+    assert anonymous.get(bobs).status_code == 200
+    coop.a.admins.remove(coop.alice)
+    assert anonymous.get(bobs).status_code == 404
+    assert anonymous.get(own.json()["url"].removeprefix("http://testserver")).status_code == 200

@@ -5,7 +5,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.static import serve
 
-from scheduling.views import package_ics, package_page
+from scheduling.views import feed, package_ics, package_page
 from zunft.api import api
 from zunft.core.health import healthz
 from zunft.core.views import home, login_with_code
@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("kalender/<str:token>.ics", feed, name="feed"),
 ]
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
