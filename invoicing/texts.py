@@ -46,3 +46,17 @@ CREDIT_NOTE_NOTICE = "Gutschrift im Gutschriftsverfahren (§ 14 Abs. 2 Satz 2 US
 PAYMENT_TERMS = "Zahlbar ohne Abzug bis {due} unter Angabe der Rechnungsnummer {number}."
 REFUND_TERMS = "Der Betrag wird Ihnen erstattet oder mit offenen Forderungen verrechnet."
 NOTHING_DUE = "Der Betrag ist bereits vollständig beglichen."
+
+# Quotes to consumers concluded online (§312g, §356 BGB).
+WITHDRAWAL_NOTICE = (
+    "Sie haben das Recht, binnen vierzehn Tagen ohne Angabe von Gründen diesen Vertrag zu "
+    "widerrufen. Die Frist beträgt vierzehn Tage ab dem Tag des Vertragsschlusses. Um Ihr "
+    "Widerrufsrecht auszuüben, genügt eine eindeutige Erklärung (z. B. Brief oder E-Mail). "
+    "Haben Sie verlangt, dass wir während der Widerrufsfrist beginnen, zahlen Sie einen "
+    "angemessenen Betrag für die bis zum Widerruf erbrachten Leistungen."
+)
+QUOTE_TAX_REDUCTION = (
+    "Lohn- und Fahrtkosten (Arbeitsanteil) brutto: {labour} — davon können Sie voraussichtlich "
+    "ca. {reduction} als Steuerermäßigung nach § 35a EStG geltend machen "
+    "(20 %, höchstens 1.200 € im Jahr)."
+)

@@ -5,6 +5,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.static import serve
 
+from invoicing.views import quote_pdf
 from scheduling.views import feed, package_ics, package_page
 from zunft.api import api
 from zunft.core.health import healthz
@@ -21,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("", include("jobs.urls")),
     path("anmelden/", login_with_code, name="login"),
     path("abmelden/", LogoutView.as_view(next_page="home"), name="logout"),
+    path("angebot/<int:quote_id>/pdf/", quote_pdf, name="quote-pdf"),
     path("auftrag/<int:package_id>/", package_page, name="package"),
     path("auftrag/<int:package_id>/termine.ics", package_ics, name="package-ics"),
     path("admin/", admin.site.urls),

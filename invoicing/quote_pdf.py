@@ -1,0 +1,141 @@
+"""The quote (Angebot) as a PDF: lines per trade, VAT, totals, the labour share and the §35a
+estimate, dates, validity and the withdrawal notice. Same letterhead fonts as the invoices."""
+
+from io import BytesIO
+
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from invoicing import texts
+from invoicing.pdf import BOLD, FONT, NumberedCanvas, _date, _esc, _style, register_fonts
+from jobs.models import Quote
+from trades.models import Cooperative
+from zunft.core.money import format_eur, format_quantity
+
+
+def render_quote(quote: Quote) -> tuple[str, str, bytes]:
+    """``(filename, mimetype, bytes)`` of the quote's PDF."""
+    register_fonts()
+    package = quote.package
+    customer = package.customer
+    coop = Cooperative.objects.first()
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=25 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=35 * mm,
+        title=f"Angebot {package.pk}-{quote.version}",
+        author=coop.name if coop else "Zunft",
+    )
+    body, small, right = _style(9.5), _style(8, color=colors.grey), _style(9.5, align=TA_RIGHT)
+    story = []
+    if coop:
+        story += [
+            Paragraph(_esc(coop.name), _style(14, bold=True, align=TA_RIGHT)),
+            Paragraph(
+                _esc(f"{coop.street}, {coop.postal_code} {coop.city} · {coop.email}"),
+                _style(8, align=TA_RIGHT, color=colors.grey),
+            ),
+            Spacer(0, 18 * mm),
+        ]
+    story += [
+        Paragraph(_esc(customer.display_name), body),
+        Paragraph(_esc(customer.street), body),
+        Paragraph(_esc(f"{customer.postal_code} {customer.city}"), body),
+        Spacer(0, 12 * mm),
+        Paragraph(
+            _esc(f"Angebot {package.pk}-{quote.version}: {package.title}"), _style(14, bold=True)
+        ),
+        Paragraph(_esc(f"Objekt: {package.site}"), body),
+        Paragraph(
+            _esc(f"Datum {_date(quote.created_at.date())} · gültig bis {_date(quote.valid_until)}"),
+            small,
+        ),
+        Spacer(0, 6 * mm),
+    ]
+    rows = [["Pos.", "Leistung", "Menge", "Einzelpreis", "Betrag"]]
+    trade = None
+    for line in quote.lines.all():
+        if line.trade != trade:
+            trade = line.trade
+            rows.append(
+                ["", Paragraph(_esc(trade or "Verbund"), _style(9.5, bold=True)), "", "", ""]
+            )
+        rows.append(
+            [
+                str(line.position),
+                Paragraph(_esc(line.text), body),
+                f"{format_quantity(line.quantity)} {line.unit}",
+                format_eur(line.unit_price),
+                format_eur(line.net),
+            ]
+        )
+    table = Table(rows, colWidths=[10 * mm, 78 * mm, 24 * mm, 26 * mm, 27 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 9),
+                ("FONT", (0, 0), (-1, 0), BOLD, 9),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+            ]
+        )
+    )
+    totals = Table(
+        [
+            ["Summe netto", format_eur(quote.net)],
+            [
+                f"Umsatzsteuer {format_quantity(quote.lines.first().vat_rate)} %",
+                format_eur(quote.vat),
+            ],
+            ["Angebotssumme brutto", format_eur(quote.gross)],
+        ],
+        colWidths=[60 * mm, 30 * mm],
+        hAlign="RIGHT",
+    )
+    totals.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 9.5),
+                ("FONT", (0, 2), (-1, 2), BOLD, 10.5),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("LINEABOVE", (0, 2), (-1, 2), 0.75, colors.black),
+            ]
+        )
+    )
+    story += [table, Spacer(0, 4 * mm), totals, Spacer(0, 6 * mm)]
+    story += [
+        Paragraph(
+            _esc(
+                texts.QUOTE_TAX_REDUCTION.format(
+                    labour=format_eur(quote.labour_gross), reduction=format_eur(quote.tax_reduction)
+                )
+            ),
+            body,
+        ),
+        Spacer(0, 3 * mm),
+        Paragraph(
+            _esc(
+                f"Geplanter Beginn: {_date(quote.start_date) if quote.start_date else '–'} · "
+                f"frühestmögliche Fertigstellung: "
+                f"{_date(quote.completion_date) if quote.completion_date else '–'}"
+            ),
+            body,
+        ),
+        Spacer(0, 6 * mm),
+        Paragraph("Widerrufsbelehrung", _style(10, bold=True)),
+        Paragraph(_esc(texts.WITHDRAWAL_NOTICE), small),
+        Spacer(0, 4 * mm),
+        Paragraph(_esc(_("Accept this quote online in your customer portal.")), right),
+    ]
+    doc.build(story, canvasmaker=NumberedCanvas)
+    return f"angebot-{package.pk}-{quote.version}.pdf", "application/pdf", buffer.getvalue()

@@ -1,0 +1,52 @@
+"""The quote PDF a homeowner downloads."""
+
+import subprocess
+from io import BytesIO
+
+import pytest
+from django.test import Client
+from pypdf import PdfReader
+
+from jobs.models import Package
+from tests.test_journey_api import portal, submit, wizard  # noqa: F401 - fixtures
+from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
+from zunft.core.money import format_eur
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_quote_pdf_carries_lines_vat_totals_and_the_labour_share(portal, tmp_path):  # noqa: F811
+    browser = Client()
+    quote = submit(browser, wizard()).json()["quote"]
+    response = browser.get(f"/angebot/{quote['id']}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
+    text = " ".join(text.split())
+    for line in quote["lines"]:
+        assert line["text"] in text
+    assert "Umsatzsteuer 19 %" in text and format_eur(quote["vat"]) in text
+    assert f"Angebotssumme brutto {format_eur(quote['gross'])}" in text
+    assert format_eur(quote["labour_gross"]) in text and "§ 35a EStG" in text
+    assert "Widerrufsbelehrung" in text
+    assert Client().get(f"/angebot/{quote['id']}/pdf/").status_code == 404
+
+    pdf = tmp_path / "quote.pdf"
+    pdf.write_bytes(response.content)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            pdf,
+            tmp_path / "page",
+        ],
+        check=True,
+    )
+    assert (tmp_path / "page.png").stat().st_size > 10_000
+    assert Package.objects.count() == 1
