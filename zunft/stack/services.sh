@@ -32,11 +32,19 @@ pg_bindir() {
   return 1
 }
 
+# A tool that is on PATH counts as present whichever package brought it (Node.js from
+# nodesource bundles npm, and Debian's npm package would conflict with it).
+declare -A PROVIDES=([nodejs]=node [npm]=npm [chromium]=chromium [poppler-utils]=pdftoppm
+                     [redis-server]=redis-server [gettext]=msgfmt)
+
 missing_packages() {
   local wanted=("${RUN_PACKAGES[@]}")
   [ "${1:-}" = "--test" ] && wanted+=("${TEST_PACKAGES[@]}")
   local pkg
   for pkg in "${wanted[@]}"; do
+    if [ -n "${PROVIDES[$pkg]:-}" ] && command -v "${PROVIDES[$pkg]}" >/dev/null 2>&1; then
+      continue
+    fi
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
   done
 }
