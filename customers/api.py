@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from customers import services
 from customers.schemas import CustomerIn, CustomerOut, CustomerPatch, SiteIn, SiteOut
@@ -12,12 +12,13 @@ from trades.models import Certification, Trade
 from trades.schemas import ErrorOut, WorkshopOut
 from trades.selectors import is_office, workshops_serving
 from zunft.core.auth import required_auth
+from zunft.core.pagination import Pages
 
 router = Router(tags=["customers"], auth=required_auth)
 
 
 @router.get("/customers", response=list[CustomerOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_customers(request, q: str | None = None, kind: str | None = None):
     qs = customers_visible_to(request.user)
     if kind:
@@ -52,7 +53,7 @@ def update_customer(request, customer_id: int, payload: CustomerPatch):
 
 
 @router.get("/sites", response=list[SiteOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_sites(request, customer: int | None = None):
     qs = sites_visible_to(request.user)
     if customer is not None:
@@ -78,7 +79,7 @@ def update_site(request, site_id: int, payload: SiteIn):
 
 
 @router.get("/sites/{site_id}/workshops", response={200: list[WorkshopOut], 404: ErrorOut})
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages, page_size=25)
 def workshops_for_site(request, site_id: int, trade: str, certification: str | None = None):
     """Workshops able to do ``trade`` at this site (certified when asked, site inside their
     service area), nearest first with the distance."""

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from jobs import services
 from jobs.models import Quote
@@ -13,6 +13,7 @@ from jobs.selectors import templates_visible_to
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
 from zunft.core.auth import optional_auth, required_auth
+from zunft.core.pagination import Pages
 
 router = Router(tags=["catalogue"])
 
@@ -32,7 +33,7 @@ def _save(request, payload: TemplateIn, template=None):
 
 
 @router.get("/package-templates", response=list[TemplateOut], auth=optional_auth)
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pages, page_size=20)
 def list_templates(request, trade: str | None = None):
     qs = templates_visible_to(request.user)
     if trade:

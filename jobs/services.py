@@ -6,6 +6,7 @@ from graphlib import CycleError, TopologicalSorter
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from jobs.models import (
@@ -410,7 +411,12 @@ def accept_quote(
     if quote.status != Quote.Status.OPEN:
         raise Conflict(_("This quote has been replaced by a newer version."))
     if quote.valid_until < today:
-        raise ValidationError({"quote": _("This quote expired on %s.") % quote.valid_until})
+        raise ValidationError(
+            {
+                "quote": _("This quote expired on %s.")
+                % date_format(quote.valid_until, "SHORT_DATE_FORMAT")
+            }
+        )
     needs_consent = (
         _consumer(package.customer)
         and quote.start_date is not None

@@ -16,6 +16,7 @@ from jobs.models import Quote
 from jobs.quotes import price_ranges
 from jobs.selectors import templates_visible_to
 from zunft.core.errors import Conflict
+from zunft.core.money import format_quantity
 
 
 def catalogue(request):
@@ -65,6 +66,7 @@ def quote_page(request, quote_id: int):
         "quote": quote,
         "trades": trades,
         "latest": latest,
+        "vat_rate": format_quantity(lines[0].vat_rate) if lines else "",
         "is_owner": request.user.is_authenticated and customer_user == request.user,
         "needs_consent": _needs_consent(quote),
         "login_url": reverse("login")

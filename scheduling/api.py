@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from customers.selectors import sites_visible_to
 from jobs.models import Package
@@ -19,6 +19,7 @@ from trades.selectors import is_office, member_workshop_ids
 from zunft.core.api import EventOut
 from zunft.core.auth import required_auth
 from zunft.core.models import Event
+from zunft.core.pagination import Pages
 from zunft.core.realtime import may_join
 
 router = Router(tags=["planning"], auth=required_auth)
@@ -63,7 +64,7 @@ def _office(request):
 
 
 @router.get("/plan-runs", response={200: list[PlanRunOut], 403: ErrorOut})
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pages, page_size=20)
 def list_plan_runs(request):
     _office(request)
     return PlanRun.objects.all()
@@ -238,7 +239,7 @@ class LedgerRowOut(Schema):
 
 
 @router.get("/dispatches", response=list[DispatchOut], tags=["dispatch"])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_dispatches(request, status: str | None = "offered"):
     """Offers to the workshops the user belongs to (the office sees all), soonest deadline
     first."""

@@ -61,7 +61,8 @@ def _answer(dispatch_id: int, user, status: str, now, **fields) -> Dispatch:
         current = Dispatch.objects.filter(pk=dispatch_id).values_list("status", flat=True).first()
         if current == Dispatch.Status.OFFERED:
             raise Conflict(_("The offer has expired."))
-        raise Conflict(_("The offer has already been answered (%s).") % current)
+        label = Dispatch.Status(current).label if current else "?"
+        raise Conflict(_("The offer has already been answered (%s).") % label)
     return Dispatch.objects.select_related("appointment__task").get(pk=dispatch_id)
 
 

@@ -58,6 +58,7 @@ class Stack:
 
     def _environ(self) -> dict:
         env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true", **self.env}
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in this process only
         env["LOG_FORMAT"] = "text"
         return env
 

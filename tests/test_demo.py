@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from schwifty import IBAN
 from stdnum.de import leitweg, stnr
 from stdnum.eu import vat
@@ -321,7 +321,9 @@ def test_demo_logins_work(demo):
     roles = {username: role for username, role in listed}
     assert len(listed) == 5 and {"buero", "verbund", "kundin"} <= set(roles)
     for username, _role in listed:
-        user = authenticate(username=username, password=data.DEMO_PASSWORD)
+        user = authenticate(
+            RequestFactory().post("/"), username=username, password=data.DEMO_PASSWORD
+        )
         assert user is not None, username
     admin = User.objects.get(username=listed[3][0])
     assert admin.role == User.Role.WORKSHOP_ADMIN and admin.administered_workshops.exists()
@@ -330,7 +332,7 @@ def test_demo_logins_work(demo):
     assert User.objects.get(username="kundin").customer.sites.exists()
     assert User.objects.filter(role=User.Role.WORKSHOP_ADMIN).count() >= 5
     assert User.objects.filter(role=User.Role.TRADESPERSON).count() >= 5
-    assert authenticate(username="buero", password="wrong") is None
+    assert authenticate(RequestFactory().post("/"), username="buero", password="wrong") is None
 
 
 @pytest.mark.django_db

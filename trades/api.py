@@ -1,13 +1,12 @@
 """API v1 for the cooperative's master data: trades, certifications, workshops, workers,
 absences and capacity. Thin: parse, check access, call one service, serialize."""
 
-from datetime import date
 
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from trades import services
 from trades.capacity import capacity
@@ -37,6 +36,8 @@ from trades.selectors import (
     workshops_visible_to,
 )
 from zunft.core.auth import optional_auth, required_auth
+from zunft.core.pagination import Pages
+from zunft.core.types import IsoDate
 
 router = Router(tags=["cooperative"])
 
@@ -59,13 +60,13 @@ def manageable_workshop(request, workshop_id: int) -> Workshop:
 
 
 @router.get("/certifications", response=list[CertificationOut], auth=optional_auth)
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def list_certifications(request):
     return Certification.objects.order_by("code")
 
 
 @router.get("/trades", response=list[TradeOut], auth=optional_auth)
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_trades(request, licensed: bool | None = None, q: str | None = None):
     qs = Trade.objects.prefetch_related("certifications").order_by("code")
     if licensed is not None:
@@ -103,7 +104,7 @@ def update_trade(request, code: str, payload: TradePatch):
 
 
 @router.get("/workshops", response=list[WorkshopOut], auth=optional_auth)
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages, page_size=25)
 def list_workshops(
     request, trade: str | None = None, city: str | None = None, q: str | None = None
 ):
@@ -163,7 +164,7 @@ def update_workshop(request, workshop_id: int, payload: WorkshopPatch):
     response={200: list[DayCapacityOut], 403: ErrorOut, 404: ErrorOut, 422: dict},
     auth=required_auth,
 )
-def get_capacity(request, workshop_id: int, trade: str, start: date, end: date):
+def get_capacity(request, workshop_id: int, trade: str, start: IsoDate, end: IsoDate):
     """Hours per day the workshop can give ``trade`` (holidays, absences and crews applied)."""
     workshop = get_object_or_404(workshops_visible_to(request.user), pk=workshop_id)
     if not may_see_private(request.user, workshop.pk):
@@ -179,7 +180,7 @@ def get_capacity(request, workshop_id: int, trade: str, start: date, end: date):
 
 
 @router.get("/workers", response=list[WorkerOut], auth=required_auth)
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_workers(request, workshop: int | None = None, trade: str | None = None):
     qs = workers_visible_to(request.user)
     if workshop is not None:
@@ -219,8 +220,8 @@ def update_worker(request, worker_id: int, payload: WorkerPatch):
 
 
 @router.get("/absences", response=list[AbsenceOut], auth=required_auth)
-@paginate(PageNumberPagination, page_size=50)
-def list_absences(request, workshop: int | None = None, after: date | None = None):
+@paginate(Pages, page_size=50)
+def list_absences(request, workshop: int | None = None, after: IsoDate | None = None):
     qs = absences_visible_to(request.user).order_by("start", "id")
     if workshop is not None:
         qs = qs.filter(workshop_id=workshop)

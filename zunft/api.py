@@ -9,10 +9,41 @@ from trades.api import router as trades_router
 from zunft.core.api import router as system_router
 from zunft.core.errors import install_error_handlers
 
-api = NinjaAPI(
+REFUSED = {
+    "description": "Input refused; each error names its field in `loc`.",
+    "content": {"application/json": {"schema": {"type": "object", "required": ["detail"]}}},
+}
+BAD_REQUEST = {
+    "description": "Malformed request (e.g. NUL characters, which the database cannot store).",
+    "content": {"application/json": {"schema": {"type": "object", "required": ["detail"]}}},
+}
+UNAUTHENTICATED = {
+    "description": "No valid session or API token.",
+    "content": {"application/json": {"schema": {"type": "object", "required": ["detail"]}}},
+}
+
+
+class ZunftAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """ninja answers bad input with 422 and missing credentials with 401 by itself, and the
+        NUL guard answers 400, but the schema does not say so; declare them on every operation
+        where they can happen."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault(422, REFUSED)
+                responses.setdefault(400, BAD_REQUEST)
+                if operation.get("security"):
+                    responses.setdefault(401, UNAUTHENTICATED)
+        return schema
+
+
+api = ZunftAPI(
     title="Zunft API",
     version="1",
-    description="Booking and dispatch for cooperatives of craft businesses.",
+    description="Booking and dispatch for cooperatives of craft businesses. Authenticate with "
+    "the browser session or a personal API token (`Authorization: Bearer …`).",
     urls_namespace="api",
 )
 install_error_handlers(api)

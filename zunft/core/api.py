@@ -6,6 +6,7 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 
 from zunft.core import services, tasks
+from zunft.core.auth import required_auth
 from zunft.core.models import Event, Operation
 from zunft.core.realtime import may_join
 
@@ -55,13 +56,13 @@ def start_roundtrip(request):
 
 
 @router.get(
-    "/operations/{operation_id}", response={200: OperationOut, 404: ErrorOut}, auth=django_auth
+    "/operations/{operation_id}", response={200: OperationOut, 404: ErrorOut}, auth=required_auth
 )
 def get_operation(request, operation_id: int):
     return _visible_operation(request, operation_id)
 
 
-@router.get("/events", response={200: list[EventOut], 403: ErrorOut}, auth=django_auth)
+@router.get("/events", response={200: list[EventOut], 403: ErrorOut}, auth=required_auth)
 def list_events(request, group: str, after: int = 0, limit: int = 200):
     """Events of one group after the last id a client saw, to resync after a reconnect."""
     if not may_join(request.user, group):
@@ -103,3 +104,51 @@ def login_with_code(request, payload: CodeLoginIn):
         raise HttpError(401, "The code is wrong or has expired.")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return {"user": user.pk, "role": user.role}
+
+
+class TokenIn(Schema):
+    name: str
+    scope: str = "read"
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    secret: str
+
+
+@router.get("/tokens", response=list[TokenOut], auth=required_auth, tags=["auth"])
+def list_tokens(request):
+    return list(request.user.api_tokens.all())
+
+
+@router.post("/tokens", response={201: NewTokenOut, 422: dict}, auth=django_auth, tags=["auth"])
+def create_token(request, payload: TokenIn):
+    """A personal API token; the secret is shown only in this answer."""
+    from django.core.exceptions import ValidationError
+
+    from zunft.core.auth import issue_token
+    from zunft.core.models import ApiToken
+
+    if payload.scope not in ApiToken.Scope.values or not payload.name.strip():
+        raise ValidationError({"scope": "read or write, with a name"})
+    token, secret = issue_token(request.user, payload.name.strip()[:100], payload.scope)
+    return Status(201, {**TokenOut.from_orm(token).dict(), "secret": secret})
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, auth=django_auth, tags=["auth"])
+def revoke_token(request, token_id: int):
+    from django.utils import timezone
+
+    request.user.api_tokens.filter(pk=token_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    return Status(204, None)

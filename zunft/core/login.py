@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from zunft.core.models import LoginCode, User
 
 MAX_ATTEMPTS = 5
+MAX_CODES_PER_HOUR = 5
 
 
 def homeowner_for_email(email: str, *, first_name: str = "", last_name: str = "") -> User:
@@ -39,11 +40,17 @@ def homeowner_for_email(email: str, *, first_name: str = "", last_name: str = ""
 
 
 @transaction.atomic
-def send_login_code(user: User, *, next_url: str = "/") -> str:
-    """Mail a fresh code (replacing earlier ones). Returns the code for the caller's tests only
-    through the mail outbox; callers must not show it."""
+def send_login_code(user: User, *, next_url: str = "/") -> bool:
+    """Mail a fresh code, replacing earlier unused ones. At most ``MAX_CODES_PER_HOUR`` codes an
+    hour per person, so nobody can flood a homeowner's mailbox; returns whether one was sent.
+    Locks the user row so parallel requests count correctly."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    hour_ago = timezone.now() - timedelta(hours=1)
+    if LoginCode.objects.filter(user=user, created_at__gte=hour_ago).count() >= MAX_CODES_PER_HOUR:
+        return False
     code = f"{secrets.randbelow(10**6):06d}"
-    LoginCode.objects.filter(user=user, used_at__isnull=True).delete()
+    # Superseded codes are burnt (kept for the hourly count), never deleted.
+    LoginCode.objects.filter(user=user, used_at__isnull=True).update(attempts=MAX_ATTEMPTS)
     LoginCode.objects.create(
         user=user,
         code_hash=make_password(code),
@@ -62,7 +69,7 @@ def send_login_code(user: User, *, next_url: str = "/") -> str:
         None,
         [user.email],
     )
-    return code
+    return True
 
 
 @transaction.atomic

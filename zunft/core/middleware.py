@@ -3,6 +3,8 @@ import re
 import time
 import uuid
 
+from django.http import JsonResponse
+
 from zunft.core.logging import request_id_var
 
 logger = logging.getLogger("zunft.request")
@@ -36,3 +38,23 @@ class RequestIdMiddleware:
             },
         )
         return response
+
+
+class RejectNulMiddleware:
+    """PostgreSQL cannot store NUL characters in text; refuse them at the door with a 400 instead
+    of failing deep inside a query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        body_is_json = request.content_type == "application/json"
+        if (
+            "\x00" in request.path
+            or "%00" in query
+            or any("\x00" in key or "\x00" in value for key, value in request.GET.items())
+            or (body_is_json and b"\\u0000" in request.body)
+        ):
+            return JsonResponse({"detail": "NUL characters are not allowed."}, status=400)
+        return self.get_response(request)
