@@ -12,6 +12,7 @@ references the original.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -337,3 +338,238 @@ class InvoiceDocument(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+
+class Payment(models.Model):
+    """Money received for (or, for a credit note, paid out on) one invoice. The open amount is
+    never stored: it is the amount due minus the payments (see :mod:`invoicing.payments`)."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("recorded by hand")
+        CAMT = "camt", _("bank statement (CAMT.053)")
+        OFFSET = "offset", _("offset against a settlement")
+        TRANSFER = "transfer", _("payout by transfer")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = money(_("amount"))
+    booked_on = models.DateField(_("booked on"))
+    reference = models.CharField(_("reference"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    bank_transaction_id = models.CharField(
+        _("bank transaction id"), max_length=100, null=True, blank=True, unique=True
+    )
+    payer_name = models.CharField(_("payer"), max_length=200, blank=True)
+    payer_iban = models.CharField(_("payer IBAN"), max_length=34, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["booked_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_is_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.amount} ({self.booked_on})"
+
+
+class BankStatementImport(models.Model):
+    """One uploaded CAMT.053 file. The same file (by SHA-256) is imported once."""
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    message_id = models.CharField(_("message id"), max_length=100, blank=True)
+    account_iban = models.CharField(_("account IBAN"), max_length=34, blank=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("imported"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bank statement import")
+        verbose_name_plural = _("bank statement imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename or self.sha256[:12]
+
+
+class BankTransaction(models.Model):
+    """One incoming credit from a statement and what became of it. ``unmatched`` ones are the
+    office's list to assign by hand."""
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", _("matched in full")
+        PARTIAL = "partial", _("partial payment")
+        OVERPAID = "overpaid", _("over-payment")
+        UNMATCHED = "unmatched", _("unmatched")
+        ASSIGNED = "assigned", _("assigned by hand")
+
+    statement = models.ForeignKey(
+        BankStatementImport, on_delete=models.PROTECT, related_name="transactions"
+    )
+    transaction_id = models.CharField(_("bank transaction id"), max_length=100, unique=True)
+    booked_on = models.DateField(_("booked on"))
+    amount = money(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    remittance = models.CharField(_("remittance information"), max_length=500, blank=True)
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=100, blank=True)
+    payer_name = models.CharField(_("payer"), max_length=200, blank=True)
+    payer_iban = models.CharField(_("payer IBAN"), max_length=34, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, db_index=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    invoices = models.ManyToManyField(Invoice, blank=True, related_name="bank_transactions")
+
+    class Meta:
+        verbose_name = _("bank transaction")
+        verbose_name_plural = _("bank transactions")
+        ordering = ["booked_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.amount} {self.remittance[:40]}"
+
+
+# --- dunning ------------------------------------------------------------------------------------
+
+
+class Dunning(models.Model):
+    """Where an overdue invoice stands in the dunning run. Each step is claimed by a conditional
+    update on ``level``, so a step runs once even when two beat ticks overlap."""
+
+    class Level(models.IntegerChoices):
+        NONE = 0, _("not reminded")
+        REMINDER = 1, _("payment reminder")
+        FIRST = 2, _("first dunning notice")
+        SECOND = 3, _("second dunning notice")
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="dunning")
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=0)
+    last_step_on = models.DateField(_("last step on"), null=True, blank=True)
+    default_since = models.DateField(_("in default since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dunning")
+        verbose_name_plural = _("dunnings")
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.get_level_display()}"
+
+
+class DunningNotice(models.Model):
+    """One reminder or Mahnung as sent: the amounts are frozen when the step is claimed."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="dunning_notices")
+    level = models.PositiveSmallIntegerField(_("level"), choices=Dunning.Level.choices)
+    sent_on = models.DateField(_("date"))
+    open_amount = money(_("open amount"))
+    fee = money(_("dunning fee"))
+    interest = money(_("default interest"))
+    interest_rate = models.DecimalField(_("interest rate (%)"), max_digits=5, decimal_places=2)
+    pay_by = models.DateField(_("pay by"))
+    email = models.EmailField(_("sent to"), blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dunning notice")
+        verbose_name_plural = _("dunning notices")
+        ordering = ["invoice", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="one_notice_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.get_level_display()}"
+
+    @property
+    def total(self):
+        return self.open_amount + self.fee + self.interest
+
+
+# --- member settlement --------------------------------------------------------------------------
+
+
+class SettlementRun(models.Model):
+    """The month-end settlement of one month: one per month, with the SEPA payout file."""
+
+    period = models.DateField(_("month"), unique=True, help_text=_("First day of the month."))
+    pain001 = models.BinaryField(_("SEPA credit transfer file (pain.001)"), null=True, blank=True)
+    pain001_sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("settlement run")
+        verbose_name_plural = _("settlement runs")
+        ordering = ["-period"]
+
+    def __str__(self) -> str:
+        return f"{self.period:%m/%Y}"
+
+
+class Settlement(models.Model):
+    """One member's monthly settlement: the self-billing credit note for its share of the paid
+    package revenue, the cooperative's fee invoice, and the payout (credit minus fee)."""
+
+    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="settlements")
+    workshop = models.ForeignKey(
+        "trades.Workshop", on_delete=models.PROTECT, related_name="settlements"
+    )
+    credit_note = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="settlement_as_credit"
+    )
+    fee_invoice = models.OneToOneField(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settlement_as_fee",
+    )
+    share_net = money(_("share of revenue (net)"))
+    fee_rate = models.DecimalField(_("fee rate"), max_digits=5, decimal_places=4)
+    payout = money(_("payout"))
+    statement = models.JSONField(_("statement"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("member settlement")
+        verbose_name_plural = _("member settlements")
+        ordering = ["run", "workshop"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "workshop"], name="one_settlement_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workshop} {self.run}"
+
+
+class SettlementItem(models.Model):
+    """A member's share of one paid package invoice; an invoice is settled once per member."""
+
+    settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="items")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="settled_in")
+    workshop = models.ForeignKey("trades.Workshop", on_delete=models.PROTECT, related_name="+")
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    net = money(_("net"))
+
+    class Meta:
+        verbose_name = _("settled invoice share")
+        verbose_name_plural = _("settled invoice shares")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "workshop", "vat_rate"], name="invoice_share_settled_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} → {self.workshop}: {self.net}"

@@ -654,7 +654,13 @@ def _next_number(key: str, year: int, prefix: str) -> tuple[int, str]:
     return counter.last, f"{prefix}-{year}-{counter.last:05d}"
 
 
+#: The number series of the self-billing credit notes the cooperative issues to its members.
+CREDIT_NOTE_KEY = "coop-gs"
+
+
 def number_prefix(invoice: Invoice) -> str:
+    if invoice.issuer_key == CREDIT_NOTE_KEY:
+        return getattr(settings, "INVOICING_CREDIT_NOTE_PREFIX", "GS")
     base = settings.INVOICING_NUMBER_PREFIX
     return f"{base}{invoice.issuer_workshop_id}" if invoice.issuer_workshop_id else base
 
@@ -696,6 +702,8 @@ def legal_notes(invoice: Invoice, totals: Totals) -> list[str]:
 
 
 def payment_terms(invoice: Invoice) -> str:
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE and invoice.amount_due > 0:
+        return texts.CREDIT_NOTE_PAYOUT
     if invoice.amount_due < 0:
         return texts.REFUND_TERMS
     if invoice.amount_due == 0:

@@ -42,6 +42,13 @@ FINAL_NOTICE = (
 CANCELLATION_NOTICE = "Diese Stornorechnung hebt die Rechnung {number} vom {date} vollständig auf."
 
 CREDIT_NOTE_NOTICE = "Gutschrift im Gutschriftsverfahren (§ 14 Abs. 2 Satz 2 UStG)."
+CREDIT_NOTE_PAYOUT = (
+    "Der Betrag wird mit der Verbundgebühr verrechnet und der Rest auf Ihr Konto überwiesen. "
+    "Widersprechen Sie der Gutschrift, wenn sie nicht zutrifft (§ 14 Abs. 2 Satz 3 UStG)."
+)
+FEE_OFFSET_NOTICE = (
+    "Die Gebühr wird mit der Gutschrift {number} verrechnet; bitte nicht überweisen."
+)
 
 PAYMENT_TERMS = "Zahlbar ohne Abzug bis {due} unter Angabe der Rechnungsnummer {number}."
 REFUND_TERMS = "Der Betrag wird Ihnen erstattet oder mit offenen Forderungen verrechnet."

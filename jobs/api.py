@@ -8,7 +8,16 @@ from ninja.pagination import paginate
 
 from jobs import services
 from jobs.models import Quote
-from jobs.schemas import AcceptIn, QuoteOut, RequestIn, RequestOut, TemplateIn, TemplateOut
+from jobs.schemas import (
+    AcceptIn,
+    QuoteChangesOut,
+    QuoteOut,
+    RequestIn,
+    RequestOut,
+    RevisionIn,
+    TemplateIn,
+    TemplateOut,
+)
 from jobs.selectors import templates_visible_to
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
@@ -166,3 +175,67 @@ def accept(request, quote_id: int, payload: AcceptIn):
     except Quote.DoesNotExist as exc:
         raise Http404 from exc
     return _quote_out(quote)
+
+
+@router.post(
+    "/packages/{package_id}/quotes",
+    response={201: QuoteOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    auth=required_auth,
+    tags=["journey"],
+)
+def revise(request, package_id: int, payload: RevisionIn):
+    """Office staff revise a quote (lines, prices, dates): a new version; the homeowner is
+    notified and sees what changed."""
+    from jobs.models import Package
+
+    if not is_office(request.user):
+        raise HttpError(403, "Only office staff revise quotes.")
+    package = get_object_or_404(Package, pk=package_id)
+    quote = services.revise_quote(
+        package,
+        lines=[line.dict() for line in payload.lines],
+        start_date=payload.start_date,
+        completion_date=payload.completion_date,
+        note=payload.note,
+        by=request.user,
+    )
+    return Status(201, _quote_out(quote))
+
+
+def changes_of(quote: Quote) -> dict:
+    previous = quote.package.quotes.filter(version__lt=quote.version).order_by("-version").first()
+    if previous is None:
+        return {
+            "version": quote.version,
+            "previous_version": None,
+            "added": list(quote.lines.all()),
+            "removed": [],
+            "changed": [],
+            "gross_before": None,
+            "gross_after": quote.gross,
+            "completion_before": None,
+            "completion_after": quote.completion_date,
+        }
+    diff = services.quote_changes(previous, quote)
+    return {
+        "version": quote.version,
+        "previous_version": previous.version,
+        "added": diff["added"],
+        "removed": diff["removed"],
+        "changed": diff["changed"],
+        "gross_before": diff["gross"][0],
+        "gross_after": diff["gross"][1],
+        "completion_before": diff["completion"][0],
+        "completion_after": diff["completion"][1],
+    }
+
+
+@router.get(
+    "/quotes/{quote_id}/changes",
+    response={200: QuoteChangesOut, 404: ErrorOut},
+    auth=optional_auth,
+    tags=["journey"],
+)
+def quote_changes(request, quote_id: int):
+    """What changed against the previous version of this quote."""
+    return changes_of(visible_quote(request, quote_id))

@@ -35,7 +35,7 @@ class TemplateParameter(Bilingual, models.Model):
 
     class Kind(models.TextChoices):
         INTEGER = "integer", _("whole number")
-        DECIMAL = "decimal", _("number")
+        DECIMAL = "decimal", _("decimal number")
 
     template = models.ForeignKey(
         PackageTemplate, on_delete=models.CASCADE, related_name="parameters"
@@ -374,3 +374,197 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+# --- work on site (Stundenzettel, Aufmaß, Fotos, Abnahme) ---------------------------------------
+# Everything a phone records carries the UUID the phone made up for it (``client_id``), so an
+# action replayed from an offline outbox is stored once, however often it arrives.
+
+
+def field_photo_path(instance, filename: str) -> str:
+    return f"field/{instance.task.package_id}/photos/{instance.client_id}.jpg"
+
+
+def field_signature_path(instance, filename: str) -> str:
+    return f"field/{instance.task.package_id}/signatures/{instance.client_id}.png"
+
+
+class ChecklistItem(Bilingual, models.Model):
+    """One point to tick off before a task counts as done, copied from the trade's checklist.
+    ``evidence`` names what must exist besides the tick: a photo of it, the customer's
+    signature."""
+
+    class Evidence(models.TextChoices):
+        NONE = "", _("none")
+        PHOTO = "photo", _("photo")
+        SIGNATURE = "signature", _("signature")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="checklist")
+    code = models.SlugField(_("code"), max_length=40)
+    name_de = models.CharField(_("name (German)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    evidence = models.CharField(
+        _("evidence"), max_length=10, choices=Evidence.choices, default="", blank=True
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["task", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "code"], name="unique_checklist_item")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkLog(models.Model):
+    """A status change on site: on the way → on site → paused → on site → done."""
+
+    class Status(models.TextChoices):
+        TRAVELLING = "travelling", _("on the way")
+        ON_SITE = "on_site", _("on site")
+        PAUSED = "paused", _("paused")
+        DONE = "done", _("done")
+
+    client_id = models.UUIDField(_("client id"), unique=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="work_logs")
+    worker = models.ForeignKey(
+        "trades.Worker", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    at = models.DateTimeField(_("when"))
+    overran = models.BooleanField(_("past the planned end"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work log entry")
+        verbose_name_plural = _("work log")
+        ordering = ["task", "at", "id"]
+        indexes = [models.Index(fields=["task", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.status} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TimeEntry(models.Model):
+    """Hours worked on a task (Stundenzettel): from–to, or just a number of hours."""
+
+    client_id = models.UUIDField(_("client id"), unique=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="time_entries")
+    worker = models.ForeignKey(
+        "trades.Worker", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"), null=True, blank=True)
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        ordering = ["task", "start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0, hours__lte=24), name="time_entry_hours_in_a_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gt=models.F("start")),
+                name="time_entry_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.hours} h"
+
+
+class MaterialEntry(models.Model):
+    """Material used on a task (Aufmaß): text, quantity, unit and the workshop's unit price."""
+
+    client_id = models.UUIDField(_("client id"), unique=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="materials")
+    text = models.CharField(_("text"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=10)
+    unit_price = models.DecimalField(_("unit price (net)"), max_digits=12, decimal_places=2)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("material entry")
+        verbose_name_plural = _("material entries")
+        ordering = ["task", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0, unit_price__gte=0), name="material_is_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.unit} {self.text}"
+
+
+class Photo(models.Model):
+    """A photo from site, at most 1600 px and re-encoded, so no EXIF (GPS, device) survives."""
+
+    client_id = models.UUIDField(_("client id"), unique=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="photos")
+    checklist_item = models.ForeignKey(
+        ChecklistItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
+    )
+    image = models.ImageField(_("image"), upload_to=field_photo_path)
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    size = models.PositiveIntegerField(_("bytes"), default=0)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("taken"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["task", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.caption or self.client_id}"
+
+
+class Signature(models.Model):
+    """The customer's signature for a finished task (Abnahme of this part), as drawn on the
+    phone; one per task."""
+
+    client_id = models.UUIDField(_("client id"), unique=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="signatures")
+    image = models.ImageField(_("signature"), upload_to=field_signature_path)
+    signer_name = models.CharField(_("signed by"), max_length=150)
+    signed_at = models.DateTimeField(_("signed"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["task", "id"]
+        constraints = [models.UniqueConstraint(fields=["task"], name="one_signature_per_task")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.signer_name}"

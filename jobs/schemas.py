@@ -145,3 +145,37 @@ class RequestOut(Schema):
 class AcceptIn(Schema):
     version: int
     early_start_consent: bool = False
+
+
+class RevisedLineIn(Schema):
+    kind: str = Field(..., pattern="^(labour|travel|material|fee)$")
+    trade: str = Field("", max_length=150)
+    text: str = Field(..., min_length=1, max_length=250)
+    quantity: Decimal = Field(..., gt=0, max_digits=10, decimal_places=2)
+    unit: str = Field(..., min_length=1, max_length=10)
+    unit_price: Decimal = Field(..., ge=0, max_digits=12, decimal_places=2)
+
+
+class RevisionIn(Schema):
+    lines: list[RevisedLineIn] = Field(..., min_length=1, max_length=200)
+    start_date: date | None = None
+    completion_date: date | None = None
+    note: str = Field("", max_length=2000)
+
+
+class ChangedLineOut(Schema):
+    text: str
+    before: Decimal
+    after: Decimal
+
+
+class QuoteChangesOut(Schema):
+    version: int
+    previous_version: int | None
+    added: list[QuoteLineOut]
+    removed: list[QuoteLineOut]
+    changed: list[ChangedLineOut]
+    gross_before: Decimal | None
+    gross_after: Decimal
+    completion_before: date | None
+    completion_after: date | None

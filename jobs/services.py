@@ -482,3 +482,133 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
     if anonymous:
         transaction.on_commit(lambda: send_login_code(user))
     return created
+
+
+@transaction.atomic
+def revise_quote(
+    package: Package,
+    *,
+    lines: list[dict],
+    start_date=None,
+    completion_date=None,
+    note: str = "",
+    by=None,
+    today=None,
+) -> Quote:
+    """The office's revision: a new quote version with the given lines (text, trade, kind,
+    quantity, unit, unit price) and dates; the previous open version is superseded, the
+    homeowner is told by mail and live, and ``quote_changes`` shows what changed."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import timezone
+
+    from zunft.core.money import round_money
+
+    package = Package.objects.select_for_update().get(pk=package.pk)
+    if package.status not in (Package.Status.DRAFT, Package.Status.QUOTED):
+        raise ValidationError(
+            {
+                "package": _(
+                    "An accepted order is changed by a supplement, not by revising its quote."
+                )
+            }
+        )
+    if not lines:
+        raise ValidationError({"lines": _("A quote needs at least one line.")})
+    if completion_date and start_date and completion_date < start_date:
+        raise ValidationError({"completion_date": _("The completion lies before the start.")})
+    today = today or timezone.localdate()
+    last = package.quotes.order_by("-version").first()
+    vat_rate = Decimal(str(settings.VAT_RATE))
+    priced = []
+    for i, line in enumerate(lines, start=1):
+        quantity, unit_price = Decimal(str(line["quantity"])), Decimal(str(line["unit_price"]))
+        if quantity <= 0 or unit_price < 0:
+            raise ValidationError(
+                {f"lines.{i}": _("Quantity must be positive, price not negative.")}
+            )
+        priced.append(
+            {
+                **line,
+                "quantity": quantity,
+                "unit_price": unit_price,
+                "net": round_money(quantity * unit_price),
+            }
+        )
+    net = sum((line["net"] for line in priced), Decimal(0))
+    vat = round_money(net * vat_rate)
+    labour_net = sum(
+        (line["net"] for line in priced if line["kind"] in ("labour", "travel")), Decimal(0)
+    )
+    labour_gross = round_money(labour_net * (1 + vat_rate))
+    package.quotes.filter(status=Quote.Status.OPEN).update(status=Quote.Status.SUPERSEDED)
+    quote = Quote.objects.create(
+        package=package,
+        version=(last.version + 1) if last else 1,
+        valid_until=today + timedelta(days=settings.QUOTE_VALID_DAYS),
+        net=net,
+        vat=vat,
+        gross=net + vat,
+        labour_gross=labour_gross,
+        tax_reduction=min(round_money(labour_gross * Decimal("0.20")), Decimal("1200.00")),
+        start_date=start_date or (last.start_date if last else None),
+        completion_date=completion_date or (last.completion_date if last else None),
+        note=note,
+    )
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            quote=quote,
+            position=i,
+            kind=line["kind"],
+            trade=line.get("trade", ""),
+            text=line["text"][:250],
+            quantity=line["quantity"],
+            unit=line["unit"],
+            unit_price=line["unit_price"],
+            net=line["net"],
+            vat_rate=vat_rate * 100,
+        )
+        for i, line in enumerate(priced, start=1)
+    )
+    payload = {"package": package.pk, "quote": quote.pk, "version": quote.version}
+    emit([f"package.{package.pk}", "office"], "quote.revised", payload)
+    customer = package.customer
+    if customer.email:
+        transaction.on_commit(
+            lambda: send_mail(
+                _("Your quote has been updated"),
+                _(
+                    "We have revised your quote for %(title)s (version %(version)s). "
+                    "You can see what changed here: %(url)s"
+                )
+                % {
+                    "title": package.title,
+                    "version": quote.version,
+                    "url": f"{settings.SITE_URL}/angebot/{quote.pk}/",
+                },
+                None,
+                [customer.email],
+            )
+        )
+    return quote
+
+
+def quote_changes(old: Quote, new: Quote) -> dict:
+    """What changed between two versions: lines added, removed or changed (by text), totals and
+    dates — for the homeowner to see at a glance."""
+    before = {line.text: line for line in old.lines.all()}
+    after = {line.text: line for line in new.lines.all()}
+    changed = [
+        {"text": text, "before": before[text].net, "after": after[text].net}
+        for text in before.keys() & after.keys()
+        if (before[text].quantity, before[text].unit_price)
+        != (after[text].quantity, after[text].unit_price)
+    ]
+    return {
+        "added": [after[text] for text in after.keys() - before.keys()],
+        "removed": [before[text] for text in before.keys() - after.keys()],
+        "changed": sorted(changed, key=lambda c: c["text"]),
+        "gross": (old.gross, new.gross),
+        "completion": (old.completion_date, new.completion_date),
+        "start": (old.start_date, new.start_date),
+    }

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jobs import services
-from jobs.api import remember_quote, visible_quote
+from jobs.api import changes_of, remember_quote, visible_quote
 from jobs.forms import RequestForm
 from jobs.models import Quote
 from jobs.quotes import price_ranges
@@ -67,6 +67,7 @@ def quote_page(request, quote_id: int):
         "trades": trades,
         "latest": latest,
         "vat_rate": format_quantity(lines[0].vat_rate) if lines else "",
+        "changes": changes_of(quote) if quote.version > 1 else None,
         "is_owner": request.user.is_authenticated and customer_user == request.user,
         "needs_consent": _needs_consent(quote),
         "login_url": reverse("login")

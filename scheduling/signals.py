@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from jobs.fieldwork import task_overran
 from jobs.models import Package
 from trades.models import Absence
 
@@ -26,3 +27,8 @@ def package_saved(sender, instance: Package, **kwargs):
     if kwargs.get("raw") or instance.status != Package.Status.ACCEPTED:
         return
     _replan_after_commit(f"package {instance.pk} accepted")
+
+
+@receiver(task_overran, dispatch_uid="replan_on_overrun")
+def replan_on_overrun(sender, reason, **kwargs):
+    _replan_after_commit(reason)

@@ -199,3 +199,51 @@ def test_two_tabs_accepting_at_once_make_one_contract(portal):
     assert len(results) == 2 and results[0] == results[1]  # the same contract, accepted once
     assert Quote.objects.filter(status="accepted").count() == 1
     assert Package.objects.get(pk=body["package_id"]).status == "accepted"
+
+
+def test_the_office_revises_a_quote_and_the_homeowner_sees_what_changed(
+    portal, django_capture_on_commit_callbacks
+):
+    browser = Client()
+    body = submit(browser, wizard()).json()
+    first = body["quote"]
+    office = Client()
+    office.force_login(portal.olga)
+    lines = [
+        {k: line[k] for k in ("kind", "trade", "text", "quantity", "unit", "unit_price")}
+        for line in first["lines"]
+    ]
+    lines[0]["quantity"] = str(Decimal(lines[0]["quantity"]) + 2)
+    removed = lines.pop()
+    lines.append(
+        {
+            "kind": "material",
+            "trade": "Installateur",
+            "text": "Vorwandelement",
+            "quantity": "1",
+            "unit": "Stk.",
+            "unit_price": "389.00",
+        }
+    )
+    url = f"/api/v1/packages/{body['package_id']}/quotes"
+    assert Client().post(url, {"lines": lines}, "application/json").status_code == 401
+    homeowner = Client()
+    homeowner.force_login(Package.objects.get(pk=body["package_id"]).customer.user)
+    assert homeowner.post(url, {"lines": lines}, "application/json").status_code == 403
+    bad = office.post(url, {"lines": [{**lines[0], "quantity": "-1"}]}, "application/json")
+    assert bad.status_code == 422
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        revised = office.post(url, {"lines": lines, "note": "Vorwand ergänzt"}, "application/json")
+    assert revised.status_code == 201 and revised.json()["version"] == 2
+    assert mail.outbox and "/angebot/" in mail.outbox[0].body
+    changes = homeowner.get(f"/api/v1/quotes/{revised.json()['id']}/changes").json()
+    assert [line["text"] for line in changes["added"]] == ["Vorwandelement"]
+    assert [line["text"] for line in changes["removed"]] == [removed["text"]]
+    assert [c["text"] for c in changes["changed"]] == [lines[0]["text"]]
+    assert Decimal(changes["gross_before"]) == Decimal(first["gross"])
+    page = homeowner.get(f"/angebot/{revised.json()['id']}/").content.decode()
+    assert "Vorwandelement" in page and 'data-testid="changes"' in page
+    old = homeowner.post(f"/api/v1/quotes/{first['id']}/accept", {"version": 1}, "application/json")
+    assert old.status_code == 409

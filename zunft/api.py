@@ -3,8 +3,10 @@
 from ninja import NinjaAPI
 
 from customers.api import router as customers_router
+from invoicing.api import router as invoicing_router
 from jobs.api import router as jobs_router
 from scheduling.api import router as scheduling_router
+from scheduling.field_api import router as field_router
 from trades.api import router as trades_router
 from zunft.core.api import router as system_router
 from zunft.core.errors import install_error_handlers
@@ -52,3 +54,5 @@ api.add_router("/v1/", trades_router)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", jobs_router)
 api.add_router("/v1/", scheduling_router)
+api.add_router("/v1/", invoicing_router)
+api.add_router("/v1/field/", field_router)

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -146,6 +147,7 @@ CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "expire-dispatch-offers": {"task": "scheduling.expire_offers", "schedule": 60.0},
+    "invoicing-dunning": {"task": "invoicing.dunning", "schedule": crontab(hour=7, minute=0)},
 }
 
 # --- i18n: German first, English available -------------------------------------------------------
@@ -241,6 +243,26 @@ INVOICING_NUMBER_PREFIX = envstr("INVOICING_NUMBER_PREFIX", "RE")
 INVOICING_PAYMENT_DAYS = envint("INVOICING_PAYMENT_DAYS", 14)
 INVOICING_CONTACT_NAME = envstr("INVOICING_CONTACT_NAME", "Buchhaltung")
 INVOICING_FONT_DIR = envstr("INVOICING_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+INVOICING_CREDIT_NOTE_PREFIX = envstr("INVOICING_CREDIT_NOTE_PREFIX", "GS")
+# The cooperative acts as general contractor: members' construction services to it fall under
+# §13b UStG unless switched off.
+INVOICING_SETTLEMENT_REVERSE_CHARGE = envbool("INVOICING_SETTLEMENT_REVERSE_CHARGE", True)
+# Basiszinssatz (§247 BGB), published by the Bundesbank on 1 January and 1 July.
+INVOICING_BASE_RATE = envdecimal("INVOICING_BASE_RATE", "1.27")
+INVOICING_REMINDER_DAYS = envint("INVOICING_REMINDER_DAYS", 7)
+INVOICING_DUNNING_INTERVAL_DAYS = envint("INVOICING_DUNNING_INTERVAL_DAYS", 14)
+INVOICING_DUNNING_PAY_DAYS = envint("INVOICING_DUNNING_PAY_DAYS", 10)
+INVOICING_DUNNING_FEE = envdecimal("INVOICING_DUNNING_FEE", "5.00")
+INVOICING_DUNNING_B2B_FLAT = envdecimal("INVOICING_DUNNING_B2B_FLAT", "40.00")
+INVOICING_DATEV = {
+    "consultant": envint("DATEV_CONSULTANT", 1001),
+    "client": envint("DATEV_CLIENT", 1),
+    "chart": envstr("DATEV_CHART", "SKR03"),
+    "account_length": 4,
+    "fiscal_year_start_month": 1,
+    "locked": False,
+    "accounts": {},
+}
 
 # Geocoding of sites: "postcode" (offline table, `manage.py import_postcodes`), "nominatim", or a
 # dotted path to a geocoder class. Online lookups fall back to the postcode table.

@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("kalender/<str:token>.ics", feed, name="feed"),
+    # Outside the language prefixes: the service worker needs one fixed scope.
+    path("monteur/", include("scheduling.field_views")),
 ]
 urlpatterns += i18n_patterns(
     path("", home, name="home"),

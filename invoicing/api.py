@@ -1,0 +1,316 @@
+"""API v1 for invoices, payments, the bank import, the month-end run and the exports.
+
+Every endpoint needs a login. What a user may see comes from :mod:`invoicing.selectors`: a
+document outside it answers 404; a visible document the user may not change answers 403.
+"""
+
+from datetime import date
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Path, Query, Router, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from invoicing import exports, payments, services, settlement
+from invoicing.documents import render_documents
+from invoicing.models import BankTransaction, Invoice, InvoiceDocument, SettlementRun
+from invoicing.schemas import (
+    AssignIn,
+    BankTransactionOut,
+    ImportOut,
+    InvoiceDetailOut,
+    InvoiceOut,
+    MonthEndIn,
+    OperationOut,
+    PaymentIn,
+    SettlementOut,
+)
+from invoicing.selectors import (
+    books_visible_to,
+    invoices_visible_to,
+    may_manage,
+    settlements_visible_to,
+)
+from trades.schemas import ErrorOut
+from trades.selectors import is_office
+from zunft.core.auth import required_auth
+
+router = Router(tags=["invoicing"], auth=required_auth)
+
+MAX_STATEMENT_BYTES = 10 * 1024 * 1024
+
+
+def _office_only(request) -> None:
+    if not is_office(request.user):
+        raise HttpError(403, "Nur das Verbundbüro darf das.")
+
+
+def _visible(request, invoice_id: int) -> Invoice:
+    return get_object_or_404(
+        payments.with_balance(invoices_visible_to(request.user)), pk=invoice_id
+    )
+
+
+def _managed(request, invoice_id: int) -> Invoice:
+    invoice = _visible(request, invoice_id)
+    if not may_manage(request.user, invoice):
+        raise HttpError(403, "Sie dürfen diese Rechnung nicht ändern.")
+    return invoice
+
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _period(value: str) -> tuple[date, date]:
+    return settlement.month_bounds(settlement.parse_period(value))
+
+
+# --- invoices -----------------------------------------------------------------------------------
+
+
+@router.get("/invoices", response={200: list[InvoiceOut], 422: dict})
+@paginate(PageNumberPagination, page_size=20)
+def list_invoices(
+    request,
+    state: Invoice.State | None = None,
+    kind: Invoice.Kind | None = None,
+    issuer: str | None = None,
+    period: str | None = Query(None, pattern=MONTH, description="a month: 2026-03"),
+    customer: int | None = None,
+):
+    """Invoices the user may see, newest first. ``period`` is a month (``2026-03``) of the issue
+    date; ``issuer`` is ``coop``, ``coop-gs`` (credit notes) or ``ws<id>``."""
+    qs = payments.with_balance(invoices_visible_to(request.user))
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if issuer:
+        qs = qs.filter(issuer_key=issuer)
+    if period:
+        qs = qs.filter(issue_date__range=_period(period))
+    if customer is not None:
+        qs = qs.filter(customer_id=customer)
+    return qs
+
+
+@router.get("/invoices/{invoice_id}", response={200: InvoiceDetailOut, 404: ErrorOut})
+def get_invoice(request, invoice_id: int):
+    invoice = _visible(request, invoice_id)
+    return _detail_out(invoice)
+
+
+def _detail_out(invoice: Invoice) -> Invoice:
+    """The invoice with its balance annotated; lines and payments are read by the schema."""
+    return invoice
+
+
+@router.post(
+    "/invoices/{invoice_id}/issue",
+    response={200: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def issue(request, invoice_id: int, issue_date: date | None = None):
+    """Number and issue a draft (today unless ``issue_date`` is given)."""
+    invoice = _managed(request, invoice_id)
+    services.issue_invoice(invoice, issue_date=issue_date)
+    return _detail_out(_visible(request, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/cancel",
+    response={201: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def cancel(request, invoice_id: int, issue_date: date | None = None):
+    """Cancel an issued invoice; answers the new cancellation (Storno) document."""
+    invoice = _managed(request, invoice_id)
+    storno = services.cancel_invoice(invoice, issue_date=issue_date)
+    return Status(201, _detail_out(_visible(request, storno.pk)))
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response={201: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def record_payment(request, invoice_id: int, payload: PaymentIn):
+    invoice = _managed(request, invoice_id)
+    payments.record_payment(
+        invoice,
+        amount=payload.amount,
+        booked_on=payload.booked_on,
+        reference=payload.reference,
+        user=request.user,
+    )
+    return Status(201, _detail_out(_visible(request, invoice_id)))
+
+
+def _document(request, invoice_id: int, kind: str) -> HttpResponse:
+    invoice = _visible(request, invoice_id)
+    if invoice.is_draft:
+        raise HttpError(409, "Ein Entwurf hat noch kein Dokument.")
+    document: InvoiceDocument = render_documents(invoice)[kind]
+    mimetype = "application/pdf" if kind == InvoiceDocument.Kind.PDF else "application/xml"
+    response = HttpResponse(bytes(document.content), content_type=mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    return response
+
+
+@router.get(
+    "/invoices/{invoice_id}/pdf",
+    response={200: None, 404: ErrorOut, 409: ErrorOut},
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
+)
+def invoice_pdf(request, invoice_id: int):
+    """The archived PDF/A-3 with the embedded e-invoice."""
+    return _document(request, invoice_id, InvoiceDocument.Kind.PDF)
+
+
+@router.get(
+    "/invoices/{invoice_id}/xml",
+    response={200: None, 404: ErrorOut, 409: ErrorOut},
+    openapi_extra={"responses": {200: {"content": {"application/xml": {}}}}},
+)
+def invoice_xml(request, invoice_id: int):
+    """The archived CII XML (XRechnung for public-sector buyers)."""
+    return _document(request, invoice_id, InvoiceDocument.Kind.XML)
+
+
+# --- bank ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/bank-statements",
+    response={201: ImportOut, 200: ImportOut, 403: ErrorOut, 413: ErrorOut, 422: dict},
+)
+def upload_statement(request, file: File[UploadedFile]):
+    """Import a CAMT.053 statement. The same file again answers 200 and changes nothing."""
+    _office_only(request)
+    if file.size and file.size > MAX_STATEMENT_BYTES:
+        raise HttpError(413, "Die Datei ist größer als 10 MB.")
+    result = payments.import_camt053(file.read(), filename=file.name or "", user=request.user)
+    return Status(201 if result.created else 200, result.as_dict())
+
+
+@router.get(
+    "/bank-transactions", response={200: list[BankTransactionOut], 403: ErrorOut, 422: dict}
+)
+@paginate(PageNumberPagination, page_size=50)
+def list_bank_transactions(request, status: BankTransaction.Status | None = None):
+    """Credits from imported statements; ``status=unmatched`` is the office's to-do list."""
+    _office_only(request)
+    qs = BankTransaction.objects.order_by("-booked_on", "-pk")
+    return qs.filter(status=status) if status else qs
+
+
+@router.post(
+    "/bank-transactions/{transaction_id}/assign",
+    response={200: BankTransactionOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def assign_transaction(request, transaction_id: int, payload: AssignIn):
+    _office_only(request)
+    row = get_object_or_404(BankTransaction, pk=transaction_id)
+    invoice = get_object_or_404(Invoice, pk=payload.invoice)
+    payments.assign_transaction(row, invoice, user=request.user)
+    row.refresh_from_db()
+    return row
+
+
+# --- month-end and settlements ------------------------------------------------------------------
+
+
+@router.post("/month-end", response={202: OperationOut, 403: ErrorOut, 422: dict})
+def month_end(request, payload: MonthEndIn):
+    """Invoice all finished packages and settle the month with the members, in the background;
+    follow ``operation`` for progress. Starting it again for the same month while it runs
+    answers the running operation; a finished month is not settled twice."""
+    _office_only(request)
+    period = settlement.parse_period(payload.period)
+    settlement.month_bounds(period)
+    operation = settlement.start_month_end(period, user=request.user)
+    return Status(
+        202, {"operation": operation.pk, "state": operation.state, "period": payload.period}
+    )
+
+
+def _settlement_out(item) -> dict:
+    return {
+        "id": item.pk,
+        "period": item.run.period,
+        "workshop_id": item.workshop_id,
+        "credit_note_id": item.credit_note_id,
+        "credit_note_number": item.credit_note.number,
+        "fee_invoice_id": item.fee_invoice_id,
+        "share_net": item.share_net,
+        "payout": item.payout,
+        "statement": item.statement,
+    }
+
+
+@router.get("/settlements", response={200: list[SettlementOut], 422: dict})
+@paginate(PageNumberPagination, page_size=20)
+def list_settlements(request, period: str | None = Query(None, pattern=MONTH)):
+    qs = settlements_visible_to(request.user).order_by("-run__period", "workshop_id")
+    if period:
+        qs = qs.filter(run__period=settlement.parse_period(period))
+    return [_settlement_out(s) for s in qs]
+
+
+@router.get("/settlements/{settlement_id}", response={200: SettlementOut, 404: ErrorOut})
+def get_settlement(request, settlement_id: int):
+    return _settlement_out(
+        get_object_or_404(settlements_visible_to(request.user), pk=settlement_id)
+    )
+
+
+@router.get(
+    "/settlement-runs/{period}/pain001",
+    response={200: None, 403: ErrorOut, 404: ErrorOut},
+    openapi_extra={"responses": {200: {"content": {"application/xml": {}}}}},
+)
+def payout_file(request, period: str = Path(..., pattern=MONTH)):
+    """The SEPA credit transfer file (pain.001.001.09) paying the members for the month."""
+    _office_only(request)
+    run = get_object_or_404(
+        SettlementRun, period=settlement.parse_period(period), pain001_sha256__gt=""
+    )
+    response = HttpResponse(bytes(run.pain001), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="auszahlung-{period}.xml"'
+    return response
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def _export(request, issuer: str, start: date, end: date, build, filename, mimetype):
+    if not books_visible_to(request.user, issuer):
+        raise HttpError(403, "Diese Bücher dürfen Sie nicht exportieren.")
+    response = HttpResponse(build(issuer, start, end), content_type=mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@router.get(
+    "/exports/datev",
+    response={200: None, 403: ErrorOut, 422: dict},
+    openapi_extra={"responses": {200: {"content": {"text/csv": {}}}}},
+)
+def export_datev(request, start: date, end: date, issuer: str = "coop"):
+    """DATEV Buchungsstapel (EXTF 700, Windows-1252) for one fiscal year's period."""
+    name = f"EXTF_Buchungsstapel_{issuer}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
+    return _export(
+        request, issuer, start, end, exports.datev_batch, name, "text/csv; charset=windows-1252"
+    )
+
+
+@router.get(
+    "/exports/invoices",
+    response={200: None, 403: ErrorOut, 422: dict},
+    openapi_extra={"responses": {200: {"content": {"text/csv": {}}}}},
+)
+def export_invoices(request, start: date, end: date, issuer: str = "coop"):
+    """The documents issued in the period with paid and open amounts (CSV, UTF-8)."""
+    name = f"rechnungen_{issuer}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
+    return _export(
+        request, issuer, start, end, exports.invoices_csv, name, "text/csv; charset=utf-8"
+    )

@@ -1,0 +1,249 @@
+"""Dunning: payment reminder, then first and second Mahnung, run daily by Celery beat.
+
+* The reminder (Zahlungserinnerung) goes out ``INVOICING_REMINDER_DAYS`` after the due date. It is
+  a Mahnung in the sense of §286 Abs. 1 BGB: the debtor is in default from the next day.
+* The first and second Mahnung follow ``INVOICING_DUNNING_INTERVAL_DAYS`` apart. They add default
+  interest under §288 BGB — the base rate (``INVOICING_BASE_RATE``, published by the Bundesbank
+  each 1 January and 1 July) plus 5 points for consumers (Abs. 1) or 9 points when the debtor is
+  not a consumer (Abs. 2) — on the open amount for the days in default, and a fee: consumers pay
+  ``INVOICING_DUNNING_FEE`` per Mahnung; a debtor who is not a consumer pays the flat 40 € of
+  §288 Abs. 5 BGB once instead (it is credited against other collection costs, so no fee on top).
+* It stops as soon as the invoice is paid; a partial payment lowers the amount dunned.
+
+Idempotent: each step is claimed by a conditional UPDATE on the dunning level, the notice is unique
+per invoice and level, and each email is claimed by a conditional UPDATE on ``emailed_at``. A
+second beat tick, or a task delivered twice, changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from invoicing.models import Dunning, DunningNotice, Invoice
+from invoicing.payments import with_balance
+from zunft.core.money import ZERO, format_eur, round_money
+from zunft.core.realtime import emit
+
+logger = logging.getLogger(__name__)
+
+DUNNED_KINDS = (Invoice.Kind.INVOICE, Invoice.Kind.PROGRESS, Invoice.Kind.FINAL)
+TITLES = {
+    Dunning.Level.REMINDER: "Zahlungserinnerung",
+    Dunning.Level.FIRST: "1. Mahnung",
+    Dunning.Level.SECOND: "2. Mahnung",
+}
+
+
+def _setting(name: str, default):
+    value = getattr(settings, name, default)
+    return Decimal(str(value)) if isinstance(default, Decimal) else value
+
+
+def interest_rate(invoice: Invoice) -> Decimal:
+    """§288 BGB: base rate + 5 points for consumers, + 9 points for everyone else."""
+    base = _setting("INVOICING_BASE_RATE", Decimal("1.27"))
+    consumer = invoice.buyer_kind == "private"
+    return base + (Decimal(5) if consumer else Decimal(9))
+
+
+def default_interest(amount: Decimal, rate: Decimal, since: date | None, until: date) -> Decimal:
+    """Simple interest, actual days / 365, rounded once to the cent."""
+    if since is None or until <= since or amount <= 0:
+        return ZERO
+    days = (until - since).days
+    return round_money(amount * rate / Decimal(100) * Decimal(days) / Decimal(365))
+
+
+def fee_for(invoice: Invoice, level: int) -> Decimal:
+    if level == Dunning.Level.REMINDER:
+        return ZERO
+    if invoice.buyer_kind == "private":
+        return _setting("INVOICING_DUNNING_FEE", Decimal("5.00"))
+    if level == Dunning.Level.FIRST:
+        return _setting("INVOICING_DUNNING_B2B_FLAT", Decimal("40.00"))
+    return ZERO
+
+
+def _next_level(dunning: Dunning, invoice: Invoice, today: date) -> int | None:
+    reminder_days = int(_setting("INVOICING_REMINDER_DAYS", 7))
+    interval = int(_setting("INVOICING_DUNNING_INTERVAL_DAYS", 14))
+    if dunning.level == Dunning.Level.NONE:
+        return (
+            Dunning.Level.REMINDER if today >= invoice.due_date + timedelta(reminder_days) else None
+        )
+    if dunning.level >= Dunning.Level.SECOND:
+        return None
+    if dunning.last_step_on and today >= dunning.last_step_on + timedelta(interval):
+        return dunning.level + 1
+    return None
+
+
+@dataclass
+class DunningRun:
+    notices: list[DunningNotice] = field(default_factory=list)
+    emailed: int = 0
+    without_email: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "notices": [n.pk for n in self.notices],
+            "emailed": self.emailed,
+            "without_email": self.without_email,
+        }
+
+
+def overdue(today: date):
+    reminder_days = int(_setting("INVOICING_REMINDER_DAYS", 7))
+    return with_balance(
+        Invoice.objects.filter(
+            state=Invoice.State.ISSUED,
+            kind__in=DUNNED_KINDS,
+            amount_due__gt=0,
+            due_date__lte=today - timedelta(reminder_days),
+        )
+    ).filter(open__gt=0)
+
+
+def step(invoice: Invoice, today: date) -> DunningNotice | None:
+    """Take the invoice's next dunning step if one is due, claiming it with a conditional update.
+    Returns the notice, or None when nothing is due or another run claimed the step first."""
+    with transaction.atomic():
+        dunning, _ = Dunning.objects.get_or_create(invoice=invoice)
+        level = _next_level(dunning, invoice, today)
+        if level is None:
+            return None
+        default_since = dunning.default_since
+        if level == Dunning.Level.REMINDER:
+            default_since = today + timedelta(days=1)
+        claimed = Dunning.objects.filter(
+            pk=dunning.pk, level=dunning.level, last_step_on=dunning.last_step_on
+        ).update(level=level, last_step_on=today, default_since=default_since)
+        if claimed != 1:
+            return None
+        rate = interest_rate(invoice)
+        open_amount = invoice.open
+        notice = DunningNotice.objects.create(
+            invoice=invoice,
+            level=level,
+            sent_on=today,
+            open_amount=open_amount,
+            fee=fee_for(invoice, level),
+            interest=default_interest(open_amount, rate, default_since, today),
+            interest_rate=rate,
+            pay_by=today + timedelta(days=int(_setting("INVOICING_DUNNING_PAY_DAYS", 10))),
+            email=invoice.buyer_email,
+        )
+        emit(
+            [
+                "office",
+                *([f"workshop.{invoice.issuer_workshop_id}"] if invoice.issuer_workshop_id else []),
+            ],
+            "invoice.dunned",
+            {"invoice": invoice.pk, "number": invoice.number, "level": level},
+        )
+    return notice
+
+
+def notice_text(notice: DunningNotice) -> tuple[str, str]:
+    invoice = notice.invoice
+    title = TITLES[notice.level]
+    subject = f"{title} zur {invoice.document_title} {invoice.number}"
+    lines = [
+        f"Guten Tag {invoice.buyer_attention or invoice.buyer_name},",
+        "",
+    ]
+    if notice.level == Dunning.Level.REMINDER:
+        lines.append(
+            f"sicher haben Sie es nur übersehen: Unsere {invoice.document_title} {invoice.number} "
+            f"vom {invoice.issue_date:%d.%m.%Y} war am {invoice.due_date:%d.%m.%Y} fällig. "
+            f"Offen sind noch {format_eur(notice.open_amount)}."
+        )
+    else:
+        lines += [
+            f"unsere {invoice.document_title} {invoice.number} vom {invoice.issue_date:%d.%m.%Y} "
+            f"ist trotz Zahlungserinnerung noch nicht vollständig beglichen. Sie befinden sich "
+            f"seit dem {notice.invoice.dunning.default_since:%d.%m.%Y} in Verzug.",
+            "",
+            f"Offener Rechnungsbetrag: {format_eur(notice.open_amount)}",
+            f"Verzugszinsen ({notice.interest_rate} % p. a., § 288 BGB): "
+            f"{format_eur(notice.interest)}",
+        ]
+        if notice.fee:
+            label = (
+                "Mahngebühr"
+                if invoice.buyer_kind == "private"
+                else "Verzugspauschale (§ 288 Abs. 5 BGB)"
+            )
+            lines.append(f"{label}: {format_eur(notice.fee)}")
+        lines.append(f"Gesamt: {format_eur(notice.total)}")
+    lines += [
+        "",
+        f"Bitte überweisen Sie den Betrag bis zum {notice.pay_by:%d.%m.%Y} auf das Konto "
+        f"IBAN {invoice.seller_iban} unter Angabe der Rechnungsnummer {invoice.number}.",
+        "Haben Sie inzwischen gezahlt, betrachten Sie dieses Schreiben bitte als gegenstandslos.",
+        "",
+        "Die Rechnung finden Sie noch einmal im Anhang.",
+        "",
+        "Mit freundlichen Grüßen",
+        invoice.seller_name,
+    ]
+    return subject, "\n".join(lines)
+
+
+def send_notice(notice: DunningNotice) -> bool:
+    """Email one notice with the archived invoice PDF attached, once: the send is claimed by a
+    conditional update and given back when the mail server refuses."""
+    from invoicing.documents import render_documents
+
+    if not notice.email:
+        return False
+    claimed = DunningNotice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if claimed != 1:
+        return False
+    try:
+        invoice = notice.invoice
+        pdf = render_documents(invoice)["pdf"]
+        subject, body = notice_text(notice)
+        message = EmailMessage(
+            subject,
+            body,
+            to=[notice.email],
+            reply_to=[invoice.seller_email] if invoice.seller_email else None,
+        )
+        message.attach(pdf.filename, bytes(pdf.content), "application/pdf")
+        message.send()
+    except Exception:
+        DunningNotice.objects.filter(pk=notice.pk).update(emailed_at=None)
+        logger.exception("sending dunning notice %s failed; the next run retries", notice.pk)
+        return False
+    return True
+
+
+def run_dunning(today: date | None = None) -> DunningRun:
+    """One daily run: take every due step, then send every notice not yet emailed."""
+    today = today or timezone.localdate()
+    run = DunningRun()
+    for invoice in overdue(today).order_by("due_date", "pk"):
+        notice = step(invoice, today)
+        if notice is not None:
+            run.notices.append(notice)
+    pending = DunningNotice.objects.filter(emailed_at__isnull=True).select_related(
+        "invoice", "invoice__dunning"
+    )
+    for notice in pending:
+        if not notice.email:
+            run.without_email += 1
+        elif send_notice(notice):
+            run.emailed += 1
+    logger.info("dunning run %s: %s", today, run.as_dict())
+    return run

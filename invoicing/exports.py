@@ -1,0 +1,461 @@
+"""Exports for the tax advisor: a DATEV Buchungsstapel (EXTF, format 700, category 21, version
+13) and a plain CSV of the invoices, per period and per set of books.
+
+The cooperative's books hold its invoices (series ``RE``) and the self-billing credit notes to its
+members (series ``GS``); a member workshop's books hold the invoices it issued itself.
+
+Bookings (Soll/Haben from the view of ``Konto``):
+
+* an invoice: customer's debtor account (``Konto``) debited with the gross amount of each VAT group
+  against the revenue account for that group (``Gegenkonto``). Revenue accounts of SKR03/SKR04 are
+  automatic accounts (the VAT is split off by DATEV), so no BU key is set. Progress payments
+  deducted on a final invoice are credited back against the revenue account of their rate; a
+  cancellation is booked with the opposite sign;
+* a self-billing credit note: the member's creditor account credited against third-party services
+  (Fremdleistungen) — §13b reverse charge on the automatic account for it, 19 %/7 % input tax with
+  BU key 9/8, none for a §19 member;
+* a payment: bank debited against the debtor; an offset of fee and credit note: creditor debited
+  against the member's debtor account.
+
+Accounts are configurable (``INVOICING_DATEV["accounts"]``); the defaults are the usual SKR03 and
+SKR04 accounts and should be confirmed with the tax advisor (in particular the 0 % account).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from invoicing import services
+from invoicing.models import Invoice, Payment
+from invoicing.payments import with_balance
+from zunft.core.money import ZERO, round_money
+
+ACCOUNTS = {
+    "SKR03": {
+        "bank": 1200,
+        "revenue_S_19": 8400,
+        "revenue_S_7": 8300,
+        "revenue_Z_0": 8200,
+        "revenue_AE": 8337,
+        "revenue_E": 8195,
+        "services": 3100,
+        "services_AE": 3120,
+    },
+    "SKR04": {
+        "bank": 1800,
+        "revenue_S_19": 4400,
+        "revenue_S_7": 4300,
+        "revenue_Z_0": 4200,
+        "revenue_AE": 4337,
+        "revenue_E": 4185,
+        "services": 5900,
+        "services_AE": 5920,
+    },
+}
+PERSONAL = {"debtor_base": 10000, "member_debtor_base": 60000, "creditor_base": 70000}
+INPUT_TAX_KEYS = {Decimal("19.00"): "9", Decimal("7.00"): "8"}
+
+HEADER_FIELDS = 31
+
+
+def _columns() -> list[str]:
+    names = [
+        "Umsatz (ohne Soll/Haben-Kz)",
+        "Soll/Haben-Kennzeichen",
+        "WKZ Umsatz",
+        "Kurs",
+        "Basis-Umsatz",
+        "WKZ Basis-Umsatz",
+        "Konto",
+        "Gegenkonto (ohne BU-Schlüssel)",
+        "BU-Schlüssel",
+        "Belegdatum",
+        "Belegfeld 1",
+        "Belegfeld 2",
+        "Skonto",
+        "Buchungstext",
+        "Postensperre",
+        "Diverse Adressnummer",
+        "Geschäftspartnerbank",
+        "Sachverhalt",
+        "Zinssperre",
+        "Beleglink",
+    ]
+    for n in range(1, 9):
+        names += [f"Beleginfo - Art {n}", f"Beleginfo - Inhalt {n}"]
+    names += [
+        "KOST1 - Kostenstelle",
+        "KOST2 - Kostenstelle",
+        "Kost-Menge",
+        "EU-Land u. UStID (Bestimmung)",
+        "EU-Steuersatz (Bestimmung)",
+        "Abw. Versteuerungsart",
+        "Sachverhalt L+L",
+        "Funktionsergänzung L+L",
+        "BU 49 Hauptfunktionstyp",
+        "BU 49 Hauptfunktionsnummer",
+        "BU 49 Funktionsergänzung",
+    ]
+    for n in range(1, 21):
+        names += [f"Zusatzinformation - Art {n}", f"Zusatzinformation- Inhalt {n}"]
+    names += [
+        "Stück",
+        "Gewicht",
+        "Zahlweise",
+        "Forderungsart",
+        "Veranlagungsjahr",
+        "Zugeordnete Fälligkeit",
+        "Skontotyp",
+        "Auftragsnummer",
+        "Buchungstyp",
+        "USt-Schlüssel (Anzahlungen)",
+        "EU-Land (Anzahlungen)",
+        "Sachverhalt L+L (Anzahlungen)",
+        "EU-Steuersatz (Anzahlungen)",
+        "Erlöskonto (Anzahlungen)",
+        "Herkunft-Kz",
+        "Buchungs GUID",
+        "KOST-Datum",
+        "SEPA-Mandatsreferenz",
+        "Skontosperre",
+        "Gesellschaftername",
+        "Beteiligtennummer",
+        "Identifikationsnummer",
+        "Zeichnernummer",
+        "Postensperre bis",
+        "Bezeichnung SoBil-Sachverhalt",
+        "Kennzeichen SoBil-Buchung",
+        "Festschreibung",
+        "Leistungsdatum",
+        "Datum Zuord. Steuerperiode",
+        "Fälligkeit",
+        "Generalumkehr (GU)",
+        "Steuersatz",
+        "Land",
+        "Abrechnungsreferenz",
+        "BVV-Position",
+        "EU-Land u. UStID (Ursprung)",
+        "EU-Steuersatz (Ursprung)",
+        "Abw. Skontokonto",
+    ]
+    return names
+
+
+COLUMNS = _columns()
+INDEX = {name: i for i, name in enumerate(COLUMNS)}
+TEXT_COLUMNS = {"Soll/Haben-Kennzeichen", "WKZ Umsatz", "BU-Schlüssel", "Belegfeld 1"}
+TEXT_COLUMNS |= {"Belegfeld 2", "Buchungstext", "Beleginfo - Art 1", "Beleginfo - Inhalt 1"}
+
+
+@dataclass(frozen=True)
+class Config:
+    consultant: int
+    client: int
+    chart: str
+    account_length: int
+    fiscal_year_start_month: int
+    locked: bool
+    accounts: dict
+
+    @classmethod
+    def from_settings(cls) -> Config:
+        raw = dict(getattr(settings, "INVOICING_DATEV", {}) or {})
+        chart = str(raw.get("chart", "SKR03")).upper()
+        if chart not in ACCOUNTS:
+            raise ValidationError({"chart": "Kontenrahmen ist SKR03 oder SKR04."})
+        accounts = {**ACCOUNTS[chart], **PERSONAL, **raw.get("accounts", {})}
+        return cls(
+            consultant=int(raw.get("consultant", 1001)),
+            client=int(raw.get("client", 1)),
+            chart=chart,
+            account_length=int(raw.get("account_length", 4)),
+            fiscal_year_start_month=int(raw.get("fiscal_year_start_month", 1)),
+            locked=bool(raw.get("locked", False)),
+            accounts=accounts,
+        )
+
+
+def books(issuer: str) -> list[str]:
+    """The issuer keys in one set of books: the cooperative keeps its credit notes too."""
+    return ["coop", services.CREDIT_NOTE_KEY] if issuer == "coop" else [issuer]
+
+
+def check_period(start: date, end: date, fiscal_start_month: int = 1) -> date:
+    """DATEV takes one batch within one fiscal year; returns the fiscal year's first day."""
+    if end < start:
+        raise ValidationError({"end": "Das Ende liegt vor dem Beginn."})
+    year = start.year if start.month >= fiscal_start_month else start.year - 1
+    fiscal_start = date(year, fiscal_start_month, 1)
+    fiscal_end = date(year + 1, fiscal_start_month, 1)
+    if end >= fiscal_end:
+        raise ValidationError({"end": "Der Zeitraum muss in einem Wirtschaftsjahr liegen."})
+    return fiscal_start
+
+
+def _amount(value: Decimal) -> str:
+    return f"{round_money(abs(value)):.2f}".replace(".", ",")
+
+
+def _text(value: str) -> str:
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+class Batch:
+    def __init__(self, config: Config):
+        self.config = config
+        self.rows: list[list[str]] = []
+
+    def add(self, amount: Decimal, debit: bool, konto, gegenkonto, when: date, **fields):
+        if amount == 0:
+            return
+        if amount < 0:
+            debit = not debit
+        row = [""] * len(COLUMNS)
+        values = {
+            "Umsatz (ohne Soll/Haben-Kz)": _amount(amount),
+            "Soll/Haben-Kennzeichen": "S" if debit else "H",
+            "WKZ Umsatz": "EUR",
+            "Konto": str(konto),
+            "Gegenkonto (ohne BU-Schlüssel)": str(gegenkonto),
+            "Belegdatum": f"{when:%d%m}",
+            "Festschreibung": "1" if self.config.locked else "0",
+            **fields,
+        }
+        for name, value in values.items():
+            if value in (None, ""):
+                continue
+            row[INDEX[name]] = _text(value) if name in TEXT_COLUMNS else str(value)
+        self.rows.append(row)
+
+
+def _debtor(invoice: Invoice, accounts: dict) -> int:
+    if invoice.customer_id:
+        return accounts["debtor_base"] + invoice.customer_id
+    fee = getattr(invoice, "settlement_as_fee", None)
+    workshop_id = fee.workshop_id if fee else 0
+    return accounts["member_debtor_base"] + workshop_id
+
+
+def _creditor(invoice: Invoice, accounts: dict) -> int:
+    credit = getattr(invoice, "settlement_as_credit", None)
+    return accounts["creditor_base"] + (credit.workshop_id if credit else 0)
+
+
+def _revenue_account(category: str, rate: Decimal, accounts: dict) -> int:
+    if category in ("AE", "E"):
+        return accounts[f"revenue_{category}"]
+    return accounts.get(f"revenue_{category}_{int(rate)}", accounts["revenue_S_19"])
+
+
+def _book_invoice(batch: Batch, invoice: Invoice) -> None:
+    acc = batch.config.accounts
+    totals = services.invoice_totals(invoice)
+    common = {
+        "Belegfeld 1": invoice.number[:36],
+        "Belegfeld 2": f"{invoice.due_date:%d%m%y}" if invoice.due_date else "",
+        "Leistungsdatum": f"{invoice.performance_end:%d%m%Y}",
+    }
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+        creditor = _creditor(invoice, acc)
+        for group in totals.groups:
+            account = acc["services_AE"] if group.category == "AE" else acc["services"]
+            key = INPUT_TAX_KEYS.get(group.rate, "") if group.category == "S" else ""
+            batch.add(
+                group.basis + group.tax,
+                False,
+                creditor,
+                account,
+                invoice.issue_date,
+                **{"BU-Schlüssel": key},
+                Buchungstext=f"Gutschrift {invoice.seller_name}"[:60],
+                **common,
+            )
+        return
+    debtor = _debtor(invoice, acc)
+    text = f"{invoice.document_title} {invoice.buyer_name}"[:60]
+    for group in totals.groups:
+        batch.add(
+            group.basis + group.tax,
+            True,
+            debtor,
+            _revenue_account(group.category, group.rate, acc),
+            invoice.issue_date,
+            Buchungstext=text,
+            **common,
+        )
+    for deduction in invoice.deductions.all():
+        batch.add(
+            deduction.gross,
+            False,
+            debtor,
+            _revenue_account("S", deduction.vat_rate, acc),
+            invoice.issue_date,
+            Buchungstext=f"Abzug Abschlag {deduction.progress_number}"[:60],
+            **common,
+        )
+
+
+def _book_payment(batch: Batch, payment: Payment) -> None:
+    acc = batch.config.accounts
+    invoice = payment.invoice
+    common = {"Belegfeld 1": invoice.number[:36]}
+    if payment.source == Payment.Source.OFFSET:
+        if invoice.kind != Invoice.Kind.CREDIT_NOTE:
+            return  # booked once, from the credit note's side
+        fee = invoice.settlement_as_credit.fee_invoice
+        batch.add(
+            payment.amount,
+            True,
+            _creditor(invoice, acc),
+            _debtor(fee, acc),
+            payment.booked_on,
+            Buchungstext=f"Verrechnung {invoice.number} / {fee.number}"[:60],
+            **common,
+        )
+        return
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+        batch.add(
+            payment.amount,
+            True,
+            _creditor(invoice, acc),
+            acc["bank"],
+            payment.booked_on,
+            Buchungstext=f"Auszahlung {invoice.number}"[:60],
+            **common,
+        )
+        return
+    batch.add(
+        payment.amount,
+        True,
+        acc["bank"],
+        _debtor(invoice, acc),
+        payment.booked_on,
+        Buchungstext=f"Zahlung {invoice.number} {payment.payer_name}"[:60],
+        **common,
+    )
+
+
+def _issued(keys, start, end):
+    return (
+        Invoice.objects.filter(issuer_key__in=keys, issue_date__range=(start, end))
+        .exclude(state=Invoice.State.DRAFT)
+        .select_related("settlement_as_credit", "settlement_as_fee")
+        .prefetch_related("lines", "deductions")
+        .order_by("issue_date", "issuer_key", "sequence")
+    )
+
+
+def datev_batch(issuer: str, start: date, end: date, *, now: datetime | None = None) -> bytes:
+    """The EXTF Buchungsstapel of one set of books for ``start``–``end`` (one fiscal year),
+    encoded as DATEV expects (Windows-1252, ``;``, CRLF)."""
+    config = Config.from_settings()
+    fiscal_start = check_period(start, end, config.fiscal_year_start_month)
+    batch = Batch(config)
+    keys = books(issuer)
+    for invoice in _issued(keys, start, end):
+        _book_invoice(batch, invoice)
+    paid = (
+        Payment.objects.filter(invoice__issuer_key__in=keys, booked_on__range=(start, end))
+        .select_related("invoice", "invoice__settlement_as_credit__fee_invoice")
+        .order_by("booked_on", "pk")
+    )
+    for payment in paid:
+        _book_payment(batch, payment)
+    now = timezone.localtime(now or timezone.now())
+    header = [
+        _text("EXTF"),
+        "700",
+        "21",
+        _text("Buchungsstapel"),
+        "13",
+        now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}",
+        "",
+        _text("RE"),
+        _text("Zunft"),
+        _text(""),
+        str(config.consultant),
+        str(config.client),
+        f"{fiscal_start:%Y%m%d}",
+        str(config.account_length),
+        f"{start:%Y%m%d}",
+        f"{end:%Y%m%d}",
+        _text(f"Rechnungen {issuer} {start:%d.%m.%Y}–{end:%d.%m.%Y}"[:30]),
+        _text(""),
+        "1",
+        "0",
+        "1" if config.locked else "0",
+        _text("EUR"),
+        "",
+        _text(""),
+        "",
+        "",
+        _text(config.chart[-2:]),
+        "",
+        "",
+        _text(""),
+        _text(""),
+    ]
+    assert len(header) == HEADER_FIELDS
+    lines = [";".join(header), ";".join(COLUMNS), *(";".join(row) for row in batch.rows)]
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252", errors="replace")
+
+
+CSV_COLUMNS = [
+    "Nummer",
+    "Art",
+    "Datum",
+    "Fällig",
+    "Leistung von",
+    "Leistung bis",
+    "Empfänger",
+    "Netto",
+    "USt",
+    "Brutto",
+    "Zahlbetrag",
+    "Bezahlt",
+    "Offen",
+    "Status",
+    "Bezahlt am",
+]
+
+
+def _de(value: Decimal) -> str:
+    return f"{round_money(value):.2f}".replace(".", ",")
+
+
+def invoices_csv(issuer: str, start: date, end: date) -> bytes:
+    """One row per document issued in the period (UTF-8 with BOM, ``;``, decimal comma)."""
+    if end < start:
+        raise ValidationError({"end": "Das Ende liegt vor dem Beginn."})
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for inv in with_balance(_issued(books(issuer), start, end)):
+        writer.writerow(
+            [
+                inv.number,
+                inv.document_title,
+                f"{inv.issue_date:%d.%m.%Y}",
+                f"{inv.due_date:%d.%m.%Y}" if inv.due_date else "",
+                f"{inv.performance_start:%d.%m.%Y}",
+                f"{inv.performance_end:%d.%m.%Y}",
+                inv.buyer_name,
+                _de(inv.net_total),
+                _de(inv.tax_total),
+                _de(inv.gross_total),
+                _de(inv.amount_due),
+                _de(inv.paid or ZERO),
+                _de(inv.open),
+                inv.get_state_display(),
+                f"{inv.paid_on:%d.%m.%Y}" if inv.paid_on else "",
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

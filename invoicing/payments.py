@@ -1,0 +1,467 @@
+"""Payments: recording by hand, the derived open amount, and the CAMT.053 bank statement import.
+
+The open amount is never stored. It is always the amount due minus the payments recorded, so a
+partial payment leaves the rest open and an over-payment shows as a credit (negative open amount).
+A cancelled invoice owes nothing any more: whatever was paid on it is a credit.
+
+When the payments reach the amount due the invoice moves to ``paid`` with the day of the payment
+that settled it; the database trigger allows exactly those columns to change on an issued invoice.
+
+Lock order (as in :mod:`invoicing.services`): the invoice row ``FOR UPDATE``, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from invoicing.models import BankStatementImport, BankTransaction, Invoice, Payment
+from zunft.core.money import ZERO, round_money, to_decimal
+from zunft.core.realtime import emit
+
+logger = logging.getLogger(__name__)
+
+PAYABLE_STATES = (Invoice.State.ISSUED, Invoice.State.PAID)
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+# --- the derived balance ------------------------------------------------------------------------
+
+
+def paid_total(invoice: Invoice) -> Decimal:
+    total = invoice.payments.aggregate(s=Sum("amount"))["s"]
+    return total if total is not None else ZERO
+
+
+def open_amount(invoice: Invoice, paid: Decimal | None = None) -> Decimal:
+    """What is still owed: the amount due minus the payments. Negative is a credit (over-payment,
+    or payments on a cancelled invoice)."""
+    paid = paid_total(invoice) if paid is None else paid
+    due = ZERO if invoice.state == Invoice.State.CANCELLED else invoice.amount_due
+    return due - paid
+
+
+def with_balance(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate ``paid`` and ``open`` (same rule as :func:`open_amount`) without joining rows."""
+    paid = Subquery(
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(s=Sum("amount"))
+        .values("s"),
+        output_field=MONEY,
+    )
+    due = Case(
+        When(state=Invoice.State.CANCELLED, then=Value(ZERO)),
+        default=F("amount_due"),
+        output_field=MONEY,
+    )
+    return qs.annotate(paid=Coalesce(paid, Value(ZERO), output_field=MONEY)).annotate(
+        open=due - F("paid")
+    )
+
+
+def _groups(invoice: Invoice) -> list[str]:
+    groups = ["office"]
+    if invoice.issuer_workshop_id:
+        groups.append(f"workshop.{invoice.issuer_workshop_id}")
+    return groups
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    payment: Payment
+    invoice: Invoice
+    open: Decimal
+
+    @property
+    def outcome(self) -> str:
+        if self.open > 0:
+            return "partial"
+        return "overpaid" if self.open < 0 else "full"
+
+
+def _check_amount(amount) -> Decimal:
+    try:
+        amount = to_decimal(amount)
+    except (TypeError, InvalidOperation) as exc:
+        raise ValidationError({"amount": "Der Betrag ist keine Zahl."}) from exc
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError({"amount": "Der Betrag muss größer als 0 sein."})
+    if round_money(amount) != amount:
+        raise ValidationError({"amount": "Beträge sind ganze Cent."})
+    if amount >= Decimal("10000000000"):
+        raise ValidationError({"amount": "Der Betrag ist zu groß."})
+    return amount
+
+
+def record_payment(
+    invoice: Invoice,
+    *,
+    amount,
+    booked_on: date,
+    reference: str = "",
+    source: str = Payment.Source.MANUAL,
+    bank_transaction_id: str | None = None,
+    payer_name: str = "",
+    payer_iban: str = "",
+    user=None,
+) -> Recorded:
+    """Record money received for an issued invoice. Locks the invoice row; when the payments
+    now cover the amount due the invoice becomes ``paid`` (``paid_on`` = this payment's day)."""
+    amount = _check_amount(amount)
+    if source not in Payment.Source.values:
+        raise ValidationError({"source": f"Unbekannte Zahlungsquelle {source!r}."})
+    if booked_on > timezone.localdate():
+        raise ValidationError({"booked_on": "Das Buchungsdatum liegt in der Zukunft."})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.state not in PAYABLE_STATES:
+            raise ValidationError(
+                {"invoice": f"Auf eine Rechnung im Zustand {invoice.state} wird nicht gezahlt."}
+            )
+        if invoice.amount_due <= 0:
+            raise ValidationError({"invoice": "Auf diesem Beleg ist nichts zu zahlen."})
+        if invoice.issue_date and booked_on < invoice.issue_date:
+            raise ValidationError({"booked_on": "Die Zahlung liegt vor dem Rechnungsdatum."})
+        payment = Payment.objects.create(
+            invoice=invoice,
+            amount=amount,
+            booked_on=booked_on,
+            reference=reference[:300],
+            source=source,
+            bank_transaction_id=bank_transaction_id,
+            payer_name=payer_name[:200],
+            payer_iban=payer_iban[:34],
+            recorded_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        remaining = open_amount(invoice)
+        if remaining <= 0 and invoice.state == Invoice.State.ISSUED:
+            invoice.state = Invoice.State.PAID
+            invoice.paid_on = booked_on
+            invoice.state_changed_at = timezone.now()
+            invoice.save(update_fields=["state", "paid_on", "state_changed_at"])
+        emit(
+            _groups(invoice),
+            "invoice.payment",
+            {
+                "invoice": invoice.pk,
+                "number": invoice.number,
+                "amount": str(amount),
+                "open": str(remaining),
+                "state": invoice.state,
+            },
+        )
+    return Recorded(payment, invoice, remaining)
+
+
+# --- CAMT.053 -----------------------------------------------------------------------------------
+
+# RE-2026-00042, RE12-2026-00042; banks and people add spaces or drop the hyphens.
+NUMBER_PATTERN = re.compile(r"\b([A-Z]{1,6}\d{0,6})\s?-?\s?(20\d\d)\s?-?\s?(\d{5})\b")
+
+
+def invoice_numbers_in(text: str) -> list[str]:
+    seen: list[str] = []
+    for prefix, year, seq in NUMBER_PATTERN.findall((text or "").upper()):
+        number = f"{prefix}-{year}-{seq}"
+        if number not in seen:
+            seen.append(number)
+    return seen
+
+
+@dataclass
+class BankCredit:
+    """One incoming credit as read from the statement."""
+
+    transaction_id: str
+    booked_on: date
+    amount: Decimal
+    currency: str
+    remittance: str
+    end_to_end_id: str = ""
+    payer_name: str = ""
+    payer_iban: str = ""
+
+
+@dataclass
+class ImportResult:
+    statement: BankStatementImport
+    created: bool
+    counts: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        return {"statement": self.statement.pk, "created": self.created, **self.counts}
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    return date.fromisoformat(value[:10])
+
+
+def _transaction_key(iban: str, row: dict, occurrences: Counter) -> str:
+    """A stable id per credit: the bank's own reference (AcctSvcrRef) where it gives one, else a
+    digest of what identifies the booking. The n-th identical booking in a file gets ``#n``."""
+    ref = row.get("TransactionID") or ""
+    basis = "|".join(
+        str(row.get(k) or "")
+        for k in ("BookingDate", "Amount", "EndToEndId", "RemittanceInformationFull", "DebtorIBAN")
+    )
+    base = f"{iban}:{ref}" if ref else f"{iban}:h{hashlib.sha256(basis.encode()).hexdigest()[:32]}"
+    occurrences[base] += 1
+    key = base if occurrences[base] == 1 else f"{base}#{occurrences[base]}"
+    if len(key) > 100:
+        key = "sha:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def parse_camt053(content: bytes) -> tuple[dict, list[BankCredit]]:
+    """Booked, non-reversed credits of a CAMT.053 (or .052) file, read with ``pycamt``. Raises
+    ValidationError for anything that is not such a file."""
+    from lxml import etree
+    from pycamt.parser import Camt053ParseError, Camt053Parser
+
+    try:
+        parser = Camt053Parser(content)
+        header = parser.get_group_header()
+        statements = parser.get_statement_info()
+        rows = parser.get_transactions()
+    except (etree.XMLSyntaxError, Camt053ParseError, AttributeError, ValueError) as exc:
+        raise ValidationError(
+            {"file": "Die Datei ist kein lesbarer CAMT.053-Kontoauszug."}
+        ) from exc
+    if parser.version == "unknown" and not rows:
+        raise ValidationError({"file": "Die Datei ist kein CAMT.053-Kontoauszug."})
+    iban = (statements[0].get("IBAN") if statements else "") or ""
+    occurrences: Counter = Counter()
+    credits = []
+    for row in rows:
+        if row.get("CreditDebitIndicator") != "CRDT":
+            continue
+        if str(row.get("ReversalIndicator") or "").lower() == "true":
+            continue
+        if row.get("Status") not in (None, "BOOK"):
+            continue
+        try:
+            amount = round_money(Decimal(str(row.get("Amount"))))
+        except InvalidOperation:
+            continue
+        booked = _date(row.get("BookingDate")) or _date(row.get("ValueDate"))
+        if booked is None or amount <= 0:
+            continue
+        credits.append(
+            BankCredit(
+                transaction_id=_transaction_key(iban, row, occurrences),
+                booked_on=booked,
+                amount=amount,
+                currency=row.get("Currency") or "EUR",
+                remittance=" ".join(
+                    filter(
+                        None,
+                        [
+                            row.get("RemittanceInformationFull")
+                            or row.get("RemittanceInformation"),
+                            row.get("AdditionalRemittanceInformation"),
+                            row.get("AdditionalEntryInformation"),
+                        ],
+                    )
+                )[:500],
+                end_to_end_id=(row.get("EndToEndId") or "")[:100],
+                payer_name=(row.get("DebtorName") or "")[:200],
+                payer_iban=(row.get("DebtorIBAN") or "")[:34],
+            )
+        )
+    return {"message_id": header.get("MessageID") or "", "iban": iban}, credits
+
+
+def _candidates(iban: str) -> QuerySet[Invoice]:
+    """Invoices paid into this account: the seller's IBAN is the statement's account."""
+    qs = Invoice.objects.filter(state__in=PAYABLE_STATES, amount_due__gt=0)
+    return qs.filter(seller_iban=iban.replace(" ", "")) if iban else qs
+
+
+def _by_name(credit: BankCredit, invoices: list[Invoice]) -> list[Invoice]:
+    payer = credit.payer_name.casefold()
+    return [
+        inv
+        for inv in invoices
+        if payer
+        and any(
+            len(w) > 2 and w in payer for w in inv.buyer_name.casefold().replace(",", " ").split()
+        )
+    ]
+
+
+def match_credit(iban: str, credit: BankCredit) -> tuple[list[Invoice], str]:
+    """Which invoices a credit pays, and why (or why not). By invoice number in the remittance
+    first; without one, by an exact open amount of a single invoice whose buyer name the payer
+    name contains."""
+    if credit.currency != "EUR":
+        return [], "Fremdwährung"
+    numbers = invoice_numbers_in(f"{credit.remittance} {credit.end_to_end_id}")
+    candidates = _candidates(iban)
+    if numbers:
+        found = list(with_balance(candidates.filter(number__in=numbers)))
+        if not found:
+            cancelled = Invoice.objects.filter(number__in=numbers, state=Invoice.State.CANCELLED)
+            if cancelled.exists():
+                return [], "Rechnung ist storniert"
+            return [], "Rechnungsnummer unbekannt"
+        if len(found) == 1:
+            return found, "Rechnungsnummer"
+        if sum(i.open for i in found) == credit.amount:
+            return found, "Rechnungsnummern, Summe passt"
+        return [], "Mehrere Rechnungsnummern, Betrag passt nicht zur Summe"
+    same_amount = list(
+        with_balance(candidates.filter(state=Invoice.State.ISSUED)).filter(open=credit.amount)
+    )
+    named = _by_name(credit, same_amount)
+    if len(named) == 1:
+        return named, "Betrag und Name"
+    return [], "Keine Rechnungsnummer im Verwendungszweck"
+
+
+def _apply_credit(statement, iban, credit: BankCredit, user) -> str:
+    """Store one credit and its payments in a savepoint; returns the status or 'duplicate'."""
+    try:
+        with transaction.atomic():
+            invoices, note = match_credit(iban, credit)
+            row = BankTransaction.objects.create(
+                statement=statement,
+                transaction_id=credit.transaction_id,
+                booked_on=credit.booked_on,
+                amount=credit.amount,
+                currency=credit.currency,
+                remittance=credit.remittance,
+                end_to_end_id=credit.end_to_end_id,
+                payer_name=credit.payer_name,
+                payer_iban=credit.payer_iban,
+                status=BankTransaction.Status.UNMATCHED,
+                note=note,
+            )
+    except IntegrityError:
+        return "duplicate"
+    if not invoices:
+        return row.status
+    try:
+        with transaction.atomic():
+            row.status = _book(row, invoices, credit, user)
+            row.save(update_fields=["status"])
+            row.invoices.set(invoices)
+    except ValidationError as exc:
+        row.status = BankTransaction.Status.UNMATCHED
+        row.note = "; ".join(exc.messages)[:300]
+        row.save(update_fields=["status", "note"])
+    return row.status
+
+
+def _book(row: BankTransaction, invoices: list[Invoice], credit: BankCredit, user) -> str:
+    rest = credit.amount
+    outcome = "full"
+    for index, invoice in enumerate(sorted(invoices, key=lambda i: i.number)):
+        last = index == len(invoices) - 1
+        part = rest if last else min(rest, open_amount(invoice))
+        if part <= 0:
+            continue
+        rest -= part
+        recorded = record_payment(
+            invoice,
+            amount=part,
+            booked_on=min(credit.booked_on, timezone.localdate()),
+            reference=credit.remittance[:300],
+            source=Payment.Source.CAMT,
+            bank_transaction_id=(
+                credit.transaction_id if index == 0 else f"{credit.transaction_id[:96]}/{index}"
+            ),
+            payer_name=credit.payer_name,
+            payer_iban=credit.payer_iban,
+            user=user,
+        )
+        outcome = recorded.outcome
+    return {
+        "full": BankTransaction.Status.MATCHED,
+        "partial": BankTransaction.Status.PARTIAL,
+        "overpaid": BankTransaction.Status.OVERPAID,
+    }[outcome]
+
+
+def import_camt053(content: bytes, *, filename: str = "", user=None) -> ImportResult:
+    """Import a CAMT.053 statement: each booked credit is matched to invoices and booked as a
+    payment, or listed as unmatched for the office. Importing the same file again changes
+    nothing (same SHA-256); credits seen in another file before are skipped by their id."""
+    if not content:
+        raise ValidationError({"file": "Die Datei ist leer."})
+    digest = hashlib.sha256(content).hexdigest()
+    existing = BankStatementImport.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return ImportResult(existing, created=False, counts=Counter(existing.summary))
+    info, credits = parse_camt053(content)
+    counts: Counter = Counter()
+    with transaction.atomic():
+        statement, created = BankStatementImport.objects.get_or_create(
+            sha256=digest,
+            defaults={
+                "message_id": info["message_id"][:100],
+                "account_iban": info["iban"][:34],
+                "filename": filename[:200],
+                "imported_by": user if getattr(user, "is_authenticated", False) else None,
+            },
+        )
+        if not created:
+            return ImportResult(statement, created=False, counts=Counter(statement.summary))
+        for credit in credits:
+            counts[_apply_credit(statement, info["iban"], credit, user)] += 1
+        statement.summary = dict(counts)
+        statement.save(update_fields=["summary"])
+        emit("office", "bank.imported", {"statement": statement.pk, **counts})
+    logger.info("imported CAMT %s: %s", filename or digest[:12], dict(counts))
+    return ImportResult(statement, created=True, counts=counts)
+
+
+def assign_transaction(row: BankTransaction, invoice: Invoice, *, user=None) -> Recorded:
+    """The office books an unmatched credit onto an invoice by hand."""
+    with transaction.atomic():
+        row = BankTransaction.objects.select_for_update().get(pk=row.pk)
+        if row.status != BankTransaction.Status.UNMATCHED:
+            raise ValidationError({"transaction": "Die Buchung ist bereits zugeordnet."})
+        recorded = record_payment(
+            invoice,
+            amount=row.amount,
+            booked_on=row.booked_on,
+            reference=row.remittance[:300],
+            source=Payment.Source.CAMT,
+            bank_transaction_id=row.transaction_id,
+            payer_name=row.payer_name,
+            payer_iban=row.payer_iban,
+            user=user,
+        )
+        row.status = BankTransaction.Status.ASSIGNED
+        row.note = f"zugeordnet zu {invoice.number}"
+        row.save(update_fields=["status", "note"])
+        row.invoices.add(invoice)
+    return recorded

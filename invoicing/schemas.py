@@ -1,0 +1,122 @@
+"""API shapes of invoicing."""
+
+from datetime import date
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+
+class InvoiceOut(Schema):
+    id: int
+    number: str
+    kind: str
+    type_code: str
+    state: str
+    issuer_key: str
+    issuer_workshop_id: int | None
+    customer_id: int | None
+    package_id: int | None
+    title: str
+    buyer_name: str
+    seller_name: str
+    issue_date: date | None
+    due_date: date | None
+    paid_on: date | None
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+    amount_due: Decimal
+    paid: Decimal = Decimal("0.00")
+    open: Decimal = Decimal("0.00")
+    credit: Decimal = Decimal("0.00")
+
+    @staticmethod
+    def resolve_credit(obj) -> Decimal:
+        """An over-payment, shown as a credit in the customer's favour."""
+        open_ = getattr(obj, "open", None)
+        return -open_ if open_ is not None and open_ < 0 else Decimal("0.00")
+
+
+class LineOut(Schema):
+    position: int
+    kind: str
+    text: str
+    detail: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    net_amount: Decimal
+    vat_rate: Decimal
+    tax_category: str
+
+
+class PaymentOut(Schema):
+    id: int
+    amount: Decimal
+    booked_on: date
+    reference: str
+    source: str
+    payer_name: str
+
+
+class InvoiceDetailOut(InvoiceOut):
+    tax_treatment: str
+    performance_start: date
+    performance_end: date
+    legal_notes: list[str]
+    lines: list[LineOut]
+    payments: list[PaymentOut]
+
+
+class PaymentIn(Schema):
+    amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
+    booked_on: date
+    reference: str = Field("", max_length=300)
+
+
+class ImportOut(Schema):
+    statement: int
+    created: bool
+    matched: int = 0
+    partial: int = 0
+    overpaid: int = 0
+    unmatched: int = 0
+    duplicate: int = 0
+
+
+class BankTransactionOut(Schema):
+    id: int
+    transaction_id: str
+    booked_on: date
+    amount: Decimal
+    remittance: str
+    payer_name: str
+    payer_iban: str
+    status: str
+    note: str
+
+
+class AssignIn(Schema):
+    invoice: int
+
+
+class MonthEndIn(Schema):
+    period: str = Field(..., pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])
+
+
+class OperationOut(Schema):
+    operation: int
+    state: str
+    period: str
+
+
+class SettlementOut(Schema):
+    id: int
+    period: date
+    workshop_id: int
+    credit_note_id: int
+    credit_note_number: str
+    fee_invoice_id: int | None
+    share_net: Decimal
+    payout: Decimal
+    statement: dict

@@ -1,0 +1,423 @@
+"""Month-end: invoice the finished packages, then settle the month with the member workshops.
+
+The cooperative invoices packages to customers as general contractor; the member workshops did
+the work. Once a package invoice is paid in full, each member is owed its share: the net amount of
+the lines it performed. Per month and member the cooperative issues
+
+* a self-billing credit note (Gutschrift, UNTDID 1001 type 389, §14 Abs. 2 Satz 2 UStG) in its own
+  number series (``GS-…``) with the member as seller. The member's work for a general contractor
+  that itself provides construction services is reverse charged (§13b Abs. 2 Nr. 4, Abs. 5 Satz 2
+  UStG) unless ``INVOICING_SETTLEMENT_REVERSE_CHARGE`` is off; a §19 small business charges no VAT;
+* an invoice for its fee (``Cooperative.fee_rate`` of the share, plus 19 % VAT), settled at once by
+  offsetting it against the credit note;
+* a statement listing the invoices settled, and one SEPA credit transfer (pain.001) per month for
+  all payouts (credit note gross minus fee gross).
+
+Idempotent: a month is settled once (``SettlementRun`` per month, locked ``FOR UPDATE``), and an
+invoice share is settled once (unique per invoice, workshop and VAT rate). Invoices paid after
+their month's run are picked up by the next month's run.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from invoicing import services, texts
+from invoicing.models import (
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Settlement,
+    SettlementItem,
+    SettlementRun,
+)
+from invoicing.payments import record_payment
+from jobs.models import Package
+from trades.models import Workshop
+from zunft.core.money import ZERO, round_money
+from zunft.core.services import claim_operation, finish_operation, report_progress, start_operation
+
+logger = logging.getLogger(__name__)
+
+SETTLED_KINDS = (Invoice.Kind.INVOICE, Invoice.Kind.FINAL)
+FEE_VAT_RATE = Decimal("19.00")
+
+
+def month_bounds(period: date) -> tuple[date, date]:
+    start = period.replace(day=1)
+    return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+def parse_period(value: str) -> date:
+    """``2026-03`` → 1 March 2026."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except (ValueError, AttributeError) as exc:
+        raise ValidationError({"period": "Der Monat ist im Format JJJJ-MM anzugeben."}) from exc
+
+
+def _cooperative_as_buyer() -> dict:
+    coop = services.get_cooperative()
+    return {
+        "buyer_kind": "business",
+        "buyer_name": coop.legal_name,
+        "buyer_street": coop.street,
+        "buyer_postal_code": coop.postal_code,
+        "buyer_city": coop.city,
+        "buyer_vat_id": coop.vat_id,
+        "buyer_email": coop.email,
+    }
+
+
+def _member_as_buyer(workshop: Workshop) -> dict:
+    return {
+        "buyer_kind": "business",
+        "buyer_name": workshop.legal_name,
+        "buyer_attention": workshop.owner_name,
+        "buyer_street": workshop.street,
+        "buyer_postal_code": workshop.postal_code,
+        "buyer_city": workshop.city,
+        "buyer_vat_id": workshop.vat_id,
+        "buyer_email": workshop.email,
+        "customer_number": f"M{workshop.pk:05d}",
+    }
+
+
+def credit_treatment(workshop: Workshop) -> str:
+    if workshop.small_business:
+        return Invoice.TaxTreatment.SMALL_BUSINESS
+    if getattr(settings, "INVOICING_SETTLEMENT_REVERSE_CHARGE", True):
+        return Invoice.TaxTreatment.REVERSE_CHARGE
+    return Invoice.TaxTreatment.STANDARD
+
+
+def settleable_invoices(end: date):
+    """Paid package invoices of the cooperative not settled yet, paid by ``end``."""
+    return Invoice.objects.filter(
+        issuer_key="coop",
+        kind__in=SETTLED_KINDS,
+        state=Invoice.State.PAID,
+        paid_on__lte=end,
+    ).exclude(pk__in=SettlementItem.objects.values("invoice"))
+
+
+def shares(invoices) -> dict[int, list[dict]]:
+    """Per workshop: net per invoice and VAT rate of the lines it performed."""
+    rows = (
+        InvoiceLine.objects.filter(invoice__in=invoices, performed_by__isnull=False)
+        .values("performed_by", "invoice", "vat_rate")
+        .annotate(net=Sum("net_amount"))
+        .order_by("performed_by", "invoice", "vat_rate")
+    )
+    result: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        if row["net"]:
+            result[row["performed_by"]].append(row)
+    return result
+
+
+def _credit_note(workshop: Workshop, items: list[dict], invoices: dict, today, month) -> Invoice:
+    perf_start = min(invoices[i["invoice"]].performance_start for i in items)
+    perf_end = max(invoices[i["invoice"]].performance_end for i in items)
+    note = Invoice.objects.create(
+        issuer_key=services.CREDIT_NOTE_KEY,
+        kind=Invoice.Kind.CREDIT_NOTE,
+        tax_treatment=credit_treatment(workshop),
+        performance_start=perf_start,
+        performance_end=perf_end,
+        payment_days=0,
+        title=f"Gutschrift Leistungsabrechnung {month:%m/%Y}",
+        introduction=(
+            "Für Ihre Leistungen in den folgenden, vollständig bezahlten Aufträgen schreiben wir "
+            "Ihnen gut:"
+        ),
+        **services._seller_fields(workshop),
+        **_cooperative_as_buyer(),
+    )
+    lines = []
+    for item in items:
+        invoice = invoices[item["invoice"]]
+        lines.append(
+            services.LineInput(
+                kind=InvoiceLine.Kind.OTHER,
+                text=f"Anteil an Rechnung {invoice.number}: {invoice.title}"[:300],
+                detail=f"bezahlt am {invoice.paid_on:%d.%m.%Y}",
+                quantity=Decimal(1),
+                unit=InvoiceLine.Unit.LUMP_SUM,
+                unit_price=item["net"],
+                vat_rate=item["vat_rate"],
+            )
+        )
+    services._add_lines(note, lines)
+    services._store_totals(note)
+    return services.issue_invoice(note, issue_date=today)
+
+
+def _fee_invoice(workshop: Workshop, credit_note: Invoice, share: Decimal, rate, today, month):
+    fee = round_money(share * rate)
+    if fee <= 0:
+        return None
+    invoice = Invoice.objects.create(
+        issuer_key="coop",
+        kind=Invoice.Kind.INVOICE,
+        tax_treatment=Invoice.TaxTreatment.STANDARD,
+        performance_start=month,
+        performance_end=month_bounds(month)[1],
+        payment_days=0,
+        title=f"Verbundgebühr {month:%m/%Y}",
+        introduction=texts.FEE_OFFSET_NOTICE.format(number=credit_note.number),
+        **services._seller_fields(None),
+        **_member_as_buyer(workshop),
+    )
+    services._add_lines(
+        invoice,
+        [
+            services.LineInput(
+                kind=InvoiceLine.Kind.OTHER,
+                text=f"Verbundgebühr {rate * 100:.2f} % auf Ihre Leistungen {month:%m/%Y}",
+                detail=f"Bemessungsgrundlage {share} € netto (Gutschrift {credit_note.number})",
+                quantity=Decimal(1),
+                unit=InvoiceLine.Unit.LUMP_SUM,
+                unit_price=fee,
+                vat_rate=FEE_VAT_RATE,
+            )
+        ],
+    )
+    services._store_totals(invoice)
+    return services.issue_invoice(invoice, issue_date=max(today, invoice.performance_start))
+
+
+def _statement(workshop, month, items, invoices, credit_note, fee_invoice, payout) -> dict:
+    return {
+        "period": f"{month:%Y-%m}",
+        "workshop": {"id": workshop.pk, "name": workshop.legal_name, "iban": workshop.iban},
+        "items": [
+            {
+                "invoice": invoices[i["invoice"]].number,
+                "title": invoices[i["invoice"]].title,
+                "paid_on": invoices[i["invoice"]].paid_on.isoformat(),
+                "vat_rate": str(i["vat_rate"]),
+                "net": str(i["net"]),
+            }
+            for i in items
+        ],
+        "credit_note": {
+            "number": credit_note.number,
+            "net": str(credit_note.net_total),
+            "tax": str(credit_note.tax_total),
+            "gross": str(credit_note.gross_total),
+            "tax_treatment": credit_note.tax_treatment,
+        },
+        "fee": (
+            {
+                "number": fee_invoice.number,
+                "net": str(fee_invoice.net_total),
+                "tax": str(fee_invoice.tax_total),
+                "gross": str(fee_invoice.gross_total),
+            }
+            if fee_invoice
+            else None
+        ),
+        "payout": str(payout),
+    }
+
+
+def settle_member(run: SettlementRun, workshop: Workshop, items, invoices, today) -> Settlement:
+    coop = services.get_cooperative()
+    month = run.period
+    share = sum((i["net"] for i in items), ZERO)
+    credit_note = _credit_note(workshop, items, invoices, today, month)
+    fee_invoice = _fee_invoice(workshop, credit_note, share, coop.fee_rate, today, month)
+    fee_gross = fee_invoice.gross_total if fee_invoice else ZERO
+    payout = credit_note.gross_total - fee_gross
+    if fee_invoice:
+        reference = f"Verrechnung {credit_note.number} / {fee_invoice.number}"
+        for target in (fee_invoice, credit_note):
+            record_payment(
+                target,
+                amount=fee_gross,
+                booked_on=fee_invoice.issue_date,
+                reference=reference,
+                source=Payment.Source.OFFSET,
+            )
+    settlement = Settlement.objects.create(
+        run=run,
+        workshop=workshop,
+        credit_note=credit_note,
+        fee_invoice=fee_invoice,
+        share_net=share,
+        fee_rate=coop.fee_rate,
+        payout=payout,
+        statement=_statement(workshop, month, items, invoices, credit_note, fee_invoice, payout),
+    )
+    SettlementItem.objects.bulk_create(
+        SettlementItem(
+            settlement=settlement,
+            invoice_id=i["invoice"],
+            workshop=workshop,
+            vat_rate=i["vat_rate"],
+            net=i["net"],
+        )
+        for i in items
+    )
+    return settlement
+
+
+def settle_month(period: date, *, today: date | None = None) -> SettlementRun:
+    """Settle one month with every member that has a share in paid package invoices. Runs once
+    per month: a second call returns the finished run unchanged."""
+    start, end = month_bounds(period)
+    today = today or timezone.localdate()
+    if today <= end:
+        raise ValidationError({"period": "Ein Monat wird erst nach seinem Ende abgerechnet."})
+    SettlementRun.objects.get_or_create(period=start)
+    with transaction.atomic():
+        run = SettlementRun.objects.select_for_update().get(period=start)
+        if run.pain001_sha256:
+            return run
+        invoices = {i.pk: i for i in settleable_invoices(end)}
+        per_workshop = shares(list(invoices))
+        for workshop in Workshop.objects.filter(pk__in=per_workshop).order_by("pk"):
+            settle_member(run, workshop, per_workshop[workshop.pk], invoices, today)
+        content = payout_file(run, execution_date=today + timedelta(days=1))
+        run.pain001 = content
+        run.pain001_sha256 = hashlib.sha256(content).hexdigest()
+        run.save(update_fields=["pain001", "pain001_sha256"])
+    return run
+
+
+def payout_file(run: SettlementRun, *, execution_date: date) -> bytes:
+    """The SEPA credit transfer (pain.001.001.09, accepted by German banks under the DK rules)
+    paying each member its payout, validated against the schema by ``sepaxml``."""
+    from sepaxml import SepaTransfer
+
+    coop = services.get_cooperative()
+    transfer = SepaTransfer(
+        {
+            "name": coop.legal_name[:70],
+            "IBAN": coop.iban.replace(" ", ""),
+            "BIC": coop.bic,
+            "batch": True,
+            "currency": "EUR",
+        },
+        schema="pain.001.001.09",
+    )
+    count = 0
+    for settlement in run.settlements.select_related("workshop", "credit_note").order_by("pk"):
+        if settlement.payout <= 0:
+            continue
+        payment = {
+            "name": settlement.workshop.legal_name,
+            "IBAN": settlement.workshop.iban.replace(" ", ""),
+            "amount": int((settlement.payout * 100).to_integral_value()),
+            "execution_date": execution_date,
+            "description": (
+                f"Gutschrift {settlement.credit_note.number} Abrechnung {run.period:%m/%Y}"
+            ),
+            "endtoend_id": settlement.credit_note.number,
+        }
+        if settlement.workshop.bic:
+            payment["BIC"] = settlement.workshop.bic
+        transfer.add_payment(payment)
+        count += 1
+    if not count:
+        return b""
+    return transfer.export(validate=True, pretty_print=True)
+
+
+# --- month-end ----------------------------------------------------------------------------------
+
+
+def unbilled_packages():
+    standing = Invoice.objects.filter(kind__in=SETTLED_KINDS).exclude(state=Invoice.State.CANCELLED)
+    return Package.objects.filter(status=Package.Status.DONE).exclude(
+        pk__in=standing.exclude(package__isnull=True).values("package")
+    )
+
+
+def invoice_finished_package(package: Package) -> Invoice | None:
+    """Invoice and issue one finished package unless it already has a standing invoice; the
+    package row is locked while checking, so two runs never bill it twice."""
+    with transaction.atomic():
+        package = Package.objects.select_for_update().get(pk=package.pk)
+        standing = Invoice.objects.filter(package=package, kind__in=SETTLED_KINDS).exclude(
+            state=Invoice.State.CANCELLED
+        )
+        if standing.exists():
+            return None
+        draft = services.generate_package_invoice(package)
+        return services.issue_invoice(draft)
+
+
+def run_month_end(period: date, *, progress=None) -> dict:
+    packages = list(unbilled_packages().order_by("pk"))
+    total = len(packages) + 1
+    issued, skipped = [], []
+    for index, package in enumerate(packages, start=1):
+        try:
+            invoice = invoice_finished_package(package)
+        except ValidationError as exc:
+            skipped.append({"package": package.pk, "reason": "; ".join(exc.messages)})
+        else:
+            if invoice is not None:
+                issued.append(invoice.number)
+        if progress:
+            progress(index, total)
+    run = settle_month(period)
+    if progress:
+        progress(total, total)
+    return {
+        "period": f"{run.period:%Y-%m}",
+        "issued": issued,
+        "skipped": skipped,
+        "settlements": list(run.settlements.values_list("pk", flat=True)),
+        "payout_total": str(sum((s.payout for s in run.settlements.all()), ZERO)),
+    }
+
+
+def start_month_end(period: date, *, user=None):
+    """Start the month-end run in the background, or return the one already queued or running
+    for that month."""
+    from invoicing.tasks import month_end
+    from zunft.core.models import Operation
+
+    key = f"{period:%Y-%m}"
+    running = Operation.objects.filter(
+        kind="invoicing.month_end",
+        params__period=key,
+        state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
+    ).first()
+    if running is not None:
+        return running
+    return start_operation("invoicing.month_end", task=month_end, user=user, params={"period": key})
+
+
+def do_month_end(operation_id: int, worker: str):
+    operation = claim_operation(operation_id, worker)
+    if operation is None:
+        return None
+    try:
+        result = run_month_end(
+            parse_period(operation.params.get("period", "")),
+            progress=lambda done, total: report_progress(operation, done, total),
+        )
+    except Exception as exc:  # the operation shows the failure; the log has the trace
+        logger.exception("month-end run %s failed", operation_id)
+        operation.refresh_from_db()
+        finish_operation(operation, error=str(exc) or exc.__class__.__name__)
+        return operation
+    operation.refresh_from_db()
+    finish_operation(operation, result=result)
+    return operation

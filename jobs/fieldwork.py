@@ -1,0 +1,680 @@
+"""Work on site (Stundenzettel, Aufmaß, Abnahme): status, time, material, photos, signature and
+the checklist that must be complete before a task counts as done.
+
+jobs sits below scheduling, so it does not know appointments. The caller (scheduling's field
+API) says which appointment the work belongs to with a plain :class:`Assignment`; a task that
+runs past its planned end is announced with the :data:`task_overran` signal, to which scheduling
+answers with a re-plan.
+
+Every write carries the UUID the phone made up for it (``client_id``). A replay of the same id
+returns the stored entry and changes nothing, so an offline outbox may send an action as often
+as it likes. Writes lock the task row (``SELECT … FOR UPDATE``): two phones on one task take
+turns, and a replay racing its original finds the original's row once it gets the lock.
+"""
+
+import datetime as dt
+import io
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from jobs.models import (
+    ChecklistItem,
+    MaterialEntry,
+    Package,
+    Photo,
+    Signature,
+    Task,
+    TaskDependency,
+    TimeEntry,
+    WorkLog,
+)
+from trades.models import Worker
+from trades.selectors import administered_workshop_ids, is_office
+from zunft.core.errors import Conflict
+from zunft.core.realtime import emit
+
+logger = logging.getLogger(__name__)
+
+#: Sent inside the transaction when work on a task goes past its planned end, once per task.
+#: Arguments: ``task_id``, ``package_id``, ``planned_end``, ``reason``.
+task_overran = Signal()
+
+PHOTO_MAX_BYTES = getattr(settings, "FIELD_PHOTO_MAX_BYTES", 15 * 1024 * 1024)
+PHOTO_MAX_PIXELS = 60_000_000  # a 60-MP camera; beyond that it is no photo from a phone
+PHOTO_MAX_EDGE = 1600
+PHOTO_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
+SIGNATURE_MAX_BYTES = 512 * 1024
+# A phone's clock may be a little ahead; an outbox may replay actions days later.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+OLDEST_REPLAY = dt.timedelta(days=14)
+
+
+class UploadRejected(Exception):
+    """A file the server will not take: HTTP ``status`` with a message naming the field."""
+
+    status = 415
+
+    def __init__(self, message: str, field: str = "file"):
+        super().__init__(message)
+        self.field = field
+
+
+class UploadTooLarge(UploadRejected):
+    status = 413
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Whose task this is: the appointment's task, workshop, worker and planned end, as plain
+    values. ``successor_workshops`` maps successor task ids to the workshop planned for them
+    (filled in when finishing, so their people hear of the release)."""
+
+    task_id: int
+    package_id: int
+    workshop_id: int
+    worker_id: int | None
+    planned_end: dt.datetime
+    accepted: bool
+    successor_workshops: Mapping[int, int] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> list[str]:
+        groups = [f"workshop.{self.workshop_id}", f"package.{self.package_id}"]
+        if self.worker_id:
+            groups.append(f"worker.{self.worker_id}")
+        return groups
+
+
+# --- checklists -----------------------------------------------------------------------------------
+# (code, German, English, evidence). Keys: "<trade>/<task code>" first, then "<trade>", then
+# every task. Kept in code: short, reviewed like code, and copied onto the task when first used,
+# so later edits never change a task in progress.
+
+CHECKLISTS: dict[str, list[tuple[str, str, str, str]]] = {
+    "sanitaer/rough": [
+        (
+            "pressure",
+            "Druckprüfung dokumentiert (Foto)",
+            "Pressure test documented (photo)",
+            "photo",
+        )
+    ],
+    "sanitaer": [("leaks", "Alle Verbindungen dicht", "All joints checked for leaks", "")],
+    "elektro": [
+        ("measure", "Messprotokoll fotografiert (Foto)", "Test report photographed", "photo"),
+        ("rcd", "FI-Schutzschalter ausgelöst und geprüft", "RCD tripped and checked", ""),
+    ],
+    "fliesen": [("joints", "Fugen geprüft", "Joints checked", "")],
+    "maler": [("cover", "Abdeckung entfernt", "Covers removed", "")],
+    "*": [
+        ("clean", "Arbeitsbereich sauber hinterlassen", "Work area left clean", ""),
+        (
+            "signoff",
+            "Abnahme: Unterschrift des Kunden",
+            "Sign-off: customer's signature",
+            "signature",
+        ),
+    ],
+}
+
+
+def checklist_definition(trade_code: str, task_code: str) -> list[tuple[str, str, str, str]]:
+    keys = [f"{trade_code}/{task_code}", trade_code, "*"]
+    return [item for key in keys for item in CHECKLISTS.get(key, [])]
+
+
+def ensure_checklists(tasks) -> None:
+    """Copy the checklist onto each task that has none yet (idempotent, safe to race: the
+    unique (task, code) constraint drops the duplicates)."""
+    tasks = [t for t in tasks]
+    have = set(
+        ChecklistItem.objects.filter(task__in=tasks).values_list("task_id", flat=True).distinct()
+    )
+    rows = [
+        ChecklistItem(task=task, code=code, name_de=de, name_en=en, evidence=evidence, position=i)
+        for task in tasks
+        if task.pk not in have
+        for i, (code, de, en, evidence) in enumerate(
+            checklist_definition(task.trade.code, task.code)
+        )
+    ]
+    if rows:
+        ChecklistItem.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# --- access and state -----------------------------------------------------------------------------
+
+
+def may_work(user, assignment: Assignment) -> bool:
+    """The assigned worker, an admin of the appointment's workshop, or the office."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if is_office(user) or assignment.workshop_id in administered_workshop_ids(user):
+        return True
+    return bool(
+        assignment.worker_id and Worker.objects.filter(pk=assignment.worker_id, user=user).exists()
+    )
+
+
+def _check_access(user, assignment: Assignment) -> None:
+    # Like scheduling.dispatch: who may not see it is told it does not exist (HTTP 404).
+    if not may_work(user, assignment):
+        raise Task.DoesNotExist
+
+
+def current_status(task_id: int) -> str:
+    """The latest status on site, '' before anyone set out."""
+    last = WorkLog.objects.filter(task_id=task_id).order_by("-at", "-id").first()
+    return last.status if last else ""
+
+
+def _locked_task(assignment: Assignment) -> Task:
+    return Task.objects.select_for_update().select_related("trade").get(pk=assignment.task_id)
+
+
+def _moment(at: dt.datetime | None, now: dt.datetime, name: str = "at") -> dt.datetime:
+    """When it happened on the phone (an offline action is replayed later), within reason."""
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise ValidationError({name: _("Give the time with its time zone.")})
+    if at > now + CLOCK_SKEW:
+        raise ValidationError({name: _("This time lies in the future.")})
+    if at < now - OLDEST_REPLAY:
+        raise ValidationError({name: _("This time lies too far in the past.")})
+    return at
+
+
+def _replayed(model, client_id: uuid.UUID, assignment: Assignment):
+    """The entry stored earlier under this client id, or None. An id reused for another task is
+    a client bug: refuse it rather than guess."""
+    existing = model.objects.filter(client_id=client_id).first()
+    if existing is not None and existing.task_id != assignment.task_id:
+        raise Conflict(_("This client id was already used for another task."))
+    return existing
+
+
+def _stored(entry):
+    # Answer with what the database holds, so that a replay (read back) answers the same.
+    return type(entry).objects.get(pk=entry.pk)
+
+
+def _worker_for(user, assignment: Assignment) -> int | None:
+    own = Worker.objects.filter(user=user, workshop_id=assignment.workshop_id).values_list(
+        "pk", flat=True
+    )
+    return own.first() or assignment.worker_id
+
+
+# --- status on site -------------------------------------------------------------------------------
+
+ACTIONS = {
+    # action: (allowed from, new status)
+    "travel": ({"", WorkLog.Status.PAUSED}, WorkLog.Status.TRAVELLING),
+    "arrive": ({"", WorkLog.Status.TRAVELLING, WorkLog.Status.PAUSED}, WorkLog.Status.ON_SITE),
+    "pause": ({WorkLog.Status.ON_SITE}, WorkLog.Status.PAUSED),
+    "resume": ({WorkLog.Status.PAUSED}, WorkLog.Status.ON_SITE),
+    "finish": ({WorkLog.Status.ON_SITE, WorkLog.Status.PAUSED}, WorkLog.Status.DONE),
+}
+
+
+def change_status(
+    assignment: Assignment,
+    *,
+    user,
+    action: str,
+    client_id: uuid.UUID,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[WorkLog, bool]:
+    """Record a status change on site and return ``(entry, replayed)``.
+
+    Steps, inside one transaction holding the task's row lock:
+    1. a replay of ``client_id`` returns the stored entry and does nothing else;
+    2. the action must follow from the current status (else ``Conflict``), on an accepted
+       appointment; ``finish`` needs the checklist complete (else ``ValidationError``);
+    3. the entry is written; the task becomes ``in_progress`` (the package too) or ``done``;
+    4. past the planned end, ``task_overran`` is sent once per task;
+    5. finishing releases the successors whose predecessors are all done;
+    6. events go to the worker, the workshop and the package.
+    """
+    now = now or timezone.now()
+    if action not in ACTIONS:
+        raise ValidationError({"action": _("Unknown action.")})
+    _check_access(user, assignment)
+    at = _moment(at, now)
+    with transaction.atomic():
+        task = _locked_task(assignment)
+        existing = _replayed(WorkLog, client_id, assignment)
+        if existing is not None:
+            return existing, True
+        if not assignment.accepted:
+            raise Conflict(_("The appointment has not been accepted yet."))
+        allowed, status = ACTIONS[action]
+        current = current_status(task.pk)
+        if current not in allowed:
+            raise Conflict(
+                _("Not possible now: the task is %(state)s.")
+                % {"state": WorkLog.Status(current).label if current else _("not started")}
+            )
+        if action == "finish":
+            check_finishable(task)
+        overran = at > assignment.planned_end and not task.work_logs.filter(overran=True).exists()
+        log = WorkLog.objects.create(
+            client_id=client_id,
+            task=task,
+            worker_id=_worker_for(user, assignment),
+            status=status,
+            at=at,
+            overran=overran,
+            created_by=user,
+        )
+        if status == WorkLog.Status.DONE:
+            Task.objects.filter(pk=task.pk).update(status=Task.Status.DONE)
+            _close_package_when_done(task.package_id)
+        elif task.status in {Task.Status.OPEN, Task.Status.PLANNED, Task.Status.ASSIGNED}:
+            Task.objects.filter(pk=task.pk).update(status=Task.Status.IN_PROGRESS)
+            Package.objects.filter(pk=task.package_id, status=Package.Status.ACCEPTED).update(
+                status=Package.Status.IN_PROGRESS
+            )
+        emit(
+            assignment.groups,
+            "field.status",
+            {"task": task.pk, "status": status, "at": at.isoformat(), "log": log.pk},
+        )
+        if overran:
+            _announce_overrun(task, assignment, at)
+        if status == WorkLog.Status.DONE:
+            emit([*assignment.groups, "office"], "task.done", {"task": task.pk})
+            release_successors(task, at=at, successor_workshops=assignment.successor_workshops)
+    logger.info("task %s: %s by user %s", task.pk, action, user.pk)
+    return _stored(log), False
+
+
+def _announce_overrun(task: Task, assignment: Assignment, at: dt.datetime) -> None:
+    reason = f"task {task.pk} overran its planned end {assignment.planned_end:%Y-%m-%d %H:%M}"
+    emit(
+        [f"workshop.{assignment.workshop_id}", "office"],
+        "task.overran",
+        {"task": task.pk, "planned_end": assignment.planned_end.isoformat(), "at": at.isoformat()},
+    )
+    task_overran.send(
+        sender=Task,
+        task_id=task.pk,
+        package_id=task.package_id,
+        planned_end=assignment.planned_end,
+        reason=reason,
+    )
+
+
+def _close_package_when_done(package_id: int) -> None:
+    open_tasks = Task.objects.filter(package_id=package_id).exclude(
+        status__in=[Task.Status.DONE, Task.Status.CANCELLED]
+    )
+    if not open_tasks.exists():
+        Package.objects.filter(pk=package_id, status__in=Package.PLANNED_STATUSES).update(
+            status=Package.Status.DONE
+        )
+
+
+def release_successors(
+    task: Task, *, at: dt.datetime, successor_workshops: Mapping[int, int]
+) -> list[int]:
+    """Tell the package (the homeowner), the office and each successor's workshop that a
+    successor may start, once all its predecessors are done (after the waiting time)."""
+    released = []
+    for dep in TaskDependency.objects.filter(predecessor=task).select_related("successor"):
+        successor = dep.successor
+        waiting = TaskDependency.objects.filter(successor=successor).exclude(
+            predecessor__status=Task.Status.DONE
+        )
+        if waiting.exclude(predecessor=task).exists():
+            continue
+        groups = [f"package.{task.package_id}", "office"]
+        if successor.pk in successor_workshops:
+            groups.append(f"workshop.{successor_workshops[successor.pk]}")
+        emit(
+            groups,
+            "task.released",
+            {
+                "task": successor.pk,
+                "name": successor.name_de,
+                "after": task.pk,
+                "not_before": (at + dt.timedelta(hours=dep.lag_hours)).isoformat(),
+            },
+        )
+        released.append(successor.pk)
+    return released
+
+
+def check_finishable(task: Task) -> None:
+    """Refuse to finish while a checklist point is open or its evidence is missing; the error
+    names every missing piece (fields ``checklist``, ``photo``, ``signature``)."""
+    ensure_checklists([task])
+    errors: dict[str, list[str]] = {}
+    signed = Signature.objects.filter(task=task).exists()
+    photographed = set(
+        Photo.objects.filter(task=task, checklist_item__isnull=False).values_list(
+            "checklist_item_id", flat=True
+        )
+    )
+    for item in ChecklistItem.objects.filter(task=task):
+        if item.evidence == ChecklistItem.Evidence.PHOTO and item.pk not in photographed:
+            errors.setdefault("photo", []).append(_("Photo missing: %s") % item.name)
+        elif item.evidence == ChecklistItem.Evidence.SIGNATURE and not signed:
+            errors.setdefault("signature", []).append(_("The customer has not signed yet."))
+        elif item.done_at is None:
+            errors.setdefault("checklist", []).append(_("Not ticked off: %s") % item.name)
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- checklist ------------------------------------------------------------------------------------
+
+
+def tick(assignment: Assignment, *, user, item_id: int, done: bool, now=None) -> ChecklistItem:
+    """Tick a checklist point off (or on again). Setting a state is idempotent by itself; a
+    point that needs a photo or signature can only be ticked once that exists."""
+    now = now or timezone.now()
+    _check_access(user, assignment)
+    with transaction.atomic():
+        task = _locked_task(assignment)
+        item = ChecklistItem.objects.filter(pk=item_id, task=task).first()
+        if item is None:
+            raise ValidationError({"item": _("No such checklist point on this task.")})
+        if done and item.evidence == ChecklistItem.Evidence.PHOTO and not item.photos.exists():
+            raise ValidationError({"photo": _("Take a photo of it first.")})
+        signature_missing = not Signature.objects.filter(task=task).exists()
+        if done and item.evidence == ChecklistItem.Evidence.SIGNATURE and signature_missing:
+            raise ValidationError({"signature": _("The customer has not signed yet.")})
+        if (item.done_at is not None) != done:
+            item.done_at = now if done else None
+            item.done_by = user if done else None
+            item.save(update_fields=["done_at", "done_by"])
+            emit(assignment.groups, "field.checklist", {"task": task.pk, "item": item.pk})
+    return item
+
+
+def _tick_evidence(task: Task, user, now, *, item: ChecklistItem | None = None, kind=None):
+    items = ChecklistItem.objects.filter(task=task, done_at__isnull=True)
+    items = items.filter(pk=item.pk) if item is not None else items.filter(evidence=kind)
+    items.update(done_at=now, done_by=user)
+
+
+# --- time and material ----------------------------------------------------------------------------
+
+
+def record_time(
+    assignment: Assignment,
+    *,
+    user,
+    client_id: uuid.UUID,
+    start: dt.datetime,
+    end: dt.datetime | None = None,
+    hours: Decimal | None = None,
+    note: str = "",
+    now=None,
+) -> tuple[TimeEntry, bool]:
+    """Record hours on the task for the user's own worker record (the assigned worker when an
+    admin or the office records them). Returns ``(entry, replayed)``."""
+    now = now or timezone.now()
+    _check_access(user, assignment)
+    start = _moment(start, now, "start")
+    if end is not None:
+        end = _moment(end, now, "end")
+        if end <= start:
+            raise ValidationError({"end": _("The end must come after the start.")})
+        hours = Decimal((end - start).total_seconds() / 3600).quantize(Decimal("0.01"))
+    if hours is None:
+        raise ValidationError({"end": _("Give the end or the hours.")})
+    if not Decimal(0) < hours <= Decimal(24):
+        raise ValidationError({"hours": _("Between a few minutes and 24 hours.")})
+    with transaction.atomic():
+        _locked_task(assignment)
+        existing = _replayed(TimeEntry, client_id, assignment)
+        if existing is not None:
+            return existing, True
+        entry = TimeEntry.objects.create(
+            client_id=client_id,
+            task_id=assignment.task_id,
+            worker_id=_worker_for(user, assignment),
+            start=start,
+            end=end,
+            hours=hours,
+            note=note.strip()[:300],
+            created_by=user,
+        )
+        emit(assignment.groups, "field.time", {"task": assignment.task_id, "entry": entry.pk})
+    return _stored(entry), False
+
+
+def _decimal(value, name: str, places: int) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValidationError({name: _("Not a number.")}) from exc
+    if not number.is_finite() or number != number.quantize(Decimal(1).scaleb(-places)):
+        raise ValidationError({name: _("At most %d decimal places.") % places})
+    return number
+
+
+def record_material(
+    assignment: Assignment,
+    *,
+    user,
+    client_id: uuid.UUID,
+    text: str,
+    quantity,
+    unit: str,
+    unit_price,
+) -> tuple[MaterialEntry, bool]:
+    """Record material used (net unit price of the workshop). Returns ``(entry, replayed)``."""
+    _check_access(user, assignment)
+    errors = {}
+    if not text.strip():
+        errors["text"] = _("What was used?")
+    if not unit.strip():
+        errors["unit"] = _("Give a unit (Stk, m, kg, …).")
+    if errors:
+        raise ValidationError(errors)
+    quantity = _decimal(quantity, "quantity", 2)
+    unit_price = _decimal(unit_price, "unit_price", 2)
+    if quantity <= 0 or quantity >= Decimal("1e8"):
+        raise ValidationError({"quantity": _("The quantity must be positive.")})
+    if unit_price < 0 or unit_price >= Decimal("1e10"):
+        raise ValidationError({"unit_price": _("The price must not be negative.")})
+    with transaction.atomic():
+        _locked_task(assignment)
+        existing = _replayed(MaterialEntry, client_id, assignment)
+        if existing is not None:
+            return existing, True
+        entry = MaterialEntry.objects.create(
+            client_id=client_id,
+            task_id=assignment.task_id,
+            text=text.strip()[:200],
+            quantity=quantity,
+            unit=unit.strip()[:10],
+            unit_price=unit_price,
+            created_by=user,
+        )
+        emit(assignment.groups, "field.material", {"task": assignment.task_id, "entry": entry.pk})
+    return _stored(entry), False
+
+
+# --- photos and signature -------------------------------------------------------------------------
+
+
+def _open_image(data: bytes, formats: set[str], field: str) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format not in formats:
+            raise UploadRejected(
+                _("Only %(formats)s images are accepted.")
+                % {"formats": ", ".join(sorted(formats))},
+                field,
+            )
+        if image.width * image.height > PHOTO_MAX_PIXELS:
+            raise UploadTooLarge(_("The image has too many pixels."), field)
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise UploadRejected(_("This is not an image we can read."), field) from exc
+    return image
+
+
+def too_large_message() -> str:
+    return _("The photo is larger than %d MB.") % (PHOTO_MAX_BYTES // (1024 * 1024))
+
+
+def clean_photo(data: bytes) -> tuple[bytes, tuple[int, int]]:
+    """The photo turned upright, at most 1600 px, re-encoded as JPEG without any metadata:
+    Pillow writes only the pixels, so EXIF (GPS position, device, owner) is gone."""
+    image = ImageOps.exif_transpose(_open_image(data, PHOTO_FORMATS, "file"))
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((PHOTO_MAX_EDGE, PHOTO_MAX_EDGE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    return out.getvalue(), image.size
+
+
+def add_photo(
+    assignment: Assignment,
+    *,
+    user,
+    client_id: uuid.UUID,
+    data: bytes,
+    caption: str = "",
+    checklist_item_id: int | None = None,
+    now=None,
+) -> tuple[Photo, bool]:
+    """Store a photo of the task (optionally as the evidence for a checklist point, which it
+    then ticks off). The image is cleaned before the transaction starts: it takes a while and
+    needs no lock. Raises ``UploadTooLarge`` (413) or ``UploadRejected`` (415)."""
+    now = now or timezone.now()
+    _check_access(user, assignment)
+    existing = _replayed(Photo, client_id, assignment)
+    if existing is not None:
+        return existing, True
+    if len(data) > PHOTO_MAX_BYTES:
+        raise UploadTooLarge(too_large_message())
+    cleaned, (width, height) = clean_photo(data)
+    with transaction.atomic():
+        task = _locked_task(assignment)
+        existing = _replayed(Photo, client_id, assignment)
+        if existing is not None:
+            return existing, True
+        item = None
+        if checklist_item_id is not None:
+            item = ChecklistItem.objects.filter(pk=checklist_item_id, task=task).first()
+            if item is None:
+                raise ValidationError({"item": _("No such checklist point on this task.")})
+        photo = Photo(
+            client_id=client_id,
+            task=task,
+            checklist_item=item,
+            caption=caption.strip()[:200],
+            width=width,
+            height=height,
+            size=len(cleaned),
+            created_by=user,
+        )
+        photo.image.save(f"{client_id}.jpg", ContentFile(cleaned), save=False)
+        photo.save()
+        if item is not None:
+            _tick_evidence(task, user, now, item=item)
+        emit(assignment.groups, "field.photo", {"task": task.pk, "photo": photo.pk})
+    return photo, False
+
+
+def clean_signature(data: bytes) -> bytes:
+    """The drawn signature re-encoded as PNG; an empty canvas is refused."""
+    if len(data) > SIGNATURE_MAX_BYTES:
+        raise UploadTooLarge(_("The signature image is too large."), "image")
+    image = _open_image(data, {"PNG"}, "image")
+    if image.width > 3000 or image.height > 3000:
+        raise UploadTooLarge(_("The signature image is too large."), "image")
+    image = image.convert("RGBA")
+    ink = ImageOps.invert(
+        Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("L")
+    )
+    if ink.getbbox() is None:
+        raise ValidationError({"image": _("The signature is empty.")})
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def sign(
+    assignment: Assignment,
+    *,
+    user,
+    client_id: uuid.UUID,
+    signer_name: str,
+    data: bytes,
+    signed_at: dt.datetime | None = None,
+    now=None,
+) -> tuple[Signature, bool]:
+    """Store the customer's signature for this task and tick the sign-off point. One signature
+    per task: another one (a different client id) is a ``Conflict``."""
+    now = now or timezone.now()
+    _check_access(user, assignment)
+    if not signer_name.strip():
+        raise ValidationError({"signer_name": _("Who signs? Enter the name.")})
+    signed_at = _moment(signed_at, now, "signed_at")
+    existing = _replayed(Signature, client_id, assignment)
+    if existing is not None:
+        return existing, True
+    cleaned = clean_signature(data)
+    with transaction.atomic():
+        task = _locked_task(assignment)
+        existing = _replayed(Signature, client_id, assignment)
+        if existing is not None:
+            return existing, True
+        if Signature.objects.filter(task=task).exists():
+            raise Conflict(_("The customer has already signed for this task."))
+        signature = Signature(
+            client_id=client_id,
+            task=task,
+            signer_name=signer_name.strip()[:150],
+            signed_at=signed_at,
+            created_by=user,
+        )
+        signature.image.save(f"{client_id}.png", ContentFile(cleaned), save=False)
+        signature.save()
+        _tick_evidence(task, user, now, kind=ChecklistItem.Evidence.SIGNATURE)
+        emit(assignment.groups, "field.signature", {"task": task.pk, "signature": signature.pk})
+    return _stored(signature), False
+
+
+def worked_hours(task_id: int, now: dt.datetime | None = None) -> Decimal:
+    """Hours on site from the work log (on site until paused or done; still running: until
+    now). A guide for the time sheet, not the time sheet."""
+    now = now or timezone.now()
+    total = dt.timedelta()
+    since = None
+    for status, at in WorkLog.objects.filter(task_id=task_id).values_list("status", "at"):
+        if since is not None:
+            total += at - since
+            since = None
+        if status == WorkLog.Status.ON_SITE:
+            since = at
+    if since is not None:
+        total += now - since
+    return Decimal(total.total_seconds() / 3600).quantize(Decimal("0.01"))

@@ -1,0 +1,590 @@
+"""API v1 for tradespeople on site (the ``/monteur/`` app): agenda, status, time, material,
+photos, signature and checklist. Every write is idempotent by the ``client_id`` the phone made
+up: a replay answers like the original (with the header ``Idempotent-Replayed: true``) and
+stores nothing twice.
+
+Who sees an appointment: its assigned worker, an admin of its workshop, the office. Anyone else
+gets 404, as if it did not exist.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import uuid
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from jobs import fieldwork
+from jobs.models import (
+    ChecklistItem,
+    MaterialEntry,
+    Photo,
+    Signature,
+    Task,
+    TaskDependency,
+    TimeEntry,
+    WorkLog,
+)
+from scheduling.models import Appointment
+from trades.schemas import ErrorOut
+from trades.selectors import administered_workshop_ids, is_office
+from zunft.core.auth import required_auth
+from zunft.core.types import IsoDate
+
+router = Router(tags=["field"], auth=required_auth)
+#: Where zunft/api.py mounts this router (the app's JavaScript and service worker use it).
+FIELD_API_PREFIX = "/api/v1/field/"
+TZ = ZoneInfo(settings.TIME_ZONE)
+
+
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class ChecklistItemOut(Schema):
+    id: int
+    code: str
+    name: str
+    evidence: str
+    done: bool
+
+
+class AddressOut(Schema):
+    street: str
+    postal_code: str
+    city: str
+    access_notes: str
+    lat: float
+    lon: float
+    navigation: str = Field(..., description="OpenStreetMap directions to the site")
+    geo: str = Field(..., description="geo: URI for the phone's navigation app")
+
+
+class CustomerOut(Schema):
+    name: str
+    phone: str
+    email: str
+
+
+class CardOut(Schema):
+    appointment: int
+    date: dt.date
+    time_from: str
+    time_to: str
+    status: str
+    start: dt.datetime
+    end: dt.datetime
+    task: int
+    task_name: str
+    trade: str
+    task_status: str
+    field_status: str
+    hours: Decimal
+    crew_size: int
+    waiting_for: list[str] = Field(..., description="predecessors not done yet")
+    package: int
+    package_title: str
+    worker: str | None
+    workshop: str
+    address: AddressOut
+    customer: CustomerOut
+    checklist: list[ChecklistItemOut]
+
+
+class AgendaOut(Schema):
+    start: dt.date
+    days: int
+    generated_at: dt.datetime
+    items: list[CardOut]
+
+
+class LogOut(Schema):
+    id: int
+    client_id: uuid.UUID
+    status: str
+    at: dt.datetime
+    overran: bool
+
+
+class TimeOut(Schema):
+    id: int
+    client_id: uuid.UUID
+    start: dt.datetime
+    end: dt.datetime | None
+    hours: Decimal
+    note: str
+
+
+class MaterialOut(Schema):
+    id: int
+    client_id: uuid.UUID
+    text: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+
+
+class PhotoOut(Schema):
+    id: int
+    client_id: uuid.UUID
+    url: str
+    caption: str
+    checklist_item: int | None = Field(None, alias="checklist_item_id")
+    width: int
+    height: int
+
+
+class SignatureOut(Schema):
+    id: int
+    client_id: uuid.UUID
+    url: str
+    signer_name: str
+    signed_at: dt.datetime
+
+
+class DetailOut(CardOut):
+    log: list[LogOut]
+    time_entries: list[TimeOut]
+    materials: list[MaterialOut]
+    photos: list[PhotoOut]
+    signature: SignatureOut | None
+    worked_hours: Decimal
+    successors: list[str]
+
+
+class StatusIn(Schema):
+    client_id: uuid.UUID
+    action: str = Field(..., pattern="^(travel|arrive|pause|resume|finish)$")
+    at: dt.datetime | None = Field(None, description="when it happened on the phone")
+
+
+class TickIn(Schema):
+    done: bool
+
+
+class TimeIn(Schema):
+    client_id: uuid.UUID
+    start: dt.datetime
+    end: dt.datetime | None = None
+    hours: Decimal | None = Field(None, max_digits=5, decimal_places=2)
+    note: str = Field("", max_length=300)
+
+
+class MaterialIn(Schema):
+    client_id: uuid.UUID
+    text: str = Field(..., max_length=200)
+    quantity: Decimal = Field(..., max_digits=10, decimal_places=2)
+    unit: str = Field(..., max_length=10)
+    unit_price: Decimal = Field(..., max_digits=12, decimal_places=2)
+
+
+class PhotoForm(Schema):
+    client_id: uuid.UUID
+    caption: str = Field("", max_length=200)
+    checklist_item: int | None = None
+
+
+class SignatureIn(Schema):
+    client_id: uuid.UUID
+    signer_name: str = Field(..., max_length=150)
+    image: str = Field(..., max_length=800_000, description="data:image/png;base64,…")
+    signed_at: dt.datetime | None = None
+
+
+WRITE_ERRORS = {404: ErrorOut, 409: ErrorOut, 422: dict}
+UPLOAD_ERRORS = {**WRITE_ERRORS, 413: ErrorOut, 415: ErrorOut}
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def visible_appointments(user):
+    """Live appointments the user works on: their own as a worker, all of the workshops they
+    run, everything for the office."""
+    qs = Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
+    if is_office(user):
+        return qs
+    return qs.filter(Q(worker__user=user) | Q(workshop_id__in=administered_workshop_ids(user)))
+
+
+def _with_details(qs):
+    return qs.select_related(
+        "workshop",
+        "worker",
+        "task__trade",
+        "task__package__site",
+        "task__package__customer",
+    ).prefetch_related(Prefetch("task__checklist", queryset=ChecklistItem.objects.all()))
+
+
+def _get(request, appointment_id: int) -> Appointment:
+    return get_object_or_404(_with_details(visible_appointments(request.user)), pk=appointment_id)
+
+
+def assignment_of(appointment: Appointment, *, with_successors: bool = False):
+    successors = {}
+    if with_successors:
+        ids = TaskDependency.objects.filter(predecessor_id=appointment.task_id).values(
+            "successor_id"
+        )
+        successors = dict(
+            Appointment.objects.filter(task_id__in=ids)
+            .exclude(status=Appointment.Status.CANCELLED)
+            .values_list("task_id", "workshop_id")
+        )
+    return fieldwork.Assignment(
+        task_id=appointment.task_id,
+        package_id=appointment.task.package_id,
+        workshop_id=appointment.workshop_id,
+        worker_id=appointment.worker_id,
+        planned_end=appointment.end,
+        accepted=appointment.status == Appointment.Status.ACCEPTED,
+        successor_workshops=successors,
+    )
+
+
+def _card(
+    a: Appointment, day: dt.date, start_hour: float, hours: float, status: str, waiting: list
+) -> dict:
+    task, package = a.task, a.task.package
+    site, customer = package.site, package.customer
+    lat, lon = site.location.y, site.location.x
+    begin = dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=start_hour)
+    finish = begin + dt.timedelta(hours=hours)
+    return {
+        "appointment": a.pk,
+        "date": day,
+        "time_from": f"{begin:%H:%M}",
+        "time_to": f"{finish:%H:%M}",
+        "status": a.status,
+        "start": a.start,
+        "end": a.end,
+        "task": task.pk,
+        "task_name": task.name,
+        "trade": task.trade.name,
+        "task_status": task.status,
+        "field_status": status,
+        "hours": task.duration_hours,
+        "crew_size": task.crew_size,
+        "waiting_for": waiting,
+        "package": package.pk,
+        "package_title": package.title,
+        "worker": str(a.worker) if a.worker else None,
+        "workshop": a.workshop.name,
+        "address": {
+            "street": site.street,
+            "postal_code": site.postal_code,
+            "city": site.city,
+            "access_notes": site.access_notes,
+            "lat": round(lat, 6),
+            "lon": round(lon, 6),
+            "navigation": f"https://www.openstreetmap.org/directions?to={lat:.6f}%2C{lon:.6f}",
+            "geo": f"geo:{lat:.6f},{lon:.6f}",
+        },
+        "customer": {
+            "name": customer.display_name,
+            "phone": customer.phone,
+            "email": customer.email,
+        },
+        "checklist": [
+            {
+                "id": item.pk,
+                "code": item.code,
+                "name": item.name,
+                "evidence": item.evidence,
+                "done": item.done_at is not None,
+            }
+            for item in a.task.checklist.all()
+        ],
+    }
+
+
+def _days(a: Appointment) -> list[tuple[dt.date, float, float]]:
+    if a.segments:
+        return [
+            (dt.date.fromisoformat(s["date"]), float(s["start_hour"]), float(s["hours"]))
+            for s in a.segments
+        ]
+    start = timezone.localtime(a.start, TZ)
+    hours = (a.end - a.start).total_seconds() / 3600
+    return [(start.date(), start.hour + start.minute / 60, hours)]
+
+
+def _waiting(task_ids) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    deps = (
+        TaskDependency.objects.filter(successor_id__in=task_ids)
+        .exclude(predecessor__status__in=[Task.Status.DONE, Task.Status.CANCELLED])
+        .select_related("predecessor")
+    )
+    for dep in deps:
+        out.setdefault(dep.successor_id, []).append(dep.predecessor.name)
+    return out
+
+
+def _statuses(task_ids) -> dict[int, str]:
+    latest = {}
+    for task_id, status in (
+        WorkLog.objects.filter(task_id__in=task_ids)
+        .order_by("at", "id")
+        .values_list("task_id", "status")
+    ):
+        latest[task_id] = status
+    return latest
+
+
+@router.get("/agenda", response={200: AgendaOut, 422: dict})
+def agenda(request, start: IsoDate | None = None, days: int = Query(7, ge=1, le=31)):
+    """The working days from ``start`` (today) on: one card per appointment and day, with the
+    address, navigation links, the customer's contact and the task's checklist."""
+    start = start or timezone.localdate()
+    until = start + dt.timedelta(days=days)
+    window_start = dt.datetime.combine(start, dt.time(), TZ) - dt.timedelta(days=1)
+    window_end = dt.datetime.combine(until, dt.time(), TZ) + dt.timedelta(days=1)
+    appointments = list(
+        _with_details(
+            visible_appointments(request.user).filter(start__lt=window_end, end__gt=window_start)
+        ).order_by("start", "id")
+    )
+    missing = [a.task for a in appointments if not a.task.checklist.all()]
+    if missing:
+        fieldwork.ensure_checklists(missing)
+        appointments = list(
+            _with_details(Appointment.objects.filter(pk__in=[a.pk for a in appointments]))
+        )
+    task_ids = [a.task_id for a in appointments]
+    statuses, waiting = _statuses(task_ids), _waiting(task_ids)
+    items = [
+        _card(a, day, start_hour, hours, statuses.get(a.task_id, ""), waiting.get(a.task_id, []))
+        for a in appointments
+        for day, start_hour, hours in _days(a)
+        if start <= day < until
+    ]
+    items.sort(key=lambda c: (c["date"], c["time_from"], c["appointment"]))
+    return {"start": start, "days": days, "generated_at": timezone.now(), "items": items}
+
+
+def _photo_out(photo: Photo) -> dict:
+    return {
+        "id": photo.pk,
+        "client_id": photo.client_id,
+        "url": f"{FIELD_API_PREFIX}photos/{photo.pk}",
+        "caption": photo.caption,
+        "checklist_item_id": photo.checklist_item_id,
+        "width": photo.width,
+        "height": photo.height,
+    }
+
+
+def _signature_out(signature: Signature) -> dict:
+    return {
+        "id": signature.pk,
+        "client_id": signature.client_id,
+        "url": f"{FIELD_API_PREFIX}signatures/{signature.pk}",
+        "signer_name": signature.signer_name,
+        "signed_at": signature.signed_at,
+    }
+
+
+def detail(appointment: Appointment) -> dict:
+    fieldwork.ensure_checklists([appointment.task])
+    appointment = _with_details(Appointment.objects.filter(pk=appointment.pk)).get()
+    task = appointment.task
+    statuses = _statuses([task.pk])
+    day, start_hour, hours = _days(appointment)[0]
+    card = _card(
+        appointment,
+        day,
+        start_hour,
+        hours,
+        statuses.get(task.pk, ""),
+        _waiting([task.pk]).get(task.pk, []),
+    )
+    signature = Signature.objects.filter(task=task).first()
+    successors = Task.objects.filter(
+        pk__in=TaskDependency.objects.filter(predecessor=task).values("successor_id")
+    )
+    return {
+        **card,
+        "log": list(WorkLog.objects.filter(task=task)),
+        "time_entries": list(TimeEntry.objects.filter(task=task)),
+        "materials": list(MaterialEntry.objects.filter(task=task)),
+        "photos": [_photo_out(p) for p in Photo.objects.filter(task=task)],
+        "signature": _signature_out(signature) if signature else None,
+        "worked_hours": fieldwork.worked_hours(task.pk),
+        "successors": [s.name for s in successors],
+    }
+
+
+@router.get("/appointments/{appointment_id}", response={200: DetailOut, 404: ErrorOut})
+def get_appointment(request, appointment_id: int):
+    """Everything about one appointment: the card plus log, hours, material, photos, signature."""
+    return detail(_get(request, appointment_id))
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _answer(response: HttpResponse, code: int, body, replayed: bool):
+    # Same id, same answer; the header tells a curious client that it was a replay.
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return Status(code, body)
+
+
+def _call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Task.DoesNotExist as exc:
+        raise Http404 from exc
+    except fieldwork.UploadRejected as exc:
+        raise HttpError(exc.status, f"{exc.field}: {exc}") from exc
+
+
+@router.post("/appointments/{appointment_id}/status", response={200: LogOut, **WRITE_ERRORS})
+def change_status(request, appointment_id: int, payload: StatusIn, response: HttpResponse):
+    """On the way, arrived, pause, resume, finish. Finishing needs the checklist complete (422
+    names what is missing) and releases the successors."""
+    a = _get(request, appointment_id)
+    log, replayed = _call(
+        fieldwork.change_status,
+        assignment_of(a, with_successors=payload.action == "finish"),
+        user=request.user,
+        action=payload.action,
+        client_id=payload.client_id,
+        at=payload.at,
+    )
+    return _answer(response, 200, log, replayed)
+
+
+@router.post(
+    "/appointments/{appointment_id}/checklist/{item_id}",
+    response={200: ChecklistItemOut, **WRITE_ERRORS},
+)
+def tick(request, appointment_id: int, item_id: int, payload: TickIn):
+    """Tick a checklist point off or on (setting a state is idempotent by itself)."""
+    a = _get(request, appointment_id)
+    item = _call(
+        fieldwork.tick, assignment_of(a), user=request.user, item_id=item_id, done=payload.done
+    )
+    return {
+        "id": item.pk,
+        "code": item.code,
+        "name": item.name,
+        "evidence": item.evidence,
+        "done": item.done_at is not None,
+    }
+
+
+@router.post("/appointments/{appointment_id}/time", response={201: TimeOut, **WRITE_ERRORS})
+def record_time(request, appointment_id: int, payload: TimeIn, response: HttpResponse):
+    """Hours worked: from–to, or from and a number of hours."""
+    a = _get(request, appointment_id)
+    entry, replayed = _call(
+        fieldwork.record_time,
+        assignment_of(a),
+        user=request.user,
+        client_id=payload.client_id,
+        start=payload.start,
+        end=payload.end,
+        hours=payload.hours,
+        note=payload.note,
+    )
+    return _answer(response, 201, entry, replayed)
+
+
+@router.post("/appointments/{appointment_id}/material", response={201: MaterialOut, **WRITE_ERRORS})
+def record_material(request, appointment_id: int, payload: MaterialIn, response: HttpResponse):
+    """Material used, with the workshop's net unit price."""
+    a = _get(request, appointment_id)
+    entry, replayed = _call(
+        fieldwork.record_material,
+        assignment_of(a),
+        user=request.user,
+        client_id=payload.client_id,
+        text=payload.text,
+        quantity=payload.quantity,
+        unit=payload.unit,
+        unit_price=payload.unit_price,
+    )
+    return _answer(response, 201, entry, replayed)
+
+
+@router.post("/appointments/{appointment_id}/photos", response={201: PhotoOut, **UPLOAD_ERRORS})
+def upload_photo(
+    request,
+    appointment_id: int,
+    form: Form[PhotoForm],
+    file: File[UploadedFile],
+    response: HttpResponse,
+):
+    """A photo (JPEG, PNG or WebP, at most 15 MB): stored at most 1600 px wide, re-encoded so
+    its EXIF data (GPS position, camera) is gone. 413 when too large, 415 when not a photo."""
+    a = _get(request, appointment_id)
+    if file.size > fieldwork.PHOTO_MAX_BYTES:  # refused before it is read into memory
+        raise HttpError(413, "file: " + fieldwork.too_large_message())
+    photo, replayed = _call(
+        fieldwork.add_photo,
+        assignment_of(a),
+        user=request.user,
+        client_id=form.client_id,
+        data=file.read(),
+        caption=form.caption,
+        checklist_item_id=form.checklist_item,
+    )
+    return _answer(response, 201, _photo_out(photo), replayed)
+
+
+@router.post(
+    "/appointments/{appointment_id}/signature", response={201: SignatureOut, **UPLOAD_ERRORS}
+)
+def sign(request, appointment_id: int, payload: SignatureIn, response: HttpResponse):
+    """The customer's signature, drawn on the phone, as a PNG data URL."""
+    a = _get(request, appointment_id)
+    prefix = "data:image/png;base64,"
+    if not payload.image.startswith(prefix):
+        raise HttpError(415, "image: a PNG data URL is expected.")
+    try:
+        data = base64.b64decode(payload.image[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise HttpError(415, "image: not valid base64.") from exc
+    signature, replayed = _call(
+        fieldwork.sign,
+        assignment_of(a),
+        user=request.user,
+        client_id=payload.client_id,
+        signer_name=payload.signer_name,
+        data=data,
+        signed_at=payload.signed_at,
+    )
+    return _answer(response, 201, _signature_out(signature), replayed)
+
+
+# --- files (never public: photos show people's homes) -------------------------------------------
+
+
+def _file(request, model, pk: int, content_type: str):
+    obj = get_object_or_404(model.objects.select_related("task"), pk=pk)
+    if not visible_appointments(request.user).filter(task_id=obj.task_id).exists():
+        raise Http404
+    response = FileResponse(obj.image.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@router.get("/photos/{photo_id}", response={200: None, 404: ErrorOut})
+def photo_file(request, photo_id: int):
+    return _file(request, Photo, photo_id, "image/jpeg")
+
+
+@router.get("/signatures/{signature_id}", response={200: None, 404: ErrorOut})
+def signature_file(request, signature_id: int):
+    return _file(request, Signature, signature_id, "image/png")

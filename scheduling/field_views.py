@@ -1,0 +1,327 @@
+"""The tradesperson's app (``/monteur/``): one page whose JavaScript draws offers, agenda and task
+pages from the API, an installable web-app manifest and a service worker that keeps the app and
+the last agenda readable without a connection.
+
+Mounted outside ``i18n_patterns`` so the service worker has one fixed scope; the language comes
+from the language cookie or the phone (LocaleMiddleware).
+"""
+
+import hashlib
+import json
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import path, reverse, reverse_lazy
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from scheduling.field_api import FIELD_API_PREFIX
+from trades.models import Worker
+from trades.selectors import administered_workshop_ids, is_office, member_workshop_ids
+
+app_name = "field"
+
+# The app's words. German first; kept here (not in the .po catalogue) so the JavaScript gets them
+# in one piece; move them into the catalogue when the translators take the app on.
+LABELS = {
+    "de": {
+        "app": "Zunft Monteur",
+        "offers": "Angebote",
+        "today": "Heute",
+        "week": "Woche",
+        "no_offers": "Keine offenen Einsatzangebote.",
+        "no_agenda": "Keine Termine in diesem Zeitraum.",
+        "accept": "Annehmen",
+        "decline": "Ablehnen",
+        "decline_reason": "Grund für die Absage",
+        "reasons": ["Keine Kapazität", "Zu weit entfernt", "Krankheit"],
+        "send": "Senden",
+        "cancel": "Abbrechen",
+        "answer_by": "Antwort bis",
+        "hours": "Std.",
+        "km": "km",
+        "accepted": "Angenommen – steht im Kalender.",
+        "route": "Route",
+        "maps_app": "Karten-App",
+        "call": "Anrufen",
+        "status": {
+            "": "Noch nicht begonnen",
+            "travelling": "Unterwegs",
+            "on_site": "Vor Ort",
+            "paused": "Pause",
+            "done": "Erledigt",
+        },
+        "actions": {
+            "travel": "Losfahren",
+            "arrive": "Angekommen",
+            "pause": "Pause",
+            "resume": "Weiter",
+            "finish": "Fertig",
+        },
+        "checklist": "Checkliste",
+        "photo_needed": "Foto nötig",
+        "signature_needed": "Unterschrift nötig",
+        "take_photo": "Foto",
+        "photos": "Fotos",
+        "add_photo": "Foto aufnehmen",
+        "time": "Arbeitszeit",
+        "from": "Von",
+        "to": "Bis",
+        "note": "Notiz",
+        "save_time": "Zeit speichern",
+        "worked": "Vor Ort laut Protokoll",
+        "material": "Material",
+        "text": "Bezeichnung",
+        "quantity": "Menge",
+        "unit": "Einheit",
+        "unit_price": "Preis/Einheit (netto, €)",
+        "save_material": "Material speichern",
+        "signature": "Unterschrift Kunde",
+        "signer": "Name des Kunden",
+        "clear": "Löschen",
+        "save_signature": "Unterschrift speichern",
+        "signed_by": "Unterschrieben von",
+        "customer": "Kunde",
+        "access": "Zugang",
+        "back": "Zurück",
+        "waiting_for": "Wartet auf",
+        "released": "Freigegeben – kann beginnen",
+        "released_toast": "Freigegeben:",
+        "next": "Danach",
+        "queued": "Aktion(en) warten auf Netz",
+        "pending": "wartet auf Netz",
+        "offline": "Offline – gespeicherte Daten",
+        "stale": "Stand",
+        "rejected": "Nicht übernommen",
+        "login_again": "Bitte neu anmelden.",
+        "live": {"connecting": "verbinde …", "live": "live", "offline": "offline"},
+        "logout": "Abmelden",
+        "new_offer": "Neues Einsatzangebot",
+        "overran": "Über der geplanten Zeit – die Planung wird angepasst.",
+        "tentative": "vorläufig",
+        "log": "Verlauf",
+        "weekdays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
+        "username": "Benutzername",
+        "password": "Passwort",
+        "login": "Anmelden",
+        "login_failed": "Benutzername oder Passwort stimmen nicht.",
+        "no_access": "Dieses Konto gehört zu keinem Mitgliedsbetrieb.",
+    },
+    "en": {
+        "app": "Zunft on site",
+        "offers": "Offers",
+        "today": "Today",
+        "week": "Week",
+        "no_offers": "No open offers.",
+        "no_agenda": "No appointments in this period.",
+        "accept": "Accept",
+        "decline": "Decline",
+        "decline_reason": "Reason for declining",
+        "reasons": ["No capacity", "Too far away", "Illness"],
+        "send": "Send",
+        "cancel": "Cancel",
+        "answer_by": "Answer by",
+        "hours": "h",
+        "km": "km",
+        "accepted": "Accepted – it is in the agenda.",
+        "route": "Route",
+        "maps_app": "Maps app",
+        "call": "Call",
+        "status": {
+            "": "Not started",
+            "travelling": "On the way",
+            "on_site": "On site",
+            "paused": "Paused",
+            "done": "Done",
+        },
+        "actions": {
+            "travel": "Set off",
+            "arrive": "Arrived",
+            "pause": "Pause",
+            "resume": "Resume",
+            "finish": "Done",
+        },
+        "checklist": "Checklist",
+        "photo_needed": "photo needed",
+        "signature_needed": "signature needed",
+        "take_photo": "Photo",
+        "photos": "Photos",
+        "add_photo": "Take a photo",
+        "time": "Working time",
+        "from": "From",
+        "to": "To",
+        "note": "Note",
+        "save_time": "Save time",
+        "worked": "On site according to the log",
+        "material": "Material",
+        "text": "Item",
+        "quantity": "Quantity",
+        "unit": "Unit",
+        "unit_price": "Unit price (net, €)",
+        "save_material": "Save material",
+        "signature": "Customer's signature",
+        "signer": "Customer's name",
+        "clear": "Clear",
+        "save_signature": "Save signature",
+        "signed_by": "Signed by",
+        "customer": "Customer",
+        "access": "Access",
+        "back": "Back",
+        "waiting_for": "Waiting for",
+        "released": "Released – may start",
+        "released_toast": "Released:",
+        "next": "Next",
+        "queued": "action(s) waiting for a connection",
+        "pending": "waiting for a connection",
+        "offline": "Offline – saved data",
+        "stale": "as of",
+        "rejected": "Not applied",
+        "login_again": "Please log in again.",
+        "live": {"connecting": "connecting …", "live": "live", "offline": "offline"},
+        "logout": "Log out",
+        "new_offer": "New offer",
+        "overran": "Past the planned time – the plan is being adjusted.",
+        "tentative": "tentative",
+        "log": "History",
+        "weekdays": ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+        "username": "User name",
+        "password": "Password",
+        "login": "Log in",
+        "login_failed": "User name or password is wrong.",
+        "no_access": "This account belongs to no member workshop.",
+    },
+}
+
+SCOPE = "/monteur/"
+ASSETS = [
+    "zunft/base.css",
+    "zunft/field/field.css",
+    "zunft/live.js",
+    "zunft/field/outbox.js",
+    "zunft/field/app.js",
+    "zunft/field/icon-192.png",
+    "zunft/field/icon-512.png",
+]
+
+
+def labels() -> dict:
+    return LABELS["en"] if (get_language() or "de").startswith("en") else LABELS["de"]
+
+
+def _groups(user) -> tuple[list[str], int | None]:
+    worker = Worker.objects.filter(user=user, active=True).values_list("pk", flat=True).first()
+    groups = [f"workshop.{pk}" for pk in sorted(member_workshop_ids(user))]
+    if worker:
+        groups.append(f"worker.{worker}")
+    groups += [f"worker.{pk}" for pk in _administered_workers(user)]
+    return groups, worker
+
+
+def _administered_workers(user) -> list[int]:
+    ids = administered_workshop_ids(user)
+    return list(Worker.objects.filter(workshop_id__in=ids).values_list("pk", flat=True))
+
+
+@never_cache
+@login_required(login_url=reverse_lazy("field:login"))
+def app(request):
+    """The app shell; the service worker serves it from its cache when offline."""
+    groups, worker = _groups(request.user)
+    if not (worker or administered_workshop_ids(request.user) or is_office(request.user)):
+        return render(request, "scheduling/field/no_access.html", {"labels": labels()}, status=403)
+    config = {
+        "api": FIELD_API_PREFIX,
+        "dispatches": "/api/v1/dispatches",
+        "groups": groups,
+        "worker": worker,
+        "user": request.user.pk,
+        "name": request.user.get_full_name() or request.user.username,
+        "sw": reverse("field:sw"),
+        "scope": SCOPE,
+        "lang": get_language() or "de",
+        "labels": labels(),
+    }
+    return render(request, "scheduling/field/app.html", {"config": config, "labels": labels()})
+
+
+def _version() -> str:
+    urls = "|".join(static(name) for name in ASSETS)
+    body = render_to_string("scheduling/field/sw.js", {"version": "", "shell": "[]"})
+    return hashlib.sha256((urls + body).encode()).hexdigest()[:12]
+
+
+@require_GET
+def service_worker(request):
+    """The service worker, from ``/monteur/`` so that its scope is the app (and said so in the
+    ``Service-Worker-Allowed`` header). Never cached by the browser: updates arrive at once."""
+    shell = [SCOPE, reverse("field:manifest"), *(static(name) for name in ASSETS)]
+    body = render_to_string(
+        "scheduling/field/sw.js",
+        {
+            "version": _version(),
+            "shell": json.dumps(shell),
+            "api": FIELD_API_PREFIX,
+            "scope": SCOPE,
+        },
+    )
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = SCOPE
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def manifest(request):
+    """The web-app manifest that makes the app installable on the home screen."""
+    data = {
+        "name": labels()["app"],
+        "short_name": "Monteur",
+        "lang": get_language() or "de",
+        "start_url": SCOPE,
+        "scope": SCOPE,
+        "id": SCOPE,
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#f3f5f8",
+        "theme_color": "#0b5c8a",
+        "icons": [
+            {"src": static("zunft/field/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("zunft/field/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {
+                "src": static("zunft/field/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+    response = JsonResponse(data, content_type="application/manifest+json")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+class FieldLogin(auth_views.LoginView):
+    template_name = "scheduling/field/login.html"
+    redirect_authenticated_user = True
+    next_page = SCOPE
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "labels": labels()}
+
+
+urlpatterns = [
+    path("", app, name="app"),
+    path("sw.js", service_worker, name="sw"),
+    path("manifest.webmanifest", manifest, name="manifest"),
+    path("anmelden/", FieldLogin.as_view(), name="login"),
+    path(
+        "abmelden/",
+        auth_views.LogoutView.as_view(next_page=reverse_lazy("field:login")),
+        name="logout",
+    ),
+]

@@ -1,0 +1,127 @@
+"""Dunning, frozen time: reminder, first and second Mahnung, §288 BGB interest, stop when paid."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core import mail
+
+from invoicing import dunning, payments, samples, tasks
+from invoicing.models import Dunning, DunningNotice
+
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _rules(settings):
+    settings.INVOICING_BASE_RATE = D("1.27")
+    settings.INVOICING_REMINDER_DAYS = 7
+    settings.INVOICING_DUNNING_INTERVAL_DAYS = 14
+    settings.INVOICING_DUNNING_FEE = D("5.00")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def run_on(day: str) -> dict:
+    with time_machine.travel(f"{day} 07:00 +01:00", tick=False):
+        return tasks.dunning.apply().get()
+
+
+@pytest.fixture
+def bathroom(world, frozen):
+    (invoice,) = samples.private_package(world, frozen)
+    assert invoice.due_date == date(2026, 3, 16)
+    return invoice
+
+
+def test_the_reminder_goes_out_n_days_after_the_due_date_with_the_pdf(bathroom):
+    assert run_on("2026-03-22")["notices"] == []
+    result = run_on("2026-03-23")
+    assert len(result["notices"]) == 1 and result["emailed"] == 1
+    notice = DunningNotice.objects.get()
+    assert notice.level == Dunning.Level.REMINDER
+    assert (notice.fee, notice.interest) == (0, 0)
+    (message,) = mail.outbox
+    assert message.subject == f"Zahlungserinnerung zur Rechnung {bathroom.number}"
+    assert message.to == ["hanna.huesing@example.org"]
+    (name, content, mimetype) = message.attachments[0]
+    assert name == f"{bathroom.number}.pdf" and mimetype == "application/pdf"
+    assert content.startswith(b"%PDF")
+    assert "8.241,40 €" in message.body
+
+
+def test_a_second_run_on_the_same_day_sends_nothing(bathroom):
+    run_on("2026-03-23")
+    assert run_on("2026-03-23") == {"notices": [], "emailed": 0, "without_email": 0}
+    assert len(mail.outbox) == 1
+
+
+def test_mahnungen_add_the_fee_and_consumer_interest(bathroom):
+    run_on("2026-03-23")  # reminder: in default from 24 March
+    run_on("2026-04-05")  # 13 days later: too early
+    assert DunningNotice.objects.count() == 1
+    run_on("2026-04-06")
+    first = DunningNotice.objects.get(level=Dunning.Level.FIRST)
+    assert first.interest_rate == D("6.27")  # base rate 1.27 + 5 points (§288 Abs. 1 BGB)
+    # 8241.40 × 6.27 % × 13/365 = 18.4043…
+    assert first.interest == D("18.40")
+    assert first.fee == D("5.00")
+    assert first.total == D("8264.80")
+    assert "1. Mahnung" in mail.outbox[-1].subject
+    assert "Verzugszinsen (6.27 % p. a., § 288 BGB): 18,40 €" in mail.outbox[-1].body
+    run_on("2026-04-20")
+    second = DunningNotice.objects.get(level=Dunning.Level.SECOND)
+    assert second.fee == D("5.00")
+    assert second.interest == dunning.default_interest(
+        D("8241.40"), D("6.27"), date(2026, 3, 24), date(2026, 4, 20)
+    )
+    run_on("2026-05-30")  # nothing after the second Mahnung
+    assert DunningNotice.objects.count() == 3 and len(mail.outbox) == 3
+
+
+def test_a_business_pays_nine_points_and_the_flat_40_euro_once(world, frozen):
+    samples.reverse_charge(world, frozen)
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    run_on("2026-04-20")
+    first, second = DunningNotice.objects.filter(level__gte=2).order_by("level")
+    assert first.interest_rate == D("10.27")  # + 9 points (§288 Abs. 2 BGB)
+    assert first.fee == D("40.00") and second.fee == 0
+    assert "Verzugspauschale" in mail.outbox[1].body
+
+
+def test_dunning_stops_when_paid_and_dunns_only_the_rest_after_a_partial_payment(bathroom):
+    run_on("2026-03-23")
+    with time_machine.travel("2026-03-30 12:00 +02:00", tick=False):
+        payments.record_payment(bathroom, amount="8000.00", booked_on=date(2026, 3, 30))
+    run_on("2026-04-06")
+    first = DunningNotice.objects.get(level=Dunning.Level.FIRST)
+    assert first.open_amount == D("241.40")
+    with time_machine.travel("2026-04-08 12:00 +02:00", tick=False):
+        payments.record_payment(bathroom, amount="241.40", booked_on=date(2026, 4, 8))
+    run_on("2026-04-20")
+    assert not DunningNotice.objects.filter(level=Dunning.Level.SECOND).exists()
+
+
+def test_a_notice_without_email_is_kept_for_the_post(world, frozen):
+    from invoicing import services
+
+    customer, _site = samples.private_customer()
+    customer.email = ""
+    customer.save()
+    draft = services.create_draft(
+        customer=customer,
+        lines=[
+            services.LineInput(
+                kind="labour", text="Reparatur", quantity=D(2), unit="HUR", unit_price=D("55")
+            )
+        ],
+        title="Reparatur Wasserhahn",
+        performance_start=frozen,
+        performance_end=frozen,
+    )
+    services.issue_invoice(draft, issue_date=frozen)
+    result = run_on("2026-03-23")
+    assert result["emailed"] == 0 and result["without_email"] == 1
+    assert DunningNotice.objects.get().emailed_at is None
+    assert mail.outbox == []

@@ -1,0 +1,132 @@
+"""DATEV Buchungsstapel (EXTF) and the plain CSV per period."""
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from invoicing import exports, payments, samples, settlement
+
+D = Decimal
+MARCH = (date(2026, 3, 1), date(2026, 3, 31))
+
+
+def read_extf(content: bytes) -> list[list[str]]:
+    text = content.decode("cp1252")
+    assert text.endswith("\r\n")
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+@pytest.fixture
+def booked(world, frozen):
+    (bathroom,) = samples.private_package(world, frozen)
+    (construction,) = samples.reverse_charge(world, frozen)
+    payments.record_payment(construction, amount="1000.00", booked_on=frozen)
+    return bathroom, construction
+
+
+def test_the_header_follows_the_datev_format(settings, booked):
+    settings.INVOICING_DATEV = {"consultant": 29098, "client": 55003, "chart": "SKR03"}
+    rows = read_extf(
+        exports.datev_batch("coop", *MARCH, now=datetime(2026, 4, 1, 8, 30, tzinfo=UTC))
+    )
+    header, columns = rows[0], rows[1]
+    assert len(header) == 31
+    assert header[:5] == ["EXTF", "700", "21", "Buchungsstapel", "13"]
+    assert header[5].startswith("20260401") and len(header[5]) == 17
+    assert header[10:16] == ["29098", "55003", "20260101", "4", "20260301", "20260331"]
+    assert header[21] == "EUR" and header[26] == "03"
+    assert len(columns) == 125
+    assert columns[:10] == [
+        "Umsatz (ohne Soll/Haben-Kz)",
+        "Soll/Haben-Kennzeichen",
+        "WKZ Umsatz",
+        "Kurs",
+        "Basis-Umsatz",
+        "WKZ Basis-Umsatz",
+        "Konto",
+        "Gegenkonto (ohne BU-Schlüssel)",
+        "BU-Schlüssel",
+        "Belegdatum",
+    ]
+    assert columns[113] == "Festschreibung" and columns[124] == "Abw. Skontokonto"
+    assert all(len(row) == 125 for row in rows[2:])
+
+
+def test_rows_book_debtor_against_revenue_and_bank_against_debtor(settings, booked):
+    bathroom, construction = booked
+    settings.INVOICING_DATEV = {"chart": "SKR03"}
+    rows = read_extf(exports.datev_batch("coop", *MARCH))[2:]
+    col = exports.INDEX
+    by_number = {}
+    for row in rows:
+        by_number.setdefault(row[col["Belegfeld 1"]], []).append(row)
+    (revenue,) = by_number[bathroom.number]
+    assert revenue[col["Umsatz (ohne Soll/Haben-Kz)"]] == "8241,40"
+    assert revenue[col["Soll/Haben-Kennzeichen"]] == "S"
+    assert revenue[col["Konto"]] == str(10000 + bathroom.customer_id)
+    assert revenue[col["Gegenkonto (ohne BU-Schlüssel)"]] == "8400"
+    assert revenue[col["Belegdatum"]] == "0203"
+    assert revenue[col["Leistungsdatum"]] == f"{bathroom.performance_end:%d%m%Y}"
+    rc_invoice, rc_payment = by_number[construction.number]
+    assert rc_invoice[col["Gegenkonto (ohne BU-Schlüssel)"]] == "8337"  # §13b revenue
+    assert rc_invoice[col["Umsatz (ohne Soll/Haben-Kz)"]] == "8705,60"
+    assert rc_payment[col["Konto"]] == "1200"
+    assert rc_payment[col["Gegenkonto (ohne BU-Schlüssel)"]] == str(
+        10000 + construction.customer_id
+    )
+    assert rc_payment[col["Umsatz (ohne Soll/Haben-Kz)"]] == "1000,00"
+
+
+def test_skr04_and_a_cancellation_with_the_opposite_sign(settings, world, frozen):
+    original, storno = samples.cancellation(world, frozen)
+    settings.INVOICING_DATEV = {"chart": "SKR04", "accounts": {"debtor_base": 20000}}
+    rows = read_extf(exports.datev_batch("coop", *MARCH))[2:]
+    col = exports.INDEX
+    signs = {r[col["Belegfeld 1"]]: r[col["Soll/Haben-Kennzeichen"]] for r in rows}
+    assert signs == {original.number: "S", storno.number: "H"}
+    assert {r[col["Gegenkonto (ohne BU-Schlüssel)"]] for r in rows} == {"4400"}
+    assert {r[col["Konto"]] for r in rows} == {str(20000 + original.customer_id)}
+
+
+def test_credit_notes_and_the_offset_are_in_the_cooperatives_books(settings, world, frozen):
+    (bathroom,) = samples.private_package(world, frozen)
+    with time_machine.travel("2026-03-10 12:00 +01:00", tick=False):
+        payments.record_payment(bathroom, amount=bathroom.amount_due, booked_on=date(2026, 3, 10))
+    with time_machine.travel("2026-04-01 09:00 +02:00", tick=False):
+        run = settlement.settle_month(date(2026, 3, 1))
+    settings.INVOICING_DATEV = {"chart": "SKR03"}
+    rows = read_extf(exports.datev_batch("coop", date(2026, 4, 1), date(2026, 4, 30)))[2:]
+    col = exports.INDEX
+    sanitaer = run.settlements.get(workshop=world.sanitaer)
+    note = [r for r in rows if r[col["Belegfeld 1"]] == sanitaer.credit_note.number]
+    booking, offset = note
+    assert booking[col["Konto"]] == str(70000 + world.sanitaer.pk)
+    assert booking[col["Gegenkonto (ohne BU-Schlüssel)"]] == "3120"  # §13b Bauleistungen
+    assert booking[col["Soll/Haben-Kennzeichen"]] == "H"
+    assert booking[col["Umsatz (ohne Soll/Haben-Kz)"]] == "6175,20"
+    assert offset[col["Umsatz (ohne Soll/Haben-Kz)"]] == "587,88"
+    assert offset[col["Gegenkonto (ohne BU-Schlüssel)"]] == str(60000 + world.sanitaer.pk)
+
+
+def test_a_batch_stays_in_one_fiscal_year(booked):
+    with pytest.raises(ValidationError) as err:
+        exports.datev_batch("coop", date(2025, 12, 1), date(2026, 1, 31))
+    assert "end" in err.value.message_dict
+
+
+def test_the_plain_csv_lists_each_document_with_paid_and_open(booked):
+    bathroom, construction = booked
+    text = exports.invoices_csv("coop", *MARCH).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0] == exports.CSV_COLUMNS
+    by_number = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert set(by_number) == {bathroom.number, construction.number}
+    assert by_number[construction.number]["Brutto"] == "8705,60"
+    assert by_number[construction.number]["Bezahlt"] == "1000,00"
+    assert by_number[construction.number]["Offen"] == "7705,60"
+    assert by_number[bathroom.number]["Datum"] == "02.03.2026"

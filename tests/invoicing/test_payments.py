@@ -1,0 +1,166 @@
+"""Payments by hand and from the bank: the open amount is derived, paid means paid in full."""
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from invoicing import payments, samples, services
+from invoicing.models import BankStatementImport, BankTransaction, Invoice, Payment
+
+D = Decimal
+CAMT = Path(__file__).parent / "fixtures" / "camt053_2026-03-02.xml"
+
+
+@pytest.fixture
+def bathroom(world, frozen):
+    (invoice,) = samples.private_package(world, frozen)
+    return invoice
+
+
+def test_a_partial_payment_leaves_the_rest_open(bathroom, frozen):
+    assert bathroom.amount_due == D("8241.40")
+    recorded = payments.record_payment(bathroom, amount=D("3000.00"), booked_on=frozen)
+    assert recorded.outcome == "partial"
+    assert recorded.open == D("5241.40")
+    bathroom.refresh_from_db()
+    assert bathroom.state == Invoice.State.ISSUED and bathroom.paid_on is None
+    assert payments.open_amount(bathroom) == D("5241.40")
+
+
+def test_the_payment_that_completes_the_amount_marks_the_invoice_paid(bathroom, frozen):
+    payments.record_payment(bathroom, amount="3000.00", booked_on=frozen - timedelta(days=0))
+    payments.record_payment(bathroom, amount="5241.40", booked_on=frozen)
+    bathroom.refresh_from_db()
+    assert bathroom.state == Invoice.State.PAID
+    assert bathroom.paid_on == frozen
+    assert payments.open_amount(bathroom) == 0
+
+
+def test_an_over_payment_is_shown_as_credit(bathroom, frozen):
+    recorded = payments.record_payment(bathroom, amount="8300.00", booked_on=frozen)
+    assert recorded.outcome == "overpaid"
+    row = payments.with_balance(Invoice.objects.filter(pk=bathroom.pk)).get()
+    assert row.paid == D("8300.00")
+    assert row.open == D("-58.60")
+    assert row.state == Invoice.State.PAID
+
+
+def test_payments_on_a_cancelled_invoice_become_a_credit(world, frozen):
+    original, _storno = samples.cancellation(world, frozen)
+    with pytest.raises(ValidationError) as err:
+        payments.record_payment(original, amount="10.00", booked_on=frozen)
+    assert "invoice" in err.value.message_dict
+    row = payments.with_balance(Invoice.objects.filter(pk=original.pk)).get()
+    assert row.open == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "field"),
+    [("0", "amount"), ("-5", "amount"), ("1.005", "amount"), ("abc", "amount")],
+)
+def test_bad_amounts_are_refused_naming_the_field(bathroom, frozen, amount, field):
+    with pytest.raises(ValidationError) as err:
+        payments.record_payment(bathroom, amount=amount, booked_on=frozen)
+    assert field in err.value.message_dict
+    assert not Payment.objects.exists()
+
+
+def test_a_payment_cannot_be_booked_in_the_future_or_on_a_draft(world, frozen, bathroom):
+    with pytest.raises(ValidationError) as err:
+        payments.record_payment(bathroom, amount="1.00", booked_on=frozen + timedelta(days=1))
+    assert "booked_on" in err.value.message_dict
+    customer, _site = samples.private_customer()
+    draft = services.create_draft(
+        customer=customer,
+        lines=[
+            services.LineInput(
+                kind="labour", text="Arbeit", quantity=D(1), unit="HUR", unit_price=D("50")
+            )
+        ],
+        title="Entwurf",
+        performance_start=frozen,
+        performance_end=frozen,
+    )
+    with pytest.raises(ValidationError):
+        payments.record_payment(draft, amount="1.00", booked_on=frozen)
+
+
+# --- CAMT.053 -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_open(world, frozen):
+    (bathroom,) = samples.private_package(world, frozen)
+    (construction,) = samples.reverse_charge(world, frozen)
+    assert (bathroom.number, construction.number) == ("RE-2026-00001", "RE-2026-00002")
+    return bathroom, construction
+
+
+def test_invoice_numbers_are_found_in_remittance_text():
+    assert payments.invoice_numbers_in("Rechnung RE 2026 00002 MFH") == ["RE-2026-00002"]
+    assert payments.invoice_numbers_in("re-2026-00001, RE3-2026-00007") == [
+        "RE-2026-00001",
+        "RE3-2026-00007",
+    ]
+    assert payments.invoice_numbers_in("Spende Sommerfest 2026") == []
+
+
+def test_a_camt_statement_books_full_partial_and_lists_unknown(two_open, frozen):
+    bathroom, construction = two_open
+    result = payments.import_camt053(CAMT.read_bytes(), filename=CAMT.name)
+    assert result.created
+    assert dict(result.counts) == {"matched": 1, "partial": 1, "unmatched": 1}
+
+    bathroom.refresh_from_db()
+    construction.refresh_from_db()
+    assert bathroom.state == Invoice.State.PAID and bathroom.paid_on == frozen
+    assert construction.state == Invoice.State.ISSUED
+    assert payments.open_amount(construction) == D("8705.60") - D("5000.00")
+
+    paid = Payment.objects.get(invoice=construction)
+    assert paid.source == Payment.Source.CAMT
+    assert paid.bank_transaction_id == "DE11280501000001234567:2026030200002"
+    assert paid.payer_name == "Bau Hinrichs GmbH und Co. KG"
+
+    (unknown,) = BankTransaction.objects.filter(status=BankTransaction.Status.UNMATCHED)
+    assert unknown.amount == D("123.45") and unknown.payer_name == "Max Mustermann"
+    assert "Rechnungsnummer" in unknown.note
+    # the debit (bank fees) is not an incoming payment
+    assert BankTransaction.objects.count() == 3
+
+
+def test_importing_the_same_statement_again_changes_nothing(two_open):
+    payments.import_camt053(CAMT.read_bytes())
+    before = (Payment.objects.count(), BankTransaction.objects.count())
+    again = payments.import_camt053(CAMT.read_bytes())
+    assert not again.created
+    assert (Payment.objects.count(), BankTransaction.objects.count()) == before
+    assert BankStatementImport.objects.count() == 1
+    # the same bookings inside another file (e.g. a corrected statement) are skipped too
+    other = CAMT.read_bytes().replace(b"SLZO-20260302-0001", b"SLZO-20260302-0002")
+    result = payments.import_camt053(other)
+    assert result.created and dict(result.counts) == {"duplicate": 3}
+    assert (Payment.objects.count(), BankTransaction.objects.count()) == before
+
+
+def test_an_unmatched_credit_is_assigned_by_the_office(two_open, frozen):
+    _bathroom, construction = two_open
+    payments.import_camt053(CAMT.read_bytes())
+    unknown = BankTransaction.objects.get(status=BankTransaction.Status.UNMATCHED)
+    payments.assign_transaction(unknown, construction)
+    unknown.refresh_from_db()
+    assert unknown.status == BankTransaction.Status.ASSIGNED
+    assert payments.open_amount(construction) == D("8705.60") - D("5000.00") - D("123.45")
+    with pytest.raises(ValidationError):
+        payments.assign_transaction(unknown, construction)
+
+
+def test_a_file_that_is_not_camt_is_refused(db):
+    with pytest.raises(ValidationError) as err:
+        payments.import_camt053(b"<html><body>nope</body></html>")
+    assert "file" in err.value.message_dict
+    with pytest.raises(ValidationError):
+        payments.import_camt053(b"not xml at all")

@@ -1,0 +1,138 @@
+"""Member settlement: credit notes for the members' shares, the fee with VAT, the SEPA payout."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from lxml import etree
+
+from invoicing import payments, samples, settlement
+from invoicing.models import Invoice, Settlement, SettlementRun
+
+D = Decimal
+PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
+
+
+@pytest.fixture
+def paid_bathroom(world, frozen):
+    (invoice,) = samples.private_package(world, frozen)
+    with time_machine.travel("2026-03-10 12:00 +01:00", tick=False):
+        payments.record_payment(invoice, amount=invoice.amount_due, booked_on=date(2026, 3, 10))
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.State.PAID
+    return invoice
+
+
+def settle(period=date(2026, 3, 1), day="2026-04-01"):
+    with time_machine.travel(f"{day} 09:00 +02:00", tick=False):
+        return settlement.settle_month(period)
+
+
+def test_each_member_gets_a_credit_note_for_the_lines_it_performed(world, paid_bathroom):
+    run = settle()
+    by_workshop = {s.workshop: s for s in run.settlements.select_related("credit_note")}
+    assert set(by_workshop) == {world.sanitaer, world.elektro}
+    sanitaer, elektro = by_workshop[world.sanitaer], by_workshop[world.elektro]
+    # 20 h × 68 € + 3 × 24 km × 0,90 € + material 1180,40 + 2890 = 6175,20
+    assert sanitaer.share_net == D("6175.20")
+    assert elektro.share_net == D("750.35")
+    # the shares add up to the package invoice
+    assert sanitaer.share_net + elektro.share_net == paid_bathroom.net_total
+    note = sanitaer.credit_note
+    assert note.kind == Invoice.Kind.CREDIT_NOTE and note.type_code == "389"
+    assert note.number.startswith("GS-2026-0000")
+    assert note.seller_name == "Sanitär Meyer e.K." and note.seller_iban == world.sanitaer.iban
+    assert note.buyer_name == world.cooperative.legal_name
+    # a member working for the general contractor: reverse charge (§13b UStG)
+    assert note.tax_treatment == Invoice.TaxTreatment.REVERSE_CHARGE
+    assert note.gross_total == note.net_total == D("6175.20")
+    assert any("Gutschrift" in n for n in note.legal_notes)
+
+
+def test_the_fee_is_invoiced_with_vat_and_offset_against_the_credit_note(world, paid_bathroom):
+    run = settle()
+    sanitaer = run.settlements.get(workshop=world.sanitaer)
+    fee = sanitaer.fee_invoice
+    assert fee.number.startswith("RE-2026-") and fee.issuer_key == "coop"
+    assert fee.buyer_name == "Sanitär Meyer e.K." and fee.customer is None
+    assert (fee.net_total, fee.tax_total, fee.gross_total) == (
+        D("494.02"),  # 8 % of 6175.20
+        D("93.86"),  # 19 % VAT
+        D("587.88"),
+    )
+    assert fee.state == Invoice.State.PAID  # settled by offset
+    assert sanitaer.payout == D("6175.20") - D("587.88") == D("5587.32")
+    # what the cooperative still owes on the credit note is exactly the payout
+    assert payments.open_amount(sanitaer.credit_note) == sanitaer.payout
+    statement = sanitaer.statement
+    assert statement["items"][0]["invoice"] == paid_bathroom.number
+    assert statement["payout"] == "5587.32"
+    assert statement["fee"]["gross"] == "587.88"
+
+
+def test_the_sepa_file_pays_every_payout_and_parses(world, paid_bathroom):
+    run = settle()
+    root = etree.fromstring(bytes(run.pain001))
+    assert root.tag == f"{PAIN}Document"
+    payouts = {s.workshop.iban: s.payout for s in run.settlements.select_related("workshop")}
+    header = root.find(f"{PAIN}CstmrCdtTrfInitn/{PAIN}GrpHdr")
+    assert header.findtext(f"{PAIN}NbOfTxs") == "2"
+    assert D(header.findtext(f"{PAIN}CtrlSum")) == sum(payouts.values()) == D("6266.23")
+    found = {}
+    for tx in root.iter(f"{PAIN}CdtTrfTxInf"):
+        iban = tx.findtext(f"{PAIN}CdtrAcct/{PAIN}Id/{PAIN}IBAN")
+        found[iban] = D(tx.findtext(f"{PAIN}Amt/{PAIN}InstdAmt"))
+        assert tx.findtext(f"{PAIN}RmtInf/{PAIN}Ustrd").startswith("Gutschrift GS-2026-")
+    assert found == payouts
+    debtor = root.findtext(f".//{PAIN}DbtrAcct/{PAIN}Id/{PAIN}IBAN")
+    assert debtor == world.cooperative.iban
+
+
+def test_a_month_is_settled_once(world, paid_bathroom):
+    first = settle()
+    again = settle(day="2026-04-02")
+    assert again.pk == first.pk and bytes(again.pain001) == bytes(first.pain001)
+    assert Settlement.objects.count() == 2
+    assert Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).count() == 2
+    # next month has nothing left to settle
+    april = settle(period=date(2026, 4, 1), day="2026-05-01")
+    assert april.settlements.count() == 0 and bytes(april.pain001) == b""
+
+
+def test_unpaid_invoices_and_the_running_month_are_not_settled(world, frozen):
+    samples.private_package(world, frozen)  # issued, not paid
+    run = settle()
+    assert run.settlements.count() == 0
+    with pytest.raises(ValidationError) as err:
+        settle(day="2026-03-31")
+    assert "period" in err.value.message_dict
+    assert SettlementRun.objects.count() == 1
+
+
+def test_a_small_business_member_is_credited_without_vat(world, frozen):
+    """The cooperative bills a painting job done by the §19 painter; its credit note has no VAT."""
+    customer, site = samples.private_customer()
+    package = samples._package(
+        customer,
+        site,
+        "Treppenhaus streichen",
+        frozen,
+        [("streichen", "Treppenhaus streichen", world.trades["maler"], "10", "120.00")],
+    )
+    from invoicing import services
+
+    painted = services.issue_invoice(
+        services.generate_package_invoice(
+            package, billings=samples._billings(package, world, frozen)
+        ),
+        issue_date=frozen,
+    )
+    with time_machine.travel("2026-03-10 12:00 +01:00", tick=False):
+        payments.record_payment(painted, amount=painted.amount_due, booked_on=date(2026, 3, 10))
+    run = settle()
+    maler = run.settlements.get(workshop=world.maler)
+    assert maler.credit_note.tax_treatment == Invoice.TaxTreatment.SMALL_BUSINESS
+    assert maler.credit_note.tax_total == 0
+    assert maler.share_net == painted.net_total

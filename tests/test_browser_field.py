@@ -1,0 +1,226 @@
+"""The tradesperson's app on a phone, in headless Chromium against the live stack: a live offer,
+accepted; the agenda; a task done with checklist, photo and signature while the cellar has no
+network; the next trade's workshop hears of the release live.
+"""
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+PHONE = {"width": 390, "height": 844}
+SHOTS = Path(__file__).resolve().parent.parent / ".var" / "screens"
+
+
+@pytest.fixture
+def field_stack(live_stack):
+    return live_stack
+
+
+def session_cookie(user, base_url):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+    }
+
+
+def phone(browser, user, base):
+    context = browser.new_context(
+        viewport=PHONE, locale="de-DE", is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    context.add_cookies([session_cookie(user, base)])
+    return context
+
+
+def kitchen(coop):
+    """Electrics (workshop A) first, then plumbing (workshop B)."""
+    from jobs.services import save_template
+
+    return save_template(
+        {"code": "kueche", "name_de": "Küchenanschluss", "name_en": "Kitchen hook-up"},
+        [],
+        [
+            {
+                "code": "wiring",
+                "name_de": "Elektroanschluss Küche",
+                "name_en": "Kitchen wiring",
+                "trade": "elektro",
+                "duration_base_hours": 4,
+            },
+            {
+                "code": "rough",
+                "name_de": "Wasseranschluss Spüle",
+                "name_en": "Sink plumbing",
+                "trade": "sanitaer",
+                "duration_base_hours": 3,
+            },
+        ],
+        [{"predecessor": "wiring", "successor": "rough", "lag_hours": 0}],
+    )
+
+
+def photo_file(tmp_path) -> Path:
+    from PIL import Image
+
+    path = tmp_path / "messprotokoll.jpg"
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (52.0, 51.0, 30.0), 3: "E", 4: (8.0, 2.0, 15.0)})
+    Image.new("RGB", (2400, 1800), (40, 110, 160)).save(path, "JPEG", exif=exif)
+    return path
+
+
+def draw_signature(page):
+    pad = page.get_by_test_id("signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    x, y = box["x"], box["y"] + box["height"] / 2
+    page.mouse.move(x + 20, y + 30)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(x + 20 + step * 25, y + 30 - (step % 3) * 25, steps=2)
+    page.mouse.up()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next_trade(
+    field_stack, browser, coop, settings, tmp_path
+):
+    import datetime as dt
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from jobs.models import MaterialEntry, Package, Photo, Signature, Task, WorkLog
+    from jobs.services import book_package
+    from scheduling.models import Appointment, Dispatch
+
+    settings.PLANNER_DEBOUNCE_SECONDS = 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = field_stack.base_url
+    coop.anton.first_name, coop.anton.last_name = "Anton", "Janßen"
+    coop.anton.save()
+    site = coop.heinz_site
+    site.customer.phone = "+49 4471 98765"
+    site.customer.save()
+    template = kitchen(coop)
+
+    # Anton has the app open on his phone; there is nothing to do yet.
+    van = phone(browser, coop.anton, base)
+    page = van.new_page()
+    page.goto(f"{base}/monteur/#/angebote")
+    expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live", timeout=15000)
+    expect(page.get_by_test_id("no-offers")).to_be_visible()
+    page.screenshot(path=SHOTS / "field-1-no-offers.png")
+
+    # A homeowner's package is booked; the worker plans it and offers the wiring to workshop A.
+    today = timezone.localdate()
+    package = book_package(
+        customer=site.customer,
+        site=site,
+        template=template,
+        values={},
+        earliest_start=today + dt.timedelta(days=1),
+        status=Package.Status.ACCEPTED,
+        today=today,
+    )
+    offer = page.get_by_test_id("offer")
+    expect(offer).to_have_count(1, timeout=60000)
+    expect(offer).to_contain_text("Elektroanschluss Küche")
+    expect(page.get_by_test_id("offer-count")).to_have_text("1")
+    page.screenshot(path=SHOTS / "field-2-offer-live.png")
+
+    offer.get_by_test_id("accept").click()
+    expect(page.get_by_test_id("no-offers")).to_be_visible(timeout=10000)
+    wiring = Appointment.objects.get(task__package=package, task__code="wiring")
+    assert wiring.status == "accepted" and wiring.worker == coop.anton_worker
+    assert Dispatch.objects.get(appointment=wiring, status="accepted")
+
+    page.get_by_test_id("tab-week").click()
+    card = page.get_by_test_id("agenda-item")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Elektroanschluss Küche")
+    page.screenshot(path=SHOTS / "field-3-agenda.png")
+
+    # Workshop B's admin watches the plumbing that waits for the wiring.
+    office = phone(browser, coop.bob, base)
+    bob = office.new_page()
+    bob.goto(f"{base}/monteur/#/woche")
+    expect(bob.get_by_test_id("live-state")).to_have_attribute("data-state", "live", timeout=15000)
+    expect(bob.get_by_test_id("waiting")).to_contain_text("Elektroanschluss Küche")
+
+    # On site: set off, arrive, tick the checklist, photograph the test report, get a signature.
+    card.click()
+    expect(page.get_by_test_id("task")).to_be_visible()
+    page.get_by_test_id("action-travel").click()
+    page.get_by_test_id("action-arrive").click()
+    expect(page.get_by_test_id("field-status")).to_have_attribute(
+        "data-status", "on_site", timeout=10000
+    )
+    page.get_by_test_id("check-rcd").click()
+    page.get_by_test_id("check-clean").click()
+    page.locator("[data-testid^=photo-input-]").set_input_files(photo_file(tmp_path))
+    expect(page.get_by_test_id("check-measure")).to_have_attribute(
+        "aria-checked", "true", timeout=10000
+    )
+    draw_signature(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_test_id("save-signature").click()
+    expect(page.get_by_test_id("signed")).to_be_visible(timeout=10000)
+    expect(page.get_by_test_id("check-signoff")).to_have_attribute("aria-checked", "true")
+    assert Photo.objects.filter(task=wiring.task).count() == 1
+    assert Signature.objects.filter(task=wiring.task).count() == 1
+    page.screenshot(path=SHOTS / "field-4-task.png", full_page=True)
+
+    # The cellar: no network. The app and the agenda still open (service worker and cache).
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    van.set_offline(True)
+    page.goto(f"{base}/monteur/#/woche")
+    page.reload()  # a fresh start without network: shell, scripts and agenda from the caches
+    expect(page.get_by_test_id("agenda-item")).to_contain_text("Elektroanschluss Küche")
+    expect(page.get_by_test_id("banner")).to_contain_text("Offline")
+    page.screenshot(path=SHOTS / "field-5-offline-agenda.png")
+
+    page.get_by_test_id("agenda-item").click()
+    page.fill("#mat-text", "Abzweigdose")
+    page.fill("#mat-qty", "2")
+    page.fill("#mat-price", "3.40")
+    page.get_by_test_id("material-form").locator("button[type=submit]").click()
+    page.get_by_test_id("action-finish").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("2 Aktion(en) warten auf Netz")
+    page.screenshot(path=SHOTS / "field-6-queued-offline.png")
+    assert not WorkLog.objects.filter(task=wiring.task, status="done").exists()
+    assert not MaterialEntry.objects.exists()
+
+    # Back online: the outbox replays both, each exactly once.
+    van.set_offline(False)
+    expect(page.get_by_test_id("banner")).to_be_hidden(timeout=20000)
+    expect(page.get_by_test_id("field-status")).to_have_attribute(
+        "data-status", "done", timeout=10000
+    )
+    page.evaluate("window.ZunftField.outbox.flush()")
+    done = WorkLog.objects.get(task=wiring.task, status="done")
+    assert MaterialEntry.objects.filter(task=wiring.task).count() == 1
+    assert Task.objects.get(pk=wiring.task_id).status == "done"
+    # The same action arriving once more (a lost answer, a second tab) changes nothing.
+    csrf = next(c["value"] for c in van.cookies() if c["name"] == "csrftoken")
+    again = page.request.post(
+        f"{base}/api/v1/field/appointments/{wiring.pk}/status",
+        data={"client_id": str(done.client_id), "action": "finish"},
+        headers={"X-CSRFToken": csrf, "Referer": f"{base}/monteur/"},
+    )
+    assert again.status == 200 and again.headers["idempotent-replayed"] == "true"
+    assert WorkLog.objects.filter(task=wiring.task, status="done").count() == 1
+    page.screenshot(path=SHOTS / "field-7-done.png", full_page=True)
+
+    # Workshop B hears of the release without reloading.
+    expect(bob.get_by_test_id("toast")).to_contain_text("Freigegeben", timeout=15000)
+    expect(bob.get_by_test_id("released")).to_be_visible(timeout=10000)
+    bob.screenshot(path=SHOTS / "field-8-released-to-b.png")
+    van.close()
+    office.close()

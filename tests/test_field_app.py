@@ -1,0 +1,495 @@
+"""The tradesperson's field app: agenda, status on site, checklist, time, material, photos,
+signature; access from both sides, idempotent replays, released successors, re-plan on overrun."""
+
+import datetime as dt
+import io
+import uuid
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import transaction
+from PIL import Image
+
+from jobs.models import ChecklistItem, MaterialEntry, Photo, Signature, Task, TimeEntry, WorkLog
+from scheduling.models import Appointment
+from tests import factories as f
+from tests.test_planner_integration import TODAY, bathroom, book  # noqa: F401 - fixture
+from zunft.core.models import Event, Operation
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+API = "/api/v1/field"
+
+
+# --- a booked package: rough-in (plumbing, B) → wiring (electrics, A) → final fit (B) -------------
+
+
+def appoint(task, workshop, worker, start, hours=8, status="accepted"):
+    return Appointment.objects.create(
+        task=task,
+        workshop=workshop,
+        worker=worker,
+        start=start,
+        end=start + dt.timedelta(hours=hours),
+        segments=[{"date": start.date().isoformat(), "start_hour": start.hour, "hours": hours}],
+        status=status,
+    )
+
+
+MONDAY = dt.datetime(2025, 10, 27, 7, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def job(coop, bathroom):  # noqa: F811
+    package = book(coop, bathroom, coop.hanna_site)
+    tasks = {t.code: t for t in package.tasks.all()}
+    coop.hanna_site.customer.phone = "+49 4471 12345"
+    coop.hanna_site.customer.save()
+    return type(
+        "Job",
+        (),
+        {
+            "package": package,
+            "tasks": tasks,
+            "rough": appoint(tasks["rough"], coop.b, coop.bernd_worker, MONDAY - dt.timedelta(3)),
+            "wiring": appoint(tasks["wiring"], coop.a, coop.anton_worker, MONDAY),
+            "finish": appoint(tasks["finish"], coop.b, None, MONDAY + dt.timedelta(days=4)),
+        },
+    )
+
+
+@pytest.fixture
+def at_work():
+    with time_machine.travel(MONDAY + dt.timedelta(hours=1), tick=False):
+        yield
+
+
+def url(appointment, suffix=""):
+    return f"{API}/appointments/{appointment.pk}{suffix}"
+
+
+def post(client, path_, body):
+    return client.post(path_, body, "application/json")
+
+
+def act(client, appointment, action, client_id=None, at=None):
+    body = {"client_id": str(client_id or uuid.uuid4()), "action": action}
+    if at:
+        body["at"] = at.isoformat()
+    return post(client, url(appointment, "/status"), body)
+
+
+def jpeg(size=(3000, 2000), gps=True) -> bytes:
+    image = Image.new("RGB", size, (180, 90, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "Phonemaker"  # Make
+    exif[0x0112] = 1  # orientation
+    if gps:
+        gps_ifd = exif.get_ifd(0x8825)
+        gps_ifd.update({1: "N", 2: (52.0, 51.0, 30.0), 3: "E", 4: (8.0, 2.0, 15.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def upload(client, appointment, data=None, name="foto.jpg", item=None, client_id=None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = {
+        "client_id": str(client_id or uuid.uuid4()),
+        "file": SimpleUploadedFile(name, data if data is not None else jpeg(), "image/jpeg"),
+    }
+    if item is not None:
+        body["checklist_item"] = item
+    return client.post(url(appointment, "/photos"), body)
+
+
+def signature_png(blank=False) -> str:
+    import base64
+
+    image = Image.new("RGBA", (300, 120), (0, 0, 0, 0))
+    if not blank:
+        from PIL import ImageDraw
+
+        ImageDraw.Draw(image).line([(10, 100), (150, 20), (290, 90)], fill="black", width=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def sign(client, appointment, client_id=None, blank=False):
+    return post(
+        client,
+        url(appointment, "/signature"),
+        {
+            "client_id": str(client_id or uuid.uuid4()),
+            "signer_name": "Hanna Huber",
+            "image": signature_png(blank),
+        },
+    )
+
+
+def complete_checklist(client, appointment):
+    detail = client.get(url(appointment)).json()
+    for item in detail["checklist"]:
+        if item["evidence"] == "photo":
+            assert upload(client, appointment, item=item["id"]).status_code == 201
+        elif item["evidence"] == "signature":
+            assert sign(client, appointment).status_code == 201
+        else:
+            response = post(client, url(appointment, f"/checklist/{item['id']}"), {"done": True})
+            assert response.status_code == 200
+
+
+# --- agenda and access ----------------------------------------------------------------------------
+
+
+def test_the_agenda_shows_the_workers_own_days_with_address_navigation_and_checklist(
+    coop, job, api_as, django_assert_max_num_queries
+):
+    client = api_as(coop.anton)
+    client.get(f"{API}/agenda?start=2025-10-27&days=7")  # first call copies the checklists
+    with django_assert_max_num_queries(8):
+        response = client.get(f"{API}/agenda?start=2025-10-27&days=7")
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert [i["appointment"] for i in items] == [job.wiring.pk]
+    card = items[0]
+    site = coop.hanna_site
+    assert card["date"] == "2025-10-27" and card["time_from"] == "07:00"
+    assert card["address"]["street"] == site.street
+    assert card["address"]["navigation"].startswith("https://www.openstreetmap.org/directions?to=")
+    assert card["address"]["geo"] == f"geo:{site.location.y:.6f},{site.location.x:.6f}"
+    assert card["customer"]["phone"] == "+49 4471 12345"
+    assert card["waiting_for"] == ["Rohinstallation"]
+    assert [c["code"] for c in card["checklist"]] == ["measure", "rcd", "clean", "signoff"]
+
+
+def test_admins_see_their_workshops_agenda_and_the_office_sees_all(coop, job, api_as):
+    def seen(user):
+        items = api_as(user).get(f"{API}/agenda?start=2025-10-24&days=14").json()["items"]
+        return {i["appointment"] for i in items}
+
+    assert seen(coop.alice) == {job.wiring.pk}
+    assert seen(coop.bob) == {job.rough.pk, job.finish.pk}
+    assert seen(coop.bernd) == {job.rough.pk}
+    assert seen(coop.olga) == {job.rough.pk, job.wiring.pk, job.finish.pk}
+    assert seen(coop.hanna) == set()
+
+
+def test_another_workshops_worker_and_an_unassigned_colleague_get_404_everywhere(coop, job, api_as):
+    colleague = f.WorkerFactory(workshop=coop.a, trades=[coop.trades.elektro])
+    colleague.user = type(coop.anton).objects.create_user("carl", password="pw")
+    colleague.save()
+    for user in (coop.bernd, coop.bob, colleague.user, coop.hanna):
+        client = api_as(user)
+        assert client.get(url(job.wiring)).status_code == 404
+        assert act(client, job.wiring, "arrive").status_code == 404
+        assert upload(client, job.wiring).status_code == 404
+        assert sign(client, job.wiring).status_code == 404
+        assert post(client, url(job.wiring, "/checklist/1"), {"done": True}).status_code == 404
+    assert api_as(None).get(url(job.wiring)).status_code == 401
+    assert not WorkLog.objects.exists() and not Photo.objects.exists()
+    # ... and from the other side: the assigned worker, the admin and the office may.
+    for user in (coop.anton, coop.alice, coop.olga):
+        assert api_as(user).get(url(job.wiring)).status_code == 200
+
+
+# --- status on site -------------------------------------------------------------------------------
+
+
+def test_the_status_goes_on_the_way_on_site_paused_on_site_and_refuses_a_wrong_order(
+    coop, job, api_as, at_work
+):
+    client = api_as(coop.anton)
+    assert act(client, job.wiring, "pause").status_code == 409
+    assert act(client, job.wiring, "travel").status_code == 200
+    assert Task.objects.get(pk=job.wiring.task_id).status == "in_progress"
+    assert act(client, job.wiring, "arrive").status_code == 200
+    assert act(client, job.wiring, "pause").status_code == 200
+    assert act(client, job.wiring, "resume").status_code == 200
+    detail = client.get(url(job.wiring)).json()
+    assert detail["field_status"] == "on_site"
+    assert [entry["status"] for entry in detail["log"]] == [
+        "travelling",
+        "on_site",
+        "paused",
+        "on_site",
+    ]
+    assert act(client, job.wiring, "dance").status_code == 422
+    groups = set(Event.objects.filter(type="field.status").values_list("group", flat=True))
+    assert groups == {
+        f"worker.{coop.anton_worker.pk}",
+        f"workshop.{coop.a.pk}",
+        f"package.{job.package.pk}",
+    }
+
+
+def test_an_unaccepted_appointment_cannot_be_started(coop, job, api_as, at_work):
+    Appointment.objects.filter(pk=job.wiring.pk).update(status="tentative")
+    assert act(api_as(coop.anton), job.wiring, "travel").status_code == 409
+
+
+def test_finishing_is_blocked_until_checklist_photo_and_signature_are_there(
+    coop, job, api_as, at_work
+):
+    client = api_as(coop.anton)
+    act(client, job.wiring, "arrive")
+    refused = act(client, job.wiring, "finish")
+    assert refused.status_code == 422
+    fields = {tuple(d["loc"]) for d in refused.json()["detail"]}
+    assert fields == {("body", "checklist"), ("body", "photo"), ("body", "signature")}
+
+    items = {i["code"]: i for i in client.get(url(job.wiring)).json()["checklist"]}
+    tick = post(client, url(job.wiring, f"/checklist/{items['measure']['id']}"), {"done": True})
+    assert tick.status_code == 422 and tick.json()["detail"][0]["loc"] == ["body", "photo"]
+    for code in ("rcd", "clean"):
+        post(client, url(job.wiring, f"/checklist/{items[code]['id']}"), {"done": True})
+    assert upload(client, job.wiring, item=items["measure"]["id"]).status_code == 201
+    still = act(client, job.wiring, "finish")
+    assert {tuple(d["loc"]) for d in still.json()["detail"]} == {("body", "signature")}
+    assert sign(client, job.wiring).status_code == 201
+
+    done = act(client, job.wiring, "finish")
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    assert Task.objects.get(pk=job.wiring.task_id).status == "done"
+    assert ChecklistItem.objects.filter(task_id=job.wiring.task_id, done_at=None).count() == 0
+    assert act(client, job.wiring, "resume").status_code == 409
+
+
+def test_finishing_releases_the_successor_to_its_workshop_and_the_homeowner(
+    coop, job, api_as, at_work
+):
+    Task.objects.filter(pk=job.rough.task_id).update(status="done")
+    client = api_as(coop.anton)
+    act(client, job.wiring, "arrive")
+    complete_checklist(client, job.wiring)
+    assert act(client, job.wiring, "finish").status_code == 200
+
+    released = Event.objects.filter(type="task.released")
+    assert set(released.values_list("group", flat=True)) == {
+        f"package.{job.package.pk}",
+        f"workshop.{coop.b.pk}",
+        "office",
+    }
+    event = released.first()
+    assert event.data["task"] == job.finish.task_id
+    # the final fit waits 72 h for drying after the wiring
+    not_before = dt.datetime.fromisoformat(event.data["not_before"])
+    assert not_before == MONDAY + dt.timedelta(hours=73)
+    bobs = api_as(coop.bob).get(f"{API}/agenda?start=2025-10-31&days=1").json()["items"]
+    assert bobs[0]["waiting_for"] == []
+
+
+def test_a_successor_with_another_open_predecessor_is_not_released(coop, job, api_as, at_work):
+    client = api_as(coop.anton)  # the rough-in (before the wiring) is not done
+    act(client, job.wiring, "arrive")
+    complete_checklist(client, job.wiring)
+    Task.objects.filter(pk=job.rough.task_id).update(status="in_progress")
+    assert act(client, job.wiring, "finish").status_code == 200
+    # wiring → finish is the only edge into the final fit, so it is released...
+    assert Event.objects.filter(type="task.released").exists()
+    # ...but the wiring itself still waits for the rough-in in the agenda.
+    card = api_as(coop.anton).get(f"{API}/agenda?start=2025-10-27&days=1").json()["items"][0]
+    assert card["waiting_for"] == ["Rohinstallation"]
+
+
+def test_running_over_the_planned_end_asks_for_one_replan(
+    coop, job, api_as, monkeypatch, django_capture_on_commit_callbacks
+):
+    from scheduling import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.replan, "apply_async", lambda *a, **k: sent.append(a))
+    client = api_as(coop.anton)
+    late = job.wiring.end + dt.timedelta(minutes=30)
+    with time_machine.travel(late, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert act(client, job.wiring, "arrive", at=late).status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            assert act(client, job.wiring, "pause").status_code == 200
+    operation = Operation.objects.get(kind="replan")
+    assert f"task {job.wiring.task_id} overran" in operation.params["reasons"][0]
+    assert len(operation.params["reasons"]) == 1  # announced once per task
+    assert WorkLog.objects.filter(overran=True).count() == 1
+    assert Event.objects.filter(type="task.overran", group=f"workshop.{coop.a.pk}").exists()
+    assert len(sent) == 1
+
+
+def test_an_offline_action_keeps_the_time_it_happened_but_not_one_in_the_future(
+    coop, job, api_as, at_work
+):
+    client = api_as(coop.anton)
+    earlier = MONDAY + dt.timedelta(minutes=20)
+    arrived = act(client, job.wiring, "arrive", at=earlier).json()["at"]
+    assert dt.datetime.fromisoformat(arrived) == earlier
+    future = act(client, job.wiring, "pause", at=MONDAY + dt.timedelta(hours=3))
+    assert future.status_code == 422 and future.json()["detail"][0]["loc"] == ["body", "at"]
+
+
+# --- idempotent replays ---------------------------------------------------------------------------
+
+
+def test_replaying_the_same_client_id_stores_once_and_answers_the_same(coop, job, api_as, at_work):
+    client = api_as(coop.anton)
+    arrive_id, time_id, material_id, photo_id, sign_id = (uuid.uuid4() for _ in range(5))
+    time_body = {
+        "client_id": str(time_id),
+        "start": MONDAY.isoformat(),
+        "end": (MONDAY + dt.timedelta(minutes=45)).isoformat(),
+        "note": "Schlitze",
+    }
+    material_body = {
+        "client_id": str(material_id),
+        "text": "NYM-J 3x1,5",
+        "quantity": "25",
+        "unit": "m",
+        "unit_price": "0.89",
+    }
+    first = [
+        act(client, job.wiring, "arrive", client_id=arrive_id),
+        post(client, url(job.wiring, "/time"), time_body),
+        post(client, url(job.wiring, "/material"), material_body),
+        upload(client, job.wiring, client_id=photo_id),
+        sign(client, job.wiring, client_id=sign_id),
+    ]
+    again = [
+        act(client, job.wiring, "arrive", client_id=arrive_id),
+        post(client, url(job.wiring, "/time"), time_body),
+        post(client, url(job.wiring, "/material"), material_body),
+        upload(client, job.wiring, client_id=photo_id),
+        sign(client, job.wiring, client_id=sign_id),
+    ]
+    for original, replay in zip(first, again, strict=True):
+        assert original.status_code in (200, 201), original.content
+        assert (replay.status_code, replay.json()) == (original.status_code, original.json())
+        assert replay["Idempotent-Replayed"] == "true"
+    assert WorkLog.objects.count() == 1 and TimeEntry.objects.count() == 1
+    assert MaterialEntry.objects.count() == 1 and Photo.objects.count() == 1
+    assert Signature.objects.count() == 1
+    assert TimeEntry.objects.get().hours == Decimal("0.75")
+    assert Event.objects.filter(type="field.status").count() == 3  # once, to three groups
+
+
+def test_a_client_id_reused_for_another_task_is_refused(coop, job, api_as, at_work):
+    Appointment.objects.filter(pk=job.rough.pk).update(worker=coop.anton_worker)
+    client = api_as(coop.anton)
+    same = uuid.uuid4()
+    assert act(client, job.wiring, "arrive", client_id=same).status_code == 200
+    assert act(client, job.rough, "arrive", client_id=same).status_code == 409
+
+
+def test_a_second_signature_for_a_task_is_a_conflict_and_an_empty_one_is_refused(
+    coop, job, api_as, at_work
+):
+    client = api_as(coop.anton)
+    empty = sign(client, job.wiring, blank=True)
+    assert empty.status_code == 422 and empty.json()["detail"][0]["loc"] == ["body", "image"]
+    assert sign(client, job.wiring).status_code == 201
+    assert sign(client, job.wiring).status_code == 409
+    assert post(
+        client,
+        url(job.wiring, "/signature"),
+        {"client_id": str(uuid.uuid4()), "signer_name": "X", "image": "data:image/gif;base64,R0"},
+    ).status_code in (409, 415)
+
+
+# --- photos ---------------------------------------------------------------------------------------
+
+
+def test_a_photo_is_resized_and_loses_its_exif_and_gps_position(coop, job, api_as, at_work):
+    original = jpeg()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # it has a GPS position
+    response = upload(api_as(coop.anton), job.wiring, data=original)
+    assert response.status_code == 201
+    photo = Photo.objects.get()
+    assert (photo.width, photo.height) == (1600, 1067)
+    with Image.open(photo.image.path) as stored:
+        assert stored.format == "JPEG"
+        assert not stored.getexif() and "exif" not in stored.info
+        assert max(stored.size) == 1600
+    served = api_as(coop.anton).get(response.json()["url"])
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    assert b"Phonemaker" not in b"".join(served.streaming_content)
+    assert api_as(coop.bernd).get(response.json()["url"]).status_code == 404
+
+
+def test_a_photo_that_is_too_large_is_413_and_one_that_is_no_photo_is_415(
+    coop, job, api_as, at_work, monkeypatch
+):
+    from jobs import fieldwork
+
+    client = api_as(coop.anton)
+    text = upload(client, job.wiring, data=b"%PDF-1.4 not a photo", name="x.pdf")
+    assert text.status_code == 415 and text.json()["detail"].startswith("file:")
+    gif = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(gif, "GIF")
+    assert upload(client, job.wiring, data=gif.getvalue(), name="x.gif").status_code == 415
+    monkeypatch.setattr(fieldwork, "PHOTO_MAX_BYTES", 10_000)
+    big = upload(client, job.wiring)
+    assert big.status_code == 413 and big.json()["detail"].startswith("file:")
+    assert not Photo.objects.exists()
+
+
+def test_time_and_material_errors_name_the_field(coop, job, api_as, at_work):
+    client = api_as(coop.anton)
+    backwards = post(
+        client,
+        url(job.wiring, "/time"),
+        {
+            "client_id": str(uuid.uuid4()),
+            "start": MONDAY.isoformat(),
+            "end": (MONDAY - dt.timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["body", "end"]
+    negative = post(
+        client,
+        url(job.wiring, "/material"),
+        {
+            "client_id": str(uuid.uuid4()),
+            "text": "Dose",
+            "quantity": "-1",
+            "unit": "Stk",
+            "unit_price": "1",
+        },
+    )
+    assert negative.status_code == 422
+    assert negative.json()["detail"][0]["loc"] == ["body", "quantity"]
+    assert not TimeEntry.objects.exists() and not MaterialEntry.objects.exists()
+
+
+def test_one_transaction_per_write_leaves_nothing_half_written(coop, job, api_as, at_work):
+    client = api_as(coop.anton)
+    act(client, job.wiring, "arrive")
+    with transaction.atomic():
+        before = Event.objects.count()
+    assert act(client, job.wiring, "finish").status_code == 422
+    assert Event.objects.count() == before
+    assert WorkLog.objects.count() == 1
+
+
+# --- the app shell --------------------------------------------------------------------------------
+
+
+def test_the_app_manifest_and_service_worker_are_served_for_an_installable_app(coop, job, api_as):
+    client = api_as(coop.anton)
+    page = client.get("/monteur/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'rel="manifest"' in body and "field-config" in body and "Angebote" in body
+    assert f"worker.{coop.anton_worker.pk}" in body and f"workshop.{coop.a.pk}" in body
+    manifest = client.get("/monteur/manifest.webmanifest")
+    assert manifest["Content-Type"] == "application/manifest+json"
+    data = manifest.json()
+    assert data["start_url"] == "/monteur/" and data["display"] == "standalone"
+    assert {icon["sizes"] for icon in data["icons"]} == {"192x192", "512x512"}
+    sw = api_as(None).get("/monteur/sw.js")
+    assert sw.status_code == 200 and sw["Content-Type"].startswith("text/javascript")
+    assert sw["Service-Worker-Allowed"] == "/monteur/"
+    assert '"/api/v1/field/"' in sw.content.decode()
+    assert api_as(coop.hanna).get("/monteur/").status_code == 403
+    anonymous = api_as(None).get("/monteur/")
+    assert anonymous.status_code == 302 and "/monteur/anmelden/" in anonymous["Location"]

@@ -1,0 +1,547 @@
+// Zunft Monteur: offers, agenda and the task page, drawn from the field API. Reads are cached
+// (localStorage here, Cache Storage in the service worker) so the agenda stays readable offline;
+// writes go through the outbox (outbox.js) and are replayed exactly once when back online.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("field-config").textContent);
+  const L = config.labels;
+  const view = document.getElementById("view");
+  const banner = document.getElementById("banner");
+  const toastBox = document.getElementById("toast");
+  const store = {
+    get(key) { try { return JSON.parse(localStorage.getItem(`field.${config.user}.${key}`)); } catch (e) { return null; } },
+    set(key, value) { try { localStorage.setItem(`field.${config.user}.${key}`, JSON.stringify(value)); } catch (e) { /* full */ } },
+  };
+  let agenda = store.get("agenda");
+  let offers = store.get("offers");
+  let details = {};
+  let pending = [];
+  let offline = false;
+
+  // --- small DOM helpers (text only: nothing from the server is parsed as HTML) -------------------
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (v === null || v === undefined || v === false) return;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "class") el.className = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    });
+    children.flat().forEach((c) => {
+      if (c === null || c === undefined || c === false) return;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    });
+    return el;
+  }
+  // Line icons drawn here: phones in vans rarely have an emoji font worth relying on.
+  const ICONS = {
+    route: '<path d="M12 2 20 21 12 17 4 21z"/>',
+    pin: '<path d="M12 22s7-7.6 7-13a7 7 0 0 0-14 0c0 5.4 7 13 7 13z"/><circle cx="12" cy="9" r="2.5"/>',
+    phone: '<rect x="7" y="2" width="10" height="20" rx="2"/><path d="M11 18h2"/>',
+    camera: '<path d="M4 7h4l2-3h4l2 3h4v13H4z"/><circle cx="12" cy="13.5" r="3.5"/>',
+    clock: '<circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/>',
+  };
+  function icon(name) {
+    const span = document.createElement("span");
+    span.className = "icon";
+    span.setAttribute("aria-hidden", "true");
+    span.innerHTML = `<svg viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">${ICONS[name]}</svg>`;
+    return span;
+  }
+  const pad = (n) => String(n).padStart(2, "0");
+  const isoDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  function dayLabel(iso) {
+    const d = new Date(`${iso}T12:00:00`);
+    return `${L.weekdays[d.getDay()]} ${pad(d.getDate())}.${pad(d.getMonth() + 1)}.`;
+  }
+  function when(isoDateTime) {
+    const d = new Date(isoDateTime);
+    return `${dayLabel(isoDate(d))} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  function span(start, end) {
+    const a = new Date(start);
+    const b = new Date(end);
+    if (isoDate(a) === isoDate(b)) return `${when(start)}–${pad(b.getHours())}:${pad(b.getMinutes())}`;
+    return `${when(start)} – ${when(end)}`;
+  }
+  const money = (v) => Number(v).toLocaleString(config.lang, { style: "currency", currency: "EUR" });
+  const num = (v) => Number(v).toLocaleString(config.lang, { maximumFractionDigits: 2 });
+
+  function toast(text, kind) {
+    toastBox.textContent = text;
+    toastBox.className = `toast ${kind || ""}`;
+    toastBox.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { toastBox.hidden = true; }, 6000);
+  }
+  function errorText(data) {
+    if (!data) return "";
+    if (typeof data.detail === "string") return data.detail;
+    if (Array.isArray(data.detail)) return data.detail.map((d) => d.msg).join(" · ");
+    return "";
+  }
+
+  // --- reading ----------------------------------------------------------------------------------
+  async function getJSON(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (response.status === 401 || response.status === 403) { location.reload(); throw new Error("auth"); }
+    if (!response.ok) throw new Error(String(response.status));
+    offline = !navigator.onLine || response.headers.get("X-Zunft-Offline") === "1";
+    return response.json();
+  }
+
+  async function loadAgenda() {
+    try {
+      agenda = await getJSON(`${config.api}agenda?days=7`);
+      store.set("agenda", agenda);
+    } catch (error) {
+      offline = true;
+    }
+    render();
+  }
+
+  async function loadOffers() {
+    try {
+      offers = await getJSON(`${config.dispatches}?status=offered`);
+      store.set("offers", offers);
+    } catch (error) {
+      offline = true;
+    }
+    render();
+  }
+
+  async function loadDetail(id) {
+    try {
+      details[id] = await getJSON(`${config.api}appointments/${id}`);
+      store.set(`detail.${id}`, details[id]);
+    } catch (error) {
+      details[id] = details[id] || store.get(`detail.${id}`);
+      offline = true;
+    }
+    render();
+  }
+
+  const outbox = new window.ZunftOutbox.Outbox({
+    onChange: async () => { pending = await outbox.list(); renderBanner(); if (route().name === "task") render(); },
+    onApplied: (item) => {
+      const id = item.appointment;
+      if (id) loadDetail(id);
+      loadAgenda();
+    },
+    onRejected: (item, status, data) => {
+      toast(`${L.rejected}: ${item.label} – ${errorText(data) || status}`, "error");
+      if (item.appointment) loadDetail(item.appointment);
+    },
+    onAuth: () => toast(L.login_again, "error"),
+  });
+
+  // --- routes -----------------------------------------------------------------------------------
+  function route() {
+    const hash = location.hash || "#/heute";
+    const m = hash.match(/^#\/termin\/(\d+)/);
+    if (m) return { name: "task", id: Number(m[1]) };
+    if (hash.startsWith("#/angebote")) return { name: "offers" };
+    if (hash.startsWith("#/woche")) return { name: "week" };
+    return { name: "today" };
+  }
+
+  function render() {
+    const r = route();
+    document.querySelectorAll(".tabs a").forEach((a) => {
+      a.classList.toggle("active", a.dataset.tab === r.name);
+      if (a.dataset.tab === r.name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+    });
+    const count = offers ? offers.items.length : 0;
+    const badge = document.getElementById("offer-count");
+    badge.textContent = count;
+    badge.hidden = count === 0;
+    let content;
+    if (r.name === "offers") content = renderOffers();
+    else if (r.name === "task") content = renderTask(r.id);
+    else content = renderAgenda(r.name === "today" ? 1 : 7);
+    view.replaceChildren(content);
+    renderBanner();
+  }
+
+  function renderBanner() {
+    const parts = [];
+    if (pending.length) parts.push(`${pending.length} ${L.queued}`);
+    if (offline && agenda) parts.push(`${L.offline} (${L.stale} ${when(agenda.generated_at)})`);
+    banner.textContent = parts.join(" · ");
+    banner.hidden = parts.length === 0;
+    banner.dataset.pending = pending.length;
+  }
+
+  // --- offers -----------------------------------------------------------------------------------
+  function renderOffers() {
+    if (!offers) return h("p", { class: "muted" }, "…");
+    if (!offers.items.length) return h("p", { class: "empty", "data-testid": "no-offers" }, L.no_offers);
+    return h("ul", { class: "cards", "data-testid": "offers" }, offers.items.map(offerCard));
+  }
+
+  function offerCard(offer) {
+    const card = h("li", { class: "card offer", "data-testid": "offer", "data-dispatch": offer.id },
+      h("div", { class: "card-head" },
+        h("strong", { class: "task-name" }, offer.task),
+        h("span", { class: "pill" }, offer.trade)),
+      h("p", { class: "when" }, span(offer.start, offer.end)),
+      h("p", { class: "meta" }, `${offer.city} · ${num(offer.hours)} ${L.hours} · ${offer.travel_km} ${L.km}`),
+      offer.deadline ? h("p", { class: "deadline" }, `${L.answer_by} ${when(offer.deadline)}`) : null);
+    const actions = h("div", { class: "actions two" },
+      h("button", { class: "big ok", "data-testid": "accept", onclick: () => answer(offer, "accept") }, L.accept),
+      h("button", { class: "big secondary", "data-testid": "decline", onclick: () => showDecline(card, offer) }, L.decline));
+    card.append(actions);
+    return card;
+  }
+
+  function showDecline(card, offer) {
+    const input = h("input", { id: `reason-${offer.id}`, maxlength: 300, required: true });
+    const form = h("form", { class: "decline", onsubmit: (e) => { e.preventDefault(); answer(offer, "decline", input.value); } },
+      h("label", { for: `reason-${offer.id}` }, L.decline_reason),
+      h("div", { class: "chips" }, L.reasons.map((r) => h("button", { type: "button", class: "chip", onclick: () => { input.value = r; } }, r))),
+      input,
+      h("div", { class: "actions two" },
+        h("button", { type: "submit", class: "big danger" }, L.send),
+        h("button", { type: "button", class: "big secondary", onclick: () => render() }, L.cancel)));
+    card.querySelector(".actions").replaceWith(form);
+    input.focus();
+  }
+
+  async function answer(offer, verb, reason) {
+    const body = verb === "accept" ? {} : { reason };
+    let response;
+    try {
+      response = await fetch(`${config.dispatches}/${offer.id}/${verb}`, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": window.ZunftOutbox.csrf() },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      toast(L.offline, "error"); // an offer is a race: answered only online
+      return;
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) toast(errorText(data) || String(response.status), "error");
+    else if (verb === "accept") toast(L.accepted, "ok");
+    await Promise.all([loadOffers(), loadAgenda()]);
+  }
+
+  // --- agenda -----------------------------------------------------------------------------------
+  function renderAgenda(days) {
+    if (!agenda) return h("p", { class: "muted" }, "…");
+    const today = isoDate(new Date());
+    const last = isoDate(new Date(Date.now() + (days - 1) * 86400000));
+    const items = agenda.items.filter((c) => c.date >= today && c.date <= last);
+    if (!items.length) return h("p", { class: "empty", "data-testid": "no-agenda" }, L.no_agenda);
+    const byDay = {};
+    items.forEach((c) => { (byDay[c.date] = byDay[c.date] || []).push(c); });
+    return h("div", { class: "agenda", "data-testid": "agenda" },
+      Object.entries(byDay).map(([date, cards]) => h("section", { class: "day" },
+        h("h2", {}, date === today ? `${L.today}, ${dayLabel(date)}` : dayLabel(date)),
+        h("ul", { class: "cards" }, cards.map(agendaCard)))));
+  }
+
+  function statusPill(status, pendingLabel) {
+    return h("span", { class: `pill status-${status || "new"}`, "data-testid": "field-status", "data-status": status },
+      L.status[status || ""], pendingLabel ? ` · ${L.pending}` : "");
+  }
+
+  function agendaCard(c) {
+    return h("li", { class: `card agenda-item${c.field_status === "done" ? " is-done" : ""}`, "data-testid": "agenda-item", "data-appointment": c.appointment },
+      h("a", { class: "card-link", href: `#/termin/${c.appointment}` },
+        h("div", { class: "card-head" },
+          h("span", { class: "time" }, `${c.time_from}–${c.time_to}`),
+          statusPill(c.field_status)),
+        h("strong", { class: "task-name" }, c.task_name),
+        h("p", { class: "meta" }, `${c.trade} · ${c.address.street}, ${c.address.city}`),
+        h("p", { class: "meta" }, `${L.customer}: ${c.customer.name}`),
+        c.status === "tentative" ? h("p", { class: "note" }, L.tentative) : null,
+        c.waiting_for.length
+          ? h("p", { class: "waiting", "data-testid": "waiting" }, `${L.waiting_for}: ${c.waiting_for.join(", ")}`)
+          : h("p", { class: "released", "data-testid": "released" }, `✓ ${L.released}`)));
+  }
+
+  // --- the task page ----------------------------------------------------------------------------
+  // Forms and the signature pad are made once per task and kept across re-renders (live events,
+  // the outbox), so nothing typed or drawn is lost while the page updates around it.
+  const kept = new Map();
+  function stable(key, make) {
+    if (!kept.has(key)) kept.set(key, make());
+    return kept.get(key);
+  }
+
+  function cardFor(id) {
+    const fromAgenda = agenda && agenda.items.find((c) => c.appointment === id);
+    return details[id] || store.get(`detail.${id}`) || fromAgenda || null;
+  }
+
+  function queue(c, label, url, body) {
+    return outbox.add({ label, appointment: c.appointment, url: `${config.api}appointments/${c.appointment}/${url}`, body });
+  }
+
+  function renderTask(id) {
+    const c = cardFor(id);
+    if (!c) return h("p", { class: "muted" }, "…");
+    const mine = pending.filter((p) => p.appointment === id);
+    const pendingStatus = mine.filter((p) => p.url.endsWith("/status")).map((p) => p.label).pop();
+    return h("article", { class: "task", "data-testid": "task", "data-task": c.task },
+      h("a", { class: "back", href: "#/heute" }, `‹ ${L.back}`),
+      h("h1", {}, c.task_name),
+      h("p", { class: "meta" }, `${c.trade} · ${c.package_title}`),
+      h("p", { class: "when" }, `${dayLabel(c.date)} ${c.time_from}–${c.time_to}`, " ", statusPill(c.field_status, pendingStatus)),
+      addressCard(c),
+      statusActions(c),
+      c.waiting_for.length ? h("p", { class: "waiting" }, `${L.waiting_for}: ${c.waiting_for.join(", ")}`) : null,
+      c.successors && c.successors.length ? h("p", { class: "meta" }, `${L.next}: ${c.successors.join(", ")}`) : null,
+      mine.length ? h("ul", { class: "pending", "data-testid": "pending" }, mine.map((p) => h("li", {}, icon("clock"), p.label))) : null,
+      checklist(c),
+      photos(c),
+      timeSection(c),
+      materialSection(c),
+      signatureSection(c),
+      c.log && c.log.length ? h("details", { class: "card" }, h("summary", {}, L.log),
+        h("ul", { class: "log" }, c.log.map((l) => h("li", {}, `${when(l.at)} ${L.status[l.status]}`)))) : null);
+  }
+
+  function addressCard(c) {
+    const a = c.address;
+    return h("section", { class: "card address" },
+      h("p", {}, h("strong", {}, a.street), h("br"), `${a.postal_code} ${a.city}`),
+      a.access_notes ? h("p", { class: "note" }, `${L.access}: ${a.access_notes}`) : null,
+      h("p", { class: "meta" }, `${L.customer}: ${c.customer.name}`),
+      h("div", { class: "actions three" },
+        h("a", { class: "button big", href: a.navigation, target: "_blank", rel: "noopener", "data-testid": "route" }, icon("route"), L.route),
+        h("a", { class: "button big secondary", href: a.geo }, icon("pin"), L.maps_app),
+        c.customer.phone ? h("a", { class: "button big secondary", href: `tel:${c.customer.phone}` }, icon("phone"), L.call) : null));
+  }
+
+  const NEXT = {
+    "": ["travel", "arrive"],
+    travelling: ["arrive"],
+    on_site: ["pause", "finish"],
+    paused: ["resume", "travel", "finish"],
+    done: [],
+  };
+
+  function statusActions(c) {
+    const actions = NEXT[c.field_status || ""] || [];
+    if (!actions.length) return null;
+    return h("div", { class: `actions status-actions ${actions.length > 1 ? "two" : ""}` }, actions.map((action) =>
+      h("button", {
+        class: `big ${action === "finish" ? "ok" : action === "pause" ? "secondary" : ""}`,
+        "data-testid": `action-${action}`,
+        onclick: () => {
+          queue(c, L.actions[action], "status", { action, at: new Date().toISOString() });
+          c.field_status = { travel: "travelling", arrive: "on_site", pause: "paused", resume: "on_site", finish: "done" }[action];
+          render();
+        },
+      }, L.actions[action])));
+  }
+
+  function photoInput(c, itemId, text) {
+    const input = h("input", {
+      type: "file", accept: "image/*", capture: "environment", class: "visually-hidden",
+      "data-testid": itemId ? `photo-input-${itemId}` : "photo-input",
+      onchange: () => {
+        [...input.files].forEach((file) => outbox.add({
+          label: `${L.take_photo}: ${file.name}`, appointment: c.appointment,
+          url: `${config.api}appointments/${c.appointment}/photos`,
+          fields: { checklist_item: itemId || null, caption: "" }, file, fileName: file.name,
+        }));
+      },
+    });
+    return h("label", { class: `button ${itemId ? "small" : "big"} secondary camera` }, icon("camera"), text, input);
+  }
+
+  function checklist(c) {
+    return h("section", { class: "card" },
+      h("h2", {}, L.checklist),
+      h("ul", { class: "checklist", "data-testid": "checklist" }, (c.checklist || []).map((item) => {
+        const hint = item.evidence === "photo" ? L.photo_needed : item.evidence === "signature" ? L.signature_needed : "";
+        return h("li", { class: item.done ? "done" : "" },
+          h("button", {
+            class: "check", role: "checkbox", "aria-checked": item.done ? "true" : "false",
+            "data-testid": `check-${item.code}`,
+            onclick: () => {
+              outbox.add({ label: item.name, appointment: c.appointment, url: `${config.api}appointments/${c.appointment}/checklist/${item.id}`, body: { done: !item.done } });
+              item.done = !item.done;
+              render();
+            },
+          }, item.done ? "✓" : ""),
+          h("span", { class: "item-text" }, item.name, hint && !item.done ? h("small", {}, hint) : null),
+          item.evidence === "photo" && !item.done ? photoInput(c, item.id, L.take_photo) : null);
+      })));
+  }
+
+  function photos(c) {
+    return h("section", { class: "card" },
+      h("h2", {}, L.photos),
+      h("div", { class: "photos", "data-testid": "photos" }, (c.photos || []).map((p) => h("img", { src: p.url, alt: p.caption || L.take_photo, loading: "lazy" }))),
+      photoInput(c, null, L.add_photo));
+  }
+
+  function localInput(date) {
+    return `${isoDate(date)}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  }
+
+  function timeSection(c) {
+    return h("section", { class: "card" },
+      h("h2", {}, L.time),
+      c.worked_hours !== undefined ? h("p", { class: "meta" }, `${L.worked}: ${num(c.worked_hours)} ${L.hours}`) : null,
+      h("ul", { class: "entries" }, (c.time_entries || []).map((t) => h("li", {}, `${when(t.start)} · ${num(t.hours)} ${L.hours}${t.note ? ` · ${t.note}` : ""}`))),
+      stable(`time-${c.appointment}`, () => timeForm(c)));
+  }
+
+  function timeForm(c) {
+    const now = new Date();
+    const from = h("input", { type: "datetime-local", id: "time-from", value: localInput(new Date(now - 3600000)), required: true });
+    const to = h("input", { type: "datetime-local", id: "time-to", value: localInput(now), required: true });
+    const note = h("input", { id: "time-note", maxlength: 300 });
+    return h("form", {
+        class: "grid", "data-testid": "time-form",
+        onsubmit: (e) => {
+          e.preventDefault();
+          queue(c, L.time, "time", { start: new Date(from.value).toISOString(), end: new Date(to.value).toISOString(), note: note.value });
+          note.value = "";
+        },
+      },
+      h("div", { class: "field" }, h("label", { for: "time-from" }, L.from), from),
+      h("div", { class: "field" }, h("label", { for: "time-to" }, L.to), to),
+      h("div", { class: "field wide" }, h("label", { for: "time-note" }, L.note), note),
+      h("button", { type: "submit", class: "big wide" }, L.save_time));
+  }
+
+  function materialSection(c) {
+    return h("section", { class: "card" },
+      h("h2", {}, L.material),
+      h("ul", { class: "entries" }, (c.materials || []).map((m) => h("li", {}, `${num(m.quantity)} ${m.unit} ${m.text} · ${money(m.unit_price)}`))),
+      stable(`material-${c.appointment}`, () => materialForm(c)));
+  }
+
+  function materialForm(c) {
+    const text = h("input", { id: "mat-text", required: true, maxlength: 200 });
+    const quantity = h("input", { id: "mat-qty", type: "number", step: "0.01", min: "0.01", inputmode: "decimal", required: true, value: "1" });
+    const unit = h("select", { id: "mat-unit" }, ["Stk", "m", "m²", "kg", "l", "Pkg"].map((u) => h("option", {}, u)));
+    const price = h("input", { id: "mat-price", type: "number", step: "0.01", min: "0", inputmode: "decimal", required: true });
+    return h("form", {
+        class: "grid", "data-testid": "material-form",
+        onsubmit: (e) => {
+          e.preventDefault();
+          queue(c, `${L.material}: ${text.value}`, "material", { text: text.value, quantity: quantity.value, unit: unit.value, unit_price: price.value });
+          e.target.reset();
+        },
+      },
+      h("div", { class: "field wide" }, h("label", { for: "mat-text" }, L.text), text),
+      h("div", { class: "field" }, h("label", { for: "mat-qty" }, L.quantity), quantity),
+      h("div", { class: "field" }, h("label", { for: "mat-unit" }, L.unit), unit),
+      h("div", { class: "field wide" }, h("label", { for: "mat-price" }, L.unit_price), price),
+      h("button", { type: "submit", class: "big wide" }, L.save_material));
+  }
+
+  function signatureSection(c) {
+    if (c.signature) {
+      return h("section", { class: "card", "data-testid": "signed" },
+        h("h2", {}, L.signature),
+        h("img", { class: "signature-image", src: c.signature.url, alt: L.signature }),
+        h("p", { class: "meta" }, `${L.signed_by} ${c.signature.signer_name}, ${when(c.signature.signed_at)}`));
+    }
+    return stable(`signature-${c.appointment}`, () => signaturePad(c));
+  }
+
+  function signaturePad(c) {
+    const canvas = h("canvas", { class: "signature-pad", "data-testid": "signature-pad", "aria-label": L.signature });
+    const name = h("input", { id: "signer", autocomplete: "name", required: true, value: c.customer.name });
+    let drawn = false;
+    requestAnimationFrame(() => {
+      const ratio = window.devicePixelRatio || 1;
+      canvas.width = canvas.clientWidth * ratio;
+      canvas.height = canvas.clientHeight * ratio;
+      const ctx = canvas.getContext("2d");
+      ctx.scale(ratio, ratio);
+      ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#102a43";
+      let last = null;
+      const point = (e) => { const r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+      canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); last = point(e); });
+      canvas.addEventListener("pointermove", (e) => {
+        if (!last) return;
+        const p = point(e);
+        ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...p); ctx.stroke();
+        last = p; drawn = true;
+      });
+      ["pointerup", "pointercancel", "pointerleave"].forEach((t) => canvas.addEventListener(t, () => { last = null; }));
+    });
+    return h("section", { class: "card" },
+      h("h2", {}, L.signature),
+      canvas,
+      h("div", { class: "field" }, h("label", { for: "signer" }, L.signer), name),
+      h("div", { class: "actions two" },
+        h("button", {
+          class: "big ok", "data-testid": "save-signature",
+          onclick: () => {
+            if (!drawn || !name.value.trim()) { toast(`${L.signature} / ${L.signer}`, "error"); return; }
+            queue(c, L.signature, "signature", { signer_name: name.value, image: canvas.toDataURL("image/png"), signed_at: new Date().toISOString() });
+          },
+        }, L.save_signature),
+        h("button", { class: "big secondary", onclick: () => { canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height); drawn = false; } }, L.clear)));
+  }
+
+  // --- live -------------------------------------------------------------------------------------
+  let reloadTimer = null;
+  function reloadSoon() {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => {
+      loadAgenda();
+      const r = route();
+      if (r.name === "task") loadDetail(r.id);
+    }, 150);
+  }
+
+  function onEvent(event) {
+    if (event.type.startsWith("dispatch.")) {
+      if (event.type === "dispatch.offered") toast(L.new_offer, "ok");
+      loadOffers();
+      if (event.type === "dispatch.accepted") loadAgenda();
+    } else if (event.type === "task.released") {
+      toast(`${L.released_toast} ${event.data.name}`, "ok");
+      reloadSoon();
+    } else if (event.type === "task.overran") {
+      toast(L.overran);
+      reloadSoon();
+    } else if (event.type.startsWith("field.") || event.type.startsWith("task.")) {
+      reloadSoon();
+    }
+  }
+
+  const state = document.getElementById("live-state");
+  new window.ZunftLive.LiveSocket({
+    groups: config.groups,
+    onEvent,
+    onResync: () => { loadOffers(); reloadSoon(); },
+    onState: (s) => { state.dataset.state = s; state.title = L.live[s] || s; },
+  });
+
+  // --- start ------------------------------------------------------------------------------------
+  document.getElementById("logout").addEventListener("submit", () => {
+    localStorage.clear();
+    outbox.clear();
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
+  });
+  window.addEventListener("hashchange", () => {
+    const r = route();
+    if (r.name === "task") loadDetail(r.id);
+    render();
+    view.focus();
+  });
+  window.addEventListener("online", () => { offline = false; loadAgenda(); loadOffers(); });
+  window.addEventListener("offline", () => { offline = true; renderBanner(); });
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(config.sw, { scope: config.scope }).catch(() => {});
+  }
+  outbox.list().then((items) => { pending = items; render(); });
+  const first = route();
+  if (first.name === "task") loadDetail(first.id);
+  loadAgenda();
+  loadOffers();
+  window.ZunftField = { outbox, reload: reloadSoon };
+})();
