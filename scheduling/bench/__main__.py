@@ -1,6 +1,6 @@
 """``python -m scheduling.bench``: RCPSP sets, cooperative instances and quote latency.
 
-Default run (about 12-15 minutes on 2 cores): a fixed sample of each PSPLIB/MMLIB set (every
+Default run (about 10 minutes on 2 cores): a fixed sample of each PSPLIB/MMLIB set (every
 k-th file, see ``rcpsp.SAMPLE_STEP``) for our planner and plain CP-SAT (PyJobShop); cooperative
 instances small and medium with gap checkpoints at 5 and 30 s, large with 30 s; illness re-plan
 on the medium instance; 40 instant quotes into the medium plan. ``--full`` runs every RCPSP file

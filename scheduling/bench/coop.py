@@ -247,7 +247,7 @@ def _moved(before: Plan, after: Plan) -> int:
 def quote_latency(problem: Problem, current: Plan, count: int, seed: int = 7) -> dict:
     """Insert ``count`` generated packages one at a time (each alone) into ``current``."""
     rng = random.Random(seed)
-    extra = generate("small", seed=seed)
+    extra = generate("medium", seed=seed)
     times, ok = [], 0
     pids = [p.id for p in extra.packages]
     rng.shuffle(pids)

@@ -28,6 +28,8 @@ from scheduling.solver import (
     quote,
     replan,
 )
+from scheduling.solver.heuristic import relaxation_bound
+from scheduling.solver.planner import build
 
 MONDAY = dt.date(2025, 10, 27)  # Friday 31 Oct 2025 is Reformation Day in Niedersachsen
 DAYS = 21
@@ -316,3 +318,17 @@ def test_replan_after_illness_moves_only_affected_work():
         f"{t.split('-')[0]}-{x}" for t in affected for x in ("estrich", "fliesen", "elektro")
     }
     assert after.parts.moved_previous == len(moved)
+
+
+def test_large_problems_are_improved_package_by_package_and_stay_valid():
+    problem = bathroom(6)
+    result = plan(problem, SolveOptions(time_limit=3, workers=2, seed=3), decompose_above=5)
+    assert result.status == "feasible"
+    assert check_plan(problem, result) == []
+    assert 0 < result.bound <= result.objective
+
+
+def test_the_resource_relaxation_bound_never_exceeds_the_optimum():
+    problem = bathroom(3, shops=("A",))
+    optimum = solved(problem).objective
+    assert 0 < relaxation_bound(build(problem).project) < optimum
