@@ -568,3 +568,54 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.signer_name}"
+
+
+def acceptance_signature_path(instance, filename: str) -> str:
+    return f"acceptance/{instance.package_id}/signature.png"
+
+
+class Acceptance(models.Model):
+    """The homeowner's Abnahme of the finished package (§640 BGB: starts the warranty, makes the
+    final invoice due), or the list of defects that must be put right first. One per attempt;
+    the last approved one counts."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("approved")
+        DEFECTS = "defects", _("defects reported")
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="acceptances")
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    signer_name = models.CharField(_("signed by"), max_length=150)
+    signature = models.ImageField(_("signature"), upload_to=acceptance_signature_path, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("date"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("acceptance (Abnahme)")
+        verbose_name_plural = _("acceptances")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Abnahme {self.package_id} ({self.outcome})"
+
+
+class Defect(models.Model):
+    """A defect found at the Abnahme, tied to the task (and so the workshop) responsible; it
+    becomes a rework task."""
+
+    acceptance = models.ForeignKey(Acceptance, on_delete=models.CASCADE, related_name="defects")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="defects")
+    description = models.TextField(_("description"))
+    rework = models.OneToOneField(
+        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="remedies"
+    )
+
+    class Meta:
+        verbose_name = _("defect")
+        verbose_name_plural = _("defects")
+        ordering = ["acceptance", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:60]

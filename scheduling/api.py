@@ -333,3 +333,73 @@ def create_feed(request, payload: FeedIn):
 def revoke_feed(request, feed_id: int):
     calendars.revoke_feed(request.user, feed_id)
     return Status(204, None)
+
+
+# --- Abnahme -------------------------------------------------------------------------------------
+
+
+class DefectIn(Schema):
+    task: int
+    description: str = Field(..., min_length=1, max_length=2000)
+
+
+class AcceptanceIn(Schema):
+    approved: bool
+    signer_name: str = Field(..., min_length=1, max_length=150)
+    signature_png: str = Field(..., description="the drawn signature as a PNG data URL or base64")
+    defects: list[DefectIn] = Field([], max_length=50)
+
+
+class AcceptanceOut(Schema):
+    id: int
+    outcome: str
+    signer_name: str
+    created_at: datetime
+    protocol_url: str
+    rework_tasks: list[int]
+
+    @staticmethod
+    def resolve_protocol_url(obj):
+        from django.urls import reverse
+
+        return reverse("acceptance-pdf", args=[obj.package_id, obj.pk])
+
+    @staticmethod
+    def resolve_rework_tasks(obj):
+        return [d.rework_id for d in obj.defects.all() if d.rework_id]
+
+
+@router.post(
+    "/packages/{package_id}/acceptance",
+    response={201: AcceptanceOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    tags=["journey"],
+)
+def accept_work(request, package_id: int, payload: AcceptanceIn):
+    """The homeowner's Abnahme: approve with a signature, or report defects (each for a part of
+    the order), which become rework for the workshop responsible."""
+    import base64
+    import binascii
+
+    from django.core.exceptions import ValidationError
+
+    from jobs.acceptance import record_acceptance
+
+    package = visible_package(request, package_id)
+    if package.customer.user_id != request.user.pk and not is_office(request.user):
+        raise HttpError(403, "Only the customer signs the Abnahme.")
+    raw = payload.signature_png.split(",", 1)[-1]
+    try:
+        png = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError({"signature_png": "not a base64 PNG"}) from exc
+    return Status(
+        201,
+        record_acceptance(
+            package,
+            user=request.user,
+            approved=payload.approved,
+            signer_name=payload.signer_name,
+            signature_png=png,
+            defects=[d.dict() for d in payload.defects],
+        ),
+    )

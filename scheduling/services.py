@@ -554,3 +554,40 @@ def _eligible(problem: solver.Problem, task_pk: int):
         if t.id == str(task_pk):
             return t.eligible
     return ()
+
+
+def plan_rework(rework) -> PlanRun:
+    """Plan rework tasks at the workshops that did the defective work (``rework`` is a list of
+    ``(rework_task, defective_task)``), into their free capacity, and offer them."""
+    workshop_of = {
+        original.pk: a.workshop_id
+        for _r, original in rework
+        for a in Appointment.objects.filter(task=original).exclude(status="cancelled")[:1]
+    }
+    tasks = Task.objects.filter(pk__in=[r.pk for r, _o in rework]).select_related(
+        "package__site", "trade", "required_certification"
+    )
+    ctx = build_problem(plan_start(), tasks=tasks)
+    responsible = {str(r.pk): workshop_of.get(o.pk) for r, o in rework}
+    restricted = tuple(
+        replace(t, eligible=tuple(e for e in t.eligible if int(e.workshop) == responsible[t.id]))
+        if responsible.get(t.id) and any(int(e.workshop) == responsible[t.id] for e in t.eligible)
+        else t
+        for t in ctx.problem.tasks
+    )
+    ctx.problem = _free_calendars(replace(ctx, problem=replace(ctx.problem, tasks=restricted)))
+    result = solver.heuristic_plan(ctx.problem, passes=4)
+    run = PlanRun.objects.create(
+        kind=PlanRun.Kind.REPLAN,
+        reason="rework after Abnahme",
+        status=result.status,
+        tasks=len(restricted),
+        objective=result.objective,
+        bound=result.bound,
+        wall_time=result.wall_time,
+        parts=result.parts.__dict__,
+        messages=list(result.messages),
+    )
+    if result.assignments:
+        write_plan(ctx, result, run)
+    return run

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from jobs.acceptance import rework_requested
 from jobs.fieldwork import task_overran
 from jobs.models import Package
 from trades.models import Absence
@@ -32,3 +33,10 @@ def package_saved(sender, instance: Package, **kwargs):
 @receiver(task_overran, dispatch_uid="replan_on_overrun")
 def replan_on_overrun(sender, reason, **kwargs):
     _replan_after_commit(reason)
+
+
+@receiver(rework_requested, dispatch_uid="plan_rework")
+def plan_rework(sender, rework, **kwargs):
+    from scheduling.services import plan_rework as plan
+
+    plan(rework)

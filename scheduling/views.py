@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from jobs.acceptance import acceptable
 from jobs.models import Package
 from scheduling.api import package_timeline, visible_package
 from scheduling.feeds import build_calendar
@@ -16,6 +17,8 @@ def package_page(request, package_id: int):
     package = visible_package(request, package_id)
     labels = {
         "confirmed": _("confirmed"),
+        "done": _("done"),
+        "in_progress": _("in progress"),
         "planned": _("planned"),
         "planning": _("being planned"),
         "state": {
@@ -28,7 +31,13 @@ def package_page(request, package_id: int):
     return render(
         request,
         "scheduling/package.html",
-        {"package": package, "timeline": package_timeline(package), "labels": labels},
+        {
+            "package": package,
+            "timeline": package_timeline(package),
+            "labels": labels,
+            "can_accept": package.customer.user_id == request.user.pk and not acceptable(package),
+            "acceptances": package.acceptances.all(),
+        },
     )
 
 

@@ -6,6 +6,7 @@ from customers.api import router as customers_router
 from invoicing.api import router as invoicing_router
 from jobs.api import router as jobs_router
 from scheduling.api import router as scheduling_router
+from scheduling.board_api import router as board_router
 from scheduling.field_api import router as field_router
 from trades.api import router as trades_router
 from zunft.core.api import router as system_router
@@ -56,3 +57,4 @@ api.add_router("/v1/", jobs_router)
 api.add_router("/v1/", scheduling_router)
 api.add_router("/v1/", invoicing_router)
 api.add_router("/v1/field/", field_router)
+api.add_router("/v1/", board_router)

@@ -5,7 +5,8 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.views.static import serve
 
-from invoicing.views import quote_pdf
+from invoicing.views import acceptance_pdf, quote_pdf
+from scheduling.board_views import board_page
 from scheduling.views import feed, package_ics, package_page
 from zunft.api import api
 from zunft.core.health import healthz
@@ -25,8 +26,14 @@ urlpatterns += i18n_patterns(
     path("anmelden/", login_with_code, name="login"),
     path("abmelden/", LogoutView.as_view(next_page="home"), name="logout"),
     path("angebot/<int:quote_id>/pdf/", quote_pdf, name="quote-pdf"),
+    path("buero/plantafel/", board_page, name="office-board"),
     path("auftrag/<int:package_id>/", package_page, name="package"),
     path("auftrag/<int:package_id>/termine.ics", package_ics, name="package-ics"),
+    path(
+        "auftrag/<int:package_id>/abnahme/<int:acceptance_id>.pdf",
+        acceptance_pdf,
+        name="acceptance-pdf",
+    ),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

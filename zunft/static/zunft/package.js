@@ -25,7 +25,9 @@
       trade.className = "muted";
       trade.textContent = ` ${task.trade}`;
       const info = document.createElement("span");
-      const stateText = task.appointment_status === "accepted" ? labels.confirmed
+      const stateText = task.status === "done" ? labels.done
+        : task.status === "in_progress" ? labels.in_progress
+        : task.appointment_status === "accepted" ? labels.confirmed
         : task.start ? labels.planned : labels.planning;
       info.innerHTML = "";
       if (task.start) {

@@ -1,0 +1,115 @@
+"""The office's dispatch board page (Plantafel). The page is a shell; its script loads the week
+from ``GET /api/v1/board`` and follows the office group live."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from jobs.models import Request
+from scheduling import board
+from trades.selectors import is_office
+
+
+def _labels() -> dict:
+    """Every text the board's script shows, translated here (the script has no catalogue)."""
+    return {
+        "state": {
+            "open": _("no appointment"),
+            "tentative": _("tentative"),
+            "accepted": _("accepted"),
+            "in_progress": _("in progress"),
+            "done": _("done"),
+        },
+        "offer": {
+            "offered": _("offered"),
+            "accepted": _("accepted"),
+            "declined": _("declined"),
+            "expired": _("expired"),
+            "withdrawn": _("withdrawn"),
+            "proposed": _("proposed"),
+        },
+        "live": {
+            "connecting": _("connecting…"),
+            "live": _("live"),
+            "offline": _("offline — retrying"),
+        },
+        "request": dict(Request.Status.choices),
+        "crews": _("crews"),
+        "hours": _("h"),
+        "nothing": _("Nothing here."),
+        "no_appointment": _("no appointment"),
+        "late_by": _("%(days)s day(s) late"),
+        "unplanned": _("%(n)s task(s) without appointment"),
+        "promised": _("promised"),
+        "planned_end": _("planned end"),
+        "answer_by": _("answer by"),
+        "declined_by": _("declined by"),
+        "expired_at": _("expired at"),
+        "checking": _("The planner checks the move…"),
+        "refused": _("Move refused"),
+        "consequences": _("Consequences of the move"),
+        "moved": _("moved"),
+        "shifted": _("pushed back"),
+        "new_offer": _("new offer to the workshop"),
+        "confirmed": _("confirmed appointment"),
+        "package_end": _("Package finishes"),
+        "applied": _("Move applied; the workshops have been told."),
+        "stale": _("The plan changed meanwhile; check again."),
+        "offered": _("Offers"),
+        "accepted": _("accepted"),
+        "revenue_share": _("Revenue share"),
+        "target": _("target"),
+        "target_equal": _("equal share"),
+        "target_crews": _("by crews"),
+        "workshop": _("Workshop"),
+        "site": _("Site"),
+        "log_empty": _("No events yet."),
+        "decline": _("Decline"),
+        "reopen": _("Reopen"),
+        "open_package": _("Package"),
+        "week": _("Week"),
+        "task": _("task"),
+        "kpi": {
+            "appointments": _("Appointments"),
+            "request_to_quote": _("Request → quote"),
+            "quote_acceptance": _("Quotes accepted"),
+            "dispatch_acceptance": _("Offers accepted by members"),
+            "on_time": _("Finished on time"),
+            "travel": _("Travel"),
+            "median": _("median"),
+            "last": _("last"),
+            "days": _("days"),
+        },
+        "no_tiles": _("Without map tiles: points on a plain background."),
+        "event": {
+            "dispatch.offered": _("offered to a workshop"),
+            "dispatch.accepted": _("accepted by the workshop"),
+            "dispatch.declined": _("declined by the workshop"),
+            "dispatch.expired": _("offer expired"),
+            "package.schedule_changed": _("schedule changed"),
+            "board.moved": _("moved on the board"),
+        },
+    }
+
+
+@login_required(login_url="login")
+def board_page(request):
+    if not is_office(request.user):
+        raise PermissionDenied
+    raw = request.GET.get("woche") or request.GET.get("week")
+    try:
+        monday = board.parse_week(raw)
+    except ValidationError:
+        monday = board.parse_week(None)
+    config = {
+        "week": board.iso_week(monday),
+        "api": "/api/v1/board",
+        "tiles": getattr(settings, "MAP_TILE_URL", ""),
+        "tiles_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+        "labels": _labels(),
+    }
+    return render(
+        request, "scheduling/office/board.html", {"config": config, "week": config["week"]}
+    )

@@ -1,0 +1,217 @@
+"""The office's dispatch board in headless Chromium at desktop size against a live ASGI server:
+a tradesperson's accept shows up live, a precedence-breaking move is refused with its reason,
+a valid move shows its consequences, applies, and the affected workshop hears of it."""
+
+import datetime as dt
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+DESKTOP = {"width": 1440, "height": 900}
+SHOTS = Path(settings.BASE_DIR) / ".var" / "screens"
+BERLIN = "Europe/Berlin"
+
+
+@pytest.fixture
+def board_stack(live_stack):
+    return live_stack
+
+
+def session(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def desktop(browser, user, base):
+    context = browser.new_context(viewport=DESKTOP, locale="de-DE", timezone_id=BERLIN)
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session(user), "url": base}]
+    )
+    return context
+
+
+def open_board(context, base, week):
+    page = context.new_page()
+    page.on("pageerror", lambda error: print("page error:", error))
+    page.on("console", lambda m: m.type in ("error", "warning") and print("console:", m.text))
+    page.goto(f"{base}/buero/plantafel/?woche={week}")
+    expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live", timeout=15000)
+    expect(page.locator(".it").first).to_be_visible(timeout=15000)
+    return page
+
+
+def day_width(page) -> float:
+    """Pixels per calendar day on the time axis (nights are hidden, weekends shown)."""
+    xs = page.eval_on_selector_all(
+        ".vis-time-axis .vis-text.vis-minor",
+        "els => els.filter(e => /\\d\\d\\./.test(e.textContent))"
+        "  .map(e => e.getBoundingClientRect().left).sort((a, b) => a - b)",
+    )
+    return xs[1] - xs[0]
+
+
+def drag(page, task_id: int, days: int, to_row=None):
+    item = page.locator(f".vis-item:has(.it[data-task='{task_id}'])")
+    box = item.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2  # not the resize handles
+    target_y = y
+    if to_row is not None:
+        row = to_row.bounding_box()
+        target_y = row["y"] + row["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 5, y, steps=3)
+    page.mouse.move(x + days * day_width(page), target_y, steps=15)
+    page.mouse.up()
+
+
+def next_monday(after: dt.date) -> dt.date:
+    return after + dt.timedelta(days=7 - after.weekday())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_accept_a_refused_move_and_a_valid_move_that_tells_the_workshop(
+    board_stack,
+    browser,
+    coop,
+    bathroom,  # noqa: F811
+):
+    from websockets.sync.client import connect
+
+    from jobs.models import Package
+    from jobs.services import book_package
+    from scheduling import board, services
+    from scheduling.models import Appointment, Dispatch
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = board_stack.base_url
+    today = timezone.localdate()
+    monday = next_monday(today + dt.timedelta(days=1))
+    book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=bathroom,
+        values={"area": 8},
+        earliest_start=monday,
+        status=Package.Status.ACCEPTED,
+        today=today,
+    )
+    services.plan_cooperative(today=today, time_limit=3)
+    live = {a.task.code: a for a in Appointment.objects.select_related("task")}
+    rough, wiring = live["rough"], live["wiring"]
+    week = board.iso_week(monday)
+
+    office = desktop(browser, coop.olga, base)
+    page = open_board(office, base, week)
+
+    # A tradesperson of workshop A accepts the wiring from their phone: the board follows live.
+    wiring_item = page.locator(f".it[data-task='{wiring.task_id}']")
+    expect(wiring_item).to_have_attribute("data-state", "tentative")
+    offer = Dispatch.objects.get(appointment=wiring, status="offered")
+    van = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+    van.add_cookies([{"name": "sessionid", "value": session(coop.anton), "url": base}])
+    phone = van.new_page()
+    phone.goto(f"{base}/")
+    csrf = next(c["value"] for c in van.cookies() if c["name"] == "csrftoken")
+    answer = phone.request.post(
+        f"{base}/api/v1/dispatches/{offer.pk}/accept",
+        data={},
+        headers={"X-CSRFToken": csrf, "Referer": base + "/"},
+    )
+    assert answer.status == 200, answer.text()
+    expect(wiring_item).to_have_attribute("data-state", "accepted", timeout=15000)
+    van.close()
+
+    # The wiring dragged before the rough-in is done: refused, with the reason.
+    drag(page, wiring.task_id, -2)
+    refused = page.get_by_test_id("move-refused")
+    expect(refused).to_be_visible(timeout=15000)
+    expect(refused).to_have_attribute("data-code", "precedence")
+    expect(refused).to_contain_text("Rohinstallation")
+    page.screenshot(path=SHOTS / "board-move-refused.png")
+    page.get_by_test_id("move-dialog").locator("button[value=cancel]").click()
+    assert Appointment.objects.get(pk=wiring.pk).start == wiring.start
+
+    # The rough-in one day later: the wiring and the final fit move with it.
+    with connect(
+        f"{board_stack.ws_url}/ws/events/",
+        origin=base,
+        additional_headers={"Cookie": f"sessionid={session(coop.alice)}"},
+        open_timeout=10,
+    ) as socket:
+        assert json.loads(socket.recv(10))["type"] == "hello"
+        socket.send(json.dumps({"subscribe": f"workshop.{coop.a.pk}"}))
+        assert json.loads(socket.recv(10))["type"] == "subscribed"
+
+        drag(page, rough.task_id, 1)
+        changes = page.get_by_test_id("move-change")
+        expect(changes).to_have_count(3, timeout=15000)
+        expect(page.get_by_test_id("move-body")).to_contain_text("Elektro Janßen")
+        page.screenshot(path=SHOTS / "board-move-preview.png")
+        page.get_by_test_id("move-confirm").click()
+        expect(page.get_by_test_id("move-applied")).to_be_visible(timeout=15000)
+
+        heard = []
+        while not any(m.get("type") == "workshop.schedule_changed" for m in heard):
+            heard.append(json.loads(socket.recv(15)))
+    moved = Appointment.objects.get(pk=rough.pk)
+    assert moved.start.date() > rough.start.date() and moved.sequence == rough.sequence + 1
+    assert Appointment.objects.get(pk=wiring.pk).start > wiring.start
+    office.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_screenshots_of_the_demo_week(board_stack, browser):
+    """The demo cooperative planned, some offers answered: board, heatmap and fairness chart."""
+    from scheduling import board, services
+    from scheduling.models import Dispatch
+    from zunft.core.models import User
+    from zunft.demo import data
+
+    data.seed()
+    services.plan_cooperative(today=data.REFERENCE_DATE, time_limit=8)
+    rng = random.Random(7)
+    offers = list(Dispatch.objects.filter(status="offered").order_by("id"))
+    for offer in offers:
+        roll = rng.random()
+        if roll < 0.55:
+            Dispatch.objects.filter(pk=offer.pk).update(status="accepted")
+            offer.appointment.__class__.objects.filter(pk=offer.appointment_id).update(
+                status="accepted"
+            )
+        elif roll < 0.62:
+            Dispatch.objects.filter(pk=offer.pk).update(
+                status="declined", decline_reason="Kein Monteur frei"
+            )
+    soon = timezone.now() + dt.timedelta(hours=3)
+    for offer in Dispatch.objects.filter(status="offered").order_by("id")[:2]:
+        Dispatch.objects.filter(pk=offer.pk).update(deadline=soon)
+    from collections import Counter
+
+    from scheduling.models import Appointment
+
+    busiest = Counter(
+        board.iso_week(a.start.date() - dt.timedelta(days=a.start.weekday()))
+        for a in Appointment.objects.all()
+    )
+    week = busiest.most_common(1)[0][0]
+    office = desktop(browser, User.objects.get(username="buero"), board_stack.base_url)
+    page = open_board(office, board_stack.base_url, week)
+    page.wait_for_timeout(600)
+    page.screenshot(path=SHOTS / "board-week.png")
+    page.get_by_test_id("heatmap-card").screenshot(path=SHOTS / "board-heatmap.png")
+    page.get_by_test_id("fairness-card").screenshot(path=SHOTS / "board-fairness.png")
+    page.screenshot(path=SHOTS / "board-full.png", full_page=True)
+    expect(page.get_by_test_id("kpis")).to_contain_text(re.compile(r"\d+ km"))
+    office.close()

@@ -1,0 +1,475 @@
+// The office's dispatch board: one week per workshop and trade on a vis-timeline, side lists,
+// capacity heatmap, fairness chart, KPIs, map and request inbox. Everything is drawn from
+// GET /api/v1/board and redrawn when an office event arrives (LiveSocket resyncs after a
+// reconnect). Moving a task asks the planner first and applies only after the clerk confirms.
+(function () {
+  "use strict";
+  const root = document.getElementById("board");
+  if (!root) return;
+  const config = JSON.parse(document.getElementById("board-config").textContent);
+  const L10N = config.labels;
+  const lang = document.documentElement.lang || "de";
+  const TZ = "Europe/Berlin";
+  const fmtDay = new Intl.DateTimeFormat(lang, { weekday: "short", day: "2-digit", month: "2-digit", timeZone: TZ });
+  const fmtDate = new Intl.DateTimeFormat(lang, { day: "2-digit", month: "2-digit", year: "numeric", timeZone: TZ });
+  const fmtTime = new Intl.DateTimeFormat(lang, { weekday: "short", hour: "2-digit", minute: "2-digit", timeZone: TZ });
+  const fmtPct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
+  const fmtNum = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const fmtEur = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
+
+  let week = config.week;
+  let data = null;
+  let lastEvent = 0;
+  let timeline = null;
+  let groups = null;
+  let items = null;
+  let map = null;
+  let mapLayer = null;
+  let inboxStatus = "new";
+  let pending = null;
+
+  const $ = (id) => document.getElementById(id);
+  const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (v === null || v === undefined || v === false) return;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else node.setAttribute(k, v);
+    });
+    children.flat().forEach((c) => c !== null && c !== undefined && node.append(c));
+    return node;
+  }
+  const fill = (s, values) => s.replace(/%\((\w+)\)s/g, (_m, k) => values[k]);
+  const localDate = (d) => {
+    const p = (n) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  };
+  const parseDay = (iso) => { const [y, m, d] = iso.split("-").map(Number); return new Date(y, m - 1, d); };
+
+  async function api(path, options = {}) {
+    const response = await fetch(path, {
+      credentials: "same-origin",
+      ...options,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), ...(options.headers || {}) },
+    });
+    let body = null;
+    try { body = await response.json(); } catch (_e) { body = null; }
+    return { ok: response.ok, status: response.status, body };
+  }
+
+  // --- loading ---------------------------------------------------------------------------------
+  let loading = null;
+  let again = false;
+  async function load() {
+    if (loading) { again = true; return loading; }
+    loading = (async () => {
+      const r = await api(`${config.api}?week=${encodeURIComponent(week)}`);
+      if (r.ok) {
+        data = r.body;
+        lastEvent = Math.max(lastEvent, data.last_event);
+        render();
+        root.dataset.loaded = String(Date.now());
+      }
+    })();
+    try { await loading; } finally {
+      loading = null;
+      if (again) { again = false; load(); }
+    }
+  }
+  let timer = null;
+  const soon = () => { clearTimeout(timer); timer = setTimeout(load, 250); };
+
+  function render() {
+    $("week-input").value = data.week;
+    $("week-range").textContent = `${fmtDate.format(parseDay(data.start))} – ${fmtDate.format(parseDay(data.end))}`;
+    renderKpis(data.kpis);
+    renderTimeline();
+    renderLists(data.lists);
+    renderHeatmap(data.heatmap);
+    renderFairness(data.fairness);
+    renderMap(data.map);
+    loadInbox();
+  }
+
+  // --- KPIs ------------------------------------------------------------------------------------
+  function renderKpis(k) {
+    const dash = "–";
+    const K = L10N.kpi;
+    const per = `${K.last} ${k.days} ${K.days}`;
+    const cards = [
+      [fmtNum.format(k.appointments), K.appointments, L10N.week + " " + data.week.split("-W")[1]],
+      [k.request_to_quote_hours === null ? dash : `${fmtNum.format(k.request_to_quote_hours)} ${L10N.hours}`, K.request_to_quote, `${K.median} · ${k.requests_quoted} · ${per}`],
+      [k.quote_acceptance === null ? dash : fmtPct.format(k.quote_acceptance), K.quote_acceptance, `${k.quotes} · ${per}`],
+      [k.dispatch_acceptance === null ? dash : fmtPct.format(k.dispatch_acceptance), K.dispatch_acceptance, `${k.offers} ${L10N.offered}`],
+      [k.on_time === null ? dash : fmtPct.format(k.on_time), K.on_time, `${k.completed} · ${per}`],
+      [`${fmtNum.format(k.travel_km)} km`, K.travel, L10N.week + " " + data.week.split("-W")[1]],
+    ];
+    $("kpis").replaceChildren(...cards.map(([value, title, sub]) => el("div", { class: "kpi" },
+      el("span", { class: "kpi-value", text: value }),
+      el("span", { class: "kpi-title", text: title }),
+      el("span", { class: "kpi-sub muted", text: sub }))));
+  }
+
+  // --- timeline --------------------------------------------------------------------------------
+  function matches(text) {
+    const q = $("filter").value.trim().toLowerCase();
+    return !q || text.toLowerCase().includes(q);
+  }
+
+  function itemTitle(it) {
+    const state = L10N.state[it.state] || it.state;
+    const offer = it.offer && it.state === "tentative" ? ` · ${L10N.offer[it.offer] || it.offer}` : "";
+    return [
+      `${it.task_name} — ${it.package_title} #${it.package}`,
+      `${it.customer}, ${it.city}`,
+      `${fmtTime.format(new Date(it.start))} – ${fmtTime.format(new Date(it.end))} · ${fmtNum.format(it.hours)} ${L10N.hours}`,
+      `${state}${offer}${it.worker ? " · " + it.worker : ""}`,
+      it.late ? `${L10N.promised}: ${fmtDate.format(parseDay(it.promised))}` : "",
+    ].filter(Boolean).join("\n");
+  }
+
+  function toVisItems() {
+    const out = data.items.filter((it) => matches(`${it.task_name} ${it.package_title} ${it.customer} ${it.city} ${it.package}`)
+      || matches(groupName(it.workshop))).map((it) => ({
+      id: it.id,
+      group: it.group,
+      start: new Date(it.start),
+      end: new Date(it.end),
+      content: `<span class="it-name"></span><span class="it-sub"></span>`,
+      title: itemTitle(it),
+      className: `pkg-c${it.colour} state-${it.state}${it.late ? " late" : ""}`,
+      editable: it.state === "tentative" || it.state === "accepted",
+      raw: it,
+    }));
+    data.days.forEach((d) => {
+      if (d.weekend || d.holidays.length) {
+        const start = parseDay(d.date);
+        out.push({ id: `bg-${d.date}`, start, end: new Date(start.getTime() + 864e5), type: "background", className: d.weekend ? "bg-weekend" : "bg-holiday", title: d.holidays.join(", ") });
+      }
+    });
+    return out;
+  }
+
+  function groupName(workshopId) {
+    const g = data.groups.find((x) => x.workshop === workshopId);
+    return g ? `${g.name} ${g.city}` : "";
+  }
+
+  function toVisGroups() {
+    const visible = new Set(data.items.map((it) => it.workshop));
+    const out = [];
+    data.groups.forEach((g, order) => {
+      const busy = visible.has(g.workshop);
+      const show = ($("all-workshops").checked || busy) && (matches(`${g.name} ${g.city} ${g.rows.map((r) => r.trade_name).join(" ")}`)
+        || data.items.some((it) => it.workshop === g.workshop && matches(`${it.task_name} ${it.package_title} ${it.customer} ${it.package}`)));
+      out.push({
+        id: g.id, order, content: g.name, title: `${g.name}, ${g.city}`,
+        nestedGroups: g.rows.map((r) => r.id), showNested: true, visible: show,
+        className: busy ? "grp-workshop busy" : "grp-workshop",
+        raw: g,
+      });
+      g.rows.forEach((r, i) => out.push({
+        id: r.id, order: order * 100 + i, content: r.trade_name, treeLevel: 2, visible: show,
+        className: "grp-trade", raw: r,
+        title: `${r.trade_name}: ${r.crews_present}/${r.crews} ${L10N.crews}`,
+      }));
+    });
+    return out;
+  }
+
+  function groupTemplate(group) {
+    if (!group) return "";
+    if (group.raw && group.raw.rows) {
+      return el("div", { class: "g-workshop" }, el("strong", { text: group.raw.name }), el("span", { class: "muted", text: group.raw.city }));
+    }
+    const r = group.raw || {};
+    return el("div", { class: "g-trade" }, el("span", { text: r.trade_name || group.content }),
+      el("span", { class: "crews", title: L10N.crews, text: `${r.crews_present}/${r.crews}` }));
+  }
+
+  function itemTemplate(item, element) {
+    if (!item.raw) return "";
+    const it = item.raw;
+    const icon = { tentative: "◌", accepted: "✓", in_progress: "▶", done: "✔" }[it.state] || "";
+    return el("div", { class: "it", dataset: { task: it.task, state: it.state, testid: "board-item" } },
+      el("span", { class: "it-name", text: `${icon} ${it.task_name}` }),
+      el("span", { class: "it-sub", text: `#${it.package} ${it.package_title} · ${it.city}` }));
+  }
+
+  function snap(date) {
+    // Work starts at the beginning of a working day: snap to 07:00 local of the nearest day.
+    const d = new Date(date.getTime() + 5 * 3600e3);
+    d.setHours(7, 0, 0, 0);
+    return d;
+  }
+
+  function renderTimeline() {
+    const start = parseDay(data.start);
+    const end = new Date(parseDay(data.end).getTime() + 864e5);
+    if (!timeline) {
+      groups = new vis.DataSet(toVisGroups());
+      items = new vis.DataSet(toVisItems());
+      timeline = new vis.Timeline($("timeline"), items, groups, {
+        start, end, min: new Date(start.getTime() - 864e5 * 7), max: new Date(end.getTime() + 864e5 * 21),
+        zoomable: false, horizontalScroll: false, moveable: true, stack: true, orientation: { axis: "top", item: "top" },
+        editable: { updateTime: true, updateGroup: true, add: false, remove: false, overrideItems: false },
+        groupEditable: false, selectable: true, itemsAlwaysDraggable: { item: true, range: true }, multiselect: false, snap, margin: { item: { horizontal: 2, vertical: 4 } },
+        hiddenDates: [{ start: "2020-01-01 19:00:00", end: "2020-01-02 06:00:00", repeat: "daily" }],
+        verticalScroll: true, maxHeight: "70vh", groupOrder: "order", showCurrentTime: true, locale: "de",
+        tooltip: { followMouse: true, overflowMethod: "cap", delay: 200 },
+        tooltipOnItemUpdateTime: { template: (it) => fmtTime.format(it.start) },
+        format: {
+          minorLabels: (date, scale) => (scale === "day" || scale === "weekday"
+            ? fmtDay.format(new Date(date)) : new Intl.DateTimeFormat(lang, { hour: "2-digit", timeZone: TZ }).format(new Date(date))),
+          majorLabels: (date) => `${L10N.week} ${data.week.split("-W")[1]} · ${new Intl.DateTimeFormat(lang, { month: "long", year: "numeric", timeZone: TZ }).format(new Date(date))}`,
+        },
+        timeAxis: { scale: "day", step: 1 },
+        groupTemplate, template: itemTemplate,
+        onMove: (item, callback) => { callback(null); previewMove(item); },
+      });
+      timeline.on("doubleClick", (props) => {
+        const it = props.item && items.get(props.item);
+        if (it && it.raw) openLog(it.raw.package, `${it.raw.package_title} #${it.raw.package}`);
+      });
+    } else {
+      groups.clear(); groups.add(toVisGroups());
+      items.clear(); items.add(toVisItems());
+      timeline.setWindow(start, end, { animation: false });
+    }
+  }
+
+  // --- moving work -------------------------------------------------------------------------------
+  async function previewMove(item) {
+    const it = item.raw;
+    const [workshop] = String(item.group).split(":");
+    const payload = { task: it.task, workshop: Number(workshop), date: localDate(item.start) };
+    const dialog = $("move-dialog");
+    const body = $("move-body");
+    const confirm = $("move-confirm");
+    confirm.disabled = true;
+    body.replaceChildren(el("p", { class: "muted", text: L10N.checking }));
+    if (!dialog.open) dialog.showModal();
+    const r = await api(`${config.api}/moves/preview`, { method: "POST", body: JSON.stringify(payload) });
+    const p = r.body || {};
+    pending = p.ok ? { ...payload, token: p.token } : null;
+    dialog.dataset.result = p.ok ? "ok" : "refused";
+    if (!r.ok || !p.ok) {
+      body.replaceChildren(el("div", { class: "refusal", role: "alert", dataset: { testid: "move-refused", code: p.code || "" } },
+        el("strong", { text: L10N.refused }), el("p", { text: p.reason || (p.detail || r.status) })));
+      return;
+    }
+    body.replaceChildren(renderPreview(p));
+    confirm.disabled = p.changes.length === 0;
+  }
+
+  function renderPreview(p) {
+    const rows = p.changes.map((c) => el("tr", { class: c.kind, dataset: { testid: "move-change", task: c.task } },
+      el("td", {}, el("strong", { text: c.task_name }), el("br"), el("span", { class: "badge " + c.kind, text: L10N[c.kind] || c.kind }),
+        c.accepted ? el("span", { class: "badge accepted", text: L10N.confirmed }) : null,
+        c.new_offer ? el("span", { class: "badge offer", text: L10N.new_offer }) : null),
+      el("td", {}, c.start_from ? `${fmtTime.format(new Date(c.start_from))} – ${fmtTime.format(new Date(c.end_from))}` : "–", el("br"),
+        el("span", { class: "muted", text: c.workshop_from_name || "" })),
+      el("td", { class: "arrow", text: "→" }),
+      el("td", {}, el("strong", { text: `${fmtTime.format(new Date(c.start_to))} – ${fmtTime.format(new Date(c.end_to))}` }), el("br"),
+        el("span", { class: c.new_offer ? "changed" : "muted", text: c.workshop_to_name }))));
+    const end = p.end_after ? fmtDate.format(new Date(p.end_after)) : "–";
+    return el("div", { class: "preview" },
+      el("h3", { text: L10N.consequences }),
+      el("table", { class: "changes" }, el("tbody", {}, rows)),
+      el("p", { class: "package-end" }, `${L10N.package_end}: `, el("strong", { text: end, dataset: { testid: "move-end" } }),
+        p.promised ? ` (${L10N.promised} ${fmtDate.format(parseDay(p.promised))})` : ""),
+      p.warnings.length ? el("ul", { class: "warnings" }, p.warnings.map((w) => el("li", { text: w }))) : null);
+  }
+
+  $("move-confirm").addEventListener("click", async () => {
+    if (!pending) return;
+    const confirm = $("move-confirm");
+    confirm.disabled = true;
+    const r = await api(`${config.api}/moves`, { method: "POST", body: JSON.stringify(pending) });
+    const body = $("move-body");
+    if (r.ok) {
+      body.prepend(el("p", { class: "ok", role: "status", dataset: { testid: "move-applied" }, text: L10N.applied }));
+      $("move-dialog").dataset.result = "applied";
+      pending = null;
+      await load();
+      setTimeout(() => $("move-dialog").close(), 1200);
+    } else {
+      const detail = r.body && (Array.isArray(r.body.detail) ? r.body.detail.map((d) => d.msg).join(" ") : r.body.detail);
+      body.prepend(el("p", { class: "refusal", role: "alert", text: detail || L10N.stale }));
+    }
+  });
+
+  // --- side lists --------------------------------------------------------------------------------
+  function renderLists(lists) {
+    const render = (key, rows, line) => {
+      $(`count-${key}`).textContent = rows.length;
+      $(`list-${key}`).replaceChildren(...(rows.length ? rows.map(line) : [el("li", { class: "empty muted", text: L10N.nothing })]));
+    };
+    const pkgLink = (r) => el("button", { type: "button", class: "linkish", text: `#${r.package} ${r.package_title}`, onclick: () => openLog(r.package, `${r.package_title} #${r.package}`) });
+    render("unassigned", lists.unassigned, (r) => el("li", {}, el("strong", { text: r.task_name }), " ", el("span", { class: "muted", text: `${r.trade_name} · ${fmtNum.format(r.hours)} ${L10N.hours}` }), el("br"), pkgLink(r)));
+    render("declined", lists.declined, (r) => el("li", { class: "warn" }, el("strong", { text: r.task_name }), " ",
+      el("span", { class: "badge declined", text: L10N.offer[r.status] || r.status }), el("br"),
+      el("span", { class: "muted", text: `${r.workshop || ""}${r.reason ? ": „" + r.reason + "“" : ""}` }), el("br"), pkgLink(r)));
+    render("expiring", lists.expiring, (r) => el("li", { class: "warn" }, el("strong", { text: r.task_name }), el("br"),
+      el("span", { class: "muted", text: `${r.workshop} · ${L10N.answer_by} ${fmtTime.format(new Date(r.deadline))}` }), el("br"), pkgLink(r)));
+    render("at_risk", lists.at_risk, (r) => el("li", { class: "risk" }, pkgLink(r), el("br"),
+      el("span", { class: "muted", text: [
+        r.late_days ? fill(L10N.late_by, { days: r.late_days }) : "",
+        r.unplanned ? fill(L10N.unplanned, { n: r.unplanned }) : "",
+        r.promised ? `${L10N.promised} ${fmtDate.format(parseDay(r.promised))}` : "",
+        r.planned_end ? `${L10N.planned_end} ${fmtDate.format(parseDay(r.planned_end))}` : "",
+      ].filter(Boolean).join(" · ") })));
+  }
+
+  // --- heatmap -----------------------------------------------------------------------------------
+  function heat(load) {
+    if (load === null) return "var(--heat-none)";
+    if (load > 1) return "var(--heat-over)";
+    const l = 97 - Math.round(load * 52);
+    return `hsl(204 70% ${l}%)`;
+  }
+  // The CSP forbids style attributes; the CSSOM is allowed.
+  const paint = (node, load) => { node.style.background = heat(load); return node; };
+  function renderHeatmap(h) {
+    const head = el("tr", {}, el("th", { scope: "col", text: L10N.workshop }),
+      data.days.map((d) => el("th", { scope: "col", class: d.weekend || d.holidays.length ? "off" : "", title: d.holidays.join(", "), text: fmtDay.format(parseDay(d.date)) })));
+    const body = h.rows.filter((r) => matches(r.name)).map((r) => el("tr", {}, el("th", { scope: "row", text: r.name }),
+      r.cells.map((c, i) => paint(el("td", {
+        class: c.load === null ? "none" : c.load > 1 ? "over" : c.load >= 0.75 ? "high" : "",
+        title: `${r.name}, ${fmtDay.format(parseDay(data.days[i].date))}: ${c.used}/${c.crews} ${L10N.crews}, ${fmtNum.format(c.hours_used)}/${fmtNum.format(c.hours)} ${L10N.hours}`,
+      }, c.crews || c.used ? `${c.used}/${c.crews}` : ""), c.load))));
+    $("heatmap").replaceChildren(el("thead", {}, head), el("tbody", {}, body));
+  }
+
+  // --- fairness chart (SVG) -------------------------------------------------------------------
+  function renderFairness(rows) {
+    const target = document.querySelector("input[name=target]:checked").value;
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = (tag, attrs, text) => {
+      const n = document.createElementNS(ns, tag);
+      Object.entries(attrs).forEach(([k, v]) => n.setAttribute(k, v));
+      if (text !== undefined) n.textContent = text;
+      return n;
+    };
+    const list = rows.filter((r) => matches(r.name));
+    const rowH = 22, top = 46, labelW = 200, countW = 170, gap = 24, shareW = 250;
+    const width = labelW + countW + gap + shareW + 60;
+    const height = top + list.length * rowH + 8;
+    const maxOffered = Math.max(1, ...list.map((r) => r.offered));
+    const maxShare = Math.max(0.05, ...list.map((r) => Math.max(r.share, r[target]))) * 1.1;
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": L10N.revenue_share, class: "fairness-chart" });
+    const x0 = labelW, x1 = labelW + countW + gap;
+    chart.append(svg("text", { x: x0, y: 14, class: "axis-title" }, `${L10N.offered} / ${L10N.accepted}`));
+    chart.append(svg("text", { x: x1, y: 14, class: "axis-title" }, `${L10N.revenue_share} · ${L10N.target}: ${L10N[target]}`));
+    [0, 0.5, 1].forEach((f) => {
+      const x = x1 + f * shareW;
+      chart.append(svg("line", { x1: x, x2: x, y1: top - 8, y2: height - 4, class: "grid" }));
+      chart.append(svg("text", { x, y: top - 12, class: "tick", "text-anchor": "middle" }, fmtPct.format(f * maxShare)));
+    });
+    list.forEach((r, i) => {
+      const y = top + i * rowH;
+      const g = svg("g", { class: "row", "data-workshop": r.workshop });
+      g.append(svg("title", {}, `${r.name}: ${r.offered} ${L10N.offered}, ${r.accepted} ${L10N.accepted}, ${fmtEur.format(r.revenue)} (${fmtPct.format(r.share)} / ${L10N.target} ${fmtPct.format(r[target])})`));
+      g.append(svg("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", class: "label" }, r.name.length > 30 ? `${r.name.slice(0, 29)}…` : r.name));
+      g.append(svg("rect", { x: x0, y: y + 3, width: Math.max(1, (r.offered / maxOffered) * countW), height: 16, rx: 3, class: "offered" }));
+      g.append(svg("rect", { x: x0, y: y + 7, width: (r.accepted / maxOffered) * countW, height: 8, rx: 2, class: "accepted" }));
+      g.append(svg("text", { x: x0 + Math.max(1, (r.offered / maxOffered) * countW) + 4, y: y + 15, class: "value" }, `${r.accepted}/${r.offered}`));
+      const sw = (r.share / maxShare) * shareW, tw = (r[target] / maxShare) * shareW;
+      const cls = r.share + 0.02 < r[target] ? "share under" : r.share > r[target] + 0.02 ? "share over" : "share even";
+      g.append(svg("rect", { x: x1, y: y + 4, width: Math.max(0.5, sw), height: 14, rx: 3, class: cls }));
+      g.append(svg("line", { x1: x1 + tw, x2: x1 + tw, y1: y + 1, y2: y + 21, class: "target" }));
+      g.append(svg("text", { x: x1 + Math.max(sw, tw) + 6, y: y + 15, class: "value" }, fmtPct.format(r.share)));
+      chart.append(g);
+    });
+    $("fairness").replaceChildren(chart);
+  }
+  document.querySelectorAll("input[name=target]").forEach((r) => r.addEventListener("change", () => data && renderFairness(data.fairness)));
+
+  // --- map (Leaflet; usable without tiles) -------------------------------------------------
+  function renderMap(m) {
+    if (!map) {
+      map = L.map("map", { zoomSnap: 0.25, attributionControl: Boolean(config.tiles), scrollWheelZoom: false });
+      if (config.tiles) L.tileLayer(config.tiles, { attribution: config.tiles_attribution, maxZoom: 18 }).addTo(map);
+      else $("map").classList.add("no-tiles");
+      mapLayer = L.layerGroup().addTo(map);
+    }
+    mapLayer.clearLayers();
+    const shops = Object.fromEntries(m.workshops.map((w) => [w.workshop, w]));
+    const points = [];
+    m.sites.forEach((s) => s.workshops.forEach((w) => {
+      if (shops[w]) L.polyline([[s.lat, s.lon], [shops[w].lat, shops[w].lon]], { className: "route", weight: 1.5 }).addTo(mapLayer);
+    }));
+    m.workshops.forEach((w) => {
+      points.push([w.lat, w.lon]);
+      L.circleMarker([w.lat, w.lon], { radius: 6, className: "pt-workshop" }).bindTooltip(w.name).addTo(mapLayer);
+    });
+    m.sites.forEach((s) => {
+      points.push([s.lat, s.lon]);
+      L.circleMarker([s.lat, s.lon], { radius: 5, className: "pt-site" }).bindTooltip(`${s.label} · #${s.packages.join(", #")}`).addTo(mapLayer);
+    });
+    if (points.length) map.fitBounds(points, { padding: [24, 24] });
+    else map.setView([52.85, 8.05], 9);
+  }
+
+  // --- request inbox -----------------------------------------------------------------------------
+  async function loadInbox() {
+    const r = await api(`${config.api}/requests?status=${inboxStatus}`);
+    if (!r.ok) return;
+    const inbox = r.body;
+    $("inbox-tabs").replaceChildren(...Object.entries(inbox.labels).map(([status, label]) => el("button", {
+      type: "button", role: "tab", class: status === inboxStatus ? "tab active" : "tab", "aria-selected": String(status === inboxStatus),
+      onclick: () => { inboxStatus = status; loadInbox(); },
+    }, `${label} `, el("span", { class: "count", text: inbox.counts[status] }))));
+    const rel = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    const ago = (iso) => {
+      const hours = (new Date(iso) - Date.now()) / 3600e3;
+      return Math.abs(hours) < 48 ? rel.format(Math.round(hours), "hour") : rel.format(Math.round(hours / 24), "day");
+    };
+    $("inbox-list").replaceChildren(...(inbox.requests.length ? inbox.requests.map((q) => el("li", { dataset: { request: q.id } },
+      el("div", {}, el("strong", { text: `#${q.id} ${q.what}` }), " ", el("span", { class: `badge req-${q.status}`, text: q.status_label }), el("br"),
+        el("span", { class: "muted", text: `${q.customer}, ${q.city} · ${ago(q.created_at)}` })),
+      el("div", { class: "actions" },
+        q.package ? el("button", { type: "button", class: "ghost small", text: L10N.open_package, onclick: () => openLog(q.package, `#${q.package}`) }) : null,
+        q.status === "new" ? el("button", { type: "button", class: "ghost small", text: L10N.decline, onclick: () => triage(q.id, "declined") }) : null,
+        q.status === "declined" ? el("button", { type: "button", class: "ghost small", text: L10N.reopen, onclick: () => triage(q.id, "new") }) : null)))
+      : [el("li", { class: "empty muted", text: L10N.nothing })]));
+  }
+  async function triage(id, status) {
+    await api(`${config.api}/requests/${id}/triage`, { method: "POST", body: JSON.stringify({ status }) });
+    loadInbox();
+  }
+
+  // --- package log -------------------------------------------------------------------------------
+  async function openLog(packageId, title) {
+    const dialog = $("log-dialog");
+    $("log-title").textContent = title;
+    const r = await api(`${config.api}/packages/${packageId}/log`);
+    const rows = r.ok ? r.body : [];
+    $("log-body").replaceChildren(rows.length ? el("ol", { class: "log" }, rows.map((e) => el("li", {},
+      el("time", { datetime: e.created_at, text: fmtTime.format(new Date(e.created_at)) }), " ",
+      el("strong", { text: (L10N.event[e.type] || e.type) }), " ",
+      el("span", { class: "muted", text: e.data.task ? `· ${L10N.task} ${e.data.task}` : "" })))) : el("p", { class: "muted", text: L10N.log_empty }));
+    if (!dialog.open) dialog.showModal();
+  }
+
+  // --- controls and live updates ---------------------------------------------------------------
+  const goto = (w) => { week = w; history.replaceState(null, "", `?woche=${w}`); load(); };
+  $("week-prev").addEventListener("click", () => data && goto(data.previous));
+  $("week-next").addEventListener("click", () => data && goto(data.next));
+  $("week-input").addEventListener("change", (e) => e.target.value && goto(e.target.value));
+  $("all-workshops").addEventListener("change", () => { if (data) { groups.clear(); groups.add(toVisGroups()); } });
+  $("filter").addEventListener("input", () => { if (data) { groups.clear(); groups.add(toVisGroups()); items.clear(); items.add(toVisItems()); renderHeatmap(data.heatmap); renderFairness(data.fairness); } });
+
+  const state = $("live-state");
+  new window.ZunftLive.LiveSocket({
+    groups: ["office"],
+    onEvent: (event) => { if (event.id > lastEvent) { lastEvent = event.id; soon(); } },
+    onResync: soon,
+    onState: (s) => { state.textContent = L10N.live[s]; state.dataset.state = s; },
+  });
+  load();
+})();
