@@ -81,7 +81,7 @@ def test_catalogue_wizard_quote_login_accept_and_a_live_package_page(
     expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live", timeout=15000)
     # The worker re-plans after the acceptance; the page shows the plan without a reload.
     expect(page.get_by_test_id("task-state").nth(1)).not_to_have_text(
-        re.compile("wird geplant|being planned"), timeout=45000
+        re.compile("wird geplant|being planned"), timeout=90000
     )
     page.screenshot(path=SHOTS / "3-package-planned.png", full_page=True)
 
