@@ -1,6 +1,7 @@
 from django.contrib.gis import admin
 
 from customers.models import Customer, PostalCode, Site
+from customers.privacy import AccessLoggedAdminMixin
 
 
 class SiteInline(admin.StackedInline):
@@ -9,7 +10,7 @@ class SiteInline(admin.StackedInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ["display_name", "kind", "city", "email", "created_at"]
     list_filter = ["kind", "construction_business"]
     search_fields = ["last_name", "first_name", "company", "email", "city"]
@@ -18,7 +19,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.GISModelAdmin):
+class SiteAdmin(AccessLoggedAdminMixin, admin.GISModelAdmin):
     list_display = ["__str__", "customer", "city", "location_source"]
     list_filter = ["state", "location_source"]
     search_fields = ["street", "city", "customer__last_name", "customer__company"]

@@ -5,7 +5,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from customers import services
+from customers import privacy, services
 from customers.schemas import CustomerIn, CustomerOut, CustomerPatch, SiteIn, SiteOut
 from customers.selectors import customers_visible_to, sites_visible_to
 from trades.models import Certification, Trade
@@ -30,7 +30,9 @@ def list_customers(request, q: str | None = None, kind: str | None = None):
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, 404: ErrorOut})
 def get_customer(request, customer_id: int):
-    return get_object_or_404(customers_visible_to(request.user), pk=customer_id)
+    customer = get_object_or_404(customers_visible_to(request.user), pk=customer_id)
+    privacy.record_access(request, [customer], via="api")
+    return customer
 
 
 @router.post("/customers", response={201: CustomerOut, 403: ErrorOut, 409: ErrorOut, 422: dict})
@@ -63,7 +65,9 @@ def list_sites(request, customer: int | None = None):
 
 @router.get("/sites/{site_id}", response={200: SiteOut, 404: ErrorOut})
 def get_site(request, site_id: int):
-    return get_object_or_404(sites_visible_to(request.user), pk=site_id)
+    site = get_object_or_404(sites_visible_to(request.user), pk=site_id)
+    privacy.record_access(request, [site], via="api")
+    return site
 
 
 @router.post("/customers/{customer_id}/sites", response={201: SiteOut, 404: ErrorOut, 422: dict})

@@ -1,35 +1,30 @@
 from celery import shared_task
 
 from scheduling import services
-from zunft.core.services import claim_operation, finish_operation, report_progress
+from zunft.core.services import report_progress
+from zunft.core.tasks import run_claimed
 
 
 @shared_task(name="scheduling.replan", bind=True, max_retries=None)
 def replan(self, operation_id: int) -> None:
-    """Run one queued re-plan. Waits (by retrying) while another re-plan holds the lock, so
-    requests made meanwhile collect in this operation."""
+    """Run one queued re-plan. Waits (by retrying) while another re-plan holds the planner lock,
+    so requests made meanwhile collect in this operation. A re-plan whose worker died is taken
+    over when the task is delivered again (``run_claimed``)."""
     with services.planner_lock() as acquired:
         if not acquired:
             raise self.retry(countdown=5)
-        operation = claim_operation(operation_id, worker=self.request.hostname or "worker")
-        if operation is None:
-            return
-        reasons = operation.params.get("reasons", [])
 
-        def progress(seconds, objective, bound):
-            report_progress(operation, progress=int(seconds), total=0)
+        def work(operation):
+            def progress(seconds, objective, bound):
+                report_progress(operation, progress=int(seconds), total=0)
 
-        try:
+            reasons = operation.params.get("reasons", [])
             run = services.plan_cooperative(
                 reason="; ".join(reasons), kind="replan", on_progress=progress
             )
-        except Exception as exc:
-            finish_operation(operation, error=f"{type(exc).__name__}: {exc}")
-            raise
-        finish_operation(
-            operation,
-            result={"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": run.moved},
-        )
+            return {"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": run.moved}
+
+        run_claimed(operation_id, self.request.hostname or "worker", work)
 
 
 @shared_task(name="scheduling.expire_offers")

@@ -2,6 +2,35 @@ import pytest
 
 from tests.live import ROOT, Stack
 
+STAFF_ROLES = {"office", "coop_admin", "workshop_admin"}
+
+
+@pytest.fixture(autouse=True)
+def _personas_have_a_second_factor(request, monkeypatch):
+    """Office staff and workshop admins must confirm a second factor (zunft.core.twofactor);
+    the personas of the tests log in with one already confirmed. The two-factor tests
+    themselves log in without it."""
+    from django.test import Client
+
+    if request.node.get_closest_marker("without_second_factor"):
+        return
+    original = Client.force_login
+
+    def force_login(client, user, backend=None):
+        original(client, user, backend)
+        if user.role in STAFF_ROLES or user.is_staff:
+            from django_otp import DEVICE_ID_SESSION_KEY
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            # filter-then-create: several threads may log the same persona in at once
+            device = TOTPDevice.objects.filter(user=user, name="test").first()
+            device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

@@ -1,7 +1,6 @@
 """API v1 for the cooperative's master data: trades, certifications, workshops, workers,
 absences and capacity. Thin: parse, check access, call one service, serialize."""
 
-
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status

@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from customers.api import router as customers_router
+from customers.privacy_api import router as privacy_router
 from invoicing.api import router as invoicing_router
 from jobs.api import router as jobs_router
 from scheduling.api import router as scheduling_router
@@ -58,3 +59,4 @@ api.add_router("/v1/", scheduling_router)
 api.add_router("/v1/", invoicing_router)
 api.add_router("/v1/field/", field_router)
 api.add_router("/v1/", board_router)
+api.add_router("/v1/", privacy_router)

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "ninja",  # serves its API docs from local static files, not a CDN
     "csp",
     "axes",
+    "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "zunft.core",
     "trades",
     "customers",
@@ -61,6 +64,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Office staff and workshop admins see customers' data: a second factor first.
+    "zunft.core.twofactor.TwoFactorMiddleware",
+    "customers.privacy.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -76,6 +83,16 @@ AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+
+# Audit log of changes to sensitive records (reads are logged by customers.privacy).
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "customers.Customer",
+    "customers.Site",
+    {"model": "trades.Workshop", "mask_fields": ["iban", "bic"], "m2m_fields": ["admins"]},
+    {"model": "invoicing.Invoice", "include_fields": ["state", "paid_on"]},
+    {"model": "core.User", "include_fields": ["role", "is_active", "is_staff", "is_superuser"]},
+)
+OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Zunft")
 
 ROOT_URLCONF = "zunft.urls"
 ASGI_APPLICATION = "zunft.asgi.application"
@@ -144,9 +161,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "zunft")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Berlin"
+# A task of a killed worker is delivered again after this many seconds; it must exceed the
+# longest task (a re-plan runs PLANNER_TIME_LIMIT seconds) plus any countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 300),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "expire-dispatch-offers": {"task": "scheduling.expire_offers", "schedule": 60.0},
+    # Events whose live publish failed (Redis away) go out once it is back.
+    "core-republish-events": {
+        "task": "core.republish_events",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
     "invoicing-dunning": {"task": "invoicing.dunning", "schedule": crontab(hour=7, minute=0)},
 }
 

@@ -72,12 +72,23 @@ class Event(models.Model):
     type = models.CharField(_("type"), max_length=60)
     data = models.JSONField(_("data"), default=dict)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set once the event reached the channel layer. Empty: still to send (Redis was down, or the
+    # process died between commit and publish); the ``core.republish_events`` beat task sends it.
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["id"]
-        indexes = [models.Index(fields=["group", "id"])]
+        indexes = [
+            models.Index(fields=["group", "id"]),
+            # Only the few unpublished rows: the republisher's scan stays cheap on a big table.
+            models.Index(
+                fields=["id"],
+                name="core_event_unpublished",
+                condition=models.Q(published_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.group}: {self.type} #{self.pk}"

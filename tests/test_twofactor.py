@@ -1,0 +1,161 @@
+"""Second factor (TOTP) for office staff and workshop admins: setup, verification, enforcement.
+
+Codes are computed from the device's key as an authenticator app would (django-otp's TOTP), with
+the clock frozen and moved on between codes: a code is accepted once, and wrong codes slow the
+next try down by a second or more.
+"""
+
+import pytest
+import time_machine
+from django.conf import settings
+
+START = 1_772_442_000  # 2026-03-02 10:00 +01:00
+
+
+pytestmark = pytest.mark.without_second_factor
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def staff(db, django_user_model):
+    from types import SimpleNamespace
+
+    make = django_user_model.objects.create_user
+    return SimpleNamespace(
+        olga=make("olga", password="pw-olga-123", role="office", is_staff=True),
+        alice=make("alice", password="pw-alice-123", role="workshop_admin"),
+        hanna=make("hanna", password="pw-hanna-123", role="homeowner"),
+    )
+
+
+def code_for(device, offset_steps: int = 0) -> str:
+    """What the authenticator app shows now (or ``offset_steps`` steps later)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def unconfirmed_device(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.get(user=user, confirmed=False)
+
+
+def set_up(client, user, clock):
+    """Log in with the password and set up an authenticator through the pages."""
+    client.force_login(user)
+    client.get("/zwei-faktor/einrichten/")
+    device = unconfirmed_device(user)
+    response = client.post("/zwei-faktor/einrichten/", {"code": code_for(device)})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    return device
+
+
+def test_setup_shows_a_qr_code_and_accepts_only_the_right_code(staff, client, clock):
+    client.force_login(staff.olga)
+    page = client.get("/zwei-faktor/einrichten/?next=/admin/")
+    assert page.status_code == 200
+    assert b"data:image/svg+xml" in page.content
+    device = unconfirmed_device(staff.olga)
+    assert device.config_url.startswith("otpauth://totp/Zunft%3Aolga?")
+
+    wrong = client.post("/zwei-faktor/einrichten/", {"code": "000000", "next": "/admin/"})
+    assert wrong.status_code == 200
+    assert b'role="alert"' in wrong.content
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert client.get("/admin/").status_code == 302  # still not verified
+
+    clock.shift(2)  # past the one-second pause after a wrong code
+    right = client.post("/zwei-faktor/einrichten/", {"code": code_for(device), "next": "/admin/"})
+    assert (right.status_code, right.url) == (302, "/admin/")
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get("/admin/").status_code == 200
+
+
+def test_login_asks_for_the_code_and_refuses_a_wrong_or_reused_one(staff, client, clock):
+    device = set_up(client, staff.olga, clock)
+    used = code_for(device)
+    client.logout()
+
+    login = client.post("/admin/login/", {"username": "olga", "password": "pw-olga-123"})
+    assert login.status_code == 302
+    page = client.get("/admin/")
+    assert (page.status_code, page.url) == (302, "/zwei-faktor/pruefen/?next=%2Fadmin%2F")
+
+    assert client.post("/zwei-faktor/pruefen/", {"code": used}).status_code == 200  # replayed
+    clock.shift(2)
+    assert client.post("/zwei-faktor/pruefen/", {"code": "123456"}).status_code == 200
+    assert client.get("/admin/").status_code == 302
+    clock.shift(device.step + 5)
+    response = client.post("/zwei-faktor/pruefen/", {"code": code_for(device), "next": "/admin/"})
+    assert (response.status_code, response.url) == (302, "/admin/")
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["olga", "alice"])
+def test_unverified_office_and_workshop_admin_sessions_are_stopped(staff, client, who):
+    user = getattr(staff, who)
+    client.force_login(user)
+    page = client.get("/admin/")
+    assert page.status_code == 302
+    assert page.url.startswith("/zwei-faktor/einrichten/?next=")
+
+    api = client.get("/api/v1/customers")
+    assert api.status_code == 403
+    assert "zwei-faktor" in api.json()["detail"]
+
+
+@pytest.mark.parametrize("who", ["olga", "alice"])
+def test_api_tokens_stay_usable_without_the_second_factor(staff, api_as, who):
+    from zunft.core.auth import issue_token
+
+    _token, secret = issue_token(getattr(staff, who), "Skript")
+    response = api_as(None).get("/api/v1/customers", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 200
+
+
+def test_a_bad_token_does_not_fall_back_to_the_unverified_session(staff, client):
+    client.force_login(staff.olga)
+    response = client.get("/api/v1/customers", HTTP_AUTHORIZATION="Bearer zft_wrong")
+    assert response.status_code == 401
+
+
+def test_a_verified_workshop_admin_reaches_the_api(staff, client, clock):
+    set_up(client, staff.alice, clock)
+    assert client.get("/api/v1/customers").status_code == 200
+
+
+def test_homeowners_are_not_asked_for_a_second_factor(staff, api_as):
+    client = api_as(staff.hanna)
+    assert client.get("/api/v1/customers").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.get("/zwei-faktor/einrichten/").status_code == 302  # nothing to set up
+
+
+def test_someone_with_a_device_must_verify_before_adding_another(staff, client, clock):
+    set_up(client, staff.olga, clock)
+    client.logout()
+    client.force_login(staff.olga)
+    response = client.get("/zwei-faktor/einrichten/")
+    assert (response.status_code, response.url) == (302, "/zwei-faktor/pruefen/")
+
+
+def test_the_pages_work_under_the_content_security_policy(staff, client, clock):
+    client.force_login(staff.olga)
+    page = client.get("/zwei-faktor/einrichten/")
+    policy = page["Content-Security-Policy"]
+    assert "img-src 'self' data:" in policy
+    assert b"<script>" not in page.content and b"style=" not in page.content
+    assert settings.SESSION_COOKIE_AGE > 0

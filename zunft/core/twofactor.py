@@ -1,0 +1,202 @@
+"""Second factor (TOTP) for office staff, cooperative admins and workshop admins.
+
+Password login stays as it is (the admin login, throttled by django-axes). After it the session is
+unverified until the person types a code from their authenticator app. django-otp stores the
+devices (secret, drift, last used step against replay, throttling after wrong codes) and keeps the
+verifying device in the session; this module adds the setup page (scan a QR code, confirm one
+code), the verify page, and ``TwoFactorMiddleware``, which sends an unverified session of such a
+person to those pages from every other page and answers its API calls with 403. Requests that
+carry an API token are authenticated by the token alone, so scripts keep working.
+"""
+
+import logging
+from base64 import b32encode
+
+import segno
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_otp import devices_for_user, user_has_device
+from django_otp import login as otp_login
+from django_otp import verify_token as otp_verify_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from zunft.core.models import User
+
+logger = logging.getLogger(__name__)
+
+ROLES = {User.Role.OFFICE, User.Role.COOP_ADMIN, User.Role.WORKSHOP_ADMIN}
+API_PREFIX = "/api/"
+# Pages an unverified session may still open: these two, logging out, the language switch.
+OPEN_VIEWS = {
+    "twofactor-setup",
+    "twofactor-verify",
+    "logout",
+    "admin:logout",
+    "set_language",
+    "healthz",
+}
+
+
+def needs_second_factor(user) -> bool:
+    """Office staff, cooperative and workshop admins, and anyone who may use the admin."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.role in ROLES or user.is_staff or user.is_superuser
+
+
+def is_verified(user) -> bool:
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
+def session_allowed(user) -> bool:
+    """Whether a session user may act: no second factor needed, or it was given. The same check
+    is meant for websockets that join with the session."""
+    return not needs_second_factor(user) or is_verified(user)
+
+
+class TwoFactorMiddleware:
+    """Place after django-otp's ``OTPMiddleware``. Uses ``process_view`` so the resolved view
+    name decides which pages stay open."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if session_allowed(user):
+            return None
+        if request.path_info.startswith(API_PREFIX):
+            if request.headers.get("Authorization", "").lower().startswith("bearer "):
+                # Only the token may authenticate this call, never the unverified session.
+                request.user = AnonymousUser()
+                return None
+            return JsonResponse(
+                {"detail": _("Confirm your second factor first (%s).") % reverse(_target(user))},
+                status=403,
+            )
+        match = request.resolver_match
+        if match is not None and match.view_name in OPEN_VIEWS:
+            return None
+        query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+        return redirect(f"{reverse(_target(user))}?{query}")
+
+
+def _target(user) -> str:
+    return "twofactor-verify" if user_has_device(user) else "twofactor-setup"
+
+
+def _next_url(request) -> str:
+    url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("admin:index")
+
+
+def _code(request) -> str:
+    return "".join(request.POST.get("code", "").split())
+
+
+def _verified(request, device) -> None:
+    """Mark the session verified by ``device``, under a new session key."""
+    request.session.cycle_key()
+    otp_login(request, device)
+    logger.info("second factor verified for user %s", request.user.pk)
+
+
+def qr_data_uri(device: TOTPDevice) -> str:
+    """The device's otpauth:// URL as an SVG QR code, inline (the CSP allows data: images)."""
+    return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
+
+
+def secret_for_typing(device: TOTPDevice) -> str:
+    secret = b32encode(device.bin_key).decode()
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+@transaction.atomic
+def confirm_device(device: TOTPDevice, code: str) -> bool:
+    """Confirm a new device with one code from it; its other unconfirmed devices go. Locks the
+    device row, so one code confirms once (django-otp also refuses a code used before)."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if device.confirmed or not device.verify_token(code):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user_id=device.user_id, confirmed=False).delete()
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    """Add an authenticator: show the QR code and the secret, confirm with one code. Someone who
+    has a device already must verify with it first; adding another is not offered here."""
+    user = request.user
+    if not needs_second_factor(user):
+        return redirect("home")
+    if user_has_device(user):
+        return redirect(_next_url(request) if is_verified(user) else "twofactor-verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
+    error = ""
+    if request.method == "POST":
+        if confirm_device(device, _code(request)):
+            device.refresh_from_db()
+            _verified(request, device)
+            return redirect(_next_url(request))
+        error = _("That code is not right. Check the time on your phone and try the next one.")
+        logger.info("second factor setup: wrong code for user %s", user.pk)
+    context = {
+        "qr": qr_data_uri(device),
+        "secret": secret_for_typing(device),
+        "error": error,
+        "next": _next_url(request),
+    }
+    return render(request, "twofactor/setup.html", context, status=200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """Ask for the code after the password login. Wrong codes slow further tries down
+    (django-otp's throttling); a code is accepted once."""
+    user = request.user
+    if not needs_second_factor(user):
+        return redirect("home")
+    devices = list(devices_for_user(user))
+    if not devices:
+        return redirect(f"{reverse('twofactor-setup')}?{request.GET.urlencode()}")
+    error = ""
+    if request.method == "POST":
+        code = _code(request)
+        for device in devices:
+            verified = otp_verify_token(user, device.persistent_id, code)
+            if verified is not None:
+                _verified(request, verified)
+                return redirect(_next_url(request))
+        error = _("That code is not right, or too many tries: wait a moment and try again.")
+        logger.info("second factor: wrong code for user %s", user.pk)
+    return render(
+        request, "twofactor/verify.html", {"error": error, "next": _next_url(request)}, status=200
+    )
+
+
+urlpatterns = [
+    path("einrichten/", setup, name="twofactor-setup"),
+    path("pruefen/", verify, name="twofactor-verify"),
+]
