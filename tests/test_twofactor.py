@@ -159,3 +159,42 @@ def test_the_pages_work_under_the_content_security_policy(staff, client, clock):
     assert "img-src 'self' data:" in policy
     assert b"<script>" not in page.content and b"style=" not in page.content
     assert settings.SESSION_COOKIE_AGE > 0
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_office_websockets_need_the_second_factor_too(live_stack, staff):
+    """A password alone opens no office socket: the same rule as the pages and the API."""
+    import asyncio
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import websockets
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(staff.olga)  # this module's personas have no second factor yet
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    async def hello():
+        async with websockets.connect(
+            f"{live_stack.ws_url}/ws/events/",
+            additional_headers={"Cookie": cookie, "Origin": live_stack.base_url},
+        ) as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), 10))
+
+    def run(coroutine):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
+
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        run(hello())
+    assert refused.value.response.status_code == 403
+
+    device = TOTPDevice.objects.create(user=staff.olga, name="phone", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    assert "office" in run(hello())["groups"]

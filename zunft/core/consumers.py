@@ -14,12 +14,29 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        if not await database_sync_to_async(self._second_factor_given)(user):
+            await self.close(code=4403)
+            return
         self.joined: set[str] = set()
         await self.accept()
         await self._join(f"user.{user.pk}")
         if user.is_office:
             await self._join("office")
         await self.send_json({"type": "hello", "groups": sorted(self.joined)})
+
+    def _second_factor_given(self, user) -> bool:
+        """The HTTP rule for sockets: office staff and workshop admins need the second factor
+        confirmed in this session (django-otp keeps the verified device's id in it)."""
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.models import Device
+
+        from zunft.core.twofactor import needs_second_factor
+
+        if not needs_second_factor(user):
+            return True
+        device_id = self.scope.get("session", {}).get(DEVICE_ID_SESSION_KEY)
+        device = Device.from_persistent_id(device_id) if device_id else None
+        return device is not None and device.user_id == user.pk
 
     async def disconnect(self, code):
         for group in getattr(self, "joined", set()):
