@@ -84,16 +84,11 @@ def replace_template(request, code: str, payload: TemplateIn):
 
 
 def _quote_out(quote, today=None):
-    from datetime import timedelta
-
     from django.utils import timezone
 
-    today = today or timezone.localdate()
     out = QuoteOut.from_orm(quote).dict()
-    out["early_start_consent_needed"] = bool(
-        quote.package.customer.kind == "private"
-        and quote.start_date
-        and quote.start_date <= today + timedelta(days=14)
+    out["early_start_consent_needed"] = services.needs_early_start_consent(
+        quote, today or timezone.localdate()
     )
     return out
 

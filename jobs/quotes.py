@@ -69,6 +69,24 @@ class Pricing:
     completion: dt.date | None
 
 
+LABOUR_KINDS = (QuoteLine.Kind.LABOUR, QuoteLine.Kind.TRAVEL)
+TAX_REDUCTION_RATE = Decimal("0.20")  # §35a Abs. 3 EStG
+TAX_REDUCTION_CAP = Decimal("1200.00")
+
+
+def totals(kinds_and_nets) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """Net, VAT, labour and travel gross, and the §35a estimate (20 % of labour and travel, at
+    most 1,200 € a year) of quote lines given as ``(kind, net)`` pairs: the one place a quote's
+    sums are made, for instant quotes and the office's revisions alike."""
+    rows = list(kinds_and_nets)
+    vat_rate = Decimal(str(settings.VAT_RATE))
+    net = sum((amount for _kind, amount in rows), Decimal(0))
+    labour_net = sum((amount for kind, amount in rows if kind in LABOUR_KINDS), Decimal(0))
+    labour_gross = round_money(labour_net * (1 + vat_rate))
+    reduction = min(round_money(labour_gross * TAX_REDUCTION_RATE), TAX_REDUCTION_CAP)
+    return net, round_money(net * vat_rate), labour_gross, reduction
+
+
 def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
     """Lines per trade: labour (hours × the planned workshop's rate), material, travel (km ×
     rate per km), the cooperative's coordination fee; VAT; the labour share and the §35a EStG
@@ -134,15 +152,7 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                 round_money(subtotal * fee_rate),
             )
         )
-    net = sum((line.net for line in lines), Decimal(0))
-    vat_rate = Decimal(str(settings.VAT_RATE))
-    vat = round_money(net * vat_rate)
-    labour_net = sum(
-        (line.net for line in lines if line.kind in (QuoteLine.Kind.LABOUR, QuoteLine.Kind.TRAVEL)),
-        Decimal(0),
-    )
-    labour_gross = round_money(labour_net * (1 + vat_rate))
-    reduction = min(round_money(labour_gross * Decimal("0.20")), Decimal("1200.00"))
+    net, vat, labour_gross, reduction = totals((line.kind, line.net) for line in lines)
     starts = [s.start for s in schedule.values()]
     ends = [s.end for s in schedule.values()]
     return Pricing(

@@ -21,6 +21,7 @@ from jobs.models import (
     TemplateParameter,
     TemplateTask,
 )
+from jobs.quotes import totals
 from trades.models import Certification, Trade
 from zunft.core.realtime import emit
 
@@ -267,8 +268,17 @@ def _bridged_dependencies(template, kept: set[int]) -> dict[tuple[int, int], int
     return result
 
 
-def _consumer(customer) -> bool:
-    return customer.kind == customer.Kind.PRIVATE
+WITHDRAWAL_DAYS = 14  # §355 Abs. 2 BGB
+
+
+def needs_early_start_consent(quote: Quote, today) -> bool:
+    """Whether a consumer must agree to work starting inside the withdrawal period
+    (§356 Abs. 4 BGB): the one rule the quote page, the API and acceptance share."""
+    return (
+        quote.package.customer.kind == quote.package.customer.Kind.PRIVATE
+        and quote.start_date is not None
+        and quote.start_date <= today + timedelta(days=WITHDRAWAL_DAYS)
+    )
 
 
 @transaction.atomic
@@ -417,12 +427,7 @@ def accept_quote(
                 % date_format(quote.valid_until, "SHORT_DATE_FORMAT")
             }
         )
-    needs_consent = (
-        _consumer(package.customer)
-        and quote.start_date is not None
-        and quote.start_date <= today + timedelta(days=14)
-    )
-    if needs_consent and not early_start_consent:
+    if needs_early_start_consent(quote, today) and not early_start_consent:
         raise ValidationError(
             {
                 "early_start_consent": _(
@@ -535,12 +540,7 @@ def revise_quote(
                 "net": round_money(quantity * unit_price),
             }
         )
-    net = sum((line["net"] for line in priced), Decimal(0))
-    vat = round_money(net * vat_rate)
-    labour_net = sum(
-        (line["net"] for line in priced if line["kind"] in ("labour", "travel")), Decimal(0)
-    )
-    labour_gross = round_money(labour_net * (1 + vat_rate))
+    net, vat, labour_gross, reduction = totals((line["kind"], line["net"]) for line in priced)
     package.quotes.filter(status=Quote.Status.OPEN).update(status=Quote.Status.SUPERSEDED)
     quote = Quote.objects.create(
         package=package,
@@ -550,7 +550,7 @@ def revise_quote(
         vat=vat,
         gross=net + vat,
         labour_gross=labour_gross,
-        tax_reduction=min(round_money(labour_gross * Decimal("0.20")), Decimal("1200.00")),
+        tax_reduction=reduction,
         start_date=start_date or (last.start_date if last else None),
         completion_date=completion_date or (last.completion_date if last else None),
         note=note,

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -69,18 +70,12 @@ def quote_page(request, quote_id: int):
         "vat_rate": format_quantity(lines[0].vat_rate) if lines else "",
         "changes": changes_of(quote) if quote.version > 1 else None,
         "is_owner": request.user.is_authenticated and customer_user == request.user,
-        "needs_consent": _needs_consent(quote),
+        "needs_consent": services.needs_early_start_consent(quote, timezone.localdate()),
         "login_url": reverse("login")
         + "?"
         + urlencode({"next": request.path, "email": customer_user.email if customer_user else ""}),
     }
     return render(request, "jobs/quote.html", context)
-
-
-def _needs_consent(quote: Quote) -> bool:
-    from jobs.api import _quote_out
-
-    return _quote_out(quote)["early_start_consent_needed"]
 
 
 @require_POST

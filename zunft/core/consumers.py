@@ -1,7 +1,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from zunft.core.realtime import channel_group_name, may_join
+from zunft.core.realtime import may_join
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -40,7 +40,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         for group in getattr(self, "joined", set()):
-            await self.channel_layer.group_discard(channel_group_name(group), self.channel_name)
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         group = content.get("subscribe") if isinstance(content, dict) else None
@@ -55,7 +55,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "subscribed", "group": group})
 
     async def _join(self, group: str):
-        await self.channel_layer.group_add(channel_group_name(group), self.channel_name)
+        await self.channel_layer.group_add(group, self.channel_name)
         self.joined.add(group)
 
     async def event_message(self, message):

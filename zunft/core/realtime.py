@@ -42,17 +42,10 @@ def may_join(user, group: str) -> bool:
     return user.is_office or rule(user, key)
 
 
-def channel_group_name(group: str) -> str:
-    """Channels allows only ASCII letters, digits, hyphens, underscores and periods."""
-    return group
-
-
 def send_to_group(group: str, message: dict) -> None:
     """Send one message to a Channels group from sync code (now, not on commit)."""
     layer = get_channel_layer()
-    async_to_sync(layer.group_send)(
-        channel_group_name(group), {"type": "event.message", "event": message}
-    )
+    async_to_sync(layer.group_send)(group, {"type": "event.message", "event": message})
 
 
 # The republisher leaves fresh events to the on-commit publish of the process that wrote them, and
