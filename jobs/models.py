@@ -12,7 +12,12 @@ from trades.models import Bilingual, Certification, Trade
 
 
 class PackageTemplate(Bilingual, models.Model):
-    """A "Rund-um-sorglos" package of the catalogue, e.g. "Bad komplett"."""
+    """A "Rund-um-sorglos" package of the catalogue, e.g. "Bad komplett", or a single-trade job
+    ("Elektriker: Steckdosen setzen") that goes through the same quote, plan and invoice."""
+
+    class Kind(models.TextChoices):
+        PACKAGE = "package", _("package")
+        SINGLE_TRADE = "single", _("single-trade job")
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name_de = models.CharField(_("name (German)"), max_length=150)
@@ -20,6 +25,7 @@ class PackageTemplate(Bilingual, models.Model):
     description_de = models.TextField(_("description (German)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     active = models.BooleanField(_("offered"), default=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PACKAGE)
 
     class Meta:
         verbose_name = _("package template")
@@ -178,6 +184,10 @@ class Package(models.Model):
         models.DateField(), default=list, blank=True, verbose_name=_("days without work on site")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The homeowner's consent to show photos of the finished work in the public member directory
+    # (without address or names); withdrawable, so the time is kept with it.
+    photos_public = models.BooleanField(_("photos may be published"), default=False)
+    photos_public_since = models.DateTimeField(_("photo consent given"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("package")
@@ -619,3 +629,53 @@ class Defect(models.Model):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+
+class Message(models.Model):
+    """A message in a package's log: the homeowner's thread with the office, or the office's
+    thread with one workshop working on the package. Never edited; read once by the other side."""
+
+    class Thread(models.TextChoices):
+        HOMEOWNER = "homeowner", _("homeowner")
+        WORKSHOP = "workshop", _("workshop")
+
+    class Sender(models.TextChoices):
+        HOMEOWNER = "homeowner", _("homeowner")
+        OFFICE = "office", _("office")
+        WORKSHOP = "workshop", _("workshop")
+        SYSTEM = "system", _("system")
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="messages")
+    thread = models.CharField(_("thread"), max_length=10, choices=Thread.choices)
+    workshop = models.ForeignKey(
+        "trades.Workshop",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="package_messages",
+    )
+    sender = models.CharField(_("from"), max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("message"), max_length=4000)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["package", "id"]
+        indexes = [models.Index(fields=["package", "thread", "id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(thread="homeowner", workshop__isnull=True)
+                    | models.Q(thread="workshop", workshop__isnull=False)
+                ),
+                name="message_workshop_only_in_workshop_thread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} {self.sender}: {self.body[:40]}"

@@ -9,11 +9,13 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         from jobs.quotes import register_scheduler
         from scheduling import signals  # noqa: F401 - connects the re-plan triggers
+        from scheduling.messages import may_follow_owner_thread
         from scheduling.selectors import may_follow_package
         from scheduling.services import tentative_schedule
         from zunft.core.realtime import register_group_rule
 
         register_group_rule("package", may_follow_package)
+        register_group_rule("owner", may_follow_owner_thread)
 
         # jobs prices quotes with the planner's dates without importing scheduling.
         register_scheduler(tentative_schedule)

@@ -154,6 +154,7 @@ APPOINTMENT_FIELDS = (
     "start",
     "end",
     "segments",
+    "pinned",
     "status",
     "sequence",
     "travel_km",
@@ -282,6 +283,7 @@ def _item(a: dict) -> dict:
         "deadline": a["offer_deadline"],
         "hours": float(a["task__duration_hours"]),
         "sequence": a["sequence"],
+        "pinned": a["pinned"],
         "promised": promised,
         "late": bool(promised and a["end"].astimezone(BERLIN).date() > promised),
     }
@@ -590,7 +592,7 @@ def request_inbox(status: str | None = None, limit: int = 100) -> dict:
 
 
 def package_log(package_id: int, limit: int = 200) -> list[Event]:
-    """The package's outbox events, oldest first: its message log until messages exist."""
+    """The package's outbox events, oldest first (the board shows its messages beside them)."""
     return list(Event.objects.filter(group=f"package.{package_id}").order_by("-id")[:limit])[::-1]
 
 
@@ -1093,7 +1095,8 @@ def do_move(task_id: int, workshop_id: int, day: dt.date, token: str, *, user, t
         raise Conflict(_("The plan has changed since the preview; check the move again."))
     workshops, workers = set(), set()
     for change in preview.changes:
-        appointment = _apply(change)
+        # The clerk placed this one by hand: re-plans keep it there until it is released.
+        appointment = _apply(change, pin=change.task == task_id)
         workshops |= {change.workshop_to, change.workshop_from} - {None}
         if appointment.worker_id:
             workers.add(appointment.worker_id)
@@ -1112,7 +1115,7 @@ def do_move(task_id: int, workshop_id: int, day: dt.date, token: str, *, user, t
     return preview
 
 
-def _apply(change: Change) -> Appointment:
+def _apply(change: Change, *, pin: bool = False) -> Appointment:
     values = {
         "workshop_id": change.workshop_to,
         "start": change.start_to,
@@ -1120,6 +1123,8 @@ def _apply(change: Change) -> Appointment:
         "segments": change.segments,
         "travel_km": change.travel_km,
     }
+    if pin:
+        values["pinned"] = True
     appointment = (
         Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
         .filter(task_id=change.task)
@@ -1149,4 +1154,22 @@ def _apply(change: Change) -> Appointment:
     if change.new_offer:
         dispatch.offer(appointment)
         appointment.worker_id = previous_worker  # tell the worker who had it
+    return appointment
+
+
+@transaction.atomic
+def release_pin(appointment_id: int, *, user) -> Appointment:
+    """Give a hand-placed appointment back to the planner; the next re-plan may move it."""
+    appointment = Appointment.objects.select_for_update().get(
+        pk=appointment_id,
+        pinned=True,
+        status__in=(Appointment.Status.TENTATIVE, Appointment.Status.ACCEPTED),
+    )
+    appointment.pinned = False
+    appointment.save(update_fields=["pinned", "updated_at"])
+    emit(
+        "office",
+        "board.released",
+        {"task": appointment.task_id, "package": appointment.task.package_id, "by": user.pk},
+    )
     return appointment

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from jobs.models import Package, Request, Task
 from scheduling import board
+from scheduling.models import Appointment
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
 from zunft.core.api import EventOut
@@ -67,6 +68,7 @@ class ItemOut(Row):
     deadline: datetime | None
     hours: float
     sequence: int
+    pinned: bool = Field(..., description="placed by the office; re-plans keep it")
     promised: date | None
     late: bool
 
@@ -170,6 +172,20 @@ def confirm_move(request, payload: ConfirmIn):
         ).as_dict()
     except Task.DoesNotExist as exc:
         raise Http404 from exc
+
+
+@router.post(
+    "/board/appointments/{appointment_id}/release",
+    response={200: dict, 403: ErrorOut, 404: ErrorOut},
+)
+def release_pin(request, appointment_id: int):
+    """Give an appointment the office placed by hand back to the planner."""
+    _office(request)
+    try:
+        appointment = board.release_pin(appointment_id, user=request.user)
+    except Appointment.DoesNotExist as exc:
+        raise Http404 from exc
+    return {"id": appointment.pk, "pinned": appointment.pinned}
 
 
 @router.get("/board/requests", response={200: dict, 403: ErrorOut})

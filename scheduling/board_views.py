@@ -66,6 +66,13 @@ def _labels() -> dict:
         "workshop": _("Workshop"),
         "site": _("Site"),
         "log_empty": _("No events yet."),
+        "pinned": _("“%(task)s” was placed by the office; re-plans leave it where it is."),
+        "drag_hint": _("Drag onto a workshop's row to plan it there"),
+        "msg": {
+            "homeowner": _("homeowner"),
+            "office": _("office"),
+            "empty": _("No messages yet."),
+        },
         "decline": _("Decline"),
         "reopen": _("Reopen"),
         "open_package": _("Package"),
@@ -90,6 +97,7 @@ def _labels() -> dict:
             "dispatch.expired": _("offer expired"),
             "package.schedule_changed": _("schedule changed"),
             "board.moved": _("moved on the board"),
+            "board.released": _("given back to the planner"),
         },
     }
 

@@ -62,6 +62,9 @@ class Appointment(models.Model):
     uid = models.UUIDField(_("calendar UID"), default=uuid.uuid4, unique=True, editable=False)
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0)
     travel_km = models.PositiveIntegerField(_("travel (km)"), default=0)
+    # Placed by a clerk on the board: re-plans keep it where it is (like an accepted one) until
+    # the office releases it again.
+    pinned = models.BooleanField(_("pinned by the office"), default=False)
     plan_run = models.ForeignKey(PlanRun, on_delete=models.SET_NULL, null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -99,7 +99,7 @@ def build_problem(start: dt.date, days: int | None = None, tasks=None) -> Contex
                 str(appointment.workshop_id),
                 (appointment.start.astimezone(BERLIN).date() - start).days,
             )
-            if appointment.status == "accepted":
+            if appointment.status == "accepted" or appointment.pinned:
                 pinned = where
             else:
                 previous = where

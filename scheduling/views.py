@@ -1,12 +1,18 @@
 """The homeowner's package page (live timeline) and its calendar download."""
 
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jobs.acceptance import acceptable
+from jobs.documents import documents_for
 from jobs.models import Package
+from scheduling import messages
 from scheduling.api import package_timeline, visible_package
 from scheduling.feeds import build_calendar
 from scheduling.models import Appointment
@@ -27,7 +33,11 @@ def package_page(request, package_id: int):
             "offline": _("offline — retrying"),
         },
         "package": dict(Package.Status.choices),
+        "message_empty": _("No messages yet."),
+        "message_sent": _("sent"),
+        "message_failed": _("Could not send; please try again."),
     }
+    is_owner = package.customer.user_id == request.user.pk
     return render(
         request,
         "scheduling/package.html",
@@ -35,10 +45,28 @@ def package_page(request, package_id: int):
             "package": package,
             "timeline": package_timeline(package),
             "labels": labels,
-            "can_accept": package.customer.user_id == request.user.pk and not acceptable(package),
-            "acceptances": package.acceptances.all(),
+            "can_accept": is_owner and not acceptable(package),
+            "is_owner": is_owner,
+            "messages_log": messages.visible_messages(request.user, package).order_by("id"),
+            "may_write": is_owner or bool(messages.own_working_workshops(request.user, package)),
+            "documents": documents_for(request.user, package),
+            "message_error": request.session.pop("message_error", None),
         },
     )
+
+
+@login_required(login_url="login")
+@require_POST
+def package_message(request, package_id: int):
+    """The message form without JavaScript (the script posts to the API instead)."""
+    package = visible_package(request, package_id)
+    try:
+        messages.post_message(request.user, package, request.POST.get("body", ""))
+    except ValidationError as error:
+        request.session["message_error"] = " ".join(error.messages)
+    else:
+        flash.success(request, _("Your message has been sent to the office."))
+    return redirect(f"{reverse('package', args=[package.pk])}#nachrichten")
 
 
 @login_required(login_url="login")

@@ -327,3 +327,36 @@ def test_a_packages_log_is_its_outbox_events_in_order(coop, planned, api_as):
     assert log and [e["id"] for e in log] == sorted(e["id"] for e in log)
     assert {e["type"] for e in log} >= {"package.schedule_changed"}
     assert api_as(coop.olga).get("/api/v1/board/packages/999999/log").status_code == 404
+
+
+def test_a_hand_placed_task_stays_put_through_replans_until_given_back(coop, planned, api_as):
+    _package, appointments = planned
+    finish = appointments["finish"]
+    later = workday_after(day_of(finish), 2)
+    client = api_as(coop.olga)
+    payload = {"task": finish.task_id, "workshop": coop.b.pk, "date": later.isoformat()}
+    preview = client.post(PREVIEW, payload, "application/json").json()
+    assert preview["ok"] is True, preview["reason"]
+    applied = client.post(MOVES, {**payload, "token": preview["token"]}, "application/json")
+    assert applied.status_code == 200, applied.content
+    moved = Appointment.objects.get(pk=finish.pk)
+    assert moved.pinned and day_of(moved) == later
+    week = client.get("/api/v1/board", {"week": later.strftime("%G-W%V")}).json()
+    assert [it["pinned"] for it in week["items"] if it["task"] == finish.task_id] == [True]
+
+    # The planner gets it as fixed (like a confirmed one), not merely as last plan's place.
+    def as_planned():
+        ctx = services.build_problem(services.plan_start(TODAY))
+        return next(t for t in ctx.problem.tasks if t.id == str(finish.task_id))
+
+    assert as_planned().pinned is not None and as_planned().previous is None
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    assert day_of(Appointment.objects.get(pk=finish.pk)) == later
+
+    # Only the office gives it back; then it is merely the last plan's place again.
+    release = f"/api/v1/board/appointments/{finish.pk}/release"
+    assert api_as(coop.bob).post(release).status_code == 403
+    assert api_as(coop.olga).post(release).json() == {"id": finish.pk, "pinned": False}
+    assert api_as(coop.olga).post(release).status_code == 404  # nothing pinned any more
+    assert as_planned().pinned is None and as_planned().previous is not None
+    assert Event.objects.filter(group="office", type="board.released").exists()

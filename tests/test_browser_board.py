@@ -80,22 +80,13 @@ def next_monday(after: dt.date) -> dt.date:
     return after + dt.timedelta(days=7 - after.weekday())
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_live_accept_a_refused_move_and_a_valid_move_that_tells_the_workshop(
-    board_stack,
-    browser,
-    coop,
-    bathroom,  # noqa: F811
-):
-    from websockets.sync.client import connect
-
+def bathroom_next_week(coop, bathroom):  # noqa: F811
+    """Hanna's bathroom booked from next Monday and planned: (monday, appointments by task code)."""
     from jobs.models import Package
     from jobs.services import book_package
-    from scheduling import board, services
-    from scheduling.models import Appointment, Dispatch
+    from scheduling import services
+    from scheduling.models import Appointment
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    base = board_stack.base_url
     today = timezone.localdate()
     monday = next_monday(today + dt.timedelta(days=1))
     book_package(
@@ -108,7 +99,24 @@ def test_a_live_accept_a_refused_move_and_a_valid_move_that_tells_the_workshop(
         today=today,
     )
     services.plan_cooperative(today=today, time_limit=3)
-    live = {a.task.code: a for a in Appointment.objects.select_related("task")}
+    return monday, {a.task.code: a for a in Appointment.objects.select_related("task")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_accept_a_refused_move_and_a_valid_move_that_tells_the_workshop(
+    board_stack,
+    browser,
+    coop,
+    bathroom,  # noqa: F811
+):
+    from websockets.sync.client import connect
+
+    from scheduling import board
+    from scheduling.models import Appointment, Dispatch
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = board_stack.base_url
+    monday, live = bathroom_next_week(coop, bathroom)
     rough, wiring = live["rough"], live["wiring"]
     week = board.iso_week(monday)
 
@@ -215,3 +223,49 @@ def test_screenshots_of_the_demo_week(board_stack, browser):
     page.screenshot(path=SHOTS / "board-full.png", full_page=True)
     expect(page.get_by_test_id("kpis")).to_contain_text(re.compile(r"\d+ km"))
     office.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unassigned_task_is_dragged_from_the_side_list_onto_a_workshop(
+    board_stack,
+    browser,
+    coop,
+    bathroom,  # noqa: F811
+):
+    from scheduling import board
+    from scheduling.models import Appointment
+
+    base = board_stack.base_url
+    monday, live = bathroom_next_week(coop, bathroom)
+    # The rough-in lost its appointment (say the member gave it back): it waits in the list.
+    Appointment.objects.filter(pk=live["rough"].pk).update(status="cancelled")
+    task = live["rough"].task_id
+    target = day_of_segment(live["rough"])
+
+    page = open_board(desktop(browser, coop.olga, base), base, board.iso_week(monday))
+    card = page.locator(f"#list-unassigned [data-task='{task}']")
+    expect(card).to_be_visible(timeout=15000)
+    # Dropped on the plumber's row, on the day it had before.
+    page.locator("#all-workshops").check()
+    row = page.locator(".vis-labelset .vis-label", has_text="Installateur").bounding_box()
+    day = page.locator(".vis-time-axis .vis-text.vis-minor", has_text=target.strftime("%d.%m."))
+    x, y = day.first.bounding_box()["x"] + 30, row["y"] + row["height"] / 2
+    start = card.bounding_box()
+    page.mouse.move(start["x"] + 20, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(x, y, steps=20)
+    page.mouse.up()
+
+    dialog = page.get_by_test_id("move-dialog")
+    expect(dialog).to_have_attribute("data-result", "ok", timeout=15000)
+    page.get_by_test_id("move-confirm").click()
+    expect(dialog).to_have_attribute("data-result", "applied", timeout=15000)
+    placed = Appointment.objects.exclude(status="cancelled").get(task_id=task)
+    assert placed.workshop_id == coop.b.pk and placed.pinned
+    assert placed.start.astimezone(dt.timezone(dt.timedelta(hours=1))).date() == target
+    expect(page.locator(f".it[data-task='{task}']")).to_have_attribute("data-pinned", "1")
+    page.screenshot(path=str(SHOTS / "board-dragged-from-list.png"))
+
+
+def day_of_segment(appointment) -> dt.date:
+    return dt.date.fromisoformat(appointment.segments[0]["date"])

@@ -9,6 +9,7 @@ from jobs.api import router as jobs_router
 from scheduling.api import router as scheduling_router
 from scheduling.board_api import router as board_router
 from scheduling.field_api import router as field_router
+from scheduling.messages_api import router as messages_router
 from trades.api import router as trades_router
 from zunft.core.api import router as system_router
 from zunft.core.errors import install_error_handlers
@@ -59,4 +60,5 @@ api.add_router("/v1/", scheduling_router)
 api.add_router("/v1/", invoicing_router)
 api.add_router("/v1/field/", field_router)
 api.add_router("/v1/", board_router)
+api.add_router("/v1/", messages_router)
 api.add_router("/v1/", privacy_router)

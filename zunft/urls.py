@@ -7,7 +7,7 @@ from django.views.static import serve
 
 from invoicing.views import acceptance_pdf, quote_pdf
 from scheduling.board_views import board_page
-from scheduling.views import feed, package_ics, package_page
+from scheduling.views import feed, package_ics, package_message, package_page
 from zunft.api import api
 from zunft.core.health import healthz
 from zunft.core.views import home, login_with_code
@@ -30,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("zwei-faktor/", include("zunft.core.twofactor")),
     path("auftrag/<int:package_id>/", package_page, name="package"),
     path("auftrag/<int:package_id>/termine.ics", package_ics, name="package-ics"),
+    path("auftrag/<int:package_id>/nachricht/", package_message, name="package-message"),
     path(
         "auftrag/<int:package_id>/abnahme/<int:acceptance_id>.pdf",
         acceptance_pdf,

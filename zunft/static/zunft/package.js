@@ -56,15 +56,24 @@
     }
   }
 
+  // The homeowner's thread with the office has its own group: workshops follow the package
+  // group and must not read it.
+  const groups = [`package.${packageId}`];
+  if (list.dataset.owner) groups.push(`owner.${packageId}`);
+
   new window.ZunftLive.LiveSocket({
-    groups: [`package.${packageId}`],
+    groups,
     onEvent: (event) => {
+      if (event.type === "message.created") {
+        document.dispatchEvent(new CustomEvent("zunft:messages"));
+        return;
+      }
       if (event.id > lastEvent) {
         lastEvent = event.id;
         refresh();
       }
     },
-    onResync: refresh,
+    onResync: () => { refresh(); document.dispatchEvent(new CustomEvent("zunft:messages")); },
     onState: (s) => { state.textContent = labels.state[s]; state.dataset.state = s; },
   });
 })();

@@ -195,8 +195,8 @@
     if (!item.raw) return "";
     const it = item.raw;
     const icon = { tentative: "◌", accepted: "✓", in_progress: "▶", done: "✔" }[it.state] || "";
-    return el("div", { class: "it", dataset: { task: it.task, state: it.state, testid: "board-item" } },
-      el("span", { class: "it-name", text: `${icon} ${it.task_name}` }),
+    return el("div", { class: "it", dataset: { task: it.task, state: it.state, testid: "board-item", pinned: it.pinned ? "1" : "" } },
+      el("span", { class: "it-name", text: `${it.pinned ? "⚑ " : ""}${icon} ${it.task_name}` }),
       el("span", { class: "it-sub", text: `#${it.package} ${it.package_title} · ${it.city}` }));
   }
 
@@ -231,6 +231,21 @@
         groupTemplate, template: itemTemplate,
         onMove: (item, callback) => { callback(null); previewMove(item); },
       });
+      timeline.on("select", ({ items: chosen }) => showPin(chosen.length ? items.get(chosen[0]) : null));
+      // Unassigned (or declined) tasks dragged from the side list onto a workshop's row.
+      const area = $("timeline");
+      // Capture phase: the timeline's own drop handling (for its JSON items) stops propagation.
+      const ours = (e) => e.dataTransfer && e.dataTransfer.types.includes("application/x-zunft-task");
+      area.addEventListener("dragover", (e) => { if (ours(e)) { e.preventDefault(); e.stopPropagation(); } }, true);
+      area.addEventListener("drop", (e) => {
+        if (!ours(e)) return;
+        e.preventDefault();
+        e.stopPropagation();
+        const task = Number(e.dataTransfer.getData("application/x-zunft-task"));
+        const where = timeline.getEventProperties(e);
+        if (!task || !where.group || !where.time) return;
+        previewMove({ raw: { task }, group: String(where.group).replace(/^w(\d+)$/, "$1:"), start: snap(where.time) });
+      }, true);
       timeline.on("doubleClick", (props) => {
         const it = props.item && items.get(props.item);
         if (it && it.raw) openLog(it.raw.package, `${it.raw.package_title} #${it.raw.package}`);
@@ -241,6 +256,19 @@
       timeline.setWindow(start, end, { animation: false });
     }
   }
+
+  // --- pinned (hand-placed) appointments ---------------------------------------------------------
+  let pinned = null;
+  function showPin(item) {
+    pinned = item && item.raw && item.raw.pinned ? item.raw : null;
+    $("pin-bar").hidden = !pinned;
+    if (pinned) $("pin-text").textContent = fill(L10N.pinned, { task: pinned.task_name });
+  }
+  $("pin-release").addEventListener("click", async () => {
+    if (!pinned) return;
+    const r = await api(`${config.api}/appointments/${pinned.id}/release`, { method: "POST" });
+    if (r.ok) { showPin(null); load(); }
+  });
 
   // --- moving work -------------------------------------------------------------------------------
   async function previewMove(item) {
@@ -310,8 +338,10 @@
       $(`list-${key}`).replaceChildren(...(rows.length ? rows.map(line) : [el("li", { class: "empty muted", text: L10N.nothing })]));
     };
     const pkgLink = (r) => el("button", { type: "button", class: "linkish", text: `#${r.package} ${r.package_title}`, onclick: () => openLog(r.package, `${r.package_title} #${r.package}`) });
-    render("unassigned", lists.unassigned, (r) => el("li", {}, el("strong", { text: r.task_name }), " ", el("span", { class: "muted", text: `${r.trade_name} · ${fmtNum.format(r.hours)} ${L10N.hours}` }), el("br"), pkgLink(r)));
-    render("declined", lists.declined, (r) => el("li", { class: "warn" }, el("strong", { text: r.task_name }), " ",
+    const draggable = (r) => ({ draggable: "true", title: L10N.drag_hint, dataset: { task: r.task, testid: "side-task" },
+      ondragstart: (e) => { e.dataTransfer.setData("application/x-zunft-task", String(r.task)); e.dataTransfer.effectAllowed = "move"; } });
+    render("unassigned", lists.unassigned, (r) => el("li", draggable(r), el("strong", { text: r.task_name }), " ", el("span", { class: "muted", text: `${r.trade_name} · ${fmtNum.format(r.hours)} ${L10N.hours}` }), el("br"), pkgLink(r)));
+    render("declined", lists.declined, (r) => el("li", { class: "warn", ...draggable(r) }, el("strong", { text: r.task_name }), " ",
       el("span", { class: "badge declined", text: L10N.offer[r.status] || r.status }), el("br"),
       el("span", { class: "muted", text: `${r.workshop || ""}${r.reason ? ": „" + r.reason + "“" : ""}` }), el("br"), pkgLink(r)));
     render("expiring", lists.expiring, (r) => el("li", { class: "warn" }, el("strong", { text: r.task_name }), el("br"),
@@ -356,7 +386,7 @@
       return n;
     };
     const list = rows.filter((r) => matches(r.name));
-    const rowH = 22, top = 46, labelW = 200, countW = 170, gap = 24, shareW = 250;
+    const rowH = 22, top = 62, labelW = 200, countW = 170, gap = 24, shareW = 250;
     const width = labelW + countW + gap + shareW + 60;
     const height = top + list.length * rowH + 8;
     const maxOffered = Math.max(1, ...list.map((r) => r.offered));
@@ -364,7 +394,8 @@
     const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": L10N.revenue_share, class: "fairness-chart" });
     const x0 = labelW, x1 = labelW + countW + gap;
     chart.append(svg("text", { x: x0, y: 14, class: "axis-title" }, `${L10N.offered} / ${L10N.accepted}`));
-    chart.append(svg("text", { x: x1, y: 14, class: "axis-title" }, `${L10N.revenue_share} · ${L10N.target}: ${L10N[target]}`));
+    // Two title lines: side by side the German titles run into each other.
+    chart.append(svg("text", { x: x1, y: 32, class: "axis-title" }, `${L10N.revenue_share} · ${L10N.target}: ${L10N[target]}`));
     [0, 0.5, 1].forEach((f) => {
       const x = x1 + f * shareW;
       chart.append(svg("line", { x1: x, x2: x, y1: top - 8, y2: height - 4, class: "grid" }));
@@ -443,18 +474,50 @@
     loadInbox();
   }
 
-  // --- package log -------------------------------------------------------------------------------
+  // --- package log: messages with the homeowner and the workshops, then the events --------------
+  let logPackage = null;
   async function openLog(packageId, title) {
     const dialog = $("log-dialog");
+    logPackage = packageId;
     $("log-title").textContent = title;
-    const r = await api(`${config.api}/packages/${packageId}/log`);
-    const rows = r.ok ? r.body : [];
+    const base = `/api/v1/packages/${packageId}/messages`;
+    const [events, messages, recipients] = await Promise.all([
+      api(`${config.api}/packages/${packageId}/log`), api(base), api(`${base}/recipients`),
+    ]);
+    const rows = events.ok ? events.body : [];
+    const msgs = messages.ok ? messages.body : [];
+    const thread = (m) => (m.thread === "homeowner" ? L10N.msg.homeowner : m.workshop);
+    $("log-messages").replaceChildren(msgs.length ? el("ol", { class: "message-log", "data-testid": "board-messages" }, msgs.map((m) =>
+      el("li", { class: `message from-${m.sender}${m.sender === "office" ? " mine" : ""}` },
+        el("span", { class: "meta", text: `${m.author} → ${m.sender === "office" ? thread(m) : L10N.msg.office} · ${fmtTime.format(new Date(m.created_at))}` }),
+        el("p", { text: m.body })))) : el("p", { class: "muted", text: L10N.msg.empty }));
+    const select = $("log-to");
+    select.replaceChildren(...(recipients.ok ? recipients.body : []).map((r) =>
+      el("option", { value: r.workshop_id ? `workshop:${r.workshop_id}` : "homeowner", text: r.name })));
+    $("log-error").hidden = true;
     $("log-body").replaceChildren(rows.length ? el("ol", { class: "log" }, rows.map((e) => el("li", {},
       el("time", { datetime: e.created_at, text: fmtTime.format(new Date(e.created_at)) }), " ",
       el("strong", { text: (L10N.event[e.type] || e.type) }), " ",
       el("span", { class: "muted", text: e.data.task ? `· ${L10N.task} ${e.data.task}` : "" })))) : el("p", { class: "muted", text: L10N.log_empty }));
+    if (msgs.length) api(`${base}/read`, { method: "POST" });
     if (!dialog.open) dialog.showModal();
   }
+
+  $("log-send").addEventListener("click", async () => {
+    const text = $("log-text").value.trim();
+    if (!text || !logPackage) return;
+    const [thread, workshop] = $("log-to").value.split(":");
+    const body = { body: text, thread: thread === "workshop" ? "workshop" : "homeowner" };
+    if (workshop) body.workshop_id = Number(workshop);
+    const r = await api(`/api/v1/packages/${logPackage}/messages`, { method: "POST", body: JSON.stringify(body) });
+    if (r.ok) {
+      $("log-text").value = "";
+      openLog(logPackage, $("log-title").textContent);
+    } else {
+      $("log-error").textContent = Array.isArray(r.body.detail) ? r.body.detail.map((d) => d.msg).join(" ") : r.body.detail;
+      $("log-error").hidden = false;
+    }
+  });
 
   // --- controls and live updates ---------------------------------------------------------------
   const goto = (w) => { week = w; history.replaceState(null, "", `?woche=${w}`); load(); };
@@ -467,9 +530,18 @@
   const state = $("live-state");
   new window.ZunftLive.LiveSocket({
     groups: ["office"],
-    onEvent: (event) => { if (event.id > lastEvent) { lastEvent = event.id; soon(); } },
+    onEvent: (event) => {
+      if (event.type === "message.created") {
+        if ($("log-dialog").open && event.data.package === logPackage) openLog(logPackage, $("log-title").textContent);
+        return;
+      }
+      if (event.id > lastEvent) { lastEvent = event.id; soon(); }
+    },
     onResync: soon,
     onState: (s) => { state.textContent = L10N.live[s]; state.dataset.state = s; },
   });
   load();
+  // ?paket=<id> opens that package's log and messages (links from mails and lists).
+  const linked = new URLSearchParams(location.search).get("paket");
+  if (linked && /^\d+$/.test(linked)) openLog(Number(linked), `#${linked}`);
 })();

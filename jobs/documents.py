@@ -1,0 +1,66 @@
+"""The documents of a package (quotes, protocols, invoices …) for whoever may see them.
+
+Apps above jobs contribute their documents by registering a source in ``AppConfig.ready`` (jobs
+does not import invoicing); the package page lists what all sources return, newest first.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from jobs.models import Package
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str  # "quote", "protocol", "invoice", …
+    title: str
+    url: str
+    date: date
+
+
+Source = Callable[[object, Package], list[Document]]
+_sources: list[Source] = []
+
+
+def register_document_source(source: Source) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def _own_documents(user, package: Package) -> list[Document]:
+    """Quotes (with prices: the homeowner and the office only) and Abnahme protocols."""
+    documents = []
+    owner = user.is_authenticated and package.customer.user_id == user.pk
+    if owner or getattr(user, "is_office", False):
+        for quote in package.quotes.all():
+            documents.append(
+                Document(
+                    "quote",
+                    _("Quote, version %(version)s") % {"version": quote.version},
+                    reverse("quote-pdf", args=[quote.pk]),
+                    quote.created_at.date(),
+                )
+            )
+    for acceptance in package.acceptances.all():
+        documents.append(
+            Document(
+                "protocol",
+                _("Acceptance protocol (%(outcome)s)")
+                % {"outcome": acceptance.get_outcome_display()},
+                reverse("acceptance-pdf", args=[package.pk, acceptance.pk]),
+                acceptance.created_at.date(),
+            )
+        )
+    return documents
+
+
+def documents_for(user, package: Package) -> list[Document]:
+    """Every document of ``package`` that ``user`` may open (the caller checked the package)."""
+    found = _own_documents(user, package)
+    for source in _sources:
+        found.extend(source(user, package))
+    return sorted(found, key=lambda d: (d.date, d.kind, d.title), reverse=True)
