@@ -281,6 +281,7 @@ def _packages(customer: Customer):
             ),
             Prefetch("quotes", queryset=quote.objects.prefetch_related("lines")),
             "acceptances",
+            "messages",
         )
         .order_by("id")
     )
@@ -383,6 +384,12 @@ def _package_data(customer: Customer, archive: Archive) -> list[dict]:
                 "tasks": [_task_data(t, archive, folder) for t in package.tasks.all()],
                 "quotes": [_quote_data(q, archive, render_quote) for q in package.quotes.all()],
                 "acceptances": acceptances,
+                # Their own thread with the office (workshop threads are the firms' business).
+                "messages": [
+                    {"from": m.sender, "text": m.body, "sent": m.created_at, "read": m.read_at}
+                    for m in package.messages.all()
+                    if m.thread == "homeowner"
+                ],
             }
         )
     return result
@@ -601,8 +608,9 @@ def erase_customer(customer: Customer, *, actor) -> dict:
     Refuses with ``ErasureBlocked`` while packages, quotes or invoices are open. Otherwise, in one
     transaction: names become ``Gelöschte Person #id``, the email ``deleted-<id>@invalid``, phone
     and street go, sites keep only postcode and city (the pin moves to the postcode's centre),
-    access notes, request descriptions, photos and signature images go, the login is disabled
-    with its login codes, API tokens and calendar feeds revoked, and earlier audit entries lose
+    access notes, request descriptions, message texts, photos and signature images go, the login
+    is disabled with its login codes, API tokens and calendar feeds revoked, and earlier audit
+    entries lose
     their values; one audit entry records the erasure and its actor. Invoice rows are not touched.
     Stored files are deleted after commit. Locks the customer row ``FOR UPDATE``, which also
     holds off new packages for the customer (their foreign key check needs a share lock on it).
@@ -631,6 +639,8 @@ def erase_customer(customer: Customer, *, actor) -> dict:
             _model("jobs.Request").objects.filter(customer=customer, status="new").update(
                 status="declined"
             )
+            # Messages may name people and places in free text: the texts go, the fact stays.
+            _model("jobs.Message").objects.filter(package__customer=customer).update(body=REDACTED)
             files = _erase_field_evidence(customer, name)
             if user is not None:
                 _erase_login(user, customer, name)

@@ -228,6 +228,22 @@ def people(world, media, django_user_model):
     photo, signature = add_field_evidence(task, world.elektro, anton)
     Consent.objects.create(user=hanna, kind="privacy", text_version="2026-1")
     Consent.objects.create(user=hanna, kind="early_start", text_version="2026-1", subject="x")
+    from jobs.models import Message
+
+    Message.objects.create(
+        package=package,
+        thread="homeowner",
+        sender="homeowner",
+        author=hanna,
+        body="Der Schlüssel liegt bei Frau Janssen nebenan.",
+    )
+    Message.objects.create(
+        package=package,
+        thread="workshop",
+        workshop=world.elektro,
+        sender="office",
+        body="Intern: Material kommt Dienstag.",
+    )
     other, other_site = make_customer(heinz, "Heinz", "Hots", "heinz@example.org", "Moorweg 9")
     other_package, _task, other_invoice = finished_package(
         world, other, other_site, "Wallbox Garage – Hots"
@@ -278,6 +294,10 @@ def test_it_exports_a_homeowners_data_with_their_documents(people, api_as):
     assert appointment["start"].startswith("2026-02-09")
     [quote] = package["quotes"]
     assert quote["lines"][0]["text"] == "Elektroinstallation Bad"
+    # Her thread with the office, not the office's thread with the workshop.
+    assert [m["text"] for m in package["messages"]] == [
+        "Der Schlüssel liegt bei Frau Janssen nebenan."
+    ]
     assert files[quote["file"]].startswith(b"%PDF")
     assert files[task["photos"][0]["file"]] == PNG
     assert files[task["signatures"][0]["file"]] == PNG
@@ -394,6 +414,11 @@ def test_erasure_pseudonymises_and_keeps_what_the_law_requires(
     signature = Signature.objects.get(pk=people.signature.pk)
     assert (signature.image.name, signature.signer_name) == ("", name)
     assert signature.signed_at == people.signature.signed_at  # proof of the acceptance stays
+    from jobs.models import Message
+
+    assert set(Message.objects.filter(package=people.package).values_list("body", flat=True)) == {
+        "[gelöscht]"
+    }
 
     user = type(people.hanna).objects.get(pk=people.hanna.pk)
     assert not user.is_active and not user.has_usable_password()

@@ -405,7 +405,7 @@
       const y = top + i * rowH;
       const g = svg("g", { class: "row", "data-workshop": r.workshop });
       g.append(svg("title", {}, `${r.name}: ${r.offered} ${L10N.offered}, ${r.accepted} ${L10N.accepted}, ${fmtEur.format(r.revenue)} (${fmtPct.format(r.share)} / ${L10N.target} ${fmtPct.format(r[target])})`));
-      g.append(svg("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", class: "label" }, r.name.length > 30 ? `${r.name.slice(0, 29)}…` : r.name));
+      g.append(svg("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", class: "label" }, r.name.length > 27 ? `${r.name.slice(0, 26)}…` : r.name));
       g.append(svg("rect", { x: x0, y: y + 3, width: Math.max(1, (r.offered / maxOffered) * countW), height: 16, rx: 3, class: "offered" }));
       g.append(svg("rect", { x: x0, y: y + 7, width: (r.accepted / maxOffered) * countW, height: 8, rx: 2, class: "accepted" }));
       g.append(svg("text", { x: x0 + Math.max(1, (r.offered / maxOffered) * countW) + 4, y: y + 15, class: "value" }, `${r.accepted}/${r.offered}`));
