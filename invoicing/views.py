@@ -1,7 +1,58 @@
-from django.http import HttpResponse
+"""Invoicing pages: the quote and acceptance PDFs for customers, and the shared office's pages
+(invoice list and detail with issue, cancel and payment, the month-end run with live progress,
+the dunning list and the bank statements).
 
+The office pages follow the API's rule: only office staff and cooperative admins
+(:func:`trades.selectors.is_office`); anyone else logged in gets 403, anonymous visitors the login.
+Every change goes through one service call in its own transaction (:mod:`invoicing.services`,
+:mod:`invoicing.payments`, :mod:`invoicing.settlement`), so bad input writes nothing; the page
+shows the service's message at the field it names and answers 422.
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from invoicing import dunning, payments, services, settlement
+from invoicing.api import MAX_STATEMENT_BYTES
+from invoicing.forms import (
+    AssignForm,
+    CancelForm,
+    InvoiceFilterForm,
+    IssueForm,
+    MonthEndForm,
+    PaymentForm,
+    StatementForm,
+)
+from invoicing.models import (
+    BankStatementImport,
+    BankTransaction,
+    Dunning,
+    Invoice,
+    SettlementRun,
+)
 from invoicing.quote_pdf import render_quote
+from invoicing.selectors import invoices_visible_to
 from jobs.api import visible_quote
+from trades.models import Workshop
+from trades.selectors import is_office
+from zunft.core.money import ZERO, format_eur
+
+PAGE_SIZE = 25
+MONTH_END = "invoicing.month_end"
 
 
 def quote_pdf(request, quote_id: int):
@@ -15,8 +66,6 @@ def quote_pdf(request, quote_id: int):
 def acceptance_pdf(request, package_id: int, acceptance_id: int):
     """The Abnahmeprotokoll for whoever may follow the package."""
     from django.apps import apps
-    from django.http import Http404
-    from django.shortcuts import get_object_or_404
 
     from invoicing.protocol_pdf import render_protocol
     from jobs.models import Acceptance
@@ -40,3 +89,521 @@ def acceptance_pdf(request, package_id: int, acceptance_id: int):
     response = HttpResponse(content, content_type=mimetype)
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
+
+
+# --- the office's pages ---------------------------------------------------------------------------
+
+
+def office_page(view):
+    """Office staff and cooperative admins only: the same rule as the invoicing API. Anyone
+    else logged in is refused: 403 on the lists, 404 on a page of one thing (an invoice, a
+    credit), whether it exists or not, so its id tells nothing."""
+
+    @login_required(login_url="login")
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_office(request.user):
+            raise Http404 if kwargs else PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _overdue(qs, today):
+    return qs.filter(state=Invoice.State.ISSUED, due_date__lt=today, open__gt=0)
+
+
+def _issuer_choices() -> list[tuple[str, str]]:
+    workshops = (
+        Workshop.objects.filter(issued_invoices__isnull=False)
+        .distinct()
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+    return [
+        ("coop", _("Cooperative: invoices")),
+        (services.CREDIT_NOTE_KEY, _("Cooperative: credit notes to members")),
+        *((f"ws{pk}", name) for pk, name in workshops),
+    ]
+
+
+def _mark_overdue(invoices, today) -> None:
+    for invoice in invoices:
+        invoice.is_overdue = bool(
+            invoice.state == Invoice.State.ISSUED
+            and invoice.due_date
+            and invoice.due_date < today
+            and invoice.open > 0
+        )
+
+
+@office_page
+def invoice_list(request):
+    today = timezone.localdate()
+    form = InvoiceFilterForm(request.GET or None, issuers=_issuer_choices())
+    qs = payments.with_balance(invoices_visible_to(request.user))
+    status = 200
+    if form.is_bound and not form.is_valid():
+        qs, status = qs.none(), 400
+    elif form.is_bound:
+        data = form.cleaned_data
+        if data["aussteller"]:
+            qs = qs.filter(issuer_key=data["aussteller"])
+        if data["suche"]:
+            term = data["suche"].strip()
+            qs = qs.filter(
+                Q(buyer_name__icontains=term)
+                | Q(buyer_attention__icontains=term)
+                | Q(customer_number__iexact=term)
+                | Q(number__icontains=term)
+            )
+        if data["monat"]:
+            qs = qs.filter(issue_date__range=settlement.month_bounds(data["monat"]))
+    # the state tabs count what the other filters leave
+    counts = dict(qs.order_by().values_list("state").annotate(n=Count("id")))
+    counts["overdue"] = _overdue(qs, today).count()
+    counts["all"] = sum(v for k, v in counts.items() if k != "overdue")
+    state = form.cleaned_data.get("status") if form.is_bound and status == 200 else ""
+    if state == "overdue":
+        qs = _overdue(qs, today)
+    elif state:
+        qs = qs.filter(state=state)
+    # what customers and members still owe: not the cancellations (their negative amount only
+    # undoes the cancelled invoice) nor the credit notes (owed to the members)
+    receivable = qs.filter(state=Invoice.State.ISSUED, kind__in=dunning.DUNNED_KINDS)
+    open_total = receivable.aggregate(s=Sum("open"))["s"] or ZERO
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("seite"))
+    _mark_overdue(page.object_list, today)
+    tabs = [("", _("all"), counts["all"])] + [
+        (value, label, counts.get(value, 0)) for value, label in InvoiceFilterForm.STATES
+    ]
+    context = {
+        "form": form,
+        "page": page,
+        "tabs": tabs,
+        "state": state or "",
+        "open_total": open_total,
+        "filtered": bool(form.is_bound and any(request.GET.get(k) for k in form.fields)),
+        "section": "list",
+    }
+    return render(request, "invoicing/office/list.html", context, status=status)
+
+
+def _detail_context(request, invoice: Invoice, **forms) -> dict:
+    today = timezone.localdate()
+    _mark_overdue([invoice], today)
+    totals = services.invoice_totals(invoice)
+    try:
+        level = invoice.dunning.level
+    except Dunning.DoesNotExist:
+        level = 0
+    may_pay = invoice.state in payments.PAYABLE_STATES and invoice.amount_due > 0
+    return {
+        "invoice": invoice,
+        "lines": invoice.lines.select_related("performed_by"),
+        "deductions": invoice.deductions.all(),
+        "groups": totals.groups,
+        "credit": -invoice.open if invoice.open < 0 else ZERO,
+        "payments": invoice.payments.select_related("recorded_by"),
+        "corrections": invoice.corrections.order_by("pk"),
+        "notices": invoice.dunning_notices.order_by("level"),
+        "dunning_level": Dunning.Level(level).label if level else "",
+        "may_issue": invoice.is_draft,
+        "may_cancel": invoice.state in payments.PAYABLE_STATES
+        and invoice.kind != Invoice.Kind.CANCELLATION,
+        "may_pay": may_pay,
+        "issue_form": forms.get("issue_form") or IssueForm(),
+        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "payment_form": forms.get("payment_form")
+        or PaymentForm(initial={"booked_on": today, "reference": invoice.number}),
+        "section": "list",
+    }
+
+
+def _visible_invoice(request, invoice_id: int) -> Invoice:
+    return get_object_or_404(
+        payments.with_balance(invoices_visible_to(request.user)).select_related("original"),
+        pk=invoice_id,
+    )
+
+
+def _render_detail(request, invoice: Invoice, status: int = 200, **forms):
+    context = _detail_context(request, invoice, **forms)
+    return render(request, "invoicing/office/detail.html", context, status=status)
+
+
+@office_page
+def invoice_detail(request, invoice_id: int):
+    return _render_detail(request, _visible_invoice(request, invoice_id))
+
+
+@office_page
+@require_POST
+def issue(request, invoice_id: int):
+    invoice = _visible_invoice(request, invoice_id)
+    form = IssueForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = services.issue_invoice(invoice, issue_date=form.cleaned_data["issue_date"])
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Invoice %(number)s issued.") % {"number": issued.number})
+            return redirect("invoicing:detail", invoice_id=invoice.pk)
+    return _render_detail(request, invoice, status=422, issue_form=form)
+
+
+@office_page
+@require_POST
+def cancel(request, invoice_id: int):
+    invoice = _visible_invoice(request, invoice_id)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            storno = services.cancel_invoice(invoice, issue_date=form.cleaned_data["issue_date"])
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                _("Invoice %(number)s cancelled by %(storno)s.")
+                % {"number": invoice.number, "storno": storno.number},
+            )
+            return redirect("invoicing:detail", invoice_id=storno.pk)
+    return _render_detail(request, invoice, status=422, cancel_form=form)
+
+
+@office_page
+@require_POST
+def record_payment(request, invoice_id: int):
+    invoice = _visible_invoice(request, invoice_id)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            recorded = payments.record_payment(
+                invoice,
+                amount=data["amount"],
+                booked_on=data["booked_on"],
+                reference=data["reference"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            if recorded.open > 0:
+                text = _("Payment of %(amount)s recorded; %(open)s remain open.")
+            elif recorded.open < 0:
+                text = _("Payment of %(amount)s recorded; %(credit)s over-paid (credit).")
+            else:
+                text = _("Payment of %(amount)s recorded; the invoice is paid in full.")
+            messages.success(
+                request,
+                text
+                % {
+                    "amount": format_eur(data["amount"]),
+                    "open": format_eur(recorded.open),
+                    "credit": format_eur(-recorded.open),
+                },
+            )
+            return redirect("invoicing:detail", invoice_id=invoice.pk)
+    return _render_detail(request, invoice, status=422, payment_form=form)
+
+
+# --- month-end ------------------------------------------------------------------------------------
+
+
+def _month_end_operations():
+    from zunft.core.models import Operation
+
+    return Operation.objects.filter(kind=MONTH_END).order_by("-pk")
+
+
+def _operation_context(operation) -> dict:
+    """What the panel shows of one month-end run: progress, and once done the invoices it issued
+    (with links), the packages it skipped and the settlements."""
+    if operation is None:
+        return {"operation": None}
+    result = operation.result or {}
+    try:
+        period = settlement.parse_period(operation.params.get("period", ""))
+    except ValidationError:
+        period = None
+    issued = Invoice.objects.filter(issuer_key="coop", number__in=result.get("issued", []))
+    percent = 100 * operation.progress // operation.total if operation.total else 0
+    return {
+        "operation": operation,
+        "period": period,
+        "percent": percent,
+        "issued": issued.order_by("number"),
+        "skipped": result.get("skipped", []),
+        "settlements": len(result.get("settlements", [])),
+        "payout_total": result.get("payout_total"),
+        "finished": operation.state in ("done", "failed"),
+    }
+
+
+def _panel_html(request, operation) -> str:
+    return render_to_string(
+        "invoicing/office/_operation.html", _operation_context(operation), request=request
+    )
+
+
+def _month_end_labels() -> dict:
+    """The texts the page's script shows (the script has no catalogue)."""
+    from zunft.core.models import Operation
+
+    return {
+        "state": dict(Operation.State.choices),
+        "progress": _("%(done)s of %(total)s steps (%(percent)s %%)"),
+        "waiting": _("Waiting for a worker…"),
+        "live": {
+            "connecting": _("connecting…"),
+            "live": _("live"),
+            "offline": _("offline — retrying"),
+        },
+        "failed_start": _("The run could not be started."),
+    }
+
+
+@office_page
+def month_end(request):
+    """Pick a month and start the run; the panel follows the operation live. A plain form post
+    answers with a redirect; the page's script posts with ``Accept: application/json`` and gets
+    the operation and its panel, so it keeps its socket and sees every step. ``?vorgang=<id>``
+    shows one run as the database has it: what a reload, and the script after a step or a
+    reconnect, read."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    operations = _month_end_operations()
+    if request.method == "POST":
+        form = MonthEndForm(request.POST)
+        if form.is_valid():
+            period = form.cleaned_data["period"]
+            latest = operations.first()
+            operation = settlement.start_month_end(period, user=request.user)
+            again = latest is not None and latest.pk == operation.pk
+            url = f"{reverse('invoicing:month-end')}?vorgang={operation.pk}"
+            if wants_json:
+                return JsonResponse(
+                    {
+                        "operation": operation.pk,
+                        "state": operation.state,
+                        "running_already": again,
+                        "url": url,
+                        "panel": _panel_html(request, operation),
+                    },
+                    status=202,
+                )
+            if again:
+                messages.info(request, _("This month's run is already under way."))
+            return redirect(url)
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=422)
+        status = 422
+    else:
+        previous = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+        form, status = MonthEndForm(initial={"period": previous}), 200
+    chosen = request.GET.get("vorgang", "")
+    if chosen.isdigit():
+        operation = get_object_or_404(operations, pk=int(chosen))
+    else:
+        operation = operations.first()
+    context = {
+        "form": form,
+        "recent": operations.select_related("created_by")[:10],
+        "runs": SettlementRun.objects.annotate(members=Count("settlements"))[:12],
+        "labels": _month_end_labels(),
+        "section": "month-end",
+        **_operation_context(operation),
+    }
+    return render(request, "invoicing/office/month_end.html", context, status=status)
+
+
+# --- dunning --------------------------------------------------------------------------------------
+
+
+def _next_step(invoice: Invoice, level: int, last_step_on, today) -> dict:
+    """What the daily dunning run will do next with this invoice, and when (the same rule as
+    :func:`invoicing.dunning._next_level`)."""
+    reminder_days = int(getattr(settings, "INVOICING_REMINDER_DAYS", 7))
+    interval = int(getattr(settings, "INVOICING_DUNNING_INTERVAL_DAYS", 14))
+    if level >= Dunning.Level.SECOND:
+        return {"level": None, "label": _("No further automatic step: consider collection.")}
+    if level == Dunning.Level.NONE:
+        on = invoice.due_date + timedelta(days=reminder_days)
+    else:
+        on = (last_step_on or today) + timedelta(days=interval)
+    following = Dunning.Level(level + 1)
+    return {
+        "level": following,
+        "label": following.label,
+        "on": max(on, today),
+        "today": on <= today,
+        "fee": dunning.fee_for(invoice, following),
+        "fee_text": format_eur(dunning.fee_for(invoice, following)).replace(" ", "\u00a0"),
+        "interest": following != Dunning.Level.REMINDER,
+    }
+
+
+@office_page
+def dunning_list(request):
+    today = timezone.localdate()
+    qs = (
+        payments.with_balance(
+            Invoice.objects.filter(
+                state=Invoice.State.ISSUED,
+                kind__in=dunning.DUNNED_KINDS,
+                amount_due__gt=0,
+                due_date__lt=today,
+            )
+        )
+        .filter(open__gt=0)
+        .select_related("dunning")
+        .prefetch_related("dunning_notices")
+        .order_by("due_date", "pk")
+    )
+    rows, levels = [], {level: 0 for level in Dunning.Level.values}
+    for invoice in qs:
+        try:
+            state = invoice.dunning
+        except Dunning.DoesNotExist:
+            state = None
+        level = state.level if state else 0
+        levels[level] += 1
+        notices = sorted(invoice.dunning_notices.all(), key=lambda n: n.level)
+        rate = dunning.interest_rate(invoice)
+        default_since = state.default_since if state else None
+        rows.append(
+            {
+                "invoice": invoice,
+                "level": level,
+                "level_label": Dunning.Level(level).label,
+                "days_overdue": (today - invoice.due_date).days,
+                "default_since": default_since,
+                "notices": notices,
+                "last": notices[-1] if notices else None,
+                "fees": sum((n.fee for n in notices), ZERO),
+                "interest": dunning.default_interest(invoice.open, rate, default_since, today),
+                "rate": rate,
+                "next": _next_step(invoice, level, state.last_step_on if state else None, today),
+            }
+        )
+    chosen = request.GET.get("stufe", "")
+    if chosen.isdigit() and int(chosen) in levels:
+        rows = [r for r in rows if r["level"] == int(chosen)]
+    context = {
+        "rows": rows,
+        "open_total": sum((r["invoice"].open for r in rows), ZERO),
+        "tabs": [(str(value), label, levels[value]) for value, label in Dunning.Level.choices],
+        "all_count": sum(levels.values()),
+        "chosen": chosen,
+        "rules": {
+            "reminder_days": getattr(settings, "INVOICING_REMINDER_DAYS", 7),
+            "interval": getattr(settings, "INVOICING_DUNNING_INTERVAL_DAYS", 14),
+            "fee": getattr(settings, "INVOICING_DUNNING_FEE", ZERO),
+            "b2b": getattr(settings, "INVOICING_DUNNING_B2B_FLAT", ZERO),
+            "base_rate": getattr(settings, "INVOICING_BASE_RATE", ZERO),
+        },
+        "section": "dunning",
+    }
+    return render(request, "invoicing/office/dunning.html", context)
+
+
+# --- bank statements ------------------------------------------------------------------------------
+
+
+def _imports() -> list[BankStatementImport]:
+    labels = {**dict(BankTransaction.Status.choices), "duplicate": _("imported before")}
+    imports = list(BankStatementImport.objects.all()[:8])
+    for item in imports:
+        item.counts = [(labels.get(k, k), n) for k, n in (item.summary or {}).items() if n]
+    return imports
+
+
+def _render_bank(request, *, upload=None, failed: dict | None = None, status: int = 200):
+    unmatched = BankTransaction.objects.filter(status=BankTransaction.Status.UNMATCHED).order_by(
+        "-booked_on", "-pk"
+    )
+    page = Paginator(unmatched, 50).get_page(request.GET.get("seite"))
+    open_invoices = list(
+        payments.with_balance(Invoice.objects.filter(state=Invoice.State.ISSUED, amount_due__gt=0))
+        .filter(open__gt=0)
+        .order_by("-issue_date", "-pk")
+        .values("pk", "number", "buyer_name", "open")[:500]
+    )
+    failed = failed or {}
+    rows = []
+    for row in page.object_list:
+        form = failed.get(row.pk) or AssignForm(prefix=f"tx{row.pk}")
+        same_amount = [i for i in open_invoices if i["open"] == row.amount][:3]
+        rows.append({"row": row, "form": form, "candidates": same_amount})
+    context = {
+        "upload": upload or StatementForm(max_bytes=MAX_STATEMENT_BYTES),
+        "page": page,
+        "rows": rows,
+        "open_invoices": open_invoices,
+        "imports": _imports(),
+        "section": "bank",
+    }
+    return render(request, "invoicing/office/bank.html", context, status=status)
+
+
+@office_page
+def bank(request):
+    if request.method != "POST":
+        return _render_bank(request)
+    form = StatementForm(request.POST, request.FILES, max_bytes=MAX_STATEMENT_BYTES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = payments.import_camt053(
+                upload.read(), filename=upload.name or "", user=request.user
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            counts = result.counts
+            if not result.created:
+                messages.info(request, _("This statement was imported before; nothing changed."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Statement imported: %(matched)s matched, %(partial)s partial, "
+                        "%(overpaid)s over-paid, %(unmatched)s to assign by hand."
+                    )
+                    % {
+                        k: counts.get(k, 0) for k in ("matched", "partial", "overpaid", "unmatched")
+                    },
+                )
+            return redirect("invoicing:bank")
+    return _render_bank(request, upload=form, status=422)
+
+
+@office_page
+@require_POST
+def assign(request, transaction_id: int):
+    row = get_object_or_404(BankTransaction, pk=transaction_id)
+    form = AssignForm(request.POST, prefix=f"tx{row.pk}")
+    if form.is_valid():
+        invoice = form.cleaned_data["invoice"]
+        try:
+            payments.assign_transaction(row, invoice, user=request.user)
+        except ValidationError as error:
+            form.add_service_errors(
+                error,
+                aliases={
+                    "invoice": "invoice",
+                    "booked_on": "invoice",
+                    "amount": "invoice",
+                    "transaction": "invoice",
+                },
+            )
+        else:
+            messages.success(
+                request,
+                _("%(amount)s booked onto %(number)s.")
+                % {"amount": format_eur(row.amount), "number": invoice.number},
+            )
+            return redirect("invoicing:bank")
+    return _render_bank(request, failed={row.pk: form}, status=422)

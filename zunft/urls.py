@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("abmelden/", LogoutView.as_view(next_page="home"), name="logout"),
     path("angebot/<int:quote_id>/pdf/", quote_pdf, name="quote-pdf"),
     path("buero/plantafel/", board_page, name="office-board"),
+    path("", include("invoicing.urls")),
     path("zwei-faktor/", include("zunft.core.twofactor")),
     path("auftrag/<int:package_id>/", package_page, name="package"),
     path("auftrag/<int:package_id>/termine.ics", package_ics, name="package-ics"),

@@ -1,0 +1,215 @@
+"""Forms of the office's invoicing pages. They parse and check the input; the services in
+:mod:`invoicing.services` and :mod:`invoicing.payments` decide and write. A service's
+``ValidationError`` is put back on the field it names
+(:meth:`ServiceErrorsMixin.add_service_errors`)."""
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from invoicing.models import Invoice
+from invoicing.settlement import month_bounds
+
+MONTH_FORMATS = (
+    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-03, what <input type=month> sends
+    re.compile(r"^(?P<month>\d{1,2})[./](?P<year>\d{4})$"),  # 03/2026, 3.2026
+)
+GERMAN_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
+def parse_month(value: str) -> date | None:
+    """``2026-03``, ``03/2026`` or ``3.2026`` → 1 March 2026; None when it is none of these."""
+    for pattern in MONTH_FORMATS:
+        match = pattern.match(value.strip())
+        if match:
+            year, month = int(match["year"]), int(match["month"])
+            if 1 <= month <= 12 and year >= 2000:
+                return date(year, month, 1)
+    return None
+
+
+def parse_amount(value: str) -> Decimal:
+    """An amount as people type it: ``1.234,56``, ``1234,56``, ``1234.56`` or ``1.234``
+    (German thousands). Raises ValueError when it is not a number."""
+    text = value.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif GERMAN_THOUSANDS.match(text):
+        text = text.replace(".", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if not amount.is_finite():
+        raise ValueError(text)
+    return amount
+
+
+class ServiceErrorsMixin:
+    def add_service_errors(self, error: ValidationError, aliases: dict | None = None) -> None:
+        """Put a service's field errors on the form's fields (``aliases`` maps the service's
+        names to the form's); anything else becomes an error of the whole form."""
+        aliases = aliases or {}
+        if not hasattr(error, "error_dict"):
+            for message in error.messages:
+                self.add_error(None, message)
+            return
+        for key, messages in error.message_dict.items():
+            name = aliases.get(key, key)
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class MonthField(forms.CharField):
+    """A calendar month, shown as ``<input type="month">`` and cleaned to its first day."""
+
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": "JJJJ-MM"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        month = parse_month(value)
+        if month is None:
+            raise ValidationError(
+                _("Give the month as YYYY-MM, e.g. 2026-03."), code="invalid_month"
+            )
+        return month
+
+    def prepare_value(self, value):
+        return f"{value:%Y-%m}" if isinstance(value, date) else value
+
+
+class InvoiceFilterForm(forms.Form):
+    """The list's filters, read from the query string."""
+
+    STATES = (
+        ("draft", _("draft")),
+        ("issued", _("issued")),
+        ("overdue", _("overdue")),
+        ("paid", _("paid")),
+        ("cancelled", _("cancelled")),
+    )
+
+    status = forms.ChoiceField(
+        label=_("State"), required=False, choices=(("", _("all states")), *STATES)
+    )
+    aussteller = forms.ChoiceField(label=_("Issuer"), required=False)
+    suche = forms.CharField(
+        label=_("Customer or number"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name, customer or invoice number")}
+        ),
+    )
+    monat = MonthField(label=_("Month of issue"), required=False)
+
+    def __init__(self, *args, issuers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["aussteller"].choices = [("", _("all issuers")), *issuers]
+
+
+class IssueForm(ServiceErrorsMixin, forms.Form):
+    issue_date = forms.DateField(
+        label=_("Invoice date"),
+        required=False,
+        help_text=_("Empty: today."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class CancelForm(ServiceErrorsMixin, forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel this invoice with a cancellation document."),
+        error_messages={"required": _("Tick the box to confirm the cancellation.")},
+    )
+    issue_date = forms.DateField(
+        label=_("Date of the cancellation"),
+        required=False,
+        help_text=_("Empty: today."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class PaymentForm(ServiceErrorsMixin, forms.Form):
+    amount = forms.CharField(
+        label=_("Amount (€)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    booked_on = forms.DateField(
+        label=_("Booked on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reference = forms.CharField(
+        label=_("Reference"), required=False, max_length=300, help_text=_("e.g. the bank's text")
+    )
+
+    def clean_amount(self) -> Decimal:
+        try:
+            amount = parse_amount(self.cleaned_data["amount"])
+        except ValueError:
+            raise ValidationError(_("Enter an amount such as 1.234,56."), code="invalid") from None
+        if amount <= 0:
+            raise ValidationError(_("The amount must be more than 0 €."), code="min_value")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError(_("Amounts are whole cents."), code="cents")
+        return amount
+
+    def clean_booked_on(self) -> date:
+        booked_on = self.cleaned_data["booked_on"]
+        if booked_on > timezone.localdate():
+            raise ValidationError(_("The booking date lies in the future."), code="future")
+        return booked_on
+
+
+class MonthEndForm(ServiceErrorsMixin, forms.Form):
+    period = MonthField(label=_("Month"))
+
+    def clean_period(self) -> date:
+        period = self.cleaned_data["period"]
+        if month_bounds(period)[1] >= timezone.localdate():
+            raise ValidationError(_("A month is closed only after it has ended."), code="not_ended")
+        return period
+
+
+class StatementForm(ServiceErrorsMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Bank statement (CAMT.053, XML)"),
+        widget=forms.FileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
+
+    def __init__(self, *args, max_bytes: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_bytes:
+            raise ValidationError(_("The file is larger than 10 MB."), code="too_large")
+        return upload
+
+
+class AssignForm(ServiceErrorsMixin, forms.Form):
+    """Book an unmatched credit onto an invoice, named by its number."""
+
+    invoice = forms.CharField(
+        label=_("Invoice number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "open-invoices"}),
+    )
+
+    def clean_invoice(self) -> Invoice:
+        number = self.cleaned_data["invoice"].strip().upper()
+        found = list(Invoice.objects.filter(number=number)[:2])
+        if not found:
+            raise ValidationError(_("There is no invoice with this number."), code="unknown")
+        if len(found) > 1:
+            raise ValidationError(_("This number is not unique."), code="ambiguous")
+        return found[0]

@@ -1,0 +1,22 @@
+"""The shared office's invoicing pages (German paths, inside the language prefixes)."""
+
+from django.urls import path
+
+from invoicing import views
+
+app_name = "invoicing"
+urlpatterns = [
+    path("buero/rechnungen/", views.invoice_list, name="list"),
+    path("buero/rechnungen/<int:invoice_id>/", views.invoice_detail, name="detail"),
+    path("buero/rechnungen/<int:invoice_id>/ausstellen/", views.issue, name="issue"),
+    path("buero/rechnungen/<int:invoice_id>/stornieren/", views.cancel, name="cancel"),
+    path("buero/rechnungen/<int:invoice_id>/zahlung/", views.record_payment, name="payment"),
+    path("buero/rechnungen/monatsabschluss/", views.month_end, name="month-end"),
+    path("buero/rechnungen/mahnwesen/", views.dunning_list, name="dunning"),
+    path("buero/rechnungen/kontoauszuege/", views.bank, name="bank"),
+    path(
+        "buero/rechnungen/kontoauszuege/<int:transaction_id>/zuordnen/",
+        views.assign,
+        name="assign",
+    ),
+]

@@ -1,0 +1,531 @@
+"""The office's invoicing pages with the Django test client: who may open them, what the list,
+its filters and the detail show, and that issuing, cancelling and recording a payment work while
+bad input is shown at its field and writes nothing."""
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from invoicing import dunning, samples, services, settlement
+from invoicing.models import BankTransaction, Invoice, InvoiceCounter, Payment
+from zunft.core.models import Operation
+from zunft.core.money import format_eur
+
+TODAY = date(2026, 3, 2)
+LIST = "/buero/rechnungen/"
+CAMT = Path(__file__).parent / "invoicing" / "fixtures" / "camt053_2026-03-02.xml"
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel("2026-03-02 10:00 +01:00", tick=False):
+        yield TODAY
+
+
+@pytest.fixture(autouse=True)
+def _travel_rate(settings):
+    settings.TRAVEL_RATE_PER_KM = Decimal("0.90")
+
+
+def draft_for(world, title="Steckdosen nachrüsten", **kwargs) -> Invoice:
+    customer, _site = samples.private_customer()
+    return services.create_draft(
+        customer=customer,
+        lines=[
+            services.LineInput(
+                kind="labour",
+                text="Elektroinstallation",
+                quantity=Decimal("2"),
+                unit="HUR",
+                unit_price=Decimal("61.50"),
+            )
+        ],
+        title=title,
+        performance_start=kwargs.pop("start", TODAY - timedelta(days=3)),
+        performance_end=TODAY - timedelta(days=1),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def books(db, frozen, django_user_model):
+    """The cooperative's bathroom invoice to Hanna (RE-2026-00001), the painter's own invoice
+    to Heinz Bruns, a draft; the office, a cooperative admin, the painter's admin, a homeowner."""
+    world = samples.build_world()
+    make = django_user_model.objects.create_user
+    p = SimpleNamespace(
+        world=world,
+        office=make("olga", password="pw", role="office", first_name="Olga"),
+        coop_admin=make("carl", password="pw", role="coop_admin"),
+        painter=make("lars", password="pw", role="workshop_admin"),
+        hanna=make("hanna", password="pw", role="homeowner"),
+    )
+    world.maler.admins.add(p.painter)
+    (p.bathroom,) = samples.private_package(world, TODAY)
+    (p.painting,) = samples.small_business(world, TODAY)
+    p.draft = draft_for(world)
+    p.bathroom.customer.user = p.hanna
+    p.bathroom.customer.save(update_fields=["user"])
+    return p
+
+
+def page(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status, response.content[:2000]
+    return response.content.decode()
+
+
+def rows(html) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr data-invoice="(\d+)"', html)]
+
+
+def field_errors(html, field) -> list[str]:
+    """The error texts shown in the field wrapper of ``field`` (by its input id)."""
+    blocks = re.findall(r'<div class="field has-error[^"]*">.*?</div>', html, re.S)
+    found = [b for b in blocks if f'id="id_{field}"' in b]
+    assert found, f"no error shown at {field}"
+    return re.findall(r'<p class="field-error" role="alert">(.*?)</p>', found[0])
+
+
+# --- who may open the pages -------------------------------------------------------------------
+
+
+PAGES = [
+    LIST,
+    "/buero/rechnungen/monatsabschluss/",
+    "/buero/rechnungen/mahnwesen/",
+    "/buero/rechnungen/kontoauszuege/",
+]
+
+
+def test_the_office_and_cooperative_admins_open_every_page(books, api_as):
+    for user in (books.office, books.coop_admin):
+        client = api_as(user)
+        for url in [*PAGES, f"{LIST}{books.bathroom.pk}/", f"{LIST}{books.painting.pk}/"]:
+            assert client.get(url).status_code == 200, (user, url)
+
+
+def test_a_workshop_admin_and_a_homeowner_are_refused_even_for_their_own_invoice(books, api_as):
+    """403 on the lists; 404 on the page of one invoice, whether it exists or not."""
+    own = {books.painter: books.painting, books.hanna: books.bathroom}
+    for user, invoice in own.items():
+        client = api_as(user)
+        for url in PAGES:
+            assert client.get(url).status_code == 403, (user, url)
+        for pk in (invoice.pk, 999_999):
+            assert client.get(f"{LIST}{pk}/").status_code == 404, (user, pk)
+        base = f"{LIST}{invoice.pk}/"
+        assert client.post(base + "stornieren/", {"confirm": "on"}).status_code == 404
+        paid = client.post(base + "zahlung/", {"amount": "10", "booked_on": "2026-03-02"})
+        assert paid.status_code == 404
+    assert api_as(books.painter).post(f"{LIST}{books.draft.pk}/ausstellen/").status_code == 404
+    with CAMT.open("rb") as handle:
+        assert api_as(books.painter).post(PAGES[3], {"file": handle}).status_code == 403
+    assert Payment.objects.count() == 0
+    assert Invoice.objects.filter(kind=Invoice.Kind.CANCELLATION).count() == 0
+    assert Invoice.objects.get(pk=books.draft.pk).is_draft
+    assert not BankTransaction.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_the_login(books, api_as):
+    client = api_as(None)
+    for url in [*PAGES, f"{LIST}{books.bathroom.pk}/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/anmelden/" in response["Location"], url
+    response = client.post(f"{LIST}{books.draft.pk}/ausstellen/")
+    assert response.status_code == 302 and "/anmelden/" in response["Location"]
+    assert Invoice.objects.get(pk=books.draft.pk).is_draft
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+
+def test_the_list_shows_every_document_with_german_amounts_open_amount_and_documents(
+    books, api_as, django_assert_max_num_queries
+):
+    client = api_as(books.office)
+    for n in range(3):  # the query count does not grow with the rows
+        draft_for(books.world, title=f"Zusatz {n}")
+    with django_assert_max_num_queries(14):
+        html = page(client, LIST)
+    assert set(rows(html)) == set(Invoice.objects.values_list("pk", flat=True))
+    bathroom = books.bathroom
+    assert bathroom.number in html and "Hanna Hüsing" in html
+    assert format_eur(bathroom.gross_total) in html  # e.g. 8.241,40 €
+    assert re.search(r"\d\.\d{3},\d\d €", html)
+    assert f"/api/v1/invoices/{bathroom.pk}/pdf" in html
+    assert f"/api/v1/invoices/{bathroom.pk}/xml" in html
+    assert f"/api/v1/invoices/{books.draft.pk}/pdf" not in html  # a draft has no document yet
+    assert f"Entwurf #{books.draft.pk}" in html
+    # the open amount is derived from the payments
+    from invoicing import payments
+
+    payments.record_payment(bathroom, amount=Decimal("1000.00"), booked_on=TODAY)
+    html = page(client, LIST)
+    row = html.split(f'<tr data-invoice="{bathroom.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert format_eur(bathroom.amount_due - Decimal("1000.00")) in row
+    # the document links work for the office
+    pdf = client.get(f"/api/v1/invoices/{bathroom.pk}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_the_filters_narrow_the_list(books, api_as):
+    client = api_as(books.office)
+    world = books.world
+    (overdue,) = samples.private_package(world, date(2026, 1, 10))  # due 24.01.2026
+    original, storno = samples.cancellation(world, TODAY)
+    # what is owed: not the cancelled invoice, nor its cancellation's negative amount
+    owed = books.bathroom.amount_due + books.painting.amount_due + overdue.amount_due
+    summary = re.search(r'data-testid="summary">.*?</p>', page(client, LIST), re.S).group(0)
+    assert f"<strong>{format_eur(owed)}</strong>" in summary
+    assert rows(page(client, f"{LIST}?status=draft")) == [books.draft.pk]
+    assert rows(page(client, f"{LIST}?status=overdue")) == [overdue.pk]
+    assert rows(page(client, f"{LIST}?status=cancelled")) == [original.pk]
+    issued = set(rows(page(client, f"{LIST}?status=issued")))
+    assert issued == {books.bathroom.pk, books.painting.pk, overdue.pk, storno.pk}
+    html = page(client, f"{LIST}?aussteller=ws{world.maler.pk}")
+    assert rows(html) == [books.painting.pk]
+    assert rows(page(client, f"{LIST}?suche=bruns")) == [books.painting.pk]
+    assert rows(page(client, f"{LIST}?suche={overdue.number}")) == [overdue.pk]
+    assert rows(page(client, f"{LIST}?monat=2026-01")) == [overdue.pk]
+    assert rows(page(client, f"{LIST}?monat=01%2F2026&status=overdue")) == [overdue.pk]
+    # the state tabs keep the other filters and count what they leave
+    html = page(client, f"{LIST}?monat=2026-03")
+    assert 'href="?monat=2026-03&amp;status=draft"' in html
+    assert re.search(r'data-state="overdue">überfällig <span class="count">0</span>', html)
+
+
+def test_a_bad_filter_is_refused_at_its_field(books, api_as):
+    response = api_as(books.office).get(f"{LIST}?monat=2026-13")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert rows(html) == []
+    errors = re.search(r'<div class="ffield has-error">.*?</div>', html, re.S).group(0)
+    assert 'for="id_monat"' in errors and "JJJJ-MM" in errors
+    assert api_as(books.office).get(f"{LIST}?status=bogus").status_code == 400
+
+
+def test_the_list_is_paginated_and_says_so_when_empty(books, api_as):
+    client = api_as(books.office)
+    for n in range(25):
+        draft_for(books.world, title=f"Entwurf {n}")
+    first, second = page(client, LIST), page(client, f"{LIST}?seite=2")
+    assert len(rows(first)) == 25 and len(rows(second)) == Invoice.objects.count() - 25
+    assert not set(rows(first)) & set(rows(second))
+    assert "Seite 1 von 2" in first and 'href="?seite=2"' in first
+    html = page(client, f"{LIST}?suche=niemand")
+    assert rows(html) == [] and 'data-testid="empty"' in html
+    assert "Keine Rechnung passt zu diesen Filtern." in html
+
+
+def test_an_empty_cooperative_sees_the_empty_state(db, api_as, django_user_model):
+    office = django_user_model.objects.create_user("olga", password="pw", role="office")
+    html = page(api_as(office), LIST)
+    assert 'data-testid="empty"' in html and "Noch keine Rechnungen." in html
+
+
+# --- the detail page ----------------------------------------------------------------------------
+
+
+def test_the_detail_shows_lines_totals_payments_and_documents(books, api_as):
+    from invoicing import payments
+
+    bathroom = books.bathroom
+    payments.record_payment(
+        bathroom, amount=Decimal("500.00"), booked_on=TODAY, reference="Anzahlung Hüsing"
+    )
+    html = page(api_as(books.office), f"{LIST}{bathroom.pk}/")
+    for line in bathroom.lines.all():
+        assert line.text in html
+    assert format_eur(bathroom.net_total) in html and format_eur(bathroom.gross_total) in html
+    assert "USt. 19 %" in html
+    assert "Anzahlung Hüsing" in html and "500,00 €" in html
+    opened = re.search(r'data-testid="open-amount">.*?</p>', html, re.S).group(0)
+    assert format_eur(bathroom.amount_due - Decimal("500.00")) in opened
+    assert f"/api/v1/invoices/{bathroom.pk}/pdf" in html
+    assert 'data-testid="payment-form"' in html and 'data-testid="cancel-form"' in html
+    assert 'data-testid="issue-form"' not in html
+    draft = page(api_as(books.office), f"{LIST}{books.draft.pk}/")
+    assert 'data-testid="issue-form"' in draft and 'data-testid="cancel-form"' not in draft
+    assert f"/api/v1/invoices/{books.draft.pk}/pdf" not in draft
+
+
+def test_issuing_a_draft_numbers_it(books, api_as):
+    client = api_as(books.office)
+    response = client.post(f"{LIST}{books.draft.pk}/ausstellen/", {"issue_date": ""})
+    assert response.status_code == 302 and response["Location"] == f"{LIST}{books.draft.pk}/"
+    issued = Invoice.objects.get(pk=books.draft.pk)
+    assert issued.state == Invoice.State.ISSUED and issued.number == "RE-2026-00002"
+    assert issued.issue_date == TODAY
+    html = page(client, response["Location"])
+    assert "RE-2026-00002" in html and "ausgestellt" in html
+
+
+def test_issuing_before_the_work_is_refused_at_the_date_and_numbers_nothing(books, api_as):
+    counters = list(InvoiceCounter.objects.values_list("issuer_key", "last"))
+    response = api_as(books.office).post(
+        f"{LIST}{books.draft.pk}/ausstellen/", {"issue_date": "2026-02-01"}
+    )
+    assert response.status_code == 422
+    assert field_errors(response.content.decode(), "issue_date") == [
+        "Das Rechnungsdatum liegt vor der Leistung."
+    ]
+    assert Invoice.objects.get(pk=books.draft.pk).is_draft
+    assert list(InvoiceCounter.objects.values_list("issuer_key", "last")) == counters
+    bad = api_as(books.office).post(
+        f"{LIST}{books.draft.pk}/ausstellen/", {"issue_date": "gestern"}
+    )
+    assert bad.status_code == 422 and field_errors(bad.content.decode(), "issue_date")
+
+
+def test_cancelling_needs_the_confirmation_then_creates_the_cancellation(books, api_as):
+    client = api_as(books.office)
+    url = f"{LIST}{books.bathroom.pk}/stornieren/"
+    refused = client.post(url, {"issue_date": ""})
+    assert refused.status_code == 422
+    assert field_errors(refused.content.decode(), "confirm") == [
+        "Bitte bestätigen Sie die Stornierung mit dem Häkchen."
+    ]
+    assert Invoice.objects.get(pk=books.bathroom.pk).state == Invoice.State.ISSUED
+    assert not Invoice.objects.filter(kind=Invoice.Kind.CANCELLATION).exists()
+
+    response = client.post(url, {"confirm": "on", "issue_date": ""})
+    storno = Invoice.objects.get(kind=Invoice.Kind.CANCELLATION)
+    assert response.status_code == 302 and response["Location"] == f"{LIST}{storno.pk}/"
+    assert (
+        storno.original_id == books.bathroom.pk
+        and storno.gross_total == -books.bathroom.gross_total
+    )
+    assert Invoice.objects.get(pk=books.bathroom.pk).state == Invoice.State.CANCELLED
+    html = page(client, response["Location"])
+    assert books.bathroom.number in html and storno.number in html
+    assert 'data-testid="cancel-form"' not in html  # a cancellation is not cancelled
+    again = client.post(url, {"confirm": "on"})
+    assert again.status_code == 422
+    assert "Nur ausgestellte Rechnungen werden storniert." in again.content.decode()
+    assert Invoice.objects.filter(kind=Invoice.Kind.CANCELLATION).count() == 1
+
+
+def test_a_payment_by_hand_is_recorded_and_settles_the_invoice(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    url = f"{LIST}{bathroom.pk}/zahlung/"
+    first = client.post(url, {"amount": "1.000,00", "booked_on": "2026-03-02", "reference": "T1"})
+    assert first.status_code == 302
+    assert Payment.objects.get().amount == Decimal("1000.00")
+    html = page(client, first["Location"])
+    assert "Zahlung über 1.000,00 € erfasst" in html
+    rest = bathroom.amount_due - Decimal("1000.00")
+    second = client.post(url, {"amount": f"{rest}", "booked_on": "2026-03-02", "reference": ""})
+    assert second.status_code == 302
+    bathroom.refresh_from_db()
+    assert bathroom.state == Invoice.State.PAID and bathroom.paid_on == TODAY
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount": "zehn", "booked_on": "2026-03-02"}, "amount", "Bitte einen Betrag wie"),
+        ({"amount": "-5", "booked_on": "2026-03-02"}, "amount", "größer als 0"),
+        ({"amount": "10,005", "booked_on": "2026-03-02"}, "amount", "ganze Cent"),
+        ({"amount": "10", "booked_on": "2026-03-09"}, "booked_on", "Zukunft"),
+        ({"amount": "10", "booked_on": ""}, "booked_on", "Dieses Feld ist zwingend erforderlich."),
+        # the service's own check, shown at the field it names
+        ({"amount": "10", "booked_on": "2026-02-20"}, "booked_on", "vor dem Rechnungsdatum"),
+    ],
+)
+def test_a_bad_payment_is_shown_at_its_field_and_writes_nothing(
+    books, api_as, data, field, message
+):
+    response = api_as(books.office).post(f"{LIST}{books.bathroom.pk}/zahlung/", data)
+    assert response.status_code == 422
+    errors = field_errors(response.content.decode(), field)
+    assert any(message in error for error in errors), errors
+    assert Payment.objects.count() == 0
+    assert Invoice.objects.get(pk=books.bathroom.pk).state == Invoice.State.ISSUED
+
+
+# --- month-end ----------------------------------------------------------------------------------
+
+
+def finished_package(world, title="Steckdosen nachrüsten", day=date(2026, 2, 20)):
+    from scheduling.models import Appointment
+
+    customer, site = samples.private_customer()
+    package = samples._package(
+        customer,
+        site,
+        title,
+        day,
+        [("dosen", "Steckdosen setzen", world.trades["elektro"], "3", "45")],
+    )
+    start = timezone.make_aware(datetime(day.year, day.month, day.day, 8))
+    Appointment.objects.create(
+        task=package.tasks.get(),
+        workshop=world.elektro,
+        start=start,
+        end=start + timedelta(hours=3),
+        status="accepted",
+        travel_km=10,
+    )
+    return package
+
+
+def test_the_month_end_page_starts_the_run_for_an_ended_month_only(
+    books, api_as, django_capture_on_commit_callbacks
+):
+    client = api_as(books.office)
+    url = "/buero/rechnungen/monatsabschluss/"
+    html = page(client, url)
+    assert 'value="2026-02"' in html  # the month before is proposed
+    running_month = client.post(url, {"period": "2026-03"})
+    assert running_month.status_code == 422
+    assert field_errors(running_month.content.decode(), "period") == [
+        "Ein Monat wird erst nach seinem Ende abgeschlossen."
+    ]
+    assert client.post(url, {"period": "März"}).status_code == 422
+    assert not Operation.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url, {"period": "2026-02"})
+    operation = Operation.objects.get()
+    assert operation.kind == "invoicing.month_end" and operation.params == {"period": "2026-02"}
+    assert operation.created_by == books.office and len(callbacks) == 1  # the task, on commit
+    assert response.status_code == 302 and response["Location"] == f"{url}?vorgang={operation.pk}"
+    # the page's script asks for JSON: the same run (still queued) and its panel
+    with django_capture_on_commit_callbacks(execute=False):
+        again = client.post(url, {"period": "2026-02"}, headers={"Accept": "application/json"})
+    assert again.status_code == 202
+    body = again.json()
+    assert body["operation"] == operation.pk and body["running_already"] is True
+    assert f'data-operation="{operation.pk}"' in body["panel"]
+    refused = client.post(url, {"period": "2026-13"}, headers={"Accept": "application/json"})
+    assert refused.status_code == 422 and "period" in refused.json()["errors"]
+
+
+def test_a_reload_shows_the_runs_state_from_the_database_and_its_result(books, api_as):
+    client = api_as(books.office)
+    url = "/buero/rechnungen/monatsabschluss/"
+    package = finished_package(books.world)
+    operation = Operation.objects.create(
+        kind="invoicing.month_end",
+        params={"period": "2026-02"},
+        state=Operation.State.RUNNING,
+        progress=1,
+        total=2,
+        created_by=books.office,
+    )
+    html = page(client, url)
+    assert 'max="2" value="1"' in html and "1 von 2 Schritten (50 %)" in html
+    assert 'data-state="running"' in html
+    html = page(client, f"{url}?vorgang={operation.pk}")
+    assert 'max="2" value="1"' in html
+
+    Operation.objects.filter(pk=operation.pk).update(state=Operation.State.QUEUED)
+    settlement.do_month_end(operation.pk, worker="test")
+    operation.refresh_from_db()
+    assert operation.state == Operation.State.DONE, operation.error
+    (number,) = operation.result["issued"]
+    invoice = Invoice.objects.get(number=number)
+    assert invoice.package_id == package.pk
+    html = page(client, f"{url}?vorgang={operation.pk}")
+    assert 'data-state="done"' in html
+    assert re.search(r'data-testid="issued-count">1<', html)
+    assert f'href="{LIST}{invoice.pk}/">{number}</a>' in html
+    failed = Operation.objects.create(
+        kind="invoicing.month_end", params={"period": "2026-01"}, state="failed", error="kaputt"
+    )
+    html = page(client, f"{url}?vorgang={failed.pk}")
+    assert 'data-testid="op-error"' in html and "kaputt" in html
+
+
+def test_only_month_end_runs_are_shown_on_the_page(books, api_as):
+    other = Operation.objects.create(kind="roundtrip")
+    url = "/buero/rechnungen/monatsabschluss/"
+    assert api_as(books.office).get(f"{url}?vorgang={other.pk}").status_code == 404
+    run = Operation.objects.create(kind="invoicing.month_end", params={"period": "2026-02"})
+    assert api_as(books.office).get(f"{url}?vorgang={run.pk}").status_code == 200
+    assert api_as(books.painter).get(f"{url}?vorgang={run.pk}").status_code == 403
+    assert api_as(books.office).get(f"{url}?vorgang={run.pk + 100}").status_code == 404
+
+
+# --- dunning ------------------------------------------------------------------------------------
+
+
+def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
+    client = api_as(books.office)
+    (late,) = samples.private_package(books.world, date(2026, 1, 10))  # due 24.01.2026
+    html = page(client, "/buero/rechnungen/mahnwesen/")
+    assert rows(html) == [late.pk]  # not the invoices still within their term
+    row = html.split(f'<tr data-invoice="{late.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "24.01.2026" in row and "37 Tage überfällig" in row
+    assert "nicht gemahnt" in row and "Zahlungserinnerung" in row and "nächsten Tageslauf" in row
+
+    dunning.run_dunning(TODAY)  # the reminder goes out today
+    html = page(client, "/buero/rechnungen/mahnwesen/")
+    row = html.split(f'<tr data-invoice="{late.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-level="1"' in row and "Zahlungserinnerung" in row
+    assert "in Verzug seit 03.03.2026" in row
+    assert "1. Mahnung" in row and "am 16.03.2026" in row and "Gebühr 5,00\u00a0€" in row
+
+    with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
+        dunning.run_dunning(date(2026, 3, 16))
+        dunning.run_dunning(date(2026, 3, 30))
+        client = api_as(books.office)  # the session of March has expired
+        html = page(client, "/buero/rechnungen/mahnwesen/?stufe=3")
+        assert late.pk not in rows(page(client, "/buero/rechnungen/mahnwesen/?stufe=1"))
+    row = html.split(f'<tr data-invoice="{late.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "2. Mahnung" in row and "10,00 €" in row  # two consumer fees of 5 €
+    assert "Keine weitere automatische Stufe" in row
+    interest = dunning.default_interest(
+        late.amount_due, dunning.interest_rate(late), date(2026, 3, 3), date(2026, 4, 1)
+    )
+    assert format_eur(interest) in row
+
+
+# --- bank statements ----------------------------------------------------------------------------
+
+
+def test_a_statement_is_imported_and_an_unmatched_credit_assigned_by_hand(books, api_as):
+    client = api_as(books.office)
+    url = "/buero/rechnungen/kontoauszuege/"
+    with CAMT.open("rb") as handle:
+        response = client.post(url, {"file": handle})
+    assert response.status_code == 302
+    html = page(client, url)
+    assert (
+        "Kontoauszug eingelesen: 1 zugeordnet, 0 Teilzahlungen, 0 Überzahlungen, "
+        "2 von Hand zuzuordnen." in html
+    )
+    todo = BankTransaction.objects.filter(status="unmatched")
+    assert {t.amount for t in todo} == {Decimal("5000.00"), Decimal("123.45")}
+    assert all(f'data-transaction="{t.pk}"' in html for t in todo)
+
+    donation = todo.get(amount=Decimal("123.45"))
+    assign = f"{url}{donation.pk}/zuordnen/"
+    unknown = client.post(assign, {f"tx{donation.pk}-invoice": "RE-2026-09999"})
+    assert unknown.status_code == 422
+    assert "Es gibt keine Rechnung mit dieser Nummer." in unknown.content.decode()
+    assert BankTransaction.objects.get(pk=donation.pk).status == "unmatched"
+    number = books.painting.number.lower()  # typed in lower case
+    done = client.post(assign, {f"tx{donation.pk}-invoice": number})
+    assert done.status_code == 302
+    assert BankTransaction.objects.get(pk=donation.pk).status == "assigned"
+    assert Payment.objects.get(invoice=books.painting).amount == Decimal("123.45")
+
+    junk = client.post(url, {"file": SimpleUploadedFile("x.xml", b"<nope/>")})
+    assert junk.status_code == 422
+
+
+def test_the_pages_speak_english_under_the_english_prefix(books, api_as):
+    html = page(api_as(books.office), f"/en{LIST}")
+    assert "<h1>Invoices" in html and "all issuers" in html and "overdue" in html
+    assert f'href="/en{LIST}{books.bathroom.pk}/"' in html
+    detail = page(api_as(books.office), f"/en{LIST}{books.draft.pk}/")
+    assert "Issue invoice" in detail
