@@ -1,13 +1,29 @@
 """Writes to customers and sites."""
 
+import math
+
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from customers.geocoding import locate
+from customers.geocoding import geocode_postcode, locate
 from customers.models import Customer, Site
 from trades.validators import normalize_compact
+
+# How far a pin moved by hand may lie from its postal code's centre: German postcode areas are
+# at most about 25 km across; farther away the pin (or the postal code) is wrong.
+PIN_MAX_KM = 30
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine on a sphere of 6371 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371 * math.asin(math.sqrt(h))
 
 
 @transaction.atomic
@@ -26,8 +42,9 @@ def save_customer(data: dict, customer: Customer | None = None) -> Customer:
 @transaction.atomic
 def save_site(customer: Customer, data: dict, site: Site | None = None) -> Site:
     """Create or update a site. Without coordinates the address is geocoded (postcode table or
-    the configured geocoder); with coordinates the user has moved the pin themselves. An unknown
-    postal code is refused, so every site can be planned."""
+    the configured geocoder); with coordinates the user has moved the pin themselves, which must
+    lie within ``PIN_MAX_KM`` of the postal code's centre. An unknown postal code is refused, so
+    every site can be planned."""
     site = site or Site(customer=customer)
     lat, lon = data.pop("latitude", None), data.pop("longitude", None)
     for field, value in data.items():
@@ -40,6 +57,18 @@ def save_site(customer: Customer, data: dict, site: Site | None = None) -> Site:
     if not site.state:
         site.state = found.state
     if lat is not None and lon is not None:
+        centre = geocode_postcode(site.postal_code, site.city) or found
+        away = distance_km(lat, lon, centre.lat, centre.lon)
+        if away > PIN_MAX_KM:
+            raise ValidationError(
+                {
+                    "latitude": _(
+                        "The pin lies %(km)d km from the postal code %(code)s; please put it on "
+                        "the house (at most %(max)d km away)."
+                    )
+                    % {"km": round(away), "code": site.postal_code, "max": PIN_MAX_KM}
+                }
+            )
         site.location = Point(lon, lat, srid=4326)
         site.location_source = Site.Source.MANUAL
     else:

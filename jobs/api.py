@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
@@ -43,10 +43,18 @@ def _save(request, payload: TemplateIn, template=None):
 
 @router.get("/package-templates", response=list[TemplateOut], auth=optional_auth)
 @paginate(Pages, page_size=20)
-def list_templates(request, trade: str | None = None):
+def list_templates(
+    request,
+    trade: str | None = None,
+    kind: str | None = Query(None, pattern="^(package|single)$"),
+):
+    """The catalogue; ``kind=package`` for multi-trade packages, ``kind=single`` for
+    single-trade jobs."""
     qs = templates_visible_to(request.user)
     if trade:
         qs = qs.filter(tasks__trade__code=trade).distinct()
+    if kind:
+        qs = qs.filter(kind=kind)
     return qs
 
 
@@ -114,9 +122,11 @@ def create_request(request, payload: RequestIn):
         blocked_days=payload.blocked_days,
         description=payload.description,
     )
-    # The browser that made the request may look at its quote before logging in.
+    # The browser that made the request may look at its quote before logging in, unless the
+    # address belongs to an existing account (then its owner logs in with the emailed code).
     quote = created.package.quotes.order_by("-version").first()
-    remember_quote(request, quote)
+    if not created.needs_login:
+        remember_quote(request, quote)
     return Status(
         201,
         {

@@ -3,10 +3,13 @@
 import datetime as dt
 
 from django import forms
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from customers.geocoding import geocode_postcode
 from jobs.models import PackageTemplate, TemplateParameter
 
 
@@ -39,6 +42,22 @@ class RequestForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
     city = forms.CharField(label=_("Town"), max_length=100, min_length=2)
+    # Set by the map (portal.js) when the homeowner moves the pin onto the house; without
+    # JavaScript both stay empty and the postal code's centre is used.
+    latitude = forms.FloatField(
+        label=_("Pin on the map"),
+        required=False,
+        min_value=47,
+        max_value=55.1,
+        widget=forms.HiddenInput,
+    )
+    longitude = forms.FloatField(
+        label=_("Pin on the map"),
+        required=False,
+        min_value=5.8,
+        max_value=15.1,
+        widget=forms.HiddenInput,
+    )
     access_notes = forms.CharField(
         label=_("How to get in (optional)"),
         required=False,
@@ -104,6 +123,29 @@ class RequestForm(forms.Form):
             raise ValidationError(_("Blocked days cannot lie in the past."))
         return days
 
+    def clean(self):
+        data = super().clean()
+        given = [data.get(name) is not None for name in ("latitude", "longitude")]
+        if any(given) and not all(given):
+            self.add_error("latitude", _("Place the pin on the map again."))
+        return data
+
+    def site_values(self) -> dict:
+        """The site as ``save_site`` takes it: the address, and the pin when it was moved."""
+        data = self.cleaned_data
+        site = {k: data[k] for k in ("street", "postal_code", "city", "access_notes")}
+        if data.get("latitude") is not None and data.get("longitude") is not None:
+            site["latitude"], site["longitude"] = data["latitude"], data["longitude"]
+        return site
+
+    def pin_errors(self) -> list[str]:
+        """The pin's errors, named (the fields themselves are hidden inputs)."""
+        label = self.fields["latitude"].label
+        return [
+            f"{label}: {error}"
+            for error in (*self.errors.get("latitude", []), *self.errors.get("longitude", []))
+        ]
+
     def parameter_values(self) -> dict:
         return {
             name.removeprefix("param_"): self.cleaned_data[name] for name in self.parameter_fields
@@ -117,3 +159,40 @@ class RequestForm(forms.Form):
                 field = "param_" + field.removeprefix("parameters.")
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
+
+
+class DirectoryFilter(forms.Form):
+    """The member directory's filters: a trade and a postal code (members serving it)."""
+
+    gewerk = forms.ChoiceField(label=pgettext_lazy("one trade", "Trade"), required=False)
+    plz = forms.RegexField(
+        label=_("Postal code"),
+        required=False,
+        regex=r"^\d{5}$",
+        max_length=5,
+        help_text=_("Shows the members who work at this postal code."),
+        error_messages={"invalid": _("A German postal code has five digits.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+
+    def __init__(self, *args, trades, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.point, self.place = None, ""
+        self.trades = {t.code: t for t in trades}
+        self.fields["gewerk"].choices = [("", _("All trades"))] + [(t.code, t.name) for t in trades]
+
+    def clean_plz(self):
+        code = self.cleaned_data["plz"]
+        if code:
+            found = geocode_postcode(code)
+            if found is None:
+                raise ValidationError(
+                    _("We do not know the postal code %(code)s."), params={"code": code}
+                )
+            self.point = Point(found.lon, found.lat, srid=4326)
+            self.place = found.place
+        return code
+
+    @property
+    def trade(self):
+        return self.trades.get(self.cleaned_data.get("gewerk") or "")

@@ -50,6 +50,7 @@ class TemplateIn(Schema):
     description_de: str = ""
     description_en: str = ""
     active: bool = True
+    kind: str = Field("package", pattern="^(package|single)$")
     parameters: list[ParameterSchema] = []
     tasks: list[TaskIn]
     dependencies: list[DependencySchema] = []
@@ -62,6 +63,7 @@ class TemplateOut(Schema):
     description_de: str
     description_en: str
     active: bool
+    kind: str
     parameters: list[ParameterSchema]
     tasks: list[TaskOut]
     dependencies: list[DependencySchema]

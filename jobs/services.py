@@ -31,11 +31,16 @@ class _Errors(dict):
         self.setdefault(field, []).append(message)
 
 
-def check_template(parameters: list[dict], tasks: list[dict], dependencies: list[dict]) -> None:
+def check_template(
+    parameters: list[dict], tasks: list[dict], dependencies: list[dict], kind: str = "package"
+) -> None:
     """Reject a template that could never be planned or priced, naming what is wrong:
     unknown trades, certifications or parameters, a certification the trade cannot require,
-    bounds that do not hold, durations that are not positive, and cyclic precedence."""
+    bounds that do not hold, durations that are not positive, cyclic precedence, and a
+    single-trade job with tasks of several trades."""
     errors = _Errors()
+    if kind == PackageTemplate.Kind.SINGLE_TRADE and len({t["trade"] for t in tasks}) > 1:
+        errors.add("tasks", _("A single-trade job has the tasks of one trade only."))
     params = {p["code"]: p for p in parameters}
     _check_parameters(parameters, params, errors)
     trades = {t.code: t for t in Trade.objects.prefetch_related("certifications")}
@@ -119,7 +124,8 @@ def _check_precedence(codes: list[str], dependencies: list[dict], errors: _Error
 def save_template(data: dict, parameters, tasks, dependencies, template=None) -> PackageTemplate:
     """Create or replace a package template with its parameters, tasks and dependencies, after
     ``check_template``. Replacing keeps the template's id."""
-    check_template(parameters, tasks, dependencies)
+    kind = data.get("kind") or (template.kind if template else PackageTemplate.Kind.PACKAGE)
+    check_template(parameters, tasks, dependencies, kind=kind)
     template = template or PackageTemplate()
     for field, value in data.items():
         setattr(template, field, value)
@@ -471,12 +477,21 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
     users keep theirs), the recorded privacy consent, the request with its instant quote, and
     — for a new visitor — a login code by mail after commit. All or nothing."""
     from zunft.core.login import homeowner_for_email, send_login_code
-    from zunft.core.models import Consent
+    from zunft.core.models import Consent, User
 
     if not privacy_consent:
         raise ValidationError({"privacy_consent": _("Please accept the privacy notice.")})
     anonymous = not getattr(user, "is_authenticated", False)
+    known_account = False
     if anonymous:
+        known = User.objects.filter(email__iexact=contact["email"].strip()).first()
+        if known is not None and known.role != User.Role.HOMEOWNER:
+            # A staff or member account is no customer: its requests would file a customer
+            # record (and mail login codes) to somebody's work account.
+            raise ValidationError(
+                {"email": _("This address belongs to a staff account; please use your own.")}
+            )
+        known_account = known is not None
         user = homeowner_for_email(
             contact["email"],
             first_name=contact.get("first_name", ""),
@@ -486,6 +501,9 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
     Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY, text_version="2026-1")
     if anonymous:
         transaction.on_commit(lambda: send_login_code(user))
+    # A visitor who typed the address of an existing account has not shown that it is theirs:
+    # the quote, which carries the account's stored name and address, waits for the login.
+    created.needs_login = known_account
     return created
 
 
@@ -612,3 +630,34 @@ def quote_changes(old: Quote, new: Quote) -> dict:
         "completion": (old.completion_date, new.completion_date),
         "start": (old.start_date, new.start_date),
     }
+
+
+@transaction.atomic
+def set_photo_consent(package: Package, *, user, public: bool) -> Package:
+    """The homeowner allows (or withdraws) showing photos of the finished work in the public
+    member directory, without address or names. Only the package's homeowner decides; a grant
+    is recorded as a consent with its time, a withdrawal takes effect at once."""
+    from django.utils import timezone
+
+    from zunft.core.models import Consent
+
+    package = (
+        Package.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=package.pk)
+    )
+    if package.customer.user_id != getattr(user, "pk", None):
+        raise Package.DoesNotExist
+    if package.photos_public == public:
+        return package
+    package.photos_public = public
+    package.photos_public_since = timezone.now() if public else None
+    package.save(update_fields=["photos_public", "photos_public_since"])
+    if public:
+        Consent.objects.create(
+            user=user,
+            kind=Consent.Kind.PHOTO_PUBLICATION,
+            text_version="2026-1",
+            subject=f"package {package.pk}",
+        )
+    return package

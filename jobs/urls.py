@@ -6,6 +6,17 @@ app_name = "jobs"
 urlpatterns = [
     path("pakete/", views.catalogue, name="catalogue"),
     path("pakete/<slug:code>/anfrage/", views.wizard, name="wizard"),
+    path("pakete/plz/<str:postal_code>/", views.postcode_point, name="postcode"),
     path("angebot/<int:quote_id>/", views.quote_page, name="quote"),
     path("angebot/<int:quote_id>/annehmen/", views.accept_quote, name="accept"),
+    path("mitglieder/", views.directory, name="directory"),
+    path("mitglieder/<int:workshop_id>/", views.member, name="member"),
+    path("mitglieder/foto/<int:photo_id>.jpg", views.directory_photo, name="directory-photo"),
+    path(
+        "mitglieder/foto/<int:photo_id>-klein.jpg",
+        views.directory_photo,
+        {"small": True},
+        name="directory-thumbnail",
+    ),
+    path("auftrag/<int:package_id>/fotos-freigeben/", views.photo_consent, name="photo-consent"),
 ]

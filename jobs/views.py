@@ -1,32 +1,90 @@
-"""The public portal: catalogue, request wizard, quote. Thin: forms and services do the work."""
+"""The public portal: catalogue, request wizard, quote, the member directory and the
+homeowner's photo consent. Thin: forms, selectors and services do the work."""
 
+import io
+import re
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
+from PIL import Image
 
+from customers.geocoding import geocode_postcode
+from customers.services import PIN_MAX_KM
 from jobs import services
 from jobs.api import changes_of, remember_quote, visible_quote
-from jobs.forms import RequestForm
-from jobs.models import Quote
+from jobs.forms import DirectoryFilter, RequestForm
+from jobs.models import Package, PackageTemplate, Photo, Quote
 from jobs.quotes import price_ranges
-from jobs.selectors import templates_visible_to
+from jobs.selectors import (
+    directory_workshops,
+    owned_package,
+    public_photo,
+    templates_visible_to,
+    workshop_photos,
+)
+from trades.models import Trade
 from zunft.core.errors import Conflict
 from zunft.core.money import format_quantity
 
+DIRECTORY_PAGE_SIZE = 10
+MEMBER_PHOTOS_PAGE_SIZE = 12
+THUMBNAIL_EDGE = 480
+OSM_ATTRIBUTION = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
 
 def catalogue(request):
+    """Two sections: the multi-trade packages, and single-trade jobs grouped by their trade;
+    each with the indicative price range."""
     templates = list(templates_visible_to(request.user))
     ranges = price_ranges(templates)
+    packages, singles = [], {}
     for template in templates:
         template.price_low, template.price_high = ranges[template.pk]
-        template.trades = sorted({t.trade.name for t in template.tasks.all()})
-    return render(request, "jobs/catalogue.html", {"templates": templates})
+        tasks = list(template.tasks.all())
+        template.trades = sorted({t.trade.name for t in tasks})
+        if template.kind == PackageTemplate.Kind.SINGLE_TRADE and tasks:
+            singles.setdefault(tasks[0].trade.name, []).append(template)
+        else:
+            packages.append(template)
+    single_groups = sorted(singles.items(), key=lambda item: item[0].casefold())
+    return render(
+        request,
+        "jobs/catalogue.html",
+        {"templates": templates, "packages": packages, "single_groups": single_groups},
+    )
+
+
+def _map_config() -> dict:
+    """What the wizard's map needs: the tile server of ``MAP_TILE_URL`` (the office board's
+    setting; empty means a plain map without tiles), the postcode lookup and its texts."""
+    tiles = getattr(settings, "MAP_TILE_URL", "")
+    attribution = getattr(settings, "MAP_TILE_ATTRIBUTION", "") or (
+        OSM_ATTRIBUTION if "openstreetmap" in tiles else ""
+    )
+    return {
+        "tiles": tiles,
+        "attribution": attribution,
+        "lookup": reverse("jobs:postcode", args=["00000"]),
+        "max_km": PIN_MAX_KM,
+        "labels": {
+            "unknown": _("We do not know this postal code."),
+            "moved": _("Pin set by you: %(lat)s° N, %(lon)s° E."),
+            "centre": _("The pin stands in the middle of the postal code %(code)s %(place)s."),
+            "far": _(
+                "The pin is more than %(km)s km from the postal code; please put it on the house."
+            ),
+            "pin": _("Your house (pin; move it with the arrow keys)"),
+        },
+    }
 
 
 def wizard(request, code: str):
@@ -41,7 +99,7 @@ def wizard(request, code: str):
                 privacy_consent=data["privacy_consent"],
                 template=template,
                 values=form.parameter_values(),
-                site={k: data[k] for k in ("street", "postal_code", "city", "access_notes")},
+                site=form.site_values(),
                 earliest_start=data["earliest_start"],
                 blocked_days=data["blocked_days"],
             )
@@ -49,10 +107,57 @@ def wizard(request, code: str):
             form.add_service_errors(error)
         else:
             quote = created.package.quotes.order_by("-version").first()
-            remember_quote(request, quote)
             request.session["contact_email"] = data["email"]
+            if created.needs_login:  # somebody's existing account: its owner logs in first
+                messages.info(
+                    request,
+                    _("We know this address already: log in with the code we emailed to it."),
+                )
+                next_url = reverse("jobs:quote", args=[quote.pk])
+                query = urlencode({"next": next_url, "email": data["email"]})
+                return redirect(reverse("login") + "?" + query)
+            remember_quote(request, quote)
             return redirect("jobs:quote", quote_id=quote.pk)
-    return render(request, "jobs/wizard.html", {"template": template, "form": form})
+    trades = sorted({t.trade.name for t in template.tasks.all()})
+    context = {"template": template, "form": form, "trades": trades, "map": _map_config()}
+    return render(request, "jobs/wizard.html", context)
+
+
+@require_GET
+def postcode_point(request, postal_code: str):
+    """The centre of a postal code for the wizard's map (public data: the postcode table), the
+    place named by ``?ort=`` when several share the code."""
+    if not re.fullmatch(r"\d{5}", postal_code):
+        return JsonResponse(
+            {
+                "detail": [
+                    {"loc": ["postal_code"], "msg": _("A German postal code has five digits.")}
+                ]
+            },
+            status=400,
+        )
+    found = geocode_postcode(postal_code, request.GET.get("ort", "").strip()[:100] or None)
+    if found is None:
+        return JsonResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["postal_code"],
+                        "msg": _("We do not know the postal code %s.") % postal_code,
+                    }
+                ]
+            },
+            status=404,
+        )
+    return JsonResponse(
+        {
+            "postal_code": postal_code,
+            "place": found.place,
+            "lat": found.lat,
+            "lon": found.lon,
+            "max_km": PIN_MAX_KM,
+        }
+    )
 
 
 def quote_page(request, quote_id: int):
@@ -97,3 +202,96 @@ def accept_quote(request, quote_id: int):
         return redirect("jobs:quote", quote_id=quote_id)
     messages.success(request, _("Thank you! Your order is confirmed; the work is being planned."))
     return redirect("package", package_id=quote.package_id)
+
+
+# --- the public member directory ----------------------------------------------------------------
+
+
+def directory(request):
+    """Member workshops: trades, area served, Meister, photos of finished work (with the
+    homeowner's consent only). Filters by trade and by postal code (members serving it)."""
+    trades = list(
+        Trade.objects.filter(offers__workshop__active=True).distinct().order_by("name_de")
+    )
+    form = DirectoryFilter(request.GET, trades=trades)
+    if form.is_valid():
+        workshops = directory_workshops(trade=form.trade, point=form.point)
+        status = 200
+    else:
+        workshops = directory_workshops().none()
+        status = 400
+    page = Paginator(workshops, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("seite"))
+    photos = workshop_photos(w.pk for w in page)
+    for workshop in page:
+        workshop.photos = photos[workshop.pk][:3]
+        workshop.photo_count = len(photos[workshop.pk])
+        workshop.trade_names = sorted(o.trade.name for o in workshop.offers.all())
+        distance = getattr(workshop, "distance", None)
+        workshop.distance_km = round(distance.km) if distance is not None else None
+    context = {
+        "form": form,
+        "page": page,
+        "filtered": bool(form.is_valid() and (form.trade or form.point)),
+    }
+    return render(request, "jobs/directory.html", context, status=status)
+
+
+def member(request, workshop_id: int):
+    workshop = get_object_or_404(directory_workshops(), pk=workshop_id)
+    workshop.trade_names = sorted(o.trade.name for o in workshop.offers.all())
+    workshop.distance_km = None
+    photos = workshop_photos([workshop.pk])[workshop.pk]
+    page = Paginator(photos, MEMBER_PHOTOS_PAGE_SIZE).get_page(request.GET.get("seite"))
+    return render(request, "jobs/member.html", {"workshop": workshop, "page": page})
+
+
+@require_GET
+def directory_photo(request, photo_id: int, small: bool = False):
+    """A published photo's image (or a small copy for the lists, so a phone does not load
+    full-size photos), served only while its homeowner's consent stands."""
+    try:
+        photo = public_photo(photo_id)
+        image = photo.image.open("rb")
+    except (Photo.DoesNotExist, FileNotFoundError) as exc:
+        raise Http404 from exc
+    if small:
+        with image, Image.open(image) as picture:
+            picture.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode at 1/2…1/8
+            picture.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+            out = io.BytesIO()
+            picture.convert("RGB").save(out, "JPEG", quality=80)
+        response = HttpResponse(out.getvalue(), content_type="image/jpeg")
+    else:
+        response = FileResponse(image, content_type="image/jpeg")
+    # Short, so a withdrawn consent takes effect soon in shared caches too.
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# --- the homeowner's consent to publish photos of the finished work -----------------------------
+
+
+@require_POST
+def photo_consent(request, package_id: int):
+    """Set (``photos_public=1``) or withdraw (``photos_public=0``) the consent. Only the
+    package's homeowner; anybody else is told the package does not exist."""
+    package_url = reverse("package", args=[package_id])
+    if not request.user.is_authenticated:
+        return redirect(reverse("login") + "?" + urlencode({"next": package_url}))
+    try:
+        package = owned_package(request.user, package_id)
+    except Package.DoesNotExist as exc:
+        raise Http404 from exc
+    choice = request.POST.get("photos_public")
+    if choice not in ("0", "1"):
+        return HttpResponseBadRequest(
+            _("photos_public: choose 1 (allow) or 0 (withdraw)."), content_type="text/plain"
+        )
+    package = services.set_photo_consent(package, user=request.user, public=choice == "1")
+    if package.photos_public:
+        messages.success(
+            request, _("Thank you! Photos of the finished work may now appear in our directory.")
+        )
+    else:
+        messages.success(request, _("Withdrawn: no photos of your job are shown any more."))
+    return redirect(package_url + "#fotos")

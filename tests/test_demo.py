@@ -109,7 +109,8 @@ def test_reported_counts_match_the_database(demo):
         "workers": Worker.objects.count(),
         "worker certifications": WorkerCertification.objects.count(),
         "absences": Absence.objects.count(),
-        "package templates": PackageTemplate.objects.count(),
+        "package templates": PackageTemplate.objects.filter(kind="package").count(),
+        "single-trade templates": PackageTemplate.objects.filter(kind="single").count(),
         "template tasks": TemplateTask.objects.count(),
         "task dependencies": TemplateDependency.objects.count(),
         "customers": Customer.objects.count(),
@@ -131,7 +132,8 @@ def test_minimum_sizes(demo):
     assert len(set(Workshop.objects.values_list("city", flat=True))) >= 15
     assert 90 <= Worker.objects.count() <= 120
     assert Worker.objects.filter(is_master=True).count() >= Workshop.objects.count()
-    assert PackageTemplate.objects.count() == 8
+    assert PackageTemplate.objects.filter(kind="package").count() == 8
+    assert PackageTemplate.objects.filter(kind="single").count() == 6
     assert Customer.objects.count() == 50
     per_customer = Counter(Site.objects.values_list("customer_id", flat=True))
     assert set(per_customer.values()) == {1, 2} and len(per_customer) == 50
@@ -229,7 +231,12 @@ def test_templates_are_acyclic_and_consistent(demo):
             order = list(TopologicalSorter(graph).static_order())
         except CycleError as exc:  # pragma: no cover - the assertion message is the point
             pytest.fail(f"{template.code} has a cycle: {exc}")
-        assert len(order) == len(tasks) >= 4
+        if template.kind == "single":
+            # One task of one trade, sized by one parameter: "6 sockets", "a 16 m² room".
+            assert len(order) == len(tasks) == 1 and len(parameters) == 1, template.code
+        else:
+            assert len(order) == len(tasks) >= 4
+            assert len({task.trade_id for task in tasks.values()}) >= 2, template.code
         defaults = {code: p.default for code, p in parameters.items()}
         minimums = {code: p.minimum for code, p in parameters.items()}
         for p in parameters.values():
@@ -242,6 +249,27 @@ def test_templates_are_acyclic_and_consistent(demo):
             assert task.duration_hours(minimums) >= 0, (template.code, task.code)
             if task.required_certification:
                 assert task.trade.certifications.filter(pk=task.required_certification.pk)
+
+
+@pytest.mark.django_db
+def test_single_trade_jobs_cover_the_common_small_jobs_and_packages_stay_packages(demo):
+    singles = dict(
+        PackageTemplate.objects.filter(kind="single").values_list("code", "tasks__trade__code")
+    )
+    assert set(singles.values()) == {"elektro", "shk", "maler", "dachdecker"}
+    assert {"steckdosen", "wc-tauschen", "zimmer-streichen", "dach-reparatur"} <= set(singles)
+    # The demo's accepted packages are multi-trade packages, as before the single jobs came.
+    booked = Package.objects.values_list("template__kind", flat=True)
+    assert set(booked) == {"package"} and len(booked) == data.DEMO_PACKAGES
+
+
+@pytest.mark.django_db
+def test_every_demo_workshop_is_led_by_a_meister(demo):
+    for workshop in Workshop.objects.all():
+        assert workshop.master_business, workshop
+        assert workshop.workers.filter(
+            is_master=True, first_name=workshop.owner_name.split()[0]
+        ).exists(), workshop
 
 
 @pytest.mark.django_db

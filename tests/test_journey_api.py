@@ -143,6 +143,18 @@ def test_bad_wizard_input_is_refused_and_nothing_is_half_created(portal, change,
     assert get_user_model().objects.count() == users
 
 
+def test_a_staff_address_typed_into_the_wizard_is_refused_naming_the_email(portal):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("clerk", email="olga@zunft.example", role="office")
+    users = get_user_model().objects.count()
+    response = submit(Client(), wizard(contact__email="Olga@zunft.example"))
+    assert response.status_code == 422
+    assert any("email" in map(str, e["loc"]) for e in response.json()["detail"])
+    assert not Request.objects.exists() and get_user_model().objects.count() == users
+    assert not mail.outbox  # no login code to the office account
+
+
 def test_an_outdated_or_expired_quote_cannot_be_accepted(portal):
     browser = Client()
     body = submit(browser, wizard()).json()

@@ -155,3 +155,21 @@ def test_the_package_page_shows_the_thread_the_form_and_the_documents(coop, plan
     assert "Willkommen" not in alice_page
     assert f"/angebot/{quote.pk}/pdf/" not in alice_page
     assert 'id="message-form"' in alice_page  # she writes to the office in her own thread
+
+
+def test_a_finished_package_page_asks_its_homeowner_about_photos(coop, planned):
+    hanna = as_user(coop.hanna)
+    assert (
+        'data-testid="photo-consent"' not in hanna.get(f"/auftrag/{planned.pk}/").content.decode()
+    )
+    planned.status = "done"
+    planned.save(update_fields=["status"])
+    page = hanna.get(f"/auftrag/{planned.pk}/").content.decode()
+    assert 'data-testid="photo-consent"' in page and 'data-public="false"' in page
+    allowed = hanna.post(f"/auftrag/{planned.pk}/fotos-freigeben/", {"photos_public": "1"})
+    assert allowed.status_code == 302
+    planned.refresh_from_db()
+    assert planned.photos_public and planned.photos_public_since is not None
+    # The workshop on the package sees no such choice.
+    alice_page = as_user(coop.alice).get(f"/auftrag/{planned.pk}/").content.decode()
+    assert 'data-testid="photo-consent"' not in alice_page

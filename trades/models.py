@@ -149,6 +149,11 @@ class Workshop(Address):
         _("Handwerksrolle registration"), max_length=60, blank=True
     )
     chamber = models.CharField(_("chamber of crafts"), max_length=100, blank=True)
+    master_business = models.BooleanField(
+        _("Meister business (Meisterbetrieb)"),
+        default=False,
+        help_text=_("The business is led by a Meister; shown in the public member directory."),
+    )
     vat_id = models.CharField(_("VAT id"), max_length=20, blank=True, validators=[validate_vat_id])
     tax_number = models.CharField(
         _("tax number"), max_length=20, blank=True, validators=[validate_tax_number]

@@ -3,6 +3,10 @@
 Pure data (no Django imports) so it can be read, reviewed and tested on its own. Durations are
 working hours of the whole crew's task, ``base + Σ per_unit × parameter``; material in euros
 net; dependency lags in calendar hours (drying runs over the weekend too).
+
+``TEMPLATES`` are the multi-trade "Rund-um-sorglos" packages; ``SINGLE_TRADE_TEMPLATES`` are
+small jobs of one trade (one task, one parameter) that go through the same quote, plan and
+invoice.
 """
 
 # code, German name, English name
@@ -505,5 +509,73 @@ TEMPLATES = [
             ("tuer-einbau", "maler", 0),
         ],
     },
+]
+
+
+def _single(code, de, en, description_de, description_en, parameter, task):
+    return {
+        "code": code,
+        "kind": "single",
+        "name_de": de,
+        "name_en": en,
+        "description_de": description_de,
+        "description_en": description_en,
+        "parameters": [parameter],
+        "tasks": [task],
+        "dependencies": [],
+    }
+
+
+SINGLE_TRADE_TEMPLATES = [
+    _single(
+        "steckdosen", "Steckdosen nachrüsten", "Add sockets",
+        "Zusätzliche Steckdosen setzen: Leitung verlegen, Dose setzen, anschließen, prüfen.",
+        "Fit extra sockets: run the cable, set the box, connect and test.",
+        _p("sockets", "Steckdosen", "Sockets", "Stück", 1, 20, 6, "integer"),
+        _t("steckdosen", "Steckdosen setzen und anschließen", "Fit and connect sockets",
+           "elektro", 1, 1.5, {"sockets": 0.6}, 25, {"sockets": 18}),
+    ),
+    _single(
+        "rauchmelder", "Rauchwarnmelder einbauen", "Fit smoke alarms",
+        "Rauchwarnmelder nach DIN 14676 setzen, prüfen und dokumentieren.",
+        "Fit smoke alarms to DIN 14676, test and document them.",
+        _p("alarms", "Rauchwarnmelder", "Smoke alarms", "Stück", 1, 20, 5, "integer"),
+        _t("rauchmelder", "Rauchwarnmelder setzen", "Fit smoke alarms", "elektro", 1, 1,
+           {"alarms": 0.3}, 0, {"alarms": 32}, "rwm-din14676"),
+    ),
+    _single(
+        "armatur-tauschen", "Armaturen tauschen", "Replace taps",
+        "Alte Wasserhähne abbauen, neue Einhebelmischer montieren, auf Dichtheit prüfen.",
+        "Remove old taps, fit new mixer taps, check for leaks.",
+        _p("taps", "Armaturen", "Taps", "Stück", 1, 6, 1, "integer"),
+        _t("armatur", "Armaturen tauschen", "Replace taps", "shk", 1, 1, {"taps": 1.2}, 0,
+           {"taps": 145}),
+    ),
+    _single(
+        "wc-tauschen", "WC erneuern", "Replace a toilet",
+        "Altes WC ausbauen und entsorgen, neues wandhängendes WC mit Spülkasten anschließen.",
+        "Remove and dispose of the old toilet, fit a new wall-hung toilet with its cistern.",
+        _p("toilets", "WCs", "Toilets", "Stück", 1, 3, 1, "integer"),
+        _t("wc", "WC tauschen", "Replace toilet", "shk", 1, 1, {"toilets": 3.5}, 40,
+           {"toilets": 420}),
+    ),
+    _single(
+        "zimmer-streichen", "Ein Zimmer streichen", "Paint one room",
+        "Möbel abdecken, Wände und Decke spachteln und streichen, sauber hinterlassen.",
+        "Cover the furniture, fill and paint walls and ceiling, leave it clean.",
+        _p("floor_area", "Grundfläche des Zimmers", "Floor area of the room", "m²", 6, 60, 16),
+        _t("streichen", "Wände und Decke streichen", "Paint walls and ceiling", "maler", 1, 2,
+           {"floor_area": 0.45}, 30, {"floor_area": 6.5}),
+    ),
+    _single(
+        "dach-reparatur", "Dach reparieren", "Roof repair",
+        "Kaputte oder verrutschte Dachziegel ersetzen, Unterdeckbahn prüfen, mit "
+        "Absturzsicherung.",
+        "Replace broken or slipped roof tiles, check the underlay, with fall protection.",
+        _p("tiles", "Dachziegel zu ersetzen", "Roof tiles to replace", "Stück", 1, 200, 20,
+           "integer"),
+        _t("reparatur", "Dachziegel ersetzen", "Replace roof tiles", "dachdecker", 2, 2,
+           {"tiles": 0.1}, 60, {"tiles": 4.5}, "absturz-psaga"),
+    ),
 ]
 # fmt: on

@@ -205,6 +205,8 @@ def _plan_workshop(rng, vat_ids, spec) -> dict:
         "owner_name": f"{first} {last}",
         "craft_register_number": str(rng.randint(10_000, 99_999)),
         "chamber": chamber,
+        # Every demo owner is a Meister of their trades (see _plan_workers).
+        "master_business": True,
         "vat_id": "" if small else vat_id(rng, vat_ids),
         "tax_number": f"{rng.randint(50, 69)}/{rng.randint(100, 299)}/{rng.randint(10_000, 99_999)}"
         if small
@@ -497,8 +499,9 @@ def counts() -> dict:
         "worker certifications": sum(len(w["certifications"]) for w in workers),
         "absences": sum(len(w["absences"]) for w in workshops),
         "package templates": len(catalogue.TEMPLATES),
-        "template tasks": sum(len(t["tasks"]) for t in catalogue.TEMPLATES),
-        "task dependencies": sum(len(t["dependencies"]) for t in catalogue.TEMPLATES),
+        "single-trade templates": len(catalogue.SINGLE_TRADE_TEMPLATES),
+        "template tasks": sum(len(t["tasks"]) for t in ALL_TEMPLATES),
+        "task dependencies": sum(len(t["dependencies"]) for t in ALL_TEMPLATES),
         "customers": len(data["customers"]),
         "sites": sum(len(c["sites"]) for c in data["customers"]),
         "packages": DEMO_PACKAGES,
@@ -506,6 +509,7 @@ def counts() -> dict:
 
 
 DEMO_PACKAGES = 12  # accepted packages the planner places when `make run` starts
+ALL_TEMPLATES = catalogue.TEMPLATES + catalogue.SINGLE_TRADE_TEMPLATES
 
 
 def _seed_packages() -> None:
@@ -515,7 +519,9 @@ def _seed_packages() -> None:
     from jobs.models import Package, PackageTemplate
     from jobs.services import book_package
 
-    templates = list(PackageTemplate.objects.order_by("code"))
+    templates = list(
+        PackageTemplate.objects.filter(kind=PackageTemplate.Kind.PACKAGE).order_by("code")
+    )
     customers = Customer.objects.filter(
         email__endswith=f"@{EMAIL_DOMAIN}", kind=Customer.Kind.PRIVATE
     ).order_by("email")[:DEMO_PACKAGES]
@@ -580,7 +586,7 @@ def seed() -> dict:
         trades[code] = trade
     for spec in data["workshops"]:
         _seed_workshop(spec, users, trades, certifications)
-    for spec in catalogue.TEMPLATES:
+    for spec in ALL_TEMPLATES:
         _seed_template(spec, trades, certifications)
     for spec in data["customers"]:
         _seed_customer(spec, users)
@@ -685,7 +691,12 @@ def _seed_template(spec: dict, trades: dict, certifications: dict) -> None:
     template = upsert(
         PackageTemplate,
         {"code": spec["code"]},
-        {key: spec[key] for key in ("name_de", "name_en", "description_de", "description_en")},
+        {
+            **{
+                key: spec[key] for key in ("name_de", "name_en", "description_de", "description_en")
+            },
+            "kind": spec.get("kind", PackageTemplate.Kind.PACKAGE),
+        },
     )
     for position, parameter in enumerate(spec["parameters"]):
         values = {key: value for key, value in parameter.items() if key != "code"}

@@ -1,0 +1,497 @@
+"""The homeowner portal: single-trade jobs in the catalogue and the wizard, the map pin on the
+site, the public member directory with consented photos only, and the photo consent."""
+
+import datetime as dt
+import io
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.utils import timezone
+from PIL import Image
+
+from customers.models import PostalCode, Site
+from jobs.models import ChecklistItem, Package, PackageTemplate, Photo, Request, Task
+from jobs.services import book_package, save_template
+from tests import factories as f
+from tests.test_journey_api import portal  # noqa: F401 - fixture
+from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
+from trades.models import Workshop
+from zunft.core.models import Consent
+
+pytestmark = pytest.mark.django_db
+
+FRIESOYTHE = (53.0207, 7.8590)  # the postcode centre of 26169 in the factories
+
+
+@pytest.fixture
+def sockets(portal):  # noqa: F811
+    """A single-trade job of the catalogue: electricians fit sockets, priced per socket."""
+    return save_template(
+        {
+            "code": "steckdosen",
+            "kind": "single",
+            "name_de": "Steckdosen nachrüsten",
+            "name_en": "Add sockets",
+        },
+        [
+            {
+                "code": "sockets",
+                "name_de": "Steckdosen",
+                "name_en": "Sockets",
+                "kind": "integer",
+                "unit": "Stück",
+                "minimum": 1,
+                "maximum": 20,
+                "default": 6,
+            }
+        ],
+        [
+            {
+                "code": "steckdosen",
+                "name_de": "Steckdosen setzen",
+                "name_en": "Fit sockets",
+                "trade": "elektro",
+                "duration_base_hours": Decimal("1.5"),
+                "duration_per_unit": {"sockets": Decimal("0.6")},
+                "material_per_unit": {"sockets": Decimal("18")},
+            }
+        ],
+        [],
+    )
+
+
+def greta_site() -> Site:
+    return Site.objects.get(customer__email="greta@example.org")
+
+
+def wizard_form(**changes) -> dict:
+    form = {
+        "param_area": "8",
+        "street": "Lange Straße 9",
+        "postal_code": "26169",
+        "city": "Friesoythe",
+        "earliest_start": (timezone.localdate() + dt.timedelta(days=21)).isoformat(),
+        "last_name": "Grote",
+        "email": "greta@example.org",
+        "privacy_consent": "on",
+    }
+    form.update(changes)
+    return form
+
+
+# --- single-trade jobs ----------------------------------------------------------------------------
+
+
+def test_the_catalogue_shows_packages_and_single_jobs_grouped_by_trade(sockets):
+    page = Client().get("/pakete/").content.decode()
+    packages, singles = page.split('data-testid="singles"')
+    assert "Bad" in packages and "Steckdosen nachrüsten" not in packages
+    # The single job sits under its trade's heading, with its indicative price range.
+    assert re.search(
+        r"<h3[^>]*>Elektrotechnik</h3>\s*<ul[^>]*>\s*<li[^>]*>\s*<h4[^>]*>Steckdosen", singles
+    )
+    assert re.search(r"ca\. [\d.]+ – [\d.]+ € inkl\. MwSt", singles)
+    assert "Rund-um-sorglos-Pakete" in packages and "Einzelaufträge nach Gewerk" in singles
+    assert 'href="/mitglieder/"' in page
+
+
+def test_a_single_trade_job_goes_through_wizard_quote_and_acceptance(
+    sockets, django_capture_on_commit_callbacks
+):
+    browser = Client()
+    page = browser.get("/pakete/steckdosen/anfrage/").content.decode()
+    assert "Einzelauftrag" in page and "Elektrotechnik" in page
+    form = wizard_form(param_sockets="4")
+    del form["param_area"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post("/pakete/steckdosen/anfrage/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    package = Package.objects.get()
+    assert package.template == sockets and package.title == "Steckdosen nachrüsten"
+    assert [(t.code, t.trade.code, t.duration_hours) for t in package.tasks.all()] == [
+        ("steckdosen", "elektro", Decimal("3.90"))
+    ]
+    quote = package.quotes.get()
+    assert {line.kind for line in quote.lines.all()} >= {"labour", "material", "fee"}
+    assert quote.gross == quote.net + quote.vat and quote.completion_date
+    quote_page = browser.get(response.url).content.decode()
+    assert "Steckdosen nachrüsten" in quote_page
+    browser.force_login(package.customer.user)
+    accepted = browser.post(f"/angebot/{quote.pk}/annehmen/", {"version": 1})
+    assert accepted.status_code == 302
+    package.refresh_from_db()
+    assert package.status == Package.Status.ACCEPTED
+
+
+def test_the_api_exposes_and_filters_the_kind_of_template(sockets, bathroom):  # noqa: F811
+    client = Client()
+    everything = client.get("/api/v1/package-templates").json()["items"]
+    assert {t["code"]: t["kind"] for t in everything} == {"bad": "package", "steckdosen": "single"}
+    singles = client.get("/api/v1/package-templates?kind=single").json()["items"]
+    assert [t["code"] for t in singles] == ["steckdosen"]
+    bad = client.get("/api/v1/package-templates?kind=everything")
+    assert bad.status_code == 422 and "kind" in str(bad.json()["detail"][0]["loc"])
+
+
+def test_a_single_trade_job_with_two_trades_is_refused(coop, api_as):
+    body = {
+        "code": "zwei",
+        "kind": "single",
+        "name_de": "Zwei Gewerke",
+        "name_en": "Two trades",
+        "tasks": [
+            {
+                "code": "a",
+                "name_de": "A",
+                "name_en": "A",
+                "trade": "elektro",
+                "duration_base_hours": 1,
+            },
+            {
+                "code": "b",
+                "name_de": "B",
+                "name_en": "B",
+                "trade": "sanitaer",
+                "duration_base_hours": 1,
+            },
+        ],
+    }
+    response = api_as(coop.olga).post("/api/v1/package-templates", body, "application/json")
+    assert response.status_code == 422
+    assert ["body", "tasks"] in [e["loc"] for e in response.json()["detail"]]
+    assert not PackageTemplate.objects.filter(code="zwei").exists()
+    body["kind"] = "package"
+    assert (
+        api_as(coop.olga).post("/api/v1/package-templates", body, "application/json").status_code
+        == 201
+    )
+
+
+# --- the pin on the map ---------------------------------------------------------------------------
+
+
+def test_the_wizard_stores_the_pin_the_homeowner_placed(portal):  # noqa: F811
+    response = Client().post(
+        "/pakete/bad/anfrage/", wizard_form(latitude="53.031234", longitude="7.871234")
+    )
+    assert response.status_code == 302
+    site = greta_site()
+    assert (site.location.y, site.location.x) == (53.031234, 7.871234)
+    assert site.location_source == Site.Source.MANUAL
+
+
+def test_without_a_pin_the_postcode_centre_is_used(portal):  # noqa: F811
+    assert Client().post("/pakete/bad/anfrage/", wizard_form()).status_code == 302
+    site = greta_site()
+    assert (site.location.y, site.location.x) == FRIESOYTHE
+    assert site.location_source == Site.Source.POSTCODE
+
+
+@pytest.mark.parametrize(
+    ("pin", "message"),
+    [
+        ({"latitude": "52.52", "longitude": "13.40"}, "km von der Postleitzahl 26169"),  # Berlin
+        ({"latitude": "53.03"}, "noch einmal"),
+        ({"latitude": "60.1", "longitude": "7.8"}, "kleiner oder gleich 55"),
+    ],
+)
+def test_a_pin_far_from_the_postcode_or_half_a_pin_is_a_field_error(portal, pin, message):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.count()
+    response = Client().post("/pakete/bad/anfrage/", wizard_form(**pin))
+    assert response.status_code == 200
+    errors = re.findall(r'data-testid="pin-error">([^<]*)<', response.content.decode())
+    assert errors and message in errors[0], errors
+    assert not Site.objects.filter(customer__email="greta@example.org").exists()
+    assert not Request.objects.exists()
+    assert get_user_model().objects.count() == users
+
+
+def test_the_api_refuses_a_pin_far_from_the_postcode_naming_the_field(portal):  # noqa: F811
+    from tests.test_journey_api import submit, wizard
+
+    response = submit(Client(), wizard(site__latitude=52.52, site__longitude=13.40))
+    assert response.status_code == 422
+    assert ["body", "latitude"] in [e["loc"] for e in response.json()["detail"]]
+    assert not Package.objects.exists()
+    near = submit(Client(), wizard(site__latitude=53.025, site__longitude=7.865))
+    assert near.status_code == 201
+    assert greta_site().location_source == "manual"
+
+
+def test_the_postcode_lookup_gives_the_centre_for_the_map(portal):  # noqa: F811
+    PostalCode.objects.create(code="26169", place="Markhausen", location=Point(7.95, 52.95))
+    client = Client()
+    found = client.get("/pakete/plz/26169/").json()
+    assert (found["lat"], found["lon"], found["place"]) == (*FRIESOYTHE, "Friesoythe")
+    assert found["max_km"] == 30
+    other = client.get("/pakete/plz/26169/?ort=Markhausen").json()
+    assert (other["lat"], other["lon"]) == (52.95, 7.95)
+    unknown = client.get("/pakete/plz/99999/")
+    assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["postal_code"]
+    assert client.get("/pakete/plz/2616/").status_code == 400
+
+
+def test_the_wizard_loads_the_vendored_leaflet_and_the_tile_setting_without_inline_script(
+    portal,  # noqa: F811
+    settings,
+):
+    settings.MAP_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
+    page = Client().get("/pakete/bad/anfrage/").content.decode()
+    assert "/static/zunft/office/vendor/leaflet/leaflet" in page and "zunft/portal" in page
+    assert '"tiles": "https://tiles.example.org/{z}/{x}/{y}.png"' in page
+    assert re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)", page) == []
+    # Without JavaScript the map stays hidden and the form needs no pin.
+    assert re.search(r'<div class="pin" id="pin" hidden', page)
+    assert 'type="hidden" name="latitude"' in page
+
+
+# --- the public member directory ------------------------------------------------------------------
+
+
+def jpeg(colour=(180, 120, 60)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def photo(task, by, *, checklist_item=None) -> Photo:
+    p = Photo(
+        client_id=uuid.uuid4(),
+        task=task,
+        created_by=by,
+        checklist_item=checklist_item,
+        width=64,
+        height=48,
+    )
+    p.image.save("x.jpg", ContentFile(jpeg()), save=False)
+    p.save()
+    return p
+
+
+@pytest.fixture
+def work(coop, bathroom, settings, tmp_path):  # noqa: F811
+    """Two finished bathrooms: Hanna agreed to photos, Heinz did not. Anton (workshop A) and
+    Bernd (workshop B) photographed both."""
+    settings.MEDIA_ROOT = tmp_path
+    today = timezone.localdate()
+    packages = {}
+    for name, site in (("hanna", coop.hanna_site), ("heinz", coop.heinz_site)):
+        package = book_package(
+            customer=site.customer,
+            site=site,
+            template=bathroom,
+            values={"area": 8},
+            earliest_start=today,
+            status=Package.Status.DONE,
+            today=today,
+        )
+        package.tasks.update(status=Task.Status.DONE)
+        packages[name] = package
+    Package.objects.filter(pk=packages["hanna"].pk).update(
+        photos_public=True, photos_public_since=timezone.now()
+    )
+    tasks = {name: {t.code: t for t in p.tasks.all()} for name, p in packages.items()}
+    shots = {
+        "hanna_wiring": photo(tasks["hanna"]["wiring"], coop.anton),
+        "hanna_rough": photo(tasks["hanna"]["rough"], coop.bernd),
+        "heinz_wiring": photo(tasks["heinz"]["wiring"], coop.anton),
+    }
+    evidence = ChecklistItem.objects.create(
+        task=tasks["hanna"]["wiring"],
+        code="measure",
+        name_de="Messprotokoll",
+        name_en="Test report",
+        evidence="photo",
+    )
+    shots["hanna_evidence"] = photo(tasks["hanna"]["wiring"], coop.anton, checklist_item=evidence)
+    return {"packages": packages, "tasks": tasks, "photos": shots}
+
+
+def names(html: str) -> list[str]:
+    return re.findall(r'<h2><a href="/mitglieder/\d+/">([^<]+)<', html)
+
+
+def photo_ids(html: str) -> set[int]:
+    return {int(i) for i in re.findall(r"/mitglieder/foto/(\d+)(?:-klein)?\.jpg", html)}
+
+
+def test_the_directory_shows_members_with_trades_area_and_meister_but_nothing_private(coop):
+    Workshop.objects.filter(pk=coop.a.pk).update(master_business=True)
+    f.WorkshopFactory(name="Ruhender Betrieb", active=False)
+    page = Client().get("/mitglieder/").content.decode()
+    assert names(page) == ["Elektro Janßen", "Sanitär Meyer"]
+    janssen, meyer = page.split('data-testid="member"')[1:]
+    assert "Elektrotechnik" in janssen and "Cloppenburg und bis zu 40 km im Umkreis" in janssen
+    assert "Meisterbetrieb" in janssen and "Meisterbetrieb" not in meyer
+    for private in (
+        coop.a.street,
+        coop.a.iban,
+        coop.a.email,
+        coop.a.owner_name,
+        "61,50",
+        "61.50",
+        "€",
+    ):
+        assert private not in page, private
+    assert "Ruhender Betrieb" not in page
+    assert (
+        Client().get(f"/mitglieder/{Workshop.objects.get(name='Ruhender Betrieb').pk}/").status_code
+        == 404
+    )
+
+
+def test_the_directory_filters_by_trade_and_by_postcode(coop):
+    f.PostalCodeFactory()  # 26169 Friesoythe
+    far = f.WorkshopFactory(
+        name="Weit weg", location=Point(9.9937, 53.5511), city="Hamburg", service_radius_km=30
+    )
+    f.OfferFactory(workshop=far, trade=coop.trades.elektro)
+    client = Client()
+    electricians = client.get("/mitglieder/?gewerk=elektro").content.decode()
+    assert "Elektro Janßen" in electricians and "Weit weg" in electricians
+    assert "Sanitär Meyer" not in electricians
+    # Serving Friesoythe: both members of the region, nearest first, not the one in Hamburg.
+    serving = client.get("/mitglieder/?plz=26169").content.decode()
+    assert names(serving) == ["Sanitär Meyer", "Elektro Janßen"]
+    assert "0 km entfernt" in serving and "23 km entfernt" in serving
+    both = client.get("/mitglieder/?plz=26169&gewerk=elektro").content.decode()
+    assert names(both) == ["Elektro Janßen"]
+    nobody = client.get("/mitglieder/?plz=26169&gewerk=dachdecker")
+    assert nobody.status_code == 400  # not a trade any member offers
+    PostalCode.objects.create(code="20095", place="Hamburg", location=Point(9.9937, 53.5511))
+    empty = client.get("/mitglieder/?plz=20095&gewerk=sanitaer").content.decode()
+    assert names(empty) == [] and 'data-testid="empty"' in empty
+    assert "Kein Mitgliedsbetrieb passt zu diesen Filtern." in empty
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("plz=99999", "plz", "Die Postleitzahl 99999 kennen wir nicht."),
+        ("plz=2616", "plz", "Eine deutsche Postleitzahl hat fünf Ziffern."),
+        ("gewerk=zauberei", "gewerk", "Bitte eine gültige Auswahl treffen."),
+    ],
+)
+def test_bad_directory_filters_are_a_400_naming_the_field(coop, query, field, message):
+    response = Client().get(f"/mitglieder/?{query}")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page
+    assert re.search(rf'id="id_{field}"[\s\S]*?class="field-error"', page)
+
+
+def test_the_directory_pages_through_many_members_in_constant_queries(
+    coop, django_assert_max_num_queries
+):
+    for n in range(11):
+        f.OfferFactory(
+            workshop=f.WorkshopFactory(name=f"Zimmerei {n:02d}"), trade=coop.trades.elektro
+        )
+    client = Client()
+    with django_assert_max_num_queries(12):
+        first = client.get("/mitglieder/").content.decode()
+    assert first.count('data-testid="member"') == 10 and "Seite 1 von 2" in first
+    second = client.get("/mitglieder/?seite=2").content.decode()
+    assert second.count('data-testid="member"') == 3
+    filtered = client.get("/mitglieder/?gewerk=elektro&seite=2").content.decode()
+    assert 'href="?gewerk=elektro&amp;seite=1"' in filtered
+
+
+def test_only_consented_photos_of_finished_work_are_shown_and_served(coop, work):
+    shots = work["photos"]
+    client = Client()
+    listing = client.get("/mitglieder/").content.decode()
+    a_page = client.get(f"/mitglieder/{coop.a.pk}/").content.decode()
+    b_page = client.get(f"/mitglieder/{coop.b.pk}/").content.decode()
+    assert photo_ids(listing) == {shots["hanna_wiring"].pk, shots["hanna_rough"].pk}
+    assert photo_ids(a_page) == {shots["hanna_wiring"].pk}  # the tradesperson's own workshop
+    assert photo_ids(b_page) == {shots["hanna_rough"].pk}
+    served = client.get(f"/mitglieder/foto/{shots['hanna_wiring'].pk}.jpg")
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    assert b"".join(served.streaming_content)[:2] == b"\xff\xd8"
+    small = client.get(f"/mitglieder/foto/{shots['hanna_wiring'].pk}-klein.jpg")
+    assert small.status_code == 200 and Image.open(io.BytesIO(small.content)).size == (64, 48)
+    for refused in ("heinz_wiring", "hanna_evidence"):
+        for suffix in (".jpg", "-klein.jpg"):
+            assert client.get(f"/mitglieder/foto/{shots[refused].pk}{suffix}").status_code == 404
+    # No other customer's data: names, streets, towns of sites, prices, package or quote numbers.
+    hanna = work["packages"]["hanna"]
+    for page in (listing, a_page, b_page):
+        for private in (
+            hanna.customer.last_name,
+            hanna.site.street,
+            "€",
+            f"/auftrag/{hanna.pk}/",
+            "Heinz",
+        ):
+            assert private not in page, private
+    # An unfinished task's photo stays private even with consent.
+    Task.objects.filter(pk=work["tasks"]["hanna"]["wiring"].pk).update(
+        status=Task.Status.IN_PROGRESS
+    )
+    assert client.get(f"/mitglieder/foto/{shots['hanna_wiring'].pk}.jpg").status_code == 404
+
+
+def test_withdrawing_consent_hides_the_photos_at_once(coop, work):
+    hanna = work["packages"]["hanna"]
+    owner = Client()
+    owner.force_login(coop.hanna)
+    response = owner.post(f"/auftrag/{hanna.pk}/fotos-freigeben/", {"photos_public": "0"})
+    assert response.status_code == 302 and response.url == f"/auftrag/{hanna.pk}/#fotos"
+    assert photo_ids(Client().get("/mitglieder/").content.decode()) == set()
+    assert (
+        Client().get(f"/mitglieder/foto/{work['photos']['hanna_wiring'].pk}.jpg").status_code == 404
+    )
+    hanna.refresh_from_db()
+    assert not hanna.photos_public and hanna.photos_public_since is None
+
+
+def test_only_the_homeowner_grants_the_photo_consent(coop, work):
+    heinz = work["packages"]["heinz"]
+    url = f"/auftrag/{heinz.pk}/fotos-freigeben/"
+    for intruder in (coop.hanna, coop.olga, coop.alice, coop.anton):
+        client = Client()
+        client.force_login(intruder)
+        assert client.post(url, {"photos_public": "1"}).status_code == 404
+    anonymous = Client().post(url, {"photos_public": "1"})
+    assert anonymous.status_code == 302 and anonymous.url.startswith("/anmelden/")
+    heinz.refresh_from_db()
+    assert not heinz.photos_public
+    owner = Client()
+    owner.force_login(coop.heinz)
+    assert owner.get(url).status_code == 405
+    bad = owner.post(url, {"photos_public": "yes"})
+    assert bad.status_code == 400 and b"photos_public" in bad.content
+    before = timezone.now()
+    assert owner.post(url, {"photos_public": "1"}).status_code == 302
+    heinz.refresh_from_db()
+    assert heinz.photos_public and heinz.photos_public_since >= before
+    consent = Consent.objects.get(user=coop.heinz, kind=Consent.Kind.PHOTO_PUBLICATION)
+    assert consent.subject == f"package {heinz.pk}"
+    assert work["photos"]["heinz_wiring"].pk in photo_ids(
+        Client().get("/mitglieder/").content.decode()
+    )
+
+
+def test_the_consent_snippet_shows_to_the_homeowner_only(coop, work):
+    package = Package.objects.get(pk=work["packages"]["hanna"].pk)
+
+    def render(user):
+        request = RequestFactory().get("/")
+        request.user = user
+        return render_to_string("jobs/_photo_consent.html", {"package": package}, request=request)
+
+    mine = render(coop.hanna)
+    assert (
+        'data-public="true"' in mine and f'action="/auftrag/{package.pk}/fotos-freigeben/"' in mine
+    )
+    assert 'name="photos_public" value="0"' in mine and "csrfmiddlewaretoken" in mine
+    assert render(coop.heinz).strip() == "" and render(coop.olga).strip() == ""
