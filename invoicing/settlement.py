@@ -46,7 +46,7 @@ from invoicing.payments import record_payment
 from jobs.models import Package
 from trades.models import Workshop
 from zunft.core.money import ZERO, round_money
-from zunft.core.services import claim_operation, finish_operation, report_progress, start_operation
+from zunft.core.services import report_progress, run_claimed, start_operation
 
 logger = logging.getLogger(__name__)
 
@@ -405,19 +405,19 @@ def start_month_end(period: date, *, user=None):
 
 
 def do_month_end(operation_id: int, worker: str):
-    operation = claim_operation(operation_id, worker)
-    if operation is None:
-        return None
-    try:
-        result = run_month_end(
+    """The month-end operation's work, claimed once (``run_claimed``: a run whose worker died is
+    taken over). Returns the finished operation (failed, with the error, when the run raised), or
+    None when another runner has it or it is finished already."""
+    from zunft.core.models import Operation
+
+    def work(operation):
+        return run_month_end(
             parse_period(operation.params.get("period", "")),
             progress=lambda done, total: report_progress(operation, done, total),
         )
-    except Exception as exc:  # the operation shows the failure; the log has the trace
+
+    try:
+        return run_claimed(operation_id, worker, work)
+    except Exception:  # the operation shows the failure; the log has the trace
         logger.exception("month-end run %s failed", operation_id)
-        operation.refresh_from_db()
-        finish_operation(operation, error=str(exc) or exc.__class__.__name__)
-        return operation
-    operation.refresh_from_db()
-    finish_operation(operation, result=result)
-    return operation
+        return Operation.objects.get(pk=operation_id)

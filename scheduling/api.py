@@ -297,7 +297,7 @@ def fairness(request):
 
 class FeedIn(Schema):
     scope: str = Field(..., pattern="^(worker|workshop|package)$")
-    key: int
+    key: int = Field(..., ge=1, le=2**63 - 1, description="id of the worker, workshop or package")
 
 
 class FeedOut(Schema):

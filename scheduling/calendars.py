@@ -1,8 +1,9 @@
 """Calendar feeds behind secret URLs: who may create one, and what each one contains."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jobs.models import Package
 from scheduling.feeds import build_calendar
@@ -31,10 +32,22 @@ def may_subscribe(user, scope: str, key: int) -> bool:
     return False
 
 
+SUBJECTS = {
+    FeedToken.Scope.WORKER: Worker,
+    FeedToken.Scope.WORKSHOP: Workshop,
+    FeedToken.Scope.PACKAGE: Package,
+}
+
+
 @transaction.atomic
 def create_feed(user, scope: str, key: int) -> FeedToken:
+    """A feed for the user, when they may see the calendar. The rights are checked first: for
+    anybody but the office an unknown id is refused like a foreign one, so ids cannot be
+    probed."""
     if not may_subscribe(user, scope, key):
         raise PermissionDenied
+    if not SUBJECTS[scope].objects.filter(pk=key).exists():
+        raise ValidationError({"key": _("There is no such worker, workshop or package.")})
     return FeedToken.objects.create(owner=user, scope=scope, key=key)
 
 
@@ -62,15 +75,18 @@ def feed_body(token: str) -> bytes | None:
     appointments = Appointment.objects.select_related(
         "task__package__site", "task__package__customer", "workshop", "worker"
     )
+    subject = SUBJECTS[feed.scope].objects.filter(pk=feed.key).first()
+    if subject is None:  # deleted since (an erased package): the feed is gone with it
+        return None
     if feed.scope == FeedToken.Scope.WORKER:
         appointments = appointments.filter(worker_id=feed.key)
-        name = str(Worker.objects.get(pk=feed.key))
+        name = str(subject)
     elif feed.scope == FeedToken.Scope.WORKSHOP:
         appointments = appointments.filter(workshop_id=feed.key)
-        name = Workshop.objects.get(pk=feed.key).name
+        name = subject.name
     else:
         appointments = appointments.filter(task__package_id=feed.key)
-        name = Package.objects.get(pk=feed.key).title
+        name = subject.title
     # Tradespeople need the customer's phone on site; the homeowner's own feed does not.
     contact = feed.scope != FeedToken.Scope.PACKAGE
     return build_calendar(appointments.order_by("start"), name=name, include_contact=contact)

@@ -1,8 +1,7 @@
 from celery import shared_task
 
 from scheduling import services
-from zunft.core.services import report_progress
-from zunft.core.tasks import run_claimed
+from zunft.core.services import report_progress, run_claimed
 
 
 @shared_task(name="scheduling.replan", bind=True, max_retries=None)
@@ -34,3 +33,4 @@ def expire_offers() -> int:
     from scheduling.dispatch import expire_overdue
 
     return expire_overdue()
+

@@ -128,12 +128,45 @@ def test_healthz_reports_every_part_and_names_a_dead_worker():
         assert body["redis"]["up"] is True
         assert any(name.startswith("healthworker@") for name in body["worker"]["workers"])
 
+        # Killed without a goodbye: reported once its heartbeat expires (HEALTH_WORKER_TTL_SECONDS).
         stack.kill("worker")
+        deadline = time.monotonic() + settings.HEALTH_WORKER_TTL_SECONDS + 20
         response = httpx.get(f"{stack.base_url}/healthz", timeout=30)
+        while response.status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            response = httpx.get(f"{stack.base_url}/healthz", timeout=30)
         assert response.status_code == 503
         assert response.json()["down"] == ["worker"]
+        assert "heartbeat" in response.json()["worker"]["error"]
     finally:
         stack.stop()
+
+
+@pytest.mark.django_db
+def test_healthz_reads_the_workers_heartbeats_and_a_clean_stop_at_once(settings, client):
+    """/healthz asks Redis, not the workers: no request waits for a ping that nobody answers."""
+    from zunft.core import health
+
+    settings.CELERY_TASK_DEFAULT_QUEUE = f"heartbeat-test-{secrets.token_hex(4)}"
+    beat = health.WorkerHeartbeat("w1@box", [settings.CELERY_TASK_DEFAULT_QUEUE])
+    other = health.WorkerHeartbeat("other@box", [f"{settings.CELERY_TASK_DEFAULT_QUEUE}-other"])
+    assert health.check_worker()["up"] is False
+    beat()
+    other()  # a worker of another queue is not this web server's worker
+    assert health.check_worker() == {"up": True, "workers": ["w1@box"]}
+    body = client.get("/healthz").json()
+    assert body["worker"] == {"up": True, "workers": ["w1@box"]}
+    beat.stop()
+    other.stop()
+    body = client.get("/healthz").json()
+    assert body["down"] == ["worker"] and body["database"]["up"] and body["redis"]["up"]
+
+    # killed: no goodbye, the heartbeat expires
+    settings.HEALTH_WORKER_TTL_SECONDS = 1
+    beat()
+    assert health.check_worker()["up"] is True
+    time.sleep(1.5)
+    assert health.check_worker()["up"] is False
 
 
 def test_unix_socket_redis_urls_are_spelled_for_kombu():

@@ -23,7 +23,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.live import Stack
-from zunft.core import tasks
+from zunft.core import services, tasks
 from zunft.core.models import Event, Operation
 from zunft.core.realtime import REPUBLISH_AFTER, emit, republish_pending
 
@@ -346,17 +346,17 @@ def test_a_duplicate_delivery_while_the_first_runner_lives_does_nothing(office_u
 
     def first():
         try:
-            tasks.run_claimed(operation.pk, "first", slow)
+            services.run_claimed(operation.pk, "first", slow)
         finally:
             connection.close()
 
     thread = threading.Thread(target=first)
     thread.start()
     assert inside.wait(10)
-    assert tasks.run_claimed(operation.pk, "second", slow) is None  # running, and alive
+    assert services.run_claimed(operation.pk, "second", slow) is None  # running, and alive
     release.set()
     thread.join()
-    assert tasks.run_claimed(operation.pk, "third", slow) is None  # done
+    assert services.run_claimed(operation.pk, "third", slow) is None  # done
     operation.refresh_from_db()
     assert (operation.state, operation.worker, calls) == ("done", "first", [operation.pk])
 

@@ -26,13 +26,18 @@ UNAUTHENTICATED = {
     "description": "No valid session or API token.",
     "content": {"application/json": {"schema": {"type": "object", "required": ["detail"]}}},
 }
+FORBIDDEN = {
+    "description": "Refused: not allowed to you, or a session without its CSRF token on a write, "
+    "or staff whose second factor is not confirmed in this session.",
+    "content": {"application/json": {"schema": {"type": "object", "required": ["detail"]}}},
+}
 
 
 class ZunftAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        """ninja answers bad input with 422 and missing credentials with 401 by itself, and the
-        NUL guard answers 400, but the schema does not say so; declare them on every operation
-        where they can happen."""
+        """ninja answers bad input with 422 and missing credentials with 401 by itself, the NUL
+        guard answers 400, and a session is refused with 403 (CSRF, second factor), but the
+        schema does not say so; declare them on every operation where they can happen."""
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
@@ -41,6 +46,8 @@ class ZunftAPI(NinjaAPI):
                 responses.setdefault(400, BAD_REQUEST)
                 if operation.get("security"):
                     responses.setdefault(401, UNAUTHENTICATED)
+                if any("SessionAuth" in scheme for scheme in operation.get("security", [])):
+                    responses.setdefault(403, FORBIDDEN)
         return schema
 
 

@@ -333,5 +333,11 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# How long /healthz waits for a Celery worker to answer its ping.
-HEALTH_CELERY_TIMEOUT_MS = envint("HEALTH_CELERY_TIMEOUT_MS", 2000)
+# Workers refresh a heartbeat in Redis every HEALTH_WORKER_BEAT_SECONDS; /healthz counts a worker
+# as gone once its heartbeat is older than HEALTH_WORKER_TTL_SECONDS (at once when it stops).
+HEALTH_WORKER_BEAT_SECONDS = envint("HEALTH_WORKER_BEAT_SECONDS", 2)
+HEALTH_WORKER_TTL_SECONDS = envint("HEALTH_WORKER_TTL_SECONDS", 10)
+if not 0 < HEALTH_WORKER_BEAT_SECONDS < HEALTH_WORKER_TTL_SECONDS:
+    raise ImproperlyConfigured(
+        "HEALTH_WORKER_BEAT_SECONDS must be positive and shorter than HEALTH_WORKER_TTL_SECONDS"
+    )

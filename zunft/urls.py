@@ -1,9 +1,7 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
-from django.views.static import serve
 
 from invoicing.views import acceptance_pdf, quote_pdf
 from scheduling.board_views import board_page
@@ -40,5 +38,5 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
-if settings.DEBUG:
-    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+# No route serves MEDIA_ROOT as plain files, not even with DEBUG: photos, signatures and documents
+# are served only by views that check who asks (tests/test_authorization_matrix.py).

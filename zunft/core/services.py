@@ -1,8 +1,13 @@
-"""Background operations: create, enqueue after commit, claim once, report progress."""
+"""Background operations: create, enqueue after commit, claim once, report progress.
+
+Every task that works on an ``Operation`` goes through :func:`run_claimed`: it claims the
+operation, runs the work once (taking over from a worker that died), and records the result or
+the failure.
+"""
 
 import socket
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from zunft.core.models import Operation
@@ -18,14 +23,6 @@ def start_operation(
         operation = Operation.objects.create(kind=kind, created_by=user, params=params or {})
         transaction.on_commit(lambda: task.apply_async((operation.pk,), countdown=countdown))
     return operation
-
-
-def claim_operation(operation_id: int, worker: str) -> Operation | None:
-    """Move a queued operation to running. Returns None when someone else already has it."""
-    claimed = Operation.objects.filter(pk=operation_id, state=Operation.State.QUEUED).update(
-        state=Operation.State.RUNNING, worker=worker, started_at=timezone.now()
-    )
-    return Operation.objects.get(pk=operation_id) if claimed == 1 else None
 
 
 def report_progress(operation: Operation, progress: int, total: int) -> None:
@@ -63,11 +60,63 @@ def _emit_state(operation: Operation, *, progress: int, total: int) -> None:
     )
 
 
+def describe_error(exc: Exception) -> str:
+    """The failure as people read it on the operation: a refused input by its messages, anything
+    else by its class and text."""
+    from django.core.exceptions import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)[:500]
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+# First key of the two-key PostgreSQL advisory lock an operation's runner holds ("Op").
+OPERATION_LOCK_CLASS = 0x4F70
+
+
+def run_claimed(operation_id: int, worker: str, work) -> Operation | None:
+    """Run ``work(operation)`` for a queued operation exactly once, even across killed workers.
+
+    The runner holds a PostgreSQL session advisory lock on the operation while it works. When a
+    worker is killed (SIGKILL, OOM), its database session ends and PostgreSQL drops the lock;
+    the broker redelivers the task (``acks_late`` + the visibility timeout), and the new
+    delivery finds the operation ``running`` but unlocked: its runner is dead, so it takes over.
+    A duplicate delivery while the first runner lives cannot get the lock and does nothing; one
+    after the end finds the operation done or failed. Returns the finished operation, or None
+    when there was nothing to do.
+
+    ``work`` returns the result dict; its side effects belong in the database, committed with the
+    finish (or idempotent). When it raises, the operation is finished as failed (naming the
+    error) and the exception propagates, so the task shows as failed too."""
+    key = [OPERATION_LOCK_CLASS, operation_id % 2**31]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", key)
+        if not cursor.fetchone()[0]:
+            return None  # a live runner has it
+    try:
+        claimed = Operation.objects.filter(
+            pk=operation_id, state__in=[Operation.State.QUEUED, Operation.State.RUNNING]
+        ).update(state=Operation.State.RUNNING, worker=worker, started_at=timezone.now())
+        if claimed != 1:
+            return None  # done or failed already, or no such operation
+        operation = Operation.objects.get(pk=operation_id)
+        try:
+            result = work(operation)
+        except Exception as exc:
+            operation.refresh_from_db()  # the progress the work reported meanwhile
+            finish_operation(operation, error=describe_error(exc))
+            raise
+        operation.refresh_from_db()
+        finish_operation(operation, result=result)
+        return operation
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", key)
+
+
 def do_roundtrip(operation_id: int, worker: str) -> Operation | None:
     """The diagnostics round trip: proves that work sent from a request runs on a real worker and
     lands in the database. Idempotent: a second delivery finds the operation claimed."""
-    operation = claim_operation(operation_id, worker)
-    if operation is None:
-        return None
-    finish_operation(operation, result={"worker": worker, "host": socket.gethostname()})
-    return operation
+    return run_claimed(
+        operation_id, worker, lambda operation: {"worker": worker, "host": socket.gethostname()}
+    )
