@@ -43,6 +43,7 @@ from jobs.models import (
 from trades.models import Worker
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.errors import Conflict
+from zunft.core.models import Event
 from zunft.core.realtime import emit
 
 logger = logging.getLogger(__name__)
@@ -271,7 +272,7 @@ def change_status(
             )
         if action == "finish":
             check_finishable(task)
-        overran = at > assignment.planned_end and not task.work_logs.filter(overran=True).exists()
+        overran = at > assignment.planned_end and not overrun_announced(task)
         log = WorkLog.objects.create(
             client_id=client_id,
             task=task,
@@ -301,6 +302,20 @@ def change_status(
             release_successors(task, at=at, successor_workshops=assignment.successor_workshops)
     logger.info("task %s: %s by user %s", task.pk, action, user.pk)
     return _stored(log), False
+
+
+def overrun_announced(task: Task) -> bool:
+    """Whether the overrun was already told (by a field action or by the periodic check)."""
+    return (
+        task.work_logs.filter(overran=True).exists()
+        or Event.objects.filter(type="task.overran", group="office", data__task=task.pk).exists()
+    )
+
+
+def announce_overrun(task: Task, assignment: Assignment, at: dt.datetime) -> None:
+    """Tell the workshop and the office that ``task`` runs past its planned end, and ask for a
+    re-plan (once per task; callers check ``overrun_announced``)."""
+    _announce_overrun(task, assignment, at)
 
 
 def _announce_overrun(task: Task, assignment: Assignment, at: dt.datetime) -> None:

@@ -34,3 +34,11 @@ def expire_offers() -> int:
 
     return expire_overdue()
 
+
+@shared_task(name="scheduling.detect_overruns")
+def detect_overruns() -> int:
+    """Celery beat, every five minutes: started work past its planned end is announced and
+    re-planned even when nobody taps anything in the field app. Once per task."""
+    from scheduling.overruns import detect_overruns as detect
+
+    return len(detect())

@@ -493,3 +493,32 @@ def test_the_app_manifest_and_service_worker_are_served_for_an_installable_app(c
     assert api_as(coop.hanna).get("/monteur/").status_code == 403
     anonymous = api_as(None).get("/monteur/")
     assert anonymous.status_code == 302 and "/monteur/anmelden/" in anonymous["Location"]
+
+
+def test_work_running_past_its_end_is_noticed_without_a_tap_in_the_field_app(
+    coop, job, api_as, monkeypatch, django_capture_on_commit_callbacks
+):
+    from scheduling import tasks
+    from scheduling.overruns import detect_overruns
+
+    sent = []
+    monkeypatch.setattr(tasks.replan, "apply_async", lambda *a, **k: sent.append(a))
+    client = api_as(coop.anton)
+    with time_machine.travel(job.wiring.start + dt.timedelta(minutes=5), tick=False):
+        assert act(client, job.wiring, "arrive").status_code == 200
+    # Within the grace time after the planned end nothing happens.
+    assert detect_overruns(now=job.wiring.end + dt.timedelta(minutes=20)) == []
+    later = job.wiring.end + dt.timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert detect_overruns(now=later) == [job.wiring.task_id]
+    assert detect_overruns(now=later + dt.timedelta(hours=1)) == []  # once per task
+    assert Event.objects.filter(type="task.overran", group="office").count() == 1
+    # The worker's next tap does not announce it a second time.
+    with (
+        time_machine.travel(later, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert act(client, job.wiring, "pause", at=later).status_code == 200
+    assert Event.objects.filter(type="task.overran", group="office").count() == 1
+    assert len(Operation.objects.get(kind="replan").params["reasons"]) == 1
+    assert len(sent) == 1

@@ -172,6 +172,11 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "expire-dispatch-offers": {"task": "scheduling.expire_offers", "schedule": 60.0},
+    "detect-overruns": {
+        "task": "scheduling.detect_overruns",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     # Events whose live publish failed (Redis away) go out once it is back.
     "core-republish-events": {
         "task": "core.republish_events",
