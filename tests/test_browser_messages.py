@@ -43,6 +43,7 @@ def test_homeowner_and_office_exchange_messages_live(live_stack, browser, coop, 
     office = desktop(browser, coop.olga, base).new_page()
     office.goto(f"{base}/buero/plantafel/?paket={package.pk}")
     expect(office.get_by_test_id("log-dialog")).to_be_visible(timeout=15000)
+    expect(office.locator("#log-title")).to_have_text(f"{package.title} #{package.pk}")
     expect(office.get_by_test_id("board-messages")).to_contain_text("kurz anrufen", timeout=10000)
     expect(office.get_by_test_id("log-to").locator("option")).to_have_count(3)  # her + 2 firms
     office.get_by_test_id("log-to").select_option("homeowner")

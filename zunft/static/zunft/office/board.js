@@ -543,5 +543,7 @@
   load();
   // ?paket=<id> opens that package's log and messages (links from mails and lists).
   const linked = new URLSearchParams(location.search).get("paket");
-  if (linked && /^\d+$/.test(linked)) openLog(Number(linked), `#${linked}`);
+  if (linked && /^\d+$/.test(linked)) {
+    api(`/api/v1/packages/${linked}`).then((r) => openLog(Number(linked), r.ok ? `${r.body.title} #${linked}` : `#${linked}`));
+  }
 })();
