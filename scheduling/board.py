@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from jobs.models import Package, Quote, Request, Task
+from jobs.models import Message, Package, Quote, Request, Task
 from scheduling import dispatch, services, solver
 from scheduling.models import Appointment, Dispatch
 from trades.capacity import holiday_name
@@ -392,7 +392,29 @@ def side_lists(now: dt.datetime) -> dict:
             for d in expiring
         ],
         "at_risk": at_risk[:SIDE_LIST_LIMIT],
+        "messages": unread_messages(),
     }
+
+
+def unread_messages() -> list[dict]:
+    """Packages with messages from homeowners or workshops the office has not read yet, the
+    newest first (one query)."""
+    rows = (
+        Message.objects.filter(read_at__isnull=True)
+        .exclude(sender=Message.Sender.OFFICE)
+        .values("package_id", "package__title")
+        .annotate(unread=Count("id"), last=Max("created_at"))
+        .order_by("-last")[:SIDE_LIST_LIMIT]
+    )
+    return [
+        {
+            "package": r["package_id"],
+            "package_title": r["package__title"],
+            "unread": r["unread"],
+            "last": r["last"],
+        }
+        for r in rows
+    ]
 
 
 def _late(entry: dict) -> bool:

@@ -66,6 +66,7 @@ def _labels() -> dict:
         "workshop": _("Workshop"),
         "site": _("Site"),
         "log_empty": _("No events yet."),
+        "unread": _("%(n)s unread"),
         "pinned": _("“%(task)s” was placed by the office; re-plans leave it where it is."),
         "drag_hint": _("Drag onto a workshop's row to plan it there"),
         "msg": {

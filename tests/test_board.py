@@ -360,3 +360,23 @@ def test_a_hand_placed_task_stays_put_through_replans_until_given_back(coop, pla
     assert api_as(coop.olga).post(release).status_code == 404  # nothing pinned any more
     assert as_planned().pinned is None and as_planned().previous is not None
     assert Event.objects.filter(group="office", type="board.released").exists()
+
+
+def test_unread_messages_from_homeowners_and_workshops_are_listed_until_read(coop, planned, api_as):
+    package, _appointments = planned
+    api_as(coop.hanna).post(
+        f"/api/v1/packages/{package.pk}/messages", {"body": "Frage zum Termin"}, "application/json"
+    )
+    api_as(coop.bob).post(
+        f"/api/v1/packages/{package.pk}/messages", {"body": "Material fehlt"}, "application/json"
+    )
+    office = api_as(coop.olga)
+    office.post(
+        f"/api/v1/packages/{package.pk}/messages",
+        {"body": "Wir kümmern uns", "thread": "homeowner"},
+        "application/json",
+    )
+    lists = office.get("/api/v1/board").json()["lists"]
+    assert [(m["package"], m["unread"]) for m in lists["messages"]] == [(package.pk, 2)]
+    office.post(f"/api/v1/packages/{package.pk}/messages/read")
+    assert office.get("/api/v1/board").json()["lists"]["messages"] == []

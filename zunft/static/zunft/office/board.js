@@ -346,6 +346,8 @@
       el("span", { class: "muted", text: `${r.workshop || ""}${r.reason ? ": „" + r.reason + "“" : ""}` }), el("br"), pkgLink(r)));
     render("expiring", lists.expiring, (r) => el("li", { class: "warn" }, el("strong", { text: r.task_name }), el("br"),
       el("span", { class: "muted", text: `${r.workshop} · ${L10N.answer_by} ${fmtTime.format(new Date(r.deadline))}` }), el("br"), pkgLink(r)));
+    render("messages", lists.messages || [], (r) => el("li", { class: "msg" }, pkgLink(r), el("br"),
+      el("span", { class: "muted", text: `${fill(L10N.unread, { n: r.unread })} · ${fmtTime.format(new Date(r.last))}` })));
     render("at_risk", lists.at_risk, (r) => el("li", { class: "risk" }, pkgLink(r), el("br"),
       el("span", { class: "muted", text: [
         r.late_days ? fill(L10N.late_by, { days: r.late_days }) : "",
@@ -499,7 +501,7 @@
       el("time", { datetime: e.created_at, text: fmtTime.format(new Date(e.created_at)) }), " ",
       el("strong", { text: (L10N.event[e.type] || e.type) }), " ",
       el("span", { class: "muted", text: e.data.task ? `· ${L10N.task} ${e.data.task}` : "" })))) : el("p", { class: "muted", text: L10N.log_empty }));
-    if (msgs.length) api(`${base}/read`, { method: "POST" });
+    if (msgs.some((m) => m.sender !== "office" && !m.read_at)) api(`${base}/read`, { method: "POST" }).then(soon);
     if (!dialog.open) dialog.showModal();
   }
 
@@ -531,9 +533,8 @@
   new window.ZunftLive.LiveSocket({
     groups: ["office"],
     onEvent: (event) => {
-      if (event.type === "message.created") {
-        if ($("log-dialog").open && event.data.package === logPackage) openLog(logPackage, $("log-title").textContent);
-        return;
+      if (event.type === "message.created" && $("log-dialog").open && event.data.package === logPackage) {
+        openLog(logPackage, $("log-title").textContent);
       }
       if (event.id > lastEvent) { lastEvent = event.id; soon(); }
     },
