@@ -125,6 +125,8 @@ def post_message(
     )
     if sender == Message.Sender.OFFICE and thread == Message.Thread.HOMEOWNER:
         _tell_homeowner(package)
+    elif sender == Message.Sender.OFFICE:
+        _tell_workshop(package, workshop_id)
     return message
 
 
@@ -172,6 +174,21 @@ def recipients(user, package: Package) -> list[dict]:
             {"thread": Message.Thread.WORKSHOP, "workshop_id": workshop.pk, "name": workshop.name}
         )
     return found
+
+
+def _tell_workshop(package: Package, workshop_id: int) -> None:
+    """The workshop's office address hears of it (the people in the van see it on the order)."""
+    email = Workshop.objects.filter(pk=workshop_id).values_list("email", flat=True).first()
+    if not email:
+        return
+    subject = _("The cooperative's office about order #%(id)s") % {"id": package.pk}
+    text = _(
+        "The office has written to you about order #%(id)s. Read and answer it here: %(url)s"
+    ) % {
+        "id": package.pk,
+        "url": f"{settings.SITE_URL}/auftrag/{package.pk}/#nachrichten",
+    }
+    transaction.on_commit(lambda: send_mail(subject, text, None, [email]))
 
 
 def mark_read(user, package: Package) -> int:

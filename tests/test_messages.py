@@ -71,15 +71,15 @@ def test_the_homeowner_and_the_office_talk_and_no_workshop_listens(
     assert not may_join(coop.heinz, f"owner.{planned.pk}")
 
 
-def test_each_workshop_reads_only_its_own_thread_with_the_office(coop, planned):
-    assert (
-        post(
-            coop.olga,
-            planned,
-            {"body": "Fliesen kommen Dienstag", "thread": "workshop", "workshop_id": coop.a.pk},
-        ).status_code
-        == 201
-    )
+def test_each_workshop_reads_only_its_own_thread_with_the_office(
+    coop, planned, mailoutbox, django_capture_on_commit_callbacks
+):
+    to_a = {"body": "Fliesen kommen Dienstag", "thread": "workshop", "workshop_id": coop.a.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(coop.olga, planned, to_a).status_code == 201
+    # Workshop A's office address hears of it, without the text.
+    [mail] = mailoutbox
+    assert mail.to == [coop.a.email] and "Dienstag" not in mail.body
     assert post(coop.bob, planned, {"body": "Wasser ist abgestellt"}).status_code == 201
     assert post(coop.anton, planned, {"body": "Bin vor Ort"}).status_code == 201
 
