@@ -49,6 +49,7 @@ LABELS = {
         "route": "Route",
         "maps_app": "Karten-App",
         "call": "Anrufen",
+        "messages": "Nachrichten zum Auftrag",
         "status": {
             "": "Noch nicht begonnen",
             "travelling": "Unterwegs",
@@ -132,6 +133,7 @@ LABELS = {
         "route": "Route",
         "maps_app": "Maps app",
         "call": "Call",
+        "messages": "Messages about the order",
         "status": {
             "": "Not started",
             "travelling": "On the way",

@@ -3,6 +3,7 @@ accepted; the agenda; a task done with checklist, photo and signature while the 
 network; the next trade's workshop hears of the release live.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,9 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     # On site: set off, arrive, tick the checklist, photograph the test report, get a signature.
     card.click()
     expect(page.get_by_test_id("task")).to_be_visible()
+    expect(page.get_by_test_id("order-messages")).to_have_attribute(
+        "href", re.compile(r"^/auftrag/\d+/#nachrichten$")
+    )
     page.get_by_test_id("action-travel").click()
     page.get_by_test_id("action-arrive").click()
     expect(page.get_by_test_id("field-status")).to_have_attribute(

@@ -313,7 +313,9 @@
       h("div", { class: "actions three" },
         h("a", { class: "button big", href: a.navigation, target: "_blank", rel: "noopener", "data-testid": "route" }, icon("route"), L.route),
         h("a", { class: "button big secondary", href: a.geo }, icon("pin"), L.maps_app),
-        c.customer.phone ? h("a", { class: "button big secondary", href: `tel:${c.customer.phone}` }, icon("phone"), L.call) : null));
+        c.customer.phone ? h("a", { class: "button big secondary", href: `tel:${c.customer.phone}` }, icon("phone"), L.call) : null),
+      // The workshop's thread with the office lives on the order page (needs a connection).
+      h("p", {}, h("a", { href: `/auftrag/${c.package}/#nachrichten`, "data-testid": "order-messages" }, L.messages)));
   }
 
   const NEXT = {
