@@ -19,4 +19,5 @@ urlpatterns = [
         name="directory-thumbnail",
     ),
     path("auftrag/<int:package_id>/fotos-freigeben/", views.photo_consent, name="photo-consent"),
+    path("meine-auftraege/", views.my_orders, name="my-orders"),
 ]

@@ -495,3 +495,50 @@ def test_the_consent_snippet_shows_to_the_homeowner_only(coop, work):
     )
     assert 'name="photos_public" value="0"' in mine and "csrfmiddlewaretoken" in mine
     assert render(coop.heinz).strip() == "" and render(coop.olga).strip() == ""
+
+
+def test_a_returning_homeowner_finds_her_orders_and_nobody_elses(coop, bathroom):  # noqa: F811
+    from django.core import mail
+
+    from jobs.models import Message
+    from jobs.services import create_quote
+    from tests.test_planner_integration import book
+
+    coop.hanna.email = "hanna@example.org"
+    coop.hanna.save(update_fields=["email"])
+    accepted = book(coop, bathroom, coop.hanna_site)
+    quoted = book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=bathroom,
+        values={"area": 8},
+        earliest_start=timezone.localdate() + dt.timedelta(days=30),
+    )
+    quote = create_quote(quoted)
+    book(coop, bathroom, coop.heinz_site)  # Heinz's
+    Message.objects.create(
+        package=accepted, thread="homeowner", sender="office", body="Termin steht"
+    )
+
+    # Logging in by code without a destination lands on her orders.
+    client = Client()
+    client.post("/anmelden/", {"email": coop.hanna.email})
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].subject).group(1)
+    landed = client.post("/anmelden/", {"email": coop.hanna.email, "code": code})
+    assert landed.status_code == 302 and landed["Location"] == "/meine-auftraege/"
+
+    page = client.get("/meine-auftraege/").content.decode()
+    assert page.count('class="card order"') == 2
+    assert f"/auftrag/{accepted.pk}/" in page and f"/angebot/{quote.pk}/" in page
+    assert 'data-testid="unread"' in page
+    assert 'data-testid="nav-my-orders"' in page
+
+    heinz = Client()
+    heinz.force_login(coop.heinz)
+    theirs = heinz.get("/meine-auftraege/").content.decode()
+    assert f"/auftrag/{accepted.pk}/" not in theirs and f"/angebot/{quote.pk}/" not in theirs
+    assert theirs.count('class="card order"') == 1
+    otto = Client()
+    otto.force_login(coop.otto)
+    assert 'data-testid="no-orders"' in otto.get("/meine-auftraege/").content.decode()
+    assert Client().get("/meine-auftraege/").status_code == 302  # to the login

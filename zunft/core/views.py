@@ -10,15 +10,18 @@ def login_with_code(request):
     from django.contrib import messages
     from django.contrib.auth import login
     from django.shortcuts import redirect
+    from django.urls import reverse
     from django.utils.http import url_has_allowed_host_and_scheme
     from django.utils.translation import gettext as _
 
     from zunft.core.login import check_login_code, send_login_code
     from zunft.core.models import User
 
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    # Homeowners log in here; without a destination they land on their orders.
+    mine = reverse("jobs:my-orders")
+    next_url = request.POST.get("next") or request.GET.get("next") or mine
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = "/"
+        next_url = mine
     email = (request.POST.get("email") or request.GET.get("email") or "").strip()
     code = (request.POST.get("code") or request.GET.get("code") or "").strip()
     step = "email"
