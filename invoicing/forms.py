@@ -5,7 +5,7 @@
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Invoice
 from invoicing.settlement import month_bounds
+from zunft.core.money import parse_amount
 
 MONTH_FORMATS = (
     re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-03, what <input type=month> sends
     re.compile(r"^(?P<month>\d{1,2})[./](?P<year>\d{4})$"),  # 03/2026, 3.2026
 )
-GERMAN_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
 
 def parse_month(value: str) -> date | None:
@@ -31,23 +31,6 @@ def parse_month(value: str) -> date | None:
             if 1 <= month <= 12 and year >= 2000:
                 return date(year, month, 1)
     return None
-
-
-def parse_amount(value: str) -> Decimal:
-    """An amount as people type it: ``1.234,56``, ``1234,56``, ``1234.56`` or ``1.234``
-    (German thousands). Raises ValueError when it is not a number."""
-    text = value.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif GERMAN_THOUSANDS.match(text):
-        text = text.replace(".", "")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
-    if not amount.is_finite():
-        raise ValueError(text)
-    return amount
 
 
 class ServiceErrorsMixin:

@@ -1,6 +1,7 @@
 """The request wizard as a Django form, built from the template's parameters."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.contrib.gis.geos import Point
@@ -10,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from customers.geocoding import geocode_postcode
-from jobs.models import PackageTemplate, TemplateParameter
+from jobs.models import PackageTemplate, QuoteLine, TemplateParameter
+from zunft.core.money import parse_amount
 
 
 def _parse_dates(text: str) -> list[dt.date]:
@@ -196,3 +198,83 @@ class DirectoryFilter(forms.Form):
     @property
     def trade(self):
         return self.trades.get(self.cleaned_data.get("gewerk") or "")
+
+
+# --- the office revises a quote -------------------------------------------------------------------
+
+
+class GermanDecimalField(forms.DecimalField):
+    """A number as people type it here: ``1.234,50`` as well as ``1234.50``."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_amount(str(value))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class QuoteLineForm(forms.Form):
+    """One line of a revised quote; German number input (``1.234,50``) is accepted."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=QuoteLine.Kind.choices)
+    trade = forms.CharField(label=_("trade"), max_length=150, required=False)
+    text = forms.CharField(label=_("text"), max_length=250)
+    quantity = GermanDecimalField(
+        label=_("quantity"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        localize=True,  # shown as 24,00
+    )
+    unit = forms.CharField(label=_("unit"), max_length=10)
+    unit_price = GermanDecimalField(
+        label=_("unit price (net, €)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        localize=True,
+    )
+    remove = forms.BooleanField(label=_("remove"), required=False)
+
+
+class BaseQuoteLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        kept = [f for f in self.forms if f.has_changed() and not f.cleaned_data.get("remove")]
+        if not kept:
+            raise ValidationError(_("A quote needs at least one line."))
+
+    def lines(self) -> list[dict]:
+        return [
+            {k: v for k, v in f.cleaned_data.items() if k != "remove"}
+            for f in self.forms
+            if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("remove")
+        ]
+
+
+QuoteLineFormSet = forms.formset_factory(
+    QuoteLineForm, formset=BaseQuoteLineFormSet, extra=2, max_num=200, validate_max=True
+)
+
+
+class RevisionForm(forms.Form):
+    # <input type=date> takes ISO dates only, whatever the page's language.
+    start_date = forms.DateField(
+        label=_("planned start"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    completion_date = forms.DateField(
+        label=_("earliest completion"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    note = forms.CharField(
+        label=_("note to the homeowner"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -20,4 +20,5 @@ urlpatterns = [
     ),
     path("auftrag/<int:package_id>/fotos-freigeben/", views.photo_consent, name="photo-consent"),
     path("meine-auftraege/", views.my_orders, name="my-orders"),
+    path("buero/angebote/<int:package_id>/", views.revise_quote, name="revise-quote"),
 ]

@@ -23,7 +23,7 @@ from customers.geocoding import geocode_postcode
 from customers.services import PIN_MAX_KM
 from jobs import services
 from jobs.api import changes_of, remember_quote, visible_quote
-from jobs.forms import DirectoryFilter, RequestForm
+from jobs.forms import DirectoryFilter, QuoteLineFormSet, RequestForm, RevisionForm
 from jobs.models import Message, Package, PackageTemplate, Photo, Quote
 from jobs.quotes import price_ranges
 from jobs.selectors import (
@@ -34,6 +34,7 @@ from jobs.selectors import (
     workshop_photos,
 )
 from trades.models import Trade
+from trades.selectors import is_office
 from zunft.core.errors import Conflict
 from zunft.core.money import format_quantity
 
@@ -330,3 +331,54 @@ def my_orders(request):
             Package.Status.DONE,
         )
     return render(request, "jobs/my_orders.html", {"packages": packages})
+
+
+# --- the office revises a quote ---------------------------------------------------------------
+
+
+@login_required(login_url="login")
+def revise_quote(request, package_id: int):
+    """The office's revision of a package's quote: the latest version's lines to edit, remove or
+    add to, the dates and a note; saving makes a new version, which the homeowner is told of."""
+    if not is_office(request.user):
+        raise Http404
+    package = get_object_or_404(Package.objects.select_related("customer", "site"), pk=package_id)
+    latest = package.quotes.order_by("-version").first()
+    initial_lines = [
+        {
+            "kind": line.kind,
+            "trade": line.trade,
+            "text": line.text,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+        }
+        for line in (latest.lines.all() if latest else [])
+    ]
+    initial = (
+        {"start_date": latest.start_date, "completion_date": latest.completion_date}
+        if (latest)
+        else {}
+    )
+    data = request.POST if request.method == "POST" else None
+    lines = QuoteLineFormSet(data, initial=initial_lines, prefix="lines")
+    form = RevisionForm(data, initial=initial)
+    status = 200
+    if data is not None:
+        if lines.is_valid() and form.is_valid():
+            try:
+                quote = services.revise_quote(
+                    package, lines=lines.lines(), by=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _("Version %(version)s has been sent to the homeowner.")
+                    % {"version": quote.version},
+                )
+                return redirect("jobs:quote", quote_id=quote.pk)
+        status = 422
+    context = {"package": package, "latest": latest, "lines": lines, "form": form}
+    return render(request, "jobs/revise_quote.html", context, status=status)

@@ -77,6 +77,7 @@ def _labels() -> dict:
         "decline": _("Decline"),
         "reopen": _("Reopen"),
         "open_package": _("Package"),
+        "revise_quote": _("Revise quote"),
         "week": _("Week"),
         "task": _("task"),
         "kpi": {

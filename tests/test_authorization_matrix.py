@@ -567,6 +567,7 @@ PAGES: dict[str, Page] = {
     "pakete/plz/<str:postal_code>/": Page(EVERYONE, why="the public postcode table"),
     # the office
     "buero/plantafel/": page(OFFICE),
+    "buero/angebote/<int:package_id>/": page(OFFICE, why="the office revises quotes"),
     # invoicing: office only (403 on the lists, 404 for one invoice so an id reveals nothing)
     "buero/rechnungen/": page(OFFICE),
     "buero/rechnungen/<int:invoice_id>/": page(OFFICE),

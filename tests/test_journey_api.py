@@ -259,3 +259,65 @@ def test_the_office_revises_a_quote_and_the_homeowner_sees_what_changed(
     assert "Vorwandelement" in page and 'data-testid="changes"' in page
     old = homeowner.post(f"/api/v1/quotes/{first['id']}/accept", {"version": 1}, "application/json")
     assert old.status_code == 409
+
+
+def test_the_office_revises_a_quote_on_its_page_and_bad_lines_are_refused_at_the_field(
+    portal, django_capture_on_commit_callbacks
+):
+    response = submit(Client(), wizard())
+    quote = Quote.objects.get(pk=response.json()["quote"]["id"])
+    package = quote.package
+    office = Client()
+    office.force_login(portal.olga)
+    url = f"/buero/angebote/{package.pk}/"
+    page = office.get(url)
+    assert page.status_code == 200
+    lines = list(quote.lines.all())
+    form = {
+        "lines-TOTAL_FORMS": str(len(lines) + 1),
+        "lines-INITIAL_FORMS": str(len(lines)),
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+        "start_date": "",
+        "completion_date": "",
+        "note": "Fliesen nach Wunsch",
+    }
+    for i, line in enumerate(lines):
+        form |= {
+            f"lines-{i}-kind": line.kind,
+            f"lines-{i}-trade": line.trade,
+            f"lines-{i}-text": line.text,
+            f"lines-{i}-quantity": str(line.quantity).replace(".", ","),
+            f"lines-{i}-unit": line.unit,
+            f"lines-{i}-unit_price": str(line.unit_price).replace(".", ","),
+        }
+    form |= {"lines-0-remove": "on"}
+    new = len(lines)
+    form |= {
+        f"lines-{new}-kind": "material",
+        f"lines-{new}-trade": "",
+        f"lines-{new}-text": "Designfliesen",
+        f"lines-{new}-quantity": "8",
+        f"lines-{new}-unit": "m²",
+        f"lines-{new}-unit_price": "1.234,50",
+    }
+    bad = office.post(url, form | {f"lines-{new}-quantity": "-1"})
+    assert bad.status_code == 422 and Quote.objects.filter(package=package).count() == 1
+    assert 'class="field-error"' in bad.content.decode()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = office.post(url, form)
+    assert saved.status_code == 302, re.findall(
+        r'class="field-error"[^<]*<[^>]*>[^<]*', saved.content.decode()
+    )
+    revised = package.quotes.get(version=2)
+    texts = list(revised.lines.values_list("text", flat=True))
+    assert lines[0].text not in texts and "Designfliesen" in texts
+    assert revised.lines.get(text="Designfliesen").unit_price == Decimal("1234.50")
+    assert revised.note == "Fliesen nach Wunsch"
+    assert any("/angebot/" in m.body for m in mail.outbox)  # the homeowner is told
+    # Not for anyone else.
+    homeowner = Client()
+    homeowner.force_login(package.customer.user)
+    assert homeowner.get(url).status_code == 404
+    assert Client().get(url).status_code == 302

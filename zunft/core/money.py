@@ -6,8 +6,9 @@ rules (BR-CO-*) expect; it is applied in exactly one place, :func:`round_money`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -80,3 +81,23 @@ def format_quantity(value) -> str:
     if value == value.to_integral():
         value = value.quantize(Decimal(1))
     return f"{value:,}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+GERMAN_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
+def parse_amount(value: str) -> Decimal:
+    """An amount as people type it: ``1.234,56``, ``1234,56``, ``1234.56`` or ``1.234``
+    (German thousands). Raises ValueError when it is not a number."""
+    text = value.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif GERMAN_THOUSANDS.match(text):
+        text = text.replace(".", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if not amount.is_finite():
+        raise ValueError(text)
+    return amount

@@ -467,6 +467,7 @@
         el("span", { class: "muted", text: `${q.customer}, ${q.city} · ${ago(q.created_at)}` })),
       el("div", { class: "actions" },
         q.package ? el("button", { type: "button", class: "ghost small", text: L10N.open_package, onclick: () => openLog(q.package, `#${q.package}`) }) : null,
+        q.package && ["draft", "quoted"].includes(q.package_status) ? el("a", { class: "button ghost small", href: `/buero/angebote/${q.package}/`, text: L10N.revise_quote }) : null,
         q.status === "new" ? el("button", { type: "button", class: "ghost small", text: L10N.decline, onclick: () => triage(q.id, "declined") }) : null,
         q.status === "declined" ? el("button", { type: "button", class: "ghost small", text: L10N.reopen, onclick: () => triage(q.id, "new") }) : null)))
       : [el("li", { class: "empty muted", text: L10N.nothing })]));
