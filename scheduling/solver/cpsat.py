@@ -13,7 +13,11 @@ Tightening beyond a plain model:
 * the heuristic schedule is a complete hint (every derived variable included), so CP-SAT starts
   from it at once and its LNS workers improve it;
 * with one worker the portfolio is interleaved in that thread (LNS included) instead of one
-  search that stalls (J30, 1 s: 97.9 % instead of 97.5 % at best known, measured).
+  search that stalls (J30, 1 s: 97.9 % instead of 97.5 % at best known, measured);
+* calendar-free projects start from a schedule improved by an activity-list genetic search
+  with forward-backward justification (``improve``), multi-mode ones with budgets from a mode
+  vector of a resource relaxation (``modes``); pure makespan models with 8+ workers give more
+  threads to CP-SAT's LNS (J60/J120 at 10 s: measured).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .heuristic import (
     successors,
     topological_order,
 )
+from .modes import relaxed_modes
 
 ALWAYS = True  # presence of a mode that is the only choice
 
@@ -53,6 +58,9 @@ class SolveOptions:
     ``deterministic`` replaces the wall-clock limit by CP-SAT's deterministic time (roughly
     seconds of work) and interleaves workers, so equal inputs give equal plans on any machine
     load. ``parameters`` are extra CP-SAT parameters as ``(name, value)`` pairs.
+    ``generations`` of the activity-list genetic search improve the heuristic start of
+    calendar-free projects when ``time_limit`` is at least 3 s (multi-mode ones with budgets
+    first get a mode vector from a relaxation, ``modes.relaxed_modes``).
     """
 
     time_limit: float = 10.0
@@ -61,6 +69,7 @@ class SolveOptions:
     deterministic: bool = False
     use_heuristic: bool = True
     heuristic_passes: int = 24
+    generations: int = 30
     hint: bool = True
     parameters: tuple[tuple[str, object], ...] = ()
     log: bool = False
@@ -505,7 +514,9 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             )
 
 
-def _parameters(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
+def _parameters(
+    options: SolveOptions, time_limit: float, makespan_only: bool = False
+) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = max(1, options.workers)
@@ -519,6 +530,12 @@ def _parameters(options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     else:
         p.max_time_in_seconds = max(0.01, time_limit)
     p.exploit_all_precedences = True
+    if makespan_only and p.num_workers >= 8 and not p.interleave_search:
+        # Pure makespan (RCPSP): fewer full-search threads leave more of the machine to the
+        # LNS workers, which find the improvements on hard instances (8 workers on 2 cores,
+        # hard J60/J120/MMLIB50 instances at 10 s: mean gap 4.1 -> 3.5 %, 5.3 -> 4.4 %,
+        # 8.1 -> 6.8 % in one measurement; the cooperative objective keeps the default).
+        p.num_full_subsolvers = 3 * p.num_workers // 8
     for name, value in options.parameters:
         if isinstance(value, list | tuple):
             getattr(p, name).extend(value)
@@ -540,11 +557,18 @@ def solve(
     t0 = time.perf_counter()
     start_solution = start
     if start_solution is None and options.use_heuristic:
+        plans = ()
+        if options.time_limit >= 3 and _budgeted_modes(project):
+            plan = relaxed_modes(project, work=0.2, seed=options.seed)
+            plans = (tuple(plan),) if plan is not None else ()
         start_solution = construct(
             project,
             seed=options.seed,
             passes=options.heuristic_passes,
             time_limit=max(0.05, options.time_limit / 4),
+            generations=options.generations if options.time_limit >= 3 else 0,
+            mode_plans=plans,
+            exact_generations=options.deterministic,
         )
     if start_solution is not None and start_solution.status != "feasible":
         start_solution = None
@@ -558,7 +582,8 @@ def solve(
     if start_solution is not None and options.hint:
         cpm.hint(start_solution.modes, start_solution.starts)
     remaining = options.time_limit - (time.perf_counter() - t0)
-    solver = _parameters(options, remaining)
+    makespan_only = bool(project.makespan_weight) and not project.groups
+    solver = _parameters(options, remaining, makespan_only)
     progress = _Progress(options.on_solution, t0) if options.on_solution else None
     code = solver.solve(cpm.model, progress)
     status = STATUS[code]
@@ -576,6 +601,15 @@ def solve(
     else:
         return _result(project, [], [], 0, "unknown", t0, "no plan found within the time limit")
     return _result(project, modes, starts, bound, status, t0)
+
+
+def _budgeted_modes(project: Project) -> bool:
+    """Multi-mode with a non-renewable budget and no calendars (RCPSP-like MRCPSP)."""
+    return (
+        any(not r.renewable for r in project.resources)
+        and any(len(a.modes) > 1 for a in project.activities)
+        and not any(m.spans or m.finishes for a in project.activities for m in a.modes)
+    )
 
 
 def _infeasible(t0: float, message: str) -> Schedule:

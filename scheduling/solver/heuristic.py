@@ -433,13 +433,26 @@ def justify(project: Project, modes: list[int], starts: list[int], rounds: int =
     return best
 
 
-def construct(project: Project, *, seed: int = 0, passes: int = 24, time_limit: float = 10.0):
+def construct(
+    project: Project,
+    *,
+    seed: int = 0,
+    passes: int = 24,
+    time_limit: float = 10.0,
+    generations: int = 0,
+    mode_plans: tuple[tuple[int, ...], ...] = (),
+    exact_generations: bool = False,
+):
     """Best schedule found by priority-rule and sampled serial SGS passes.
 
     Returns a ``Schedule`` with status ``feasible`` (bound 0), or status ``infeasible`` when no
     pass could place every activity (the heuristic proves nothing, so the caller should ask the
-    exact model why). ``time_limit`` only caps pathological cases; results are deterministic
-    whenever it is not reached.
+    exact model why). With ``generations`` and a plain (calendar-free) project, the best
+    schedule is then improved by an activity-list genetic search with forward-backward
+    justification for its modes (``improve.genetic_search``). ``mode_plans`` are mode vectors
+    (e.g. from ``modes.relaxed_modes``) also tried with every priority rule. ``time_limit``
+    only caps pathological cases; results are deterministic whenever it is not reached
+    (``exact_generations``: the genetic search always runs all its generations).
     """
     t0 = time.perf_counter()
     sgs = SerialSGS(project)
@@ -463,8 +476,14 @@ def construct(project: Project, *, seed: int = 0, passes: int = 24, time_limit: 
             best = (parts, result)
         if time.perf_counter() - t0 > time_limit:
             break
+    for plan in mode_plans:
+        for prio in rules:
+            best = _better(project, best, sgs.run(prio, list(plan)), can_justify)
     if best is not None and can_justify and any(len(a.modes) > 1 for a in project.activities):
         best = _mode_search(sgs, best, rng, 20 * passes, t0 + time_limit)
+    if best is not None and can_justify and generations > 0:
+        deadline = None if exact_generations else t0 + time_limit
+        best = _genetic(project, best, seed, generations, deadline)
     wall = time.perf_counter() - t0
     if best is None:
         return Schedule((), (), (), 0, 0, "infeasible", wall, message="no serial schedule found")
@@ -473,6 +492,36 @@ def construct(project: Project, *, seed: int = 0, passes: int = 24, time_limit: 
     return Schedule(
         tuple(modes), tuple(starts), tuple(ends), parts["objective"], 0, "feasible", wall, parts
     )
+
+
+def _better(project: Project, best, result, can_justify: bool):
+    """The better of ``best`` and the (justified) SGS ``result``."""
+    if result is None:
+        return best
+    if can_justify:
+        result = justify(project, *result)
+    parts = evaluate(project, *result)
+    if best is None or parts["objective"] < best[0]["objective"]:
+        return parts, result
+    return best
+
+
+def _genetic(project: Project, best, seed: int, generations: int, deadline: float | None):
+    """``best`` improved by the genetic search on activity lists (and modes)."""
+    from .improve import genetic_search
+
+    if any(project.tick_lag(p) < 0 for p in project.precedences):
+        return best  # justification orders assume non-negative lags
+    parts, (modes, starts) = best
+    found = genetic_search(
+        project, modes, [list(starts)], seed=seed, generations=generations, deadline=deadline
+    )
+    if found is None or found[2] >= parts["makespan"]:
+        return best
+    new = evaluate(project, found[0], found[1])
+    if new["objective"] > parts["objective"]:
+        return best
+    return new, (found[0], found[1])
 
 
 def _nonrenewable_ok(project: Project, modes: list[int]) -> bool:

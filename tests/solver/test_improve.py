@@ -1,0 +1,150 @@
+"""The activity-list genetic search and its fast SGS on random RCPSP instances built here."""
+
+import random
+
+from scheduling.solver.core import Activity, Mode, Precedence, Project, Resource
+from scheduling.solver.cpsat import SolveOptions, solve
+from scheduling.solver.heuristic import construct
+from scheduling.solver.improve import ListSGS, genetic_search
+
+
+def random_project(seed: int, n: int = 20, modes: int = 1) -> Project:
+    """Three renewable resources; with several modes also a tight non-renewable budget."""
+    rng = random.Random(seed)
+    resources = tuple(Resource(rng.randint(4, 8)) for _ in range(3))
+    acts = []
+    cheapest = 0
+    for _ in range(n):
+        ms = []
+        for _ in range(modes):
+            demands = tuple((r, rng.randint(1, 4)) for r in range(3) if rng.random() < 0.6)
+            if modes > 1:
+                demands += ((3, rng.randint(1, 5)),)
+            ms.append(Mode(rng.randint(1, 8), demands))
+        cheapest += min(dict(m.demands).get(3, 0) for m in ms)
+        acts.append(Activity(tuple(ms)))
+    if modes > 1:
+        resources += (Resource(cheapest + n // 2, renewable=False),)
+    precs = []
+    for b in range(1, n):
+        for a in rng.sample(range(b), k=min(b, rng.randint(0, 2))):
+            precs.append(Precedence(a, b))
+    return Project(resources, tuple(acts), tuple(precs))
+
+
+def violations(project: Project, modes, starts) -> list[str]:
+    """Independent RCPSP check: precedences and renewable capacity per tick."""
+    out = []
+    dur = [project.activities[a].modes[m].duration for a, m in enumerate(modes)]
+    for p in project.precedences:
+        if starts[p.succ] < starts[p.pred] + dur[p.pred] + p.lag:
+            out.append(f"precedence {p.pred}->{p.succ}")
+    horizon = max(s + d for s, d in zip(starts, dur, strict=True))
+    for r, res in enumerate(project.resources):
+        if not res.renewable:
+            used = sum(
+                dict(project.activities[a].modes[m].demands).get(r, 0) for a, m in enumerate(modes)
+            )
+            if used > res.capacity:
+                out.append(f"non-renewable {r}: {used} > {res.capacity}")
+            continue
+        for t in range(horizon):
+            used = sum(
+                dict(project.activities[a].modes[m].demands).get(r, 0)
+                for a, m in enumerate(modes)
+                if starts[a] <= t < starts[a] + dur[a]
+            )
+            if used > res.capacity:
+                out.append(f"resource {r} at {t}: {used} > {res.capacity}")
+    if any(s < 0 for s in starts):
+        out.append("negative start")
+    return out
+
+
+def test_list_sgs_and_justification_give_feasible_schedules_that_never_get_longer():
+    for seed in range(5):
+        project = random_project(seed)
+        sgs = ListSGS(project, [0] * len(project.activities))
+        first = construct(project, seed=seed, passes=2)
+        order = sorted(range(len(project.activities)), key=lambda a: first.starts[a])
+        starts = sgs.forward(order)
+        assert violations(project, [0] * 20, starts) == []
+        rank = sorted(range(20), key=lambda a: (first.starts[a], a))
+        rank = [rank.index(a) for a in range(20)]
+        _, better, mk = sgs.justify(starts, rank)
+        assert violations(project, [0] * 20, better) == []
+        assert mk == sgs.makespan(better) <= sgs.makespan(starts)
+
+
+def test_genetic_search_never_returns_worse_or_infeasible_and_is_deterministic():
+    for seed in range(5):
+        project = random_project(seed)
+        first = construct(project, seed=seed, passes=2)
+        modes = list(first.modes)
+        found = genetic_search(project, modes, [list(first.starts)], seed=seed, generations=5)
+        assert found is not None
+        modes, starts, makespan = found
+        assert violations(project, modes, starts) == []
+        assert makespan == max(
+            s + project.activities[a].modes[modes[a]].duration for a, s in enumerate(starts)
+        )
+        assert makespan <= first.parts["makespan"]
+        again = genetic_search(project, modes, [list(first.starts)], seed=seed, generations=5)
+        assert again == found
+
+
+def test_construct_with_generations_is_feasible_and_not_worse_multi_mode_included():
+    for seed, modes in ((1, 1), (2, 2), (3, 3)):
+        project = random_project(seed, n=15, modes=modes)
+        plain = construct(project, seed=seed, passes=4)
+        improved = construct(project, seed=seed, passes=4, generations=5)
+        assert plain.status == improved.status == "feasible"
+        assert violations(project, improved.modes, improved.starts) == []
+        assert improved.objective <= plain.objective
+
+
+def test_solve_uses_the_improved_start_and_stays_feasible():
+    project = random_project(7, n=15)
+    options = SolveOptions(time_limit=5, workers=1, deterministic=True)
+    result = solve(project, options)
+    assert result.status in ("optimal", "feasible")
+    assert violations(project, result.modes, result.starts) == []
+
+
+def test_multi_mode_genetic_search_keeps_the_budget():
+    for seed in range(4):
+        project = random_project(seed, n=15, modes=3)
+        first = construct(project, seed=seed, passes=4)
+        assert first.status == "feasible"
+        found = genetic_search(
+            project, list(first.modes), [list(first.starts)], seed=seed, generations=8
+        )
+        modes, starts, makespan = found
+        assert violations(project, modes, starts) == []
+        assert makespan <= first.parts["makespan"]
+
+
+def test_relaxed_modes_respect_the_budget_and_fail_only_without_one():
+    from scheduling.solver.modes import relaxed_modes
+
+    for seed in range(3):
+        project = random_project(seed, n=12, modes=3)
+        plan = relaxed_modes(project, work=0.5)
+        assert plan is not None
+        budget = project.resources[3]
+        used = sum(
+            dict(project.activities[a].modes[m].demands).get(3, 0) for a, m in enumerate(plan)
+        )
+        assert used <= budget.capacity
+    broke = Project(
+        resources=(Resource(1, renewable=False),),
+        activities=(Activity((Mode(1, ((0, 2),)), Mode(3, ((0, 3),)))),),
+    )
+    assert relaxed_modes(broke) is None
+
+
+def test_solve_on_a_multi_mode_budget_project_is_feasible():
+    project = random_project(11, n=12, modes=3)
+    result = solve(project, SolveOptions(time_limit=4, workers=1, deterministic=True))
+    assert result.status in ("optimal", "feasible")
+    assert violations(project, result.modes, result.starts) == []
