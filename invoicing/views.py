@@ -99,7 +99,7 @@ def office_page(view):
     else logged in is refused: 403 on the lists, 404 on a page of one thing (an invoice, a
     credit), whether it exists or not, so its id tells nothing."""
 
-    @login_required(login_url="login")
+    @login_required(login_url="admin:login")  # staff: password + second factor
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not is_office(request.user):

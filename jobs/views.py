@@ -336,7 +336,7 @@ def my_orders(request):
 # --- the office revises a quote ---------------------------------------------------------------
 
 
-@login_required(login_url="login")
+@login_required(login_url="admin:login")  # staff: password + second factor
 def revise_quote(request, package_id: int):
     """The office's revision of a package's quote: the latest version's lines to edit, remove or
     add to, the dates and a note; saving makes a new version, which the homeowner is told of."""

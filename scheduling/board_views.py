@@ -104,7 +104,7 @@ def _labels() -> dict:
     }
 
 
-@login_required(login_url="login")
+@login_required(login_url="admin:login")  # staff: password + second factor
 def board_page(request):
     if not is_office(request.user):
         raise PermissionDenied

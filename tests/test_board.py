@@ -82,6 +82,9 @@ def test_a_bad_week_is_refused_naming_the_field(coop, api_as):
 def test_the_board_page_is_for_the_office(coop, api_as):
     assert api_as(coop.olga).get("/buero/plantafel/?woche=2025-W44").status_code == 200
     assert api_as(coop.alice).get("/buero/plantafel/").status_code == 403
+    # Office staff log in with password and second factor, not with a homeowner's code.
+    anonymous = api_as(None).get("/buero/plantafel/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
 
 
 # --- what the board shows --------------------------------------------------------------------

@@ -134,13 +134,13 @@ def test_a_workshop_admin_and_a_homeowner_are_refused_even_for_their_own_invoice
     assert not BankTransaction.objects.exists()
 
 
-def test_anonymous_visitors_are_sent_to_the_login(books, api_as):
+def test_anonymous_visitors_are_sent_to_the_staff_login(books, api_as):
     client = api_as(None)
     for url in [*PAGES, f"{LIST}{books.bathroom.pk}/"]:
         response = client.get(url)
-        assert response.status_code == 302 and "/anmelden/" in response["Location"], url
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
     response = client.post(f"{LIST}{books.draft.pk}/ausstellen/")
-    assert response.status_code == 302 and "/anmelden/" in response["Location"]
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert Invoice.objects.get(pk=books.draft.pk).is_draft
 
 
