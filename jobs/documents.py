@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jobs.models import Package
+from trades.selectors import is_office
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def _own_documents(user, package: Package) -> list[Document]:
     """Quotes (with prices: the homeowner and the office only) and Abnahme protocols."""
     documents = []
     owner = user.is_authenticated and package.customer.user_id == user.pk
-    if owner or getattr(user, "is_office", False):
+    if owner or is_office(user):
         for quote in package.quotes.all():
             documents.append(
                 Document(

@@ -643,7 +643,6 @@ class Message(models.Model):
         HOMEOWNER = "homeowner", _("homeowner")
         OFFICE = "office", _("office")
         WORKSHOP = "workshop", _("workshop")
-        SYSTEM = "system", _("system")
 
     package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="messages")
     thread = models.CharField(_("thread"), max_length=10, choices=Thread.choices)

@@ -355,11 +355,9 @@ def revise_quote(request, package_id: int):
         }
         for line in (latest.lines.all() if latest else [])
     ]
-    initial = (
-        {"start_date": latest.start_date, "completion_date": latest.completion_date}
-        if (latest)
-        else {}
-    )
+    initial = {}
+    if latest:
+        initial = {"start_date": latest.start_date, "completion_date": latest.completion_date}
     data = request.POST if request.method == "POST" else None
     lines = QuoteLineFormSet(data, initial=initial_lines, prefix="lines")
     form = RevisionForm(data, initial=initial)

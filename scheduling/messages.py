@@ -123,24 +123,9 @@ def post_message(
             "sender": sender,
         },
     )
-    if sender == Message.Sender.OFFICE and thread == Message.Thread.HOMEOWNER:
-        _tell_homeowner(package)
-    elif sender == Message.Sender.OFFICE:
-        _tell_workshop(package, workshop_id)
+    if sender == Message.Sender.OFFICE:
+        _mail_the_other_side(package, workshop_id)
     return message
-
-
-def _tell_homeowner(package: Package) -> None:
-    """A short mail without the text itself: the homeowner reads it behind their login."""
-    email = package.customer.email
-    if not email:
-        return
-    subject = _("New message about your order")
-    text = _(
-        "The cooperative's office has written to you about %(title)s. "
-        "Read and answer it here: %(url)s"
-    ) % {"title": package.title, "url": f"{settings.SITE_URL}/auftrag/{package.pk}/#nachrichten"}
-    transaction.on_commit(lambda: send_mail(subject, text, None, [email]))
 
 
 def recipients(user, package: Package) -> list[dict]:
@@ -176,19 +161,25 @@ def recipients(user, package: Package) -> list[dict]:
     return found
 
 
-def _tell_workshop(package: Package, workshop_id: int) -> None:
-    """The workshop's office address hears of it (the people in the van see it on the order)."""
-    email = Workshop.objects.filter(pk=workshop_id).values_list("email", flat=True).first()
-    if not email:
-        return
-    subject = _("The cooperative's office about order #%(id)s") % {"id": package.pk}
-    text = _(
-        "The office has written to you about order #%(id)s. Read and answer it here: %(url)s"
-    ) % {
-        "id": package.pk,
-        "url": f"{settings.SITE_URL}/auftrag/{package.pk}/#nachrichten",
-    }
-    transaction.on_commit(lambda: send_mail(subject, text, None, [email]))
+def _mail_the_other_side(package: Package, workshop_id: int | None) -> None:
+    """A short mail with a link, never the text: it is read behind the login. The homeowner's
+    thread mails the customer; a workshop's thread its office address (the van sees the order)."""
+    url = f"{settings.SITE_URL}/auftrag/{package.pk}/#nachrichten"
+    if workshop_id is None:
+        email = package.customer.email
+        subject = _("New message about your order")
+        text = _(
+            "The cooperative's office has written to you about %(title)s. "
+            "Read and answer it here: %(url)s"
+        ) % {"title": package.title, "url": url}
+    else:
+        email = Workshop.objects.filter(pk=workshop_id).values_list("email", flat=True).first()
+        subject = _("The cooperative's office about order #%(id)s") % {"id": package.pk}
+        text = _(
+            "The office has written to you about order #%(id)s. Read and answer it here: %(url)s"
+        ) % {"id": package.pk, "url": url}
+    if email:
+        transaction.on_commit(lambda: send_mail(subject, text, None, [email]))
 
 
 def mark_read(user, package: Package) -> int:

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('thread', models.CharField(choices=[('homeowner', 'homeowner'), ('workshop', 'workshop')], max_length=10, verbose_name='thread')),
-                ('sender', models.CharField(choices=[('homeowner', 'homeowner'), ('office', 'office'), ('workshop', 'workshop'), ('system', 'system')], max_length=10, verbose_name='from')),
+                ('sender', models.CharField(choices=[('homeowner', 'homeowner'), ('office', 'office'), ('workshop', 'workshop')], max_length=10, verbose_name='from')),
                 ('body', models.TextField(max_length=4000, verbose_name='message')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='sent')),
                 ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read')),
