@@ -43,7 +43,6 @@ from jobs.models import (
 from trades.models import Worker
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.errors import Conflict
-from zunft.core.models import Event
 from zunft.core.realtime import emit
 
 logger = logging.getLogger(__name__)
@@ -306,10 +305,7 @@ def change_status(
 
 def overrun_announced(task: Task) -> bool:
     """Whether the overrun was already told (by a field action or by the periodic check)."""
-    return (
-        task.work_logs.filter(overran=True).exists()
-        or Event.objects.filter(type="task.overran", group="office", data__task=task.pk).exists()
-    )
+    return task.overrun_announced_at is not None
 
 
 def announce_overrun(task: Task, assignment: Assignment, at: dt.datetime) -> None:
@@ -320,6 +316,8 @@ def announce_overrun(task: Task, assignment: Assignment, at: dt.datetime) -> Non
 
 def _announce_overrun(task: Task, assignment: Assignment, at: dt.datetime) -> None:
     reason = f"task {task.pk} overran its planned end {assignment.planned_end:%Y-%m-%d %H:%M}"
+    Task.objects.filter(pk=task.pk).update(overrun_announced_at=at)
+    task.overrun_announced_at = at
     emit(
         [f"workshop.{assignment.workshop_id}", "office"],
         "task.overran",

@@ -230,6 +230,8 @@ class Task(Bilingual, models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # When the workshop and the office were told the work runs past its planned end (once).
+    overrun_announced_at = models.DateTimeField(_("overrun announced"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("task")
