@@ -10,12 +10,10 @@ shows the service's message at the field it names and answers 422.
 """
 
 from datetime import timedelta
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
@@ -48,7 +46,7 @@ from invoicing.quote_pdf import render_quote
 from invoicing.selectors import invoices_visible_to
 from jobs.api import visible_quote
 from trades.models import Workshop
-from trades.selectors import is_office
+from zunft.core.auth import office_page
 from zunft.core.money import ZERO, format_eur
 
 PAGE_SIZE = 25
@@ -92,21 +90,6 @@ def acceptance_pdf(request, package_id: int, acceptance_id: int):
 
 
 # --- the office's pages ---------------------------------------------------------------------------
-
-
-def office_page(view):
-    """Office staff and cooperative admins only: the same rule as the invoicing API. Anyone
-    else logged in is refused: 403 on the lists, 404 on a page of one thing (an invoice, a
-    credit), whether it exists or not, so its id tells nothing."""
-
-    @login_required(login_url="admin:login")  # staff: password + second factor
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_office(request.user):
-            raise Http404 if kwargs else PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _overdue(qs, today):

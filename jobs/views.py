@@ -34,7 +34,7 @@ from jobs.selectors import (
     workshop_photos,
 )
 from trades.models import Trade
-from trades.selectors import is_office
+from zunft.core.auth import office_page
 from zunft.core.errors import Conflict
 from zunft.core.money import format_quantity
 
@@ -336,12 +336,10 @@ def my_orders(request):
 # --- the office revises a quote ---------------------------------------------------------------
 
 
-@login_required(login_url="admin:login")  # staff: password + second factor
+@office_page
 def revise_quote(request, package_id: int):
     """The office's revision of a package's quote: the latest version's lines to edit, remove or
     add to, the dates and a note; saving makes a new version, which the homeowner is told of."""
-    if not is_office(request.user):
-        raise Http404
     package = get_object_or_404(Package.objects.select_related("customer", "site"), pk=package_id)
     latest = package.quotes.order_by("-version").first()
     initial_lines = [

@@ -2,14 +2,13 @@
 from ``GET /api/v1/board`` and follows the office group live."""
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from jobs.models import Request
 from scheduling import board
-from trades.selectors import is_office
+from zunft.core.auth import office_page
 
 
 def _labels() -> dict:
@@ -104,10 +103,8 @@ def _labels() -> dict:
     }
 
 
-@login_required(login_url="admin:login")  # staff: password + second factor
+@office_page
 def board_page(request):
-    if not is_office(request.user):
-        raise PermissionDenied
     raw = request.GET.get("woche") or request.GET.get("week")
     try:
         monday = board.parse_week(raw)

@@ -7,7 +7,11 @@ bearer API token (scoped, revocable) or the browser session (with CSRF protectio
 
 import hashlib
 import secrets
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils import timezone
 from ninja.security import HttpBearer, django_auth
 
@@ -53,3 +57,19 @@ class TokenAuth(HttpBearer):
 
 optional_auth = None
 required_auth = [TokenAuth(), django_auth]
+
+
+def office_page(view):
+    """A page for office staff and cooperative admins (the API's office rule). A logged-out
+    visitor goes to the staff login (password, then the second factor); anyone else logged in
+    is refused: 403 on a list, 404 on a page of one thing, whether it exists or not, so an id
+    tells nothing."""
+
+    @login_required  # settings.LOGIN_URL: the staff login
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_office:
+            raise Http404 if kwargs else PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
