@@ -227,7 +227,7 @@ def month_end(request, payload: MonthEndIn):
     _office_only(request)
     period = settlement.parse_period(payload.period)
     settlement.month_bounds(period)
-    operation = settlement.start_month_end(period, user=request.user)
+    operation, _created = settlement.start_month_end(period, user=request.user)
     return Status(
         202, {"operation": operation.pk, "state": operation.state, "period": payload.period}
     )

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Invoice
-from invoicing.settlement import month_bounds
 from zunft.core.money import parse_amount
 
 MONTH_FORMATS = (
@@ -154,12 +153,6 @@ class PaymentForm(ServiceErrorsMixin, forms.Form):
 
 class MonthEndForm(ServiceErrorsMixin, forms.Form):
     period = MonthField(label=_("Month"))
-
-    def clean_period(self) -> date:
-        period = self.cleaned_data["period"]
-        if month_bounds(period)[1] >= timezone.localdate():
-            raise ValidationError(_("A month is closed only after it has ended."), code="not_ended")
-        return period
 
 
 class StatementForm(ServiceErrorsMixin, forms.Form):

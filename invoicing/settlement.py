@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from invoicing import services, texts
 from invoicing.models import (
@@ -388,11 +389,14 @@ def run_month_end(period: date, *, progress=None) -> dict:
 
 
 def start_month_end(period: date, *, user=None):
-    """Start the month-end run in the background, or return the one already queued or running
-    for that month."""
+    """Start the month-end run in the background: ``(operation, True)``; or ``(operation,
+    False)`` for the run already queued or running for that month. A month that has not ended
+    is refused (``ValidationError`` on ``period``) before anything is queued."""
     from invoicing.tasks import month_end
     from zunft.core.models import Operation
 
+    if month_bounds(period)[1] >= timezone.localdate():
+        raise ValidationError({"period": _("A month is closed only after it has ended.")})
     key = f"{period:%Y-%m}"
     running = Operation.objects.filter(
         kind="invoicing.month_end",
@@ -400,8 +404,11 @@ def start_month_end(period: date, *, user=None):
         state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
     ).first()
     if running is not None:
-        return running
-    return start_operation("invoicing.month_end", task=month_end, user=user, params={"period": key})
+        return running, False
+    operation = start_operation(
+        "invoicing.month_end", task=month_end, user=user, params={"period": key}
+    )
+    return operation, True
 
 
 def do_month_end(operation_id: int, worker: str):

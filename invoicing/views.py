@@ -360,11 +360,15 @@ def month_end(request):
     operations = _month_end_operations()
     if request.method == "POST":
         form = MonthEndForm(request.POST)
+        started = None
         if form.is_valid():
-            period = form.cleaned_data["period"]
-            latest = operations.first()
-            operation = settlement.start_month_end(period, user=request.user)
-            again = latest is not None and latest.pk == operation.pk
+            try:
+                started = settlement.start_month_end(form.cleaned_data["period"], user=request.user)
+            except ValidationError as error:
+                form.add_service_errors(error)
+        if started is not None:
+            operation, created = started
+            again = not created
             url = f"{reverse('invoicing:month-end')}?vorgang={operation.pk}"
             if wants_json:
                 return JsonResponse(

@@ -234,3 +234,8 @@ def test_month_end_invoices_finished_packages_with_progress_once(
         office.post("/api/v1/month-end", {"period": "03/2026"}, "application/json").status_code
         == 422
     )
+    # A month that has not ended is refused before anything is queued, as on the page.
+    with time_machine.travel("2026-04-10 09:00 +02:00", tick=False):
+        running = office.post("/api/v1/month-end", {"period": "2026-04"}, "application/json")
+    assert running.status_code == 422 and "period" in str(running.json()["detail"])
+    assert not Operation.objects.filter(params__period="2026-04").exists()
