@@ -49,16 +49,20 @@ def save_site(customer: Customer, data: dict, site: Site | None = None) -> Site:
     lat, lon = data.pop("latitude", None), data.pop("longitude", None)
     for field, value in data.items():
         setattr(site, field, value)
-    found = locate(site.street, site.postal_code, site.city)
+    pinned = lat is not None and lon is not None
+    # A pin the homeowner placed needs only the postcode's centre (and state), not a geocoder.
+    if pinned:
+        found = geocode_postcode(site.postal_code, site.city)
+    else:
+        found = locate(site.street, site.postal_code, site.city)
     if found is None:
         raise ValidationError(
             {"postal_code": _("We do not know the postal code %s.") % site.postal_code}
         )
     if not site.state:
         site.state = found.state
-    if lat is not None and lon is not None:
-        centre = geocode_postcode(site.postal_code, site.city) or found
-        away = distance_km(lat, lon, centre.lat, centre.lon)
+    if pinned:
+        away = distance_km(lat, lon, found.lat, found.lon)
         if away > PIN_MAX_KM:
             raise ValidationError(
                 {

@@ -477,22 +477,14 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
     users keep theirs), the recorded privacy consent, the request with its instant quote, and
     — for a new visitor — a login code by mail after commit. All or nothing."""
     from zunft.core.login import homeowner_for_email, send_login_code
-    from zunft.core.models import Consent, User
+    from zunft.core.models import Consent
 
     if not privacy_consent:
         raise ValidationError({"privacy_consent": _("Please accept the privacy notice.")})
     anonymous = not getattr(user, "is_authenticated", False)
-    known_account = False
+    new_account = True
     if anonymous:
-        known = User.objects.filter(email__iexact=contact["email"].strip()).first()
-        if known is not None and known.role != User.Role.HOMEOWNER:
-            # A staff or member account is no customer: its requests would file a customer
-            # record (and mail login codes) to somebody's work account.
-            raise ValidationError(
-                {"email": _("This address belongs to a staff account; please use your own.")}
-            )
-        known_account = known is not None
-        user = homeowner_for_email(
+        user, new_account = homeowner_for_email(
             contact["email"],
             first_name=contact.get("first_name", ""),
             last_name=contact.get("last_name", ""),
@@ -503,7 +495,7 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
         transaction.on_commit(lambda: send_login_code(user))
     # A visitor who typed the address of an existing account has not shown that it is theirs:
     # the quote, which carries the account's stored name and address, waits for the login.
-    created.needs_login = known_account
+    created.needs_login = not new_account
     return created
 
 

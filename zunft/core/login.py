@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -22,21 +23,30 @@ MAX_ATTEMPTS = 5
 MAX_CODES_PER_HOUR = 5
 
 
-def homeowner_for_email(email: str, *, first_name: str = "", last_name: str = "") -> User:
-    """The homeowner account for an email address, created on first contact."""
+def homeowner_for_email(
+    email: str, *, first_name: str = "", last_name: str = ""
+) -> tuple[User, bool]:
+    """The homeowner account for an email address, created on first contact: ``(user,
+    created)``. The address of a staff or member account is refused (``ValidationError`` on
+    ``email``): requests would file a customer record and mail codes to a work account."""
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = User.objects.create_user(
-            username=email[:150],
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            role=User.Role.HOMEOWNER,
-        )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
+    if user is not None:
+        if user.role != User.Role.HOMEOWNER:
+            raise ValidationError(
+                {"email": _("This address belongs to a staff account; please use your own.")}
+            )
+        return user, False
+    user = User.objects.create_user(
+        username=email[:150],
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=User.Role.HOMEOWNER,
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user, True
 
 
 @transaction.atomic
