@@ -72,18 +72,23 @@ def fee_for(invoice: Invoice, level: int) -> Decimal:
     return ZERO
 
 
-def _next_level(dunning: Dunning, invoice: Invoice, today: date) -> int | None:
-    reminder_days = int(_setting("INVOICING_REMINDER_DAYS", 7))
-    interval = int(_setting("INVOICING_DUNNING_INTERVAL_DAYS", 14))
-    if dunning.level == Dunning.Level.NONE:
-        return (
-            Dunning.Level.REMINDER if today >= invoice.due_date + timedelta(reminder_days) else None
-        )
-    if dunning.level >= Dunning.Level.SECOND:
+def next_step_on(level: int, last_step_on: date | None, invoice: Invoice):
+    """The next dunning level for an invoice at ``level`` and the day it is due: ``(level,
+    date)``, or None when nothing more happens automatically."""
+    if level >= Dunning.Level.SECOND:
         return None
-    if dunning.last_step_on and today >= dunning.last_step_on + timedelta(interval):
-        return dunning.level + 1
-    return None
+    if level == Dunning.Level.NONE:
+        reminder_days = int(_setting("INVOICING_REMINDER_DAYS", 7))
+        return Dunning.Level.REMINDER, invoice.due_date + timedelta(reminder_days)
+    if last_step_on is None:
+        return None
+    interval = int(_setting("INVOICING_DUNNING_INTERVAL_DAYS", 14))
+    return Dunning.Level(level + 1), last_step_on + timedelta(interval)
+
+
+def _next_level(dunning: Dunning, invoice: Invoice, today: date) -> int | None:
+    step = next_step_on(dunning.level, dunning.last_step_on, invoice)
+    return step[0] if step is not None and today >= step[1] else None
 
 
 @dataclass

@@ -70,12 +70,11 @@ class MonthField(forms.CharField):
 class InvoiceFilterForm(forms.Form):
     """The list's filters, read from the query string."""
 
+    # The invoice states, with "overdue" (issued, unpaid, past due) after "issued".
     STATES = (
-        ("draft", _("draft")),
-        ("issued", _("issued")),
+        *Invoice.State.choices[:2],
         ("overdue", _("overdue")),
-        ("paid", _("paid")),
-        ("cancelled", _("cancelled")),
+        *Invoice.State.choices[2:],
     )
 
     status = forms.ChoiceField(

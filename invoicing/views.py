@@ -410,24 +410,20 @@ def month_end(request):
 
 
 def _next_step(invoice: Invoice, level: int, last_step_on, today) -> dict:
-    """What the daily dunning run will do next with this invoice, and when (the same rule as
-    :func:`invoicing.dunning._next_level`)."""
-    reminder_days = int(getattr(settings, "INVOICING_REMINDER_DAYS", 7))
-    interval = int(getattr(settings, "INVOICING_DUNNING_INTERVAL_DAYS", 14))
-    if level >= Dunning.Level.SECOND:
+    """What the daily dunning run will do next with this invoice, and when (its own rule,
+    :func:`invoicing.dunning.next_step_on`)."""
+    step = dunning.next_step_on(level, last_step_on, invoice)
+    if step is None:
         return {"level": None, "label": _("No further automatic step: consider collection.")}
-    if level == Dunning.Level.NONE:
-        on = invoice.due_date + timedelta(days=reminder_days)
-    else:
-        on = (last_step_on or today) + timedelta(days=interval)
-    following = Dunning.Level(level + 1)
+    following, on = step
+    fee = dunning.fee_for(invoice, following)
     return {
         "level": following,
         "label": following.label,
         "on": max(on, today),
         "today": on <= today,
-        "fee": dunning.fee_for(invoice, following),
-        "fee_text": format_eur(dunning.fee_for(invoice, following)).replace(" ", "\u00a0"),
+        "fee": fee,
+        "fee_text": format_eur(fee).replace(" ", "\u00a0"),
         "interest": following != Dunning.Level.REMINDER,
     }
 
@@ -485,11 +481,11 @@ def dunning_list(request):
         "all_count": sum(levels.values()),
         "chosen": chosen,
         "rules": {
-            "reminder_days": getattr(settings, "INVOICING_REMINDER_DAYS", 7),
-            "interval": getattr(settings, "INVOICING_DUNNING_INTERVAL_DAYS", 14),
-            "fee": getattr(settings, "INVOICING_DUNNING_FEE", ZERO),
-            "b2b": getattr(settings, "INVOICING_DUNNING_B2B_FLAT", ZERO),
-            "base_rate": getattr(settings, "INVOICING_BASE_RATE", ZERO),
+            "reminder_days": settings.INVOICING_REMINDER_DAYS,
+            "interval": settings.INVOICING_DUNNING_INTERVAL_DAYS,
+            "fee": settings.INVOICING_DUNNING_FEE,
+            "b2b": settings.INVOICING_DUNNING_B2B_FLAT,
+            "base_rate": settings.INVOICING_BASE_RATE,
         },
         "section": "dunning",
     }
