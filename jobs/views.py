@@ -7,6 +7,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -248,24 +249,32 @@ def member(request, workshop_id: int):
     return render(request, "jobs/member.html", {"workshop": workshop, "page": page})
 
 
+def _thumbnail(photo: Photo) -> bytes:
+    with photo.image.open("rb") as image, Image.open(image) as picture:
+        picture.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode at 1/2…1/8
+        picture.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+        out = io.BytesIO()
+        picture.convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 @require_GET
 def directory_photo(request, photo_id: int, small: bool = False):
     """A published photo's image (or a small copy for the lists, so a phone does not load
     full-size photos), served only while its homeowner's consent stands."""
     try:
         photo = public_photo(photo_id)
-        image = photo.image.open("rb")
+        if small:
+            # The consent is checked above on every request; the small copy is made once.
+            key = f"directory-thumbnail:{photo.pk}"
+            response = HttpResponse(
+                cache.get_or_set(key, lambda: _thumbnail(photo), 86400),
+                content_type="image/jpeg",
+            )
+        else:
+            response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
     except (Photo.DoesNotExist, FileNotFoundError) as exc:
         raise Http404 from exc
-    if small:
-        with image, Image.open(image) as picture:
-            picture.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode at 1/2…1/8
-            picture.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
-            out = io.BytesIO()
-            picture.convert("RGB").save(out, "JPEG", quality=80)
-        response = HttpResponse(out.getvalue(), content_type="image/jpeg")
-    else:
-        response = FileResponse(image, content_type="image/jpeg")
     # Short, so a withdrawn consent takes effect soon in shared caches too.
     response["Cache-Control"] = "public, max-age=300"
     return response

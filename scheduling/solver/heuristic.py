@@ -467,13 +467,7 @@ def construct(
     for i in range(max(passes, len(rules))):
         prio = rules[i] if i < len(rules) else _sampled(lft, rng)
         result = sgs.repair(prio) if stable and i == 0 else sgs.run(prio)
-        if result is None:
-            continue
-        if can_justify:
-            result = justify(project, *result)
-        parts = evaluate(project, *result)
-        if best is None or parts["objective"] < best[0]["objective"]:
-            best = (parts, result)
+        best = _better(project, best, result, can_justify)
         if time.perf_counter() - t0 > time_limit:
             break
     for plan in mode_plans:

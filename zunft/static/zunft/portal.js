@@ -35,13 +35,6 @@
     return text.replace(/%\((\w+)\)s/g, (_m, key) => values[key]);
   }
 
-  function distanceKm(a, b) {
-    const rad = Math.PI / 180;
-    const h = Math.sin((b.lat - a.lat) * rad / 2) ** 2
-      + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin((b.lng - a.lng) * rad / 2) ** 2;
-    return 2 * 6371 * Math.asin(Math.sqrt(h));
-  }
-
   function noTiles() {
     canvas.classList.add("no-tiles");
     note.hidden = false;
@@ -90,7 +83,7 @@
     lat.value = latlng.lat.toFixed(6);
     lon.value = latlng.lng.toFixed(6);
     box.dataset.moved = "true";
-    const away = centre ? distanceKm({ lat: centre.lat, lng: centre.lon }, latlng) : 0;
+    const away = centre ? L.latLng(centre.lat, centre.lon).distanceTo(latlng) / 1000 : 0;
     if (away > config.max_km) {
       say(fill(config.labels.far, { km: config.max_km }));
     } else {
