@@ -1,10 +1,11 @@
-from django.contrib.gis.db.models.functions import Distance
-from django.contrib.gis.measure import D
-from django.db.models import F, Max, Prefetch, Q, QuerySet
+from typing import NamedTuple
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from jobs.models import Package, PackageTemplate, Photo, Task, TemplateDependency, TemplateTask
-from trades.models import Workshop, WorkshopTrade
-from trades.selectors import is_office
+from trades.models import Worker, Workshop, WorkshopTrade
+from trades.selectors import is_office, serving_area
 
 
 def templates_visible_to(user) -> QuerySet[PackageTemplate]:
@@ -33,7 +34,7 @@ def templates_visible_to(user) -> QuerySet[PackageTemplate]:
 def directory_workshops(*, trade=None, point=None) -> QuerySet[Workshop]:
     """Active member workshops with their trades, optionally only those offering ``trade`` and,
     for a ``point``, only those whose service area covers it, nearest first (``distance``
-    annotated). The same area rule as ``trades.selectors.workshops_serving``."""
+    annotated; the area rule of :func:`trades.selectors.serving_area`)."""
     qs = Workshop.objects.filter(active=True).prefetch_related(
         Prefetch("offers", queryset=WorkshopTrade.objects.select_related("trade"))
     )
@@ -41,20 +42,7 @@ def directory_workshops(*, trade=None, point=None) -> QuerySet[Workshop]:
         qs = qs.filter(offers__trade=trade)
     if point is None:
         return qs.order_by("name", "id")
-    max_radius = (
-        Workshop.objects.filter(active=True, service_area__isnull=True).aggregate(
-            m=Max("service_radius_km")
-        )["m"]
-        or 0
-    )
-    in_radius = Q(service_area__isnull=True, location__dwithin=(point, D(km=max_radius)))
-    in_polygon = Q(service_area__isnull=False, service_area__intersects=point)
-    return (
-        qs.filter(in_radius | in_polygon)
-        .annotate(distance=Distance("location", point))
-        .filter(Q(service_area__isnull=False) | Q(distance__lte=F("service_radius_km") * 1000))
-        .order_by("distance", "id")
-    )
+    return serving_area(qs, point)
 
 
 def public_photos() -> QuerySet[Photo]:
@@ -68,37 +56,57 @@ def public_photos() -> QuerySet[Photo]:
     ).exclude(image="")
 
 
-def _taken_by(workshop_ids) -> Q:
+def _taken_by(**workshop) -> Q:
     # jobs sits below scheduling and does not know appointments: a photo belongs to the
-    # workshop of the tradesperson (or the workshop admin) who took it.
-    return Q(created_by__worker__workshop__in=workshop_ids) | Q(
-        created_by__administered_workshops__in=workshop_ids
+    # workshop of the tradesperson (or the workshop admin) who took it. IN over a UNION counts
+    # a photo once when its author is both, and lets PostgreSQL start from the authors' photos.
+    people = (
+        Worker.objects.filter(**workshop)
+        .order_by()
+        .values("user")
+        .union(Workshop.admins.through.objects.filter(**workshop).values("user"))
     )
+    return Q(created_by__in=people)
 
 
-def workshop_photos(workshop_ids) -> dict[int, list[Photo]]:
-    """The public photos per workshop id, newest first; two queries for any number of workshops
-    (one per way a photo is tied to its workshop)."""
-    ids = list(workshop_ids)
-    base = public_photos().select_related("task__trade").order_by("-created_at", "-id")
-    found: dict[int, dict[int, Photo]] = {pk: {} for pk in ids}
-    for link in ("created_by__worker__workshop", "created_by__administered_workshops"):
-        for photo in base.filter(**{f"{link}__in": ids}).annotate(owner_id=F(link)):
-            found[photo.owner_id].setdefault(photo.pk, photo)
+class WorkshopPhotos(NamedTuple):
+    newest: list[Photo]  # newest first, at most the ``limit`` asked for
+    count: int  # all of the workshop's public photos
+
+
+def workshop_photos(workshop_ids, *, limit: int | None = None) -> dict[int, WorkshopPhotos]:
+    """The public photos per workshop id, newest first, at most ``limit`` each, and how many
+    there are; two queries for any number of workshops, the limit applied in the database."""
+    # OuterRef twice: the workshop row is two subqueries out (photos, then their authors).
+    taken = public_photos().filter(_taken_by(workshop=OuterRef(OuterRef("pk"))))
+    rows = list(
+        Workshop.objects.filter(pk__in=list(workshop_ids))
+        .order_by()
+        .values_list(
+            "pk",
+            ArraySubquery(taken.order_by("-created_at", "-id").values("pk")[:limit]),
+            Subquery(
+                taken.order_by().annotate(n=Func("pk", function="COUNT")).values("n"),
+                output_field=IntegerField(),
+            ),
+        )
+    )
+    photos = (
+        public_photos()
+        .select_related("task__trade")
+        .order_by()
+        .in_bulk([pk for _, ids, _ in rows for pk in ids])
+    )
+    # ``if pk in photos``: consent may be withdrawn between the two queries.
     return {
-        pk: sorted(photos.values(), key=lambda p: (p.created_at, p.pk), reverse=True)
-        for pk, photos in found.items()
+        workshop_id: WorkshopPhotos([photos[pk] for pk in ids if pk in photos], count)
+        for workshop_id, ids, count in rows
     }
 
 
 def public_photo(photo_id: int) -> Photo:
     """One publishable photo of an active member's work; ``Photo.DoesNotExist`` otherwise."""
-    return (
-        public_photos()
-        .filter(_taken_by(Workshop.objects.filter(active=True).values("id")))
-        .distinct()
-        .get(pk=photo_id)
-    )
+    return public_photos().filter(_taken_by(workshop__active=True)).get(pk=photo_id)
 
 
 def owned_package(user, package_id: int) -> Package:

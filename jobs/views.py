@@ -40,6 +40,7 @@ from zunft.core.errors import Conflict
 from zunft.core.money import format_quantity
 
 DIRECTORY_PAGE_SIZE = 10
+DIRECTORY_PHOTOS = 3  # per member on the list
 MEMBER_PHOTOS_PAGE_SIZE = 12
 THUMBNAIL_EDGE = 480
 OSM_ATTRIBUTION = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
@@ -225,10 +226,9 @@ def directory(request):
         workshops = directory_workshops().none()
         status = 400
     page = Paginator(workshops, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("seite"))
-    photos = workshop_photos(w.pk for w in page)
+    photos = workshop_photos((w.pk for w in page), limit=DIRECTORY_PHOTOS)
     for workshop in page:
-        workshop.photos = photos[workshop.pk][:3]
-        workshop.photo_count = len(photos[workshop.pk])
+        workshop.photos, workshop.photo_count = photos[workshop.pk]
         workshop.trade_names = sorted(o.trade.name for o in workshop.offers.all())
         distance = getattr(workshop, "distance", None)
         workshop.distance_km = round(distance.km) if distance is not None else None
@@ -244,7 +244,7 @@ def member(request, workshop_id: int):
     workshop = get_object_or_404(directory_workshops(), pk=workshop_id)
     workshop.trade_names = sorted(o.trade.name for o in workshop.offers.all())
     workshop.distance_km = None
-    photos = workshop_photos([workshop.pk])[workshop.pk]
+    photos = workshop_photos([workshop.pk])[workshop.pk].newest
     page = Paginator(photos, MEMBER_PHOTOS_PAGE_SIZE).get_page(request.GET.get("seite"))
     return render(request, "jobs/member.html", {"workshop": workshop, "page": page})
 

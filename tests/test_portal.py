@@ -440,6 +440,28 @@ def test_only_consented_photos_of_finished_work_are_shown_and_served(coop, work)
     assert client.get(f"/mitglieder/foto/{shots['hanna_wiring'].pk}.jpg").status_code == 404
 
 
+def test_the_directory_shows_each_members_three_newest_photos_and_counts_them_all(coop, work):
+    # Anton also runs his workshop, Alice runs both: each photo counts once per workshop.
+    coop.a.admins.add(coop.anton)
+    coop.b.admins.add(coop.alice)
+    wiring = work["tasks"]["hanna"]["wiring"]
+    more = [photo(wiring, coop.anton) for _ in range(4)]
+    by_alice = photo(wiring, coop.alice)
+    a_photos = [work["photos"]["hanna_wiring"], *more, by_alice]
+    b_photos = [work["photos"]["hanna_rough"], by_alice]
+    client = Client()
+    listing = client.get("/mitglieder/").content.decode()
+    janssen, meyer = listing.split('data-testid="member"')[1:]
+    assert photo_ids(janssen) == {p.pk for p in a_photos[-3:]}
+    assert "6 Fotos fertiger Arbeiten" in janssen
+    assert photo_ids(meyer) == {p.pk for p in b_photos}
+    assert "2 Fotos fertiger Arbeiten" in meyer
+    a_page = client.get(f"/mitglieder/{coop.a.pk}/").content.decode()
+    assert re.findall(r"/mitglieder/foto/(\d+)\.jpg", a_page) == [
+        str(p.pk) for p in reversed(a_photos)
+    ]
+
+
 def test_withdrawing_consent_hides_the_photos_at_once(coop, work):
     hanna = work["packages"]["hanna"]
     owner = Client()

@@ -87,17 +87,14 @@ def absences_visible_to(user) -> QuerySet[Absence]:
     return qs.filter(Q(workshop_id__in=administered_workshop_ids(user)) | Q(worker__user=user))
 
 
-def workshops_serving(point, trade: Trade, certification=None):
-    """Active workshops that offer ``trade`` (holding ``certification`` when the task requires
-    it) and whose service area covers ``point``, nearest first, annotated with ``distance``.
+def serving_area(qs: QuerySet[Workshop], point) -> QuerySet[Workshop]:
+    """``qs`` narrowed to the workshops whose service area covers ``point``, nearest first,
+    annotated with ``distance``.
 
     The service area is the polygon when one is set, else the radius around the workshop. A
     constant ST_DWithin with the largest radius in use lets PostgreSQL use the GiST index on
     ``location``; the per-workshop radius is then checked on the few rows left.
     """
-    offers = WorkshopTrade.objects.filter(trade=trade)
-    if certification is not None:
-        offers = offers.filter(certifications=certification)
     max_radius = (
         Workshop.objects.filter(active=True, service_area__isnull=True).aggregate(
             m=Max("service_radius_km")
@@ -107,10 +104,20 @@ def workshops_serving(point, trade: Trade, certification=None):
     in_radius = Q(service_area__isnull=True, location__dwithin=(point, D(km=max_radius)))
     in_polygon = Q(service_area__isnull=False, service_area__intersects=point)
     return (
-        workshop_list()
-        .filter(active=True, id__in=offers.values("workshop_id"))
-        .filter(in_radius | in_polygon)
+        qs.filter(in_radius | in_polygon)
         .annotate(distance=Distance("location", point))
         .filter(Q(service_area__isnull=False) | Q(distance__lte=F("service_radius_km") * 1000))
         .order_by("distance", "id")
+    )
+
+
+def workshops_serving(point, trade: Trade, certification=None):
+    """Active workshops that offer ``trade`` (holding ``certification`` when the task requires
+    it) and whose service area covers ``point`` (:func:`serving_area`), nearest first,
+    annotated with ``distance``."""
+    offers = WorkshopTrade.objects.filter(trade=trade)
+    if certification is not None:
+        offers = offers.filter(certifications=certification)
+    return serving_area(
+        workshop_list().filter(active=True, id__in=offers.values("workshop_id")), point
     )
