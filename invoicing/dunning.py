@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from invoicing.models import Dunning, DunningNotice, Invoice
@@ -105,16 +106,20 @@ class DunningRun:
         }
 
 
-def overdue(today: date):
-    reminder_days = int(_setting("INVOICING_REMINDER_DAYS", 7))
-    return with_balance(
-        Invoice.objects.filter(
-            state=Invoice.State.ISSUED,
-            kind__in=DUNNED_KINDS,
-            amount_due__gt=0,
-            due_date__lte=today - timedelta(reminder_days),
-        )
-    ).filter(open__gt=0)
+def past_due(today: date, days: int = 1) -> Q:
+    """Issued, still open and at least ``days`` days past its due date: what the office pages
+    call overdue. Needs the ``open`` of :func:`invoicing.payments.with_balance`."""
+    return Q(state=Invoice.State.ISSUED, due_date__lte=today - timedelta(days), open__gt=0)
+
+
+def overdue(today: date, days: int | None = None) -> QuerySet[Invoice]:
+    """The customers' invoices :func:`past_due` by ``days``: by default the reminder period,
+    from when the daily run acts."""
+    if days is None:
+        days = int(_setting("INVOICING_REMINDER_DAYS", 7))
+    return with_balance(Invoice.objects.filter(kind__in=DUNNED_KINDS, amount_due__gt=0)).filter(
+        past_due(today, days)
+    )
 
 
 def step(invoice: Invoice, today: date) -> DunningNotice | None:

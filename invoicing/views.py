@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -40,6 +40,7 @@ from invoicing.models import (
     BankTransaction,
     Dunning,
     Invoice,
+    InvoiceLine,
     SettlementRun,
 )
 from invoicing.quote_pdf import render_quote
@@ -92,10 +93,6 @@ def acceptance_pdf(request, package_id: int, acceptance_id: int):
 # --- the office's pages ---------------------------------------------------------------------------
 
 
-def _overdue(qs, today):
-    return qs.filter(state=Invoice.State.ISSUED, due_date__lt=today, open__gt=0)
-
-
 def _issuer_choices() -> list[tuple[str, str]]:
     workshops = (
         Workshop.objects.filter(issued_invoices__isnull=False)
@@ -110,14 +107,9 @@ def _issuer_choices() -> list[tuple[str, str]]:
     ]
 
 
-def _mark_overdue(invoices, today) -> None:
-    for invoice in invoices:
-        invoice.is_overdue = bool(
-            invoice.state == Invoice.State.ISSUED
-            and invoice.due_date
-            and invoice.due_date < today
-            and invoice.open > 0
-        )
+def _with_overdue_flag(qs, today):
+    """``is_overdue`` for the state badge; the list's "overdue" tab is the same rule."""
+    return qs.annotate(is_overdue=dunning.past_due(today))
 
 
 @office_page
@@ -144,19 +136,18 @@ def invoice_list(request):
             qs = qs.filter(issue_date__range=settlement.month_bounds(data["monat"]))
     # the state tabs count what the other filters leave
     counts = dict(qs.order_by().values_list("state").annotate(n=Count("id")))
-    counts["overdue"] = _overdue(qs, today).count()
+    counts["overdue"] = qs.filter(dunning.past_due(today)).count()
     counts["all"] = sum(v for k, v in counts.items() if k != "overdue")
     state = form.cleaned_data.get("status") if form.is_bound and status == 200 else ""
     if state == "overdue":
-        qs = _overdue(qs, today)
+        qs = qs.filter(dunning.past_due(today))
     elif state:
         qs = qs.filter(state=state)
     # what customers and members still owe: not the cancellations (their negative amount only
     # undoes the cancelled invoice) nor the credit notes (owed to the members)
     receivable = qs.filter(state=Invoice.State.ISSUED, kind__in=dunning.DUNNED_KINDS)
     open_total = receivable.aggregate(s=Sum("open"))["s"] or ZERO
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("seite"))
-    _mark_overdue(page.object_list, today)
+    page = Paginator(_with_overdue_flag(qs, today), PAGE_SIZE).get_page(request.GET.get("seite"))
     tabs = [("", _("all"), counts["all"])] + [
         (value, label, counts.get(value, 0)) for value, label in InvoiceFilterForm.STATES
     ]
@@ -174,7 +165,12 @@ def invoice_list(request):
 
 def _detail_context(request, invoice: Invoice, **forms) -> dict:
     today = timezone.localdate()
-    _mark_overdue([invoice], today)
+    # Lines and deductions read once, for the totals and the page alike.
+    prefetch_related_objects(
+        [invoice],
+        Prefetch("lines", queryset=InvoiceLine.objects.select_related("performed_by")),
+        "deductions",
+    )
     totals = services.invoice_totals(invoice)
     try:
         level = invoice.dunning.level
@@ -183,7 +179,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
     may_pay = invoice.state in payments.PAYABLE_STATES and invoice.amount_due > 0
     return {
         "invoice": invoice,
-        "lines": invoice.lines.select_related("performed_by"),
+        "lines": invoice.lines.all(),
         "deductions": invoice.deductions.all(),
         "groups": totals.groups,
         "credit": -invoice.open if invoice.open < 0 else ZERO,
@@ -204,10 +200,8 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
 
 
 def _visible_invoice(request, invoice_id: int) -> Invoice:
-    return get_object_or_404(
-        payments.with_balance(invoices_visible_to(request.user)).select_related("original"),
-        pk=invoice_id,
-    )
+    qs = payments.with_balance(invoices_visible_to(request.user)).select_related("original")
+    return get_object_or_404(_with_overdue_flag(qs, timezone.localdate()), pk=invoice_id)
 
 
 def _render_detail(request, invoice: Invoice, status: int = 200, **forms):
@@ -431,16 +425,9 @@ def _next_step(invoice: Invoice, level: int, last_step_on, today) -> dict:
 @office_page
 def dunning_list(request):
     today = timezone.localdate()
+    # every late invoice, also those still within the reminder period
     qs = (
-        payments.with_balance(
-            Invoice.objects.filter(
-                state=Invoice.State.ISSUED,
-                kind__in=dunning.DUNNED_KINDS,
-                amount_due__gt=0,
-                due_date__lt=today,
-            )
-        )
-        .filter(open__gt=0)
+        dunning.overdue(today, days=1)
         .select_related("dunning")
         .prefetch_related("dunning_notices")
         .order_by("due_date", "pk")

@@ -11,6 +11,8 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from invoicing import dunning, samples, services, settlement
@@ -187,6 +189,10 @@ def test_the_filters_narrow_the_list(books, api_as):
     assert f"<strong>{format_eur(owed)}</strong>" in summary
     assert rows(page(client, f"{LIST}?status=draft")) == [books.draft.pk]
     assert rows(page(client, f"{LIST}?status=overdue")) == [overdue.pk]
+    badges = re.findall(r'<tr data-invoice="(\d+)" class="overdue"', page(client, LIST))
+    assert badges == [str(overdue.pk)]
+    assert '<span class="due">(überfällig)</span>' in page(client, f"{LIST}{overdue.pk}/")
+    assert "(überfällig)" not in page(client, f"{LIST}{books.bathroom.pk}/")
     assert rows(page(client, f"{LIST}?status=cancelled")) == [original.pk]
     issued = set(rows(page(client, f"{LIST}?status=issued")))
     assert issued == {books.bathroom.pk, books.painting.pk, overdue.pk, storno.pk}
@@ -255,6 +261,38 @@ def test_the_detail_shows_lines_totals_payments_and_documents(books, api_as):
     draft = page(api_as(books.office), f"{LIST}{books.draft.pk}/")
     assert 'data-testid="issue-form"' in draft and 'data-testid="cancel-form"' not in draft
     assert f"/api/v1/invoices/{books.draft.pk}/pdf" not in draft
+
+
+def test_the_detail_reads_lines_and_deductions_once_however_many_lines(books, api_as):
+    client = api_as(books.office)
+    line = services.LineInput(
+        kind="labour",
+        text="Elektroinstallation",
+        quantity=Decimal("1"),
+        unit="HUR",
+        unit_price=Decimal("61.50"),
+        performed_by=books.world.maler,
+    )
+    customer, _site = samples.private_customer()
+    drafts = [
+        services.create_draft(
+            customer=customer,
+            lines=[line] * n,
+            title=f"{n} Positionen",
+            performance_start=TODAY - timedelta(days=3),
+            performance_end=TODAY - timedelta(days=1),
+        )
+        for n in (1, 6)
+    ]
+    queries = []
+    for draft in drafts:
+        with CaptureQueriesContext(connection) as captured:
+            page(client, f"{LIST}{draft.pk}/")
+        queries.append([q["sql"] for q in captured.captured_queries])
+    one_line, six_lines = queries
+    assert len(six_lines) == len(one_line)
+    for table in ("invoicing_invoiceline", "invoicing_invoicededuction"):
+        assert sum(f'FROM "{table}"' in sql for sql in six_lines) == 1, table
 
 
 def test_issuing_a_draft_numbers_it(books, api_as):
