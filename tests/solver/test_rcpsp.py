@@ -71,3 +71,19 @@ def test_infeasible_budget_is_proven():
     result = solve(project, OPTIONS)
     assert result.status == "infeasible"
     assert result.message
+
+
+def test_a_mode_s_demand_holds_while_the_mode_is_still_open():
+    # Shared cumulative resource, mode-dependent size and demand (one interval per activity):
+    # the two fast modes side by side would need 6 of 3 (the energy bound alone allows it).
+    fast_or_slow = (Mode(1, ((0, 3),)), Mode(2, ((0, 2),)))
+    project = Project(
+        resources=(Resource(3),),
+        activities=(Activity(fast_or_slow), Activity(fast_or_slow), Activity((Mode(1, ()),))),
+        precedences=(Precedence(0, 2), Precedence(1, 2)),
+    )
+    result = solve(project, SolveOptions(time_limit=5, workers=1, use_heuristic=False))
+    assert result.status == "optimal"
+    assert result.modes[:2] == (0, 0)
+    assert abs(result.starts[0] - result.starts[1]) >= 1
+    assert result.objective == 3
