@@ -1,9 +1,9 @@
 """Data protection for customers: export (DSGVO Art. 15/20), erasure (Art. 17), the audit log.
 
-A person's data lives in the apps above this one (requests, packages, quotes and field evidence in
-``jobs``, appointments in ``scheduling``, invoices in ``invoicing``), but imports only go downwards
-(DESIGN.md §3). Those models are read through the app registry and the two renderers are looked
-up by module name, as ``invoicing.views`` reads appointments, so the layering contract holds.
+A person's data lives in the apps above this one too (requests, packages, quotes and field
+evidence in ``jobs``, appointments in ``scheduling``, invoices in ``invoicing``), but imports only
+go downwards (DESIGN.md §3): each of those apps registers its part of the export and the erasure
+here from its ``AppConfig.ready`` (``register_privacy_source``, in ``<app>/privacy.py``).
 
 Erasure pseudonymises rather than deletes, and keeps what the law requires or allows:
 
@@ -24,26 +24,27 @@ and for an unpaid invoice (the claim, Art. 17(3)(e)).
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import logging
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from auditlog import get_logentry_model
 from auditlog.cid import get_cid
 from auditlog.context import disable_auditlog
 from auditlog.middleware import AuditlogMiddleware
-from django.apps import apps
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -53,7 +54,6 @@ from customers.models import Customer, Site
 logger = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "zunft-export/1"
-OPEN_PACKAGE_STATUSES = ("draft", "quoted", "accepted", "in_progress")
 REDACTED = "[gelöscht]"
 # Kept on erasure, with the reason; also shown to the person in the API answer.
 KEPT = [
@@ -62,10 +62,6 @@ KEPT = [
     "Aufträge, Angebote und Termine ohne personenbezogene Daten (Buchhaltung, Gewährleistung)",
     "Protokoll: wer wann welche Daten gesehen oder geändert hat, ohne die Werte",
 ]
-
-
-def _model(label: str):
-    return apps.get_model(label)
 
 
 def pseudonym(customer: Customer) -> str:
@@ -141,6 +137,68 @@ class AuditActorMiddleware(AuditlogMiddleware):
         data = super().get_extra_data(request)
         data["actor"] = SimpleLazyObject(lambda: self._get_actor(request))
         return data
+
+
+# --- the apps' parts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an app's eraser is given: the customer (locked and already pseudonymised), their login
+    (already disabled; None without one), the pseudonym to put where a name was, and the time
+    to record as revocation time."""
+
+    customer: Customer
+    user: object | None
+    pseudonym: str
+    at: datetime
+
+
+Section = Callable[[Customer, "Archive"], list]
+Blockers = Callable[[Customer], list[dict]]
+Eraser = Callable[[Erasure], list[str]]
+
+
+@dataclass(frozen=True)
+class PrivacySource:
+    export: Mapping[str, Section]
+    blockers: Blockers | None
+    erase: Eraser | None
+
+
+# Keys of daten.json written here, not by a source.
+OWN_KEYS = ("format", "generated_at", "user", "customer", "sites")
+_sources: dict[str, PrivacySource] = {}
+
+
+def register_privacy_source(
+    name: str,
+    *,
+    export: Mapping[str, Section] | None = None,
+    blockers: Blockers | None = None,
+    erase: Eraser | None = None,
+) -> None:
+    """Add an app's part of a person's data; called from the app's ``AppConfig.ready``.
+
+    ``export`` maps keys of ``daten.json`` to ``section(customer, archive) -> list`` (a login
+    without a customer record gets an empty list under each key); ``blockers(customer)`` lists
+    the open work that refuses erasure (dicts with kind, id, status and label);
+    ``erase(erasure)`` runs inside the erasure's transaction, with the audit log off, and
+    returns the stored files to delete after commit. Sources run in the order they were first
+    registered (INSTALLED_APPS order), which is also the order of their keys in the export;
+    registering a name again replaces it in place, so ``ready()`` may run twice.
+    """
+    export = dict(export or {})
+    taken = {key for other, s in _sources.items() if other != name for key in s.export}
+    clash = sorted(export.keys() & (taken | set(OWN_KEYS)))
+    if clash:
+        raise ImproperlyConfigured(f"privacy source {name!r}: export keys {clash} are taken")
+    _sources[name] = PrivacySource(export, blockers, erase)
+
+
+def export_keys() -> list[str]:
+    """The keys of ``daten.json``, in order."""
+    return [*OWN_KEYS, *(key for source in _sources.values() for key in source.export)]
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -237,209 +295,13 @@ def _site_data(site: Site) -> dict:
     }
 
 
-def _request_data(customer: Customer) -> list[dict]:
-    requests = (
-        _model("jobs.Request").objects.filter(customer=customer).select_related("template", "trade")
-    )
-    return [
-        {
-            "id": r.pk,
-            "status": r.status,
-            "site": r.site_id,
-            "template": r.template.code if r.template else None,
-            "trade": r.trade.code if r.trade else None,
-            "description": r.description,
-            "parameters": r.parameters,
-            "earliest_start": r.earliest_start,
-            "blocked_days": r.blocked_days,
-            "package": r.package_id,
-            "created_at": r.created_at,
-        }
-        for r in requests.order_by("id")
-    ]
-
-
-def _packages(customer: Customer):
-    task = _model("jobs.Task")
-    appointment = _model("scheduling.Appointment")
-    quote = _model("jobs.Quote")
-    return (
-        _model("jobs.Package")
-        .objects.filter(customer=customer)
-        .select_related("template")
-        .prefetch_related(
-            Prefetch(
-                "tasks",
-                queryset=task.objects.select_related("trade").prefetch_related(
-                    "photos",
-                    "signatures",
-                    Prefetch(
-                        "appointments",
-                        queryset=appointment.objects.select_related("workshop", "worker"),
-                    ),
-                ),
-            ),
-            Prefetch("quotes", queryset=quote.objects.prefetch_related("lines")),
-            "acceptances",
-            "messages",
-        )
-        .order_by("id")
-    )
-
-
-def _appointment_data(a) -> dict:
-    worker = f"{a.worker.first_name} {a.worker.last_name}" if a.worker else None
-    return {
-        "workshop": a.workshop.name,
-        "worker": worker,
-        "start": a.start,
-        "end": a.end,
-        "status": a.status,
-    }
-
-
-def _task_data(task, archive: Archive, folder: str) -> dict:
-    photos = []
-    for photo in task.photos.all():
-        path = archive.add_stored(f"{folder}/foto-{photo.pk}", photo.image)
-        photos.append({"caption": photo.caption, "taken_at": photo.created_at, "file": path})
-    signatures = []
-    for sig in task.signatures.all():
-        path = archive.add_stored(f"{folder}/unterschrift-{sig.pk}", sig.image)
-        signatures.append(
-            {"signer_name": sig.signer_name, "signed_at": sig.signed_at, "file": path}
-        )
-    return {
-        "code": task.code,
-        "name": task.name_de,
-        "trade": task.trade.code,
-        "status": task.status,
-        "duration_hours": task.duration_hours,
-        "appointments": [_appointment_data(a) for a in task.appointments.all()],
-        "photos": photos,
-        "signatures": signatures,
-    }
-
-
-def _quote_data(quote, archive: Archive, render_quote) -> dict:
-    filename, _mimetype, content = render_quote(quote)
-    return {
-        "version": quote.version,
-        "status": quote.status,
-        "valid_until": quote.valid_until,
-        "net": quote.net,
-        "vat": quote.vat,
-        "gross": quote.gross,
-        "labour_gross": quote.labour_gross,
-        "tax_reduction": quote.tax_reduction,
-        "start_date": quote.start_date,
-        "completion_date": quote.completion_date,
-        "accepted_at": quote.accepted_at,
-        "early_start_consent": quote.early_start_consent,
-        "lines": [
-            {
-                "position": line.position,
-                "kind": line.kind,
-                "trade": line.trade,
-                "text": line.text,
-                "quantity": line.quantity,
-                "unit": line.unit,
-                "unit_price": line.unit_price,
-                "net": line.net,
-                "vat_rate": line.vat_rate,
-            }
-            for line in quote.lines.all()
-        ],
-        "file": archive.add(f"angebote/{filename}", content),
-    }
-
-
-def _package_data(customer: Customer, archive: Archive) -> list[dict]:
-    render_quote = importlib.import_module("invoicing.quote_pdf").render_quote
-    result = []
-    for package in _packages(customer):
-        folder = f"auftraege/{package.pk}"
-        acceptances = []
-        for acceptance in package.acceptances.all():
-            path = archive.add_stored(f"{folder}/abnahme-{acceptance.pk}", acceptance.signature)
-            acceptances.append(
-                {
-                    "outcome": acceptance.outcome,
-                    "signer_name": acceptance.signer_name,
-                    "date": acceptance.created_at,
-                    "file": path,
-                }
-            )
-        result.append(
-            {
-                "id": package.pk,
-                "title": package.title,
-                "status": package.status,
-                "site": package.site_id,
-                "template": package.template.code if package.template else None,
-                "parameters": package.parameters,
-                "earliest_start": package.earliest_start,
-                "promised_date": package.promised_date,
-                "created_at": package.created_at,
-                "tasks": [_task_data(t, archive, folder) for t in package.tasks.all()],
-                "quotes": [_quote_data(q, archive, render_quote) for q in package.quotes.all()],
-                "acceptances": acceptances,
-                # Their own thread with the office (workshop threads are the firms' business).
-                "messages": [
-                    {"from": m.sender, "text": m.body, "sent": m.created_at, "read": m.read_at}
-                    for m in package.messages.all()
-                    if m.thread == "homeowner"
-                ],
-            }
-        )
-    return result
-
-
-def _invoice_data(customer: Customer, archive: Archive) -> list[dict]:
-    """Issued invoices (drafts are internal) with their archived PDF and XML."""
-    render_documents = importlib.import_module("invoicing.documents").render_documents
-    invoices = (
-        _model("invoicing.Invoice")
-        .objects.filter(customer=customer)
-        .exclude(state="draft")
-        .order_by("issue_date", "id")
-    )
-    result = []
-    for invoice in invoices:
-        documents = render_documents(invoice)
-        files = [
-            archive.add(f"rechnungen/{doc.filename}", bytes(doc.content))
-            for doc in sorted(documents.values(), key=lambda d: d.kind)
-        ]
-        result.append(
-            {
-                "number": invoice.number,
-                "kind": invoice.kind,
-                "state": invoice.state,
-                "title": invoice.title,
-                "issuer": invoice.seller_name,
-                "buyer_name": invoice.buyer_name,
-                "issue_date": invoice.issue_date,
-                "due_date": invoice.due_date,
-                "performance": [invoice.performance_start, invoice.performance_end],
-                "net_total": invoice.net_total,
-                "tax_total": invoice.tax_total,
-                "gross_total": invoice.gross_total,
-                "paid_on": invoice.paid_on,
-                "package": invoice.package_id,
-                "files": files,
-            }
-        )
-    return result
-
-
 def export_data(user, customer: Customer | None) -> tuple[str, bytes]:
     """The person's data as ``(filename, zip bytes)``: ``daten.json`` (login, customer record,
-    sites, requests, packages with tasks, appointments (who, when), quotes with lines, consents,
-    invoices) and the documents it names (quote and invoice PDFs, e-invoice XML, photos and
-    signatures). Only reads; archived invoice documents missing so far are rendered once, as
-    everywhere. ``user`` is the customer's login, ``customer`` may be None for a login without a
-    customer record."""
+    sites, then what the registered sources add: requests, packages with tasks, appointments
+    (who, when), quotes with lines, consents, invoices) and the documents it names (quote and
+    invoice PDFs, e-invoice XML, photos and signatures). Only reads; archived invoice documents
+    missing so far are rendered once, as everywhere. ``user`` is the customer's login,
+    ``customer`` may be None for a login without a customer record."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zip_file:
         archive = Archive(zip_file)
@@ -449,18 +311,15 @@ def export_data(user, customer: Customer | None) -> tuple[str, bytes]:
             "user": _user_data(user) if user is not None else None,
             "customer": None,
             "sites": [],
-            "requests": [],
-            "packages": [],
-            "invoices": [],
         }
+        sections = [(key, fn) for source in _sources.values() for key, fn in source.export.items()]
+        data |= {key: [] for key, _fn in sections}
         if customer is not None:
             data |= {
                 "customer": _customer_data(customer),
                 "sites": [_site_data(s) for s in customer.sites.order_by("id")],
-                "requests": _request_data(customer),
-                "packages": _package_data(customer, archive),
-                "invoices": _invoice_data(customer, archive),
             }
+            data |= {key: fn(customer, archive) for key, fn in sections}
         document = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
         archive.add("daten.json", document.encode())
     key = customer.pk if customer is not None else f"u{user.pk}"
@@ -481,41 +340,14 @@ class ErasureBlocked(Exception):
 
 
 def erasure_blockers(customer: Customer) -> list[dict]:
-    """Open packages, open quotes and unpaid invoices of the customer, each with a label."""
-    blockers = [
-        {
-            "kind": "package",
-            "id": p.pk,
-            "status": p.status,
-            "label": f"Auftrag #{p.pk} „{p.title}“ ({p.get_status_display()})",
-        }
-        for p in _model("jobs.Package")
-        .objects.filter(customer=customer, status__in=OPEN_PACKAGE_STATUSES)
-        .order_by("id")
+    """Open packages, open quotes and unpaid invoices of the customer, each with a label (as the
+    registered sources report them, in their order)."""
+    return [
+        blocker
+        for source in _sources.values()
+        if source.blockers is not None
+        for blocker in source.blockers(customer)
     ]
-    blockers += [
-        {
-            "kind": "quote",
-            "id": q.pk,
-            "status": q.status,
-            "label": f"Angebot {q.package_id}-{q.version} (offen bis {q.valid_until:%d.%m.%Y})",
-        }
-        for q in _model("jobs.Quote")
-        .objects.filter(package__customer=customer, status="open")
-        .order_by("id")
-    ]
-    blockers += [
-        {
-            "kind": "invoice",
-            "id": i.pk,
-            "status": i.state,
-            "label": f"Rechnung {i.number} (nicht bezahlt)",
-        }
-        for i in _model("invoicing.Invoice")
-        .objects.filter(customer=customer, state="issued")
-        .order_by("id")
-    ]
-    return blockers
 
 
 def _blurred_location(site: Site) -> Point:
@@ -537,24 +369,7 @@ def _erase_sites(customer: Customer) -> list[int]:
     return site_ids
 
 
-def _erase_field_evidence(customer: Customer, name: str) -> list[str]:
-    """Photos go; signatures lose their image and signer, keeping the date as proof of the
-    acceptance. Returns the stored files to delete once the transaction has committed."""
-    files = []
-    photos = _model("jobs.Photo").objects.filter(task__package__customer=customer)
-    files += [p.image.name for p in photos if p.image]
-    photos.delete()
-    signatures = _model("jobs.Signature").objects.filter(task__package__customer=customer)
-    files += [s.image.name for s in signatures if s.image]
-    signatures.update(image="", signer_name=name)
-    acceptances = _model("jobs.Acceptance").objects.filter(package__customer=customer)
-    files += [a.signature.name for a in acceptances if a.signature]
-    acceptances.update(signature="", signer_name=name)
-    return files
-
-
-def _erase_login(user, customer: Customer, name: str) -> None:
-    now = timezone.now()
+def _erase_login(user, customer: Customer, name: str, now: datetime) -> None:
     user.username = f"deleted-{customer.pk}"
     user.first_name, user.last_name = "", name
     user.email = deleted_email(customer)
@@ -564,9 +379,6 @@ def _erase_login(user, customer: Customer, name: str) -> None:
     user.save()
     user.login_codes.all().delete()
     user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
-    _model("scheduling.FeedToken").objects.filter(owner=user, revoked_at__isnull=True).update(
-        revoked_at=now
-    )
 
 
 def _redact_audit_log(customer: Customer, site_ids: list[int], user, name: str) -> int:
@@ -608,11 +420,11 @@ def erase_customer(customer: Customer, *, actor) -> dict:
     Refuses with ``ErasureBlocked`` while packages, quotes or invoices are open. Otherwise, in one
     transaction: names become ``Gelöschte Person #id``, the email ``deleted-<id>@invalid``, phone
     and street go, sites keep only postcode and city (the pin moves to the postcode's centre),
-    access notes, request descriptions, message texts, photos and signature images go, the login
-    is disabled with its login codes, API tokens and calendar feeds revoked, and earlier audit
-    entries lose
-    their values; one audit entry records the erasure and its actor. Invoice rows are not touched.
-    Stored files are deleted after commit. Locks the customer row ``FOR UPDATE``, which also
+    access notes go, the login is disabled with its login codes and API tokens revoked; then the
+    registered sources erase their parts (request descriptions, message texts, photos and
+    signature images, calendar feeds; invoice rows are not touched), and earlier audit entries
+    lose their values; one audit entry records the erasure and its actor. Stored files are
+    deleted after commit. Locks the customer row ``FOR UPDATE``, which also
     holds off new packages for the customer (their foreign key check needs a share lock on it).
     """
     with transaction.atomic():
@@ -635,15 +447,16 @@ def erase_customer(customer: Customer, *, actor) -> dict:
             customer.email = deleted_email(customer)
             customer.save()
             site_ids = _erase_sites(customer)
-            _model("jobs.Request").objects.filter(customer=customer).update(description="")
-            _model("jobs.Request").objects.filter(customer=customer, status="new").update(
-                status="declined"
-            )
-            # Messages may name people and places in free text: the texts go, the fact stays.
-            _model("jobs.Message").objects.filter(package__customer=customer).update(body=REDACTED)
-            files = _erase_field_evidence(customer, name)
+            now = timezone.now()
             if user is not None:
-                _erase_login(user, customer, name)
+                _erase_login(user, customer, name, now)
+            erasure = Erasure(customer, user, name, now)
+            files = [
+                stored
+                for source in _sources.values()
+                if source.erase is not None
+                for stored in source.erase(erasure)
+            ]
         redacted = _redact_audit_log(customer, site_ids, user, name)
         log_entry = get_logentry_model()
         log_entry.objects.log_create(

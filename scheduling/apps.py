@@ -7,8 +7,13 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self):
+        from customers.privacy import register_privacy_source
+        from jobs.privacy import register_appointment_export
         from jobs.quotes import register_scheduler
-        from scheduling import signals  # noqa: F401 - connects the re-plan triggers
+        from scheduling import (
+            privacy,
+            signals,  # noqa: F401 - connects the re-plan triggers
+        )
         from scheduling.messages import may_follow_owner_thread
         from scheduling.selectors import may_follow_package
         from scheduling.services import tentative_schedule
@@ -19,3 +24,7 @@ class SchedulingConfig(AppConfig):
 
         # jobs prices quotes with the planner's dates without importing scheduling.
         register_scheduler(tentative_schedule)
+
+        # The DSGVO export lists each task's appointments, erasure revokes calendar feeds.
+        register_appointment_export(privacy.appointments_by_task)
+        register_privacy_source("scheduling", erase=privacy.erase)
