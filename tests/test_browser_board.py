@@ -33,11 +33,20 @@ def session(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+# Every page of the context records what the Content-Security-Policy blocked, from the first byte.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
+  `${e.effectiveDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
+"""
+
+
 def desktop(browser, user, base):
     context = browser.new_context(viewport=DESKTOP, locale="de-DE", timezone_id=BERLIN)
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session(user), "url": base}]
     )
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     return context
 
 
@@ -48,6 +57,8 @@ def open_board(context, base, week):
     page.goto(f"{base}/buero/plantafel/?woche={week}")
     expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live", timeout=15000)
     expect(page.locator(".it").first).to_be_visible(timeout=15000)
+    # The vendored libraries load under the strict policy: nothing (an injected <style>) blocked.
+    assert page.evaluate("window.__cspViolations") == []
     return page
 
 
