@@ -16,7 +16,8 @@ from schwifty import IBAN
 from stdnum.de import leitweg, stnr
 from stdnum.eu import vat
 
-from customers.models import Customer, Site
+from customers.geocoding import locate
+from customers.models import Customer, PostalCode, Site
 from jobs.models import (
     Package,
     PackageTemplate,
@@ -39,6 +40,7 @@ from zunft.core.models import User
 from zunft.demo import data
 
 MODELS = [
+    PostalCode,
     User,
     Cooperative,
     Certification,
@@ -374,3 +376,15 @@ def test_seed_demo_command(demo):
     out = io.StringIO()
     call_command("seed_demo", "--list-logins", stdout=out)
     assert "meister." in out.getvalue() and data.DEMO_PASSWORD in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_fresh_install_locates_addresses_in_the_demo_region(demo):
+    # No GeoNames import on a fresh machine: the demo brings its region's postal codes, so a
+    # homeowner there gets a quote (the wizard refuses an address it cannot locate).
+    for town, (code, lat, lon, _chamber) in data.places.TOWNS.items():
+        found = locate("", code, town)
+        assert found is not None, code
+        assert (round(found.lat, 4), round(found.lon, 4), found.state) == (lat, lon, "NI")
+    assert locate("", "26135", "Oldenburg") is not None
+    assert locate("", "80331", "München") is None  # outside the region: not made up

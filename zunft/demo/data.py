@@ -18,7 +18,7 @@ from django.db import transaction
 from schwifty import IBAN
 from stdnum.iso7064 import mod_11_10, mod_97_10
 
-from customers.models import Customer, Site
+from customers.models import Customer, PostalCode, Site
 from jobs.models import PackageTemplate, TemplateDependency, TemplateParameter, TemplateTask
 from trades.models import (
     Absence,
@@ -573,6 +573,7 @@ def upsert(model, lookup: dict, values: dict):
 def seed() -> dict:
     """Create or update the demo; returns counts per kind of object."""
     data = plan()
+    _seed_postcodes()
     users = _seed_users(data["users"])
     upsert(Cooperative, {"name": data["cooperative"]["name"]}, data["cooperative"])
     certifications = {
@@ -601,6 +602,19 @@ def seed() -> dict:
     )
     _prune(User.objects.filter(**demo_email), list(users), "username")
     return counts()
+
+
+def _seed_postcodes() -> None:
+    """The demo region's postal codes, so a fresh install can locate a homeowner's address
+    there without the GeoNames import; a code already in the table (imported) is left alone."""
+    rows = [(code, town, lat, lon) for town, (code, lat, lon, _) in places.TOWNS.items()]
+    rows += [(code, "Oldenburg", lat, lon) for code, lat, lon in places.OLDENBURG_CODES]
+    known = set(PostalCode.objects.filter(country="DE").values_list("code", flat=True))
+    PostalCode.objects.bulk_create(
+        PostalCode(code=code, place=town, state="NI", location=Point(lon, lat, srid=4326))
+        for code, town, lat, lon in rows
+        if code not in known and not known.add(code)
+    )
 
 
 def _seed_users(specs: list[dict]) -> dict:
