@@ -71,6 +71,8 @@ def test_catalogue_wizard_quote_login_accept_and_a_live_package_page(
     expect(page.get_by_test_id("gross")).to_contain_text("€")
     expect(page.get_by_test_id("completion")).to_contain_text(".20")
     page.screenshot(path=SHOTS / "2-quote.png", full_page=True)
+    # lines like "1 pauschal × 3.400,00 €" wrap instead of widening the page on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     page.get_by_test_id("login-to-accept").click()
     page.locator("button[type=submit]").click()  # email is filled in: send the code

@@ -250,6 +250,12 @@ def test_the_detail_shows_lines_totals_payments_and_documents(books, api_as):
     html = page(api_as(books.office), f"{LIST}{bathroom.pk}/")
     for line in bathroom.lines.all():
         assert line.text in html
+    # quantities as written in German: 15,1 Std. reads as fifteen, 15,100 as fifteen thousand
+    books.draft.lines.filter(pk=books.draft.lines.first().pk).update(
+        quantity=Decimal("15.100"), unit="HUR"
+    )
+    shown = page(api_as(books.office), f"{LIST}{books.draft.pk}/")
+    assert 'class="num">15,1 Std.</td>' in shown
     assert format_eur(bathroom.net_total) in html and format_eur(bathroom.gross_total) in html
     assert "USt. 19 %" in html
     assert "Anzahlung Hüsing" in html and "500,00 €" in html
