@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django import template
 
 register = template.Library()
@@ -14,13 +12,9 @@ def get_field(form, name):
 @register.filter
 def quantity(value):
     """A quantity as written in German, without trailing zeros: 15,1 (not 15,100), 2, 0,25."""
-    if value in (None, ""):
-        return ""
-    from django.utils.formats import number_format
+    from zunft.core.money import format_quantity
 
-    exact = Decimal(str(value)).normalize()
-    places = max(0, -exact.as_tuple().exponent)
-    return number_format(exact, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return format_quantity(value) if value not in (None, "") else ""
 
 
 @register.filter
