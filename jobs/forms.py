@@ -34,6 +34,11 @@ def _parse_dates(text: str) -> list[dt.date]:
     return days
 
 
+def _plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and in plain notation (7.5, 20; never 2E+1)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
 class RequestForm(forms.Form):
     street = forms.CharField(label=_("Street and number"), max_length=200, min_length=3)
     postal_code = forms.RegexField(
@@ -95,11 +100,13 @@ class RequestForm(forms.Form):
             name = f"param_{p.code}"
             whole = p.kind == TemplateParameter.Kind.INTEGER
             field_class = forms.IntegerField if whole else forms.DecimalField
+            # "6", not "6.00": the stored values have two places whatever the kind
+            plain = int if whole else _plain
             self.fields[name] = field_class(
                 label=f"{p.name} ({p.unit})" if p.unit else p.name,
-                min_value=p.minimum,
-                max_value=p.maximum,
-                initial=p.default,
+                min_value=plain(p.minimum),
+                max_value=plain(p.maximum),
+                initial=plain(p.default),
                 widget=forms.NumberInput(
                     attrs={
                         "inputmode": "numeric" if whole else "decimal",
@@ -218,7 +225,8 @@ class GermanDecimalField(forms.DecimalField):
 class QuoteLineForm(forms.Form):
     """One line of a revised quote; German number input (``1.234,50``) is accepted."""
 
-    kind = forms.ChoiceField(label=_("kind"), choices=QuoteLine.Kind.choices)
+    # The blank choice lets an extra row stay untouched, so that it is ignored rather than refused.
+    kind = forms.ChoiceField(label=_("kind"), choices=[("", "—"), *QuoteLine.Kind.choices])
     trade = forms.CharField(label=_("trade"), max_length=150, required=False)
     text = forms.CharField(label=_("text"), max_length=250)
     quantity = GermanDecimalField(
@@ -238,20 +246,43 @@ class QuoteLineForm(forms.Form):
     )
     remove = forms.BooleanField(label=_("remove"), required=False)
 
+    def has_changed(self):
+        # Ticking "remove" on a blank extra row does not make it a line.
+        return any(name != "remove" for name in self.changed_data)
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.cleaned_data.get("remove"):
+            self._errors.clear()  # a line on its way out need not be valid
+
 
 class BaseQuoteLineFormSet(forms.BaseFormSet):
+    """The latest version's lines (pre-filled) and blank extra rows. Every pre-filled line is
+    kept, changed or not, unless ticked "remove"; an extra row counts once something is typed
+    in it, and then must be complete."""
+
+    def kept_forms(self) -> list[forms.Form]:
+        return [
+            form
+            for i, form in enumerate(self.forms)
+            if (i < self.initial_form_count() or form.has_changed())
+            and not form.cleaned_data.get("remove")
+        ]
+
+    @property
+    def has_line_errors(self) -> bool:
+        return any(self.errors)
+
     def clean(self):
         if any(self.errors):
             return
-        kept = [f for f in self.forms if f.has_changed() and not f.cleaned_data.get("remove")]
-        if not kept:
+        if not self.kept_forms():
             raise ValidationError(_("A quote needs at least one line."))
 
     def lines(self) -> list[dict]:
         return [
-            {k: v for k, v in f.cleaned_data.items() if k != "remove"}
-            for f in self.forms
-            if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("remove")
+            {k: v for k, v in form.cleaned_data.items() if k != "remove"}
+            for form in self.kept_forms()
         ]
 
 

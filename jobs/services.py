@@ -6,6 +6,7 @@ from graphlib import CycleError, TopologicalSorter
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -492,11 +493,18 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
     created = submit_request(user=user, contact=contact, **request_fields)
     Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY, text_version="2026-1")
     if anonymous:
-        transaction.on_commit(lambda: send_login_code(user))
+        # the mailed link opens the quote, where the homeowner accepts it
+        quote = created.package.quotes.order_by("-version").first()
+        back = reverse("jobs:quote", args=[quote.pk]) if quote else reverse("jobs:my-orders")
+        transaction.on_commit(lambda: send_login_code(user, next_url=back))
     # A visitor who typed the address of an existing account has not shown that it is theirs:
     # the quote, which carries the account's stored name and address, waits for the login.
     created.needs_login = not new_account
     return created
+
+
+# Once the homeowner has accepted, the quote is the contract: later changes are supplements.
+REVISABLE_STATUSES = (Package.Status.DRAFT, Package.Status.QUOTED)
 
 
 @transaction.atomic
@@ -520,7 +528,7 @@ def revise_quote(
     from zunft.core.money import round_money
 
     package = Package.objects.select_for_update().get(pk=package.pk)
-    if package.status not in (Package.Status.DRAFT, Package.Status.QUOTED):
+    if package.status not in REVISABLE_STATUSES:
         raise ValidationError(
             {
                 "package": _(

@@ -376,7 +376,7 @@ def revise_quote(request, package_id: int):
                     package, lines=lines.lines(), by=request.user, **form.cleaned_data
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                _add_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -385,5 +385,22 @@ def revise_quote(request, package_id: int):
                 )
                 return redirect("jobs:quote", quote_id=quote.pk)
         status = 422
-    context = {"package": package, "latest": latest, "lines": lines, "form": form}
+    context = {
+        "package": package,
+        "latest": latest,
+        "lines": lines,
+        "form": form,
+        # The service decides (under its lock); this only spares the office a form that would fail.
+        "revisable": package.status in services.REVISABLE_STATUSES,
+    }
     return render(request, "jobs/revise_quote.html", context, status=status)
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    """Put the service's refusal on the form: at its field where the form has one, at the top
+    otherwise (``package``, ``lines``, ``lines.3``, …)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

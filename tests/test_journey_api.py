@@ -320,4 +320,7 @@ def test_the_office_revises_a_quote_on_its_page_and_bad_lines_are_refused_at_the
     homeowner = Client()
     homeowner.force_login(package.customer.user)
     assert homeowner.get(url).status_code == 404
+    # the old version says it is outdated before showing its price
+    outdated = homeowner.get(f"/angebot/{quote.pk}/").content.decode()
+    assert outdated.index('data-testid="outdated"') < outdated.index('data-testid="gross"')
     assert Client().get(url).status_code == 302

@@ -1,0 +1,180 @@
+"""The office revises a quote on its page (/buero/angebote/<package>/), submitted the way a
+browser would: every pre-filled value as rendered, plus whatever the office typed."""
+
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from jobs.models import Package, Quote
+from jobs.services import accept_quote
+from tests.test_journey_api import portal, submit, wizard  # noqa: F401 - fixture
+from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
+from zunft.core.money import round_money
+
+pytestmark = pytest.mark.django_db
+
+AMOUNTS = ("kind", "trade", "text", "quantity", "unit", "unit_price")
+
+
+class _FormValues(HTMLParser):
+    """What a browser sends for the revision form: inputs' values, ticked boxes, the selected
+    option (or the first one), textareas."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._select, self._first, self._textarea = {}, None, False, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name") and a.get("type") != "submit":
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.values[a["name"]] = "on"
+            else:
+                self.values[a["name"]] = a.get("value") or ""
+        elif tag == "select":
+            self._select, self._first = a["name"], True
+        elif tag == "option" and self._select:
+            if self._first or "selected" in a:
+                self.values[self._select] = a.get("value", "")
+            self._first = False
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values[a["name"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data.strip()
+
+
+def form_of(response) -> dict:
+    parser = _FormValues()
+    parser.feed(response.content.decode())
+    return parser.values
+
+
+@pytest.fixture
+def quoted(portal):  # noqa: F811
+    """A bathroom package with its instant quote (version 1), and the office's client."""
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    office = Client()
+    office.force_login(portal.olga)
+    return quote, office, f"/buero/angebote/{quote.package_id}/"
+
+
+def amounts(quote) -> list[tuple]:
+    return list(quote.lines.order_by("position").values_list(*AMOUNTS))
+
+
+def test_a_revision_keeps_every_line_the_office_left_alone(quoted):
+    quote, office, url = quoted
+    before = amounts(quote)
+    assert len(before) >= 3  # labour, material, travel, coordination …
+    form = form_of(office.get(url))
+    assert form["lines-INITIAL_FORMS"] == str(len(before))
+    form["lines-0-quantity"] = "3"
+    new = len(before)
+    for i, (text, price) in enumerate([("Vorwandelement", "389,00"), ("Silikonfugen", "4,50")]):
+        form |= {
+            f"lines-{new + i}-kind": "material",
+            f"lines-{new + i}-text": text,
+            f"lines-{new + i}-quantity": "2",
+            f"lines-{new + i}-unit": "Stk.",
+            f"lines-{new + i}-unit_price": price,
+        }
+
+    assert office.post(url, form).status_code == 302
+    revised = quote.package.quotes.get(version=2)
+    after = amounts(revised)
+    assert after[0] == (*before[0][:3], Decimal("3.00"), *before[0][4:])
+    assert after[1:new] == before[1:]  # untouched lines: same text, quantity, unit price
+    assert [line[2] for line in after[new:]] == ["Vorwandelement", "Silikonfugen"]
+    expected_net = sum(round_money(q * p) for *_, q, _unit, p in after)
+    assert revised.net == expected_net
+    assert revised.gross == revised.net + revised.vat
+    page = Client()
+    page.force_login(quote.package.customer.user)
+    shown = page.get(f"/angebot/{revised.pk}/").content.decode()
+    assert before[1][2] in shown and "entfällt" not in shown
+
+
+def test_a_revision_is_saved_with_the_blank_extra_rows_left_empty(quoted):
+    quote, office, url = quoted
+    page = office.get(url)
+    form = form_of(page)
+    total = int(form["lines-TOTAL_FORMS"])
+    assert total == int(form["lines-INITIAL_FORMS"]) + 2  # two blank rows to add lines in
+    assert form[f"lines-{total - 1}-kind"] == ""  # nothing preselected in a blank row
+    form["lines-0-quantity"] = "3"
+    form[f"lines-{total - 1}-remove"] = "on"  # ticking "remove" on a blank row is harmless
+
+    mail.outbox.clear()
+    saved = office.post(url, form)
+    assert saved.status_code == 302, saved.content.decode()[-3000:]
+    revised = quote.package.quotes.get(version=2)
+    assert revised.lines.count() == quote.lines.count()
+
+
+def test_a_partly_filled_extra_row_is_refused_at_its_fields(quoted):
+    quote, office, url = quoted
+    form = form_of(office.get(url))
+    extra = int(form["lines-INITIAL_FORMS"])
+    form[f"lines-{extra}-text"] = "Vorwandelement"
+
+    refused = office.post(url, form)
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert "Dieses Feld ist zwingend erforderlich." in body
+    assert "Bitte prüfen Sie die markierten Zeilen." in body  # the summary at the top
+    assert body.count('class="has-error"') == 1  # only that row is marked
+    assert Quote.objects.filter(package=quote.package).count() == 1
+
+
+def test_an_accepted_order_is_shown_with_a_notice_and_no_form_to_save(quoted):
+    quote, office, url = quoted
+    accept_quote(quote.pk, version=1, user=quote.package.customer.user)
+
+    page = office.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Dieses Angebot kann nicht mehr überarbeitet werden (Status: angenommen)" in body
+    assert "Ein angenommener Auftrag wird durch einen Nachtrag geändert" in body
+    assert 'data-testid="revise-form"' not in body and 'data-testid="revise-submit"' not in body
+
+
+def test_a_form_opened_before_the_homeowner_accepted_is_refused_and_nothing_is_written(quoted):
+    quote, office, url = quoted
+    stale = form_of(office.get(url))
+    accept_quote(quote.pk, version=1, user=quote.package.customer.user)
+    assert Package.objects.get(pk=quote.package_id).status == Package.Status.ACCEPTED
+    versions = Quote.objects.filter(package=quote.package).count()
+    stale["lines-0-quantity"] = "3"
+    stale["lines-TOTAL_FORMS"] = stale["lines-INITIAL_FORMS"]  # a form that is valid as such
+
+    mail.outbox.clear()
+    refused = office.post(url, stale)
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert "Ein angenommener Auftrag wird durch einen Nachtrag geändert" in body
+    assert 'data-testid="revise-closed"' in body and 'data-testid="revise-submit"' not in body
+    assert Quote.objects.filter(package=quote.package).count() == versions
+    assert quote.package.quotes.get(version=1).status == Quote.Status.ACCEPTED
+    assert not mail.outbox
+
+
+@pytest.mark.parametrize("status", ["in_progress", "done", "cancelled"])
+def test_a_package_past_quoting_shows_a_notice_instead_of_the_form(quoted, status):
+    quote, office, url = quoted
+    Package.objects.filter(pk=quote.package_id).update(status=status)
+    body = office.get(url).content.decode()
+    assert "Dieses Angebot kann nicht mehr überarbeitet werden" in body
+    assert 'data-testid="revise-submit"' not in body
