@@ -101,12 +101,46 @@ def test_the_catalogue_shows_packages_and_single_jobs_grouped_by_trade(sockets):
     assert 'href="/mitglieder/"' in page
 
 
+def test_the_code_mailed_with_the_quote_opens_the_quote_and_is_not_burnt_by_the_login_page(
+    sockets, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    visitor = Client()
+    form = wizard_form(param_sockets="4")
+    del form["param_area"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = visitor.post("/pakete/steckdosen/anfrage/", form)
+    quote_url = response.url
+    assert len(mail.outbox) == 1 and f"next={quote_url.replace('/', '%2F')}" in mail.outbox[0].body
+    code = re.search(r"\b(\d{6})\b", mail.outbox[0].subject).group(1)
+
+    # "Log in by code to accept" -> "I already have a code": no second code that burns the first
+    page = visitor.get("/anmelden/", {"email": "greta@example.org", "next": quote_url}).content
+    assert b'data-testid="have-code"' in page
+    step = visitor.get(
+        "/anmelden/", {"email": "greta@example.org", "next": quote_url, "step": "code"}
+    ).content.decode()
+    assert 'name="code"' in step and 'data-testid="resend-code"' in step
+    assert len(mail.outbox) == 1
+    landed = visitor.post(
+        "/anmelden/", {"email": "greta@example.org", "code": code, "next": quote_url}
+    )
+    assert landed.status_code == 302 and landed["Location"] == quote_url
+
+
 def test_a_single_trade_job_goes_through_wizard_quote_and_acceptance(
     sockets, django_capture_on_commit_callbacks
 ):
     browser = Client()
     page = browser.get("/pakete/steckdosen/anfrage/").content.decode()
     assert "Einzelauftrag" in page and "Elektrotechnik" in page
+    # a count reads 6, not 6.00, and its limit in the error 20, not 20.00
+    assert re.search(r'name="param_sockets" value="6"', page)
+    too_many = wizard_form(param_sockets="25")
+    del too_many["param_area"]
+    refused = browser.post("/pakete/steckdosen/anfrage/", too_many).content.decode()
+    assert "kleiner oder gleich 20 sein" in refused and "20.00" not in refused
     form = wizard_form(param_sockets="4")
     del form["param_area"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -375,7 +409,7 @@ def test_the_directory_filters_by_trade_and_by_postcode(coop):
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ("plz=99999", "plz", "Die Postleitzahl 99999 kennen wir nicht."),
+        ("plz=99999", "plz", "Die Postleitzahl 99999 ist uns nicht bekannt."),
         ("plz=2616", "plz", "Eine deutsche Postleitzahl hat fünf Ziffern."),
         ("gewerk=zauberei", "gewerk", "Bitte eine gültige Auswahl treffen."),
     ],
@@ -564,3 +598,16 @@ def test_a_returning_homeowner_finds_her_orders_and_nobody_elses(coop, bathroom)
     otto.force_login(coop.otto)
     assert 'data-testid="no-orders"' in otto.get("/meine-auftraege/").content.decode()
     assert Client().get("/meine-auftraege/").status_code == 302  # to the login
+
+
+def test_error_pages_speak_german_and_lead_back_home(coop):
+    homeowner = Client()
+    homeowner.force_login(coop.hanna)
+    refused = homeowner.get("/buero/plantafel/")
+    assert refused.status_code == 403
+    assert "Kein Zugang" in refused.content.decode() and 'href="/"' in refused.content.decode()
+    missing = homeowner.get("/auftrag/999999/")
+    assert missing.status_code == 404 and "Seite nicht gefunden" in missing.content.decode()
+    # the 500 page is rendered without a request or a database
+    crashed = render_to_string("500.html")
+    assert "Etwas ist schiefgelaufen" in crashed and 'href="/"' in crashed

@@ -24,7 +24,8 @@ def login_with_code(request):
         next_url = mine
     email = (request.POST.get("email") or request.GET.get("email") or "").strip()
     code = (request.POST.get("code") or request.GET.get("code") or "").strip()
-    step = "email"
+    # "I already have a code": asking for another would burn the one in the mailbox
+    step = "code" if email and request.GET.get("step") == "code" else "email"
     if email and code:
         user = check_login_code(email, code)
         if user is not None:
