@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
@@ -611,3 +612,17 @@ def test_error_pages_speak_german_and_lead_back_home(coop):
     # the 500 page is rendered without a request or a database
     crashed = render_to_string("500.html")
     assert "Etwas ist schiefgelaufen" in crashed and 'href="/"' in crashed
+
+
+@pytest.mark.django_db
+def test_outside_the_language_prefixes_the_users_choice_decides_the_language():
+    # The field app and the API have no /en/ prefix; an English user's choice still holds there,
+    # while the portal's German URLs stay German and /en/ ones English.
+    german, english, browser = Client(), Client(), Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert '<html lang="de"' in german.get("/monteur/anmelden/").content.decode()
+    assert '<html lang="en"' in english.get("/monteur/anmelden/").content.decode()
+    assert '<html lang="en"' in browser.get("/monteur/anmelden/").content.decode()
+    assert english.get("/api/v1/package-templates")["Content-Language"] == "en"
+    assert '<html lang="de"' in english.get("/pakete/").content.decode()
+    assert '<html lang="en"' in german.get("/en/pakete/").content.decode()

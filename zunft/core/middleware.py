@@ -3,7 +3,11 @@ import re
 import time
 import uuid
 
+from django.conf import settings
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.urls import Resolver404, resolve
+from django.utils import translation
 
 from zunft.core.logging import request_id_var
 
@@ -58,3 +62,28 @@ class RejectNulMiddleware:
         ):
             return JsonResponse({"detail": "NUL characters are not allowed."}, status=400)
         return self.get_response(request)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, except outside ``i18n_patterns`` (API, field app, feeds): there the language
+    cookie or the browser decides. Django gives every unprefixed path the default language when
+    the default has no prefix, so an English user's field app and live page updates came in
+    German."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        if _outside_language_patterns(request.path_info, getattr(request, "urlconf", None)):
+            translation.activate(translation.get_language_from_request(request, check_path=False))
+            request.LANGUAGE_CODE = translation.get_language()
+
+
+def _outside_language_patterns(path: str, urlconf) -> bool:
+    if translation.get_language_from_path(path):
+        return False
+    other = next(code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE)
+    try:
+        with translation.override(other):  # the prefix pattern follows the active language
+            resolve(f"/{other}{path}", urlconf)
+    except Resolver404:
+        return True
+    return False
