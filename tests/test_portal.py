@@ -102,6 +102,14 @@ def test_the_catalogue_shows_packages_and_single_jobs_grouped_by_trade(sockets):
     assert 'href="/mitglieder/"' in page
 
 
+@pytest.mark.django_db
+def test_the_home_page_leads_every_kind_of_user_in():
+    page = Client().get("/").content.decode()
+    for href in ("/pakete/", "/mitglieder/", "/meine-auftraege/", "/monteur/"):
+        assert f'href="{href}"' in page, href
+    assert "Schon Kunde? Ihre Aufträge" in page and "Zur Monteur-App" in page
+
+
 def test_the_code_mailed_with_the_quote_opens_the_quote_and_is_not_burnt_by_the_login_page(
     sockets, django_capture_on_commit_callbacks
 ):
