@@ -89,7 +89,8 @@ class RequestForm(forms.Form):
     privacy_consent = forms.BooleanField(
         label=_(
             "I have read the privacy notice and agree that my data is used to prepare the quote."
-        )
+        ),
+        error_messages={"required": _("Please accept the privacy notice.")},
     )
 
     def __init__(self, *args, template: PackageTemplate, user=None, **kwargs):

@@ -20,5 +20,7 @@ urlpatterns = [
     ),
     path("auftrag/<int:package_id>/fotos-freigeben/", views.photo_consent, name="photo-consent"),
     path("meine-auftraege/", views.my_orders, name="my-orders"),
+    path("impressum/", views.imprint, name="imprint"),
+    path("datenschutz/", views.privacy_notice, name="privacy"),
     path("buero/angebote/<int:package_id>/", views.revise_quote, name="revise-quote"),
 ]

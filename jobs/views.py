@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
@@ -34,7 +35,7 @@ from jobs.selectors import (
     templates_visible_to,
     workshop_photos,
 )
-from trades.models import Trade
+from trades.models import Cooperative, Trade
 from zunft.core.auth import office_page
 from zunft.core.errors import Conflict
 from zunft.core.money import format_quantity
@@ -404,3 +405,27 @@ def _add_service_errors(form, error: ValidationError) -> None:
         return
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+# --- legal pages ---------------------------------------------------------------------------------
+
+
+def _legal(request, name: str):
+    # Legal wording is written per language, not assembled from translated fragments.
+    language = "en" if (get_language() or "").startswith("en") else "de"
+    context = {
+        "cooperative": Cooperative.objects.order_by("pk").first(),
+        "map_tiles": bool(settings.MAP_TILE_URL),
+    }
+    return render(request, f"jobs/legal/{name}_{language}.html", context)
+
+
+def imprint(request):
+    """The provider's identification (§ 5 DDG), from the cooperative's record."""
+    return _legal(request, "imprint")
+
+
+def privacy_notice(request):
+    """What the portal does with a homeowner's data (Art. 13 DSGVO): the text the wizard's
+    consent refers to."""
+    return _legal(request, "privacy")

@@ -560,6 +560,8 @@ PAGES: dict[str, Page] = {
     ),
     # the public member directory: no personal data; photos only with the customer's consent
     "meine-auftraege/": page(*SIGNED_IN, why="everyone's own orders (an empty list for most)"),
+    "impressum/": Page(EVERYONE),
+    "datenschutz/": Page(EVERYONE),
     "mitglieder/": Page(EVERYONE),
     "mitglieder/<int:workshop_id>/": Page(EVERYONE),
     "mitglieder/foto/<int:photo_id>.jpg": page(why="the world's photo has no consent: nobody"),

@@ -634,3 +634,32 @@ def test_outside_the_language_prefixes_the_users_choice_decides_the_language():
     assert english.get("/api/v1/package-templates")["Content-Language"] == "en"
     assert '<html lang="de"' in english.get("/pakete/").content.decode()
     assert '<html lang="en"' in german.get("/en/pakete/").content.decode()
+
+
+def test_imprint_and_privacy_notice_name_the_cooperative_and_are_linked_where_consent_is_asked(
+    coop, sockets
+):
+    from trades.models import Cooperative
+
+    cooperative = Cooperative.objects.get()
+    imprint = Client().get("/impressum/").content.decode()
+    assert cooperative.legal_name in imprint and cooperative.vat_id in imprint
+    privacy = Client().get("/datenschutz/").content.decode()
+    assert cooperative.legal_name in privacy and f"mailto:{cooperative.email}" in privacy
+    assert "Art. 6 Abs. 1 lit. b DSGVO" in privacy and "8 Jahre" in privacy
+    assert 'data-testid="privacy-export"' not in privacy  # only for a logged-in homeowner
+    homeowner = Client()
+    homeowner.force_login(coop.hanna)
+    assert 'data-testid="privacy-export"' in homeowner.get("/datenschutz/").content.decode()
+    english = Client().get("/en/datenschutz/").content.decode()
+    assert "Art. 6(1)(b) GDPR" in english
+    wizard = Client().get("/pakete/steckdosen/anfrage/").content.decode()
+    assert 'href="/datenschutz/"' in wizard and 'href="/impressum/"' in wizard
+    refused = Client().post("/pakete/steckdosen/anfrage/", {"param_sockets": "4"})
+    assert "Bitte bestätigen Sie die Datenschutzhinweise." in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_legal_pages_work_before_the_cooperative_is_entered():
+    page = Client().get("/impressum/")
+    assert page.status_code == 200 and 'data-testid="provider-missing"' in page.content.decode()
