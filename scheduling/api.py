@@ -241,11 +241,11 @@ class LedgerRowOut(Schema):
 @router.get("/dispatches", response=list[DispatchOut], tags=["dispatch"])
 @paginate(Pages, page_size=50)
 def list_dispatches(request, status: str | None = "offered"):
-    """Offers to the workshops the user belongs to (the office sees all), soonest deadline
-    first."""
+    """Offers to the workshops the user belongs to (the office sees all), in the order of the
+    work: earliest planned start first (then by id, so pages stay stable)."""
     qs = Dispatch.objects.select_related(
         "appointment__task__trade", "appointment__task__package__site"
-    ).order_by("deadline", "id")
+    ).order_by("appointment__start", "id")
     if not is_office(request.user):
         qs = qs.filter(workshop_id__in=member_workshop_ids(request.user))
     if status:

@@ -104,6 +104,9 @@ class AgendaOut(Schema):
     days: int
     generated_at: dt.datetime
     items: list[CardOut]
+    next_date: dt.date | None = Field(
+        None, description="the first day after this window with an appointment (to page to)"
+    )
 
 
 class LogOut(Schema):
@@ -344,7 +347,8 @@ def _statuses(task_ids) -> dict[int, str]:
 @router.get("/agenda", response={200: AgendaOut, 422: dict})
 def agenda(request, start: IsoDate | None = None, days: int = Query(7, ge=1, le=31)):
     """The working days from ``start`` (today) on: one card per appointment and day, with the
-    address, navigation links, the customer's contact and the task's checklist."""
+    address, navigation links, the customer's contact and the task's checklist; ``next_date``
+    says where the next appointment after the window is (page on with ``start``)."""
     start = start or timezone.localdate()
     until = start + dt.timedelta(days=days)
     window_start = dt.datetime.combine(start, dt.time(), TZ) - dt.timedelta(days=1)
@@ -369,7 +373,26 @@ def agenda(request, start: IsoDate | None = None, days: int = Query(7, ge=1, le=
         if start <= day < until
     ]
     items.sort(key=lambda c: (c["date"], c["time_from"], c["appointment"]))
-    return {"start": start, "days": days, "generated_at": timezone.now(), "items": items}
+    return {
+        "start": start,
+        "days": days,
+        "generated_at": timezone.now(),
+        "items": items,
+        "next_date": _next_date(request.user, until),
+    }
+
+
+def _next_date(user, until: dt.date) -> dt.date | None:
+    """The first day from ``until`` on with an appointment, so that the app can point to work
+    beyond the window (an offer accepted for next month) instead of showing nothing."""
+    later = (
+        visible_appointments(user)
+        .filter(end__gt=dt.datetime.combine(until, dt.time(), TZ))
+        .order_by("start", "id")
+        .values_list("start", flat=True)
+        .first()
+    )
+    return max(timezone.localtime(later, TZ).date(), until) if later else None
 
 
 def _photo_out(photo: Photo) -> dict:

@@ -33,7 +33,12 @@ def session_cookie(user, base_url):
 
 def phone(browser, user, base):
     context = browser.new_context(
-        viewport=PHONE, locale="de-DE", is_mobile=True, has_touch=True, device_scale_factor=2
+        viewport=PHONE,
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
     )
     context.add_cookies([session_cookie(user, base)])
     return context
@@ -228,3 +233,152 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     bob.screenshot(path=SHOTS / "field-8-released-to-b.png")
     van.close()
     office.close()
+
+
+def offer_wiring(coop, template, days_ahead: int, deadline_hours: int):
+    """A quoted kitchen whose wiring is offered to workshop A for a day ``days_ahead`` from now
+    (made by hand: a booking would set the live planner off)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from jobs.models import Package
+    from jobs.services import book_package
+    from scheduling.models import Appointment, Dispatch
+
+    today = timezone.localdate()
+    package = book_package(
+        customer=coop.heinz_site.customer,
+        site=coop.heinz_site,
+        template=template,
+        values={},
+        earliest_start=today + dt.timedelta(days=1),
+        status=Package.Status.QUOTED,
+        today=today,
+    )
+    day = today + dt.timedelta(days=days_ahead)
+    start = dt.datetime.combine(day, dt.time(8), ZoneInfo("Europe/Berlin"))
+    appointment = Appointment.objects.create(
+        task=package.tasks.get(code="wiring"),
+        workshop=coop.a,
+        start=start,
+        end=start + dt.timedelta(hours=4),
+        segments=[{"date": day.isoformat(), "start_hour": 8, "hours": 4}],
+        status=Appointment.Status.TENTATIVE,
+    )
+    return Dispatch.objects.create(
+        appointment=appointment,
+        workshop=coop.a,
+        status=Dispatch.Status.OFFERED,
+        deadline=timezone.now() + dt.timedelta(hours=deadline_hours),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again(
+    field_stack, browser, coop
+):
+    import datetime as dt
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = field_stack.base_url
+    coop.anton.first_name, coop.anton.last_name = "Laura", "Niemeyer"
+    coop.anton.save()
+    template = kitchen(coop)
+    # Made in a muddle, answered by a deadline that has nothing to do with the date of the work.
+    offers = [offer_wiring(coop, template, d, h) for d, h in ((23, 1), (2, 4), (9, 2), (4, 3))]
+    far = offers[0]
+    today = timezone.localdate()
+    far_page = (today + dt.timedelta(days=21)).isoformat()
+
+    van = phone(browser, coop.anton, base)
+    page = van.new_page()
+    page.goto(f"{base}/monteur/#/angebote")
+    cards = page.get_by_test_id("offer")
+    expect(cards).to_have_count(4, timeout=15000)
+    by_start = sorted(offers, key=lambda d: d.appointment.start)
+    shown = [int(cards.nth(i).get_attribute("data-dispatch")) for i in range(4)]
+    assert shown == [d.pk for d in by_start]
+    # The whole name in the header, wrapped if need be, never cut off.
+    who = page.locator(".app-bar .who")
+    expect(who).to_have_text("Laura Niemeyer")
+    assert who.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=SHOTS / "field-ux-1-offers-in-order.png")
+
+    # Accepting the job in three weeks: the toast says where it went, and takes one there.
+    page.locator(f"[data-dispatch='{far.pk}']").get_by_test_id("accept").click()
+    link = page.get_by_test_id("toast-link")
+    expect(link).to_be_visible(timeout=10000)
+    expect(page.get_by_test_id("toast")).to_contain_text("Angenommen")
+    page.screenshot(path=SHOTS / "field-ux-2-accepted-toast.png")
+    link.click()
+    expect(page.get_by_test_id("week-title")).to_have_attribute("data-start", far_page)
+    item = page.get_by_test_id("agenda-item")
+    expect(item).to_have_count(1, timeout=10000)
+    expect(item).to_have_attribute("data-appointment", str(far.appointment_id))
+    page.screenshot(path=SHOTS / "field-ux-3-far-week.png")
+
+    # Found again later without the toast: this week points to the next appointment...
+    page.get_by_test_id("tab-week").click()
+    expect(page.get_by_test_id("week-title")).to_have_attribute("data-start", today.isoformat())
+    expect(page.get_by_test_id("no-agenda")).to_be_visible()
+    page.screenshot(path=SHOTS / "field-ux-4-empty-week-points-on.png")
+    page.get_by_test_id("next-appointment").click()
+    expect(page.get_by_test_id("week-title")).to_have_attribute("data-start", far_page)
+    expect(page.get_by_test_id("agenda-item")).to_have_count(1, timeout=10000)
+    # ...and the week pages step back and forth by seven days.
+    page.get_by_test_id("week-prev").click()
+    expect(page.get_by_test_id("week-title")).to_have_attribute(
+        "data-start", (today + dt.timedelta(days=14)).isoformat()
+    )
+    page.get_by_test_id("week-next").click()
+    expect(page.get_by_test_id("week-title")).to_have_attribute("data-start", far_page)
+
+    # The task: the back link returns to its week; Von/Bis show date and time in full.
+    page.get_by_test_id("agenda-item").click()
+    expect(page.get_by_test_id("task")).to_be_visible()
+    expect(page.get_by_test_id("back")).to_have_attribute("href", f"#/woche/{far_page}")
+    for field in ("#time-from", "#time-to"):
+        assert page.locator(field).bounding_box()["width"] >= 300
+    page.locator("#time-from").scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "field-ux-5-time-entry.png")
+
+    # Saving an empty signature says what to do, at the pad, and hides no button.
+    page.fill("#signer", "")
+    save = page.get_by_test_id("save-signature")
+    save.scroll_into_view_if_needed()
+    save.click()
+    error = page.get_by_test_id("signature-error")
+    expect(error).to_have_text(
+        "Bitte lassen Sie den Kunden unterschreiben und tragen Sie seinen Namen ein."
+    )
+    expect(page.get_by_test_id("toast")).to_be_hidden()
+    assert error.bounding_box()["y"] + error.bounding_box()["height"] <= save.bounding_box()["y"]
+    page.screenshot(path=SHOTS / "field-ux-6-signature-missing.png")
+    draw_signature(page)
+    expect(error).to_be_hidden()
+
+    # The order's messages page leads back into the app (an installed app has no back button).
+    page.goto(f"{base}/auftrag/{far.appointment.task.package_id}/")
+    back = page.get_by_test_id("back-to-field")
+    expect(back).to_be_visible()
+    page.screenshot(path=SHOTS / "field-ux-7-package-back-link.png")
+    back.click()
+    page.wait_for_url(f"{base}/monteur/")
+    van.close()
+
+    # Someone without a workshop can at least log out again.
+    home = phone(browser, coop.hanna, base)
+    lost = home.new_page()
+    lost.goto(f"{base}/monteur/")
+    logout = lost.get_by_test_id("logout")
+    expect(logout).to_be_visible()
+    lost.screenshot(path=SHOTS / "field-ux-8-no-access-logout.png")
+    logout.click()
+    lost.wait_for_url(f"{base}/monteur/anmelden/")
+    home.close()

@@ -39,6 +39,18 @@ def test_the_offer_reaches_only_its_workshops_people(coop, offered, api_as):
     assert api_as(coop.bob).post(url, {}, "application/json").status_code == 404
 
 
+def test_offers_are_listed_by_planned_start_whatever_their_deadlines(coop, offered, api_as):
+    offers = list(Dispatch.objects.filter(status="offered").select_related("appointment"))
+    by_start = sorted(offers, key=lambda d: (d.appointment.start, d.pk))
+    # The latest job has to be answered first: a list by deadline would be upside down.
+    for hours, d in enumerate(reversed(by_start), start=1):
+        Dispatch.objects.filter(pk=d.pk).update(deadline=timezone.now() + dt.timedelta(hours=hours))
+    items = api_as(coop.olga).get("/api/v1/dispatches?status=offered").json()["items"]
+    assert [d["id"] for d in items] == [d.pk for d in by_start]
+    starts = [d["start"] for d in items]
+    assert starts == sorted(starts) and len(set(starts)) == 3
+
+
 def test_a_tradesperson_accepts_and_becomes_the_worker(coop, offered, api_as):
     response = api_as(coop.anton).post(
         f"/api/v1/dispatches/{offered.pk}/accept", {}, "application/json"

@@ -151,7 +151,7 @@ def test_the_agenda_shows_the_workers_own_days_with_address_navigation_and_check
 ):
     client = api_as(coop.anton)
     client.get(f"{API}/agenda?start=2025-10-27&days=7")  # first call copies the checklists
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # 9th: where the next appointment after it is
         response = client.get(f"{API}/agenda?start=2025-10-27&days=7")
     assert response.status_code == 200
     items = response.json()["items"]
@@ -177,6 +177,37 @@ def test_admins_see_their_workshops_agenda_and_the_office_sees_all(coop, job, ap
     assert seen(coop.bernd) == {job.rough.pk}
     assert seen(coop.olga) == {job.rough.pk, job.wiring.pk, job.finish.pk}
     assert seen(coop.hanna) == set()
+
+
+def test_a_job_accepted_weeks_ahead_is_pointed_to_and_reached_by_paging_the_agenda(
+    coop, job, api_as, at_work
+):
+    far = MONDAY + dt.timedelta(days=24)  # a Thursday, four weeks of pages ahead
+    Appointment.objects.filter(pk=job.wiring.pk).update(
+        start=far,
+        end=far + dt.timedelta(hours=8),
+        segments=[{"date": far.date().isoformat(), "start_hour": 7, "hours": 8}],
+    )
+    client = api_as(coop.anton)
+
+    week = client.get(f"{API}/agenda?days=7").json()
+    assert week["items"] == [] and week["next_date"] == "2025-11-20"
+    # The app pages seven days at a time from today: the page that holds that Thursday.
+    page = client.get(f"{API}/agenda?start=2025-11-17&days=7").json()
+    assert [i["appointment"] for i in page["items"]] == [job.wiring.pk]
+    assert page["items"][0]["date"] == "2025-11-20" and page["next_date"] is None
+    # Bob's workshop has the final fit on Friday of this week, and nothing after it.
+    bobs = api_as(coop.bob).get(f"{API}/agenda?days=3").json()
+    assert bobs["items"] == [] and bobs["next_date"] == "2025-10-31"
+    assert api_as(coop.bob).get(f"{API}/agenda?days=7").json()["next_date"] is None
+
+
+def test_agenda_paging_refuses_a_bad_start_or_window_naming_the_field(coop, api_as):
+    client = api_as(coop.anton)
+    for query, field in (("start=2025-13-01", "start"), ("days=0", "days"), ("days=32", "days")):
+        response = client.get(f"{API}/agenda?{query}")
+        assert response.status_code == 422, query
+        assert field in str(response.json()["detail"]), query
 
 
 def test_another_workshops_worker_and_an_unassigned_colleague_get_404_everywhere(coop, job, api_as):

@@ -16,6 +16,7 @@
   let agenda = store.get("agenda");
   let offers = store.get("offers");
   let details = {};
+  const weeks = {}; // later weeks, by their first day (the "Woche" tab pages through them)
   let pending = [];
   let offline = false;
 
@@ -65,15 +66,30 @@
     if (isoDate(a) === isoDate(b)) return `${when(start)}–${pad(b.getHours())}:${pad(b.getMinutes())}`;
     return `${when(start)} – ${when(end)}`;
   }
+  // Calendar arithmetic on plain dates (noon UTC, so summer time never shifts a day).
+  function addDays(iso, n) {
+    const d = new Date(`${iso}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  }
+  const daysBetween = (a, b) => Math.round((Date.parse(`${b}T12:00:00Z`) - Date.parse(`${a}T12:00:00Z`)) / 86400000);
+  const todayIso = () => isoDate(new Date());
+  // Weeks are seven days from today on (this week, next week, …), so the first page is what
+  // lies ahead, as before; every day belongs to exactly one page.
+  const weekFor = (iso) => addDays(todayIso(), Math.floor(daysBetween(todayIso(), iso) / 7) * 7);
+  const weekHref = (start) => (start === todayIso() ? "#/woche" : `#/woche/${start}`);
   const money = (v) => Number(v).toLocaleString(config.lang, { style: "currency", currency: "EUR" });
   const num = (v) => Number(v).toLocaleString(config.lang, { maximumFractionDigits: 2 });
 
-  function toast(text, kind) {
-    toastBox.textContent = text;
+  function toast(text, kind, link) {
+    toastBox.replaceChildren(text);
+    if (link) {
+      toastBox.append(" ", h("a", { class: "toast-link", href: link.href, "data-testid": "toast-link", onclick: () => { toastBox.hidden = true; } }, link.text));
+    }
     toastBox.className = `toast ${kind || ""}`;
     toastBox.hidden = false;
     clearTimeout(toast.timer);
-    toast.timer = setTimeout(() => { toastBox.hidden = true; }, 6000);
+    toast.timer = setTimeout(() => { toastBox.hidden = true; }, link ? 10000 : 6000);
   }
   function errorText(data) {
     if (!data) return "";
@@ -99,6 +115,22 @@
       offline = true;
     }
     render();
+  }
+
+  async function loadWeek(start) {
+    if (start === todayIso()) return loadAgenda();
+    try {
+      weeks[start] = await getJSON(`${config.api}agenda?start=${start}&days=7`);
+      store.set(`week.${start}`, weeks[start]);
+    } catch (error) {
+      offline = true;
+    }
+    return render();
+  }
+
+  function weekData(start) {
+    if (agenda && (agenda.start === start || start === todayIso())) return agenda;
+    return weeks[start] || store.get(`week.${start}`);
   }
 
   async function loadOffers() {
@@ -142,7 +174,8 @@
     const m = hash.match(/^#\/termin\/(\d+)/);
     if (m) return { name: "task", id: Number(m[1]) };
     if (hash.startsWith("#/angebote")) return { name: "offers" };
-    if (hash.startsWith("#/woche")) return { name: "week" };
+    const w = hash.match(/^#\/woche(?:\/(\d{4}-\d{2}-\d{2}))?/);
+    if (w) return { name: "week", start: w[1] ? weekFor(w[1]) : todayIso() };
     return { name: "today" };
   }
 
@@ -159,7 +192,8 @@
     let content;
     if (r.name === "offers") content = renderOffers();
     else if (r.name === "task") content = renderTask(r.id);
-    else content = renderAgenda(r.name === "today" ? 1 : 7);
+    else if (r.name === "week") content = renderWeek(r.start);
+    else content = renderAgenda(agenda, todayIso(), todayIso());
     view.replaceChildren(content);
     renderBanner();
   }
@@ -223,23 +257,45 @@
     }
     const data = await response.json().catch(() => null);
     if (!response.ok) toast(errorText(data) || String(response.status), "error");
-    else if (verb === "accept") toast(L.accepted, "ok");
+    else if (verb === "accept") {
+      // The job may be weeks away: say where it is.
+      toast(L.accepted, "ok", { href: weekHref(weekFor(isoDate(new Date(offer.start)))), text: L.show_in_week });
+    }
     await Promise.all([loadOffers(), loadAgenda()]);
   }
 
   // --- agenda -----------------------------------------------------------------------------------
-  function renderAgenda(days) {
-    if (!agenda) return h("p", { class: "muted" }, "…");
-    const today = isoDate(new Date());
-    const last = isoDate(new Date(Date.now() + (days - 1) * 86400000));
-    const items = agenda.items.filter((c) => c.date >= today && c.date <= last);
-    if (!items.length) return h("p", { class: "empty", "data-testid": "no-agenda" }, L.no_agenda);
+  function renderWeek(start) {
+    const last = addDays(start, 6);
+    const step = (to, label, testid, text) => h("a", { class: "button secondary week-step", href: weekHref(to), "aria-label": label, title: label, "data-testid": testid }, text);
+    return h("div", { class: "week" },
+      h("div", { class: "week-nav" },
+        step(addDays(start, -7), L.week_prev, "week-prev", "‹"),
+        h("h1", { class: "week-title", "data-testid": "week-title", "data-start": start },
+          h("span", {}, `${dayLabel(start)} –`), " ", h("span", {}, `${dayLabel(last)}${last.slice(0, 4)}`)),
+        step(addDays(start, 7), L.week_next, "week-next", "›")),
+      start !== todayIso() ? h("p", { class: "week-now" }, h("a", { href: "#/woche", "data-testid": "week-now" }, `« ${L.week_now}`)) : null,
+      renderAgenda(weekData(start), start, last));
+  }
+
+  function renderAgenda(data, first, last) {
+    if (!data) return h("p", { class: "muted" }, "…");
+    const today = todayIso();
+    const items = data.items.filter((c) => c.date >= first && c.date <= last);
+    // Where the next work is, when it lies beyond what is shown (a job accepted for next month).
+    const later = data.items.find((c) => c.date > last);
+    const nextDate = later ? later.date : data.next_date;
+    const next = nextDate ? h("p", { class: "next-hint" },
+      h("a", { class: "button secondary", href: weekHref(weekFor(nextDate)), "data-testid": "next-appointment" },
+        `${L.next_appointment}: ${dayLabel(nextDate)} ›`)) : null;
+    if (!items.length) return h("div", {}, h("p", { class: "empty", "data-testid": "no-agenda" }, L.no_agenda), next);
     const byDay = {};
     items.forEach((c) => { (byDay[c.date] = byDay[c.date] || []).push(c); });
     return h("div", { class: "agenda", "data-testid": "agenda" },
       Object.entries(byDay).map(([date, cards]) => h("section", { class: "day" },
         h("h2", {}, date === today ? `${L.today}, ${dayLabel(date)}` : dayLabel(date)),
-        h("ul", { class: "cards" }, cards.map(agendaCard)))));
+        h("ul", { class: "cards" }, cards.map(agendaCard)))),
+      next);
   }
 
   function statusPill(status, pendingLabel) {
@@ -272,7 +328,7 @@
   }
 
   function cardFor(id) {
-    const fromAgenda = agenda && agenda.items.find((c) => c.appointment === id);
+    const fromAgenda = [agenda, ...Object.values(weeks)].map((a) => a && a.items.find((c) => c.appointment === id)).find(Boolean);
     return details[id] || store.get(`detail.${id}`) || fromAgenda || null;
   }
 
@@ -286,7 +342,7 @@
     const mine = pending.filter((p) => p.appointment === id);
     const pendingStatus = mine.filter((p) => p.url.endsWith("/status")).map((p) => p.label).pop();
     return h("article", { class: "task", "data-testid": "task", "data-task": c.task },
-      h("a", { class: "back", href: "#/heute" }, `‹ ${L.back}`),
+      h("a", { class: "back", href: c.date === todayIso() ? "#/heute" : weekHref(weekFor(c.date)), "data-testid": "back" }, `‹ ${L.back}`),
       h("h1", {}, c.task_name),
       h("p", { class: "meta" }, `${c.trade} · ${c.package_title}`),
       h("p", { class: "when" }, `${dayLabel(c.date)} ${c.time_from}–${c.time_to}`, " ", statusPill(c.field_status, pendingStatus)),
@@ -408,8 +464,9 @@
           note.value = "";
         },
       },
-      h("div", { class: "field" }, h("label", { for: "time-from" }, L.from), from),
-      h("div", { class: "field" }, h("label", { for: "time-to" }, L.to), to),
+      // Date and time need the whole width of a phone to be readable.
+      h("div", { class: "field wide" }, h("label", { for: "time-from" }, L.from), from),
+      h("div", { class: "field wide" }, h("label", { for: "time-to" }, L.to), to),
       h("div", { class: "field wide" }, h("label", { for: "time-note" }, L.note), note),
       h("button", { type: "submit", class: "big wide" }, L.save_time));
   }
@@ -453,8 +510,18 @@
 
   function signaturePad(c) {
     const canvas = h("canvas", { class: "signature-pad", "data-testid": "signature-pad", "aria-label": L.signature });
-    const name = h("input", { id: "signer", autocomplete: "name", required: true, value: c.customer.name });
+    const name = h("input", { id: "signer", autocomplete: "name", required: true, value: c.customer.name, "aria-describedby": "signature-error" });
+    const error = h("p", { class: "field-error", id: "signature-error", role: "alert", "data-testid": "signature-error", hidden: true });
     let drawn = false;
+    function complain(text) {
+      error.textContent = text || "";
+      error.hidden = !text;
+      canvas.classList.toggle("invalid", Boolean(text) && !drawn);
+      if (text && !name.value.trim()) name.setAttribute("aria-invalid", "true"); else name.removeAttribute("aria-invalid");
+      // Message and buttons together in sight, above the tab bar.
+      if (text) error.scrollIntoView({ block: "center" });
+    }
+    name.addEventListener("input", () => { if (!error.hidden) complain(""); });
     requestAnimationFrame(() => {
       const ratio = window.devicePixelRatio || 1;
       canvas.width = canvas.clientWidth * ratio;
@@ -464,7 +531,7 @@
       ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#102a43";
       let last = null;
       const point = (e) => { const r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
-      canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); last = point(e); });
+      canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); last = point(e); if (!error.hidden) complain(""); });
       canvas.addEventListener("pointermove", (e) => {
         if (!last) return;
         const p = point(e);
@@ -477,11 +544,17 @@
       h("h2", {}, L.signature),
       canvas,
       h("div", { class: "field" }, h("label", { for: "signer" }, L.signer), name),
+      error,
       h("div", { class: "actions two" },
         h("button", {
           class: "big ok", "data-testid": "save-signature",
           onclick: () => {
-            if (!drawn || !name.value.trim()) { toast(`${L.signature} / ${L.signer}`, "error"); return; }
+            const noName = !name.value.trim();
+            if (!drawn || noName) {
+              complain(!drawn && noName ? L.sign_and_signer_missing : noName ? L.signer_missing : L.sign_missing);
+              return;
+            }
+            complain("");
             queue(c, L.signature, "signature", { signer_name: name.value, image: canvas.toDataURL("image/png"), signed_at: new Date().toISOString() });
           },
         }, L.save_signature),
@@ -496,6 +569,7 @@
       loadAgenda();
       const r = route();
       if (r.name === "task") loadDetail(r.id);
+      if (r.name === "week" && r.start !== todayIso()) loadWeek(r.start);
     }, 150);
   }
 
@@ -532,6 +606,7 @@
   window.addEventListener("hashchange", () => {
     const r = route();
     if (r.name === "task") loadDetail(r.id);
+    if (r.name === "week" && r.start !== todayIso()) loadWeek(r.start);
     render();
     view.focus();
   });
@@ -543,6 +618,7 @@
   outbox.list().then((items) => { pending = items; render(); });
   const first = route();
   if (first.name === "task") loadDetail(first.id);
+  if (first.name === "week" && first.start !== todayIso()) loadWeek(first.start);
   loadAgenda();
   loadOffers();
   window.ZunftField = { outbox, reload: reloadSoon };
