@@ -331,6 +331,23 @@ def test_every_site_is_served_in_every_trade(demo):
 
 
 @pytest.mark.django_db
+def test_every_site_finds_a_certified_member_for_every_task_that_needs_one(demo):
+    """A homeowner anywhere in the demo region can book every package, not only nearby ones."""
+    from trades.selectors import workshops_serving
+
+    needing = TemplateTask.objects.exclude(required_certification=None).select_related(
+        "template", "trade", "required_certification"
+    )
+    unserved = {
+        (site.city, task.template.code, task.required_certification.code)
+        for site in Site.objects.all()
+        for task in needing
+        if not workshops_serving(site.location, task.trade, task.required_certification).exists()
+    }
+    assert not unserved
+
+
+@pytest.mark.django_db
 def test_certifications_and_absences(demo):
     reference = data.REFERENCE_DATE
     dated = WorkerCertification.objects.exclude(valid_until=None)
