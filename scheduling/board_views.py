@@ -91,7 +91,12 @@ def _labels() -> dict:
             "days": _("days"),
         },
         "no_tiles": _("Without map tiles: points on a plain background."),
+        # Every kind written to a package's outbox group (its log); the script shows
+        # "event_other" for a kind missing here.
         "event": {
+            "quote.created": _("quote created"),
+            "quote.revised": _("quote revised"),
+            "quote.accepted": _("quote accepted"),
             "dispatch.offered": _("offered to a workshop"),
             "dispatch.accepted": _("accepted by the workshop"),
             "dispatch.declined": _("declined by the workshop"),
@@ -99,7 +104,21 @@ def _labels() -> dict:
             "package.schedule_changed": _("schedule changed"),
             "board.moved": _("moved on the board"),
             "board.released": _("given back to the planner"),
+            "field.status": _("work status reported from the site"),
+            "field.checklist": _("checklist updated"),
+            "field.time": _("working time recorded"),
+            "field.material": _("material recorded"),
+            "field.photo": _("photo added"),
+            "field.signature": _("customer signed"),
+            "task.done": _("task done"),
+            "task.released": _("next task may start"),
+            "package.accepted": _("work approved by the homeowner"),
+            "package.defects": _("defects reported by the homeowner"),
+            "invoice.issued": _("invoice issued"),
+            "invoice.cancelled": _("invoice cancelled"),
+            "invoice.paid": _("invoice paid"),
         },
+        "event_other": _("other event (%(type)s)"),
     }
 
 

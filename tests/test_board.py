@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jobs.models import Request
+from jobs.services import create_quote
 from scheduling import board, services
 from scheduling.management.commands.bench_board import make_week
 from scheduling.models import Appointment, Dispatch
@@ -330,6 +331,22 @@ def test_a_packages_log_is_its_outbox_events_in_order(coop, planned, api_as):
     assert log and [e["id"] for e in log] == sorted(e["id"] for e in log)
     assert {e["type"] for e in log} >= {"package.schedule_changed"}
     assert api_as(coop.olga).get("/api/v1/board/packages/999999/log").status_code == 404
+
+
+def test_the_log_names_every_event_a_package_can_get_in_words_not_codes(coop, planned, api_as):
+    """The package dialog's labels come with the page: German words for each kind in the log
+    (the quote's too), and a worded fallback for a kind that has none."""
+    package, _appointments = planned
+    office = api_as(coop.olga)
+    create_quote(package, today=TODAY)
+    kinds = {e["type"] for e in office.get(f"/api/v1/board/packages/{package.pk}/log").json()}
+    labels = office.get("/buero/plantafel/?woche=2025-W44").context["config"]["labels"]
+
+    assert labels["event"]["quote.created"] == "Angebot erstellt"
+    assert labels["event"]["quote.accepted"] == "Angebot angenommen"
+    assert "quote.created" in kinds and kinds <= set(labels["event"]), kinds - set(labels["event"])
+    assert all(label and label != kind for kind, label in labels["event"].items())
+    assert labels["event_other"] % {"type": "x.y"} == "sonstiges Ereignis (x.y)"
 
 
 def test_a_hand_placed_task_stays_put_through_replans_until_given_back(coop, planned, api_as):

@@ -280,3 +280,64 @@ def test_an_unassigned_task_is_dragged_from_the_side_list_onto_a_workshop(
 
 def day_of_segment(appointment) -> dt.date:
     return dt.date.fromisoformat(appointment.segments[0]["date"])
+
+
+def shown_days(page) -> list[str]:
+    """The dates ("08.12.") the time axis labels inside its visible panel, left to right."""
+    return page.eval_on_selector_all(
+        ".vis-time-axis.vis-foreground .vis-text.vis-minor",
+        """els => {
+          const panel = document.querySelector(".vis-panel.vis-center").getBoundingClientRect();
+          const dayOf = (e) => (e.textContent.match(/\\d\\d\\.\\d\\d\\./) || [])[0];
+          return els.map(e => [e.getBoundingClientRect().left, dayOf(e)])
+            .filter(([x, date]) => date && x >= panel.left - 1 && x < panel.right)
+            .sort((a, b) => a[0] - b[0]).map(([, date]) => date);
+        }""",
+    )
+
+
+def expect_week_shown(page, monday: dt.date) -> None:
+    """Header, week field, address and time axis all show the ISO week starting ``monday``."""
+    from scheduling import board
+
+    week = board.iso_week(monday)
+    sunday = monday + dt.timedelta(days=6)
+    expect(page.locator("#week-input")).to_have_value(week, timeout=15000)
+    expect(page.get_by_test_id("week-range")).to_have_text(
+        f"{monday:%d.%m.%Y} – {sunday:%d.%m.%Y}", timeout=15000
+    )
+    assert page.url.endswith(f"?woche={week}")
+    expected = [f"{monday + dt.timedelta(days=n):%d.%m.}" for n in range(7)]
+    for _attempt in range(20):  # the axis redraws on the next animation frame
+        shown = shown_days(page)
+        if shown == expected:
+            break
+        page.wait_for_timeout(100)
+    assert shown == expected, f"{week}: header {expected[0]}–{expected[-1]}, axis {shown}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_weeks_navigated_in_the_page_show_the_days_named_in_the_header(
+    board_stack,
+    browser,
+    coop,
+    bathroom,  # noqa: F811
+):
+    """Five weeks ahead and seven back: the axis follows the header each time (the timeline's
+    bounds move with the week instead of keeping those of the week first opened)."""
+    from scheduling import board
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = board_stack.base_url
+    monday, _live = bathroom_next_week(coop, bathroom)
+    office = desktop(browser, coop.olga, base)
+    page = open_board(office, base, board.iso_week(monday))
+    expect_week_shown(page, monday)
+
+    for n, (step, button) in enumerate([(1, "#week-next")] * 5 + [(-1, "#week-prev")] * 7):
+        monday += dt.timedelta(weeks=step)
+        page.locator(button).click()
+        expect_week_shown(page, monday)
+        if n == 4:
+            page.screenshot(path=SHOTS / "board-far-week.png")
+    office.close()

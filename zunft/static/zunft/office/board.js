@@ -207,14 +207,20 @@
     return d;
   }
 
-  function renderTimeline() {
+  // The shown week and how far the clerk may scroll around it (a week back, three ahead).
+  // vis-timeline clamps every window to min/max, so both move with the week.
+  function weekWindow() {
     const start = parseDay(data.start);
     const end = new Date(parseDay(data.end).getTime() + 864e5);
+    return { start, end, min: new Date(start.getTime() - 864e5 * 7), max: new Date(end.getTime() + 864e5 * 21) };
+  }
+
+  function renderTimeline() {
     if (!timeline) {
       groups = new vis.DataSet(toVisGroups());
       items = new vis.DataSet(toVisItems());
       timeline = new vis.Timeline($("timeline"), items, groups, {
-        start, end, min: new Date(start.getTime() - 864e5 * 7), max: new Date(end.getTime() + 864e5 * 21),
+        ...weekWindow(),
         zoomable: false, horizontalScroll: false, moveable: true, stack: true, orientation: { axis: "top", item: "top" },
         editable: { updateTime: true, updateGroup: true, add: false, remove: false, overrideItems: false },
         groupEditable: false, selectable: true, itemsAlwaysDraggable: { item: true, range: true }, multiselect: false, snap, margin: { item: { horizontal: 2, vertical: 4 } },
@@ -253,7 +259,8 @@
     } else {
       groups.clear(); groups.add(toVisGroups());
       items.clear(); items.add(toVisItems());
-      timeline.setWindow(start, end, { animation: false });
+      // New bounds first, then the window (one call: setOptions applies min/max before start/end).
+      timeline.setOptions(weekWindow());
     }
   }
 
@@ -478,6 +485,7 @@
   }
 
   // --- package log: messages with the homeowner and the workshops, then the events --------------
+  const eventLabel = (type) => (Object.hasOwn(L10N.event, type) ? L10N.event[type] : fill(L10N.event_other, { type }));
   let logPackage = null;
   async function openLog(packageId, title) {
     const dialog = $("log-dialog");
@@ -500,7 +508,7 @@
     $("log-error").hidden = true;
     $("log-body").replaceChildren(rows.length ? el("ol", { class: "log" }, rows.map((e) => el("li", {},
       el("time", { datetime: e.created_at, text: fmtTime.format(new Date(e.created_at)) }), " ",
-      el("strong", { text: (L10N.event[e.type] || e.type) }), " ",
+      el("strong", { text: eventLabel(e.type) }), " ",
       el("span", { class: "muted", text: e.data.task ? `· ${L10N.task} ${e.data.task}` : "" })))) : el("p", { class: "muted", text: L10N.log_empty }));
     if (msgs.some((m) => m.sender !== "office" && !m.read_at)) api(`${base}/read`, { method: "POST" }).then(soon);
     if (!dialog.open) dialog.showModal();
