@@ -1,4 +1,4 @@
-"""Six invoicing scenarios on made-up data: the ``invoice_samples`` command writes them out, the
+"""Seven invoicing scenarios on made-up data: the ``invoice_samples`` command writes them out, the
 tests check them, the benchmark repeats the first one.
 
 1. a private "Bad komplett" package with the §35a share,
@@ -6,21 +6,25 @@ tests check them, the benchmark repeats the first one.
 3. a construction business with reverse charge (§13b UStG),
 4. a public-sector customer with XRechnung and the Leitweg-ID,
 5. a member Kleinunternehmer (§19 UStG) invoicing its own job directly,
-6. the cancellation (Storno) of an issued invoice.
+6. the cancellation (Storno) of an issued invoice,
+7. a package whose accepted quote charges the cooperative's coordination fee.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 
 from customers.models import Customer, Site
 from invoicing import services
 from invoicing.models import Invoice
-from jobs.models import Package, Task
+from jobs import quotes
+from jobs.models import Package, Quote, QuoteLine, Task
 from trades.models import Cooperative, Trade, Workshop, WorkshopTrade
 
 CLOPPENBURG = Point(8.0436, 52.8476, srid=4326)
@@ -372,6 +376,86 @@ def cancellation(world: World, today: date) -> list[Invoice]:
     return [original, storno]
 
 
+def accepted_quote(
+    package: Package,
+    world: World,
+    *,
+    travel_km: int = 40,
+    version: int = 1,
+    status: str = Quote.Status.ACCEPTED,
+) -> Quote:
+    """The homeowner's quote for ``package``, priced by the instant-quote code (``jobs.quotes``)
+    as if each task were planned for one day at the member of its trade with ``travel_km``
+    round-trip: labour, material, travel, the cooperative's coordination fee, VAT."""
+    by_trade = {"elektro": world.elektro, "sanitaer": world.sanitaer, "maler": world.maler}
+    start = timezone.make_aware(datetime.combine(package.earliest_start, time(7)))
+    schedule = {
+        task.pk: quotes.Slot(
+            workshop_id=by_trade[task.trade.code].pk,
+            start=start,
+            end=start + timedelta(hours=9),
+            days=1,
+            travel_km=travel_km,
+        )
+        for task in package.tasks.select_related("trade")
+    }
+    pricing = quotes.price(package, schedule)
+    quote = Quote.objects.create(
+        package=package,
+        version=version,
+        status=status,
+        valid_until=package.earliest_start + timedelta(days=30),
+        net=pricing.net,
+        vat=pricing.vat,
+        gross=pricing.gross,
+        labour_gross=pricing.labour_gross,
+        tax_reduction=pricing.tax_reduction,
+        start_date=pricing.start,
+        completion_date=pricing.completion,
+        accepted_at=start if status == Quote.Status.ACCEPTED else None,
+    )
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            quote=quote,
+            position=position,
+            kind=line.kind,
+            trade=line.trade,
+            text=line.text,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            net=line.net,
+            vat_rate=Decimal(str(settings.VAT_RATE)) * 100,
+        )
+        for position, line in enumerate(pricing.lines, start=1)
+    )
+    return quote
+
+
+KITCHEN_TASKS = (
+    ("wasser", "Wasser- und Abwasseranschluss Küche", "sanitaer", "6", "214.60"),
+    ("herd", "Herdanschluss und 4 Steckdosen Küche", "elektro", "5", "168.30"),
+)
+
+
+def coordinated_package(world: World, today: date) -> list[Invoice]:
+    """7. A kitchen package the homeowner accepted with the cooperative's coordination fee: the
+    invoice bills the work actually done and the fee exactly as quoted."""
+    customer, site = private_customer()
+    start = today - timedelta(days=14)
+    trades = world.trades
+    package = _package(
+        customer,
+        site,
+        "Küche anschließen – Wasser und Elektro",
+        start,
+        [(c, n, trades[t], h, m) for c, n, t, h, m in KITCHEN_TASKS],
+    )
+    accepted_quote(package, world)
+    draft = services.generate_package_invoice(package, billings=_billings(package, world, start))
+    return [services.issue_invoice(draft, issue_date=today)]
+
+
 SCENARIOS = {
     "1_privat_35a": private_package,
     "2_abschlag_schluss": progress_and_final,
@@ -379,4 +463,5 @@ SCENARIOS = {
     "4_xrechnung": public_sector,
     "5_kleinunternehmer": small_business,
     "6_storno": cancellation,
+    "7_koordination": coordinated_package,
 }

@@ -29,7 +29,7 @@ from invoicing.models import (
     InvoiceDeduction,
     InvoiceLine,
 )
-from jobs.models import Package, Task
+from jobs.models import Package, Quote, QuoteLine, Task
 from trades.models import Cooperative, Workshop, WorkshopTrade
 from zunft.core.money import ZERO, TaxedAmount, format_eur, round_money, tax_for, to_decimal
 from zunft.core.realtime import emit
@@ -40,6 +40,7 @@ STANDARD_RATE = Decimal("19.00")
 REDUCED_RATE = Decimal("7.00")
 ZERO_RATE = Decimal("0.00")
 ALLOWED_RATES = (STANDARD_RATE, REDUCED_RATE, ZERO_RATE)
+COORDINATION_FEE_TEXT = "Koordination und Bauleitung"  # as the quote names it (jobs.quotes)
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -469,6 +470,32 @@ def lines_for_billing(billing: TaskBilling) -> list[LineInput]:
     return lines
 
 
+def coordination_fee_lines(package: Package) -> list[LineInput]:
+    """The cooperative's coordination fee as the homeowner accepted it: one position per fee line
+    of the package's accepted quote (the accepted version of a revised one), with the quote
+    line's net amount and VAT rate — not recomputed from what is billed, which may differ from
+    the quote's estimate. The positions are the cooperative's own (no ``performed_by``): the
+    member settlement pays them out to no one. They are not labour, so they stay outside the
+    §35a share, as on the quote. No accepted quote, or no fee on it: no position."""
+    quote = package.quotes.filter(status=Quote.Status.ACCEPTED).first()
+    if quote is None:
+        return []
+    return [
+        LineInput(
+            kind=InvoiceLine.Kind.OTHER,
+            text=COORDINATION_FEE_TEXT,
+            detail=f"gemäß angenommenem Angebot {package.pk}-{quote.version}",
+            quantity=Decimal(1),
+            unit=InvoiceLine.Unit.LUMP_SUM,
+            unit_price=line.net,
+            vat_rate=line.vat_rate,
+            performed_by=None,
+        )
+        for line in quote.lines.filter(kind=QuoteLine.Kind.FEE).order_by("position")
+        if line.net
+    ]
+
+
 def _check_billings(package: Package, billings: list[TaskBilling], issuer: Workshop | None):
     open_tasks = package.tasks.exclude(status__in=[Task.Status.DONE, Task.Status.CANCELLED])
     if package.status != Package.Status.DONE and open_tasks.exists():
@@ -507,9 +534,11 @@ def generate_package_invoice(
     performance: tuple[date, date] | None = None,
 ) -> Invoice:
     """A draft invoice for a finished package built from its tasks. The cooperative issues it as
-    general contractor unless ``issuer`` is the member workshop that did all of the work. When
-    progress invoices were issued for the package it becomes the final invoice and deducts them
-    (and their VAT). Locks the package's progress invoices ``FOR SHARE`` while deducting."""
+    general contractor unless ``issuer`` is the member workshop that did all of the work; the
+    cooperative's invoice also charges the coordination fee of the accepted quote
+    (:func:`coordination_fee_lines`), a member's own invoice does not. When progress invoices
+    were issued for the package it becomes the final invoice and deducts them (and their VAT).
+    Locks the package row, and its progress invoices while deducting them."""
     with transaction.atomic():
         package = (
             Package.objects.select_for_update()
@@ -519,6 +548,8 @@ def generate_package_invoice(
         billings = billings if billings is not None else default_billings(package)
         _check_billings(package, billings, issuer)
         lines = [line for billing in billings for line in lines_for_billing(billing)]
+        if issuer is None:
+            lines += coordination_fee_lines(package)
         progress = list(
             Invoice.objects.select_for_update(of=("self",))
             .filter(

@@ -2,7 +2,9 @@
 
 The cooperative invoices packages to customers as general contractor; the member workshops did
 the work. Once a package invoice is paid in full, each member is owed its share: the net amount of
-the lines it performed. Per month and member the cooperative issues
+the lines it performed. A line no member performed (``performed_by`` empty: the coordination fee
+the customer accepted with the quote) is the cooperative's own revenue and is paid out to no one.
+Per month and member the cooperative issues
 
 * a self-billing credit note (Gutschrift, UNTDID 1001 type 389, §14 Abs. 2 Satz 2 UStG) in its own
   number series (``GS-…``) with the member as seller. The member's work for a general contractor
@@ -115,9 +117,12 @@ def settleable_invoices(end: date):
 
 
 def shares(invoices) -> dict[int, list[dict]]:
-    """Per workshop: net per invoice and VAT rate of the lines it performed."""
+    """Per workshop: net per invoice and VAT rate of the lines it performed. Lines without a
+    performing member — the cooperative's coordination fee on a package invoice, the lines of
+    its fee invoices to members — belong to the cooperative and are in no workshop's share."""
     rows = (
-        InvoiceLine.objects.filter(invoice__in=invoices, performed_by__isnull=False)
+        InvoiceLine.objects.filter(invoice__in=invoices)
+        .exclude(performed_by__isnull=True)  # the cooperative's own lines stay with it
         .values("performed_by", "invoice", "vat_rate")
         .annotate(net=Sum("net_amount"))
         .order_by("performed_by", "invoice", "vat_rate")
