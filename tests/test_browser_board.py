@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -109,8 +110,21 @@ def bathroom_next_week(coop, bathroom):  # noqa: F811
         status=Package.Status.ACCEPTED,
         today=today,
     )
+    wait_for_replans()
     services.plan_cooperative(today=today, time_limit=3)
     return monday, {a.task.code: a for a in Appointment.objects.select_related("task")}
+
+
+def wait_for_replans(timeout: float = 60) -> None:
+    """The booking also asked the live worker for a re-plan; let it finish before the test plans
+    and changes things, or it lands afterwards (and, say, plans a task the test took out)."""
+    from zunft.core.models import Operation
+
+    deadline = time.monotonic() + timeout
+    busy = Operation.objects.filter(kind="replan", state__in=["queued", "running"])
+    while busy.exists():
+        assert time.monotonic() < deadline, "the live worker's re-plan did not finish"
+        time.sleep(0.2)
 
 
 @pytest.mark.django_db(transaction=True)

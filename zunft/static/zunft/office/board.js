@@ -21,6 +21,7 @@
   let data = null;
   let lastEvent = 0;
   let timeline = null;
+  let shownStart = null; // first day of the week the timeline shows
   let groups = null;
   let items = null;
   let map = null;
@@ -216,6 +217,8 @@
   }
 
   function renderTimeline() {
+    const firstDay = shownStart;
+    shownStart = data.start;
     if (!timeline) {
       groups = new vis.DataSet(toVisGroups());
       items = new vis.DataSet(toVisItems());
@@ -259,8 +262,11 @@
     } else {
       groups.clear(); groups.add(toVisGroups());
       items.clear(); items.add(toVisItems());
-      // New bounds first, then the window (one call: setOptions applies min/max before start/end).
-      timeline.setOptions(weekWindow());
+      const { start, end, min, max } = weekWindow();
+      // A live refresh keeps the options; only another week moves the bounds (a full setOptions
+      // on every refresh left items hidden), and the bounds go first or the window is clamped.
+      if (data.start !== firstDay) timeline.setOptions({ min, max });
+      timeline.setWindow(start, end, { animation: false });
     }
   }
 
