@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
@@ -24,7 +23,8 @@ from customers.models import Customer, Site
 from invoicing import services
 from invoicing.models import Invoice
 from jobs import quotes
-from jobs.models import Package, Quote, QuoteLine, Task
+from jobs.models import Package, Quote, Task
+from jobs.services import store_quote
 from trades.models import Cooperative, Trade, Workshop, WorkshopTrade
 
 CLOPPENBURG = Point(8.0436, 52.8476, srid=4326)
@@ -381,12 +381,11 @@ def accepted_quote(
     world: World,
     *,
     travel_km: int = 40,
-    version: int = 1,
     status: str = Quote.Status.ACCEPTED,
 ) -> Quote:
-    """The homeowner's quote for ``package``, priced by the instant-quote code (``jobs.quotes``)
-    as if each task were planned for one day at the member of its trade with ``travel_km``
-    round-trip: labour, material, travel, the cooperative's coordination fee, VAT."""
+    """The homeowner's next quote version for ``package``, priced by the instant-quote code
+    (``jobs.quotes``) as if each task were planned for one day at the member of its trade with
+    ``travel_km`` round-trip: labour, material, travel, the cooperative's coordination fee, VAT."""
     by_trade = {"elektro": world.elektro, "sanitaer": world.sanitaer, "maler": world.maler}
     start = timezone.make_aware(datetime.combine(package.earliest_start, time(7)))
     schedule = {
@@ -399,37 +398,13 @@ def accepted_quote(
         )
         for task in package.tasks.select_related("trade")
     }
-    pricing = quotes.price(package, schedule)
-    quote = Quote.objects.create(
-        package=package,
-        version=version,
+    return store_quote(
+        package,
+        quotes.price(package, schedule),
+        today=package.earliest_start,
         status=status,
-        valid_until=package.earliest_start + timedelta(days=30),
-        net=pricing.net,
-        vat=pricing.vat,
-        gross=pricing.gross,
-        labour_gross=pricing.labour_gross,
-        tax_reduction=pricing.tax_reduction,
-        start_date=pricing.start,
-        completion_date=pricing.completion,
         accepted_at=start if status == Quote.Status.ACCEPTED else None,
     )
-    QuoteLine.objects.bulk_create(
-        QuoteLine(
-            quote=quote,
-            position=position,
-            kind=line.kind,
-            trade=line.trade,
-            text=line.text,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            net=line.net,
-            vat_rate=Decimal(str(settings.VAT_RATE)) * 100,
-        )
-        for position, line in enumerate(pricing.lines, start=1)
-    )
-    return quote
 
 
 KITCHEN_TASKS = (

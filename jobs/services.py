@@ -22,7 +22,7 @@ from jobs.models import (
     TemplateParameter,
     TemplateTask,
 )
-from jobs.quotes import totals
+from jobs.quotes import PricedLine, Pricing, totals
 from trades.models import Certification, Trade
 from zunft.core.realtime import emit
 
@@ -288,23 +288,26 @@ def needs_early_start_consent(quote: Quote, today) -> bool:
     )
 
 
-@transaction.atomic
-def create_quote(package: Package, *, today=None, note: str = "") -> Quote:
-    """Price the package from the planner's tentative schedule and store it as the next quote
-    version; earlier open versions are superseded. Locks the package row."""
+def store_quote(
+    package: Package,
+    pricing,
+    *,
+    today,
+    note: str = "",
+    status: str = Quote.Status.OPEN,
+    accepted_at=None,
+) -> Quote:
+    """``pricing`` (a ``jobs.quotes.Pricing``) stored as the package's next quote version with
+    its lines, valid from ``today``; earlier open versions are superseded. The caller holds the
+    package row's lock."""
     from django.conf import settings
-    from django.utils import timezone
 
-    from jobs.quotes import price, tentative_schedule
-
-    package = Package.objects.select_for_update().get(pk=package.pk)
-    today = today or timezone.localdate()
-    pricing = price(package, tentative_schedule(package))
     last = package.quotes.order_by("-version").first()
     package.quotes.filter(status=Quote.Status.OPEN).update(status=Quote.Status.SUPERSEDED)
     quote = Quote.objects.create(
         package=package,
         version=(last.version + 1) if last else 1,
+        status=status,
         valid_until=today + timedelta(days=settings.QUOTE_VALID_DAYS),
         net=pricing.net,
         vat=pricing.vat,
@@ -314,7 +317,9 @@ def create_quote(package: Package, *, today=None, note: str = "") -> Quote:
         start_date=pricing.start,
         completion_date=pricing.completion,
         note=note,
+        accepted_at=accepted_at,
     )
+    vat_rate = Decimal(str(settings.VAT_RATE)) * 100
     QuoteLine.objects.bulk_create(
         QuoteLine(
             quote=quote,
@@ -326,10 +331,25 @@ def create_quote(package: Package, *, today=None, note: str = "") -> Quote:
             unit=line.unit,
             unit_price=line.unit_price,
             net=line.net,
-            vat_rate=settings.VAT_RATE * 100,
+            vat_rate=vat_rate,
         )
         for i, line in enumerate(pricing.lines, start=1)
     )
+    return quote
+
+
+@transaction.atomic
+def create_quote(package: Package, *, today=None, note: str = "") -> Quote:
+    """Price the package from the planner's tentative schedule and store it as the next quote
+    version; earlier open versions are superseded. Locks the package row."""
+    from django.utils import timezone
+
+    from jobs.quotes import price, tentative_schedule
+
+    package = Package.objects.select_for_update().get(pk=package.pk)
+    today = today or timezone.localdate()
+    pricing = price(package, tentative_schedule(package))
+    quote = store_quote(package, pricing, today=today, note=note)
     if package.status == Package.Status.DRAFT:
         package.status = Package.Status.QUOTED
         package.save(update_fields=["status"])
@@ -525,8 +545,6 @@ def revise_quote(
     from django.core.mail import send_mail
     from django.utils import timezone
 
-    from zunft.core.money import round_money
-
     package = Package.objects.select_for_update().get(pk=package.pk)
     if package.status not in REVISABLE_STATUSES:
         raise ValidationError(
@@ -542,7 +560,6 @@ def revise_quote(
         raise ValidationError({"completion_date": _("The completion lies before the start.")})
     today = today or timezone.localdate()
     last = package.quotes.order_by("-version").first()
-    vat_rate = Decimal(str(settings.VAT_RATE))
     priced = []
     for i, line in enumerate(lines, start=1):
         quantity, unit_price = Decimal(str(line["quantity"])), Decimal(str(line["unit_price"]))
@@ -551,43 +568,27 @@ def revise_quote(
                 {f"lines.{i}": _("Quantity must be positive, price not negative.")}
             )
         priced.append(
-            {
-                **line,
-                "quantity": quantity,
-                "unit_price": unit_price,
-                "net": round_money(quantity * unit_price),
-            }
+            PricedLine(
+                line["kind"],
+                line.get("trade", ""),
+                line["text"],
+                quantity,
+                line["unit"],
+                unit_price,
+            )
         )
-    net, vat, labour_gross, reduction = totals((line["kind"], line["net"]) for line in priced)
-    package.quotes.filter(status=Quote.Status.OPEN).update(status=Quote.Status.SUPERSEDED)
-    quote = Quote.objects.create(
-        package=package,
-        version=(last.version + 1) if last else 1,
-        valid_until=today + timedelta(days=settings.QUOTE_VALID_DAYS),
+    net, vat, labour_gross, reduction = totals((line.kind, line.net) for line in priced)
+    pricing = Pricing(
+        lines=priced,
         net=net,
         vat=vat,
         gross=net + vat,
         labour_gross=labour_gross,
         tax_reduction=reduction,
-        start_date=start_date or (last.start_date if last else None),
-        completion_date=completion_date or (last.completion_date if last else None),
-        note=note,
+        start=start_date or (last.start_date if last else None),
+        completion=completion_date or (last.completion_date if last else None),
     )
-    QuoteLine.objects.bulk_create(
-        QuoteLine(
-            quote=quote,
-            position=i,
-            kind=line["kind"],
-            trade=line.get("trade", ""),
-            text=line["text"][:250],
-            quantity=line["quantity"],
-            unit=line["unit"],
-            unit_price=line["unit_price"],
-            net=line["net"],
-            vat_rate=vat_rate * 100,
-        )
-        for i, line in enumerate(priced, start=1)
-    )
+    quote = store_quote(package, pricing, today=today, note=note)
     payload = {"package": package.pk, "quote": quote.pk, "version": quote.version}
     emit([f"package.{package.pk}", "office"], "quote.revised", payload)
     customer = package.customer
