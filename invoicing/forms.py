@@ -1,7 +1,7 @@
 """Forms of the office's invoicing pages. They parse and check the input; the services in
 :mod:`invoicing.services` and :mod:`invoicing.payments` decide and write. A service's
 ``ValidationError`` is put back on the field it names
-(:meth:`ServiceErrorsMixin.add_service_errors`)."""
+(:meth:`zunft.core.forms.ServiceErrorsMixin.add_service_errors`)."""
 
 import re
 from datetime import date
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Invoice
+from zunft.core.forms import ServiceErrorsMixin
 from zunft.core.money import parse_amount
 
 MONTH_FORMATS = (
@@ -30,21 +31,6 @@ def parse_month(value: str) -> date | None:
             if 1 <= month <= 12 and year >= 2000:
                 return date(year, month, 1)
     return None
-
-
-class ServiceErrorsMixin:
-    def add_service_errors(self, error: ValidationError, aliases: dict | None = None) -> None:
-        """Put a service's field errors on the form's fields (``aliases`` maps the service's
-        names to the form's); anything else becomes an error of the whole form."""
-        aliases = aliases or {}
-        if not hasattr(error, "error_dict"):
-            for message in error.messages:
-                self.add_error(None, message)
-            return
-        for key, messages in error.message_dict.items():
-            name = aliases.get(key, key)
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
 
 
 class MonthField(forms.CharField):

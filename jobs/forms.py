@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.geocoding import geocode_postcode
 from jobs.models import PackageTemplate, QuoteLine, TemplateParameter
+from zunft.core.forms import ServiceErrorsMixin
 from zunft.core.money import parse_amount
 
 
@@ -39,7 +40,7 @@ def _plain(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
-class RequestForm(forms.Form):
+class RequestForm(ServiceErrorsMixin, forms.Form):
     street = forms.CharField(label=_("Street and number"), max_length=200, min_length=3)
     postal_code = forms.RegexField(
         label=_("Postal code"),
@@ -161,14 +162,13 @@ class RequestForm(forms.Form):
             name.removeprefix("param_"): self.cleaned_data[name] for name in self.parameter_fields
         }
 
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Put a service's field errors (``postal_code``, ``parameters.area``, …) on the fields."""
-        for key, messages in error.message_dict.items():
-            field = key.removeprefix("site.")
-            if field.startswith("parameters."):
-                field = "param_" + field.removeprefix("parameters.")
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
+    def service_field(self, key: str, aliases: dict) -> str:
+        """The service names ``site.postal_code`` and ``parameters.area``; the form's fields are
+        ``postal_code`` and ``param_area``."""
+        field = key.removeprefix("site.")
+        if field.startswith("parameters."):
+            field = "param_" + field.removeprefix("parameters.")
+        return field
 
 
 class DirectoryFilter(forms.Form):
@@ -292,7 +292,7 @@ QuoteLineFormSet = forms.formset_factory(
 )
 
 
-class RevisionForm(forms.Form):
+class RevisionForm(ServiceErrorsMixin, forms.Form):
     # <input type=date> takes ISO dates only, whatever the page's language.
     start_date = forms.DateField(
         label=_("planned start"),

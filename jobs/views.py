@@ -377,7 +377,7 @@ def revise_quote(request, package_id: int):
                     package, lines=lines.lines(), by=request.user, **form.cleaned_data
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                form.add_service_errors(error)
             else:
                 messages.success(
                     request,
@@ -395,16 +395,6 @@ def revise_quote(request, package_id: int):
         "revisable": package.status in services.REVISABLE_STATUSES,
     }
     return render(request, "jobs/revise_quote.html", context, status=status)
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    """Put the service's refusal on the form: at its field where the form has one, at the top
-    otherwise (``package``, ``lines``, ``lines.3``, …)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 # --- legal pages ---------------------------------------------------------------------------------
