@@ -609,13 +609,14 @@ def seed() -> dict:
 def _seed_postcodes() -> None:
     """The demo region's postal codes, so a fresh install can locate a homeowner's address
     there without the GeoNames import; a code already in the table (imported) is left alone."""
-    rows = [(code, town, lat, lon) for town, (code, lat, lon, _) in places.TOWNS.items()]
-    rows += [(code, "Oldenburg", lat, lon) for code, lat, lon in places.OLDENBURG_CODES]
+    # one row per code (Oldenburg's main code is also its town entry)
+    rows = {code: (town, lat, lon) for town, (code, lat, lon, _) in places.TOWNS.items()}
+    rows |= {code: ("Oldenburg", lat, lon) for code, lat, lon in places.OLDENBURG_CODES}
     known = set(PostalCode.objects.filter(country="DE").values_list("code", flat=True))
     PostalCode.objects.bulk_create(
         PostalCode(code=code, place=town, state="NI", location=Point(lon, lat, srid=4326))
-        for code, town, lat, lon in rows
-        if code not in known and not known.add(code)
+        for code, (town, lat, lon) in rows.items()
+        if code not in known
     )
 
 
