@@ -450,7 +450,8 @@ def construct(
     exact model why). With ``generations`` and a plain (calendar-free) project, the best
     schedule is then improved by an activity-list genetic search with forward-backward
     justification for its modes (``improve.genetic_search``). ``mode_plans`` are mode vectors
-    (e.g. from ``modes.relaxed_modes``) also tried with every priority rule. ``time_limit``
+    (e.g. from ``modes.diverse_modes``) also tried with every priority rule; the best schedule
+    of each also seeds the genetic search. ``time_limit``
     only caps pathological cases; results are deterministic whenever it is not reached
     (``exact_generations``: the genetic search always runs all its generations).
     """
@@ -470,14 +471,21 @@ def construct(
         best = _better(project, best, result, can_justify)
         if time.perf_counter() - t0 > time_limit:
             break
+    alternatives = []  # the best schedule of each mode plan: more mode vectors for the GA
     for plan in mode_plans:
+        own = None
         for prio in rules:
-            best = _better(project, best, sgs.run(prio, list(plan)), can_justify)
+            own = _better(project, own, sgs.run(prio, list(plan)), can_justify)
+        if own is not None:
+            alternatives.append(own)
+            if best is None or own[0]["objective"] < best[0]["objective"]:
+                best = own
     if best is not None and can_justify and any(len(a.modes) > 1 for a in project.activities):
         best = _mode_search(sgs, best, rng, 20 * passes, t0 + time_limit)
     if best is not None and can_justify and generations > 0:
         deadline = None if exact_generations else t0 + time_limit
-        best = _genetic(project, best, seed, generations, deadline)
+        others = tuple((tuple(m), list(st)) for _, (m, st) in alternatives)
+        best = _genetic(project, best, seed, generations, deadline, others)
     wall = time.perf_counter() - t0
     if best is None:
         return Schedule((), (), (), 0, 0, "infeasible", wall, message="no serial schedule found")
@@ -500,7 +508,9 @@ def _better(project: Project, best, result, can_justify: bool):
     return best
 
 
-def _genetic(project: Project, best, seed: int, generations: int, deadline: float | None):
+def _genetic(
+    project: Project, best, seed: int, generations: int, deadline: float | None, others=()
+):
     """``best`` improved by the genetic search on activity lists (and modes)."""
     from .improve import genetic_search
 
@@ -508,7 +518,13 @@ def _genetic(project: Project, best, seed: int, generations: int, deadline: floa
         return best  # justification orders assume non-negative lags
     parts, (modes, starts) = best
     found = genetic_search(
-        project, modes, [list(starts)], seed=seed, generations=generations, deadline=deadline
+        project,
+        modes,
+        [list(starts)],
+        seed=seed,
+        generations=generations,
+        deadline=deadline,
+        others=others,
     )
     if found is None or found[2] >= parts["makespan"]:
         return best

@@ -166,9 +166,10 @@ def genetic_search(
     population: int = 30,
     generations: int = 30,
     deadline: float | None = None,
+    others: tuple[tuple[tuple[int, ...], list[int]], ...] = (),
 ) -> tuple[list[int], list[int], int] | None:
     """Best ``(modes, starts, makespan)`` found from the start schedules ``seeds`` (lists of
-    starts in ``modes``).
+    starts in ``modes``) and ``others`` (``(modes, starts)`` pairs with their own modes).
 
     Multi-mode projects also search the mode vector (one-point mode crossover and mode
     mutation that keep every non-renewable budget). The result is never longer than the best
@@ -196,10 +197,14 @@ def genetic_search(
 
     base_modes = tuple(modes)
     pop = [decode([], base_modes, list(starts)) for starts in seeds]
+    if multi:  # other mode vectors seed the mode crossover (only when budgets can be kept)
+        pop += [decode([], tuple(mv), list(st)) for mv, st in others if budget.ok(mv)]
+    first = len(pop)
     while len(pop) < population:  # noisy variants of the seeds' orders
-        base = pop[len(pop) % len(seeds)][2]
+        _, _, base, mv = pop[len(pop) % first]
+        sgs.set_modes(mv)
         noisy = [b + rng.random() * 1.5 * (1 + d) for b, d in zip(base, sgs.dur, strict=True)]
-        pop.append(decode(_feasible_order(sgs, noisy), base_modes))
+        pop.append(decode(_feasible_order(sgs, noisy), mv))
     for _ in range(generations):
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -250,19 +255,47 @@ class _Budget:
         self.use = [[dict(m.demands) for m in act.modes] for act in project.activities]
 
     def ok(self, modes) -> bool:
-        for r, cap in self.caps:
-            if sum(self.use[a][m].get(r, 0) for a, m in enumerate(modes)) > cap:
-                return False
-        return True
+        return not self.over(modes)
+
+    def over(self, modes) -> list[int]:
+        """The non-renewable resources whose budget ``modes`` exceed."""
+        return [
+            r
+            for r, cap in self.caps
+            if sum(self.use[a][m].get(r, 0) for a, m in enumerate(modes)) > cap
+        ]
+
+    def repair(self, modes: list[int], keep: int, multi: list[int], rng: random.Random) -> None:
+        """Bring ``modes`` under budget by moving other activities than ``keep`` to their
+        cheapest mode for an exceeded resource (a few random tries; may fail)."""
+        for _ in range(len(multi)):
+            over = self.over(modes)
+            if not over:
+                return
+            r = rng.choice(over)
+            movable = [
+                a
+                for a in multi
+                if a != keep
+                and min(u.get(r, 0) for u in self.use[a]) < self.use[a][modes[a]].get(r, 0)
+            ]
+            if not movable:
+                return
+            a = rng.choice(movable)
+            use = self.use[a]
+            modes[a] = min(range(len(use)), key=lambda k: (use[k].get(r, 0), k))
 
 
 def _mode_child(mother, father, multi, budget: _Budget, rng: random.Random) -> tuple[int, ...]:
-    """One-point crossover of the mode vectors plus mode mutation; mother's when over budget."""
+    """One-point crossover of the mode vectors plus mode mutation; a mutation that breaks a
+    budget is repaired by cheaper modes elsewhere (MMLIB budgets are tight: unrepaired, most
+    mutations were thrown away); mother's modes when still over budget."""
     q = rng.randrange(len(mother) + 1)
     mv = list(mother[:q]) + list(father[q:])
     for a in multi:
         if rng.random() < 0.03:
             mv[a] = rng.randrange(len(budget.use[a]))
+            budget.repair(mv, a, multi, rng)
     if mv != list(mother) and budget.ok(mv):
         return tuple(mv)
     return tuple(mother)

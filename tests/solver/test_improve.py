@@ -125,12 +125,11 @@ def test_multi_mode_genetic_search_keeps_the_budget():
 
 
 def test_relaxed_modes_respect_the_budget_and_fail_only_without_one():
-    from scheduling.solver.modes import relaxed_modes
+    from scheduling.solver.modes import diverse_modes
 
     for seed in range(3):
         project = random_project(seed, n=12, modes=3)
-        plan = relaxed_modes(project, work=0.5)
-        assert plan is not None
+        (plan,) = diverse_modes(project, count=1, work=0.5)
         budget = project.resources[3]
         used = sum(
             dict(project.activities[a].modes[m].demands).get(3, 0) for a, m in enumerate(plan)
@@ -140,7 +139,7 @@ def test_relaxed_modes_respect_the_budget_and_fail_only_without_one():
         resources=(Resource(1, renewable=False),),
         activities=(Activity((Mode(1, ((0, 2),)), Mode(3, ((0, 3),)))),),
     )
-    assert relaxed_modes(broke) is None
+    assert diverse_modes(broke, count=3) == []
 
 
 def test_solve_on_a_multi_mode_budget_project_is_feasible():
@@ -148,3 +147,59 @@ def test_solve_on_a_multi_mode_budget_project_is_feasible():
     result = solve(project, SolveOptions(time_limit=4, workers=1, deterministic=True))
     assert result.status in ("optimal", "feasible")
     assert violations(project, result.modes, result.starts) == []
+
+
+def _budget_used(project: Project, plan) -> int:
+    return sum(dict(project.activities[a].modes[m].demands).get(3, 0) for a, m in enumerate(plan))
+
+
+def test_diverse_modes_are_within_budget_and_differ_from_each_other():
+    from scheduling.solver.modes import diverse_modes
+
+    project = random_project(5, n=15, modes=3)
+    plans = diverse_modes(project, count=4, work=0.3, differ=2)
+    assert len(plans) == 4
+    for plan in plans:
+        assert _budget_used(project, plan) <= project.resources[3].capacity
+    for i, one in enumerate(plans):
+        for other in plans[i + 1 :]:
+            assert sum(x != y for x, y in zip(one, other, strict=True)) >= 2
+
+
+def test_genetic_search_crosses_in_the_modes_of_other_start_schedules():
+    # Ten chained activities, each slow (5) or fast (1) at the same budget cost: the seed runs
+    # slow, another start schedule fast; the search must start from that one's modes too.
+    acts = tuple(
+        Activity((Mode(5, ((0, 1), (1, 1))), Mode(1, ((0, 1), (1, 1))))) for _ in range(10)
+    )
+    project = Project(
+        (Resource(1), Resource(10, renewable=False)),
+        acts,
+        tuple(Precedence(a, a + 1) for a in range(9)),
+    )
+    slow = [5 * a for a in range(10)]
+    fast = (1,) * 10
+    alone = genetic_search(project, [0] * 10, [slow], generations=0)
+    assert alone[2] == 50
+    found = genetic_search(
+        project, [0] * 10, [slow], generations=0, others=((fast, list(range(10))),)
+    )
+    assert found[2] == 10 and tuple(found[0]) == fast
+
+
+def test_budget_repair_keeps_the_mutated_activity_and_ends_within_budget():
+    from scheduling.solver.improve import _Budget
+
+    project = random_project(2, n=15, modes=3)
+    budget = _Budget(project)
+    rng = random.Random(0)
+    cap = project.resources[3].capacity
+    dearest = [
+        max(range(3), key=lambda k, a=a: dict(act.modes[k].demands)[3])
+        for a, act in enumerate(project.activities)
+    ]
+    assert _budget_used(project, dearest) > cap
+    modes = list(dearest)
+    budget.repair(modes, 0, list(range(15)), rng)
+    assert modes[0] == dearest[0]
+    assert _budget_used(project, modes) <= cap
