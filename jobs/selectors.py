@@ -1,9 +1,21 @@
+from collections.abc import Callable, Iterable
+from datetime import date
 from typing import NamedTuple
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from jobs.models import Package, PackageTemplate, Photo, Task, TemplateDependency, TemplateTask
+from jobs.models import (
+    Acceptance,
+    Message,
+    Package,
+    PackageTemplate,
+    Photo,
+    Quote,
+    Task,
+    TemplateDependency,
+    TemplateTask,
+)
 from trades.models import Worker, Workshop, WorkshopTrade
 from trades.selectors import is_office, serving_area
 
@@ -115,3 +127,74 @@ def owned_package(user, package_id: int) -> Package:
     if not getattr(user, "is_authenticated", False):
         raise Package.DoesNotExist
     return Package.objects.get(pk=package_id, customer__user=user)
+
+
+# --- the homeowner's own orders ------------------------------------------------------------------
+# jobs sits below scheduling and does not know appointments: the planner registers (in
+# ``scheduling.apps``) a function giving the first and last working day of each package's
+# appointments, for any number of packages in one query.
+
+WorkDays = Callable[[list[int]], dict[int, tuple[date, date]]]
+_work_days: list[WorkDays] = []
+
+
+def register_work_days(fn: WorkDays) -> None:
+    """``fn(package_ids)`` returns ``{package_id: (first_day, last_day)}`` of the packages that
+    have live appointments; unplanned packages are left out."""
+    _work_days[:] = [fn]
+
+
+def work_days(package_ids: Iterable[int]) -> dict[int, tuple[date, date]]:
+    # Missing, every order would read "not scheduled yet": fail instead of telling that.
+    if not _work_days:
+        raise RuntimeError("no work days source registered (is the scheduling app installed?)")
+    return _work_days[0](list(package_ids))
+
+
+def homeowner_orders(user) -> list[Package]:
+    """The user's own packages, newest first, each with what its card on "Meine Aufträge" shows:
+    ``unread`` office messages, ``latest_quote``, ``followable``, and the dates —
+    ``requested_at``, ``ordered_at`` (the accepted quote), ``work_days`` (first and last day
+    planned, or ``None``), ``awaiting_plan`` (ordered but not planned yet) and ``approved_at``
+    (the last approved Abnahme). A constant number of queries however many orders there are."""
+    packages = list(
+        Package.objects.filter(customer__user=user)
+        .select_related("site")
+        .annotate(
+            unread=Count(
+                "messages",
+                filter=Q(
+                    messages__read_at__isnull=True,
+                    messages__thread=Message.Thread.HOMEOWNER,
+                    messages__sender=Message.Sender.OFFICE,
+                ),
+            ),
+            # A subquery, not a second join: that would multiply the messages counted.
+            approved_at=Subquery(
+                Acceptance.objects.filter(
+                    package=OuterRef("pk"), outcome=Acceptance.Outcome.APPROVED
+                )
+                .order_by("-id")
+                .values("created_at")[:1]
+            ),
+        )
+        .prefetch_related(Prefetch("quotes", queryset=Quote.objects.order_by("-version")))
+        .order_by("-created_at", "-id")
+    )
+    ordered = (Package.Status.ACCEPTED, Package.Status.IN_PROGRESS, Package.Status.DONE)
+    # Only orders have days of work (a quote or a cancelled package has none to show).
+    followed = [p.pk for p in packages if p.status in ordered]
+    planned = work_days(followed) if followed else {}
+    for package in packages:
+        quotes = list(package.quotes.all())
+        package.latest_quote = quotes[0] if quotes else None
+        package.followable = package.status in ordered
+        package.requested_at = package.created_at
+        package.ordered_at = next(
+            (q.accepted_at for q in quotes if q.status == Quote.Status.ACCEPTED), None
+        )
+        package.work_days = planned.get(package.pk)
+        package.awaiting_plan = (
+            package.status in Package.PLANNED_STATUSES and package.work_days is None
+        )
+    return packages

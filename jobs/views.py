@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,10 +25,11 @@ from customers.services import PIN_MAX_KM
 from jobs import services
 from jobs.api import changes_of, remember_quote, visible_quote
 from jobs.forms import DirectoryFilter, QuoteLineFormSet, RequestForm, RevisionForm
-from jobs.models import Message, Package, PackageTemplate, Photo, Quote
+from jobs.models import Package, PackageTemplate, Photo, Quote
 from jobs.quotes import price_ranges
 from jobs.selectors import (
     directory_workshops,
+    homeowner_orders,
     owned_package,
     public_photo,
     templates_visible_to,
@@ -316,31 +316,9 @@ def photo_consent(request, package_id: int):
 @login_required(login_url="login")
 def my_orders(request):
     """What a returning homeowner looks for first: their requests and orders, each with its
-    state, the quote to decide on or the order page to follow, and unread messages."""
-    packages = list(
-        Package.objects.filter(customer__user=request.user)
-        .select_related("site")
-        .annotate(
-            unread=Count(
-                "messages",
-                filter=Q(
-                    messages__read_at__isnull=True,
-                    messages__thread=Message.Thread.HOMEOWNER,
-                    messages__sender=Message.Sender.OFFICE,
-                ),
-            )
-        )
-        .prefetch_related(Prefetch("quotes", queryset=Quote.objects.order_by("-version")))
-        .order_by("-created_at", "-id")
-    )
-    for package in packages:
-        package.latest_quote = next(iter(package.quotes.all()), None)
-        package.followable = package.status in (
-            Package.Status.ACCEPTED,
-            Package.Status.IN_PROGRESS,
-            Package.Status.DONE,
-        )
-    return render(request, "jobs/my_orders.html", {"packages": packages})
+    state, its dates (requested, ordered, the days of work or that it is not planned yet,
+    approved), the quote to decide on or the order page to follow, and unread messages."""
+    return render(request, "jobs/my_orders.html", {"packages": homeowner_orders(request.user)})
 
 
 # --- the office revises a quote ---------------------------------------------------------------

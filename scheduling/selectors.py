@@ -1,5 +1,10 @@
 """Reads for planning, filtered by who asks."""
 
+from datetime import date
+
+from django.db.models import Max, Min
+from django.utils import timezone
+
 from jobs.models import Package
 from scheduling.models import Appointment
 from trades.selectors import member_workshop_ids
@@ -17,3 +22,20 @@ def may_follow_package(user, key: str) -> bool:
     return Appointment.objects.filter(
         task__package_id=int(key), workshop_id__in=member_workshop_ids(user)
     ).exists()
+
+
+def work_days_by_package(package_ids: list[int]) -> dict[int, tuple[date, date]]:
+    """The first and last working day of each package's live appointments (tentative or
+    accepted, as on the package page), in one query; packages without any are left out. For the
+    homeowner's list of orders (``jobs.selectors.register_work_days``)."""
+    rows = (
+        Appointment.objects.filter(task__package_id__in=package_ids)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .order_by()
+        .values("task__package_id")
+        .annotate(first=Min("start"), last=Max("end"))
+    )
+    return {
+        row["task__package_id"]: (timezone.localdate(row["first"]), timezone.localdate(row["last"]))
+        for row in rows
+    }

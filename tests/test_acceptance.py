@@ -145,3 +145,31 @@ def test_the_homeowner_signs_the_abnahme_on_the_phone(live_stack, browser, coop,
     assert Package.objects.get(pk=package.pk).status == "done"
     assert Acceptance.objects.get(package=package).outcome == "approved"
     context.close()
+
+
+def test_the_abnahme_form_says_what_signing_means(coop, finished):
+    from django.conf import settings
+
+    finished.tasks.update(status=Task.Status.DONE)
+    hanna = as_user(coop.hanna)
+
+    def form(url: str) -> str:
+        page = hanna.get(url).content.decode()
+        start = page.index('id="acceptance-form"')
+        return page[start : page.index("</form>", start)]
+
+    german = form(f"/auftrag/{finished.pk}/")
+    # Next to the signature, and read out with the button that signs.
+    assert 'id="acceptance-meaning"' in german
+    assert 'data-testid="acceptance-submit" aria-describedby="acceptance-meaning"' in german
+    assert "im Wesentlichen mangelfrei" in german and "(§ 640 BGB)" in german
+    # The wording of the protocol PDF.
+    assert "Mit der Abnahme beginnt die Gewährleistungsfrist; die Schlussrechnung wird fällig." in (
+        german
+    )
+    assert "Mangel" in german and "oben" in german  # defects go into the fields above
+
+    hanna.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = form(f"/en/auftrag/{finished.pk}/")
+    assert "essentially free of defects" in english and "warranty period" in english
+    assert "final invoice" in english

@@ -663,3 +663,94 @@ def test_imprint_and_privacy_notice_name_the_cooperative_and_are_linked_where_co
 def test_the_legal_pages_work_before_the_cooperative_is_entered():
     page = Client().get("/impressum/")
     assert page.status_code == 200 and 'data-testid="provider-missing"' in page.content.decode()
+
+
+# --- the dates on "Meine Aufträge" ---------------------------------------------------------------
+
+
+def _order_cards(page: str) -> dict[int, str]:
+    return {
+        int(pk): card
+        for pk, card in re.findall(
+            r'<li class="card order" data-package="(\d+)">(.*?)</li>', page, flags=re.S
+        )
+    }
+
+
+def test_each_order_card_says_when_it_was_requested_ordered_done_and_approved(
+    coop,
+    bathroom,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.models import Acceptance, Quote
+    from jobs.services import accept_quote, create_quote
+    from scheduling.models import Appointment
+    from scheduling.services import plan_cooperative
+    from tests.test_planner_integration import TODAY, book
+
+    def at(day: int, month: int = 10):
+        return timezone.make_aware(dt.datetime(2025, month, day, 9, 30))
+
+    # Ordered by accepting its quote, then planned.
+    planned = book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=bathroom,
+        values={"area": 8},
+        earliest_start=TODAY + dt.timedelta(days=1),
+        today=TODAY,
+    )
+    quote = create_quote(planned, today=TODAY)
+    accept_quote(
+        quote.pk, version=quote.version, user=coop.hanna, early_start_consent=True, today=TODAY
+    )
+    plan_cooperative(today=TODAY, time_limit=3)
+    live = Appointment.objects.filter(task__package=planned).exclude(status="cancelled")
+    assert live.exists()
+    first = timezone.localdate(min(a.start for a in live))
+    last = timezone.localdate(max(a.end for a in live))
+    # Booked after the planner ran: accepted, not planned yet.
+    waiting = book(coop, bathroom, coop.hanna_site)
+    # Finished and approved.
+    done = book(coop, bathroom, coop.hanna_site)
+    Package.objects.filter(pk=done.pk).update(status=Package.Status.DONE)
+    approval = Acceptance.objects.create(
+        package=done, outcome="approved", signer_name="Hanna", created_by=coop.hanna
+    )
+    Acceptance.objects.filter(pk=approval.pk).update(created_at=at(14, 11))
+    Package.objects.filter(pk=planned.pk).update(created_at=at(1))
+    Package.objects.filter(pk=waiting.pk).update(created_at=at(2))
+    Package.objects.filter(pk=done.pk).update(created_at=at(3))
+    Quote.objects.filter(pk=quote.pk).update(accepted_at=at(6))
+
+    client = Client()
+    client.force_login(coop.hanna)
+    with CaptureQueriesContext(connection) as three:
+        cards = _order_cards(client.get("/meine-auftraege/").content.decode())
+
+    card = cards[planned.pk]
+    assert re.search(r"Angefragt.*01\.10\.2025", card, re.S)
+    assert re.search(r"Beauftragt.*06\.10\.2025", card, re.S)
+    assert re.search(rf"Ausführung.*{first:%d\.%m\.}.*{last:%d\.%m\.%Y}", card, re.S), card
+    assert "noch nicht eingeplant" not in card and "Abgenommen" not in card
+
+    card = cards[waiting.pk]
+    assert re.search(r"Angefragt.*02\.10\.2025", card, re.S)
+    assert re.search(r"Ausführung.*noch nicht eingeplant", card, re.S), card
+
+    card = cards[done.pk]
+    assert re.search(r"Abgenommen.*14\.11\.2025", card, re.S), card
+    assert "noch nicht eingeplant" not in card
+
+    # Two more orders cost no further query: the page reads each kind of date in one go.
+    for _ in range(2):
+        create_quote(book(coop, bathroom, coop.hanna_site), today=TODAY)
+    with CaptureQueriesContext(connection) as five:
+        assert len(_order_cards(client.get("/meine-auftraege/").content.decode())) == 5
+    assert len(five) == len(three)
+    # session, user, packages (with unread messages and approval), quotes, days of work
+    with django_assert_max_num_queries(5):
+        client.get("/meine-auftraege/")

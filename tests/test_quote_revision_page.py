@@ -178,3 +178,23 @@ def test_a_package_past_quoting_shows_a_notice_instead_of_the_form(quoted, statu
     body = office.get(url).content.decode()
     assert "Dieses Angebot kann nicht mehr überarbeitet werden" in body
     assert 'data-testid="revise-submit"' not in body
+
+
+def test_the_homeowner_reads_version_not_fassung_for_a_revised_quote(
+    quoted, django_capture_on_commit_callbacks
+):
+    quote, office, url = quoted
+    form = form_of(office.get(url))
+    form["lines-0-quantity"] = "3"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert office.post(url, form).status_code == 302
+    revised = quote.package.quotes.get(version=2)
+    homeowner = Client()
+    homeowner.force_login(quote.package.customer.user)
+    new = homeowner.get(f"/angebot/{revised.pk}/").content.decode()
+    old = homeowner.get(f"/angebot/{quote.pk}/").content.decode()
+    told = mail.outbox[-1].body
+    assert "Änderungen seit Version 1" in new
+    assert "Es gibt eine neuere Version dieses Angebots." in old
+    assert "(Version 2)" in told
+    assert not [text for text in (new, old, told) if "Fassung" in text]
