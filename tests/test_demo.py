@@ -21,6 +21,8 @@ from customers.models import Customer, PostalCode, Site
 from jobs.models import (
     Package,
     PackageTemplate,
+    Quote,
+    QuoteLine,
     Task,
     TemplateDependency,
     TemplateParameter,
@@ -62,6 +64,8 @@ MODELS = [
     Site,
     Package,
     Task,
+    Quote,
+    QuoteLine,
 ]
 
 
@@ -118,6 +122,7 @@ def test_reported_counts_match_the_database(demo):
         "customers": Customer.objects.count(),
         "sites": Site.objects.count(),
         "packages": Package.objects.filter(status="accepted").count(),
+        "open quotes": Quote.objects.filter(status="open").count(),
     }
 
 
@@ -260,9 +265,9 @@ def test_single_trade_jobs_cover_the_common_small_jobs_and_packages_stay_package
     )
     assert set(singles.values()) == {"elektro", "shk", "maler", "dachdecker"}
     assert {"steckdosen", "wc-tauschen", "zimmer-streichen", "dach-reparatur"} <= set(singles)
-    # The demo's accepted packages are multi-trade packages, as before the single jobs came.
+    # The demo's packages are multi-trade packages, as before the single jobs came.
     booked = Package.objects.values_list("template__kind", flat=True)
-    assert set(booked) == {"package"} and len(booked) == data.DEMO_PACKAGES
+    assert set(booked) == {"package"} and len(booked) == demo["packages"] + demo["open quotes"]
 
 
 @pytest.mark.django_db
@@ -383,6 +388,24 @@ def test_demo_logins_work(demo):
 
 
 @pytest.mark.django_db
+def test_the_demo_homeowner_has_an_accepted_order_and_a_quote_to_decide_on(demo):
+    from zunft.core.models import Consent
+
+    homeowner = User.objects.get(username=data.HOMEOWNER)
+    packages = Package.objects.filter(customer__user=homeowner)
+    assert sorted(packages.values_list("status", flat=True)) == ["accepted", "quoted"]
+    # Accepted the way she would: the quote was her contract, with the withdrawal notice.
+    [contract] = packages.get(status="accepted").quotes.all()
+    assert contract.status == "accepted" and contract.accepted_by == homeowner
+    assert Consent.objects.filter(
+        user=homeowner, kind="withdrawal_notice", subject=f"quote {contract.pk}"
+    ).exists()
+    [offer] = packages.get(status="quoted").quotes.all()
+    assert offer.status == "open" and offer.valid_until >= data.REFERENCE_DATE
+    assert offer.lines.exists() and offer.completion_date
+
+
+@pytest.mark.django_db
 def test_seed_demo_command(demo):
     out = io.StringIO()
     call_command("seed_demo", "--once", stdout=out)
@@ -393,6 +416,9 @@ def test_seed_demo_command(demo):
     out = io.StringIO()
     call_command("seed_demo", "--list-logins", stdout=out)
     assert "meister." in out.getvalue() and data.DEMO_PASSWORD in out.getvalue()
+    # The homeowner has no password form: the list says where she gets in.
+    homeowner = User.objects.get(username=data.HOMEOWNER)
+    assert f"/anmelden/ with {homeowner.email}" in out.getvalue()
 
 
 @pytest.mark.django_db

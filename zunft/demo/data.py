@@ -506,12 +506,22 @@ def counts() -> dict:
         "task dependencies": sum(len(t["dependencies"]) for t in ALL_TEMPLATES),
         "customers": len(data["customers"]),
         "sites": sum(len(c["sites"]) for c in data["customers"]),
-        "packages": DEMO_PACKAGES,
+        "packages": DEMO_PACKAGES + sum(accepted for *_, accepted in HOMEOWNER_ORDERS),
+        "open quotes": sum(not accepted for *_, accepted in HOMEOWNER_ORDERS),
     }
 
 
-DEMO_PACKAGES = 12  # accepted packages the planner places when `make run` starts
+DEMO_PACKAGES = 12  # other customers' accepted packages; with hers the planner places them all
 ALL_TEMPLATES = catalogue.TEMPLATES + catalogue.SINGLE_TRADE_TEMPLATES
+# The demo homeowner's own orders, so her side of the portal shows something: a bathroom she has
+# accepted, which the planner schedules with the other packages, and new windows whose quote
+# she has not decided on yet.
+HOMEOWNER = "kundin"
+HOMEOWNER_ORDERS = [
+    # template, earliest start (days after the reference date), accepted
+    ("bad-komplett", 14, True),
+    ("fenster-tausch", 56, False),
+]
 
 
 def _seed_packages() -> None:
@@ -542,6 +552,39 @@ def _seed_packages() -> None:
             status=Package.Status.ACCEPTED,
             today=REFERENCE_DATE,
         )
+
+
+def _seed_homeowner_orders(user) -> None:
+    """The demo homeowner's orders, made the way she would have made them: booked at her home,
+    quoted from the planner's tentative schedule on the reference date and, where she said
+    yes, accepted (with her consent to an early start if the work starts within her withdrawal
+    period). Booked after the other packages, so theirs keep their ids; found again by
+    (customer, template) like those, so a re-run adds nothing."""
+    from jobs.models import Package
+    from jobs.services import accept_quote, book_package, create_quote, needs_early_start_consent
+
+    customer = Customer.objects.get(user=user)
+    for code, days, accepted in HOMEOWNER_ORDERS:
+        template = PackageTemplate.objects.get(code=code)
+        if Package.objects.filter(customer=customer, template=template).exists():
+            continue
+        package = book_package(
+            customer=customer,
+            site=customer.sites.order_by("id").first(),
+            template=template,
+            values={},
+            earliest_start=REFERENCE_DATE + timedelta(days=days),
+            today=REFERENCE_DATE,
+        )
+        quote = create_quote(package, today=REFERENCE_DATE)
+        if accepted:
+            accept_quote(
+                quote.pk,
+                version=quote.version,
+                user=user,
+                early_start_consent=needs_early_start_consent(quote, REFERENCE_DATE),
+                today=REFERENCE_DATE,
+            )
 
 
 # --- writing the plan --------------------------------------------------------------------------
@@ -594,6 +637,7 @@ def seed() -> dict:
     for spec in data["customers"]:
         _seed_customer(spec, users)
     _seed_packages()
+    _seed_homeowner_orders(users[HOMEOWNER])
     # Demo-owned top-level objects (by their demo e-mail domain) an earlier plan had.
     demo_email = {"email__endswith": f"@{EMAIL_DOMAIN}"}
     _prune(Workshop.objects.filter(**demo_email), [w["name"] for w in data["workshops"]], "name")

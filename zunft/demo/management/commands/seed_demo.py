@@ -40,5 +40,12 @@ class Command(BaseCommand):
         rows = data.logins()
         width = max(len(username) for username, _role in rows)
         for username, role in rows:
-            self.stdout.write(f"{username:<{width}}  {role}")
-        self.stdout.write(f"Password for all demo logins: {data.DEMO_PASSWORD}")
+            line = f"{username:<{width}}  {role}"
+            if username == data.HOMEOWNER:
+                # Homeowners have no password form: they log in with a code sent by mail.
+                line += (
+                    f" (code login at /anmelden/ with {username}@{data.EMAIL_DOMAIN};"
+                    " the web server prints the mail)"
+                )
+            self.stdout.write(line)
+        self.stdout.write(f"Password for the other demo logins: {data.DEMO_PASSWORD}")
