@@ -754,3 +754,32 @@ def test_each_order_card_says_when_it_was_requested_ordered_done_and_approved(
     # session, user, packages (with unread messages and approval), quotes, days of work
     with django_assert_max_num_queries(5):
         client.get("/meine-auftraege/")
+
+
+def test_an_expired_quote_offers_a_new_one_instead_of_an_accept_button(coop, bathroom):  # noqa: F811
+    from jobs.models import Quote
+    from jobs.services import create_quote
+
+    package = book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=bathroom,
+        values={"area": 8},
+        earliest_start=timezone.localdate() + dt.timedelta(days=30),
+    )
+    quote = create_quote(package)
+    client = Client()
+    client.force_login(coop.hanna)
+    fresh = client.get(f"/angebot/{quote.pk}/").content.decode()
+    assert 'data-testid="accept"' in fresh and 'data-testid="expired"' not in fresh
+
+    Quote.objects.filter(pk=quote.pk).update(
+        valid_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    page = client.get(f"/angebot/{quote.pk}/").content.decode()
+    assert 'data-testid="accept"' not in page
+    assert "abgelaufen" in page
+    ask = re.search(r'href="([^"]+)" data-testid="ask-new-quote"', page).group(1)
+    assert ask == f"/auftrag/{package.pk}/#nachrichten"
+    # The order page she is sent to has the message form for the office.
+    assert 'id="nachrichten"' in client.get(f"/auftrag/{package.pk}/").content.decode()
