@@ -19,6 +19,8 @@ from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 DESKTOP = {"width": 1440, "height": 900}
+LAPTOP = {"width": 1366, "height": 768}  # the office's usual screen
+PHONE = {"width": 390, "height": 844}
 SHOTS = Path(settings.BASE_DIR) / ".var" / "screens"
 BERLIN = "Europe/Berlin"
 
@@ -42,8 +44,8 @@ document.addEventListener("securitypolicyviolation", (e) => window.__cspViolatio
 """
 
 
-def desktop(browser, user, base):
-    context = browser.new_context(viewport=DESKTOP, locale="de-DE", timezone_id=BERLIN)
+def desktop(browser, user, base, viewport=DESKTOP):
+    context = browser.new_context(viewport=viewport, locale="de-DE", timezone_id=BERLIN)
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session(user), "url": base}]
     )
@@ -61,6 +63,40 @@ def open_board(context, base, week):
     # The vendored libraries load under the strict policy: nothing (an injected <style>) blocked.
     assert page.evaluate("window.__cspViolations") == []
     return page
+
+
+# What a cramped layout looks like from the inside: the page scrolls sideways, or a box inside the
+# given cards does (days cut off the heatmap), or a label is cut short with no tooltip to read it.
+CRAMPED = """(cards) => {
+  const out = [];
+  const page = document.documentElement;
+  const [wide, seen] = [page.scrollWidth, page.clientWidth];
+  if (wide > seen) out.push(`page ${wide} > ${seen}`);
+  for (const card of cards) {
+    const box = document.querySelector(`[data-testid="${card}"]`);
+    for (const e of [box, ...box.querySelectorAll("*")]) {
+      const style = getComputedStyle(e);
+      if (e.closest(".visually-hidden")) continue; // a 1 px box on purpose, for screen readers
+      if (style.overflowX === "visible" || e.scrollWidth <= e.clientWidth + 1) continue;
+      const what = `${card} <${e.tagName.toLowerCase()} class="${e.getAttribute("class") || ""}">`;
+      if (style.textOverflow !== "ellipsis") out.push(`${what} ${e.scrollWidth}/${e.clientWidth}`);
+      else if (e.title !== e.textContent) out.push(`${what} "${e.textContent}" cut, no tooltip`);
+    }
+  }
+  return out;
+}"""
+
+# The fairness chart drawn at what scale of its 11 px labels, and the members whose offer count
+# runs into their revenue-share bar.
+FAIRNESS_LEGIBILITY = """() => {
+  const chart = document.querySelector("#fairness svg");
+  const scale = chart.getBoundingClientRect().width / chart.viewBox.baseVal.width;
+  const clashes = [...chart.querySelectorAll("g.row")].filter((row) =>
+    row.querySelector("text.value").getBoundingClientRect().right
+      > row.querySelector("rect.share").getBoundingClientRect().left
+  ).map((row) => row.querySelector("text.label").textContent);
+  return { scale, clashes };
+}"""
 
 
 def day_width(page) -> float:
@@ -206,7 +242,10 @@ def test_a_live_accept_a_refused_move_and_a_valid_move_that_tells_the_workshop(
 
 @pytest.mark.django_db(transaction=True)
 def test_screenshots_of_the_demo_week(board_stack, browser):
-    """The demo cooperative planned, some offers answered: board, heatmap and fairness chart."""
+    """The demo cooperative planned, some offers answered: board, heatmap and fairness chart; on
+    the office's 1366×768 laptop the heatmap shows every day and every workshop's name (in full
+    as its tooltip), the fairness chart is drawn at its own size, and nothing scrolls the page
+    sideways, not even on a phone."""
     from scheduling import board, services
     from scheduling.models import Dispatch
     from zunft.core.models import User
@@ -248,6 +287,25 @@ def test_screenshots_of_the_demo_week(board_stack, browser):
     page.screenshot(path=SHOTS / "board-full.png", full_page=True)
     expect(page.get_by_test_id("kpis")).to_contain_text(re.compile(r"\d+ km"))
     office.close()
+
+    buero = User.objects.get(username="buero")
+    laptop = desktop(browser, buero, board_stack.base_url, viewport=LAPTOP)
+    page = open_board(laptop, board_stack.base_url, week)
+    page.wait_for_timeout(600)
+    page.screenshot(path=SHOTS / "board-1366.png")
+    page.screenshot(path=SHOTS / "board-1366-full.png", full_page=True)
+    assert page.evaluate(CRAMPED, ["heatmap-card", "fairness-card"]) == []
+    fairness = page.evaluate(FAIRNESS_LEGIBILITY)
+    assert fairness["scale"] >= 0.95, fairness
+    assert fairness["clashes"] == []
+    laptop.close()
+
+    phone = desktop(browser, buero, board_stack.base_url, viewport=PHONE)
+    page = open_board(phone, board_stack.base_url, week)
+    page.wait_for_timeout(600)
+    page.screenshot(path=SHOTS / "board-390-full.png", full_page=True)
+    assert page.evaluate(CRAMPED, []) == []
+    phone.close()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -382,7 +382,7 @@
   function renderHeatmap(h) {
     const head = el("tr", {}, el("th", { scope: "col", text: L10N.workshop }),
       data.days.map((d) => el("th", { scope: "col", class: d.weekend || d.holidays.length ? "off" : "", title: d.holidays.join(", "), text: fmtDay.format(parseDay(d.date)) })));
-    const body = h.rows.filter((r) => matches(r.name)).map((r) => el("tr", {}, el("th", { scope: "row", text: r.name }),
+    const body = h.rows.filter((r) => matches(r.name)).map((r) => el("tr", {}, el("th", { scope: "row", title: r.name, text: r.name }),
       r.cells.map((c, i) => paint(el("td", {
         class: c.load === null ? "none" : c.load > 1 ? "over" : c.load >= 0.75 ? "high" : "",
         title: `${r.name}, ${fmtDay.format(parseDay(data.days[i].date))}: ${c.used}/${c.crews} ${L10N.crews}, ${fmtNum.format(c.hours_used)}/${fmtNum.format(c.hours)} ${L10N.hours}`,
@@ -401,7 +401,8 @@
       return n;
     };
     const list = rows.filter((r) => matches(r.name));
-    const rowH = 22, top = 62, labelW = 200, countW = 170, gap = 24, shareW = 250;
+    // gap leaves room for the longest count ("8/19") before the share bars start.
+    const rowH = 22, top = 62, labelW = 200, countW = 170, gap = 44, shareW = 250;
     const width = labelW + countW + gap + shareW + 60;
     const height = top + list.length * rowH + 8;
     const maxOffered = Math.max(1, ...list.map((r) => r.offered));
