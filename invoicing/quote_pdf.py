@@ -15,6 +15,7 @@ from invoicing.pdf import BOLD, FONT, NumberedCanvas, _date, _esc, _style, regis
 from jobs.models import Quote
 from trades.models import Cooperative
 from zunft.core.money import format_eur, format_quantity
+from zunft.core.units import unit_label
 
 
 def render_quote(quote: Quote) -> tuple[str, str, bytes]:
@@ -72,7 +73,7 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
             [
                 str(line.position),
                 Paragraph(_esc(line.text), body),
-                f"{format_quantity(line.quantity)} {line.unit}",
+                f"{format_quantity(line.quantity)} {unit_label(line.unit, 'de')}",
                 format_eur(line.unit_price),
                 format_eur(line.net),
             ]

@@ -14,6 +14,7 @@ from customers.geocoding import geocode_postcode
 from jobs.models import PackageTemplate, QuoteLine, TemplateParameter
 from zunft.core.forms import ServiceErrorsMixin
 from zunft.core.money import parse_amount
+from zunft.core.units import Unit, parse_unit
 
 
 def _parse_dates(text: str) -> list[dt.date]:
@@ -105,7 +106,7 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
             # "6", not "6.00": the stored values have two places whatever the kind
             plain = int if whole else _plain
             self.fields[name] = field_class(
-                label=f"{p.name} ({p.unit})" if p.unit else p.name,
+                label=f"{p.name} ({p.get_unit_display()})" if p.unit else p.name,
                 min_value=plain(p.minimum),
                 max_value=plain(p.maximum),
                 initial=plain(p.default),
@@ -223,6 +224,18 @@ class GermanDecimalField(forms.DecimalField):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
+class UnitField(forms.ChoiceField):
+    """A unit of the vocabulary, offered by its label in the page's language; a common spelling
+    ("Stk.", "m2", "pauschal") is taken for its code."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[("", "—"), *Unit.choices], **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return parse_unit(value) or value
+
+
 class QuoteLineForm(forms.Form):
     """One line of a revised quote; German number input (``1.234,50``) is accepted."""
 
@@ -237,7 +250,7 @@ class QuoteLineForm(forms.Form):
         min_value=Decimal("0.01"),
         localize=True,  # shown as 24,00
     )
-    unit = forms.CharField(label=_("unit"), max_length=10)
+    unit = UnitField(label=_("unit"))
     unit_price = GermanDecimalField(
         label=_("unit price (net, €)"),
         max_digits=12,

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trades.models import Bilingual, Certification, Trade
+from zunft.core.units import Unit
 
 
 class PackageTemplate(Bilingual, models.Model):
@@ -50,7 +51,8 @@ class TemplateParameter(Bilingual, models.Model):
     name_de = models.CharField(_("name (German)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.DECIMAL)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    # A code of the vocabulary (``zunft.core.units``), shown in the reader's language.
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices, blank=True)
     minimum = models.DecimalField(_("minimum"), max_digits=10, decimal_places=2, default=0)
     maximum = models.DecimalField(_("maximum"), max_digits=10, decimal_places=2)
     default = models.DecimalField(_("default"), max_digits=10, decimal_places=2)
@@ -374,7 +376,7 @@ class QuoteLine(models.Model):
     trade = models.CharField(_("trade"), max_length=150, blank=True)
     text = models.CharField(_("text"), max_length=250)
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
-    unit = models.CharField(_("unit"), max_length=10)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=2)

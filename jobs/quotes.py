@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from jobs.models import Package, QuoteLine
 from trades.models import Cooperative, WorkshopTrade
 from zunft.core.money import round_money
+from zunft.core.units import Unit
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class PricedLine:
     trade: str
     text: str
     quantity: Decimal
-    unit: str
+    unit: str  # a code of ``zunft.core.units.Unit``
     unit_price: Decimal
 
     @property
@@ -112,7 +113,7 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                 trade,
                 task.name_de,
                 hours,
-                "h",
+                Unit.HOUR,
                 rates[(slot.workshop_id, task.trade_id)],
             )
         )
@@ -123,7 +124,7 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                     trade,
                     _("Material: %s") % task.name_de,
                     Decimal(1),
-                    _("flat"),
+                    Unit.LUMP_SUM,
                     round_money(task.material_cost),
                 )
             )
@@ -134,7 +135,7 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                     trade,
                     _("Travel: %s") % task.name_de,
                     Decimal(slot.travel_km * slot.days),
-                    "km",
+                    Unit.KILOMETRE,
                     per_km,
                 )
             )
@@ -148,7 +149,7 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                 "",
                 _("Coordination and site management"),
                 Decimal(1),
-                _("flat"),
+                Unit.LUMP_SUM,
                 round_money(subtotal * fee_rate),
             )
         )

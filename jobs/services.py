@@ -25,6 +25,7 @@ from jobs.models import (
 from jobs.quotes import PricedLine, Pricing, totals
 from trades.models import Certification, Trade
 from zunft.core.realtime import emit
+from zunft.core.units import Unit, parse_unit
 
 
 class _Errors(dict):
@@ -65,6 +66,15 @@ def _check_parameters(parameters, params, errors: _Errors) -> None:
             errors.add(f"parameters.{code}", _("Parameters cannot be negative."))
         if not (p["minimum"] <= p["default"] <= p["maximum"]):
             errors.add(f"parameters.{code}", _("The default must lie between minimum and maximum."))
+        if parse_unit(p.get("unit", "")) is None:
+            errors.add(f"parameters.{code}", _unknown_unit(p["unit"]))
+
+
+def _unknown_unit(text: str) -> str:
+    return _("Unknown unit “%(unit)s”; use one of: %(units)s.") % {
+        "unit": text,
+        "units": ", ".join(f"{unit.value} ({unit.label})" for unit in Unit),
+    }
 
 
 def _check_task(task: dict, params: dict, trades: dict, errors: _Errors) -> None:
@@ -136,7 +146,10 @@ def save_template(data: dict, parameters, tasks, dependencies, template=None) ->
     template.dependencies.all().delete()
     template.tasks.all().delete()
     for position, p in enumerate(parameters):
-        TemplateParameter.objects.create(template=template, position=position, **p)
+        unit = parse_unit(p.get("unit", ""))
+        TemplateParameter.objects.create(
+            template=template, position=position, **{**p, "unit": unit}
+        )
     trades = {t.code: t for t in Trade.objects.all()}
     certs = {c.code: c for c in Certification.objects.all()}
     created = {}
@@ -177,7 +190,7 @@ def check_parameters(template: PackageTemplate, values: dict) -> dict[str, Decim
             errors.add(
                 f"parameters.{p.code}",
                 _("Enter a value between %(min)s and %(max)s %(unit)s.")
-                % {"min": p.minimum, "max": p.maximum, "unit": p.unit},
+                % {"min": p.minimum, "max": p.maximum, "unit": p.get_unit_display()},
             )
         clean[p.code] = value
     unknown = sorted(set(values) - {p.code for p in template.parameters.all()})
@@ -567,13 +580,16 @@ def revise_quote(
             raise ValidationError(
                 {f"lines.{i}": _("Quantity must be positive, price not negative.")}
             )
+        unit = parse_unit(line["unit"])
+        if not unit:
+            raise ValidationError({f"lines.{i}.unit": _unknown_unit(line["unit"])})
         priced.append(
             PricedLine(
                 line["kind"],
                 line.get("trade", ""),
                 line["text"],
                 quantity,
-                line["unit"],
+                unit,
                 unit_price,
             )
         )

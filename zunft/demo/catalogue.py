@@ -92,6 +92,10 @@ TRADES = [
 ]
 
 
+# Units are codes of ``zunft.core.units.Unit`` (UN/ECE Rec. 20), shown in the reader's language.
+PIECE, SQUARE_METRE, METRE, KILOWATT = "H87", "MTK", "MTR", "KWT"
+
+
 def _p(code, de, en, unit, minimum, maximum, default, kind="decimal"):
     return {
         "code": code,
@@ -123,8 +127,8 @@ def _t(
 
 
 # fmt: off
-FLOOR = _p("floor_area", "Bodenfläche", "Floor area", "m²", 2, 30, 7)
-WALL = _p("wall_area", "Wandfläche (Fliesen)", "Wall area (tiled)", "m²", 4, 80, 24)
+FLOOR = _p("floor_area", "Bodenfläche", "Floor area", SQUARE_METRE, 2, 30, 7)
+WALL = _p("wall_area", "Wandfläche (Fliesen)", "Wall area (tiled)", SQUARE_METRE, 4, 80, 24)
 
 TEMPLATES = [
     {
@@ -193,9 +197,9 @@ TEMPLATES = [
             "kitchen, tiled splashback."
         ),
         "parameters": [
-            _p("run_length", "Küchenzeile", "Kitchen run", "m", 1.5, 12, 4),
-            _p("sockets", "Neue Steckdosen", "New sockets", "Stück", 0, 20, 6, "integer"),
-            _p("splashback", "Fliesenspiegel", "Tiled splashback", "m²", 0, 12, 3),
+            _p("run_length", "Küchenzeile", "Kitchen run", METRE, 1.5, 12, 4),
+            _p("sockets", "Neue Steckdosen", "New sockets", PIECE, 0, 20, 6, "integer"),
+            _p("splashback", "Fliesenspiegel", "Tiled splashback", SQUARE_METRE, 0, 12, 3),
         ],
         "tasks": [
             _t("abbau", "Altküche abbauen", "Remove old kitchen", "tischler", 2, 2,
@@ -240,8 +244,8 @@ TEMPLATES = [
             "rafters, insulation above rafters, battens, new tiles, roof windows, gutters."
         ),
         "parameters": [
-            _p("roof_area", "Dachfläche", "Roof area", "m²", 40, 400, 140),
-            _p("roof_windows", "Dachfenster", "Roof windows", "Stück", 0, 10, 2, "integer"),
+            _p("roof_area", "Dachfläche", "Roof area", SQUARE_METRE, 40, 400, 140),
+            _p("roof_windows", "Dachfenster", "Roof windows", PIECE, 0, 10, 2, "integer"),
         ],
         "tasks": [
             _t("geruest", "Gerüst und Absturzsicherung stellen", "Put up scaffold",
@@ -289,8 +293,8 @@ TEMPLATES = [
             "hydraulic balancing."
         ),
         "parameters": [
-            _p("heat_load", "Heizlast", "Heat load", "kW", 4, 20, 9),
-            _p("radiators", "Heizkörper", "Radiators", "Stück", 0, 30, 10, "integer"),
+            _p("heat_load", "Heizlast", "Heat load", KILOWATT, 4, 20, 9),
+            _p("radiators", "Heizkörper", "Radiators", PIECE, 0, 30, 10, "integer"),
         ],
         "tasks": [
             _t("fundament", "Fundament Außengerät", "Base for outdoor unit", "maurer", 1, 5, {},
@@ -340,8 +344,8 @@ TEMPLATES = [
             "sockets, plaster the chases, paint, smoke alarms, test report to DIN VDE 0100-600."
         ),
         "parameters": [
-            _p("living_area", "Wohnfläche", "Living area", "m²", 30, 300, 120),
-            _p("sockets", "Steckdosen und Schalter", "Sockets and switches", "Stück", 10, 150,
+            _p("living_area", "Wohnfläche", "Living area", SQUARE_METRE, 30, 300, 120),
+            _p("sockets", "Steckdosen und Schalter", "Sockets and switches", PIECE, 10, 150,
                45, "integer"),
         ],
         "tasks": [
@@ -386,9 +390,9 @@ TEMPLATES = [
             "Radiators off and back on, cover up, fill, paint ceilings and walls."
         ),
         "parameters": [
-            _p("wall_area", "Wandfläche", "Wall area", "m²", 20, 800, 220),
-            _p("ceiling_area", "Deckenfläche", "Ceiling area", "m²", 0, 300, 75),
-            _p("radiators", "Heizkörper abnehmen", "Radiators to take off", "Stück", 0, 20, 6,
+            _p("wall_area", "Wandfläche", "Wall area", SQUARE_METRE, 20, 800, 220),
+            _p("ceiling_area", "Deckenfläche", "Ceiling area", SQUARE_METRE, 0, 300, 75),
+            _p("radiators", "Heizkörper abnehmen", "Radiators to take off", PIECE, 0, 20, 6,
                "integer"),
         ],
         "tasks": [
@@ -425,8 +429,8 @@ TEMPLATES = [
             "fitting), shutters, make good and paint the reveals."
         ),
         "parameters": [
-            _p("windows", "Fenster", "Windows", "Stück", 1, 40, 8, "integer"),
-            _p("shutters", "Rollläden", "Shutters", "Stück", 0, 40, 6, "integer"),
+            _p("windows", "Fenster", "Windows", PIECE, 1, 40, 8, "integer"),
+            _p("shutters", "Rollläden", "Shutters", PIECE, 0, 40, 6, "integer"),
         ],
         "tasks": [
             _t("aufmass", "Aufmaß", "Measure", "tischler", 1, 1, {"windows": 0.2}, 0),
@@ -461,7 +465,7 @@ TEMPLATES = [
         "parameters": [
             {**FLOOR, "default": 8},
             {**WALL, "default": 28},
-            _p("doors", "Türen verbreitern", "Doors to widen", "Stück", 0, 3, 1, "integer"),
+            _p("doors", "Türen verbreitern", "Doors to widen", PIECE, 0, 3, 1, "integer"),
         ],
         "tasks": [
             _t("rueckbau", "Rückbau Altbad", "Strip out old bathroom", "maurer", 2, 6,
@@ -531,7 +535,7 @@ SINGLE_TRADE_TEMPLATES = [
         "steckdosen", "Steckdosen nachrüsten", "Add sockets",
         "Zusätzliche Steckdosen setzen: Leitung verlegen, Dose setzen, anschließen, prüfen.",
         "Fit extra sockets: run the cable, set the box, connect and test.",
-        _p("sockets", "Steckdosen", "Sockets", "Stück", 1, 20, 6, "integer"),
+        _p("sockets", "Steckdosen", "Sockets", PIECE, 1, 20, 6, "integer"),
         _t("steckdosen", "Steckdosen setzen und anschließen", "Fit and connect sockets",
            "elektro", 1, 1.5, {"sockets": 0.6}, 25, {"sockets": 18}),
     ),
@@ -539,7 +543,7 @@ SINGLE_TRADE_TEMPLATES = [
         "rauchmelder", "Rauchwarnmelder einbauen", "Fit smoke alarms",
         "Rauchwarnmelder nach DIN 14676 setzen, prüfen und dokumentieren.",
         "Fit smoke alarms to DIN 14676, test and document them.",
-        _p("alarms", "Rauchwarnmelder", "Smoke alarms", "Stück", 1, 20, 5, "integer"),
+        _p("alarms", "Rauchwarnmelder", "Smoke alarms", PIECE, 1, 20, 5, "integer"),
         _t("rauchmelder", "Rauchwarnmelder setzen", "Fit smoke alarms", "elektro", 1, 1,
            {"alarms": 0.3}, 0, {"alarms": 32}, "rwm-din14676"),
     ),
@@ -547,7 +551,7 @@ SINGLE_TRADE_TEMPLATES = [
         "armatur-tauschen", "Armaturen tauschen", "Replace taps",
         "Alte Wasserhähne abbauen, neue Einhebelmischer montieren, auf Dichtheit prüfen.",
         "Remove old taps, fit new mixer taps, check for leaks.",
-        _p("taps", "Armaturen", "Taps", "Stück", 1, 6, 1, "integer"),
+        _p("taps", "Armaturen", "Taps", PIECE, 1, 6, 1, "integer"),
         _t("armatur", "Armaturen tauschen", "Replace taps", "shk", 1, 1, {"taps": 1.2}, 0,
            {"taps": 145}),
     ),
@@ -555,7 +559,7 @@ SINGLE_TRADE_TEMPLATES = [
         "wc-tauschen", "WC erneuern", "Replace a toilet",
         "Altes WC ausbauen und entsorgen, neues wandhängendes WC mit Spülkasten anschließen.",
         "Remove and dispose of the old toilet, fit a new wall-hung toilet with its cistern.",
-        _p("toilets", "WCs", "Toilets", "Stück", 1, 3, 1, "integer"),
+        _p("toilets", "WCs", "Toilets", PIECE, 1, 3, 1, "integer"),
         _t("wc", "WC tauschen", "Replace toilet", "shk", 1, 1, {"toilets": 3.5}, 40,
            {"toilets": 420}),
     ),
@@ -563,7 +567,8 @@ SINGLE_TRADE_TEMPLATES = [
         "zimmer-streichen", "Ein Zimmer streichen", "Paint one room",
         "Möbel abdecken, Wände und Decke spachteln und streichen, sauber hinterlassen.",
         "Cover the furniture, fill and paint walls and ceiling, leave it clean.",
-        _p("floor_area", "Grundfläche des Zimmers", "Floor area of the room", "m²", 6, 60, 16),
+        _p("floor_area", "Grundfläche des Zimmers", "Floor area of the room", SQUARE_METRE,
+           6, 60, 16),
         _t("streichen", "Wände und Decke streichen", "Paint walls and ceiling", "maler", 1, 2,
            {"floor_area": 0.45}, 30, {"floor_area": 6.5}),
     ),
@@ -572,7 +577,7 @@ SINGLE_TRADE_TEMPLATES = [
         "Kaputte oder verrutschte Dachziegel ersetzen, Unterdeckbahn prüfen, mit "
         "Absturzsicherung.",
         "Replace broken or slipped roof tiles, check the underlay, with fall protection.",
-        _p("tiles", "Dachziegel zu ersetzen", "Roof tiles to replace", "Stück", 1, 200, 20,
+        _p("tiles", "Dachziegel zu ersetzen", "Roof tiles to replace", PIECE, 1, 200, 20,
            "integer"),
         _t("reparatur", "Dachziegel ersetzen", "Replace roof tiles", "dachdecker", 2, 2,
            {"tiles": 0.1}, 60, {"tiles": 4.5}, "absturz-psaga"),
