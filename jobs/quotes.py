@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from jobs.models import Package, QuoteLine
@@ -92,6 +93,14 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
     """Lines per trade: labour (hours × the planned workshop's rate), material, travel (km ×
     rate per km), the cooperative's coordination fee; VAT; the labour share and the §35a EStG
     estimate (20 % of labour and travel, at most 1,200 € a year)."""
+    # The quote is the contract, and its PDF and the invoice copying its fee line are German
+    # documents: line texts are stored in German like the task and trade names they carry,
+    # whatever language the request was made in.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _price(package, schedule)
+
+
+def _price(package: Package, schedule: dict[int, Slot]) -> Pricing:
     tasks = list(package.tasks.select_related("trade").order_by("position", "id"))
     rates = {
         (o.workshop_id, o.trade_id): o.hourly_rate

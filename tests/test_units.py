@@ -193,6 +193,10 @@ def test_the_quote_pdf_stays_german_whoever_asks(portal):  # noqa: F811
     text = " ".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
     assert re.search(r"\d Std\.", text) and re.search(r"1 pauschal", text)
     assert not re.search(r"\b(HUR|LS|lump sum)\b", text)
+    # the line texts too: the quote is stored in German whatever language it was asked in
+    assert "Koordination und Bauleitung" in text and "Coordination" not in text
+    texts = list(QuoteLine.objects.filter(quote_id=quote["id"]).values_list("text", flat=True))
+    assert not [t for t in texts if t.startswith(("Travel:", "Coordination"))]
 
 
 def test_the_migration_turns_the_units_typed_so_far_into_codes(portal):  # noqa: F811
