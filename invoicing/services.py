@@ -30,6 +30,7 @@ from invoicing.models import (
     InvoiceLine,
 )
 from jobs.models import Package, Quote, QuoteLine, Task
+from jobs.quotes import COORDINATION_FEE_TEXT
 from trades.models import Cooperative, Workshop, WorkshopTrade
 from zunft.core.money import ZERO, TaxedAmount, format_eur, round_money, tax_for, to_decimal
 from zunft.core.realtime import emit
@@ -40,7 +41,6 @@ STANDARD_RATE = Decimal("19.00")
 REDUCED_RATE = Decimal("7.00")
 ZERO_RATE = Decimal("0.00")
 ALLOWED_RATES = (STANDARD_RATE, REDUCED_RATE, ZERO_RATE)
-COORDINATION_FEE_TEXT = "Koordination und Bauleitung"  # as the quote names it (jobs.quotes)
 
 
 # --- inputs -----------------------------------------------------------------------------------

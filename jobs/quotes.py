@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import translation
-from django.utils.translation import gettext as _
 
 from jobs.models import Package, QuoteLine
 from trades.models import Cooperative, WorkshopTrade
@@ -72,6 +70,12 @@ class Pricing:
 
 
 LABOUR_KINDS = (QuoteLine.Kind.LABOUR, QuoteLine.Kind.TRAVEL)
+# The quote is the contract and a German document, like the invoice that repeats its fee: line
+# texts are German whatever language the request was made in (the task and trade names they
+# carry are German too), and not translations a translator could reword.
+MATERIAL_TEXT = "Material: %s"
+TRAVEL_TEXT = "Anfahrt: %s"
+COORDINATION_FEE_TEXT = "Koordination und Bauleitung"
 TAX_REDUCTION_RATE = Decimal("0.20")  # §35a Abs. 3 EStG
 TAX_REDUCTION_CAP = Decimal("1200.00")
 
@@ -93,14 +97,6 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
     """Lines per trade: labour (hours × the planned workshop's rate), material, travel (km ×
     rate per km), the cooperative's coordination fee; VAT; the labour share and the §35a EStG
     estimate (20 % of labour and travel, at most 1,200 € a year)."""
-    # The quote is the contract, and its PDF and the invoice copying its fee line are German
-    # documents: line texts are stored in German like the task and trade names they carry,
-    # whatever language the request was made in.
-    with translation.override(settings.LANGUAGE_CODE):
-        return _price(package, schedule)
-
-
-def _price(package: Package, schedule: dict[int, Slot]) -> Pricing:
     tasks = list(package.tasks.select_related("trade").order_by("position", "id"))
     rates = {
         (o.workshop_id, o.trade_id): o.hourly_rate
@@ -131,7 +127,7 @@ def _price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                 PricedLine(
                     QuoteLine.Kind.MATERIAL,
                     trade,
-                    _("Material: %s") % task.name_de,
+                    MATERIAL_TEXT % task.name_de,
                     Decimal(1),
                     Unit.LUMP_SUM,
                     round_money(task.material_cost),
@@ -142,7 +138,7 @@ def _price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                 PricedLine(
                     QuoteLine.Kind.TRAVEL,
                     trade,
-                    _("Travel: %s") % task.name_de,
+                    TRAVEL_TEXT % task.name_de,
                     Decimal(slot.travel_km * slot.days),
                     Unit.KILOMETRE,
                     per_km,
@@ -156,7 +152,7 @@ def _price(package: Package, schedule: dict[int, Slot]) -> Pricing:
             PricedLine(
                 QuoteLine.Kind.FEE,
                 "",
-                _("Coordination and site management"),
+                COORDINATION_FEE_TEXT,
                 Decimal(1),
                 Unit.LUMP_SUM,
                 round_money(subtotal * fee_rate),
