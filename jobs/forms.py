@@ -260,6 +260,13 @@ class QuoteLineForm(forms.Form):
     )
     remove = forms.BooleanField(label=_("remove"), required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        typed = self.initial.get("unit")
+        if typed and typed not in Unit.values:
+            # A unit typed before the vocabulary existed stays on offer, shown as it was typed.
+            self.fields["unit"].choices = [*self.fields["unit"].choices, (typed, typed)]
+
     def has_changed(self):
         # Ticking "remove" on a blank extra row does not make it a line.
         return any(name != "remove" for name in self.changed_data)

@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 from customers.models import Customer
 from customers.privacy import REDACTED, Archive, Erasure
 from jobs.models import Acceptance, Message, Package, Photo, Quote, Request, Signature, Task
+from zunft.core.units import unit_label
 
 OPEN_PACKAGE_STATUSES = ("draft", "quoted", "accepted", "in_progress")
 
@@ -129,6 +130,7 @@ def _quote_data(quote: Quote, archive: Archive, render_quote: QuoteRenderer) -> 
                 "text": line.text,
                 "quantity": line.quantity,
                 "unit": line.unit,
+                "unit_label": unit_label(line.unit, "de"),
                 "unit_price": line.unit_price,
                 "net": line.net,
                 "vat_rate": line.vat_rate,

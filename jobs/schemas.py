@@ -3,6 +3,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from zunft.core.units import unit_label
+
 
 class ParameterSchema(Schema):
     code: str = Field(..., min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
@@ -113,10 +115,16 @@ class QuoteLineOut(Schema):
     trade: str
     text: str
     quantity: Decimal
-    unit: str
+    unit: str = Field(..., description="UN/ECE Recommendation 20 code, e.g. HUR, H87, LS")
+    unit_label: str = Field(..., description="the unit as the reader's language writes it")
     unit_price: Decimal
     net: Decimal
     vat_rate: Decimal
+
+    @staticmethod
+    def resolve_unit_label(line) -> str:
+        # lines come as model rows or, from the quote's change list, as dicts
+        return unit_label(line["unit"] if isinstance(line, dict) else line.unit)
 
 
 class QuoteOut(Schema):

@@ -573,6 +573,12 @@ def revise_quote(
         raise ValidationError({"completion_date": _("The completion lies before the start.")})
     today = today or timezone.localdate()
     last = package.quotes.order_by("-version").first()
+    # Units typed before the vocabulary existed (kept by its migration) may stay on their lines.
+    typed = (
+        {u for u in last.lines.values_list("unit", flat=True) if u not in Unit.values}
+        if last
+        else set()
+    )
     priced = []
     for i, line in enumerate(lines, start=1):
         quantity, unit_price = Decimal(str(line["quantity"])), Decimal(str(line["unit_price"]))
@@ -580,7 +586,7 @@ def revise_quote(
             raise ValidationError(
                 {f"lines.{i}": _("Quantity must be positive, price not negative.")}
             )
-        unit = parse_unit(line["unit"])
+        unit = parse_unit(line["unit"]) or (line["unit"] if line["unit"] in typed else None)
         if not unit:
             raise ValidationError({f"lines.{i}.unit": _unknown_unit(line["unit"])})
         priced.append(

@@ -273,24 +273,7 @@ def test_the_office_revises_a_quote_on_its_page_and_bad_lines_are_refused_at_the
     page = office.get(url)
     assert page.status_code == 200
     lines = list(quote.lines.all())
-    form = {
-        "lines-TOTAL_FORMS": str(len(lines) + 1),
-        "lines-INITIAL_FORMS": str(len(lines)),
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "200",
-        "start_date": "",
-        "completion_date": "",
-        "note": "Fliesen nach Wunsch",
-    }
-    for i, line in enumerate(lines):
-        form |= {
-            f"lines-{i}-kind": line.kind,
-            f"lines-{i}-trade": line.trade,
-            f"lines-{i}-text": line.text,
-            f"lines-{i}-quantity": str(line.quantity).replace(".", ","),
-            f"lines-{i}-unit": line.unit,
-            f"lines-{i}-unit_price": str(line.unit_price).replace(".", ","),
-        }
+    form = revision_form(lines, extra=1, note="Fliesen nach Wunsch")
     form |= {"lines-0-remove": "on"}
     new = len(lines)
     form |= {
@@ -324,3 +307,27 @@ def test_the_office_revises_a_quote_on_its_page_and_bad_lines_are_refused_at_the
     outdated = homeowner.get(f"/angebot/{quote.pk}/").content.decode()
     assert outdated.index('data-testid="outdated"') < outdated.index('data-testid="gross"')
     assert Client().get(url).status_code == 302
+
+
+def revision_form(lines, *, extra: int = 0, note: str = "") -> dict:
+    """The office's revision page as posted unchanged: every line of ``lines`` pre-filled (German
+    number input), plus ``extra`` blank rows."""
+    form = {
+        "lines-TOTAL_FORMS": str(len(lines) + extra),
+        "lines-INITIAL_FORMS": str(len(lines)),
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+        "start_date": "",
+        "completion_date": "",
+        "note": note,
+    }
+    for i, line in enumerate(lines):
+        form |= {
+            f"lines-{i}-kind": line.kind,
+            f"lines-{i}-trade": line.trade,
+            f"lines-{i}-text": line.text,
+            f"lines-{i}-quantity": str(line.quantity).replace(".", ","),
+            f"lines-{i}-unit": line.unit,
+            f"lines-{i}-unit_price": str(line.unit_price).replace(".", ","),
+        }
+    return form

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from invoicing.models import InvoiceLine
 from invoicing.pdf import UNITS as INVOICE_PDF_UNITS
 from jobs.models import Quote, QuoteLine, TemplateParameter
-from tests.test_journey_api import portal, submit, wizard  # noqa: F401 - fixtures
+from tests.test_journey_api import portal, revision_form, submit, wizard  # noqa: F401 - fixtures
 from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
 from tests.test_portal import sockets, wizard_form  # noqa: F401 - fixture
 from zunft.core.units import Unit, parse_unit, unit_label
@@ -91,24 +91,7 @@ def test_the_office_picks_units_by_their_label_and_old_spellings_are_read(portal
     assert re.search(r'<option value="H87">Stück</option>', german)
 
     lines = list(quote.lines.all())
-    form = {
-        "lines-TOTAL_FORMS": str(len(lines) + 1),
-        "lines-INITIAL_FORMS": str(len(lines)),
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "200",
-        "start_date": "",
-        "completion_date": "",
-        "note": "",
-    }
-    for i, line in enumerate(lines):
-        form |= {
-            f"lines-{i}-kind": line.kind,
-            f"lines-{i}-trade": line.trade,
-            f"lines-{i}-text": line.text,
-            f"lines-{i}-quantity": str(line.quantity).replace(".", ","),
-            f"lines-{i}-unit": line.unit,
-            f"lines-{i}-unit_price": str(line.unit_price).replace(".", ","),
-        }
+    form = revision_form(lines, extra=1)
     new = len(lines)
     form |= {
         f"lines-{new}-kind": "material",
@@ -145,6 +128,9 @@ def test_the_api_refuses_an_unknown_unit_at_the_field_and_writes_nothing(portal)
     assert Quote.objects.filter(package_id=quote["package_id"]).count() == 1
     ok = office.post(url, {"lines": [*lines, {**lines[0], "unit": "m2"}]}, "application/json")
     assert ok.status_code == 201 and ok.json()["lines"][-1]["unit"] == "MTK"
+    # next to the code, the unit as the reader writes it
+    hours = [line for line in ok.json()["lines"] if line["unit"] == "HUR"]
+    assert hours and {line["unit_label"] for line in hours} == {"Std."}
 
 
 def test_a_template_takes_codes_or_common_spellings_and_refuses_other_units(coop, api_as):
@@ -219,7 +205,12 @@ def test_the_migration_turns_the_units_typed_so_far_into_codes(portal):  # noqa:
         for i, unit in enumerate(typed, start=1)
     )
     TemplateParameter.objects.filter(code="area").update(unit="m²")
+    signed = submit(Client(), wizard(contact__email="signed@example.org")).json()["quote"]["id"]
+    Quote.objects.filter(pk=signed).update(status=Quote.Status.ACCEPTED)
+    QuoteLine.objects.filter(quote_id=signed).update(unit="h")
     migration.to_codes(apps, None)
+    # an accepted quote keeps the words it was signed with
+    assert set(QuoteLine.objects.filter(quote_id=signed).values_list("unit", flat=True)) == {"h"}
     stored = dict(quote.lines.filter(text__in=typed).values_list("text", "unit"))
     assert stored == {
         "h": "HUR",
@@ -275,3 +266,25 @@ def test_labels_follow_the_language_and_unknown_values_show_as_typed():
     assert unit_label(Unit.LUMP_SUM, "de") == "pauschal"
     assert unit_label(Unit.SQUARE_METRE, "en") == unit_label(Unit.SQUARE_METRE, "de") == "m²"
     assert unit_label("Sack", "en") == "Sack"
+
+
+def test_a_unit_typed_before_the_vocabulary_survives_a_revision(portal):  # noqa: F811
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    old = quote.lines.filter(kind="material").first() or quote.lines.first()
+    QuoteLine.objects.filter(pk=old.pk).update(unit="Sack")  # as the migration keeps it
+    office = Client()
+    office.force_login(portal.olga)
+    url = f"/buero/angebote/{quote.package_id}/"
+    page = office.get(url).content.decode()
+    assert re.search(r'<option value="Sack" selected>Sack</option>', page)
+
+    lines = list(quote.lines.order_by("position", "id"))
+    form = revision_form(lines)
+    assert office.post(url, form).status_code == 302
+    revised = quote.package.quotes.get(version=2)
+    assert revised.lines.get(text=old.text, kind=old.kind).unit == "Sack"
+    # a word that was never on the quote is still refused
+    third = revised.lines.count()
+    other = office.post(url, form | {"lines-0-unit": "Eimer"})
+    assert other.status_code == 422 and revised.lines.count() == third
+    assert quote.package.quotes.count() == 2

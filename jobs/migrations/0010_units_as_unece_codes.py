@@ -2,8 +2,9 @@
 (``zunft.core.units.Unit``, UN/ECE Rec. 20), shown in the reader's language.
 
 The units typed so far ("Stück", "m²", "h", "pauschal", "flat", "Stk." …) are mapped to their
-codes; a unit this table does not know stays as it was and is still shown as typed. Going back
-writes the German label in place of each code."""
+codes; a unit this table does not know stays as it was and is still shown as typed. Lines of
+accepted quotes are left as issued: the signed contract (re-rendered as its PDF on demand) keeps
+the words it was accepted with. Going back writes the German label in place of each code."""
 
 from django.db import migrations, models
 
@@ -41,20 +42,24 @@ GERMAN = {
 MODELS = ("TemplateParameter", "QuoteLine")
 
 
+def _rows(apps, name):
+    rows = apps.get_model("jobs", name).objects.all()
+    return rows.exclude(quote__status="accepted") if name == "QuoteLine" else rows
+
+
 def to_codes(apps, schema_editor):
     for name in MODELS:
-        model = apps.get_model("jobs", name)
-        for value in model.objects.values_list("unit", flat=True).distinct():
+        rows = _rows(apps, name)
+        for value in rows.values_list("unit", flat=True).distinct():
             code = BY_SPELLING.get(" ".join(value.split()).lower())
             if code is not None and code != value:
-                model.objects.filter(unit=value).update(unit=code)
+                rows.filter(unit=value).update(unit=code)
 
 
 def to_german(apps, schema_editor):
     for name in MODELS:
-        model = apps.get_model("jobs", name)
         for code, german in GERMAN.items():
-            model.objects.filter(unit=code).update(unit=german)
+            _rows(apps, name).filter(unit=code).update(unit=german)
 
 
 UNITS = [
