@@ -4,6 +4,7 @@ from typing import NamedTuple
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from jobs.models import (
     Acceptance,
@@ -153,7 +154,8 @@ def work_days(package_ids: Iterable[int]) -> dict[int, tuple[date, date]]:
 
 def homeowner_orders(user) -> list[Package]:
     """The user's own packages, newest first, each with what its card on "Meine Aufträge" shows:
-    ``unread`` office messages, ``latest_quote``, ``followable``, and the dates —
+    ``unread`` office messages, ``latest_quote`` (``quote_expired`` when its validity has
+    passed undecided), ``followable``, and the dates —
     ``requested_at``, ``ordered_at`` (the accepted quote), ``work_days`` (first and last day
     planned, or ``None``), ``awaiting_plan`` (ordered but not planned yet) and ``approved_at``
     (the last approved Abnahme). A constant number of queries however many orders there are."""
@@ -182,12 +184,18 @@ def homeowner_orders(user) -> list[Package]:
         .order_by("-created_at", "-id")
     )
     ordered = (Package.Status.ACCEPTED, Package.Status.IN_PROGRESS, Package.Status.DONE)
+    today = timezone.localdate()
     # Only orders have days of work (a quote or a cancelled package has none to show).
     followed = [p.pk for p in packages if p.status in ordered]
     planned = work_days(followed) if followed else {}
     for package in packages:
         quotes = list(package.quotes.all())
         package.latest_quote = quotes[0] if quotes else None
+        package.quote_expired = bool(
+            package.latest_quote
+            and package.latest_quote.status != Quote.Status.ACCEPTED
+            and package.latest_quote.valid_until < today
+        )
         package.followable = package.status in ordered
         package.requested_at = package.created_at
         package.ordered_at = next(

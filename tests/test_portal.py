@@ -772,10 +772,13 @@ def test_an_expired_quote_offers_a_new_one_instead_of_an_accept_button(coop, bat
     client.force_login(coop.hanna)
     fresh = client.get(f"/angebot/{quote.pk}/").content.decode()
     assert 'data-testid="accept"' in fresh and 'data-testid="expired"' not in fresh
+    assert 'data-testid="quote-expired"' not in client.get("/meine-auftraege/").content.decode()
 
     Quote.objects.filter(pk=quote.pk).update(
         valid_until=timezone.localdate() - dt.timedelta(days=1)
     )
+    card = client.get("/meine-auftraege/").content.decode()
+    assert 'data-testid="quote-expired"' in card and "abgelaufen" in card
     page = client.get(f"/angebot/{quote.pk}/").content.decode()
     assert 'data-testid="accept"' not in page
     assert "abgelaufen" in page
@@ -783,3 +786,10 @@ def test_an_expired_quote_offers_a_new_one_instead_of_an_accept_button(coop, bat
     assert ask == f"/auftrag/{package.pk}/#nachrichten"
     # The order page she is sent to has the message form for the office.
     assert 'id="nachrichten"' in client.get(f"/auftrag/{package.pk}/").content.decode()
+    # The browser that asked for it, not logged in: the way in by code.
+    browser = Client()
+    session = browser.session
+    session["quotes"] = [quote.pk]
+    session.save()
+    visitor = browser.get(f"/angebot/{quote.pk}/").content.decode()
+    assert 'data-testid="login-to-ask"' in visitor and 'data-testid="ask-new-quote"' not in visitor
