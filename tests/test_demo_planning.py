@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import transaction
 from django.test import Client, override_settings
@@ -86,8 +87,10 @@ def test_the_demo_homeowner_sees_her_planned_order_and_the_quote_she_can_accept(
     # The accepted quote is among her documents.
     assert 'data-testid="documents"' in order and "/angebot/" in order
 
-    # The windows' quote waits for her: she can accept it, and then it is planned too.
-    assert 'data-testid="accept"' in client.get(f"/angebot/{offer.pk}/").content.decode()
+    # The windows' quote waits for her: she can accept it (on the demo's day; it expires a month
+    # later), and then it is planned too.
+    with time_machine.travel(f"{data.REFERENCE_DATE} 10:00 +01:00", tick=False):
+        assert 'data-testid="accept"' in client.get(f"/angebot/{offer.pk}/").content.decode()
     from jobs.services import accept_quote
 
     accept_quote(offer.pk, version=offer.version, user=homeowner, today=data.REFERENCE_DATE)

@@ -124,7 +124,7 @@ def test_multi_mode_genetic_search_keeps_the_budget():
         assert makespan <= first.parts["makespan"]
 
 
-def test_relaxed_modes_respect_the_budget_and_fail_only_without_one():
+def test_mode_plans_respect_the_budget_and_fail_only_without_one():
     from scheduling.solver.modes import diverse_modes
 
     for seed in range(3):

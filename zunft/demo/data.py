@@ -534,9 +534,11 @@ def _seed_packages() -> None:
     templates = list(
         PackageTemplate.objects.filter(kind=PackageTemplate.Kind.PACKAGE).order_by("code")
     )
-    customers = Customer.objects.filter(
-        email__endswith=f"@{EMAIL_DOMAIN}", kind=Customer.Kind.PRIVATE
-    ).order_by("email")[:DEMO_PACKAGES]
+    customers = (
+        Customer.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}", kind=Customer.Kind.PRIVATE)
+        .exclude(user__username=HOMEOWNER)  # hers come from HOMEOWNER_ORDERS
+        .order_by("email")[:DEMO_PACKAGES]
+    )
     for i, customer in enumerate(customers):
         template = templates[i % len(templates)]
         if Package.objects.filter(customer=customer, template=template).exists():
