@@ -781,7 +781,7 @@ def test_an_expired_quote_offers_a_new_one_instead_of_an_accept_button(coop, bat
     assert 'data-testid="quote-expired"' in card and "abgelaufen" in card
     page = client.get(f"/angebot/{quote.pk}/").content.decode()
     assert 'data-testid="accept"' not in page
-    assert "abgelaufen" in page
+    assert f"Angebot {package.pk}-1, abgelaufen am" in page
     ask = re.search(r'href="([^"]+)" data-testid="ask-new-quote"', page).group(1)
     assert ask == f"/auftrag/{package.pk}/#nachrichten"
     # The order page she is sent to has the message form for the office.
