@@ -156,6 +156,11 @@ def private_customer() -> tuple[Customer, Site]:
     )
 
 
+def _tasks(world: World, rows) -> list:
+    """``(code, name, trade code, hours, material)`` rows with the world's trade for its code."""
+    return [(c, n, world.trades[t], h, m) for c, n, t, h, m in rows]
+
+
 def _package(customer, site, title, start: date, tasks, status=Package.Status.DONE) -> Package:
     package = Package.objects.create(
         customer=customer, site=site, title=title, status=status, earliest_start=start
@@ -208,13 +213,12 @@ def private_package(world: World, today: date) -> list[Invoice]:
     """1. A finished bathroom package for a homeowner: labour, travel and material per trade."""
     customer, site = private_customer()
     start = today - timedelta(days=21)
-    trades = world.trades
     package = _package(
         customer,
         site,
         "Bad komplett – Sanierung Badezimmer OG",
         start,
-        [(c, n, trades[t], h, m) for c, n, t, h, m in BATHROOM_TASKS],
+        _tasks(world, BATHROOM_TASKS),
     )
     draft = services.generate_package_invoice(package, billings=_billings(package, world, start))
     return [services.issue_invoice(draft, issue_date=today)]
@@ -418,13 +422,12 @@ def coordinated_package(world: World, today: date) -> list[Invoice]:
     invoice bills the work actually done and the fee exactly as quoted."""
     customer, site = private_customer()
     start = today - timedelta(days=14)
-    trades = world.trades
     package = _package(
         customer,
         site,
         "Küche anschließen – Wasser und Elektro",
         start,
-        [(c, n, trades[t], h, m) for c, n, t, h, m in KITCHEN_TASKS],
+        _tasks(world, KITCHEN_TASKS),
     )
     accepted_quote(package, world)
     draft = services.generate_package_invoice(package, billings=_billings(package, world, start))

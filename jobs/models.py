@@ -362,6 +362,10 @@ class Quote(models.Model):
     def __str__(self) -> str:
         return f"Angebot {self.package_id}-{self.version}"
 
+    def expired(self, today) -> bool:
+        """Undecided past its last valid day: it can no longer be accepted."""
+        return self.status != self.Status.ACCEPTED and self.valid_until < today
+
 
 class QuoteLine(models.Model):
     class Kind(models.TextChoices):

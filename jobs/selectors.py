@@ -155,10 +155,10 @@ def work_days(package_ids: Iterable[int]) -> dict[int, tuple[date, date]]:
 def homeowner_orders(user) -> list[Package]:
     """The user's own packages, newest first, each with what its card on "Meine Aufträge" shows:
     ``unread`` office messages, ``latest_quote`` (``quote_expired`` when its validity has
-    passed undecided), ``followable``, and the dates —
-    ``requested_at``, ``ordered_at`` (the accepted quote), ``work_days`` (first and last day
-    planned, or ``None``), ``awaiting_plan`` (ordered but not planned yet) and ``approved_at``
-    (the last approved Abnahme). A constant number of queries however many orders there are."""
+    passed undecided), ``followable``, and the dates besides ``created_at`` (requested) —
+    ``ordered_at`` (the accepted quote), ``work_days`` (first and last day planned, or
+    ``None``), ``awaiting_plan`` (ordered but not planned yet) and ``approved_at`` (the last
+    approved Abnahme). A constant number of queries however many orders there are."""
     packages = list(
         Package.objects.filter(customer__user=user)
         .select_related("site")
@@ -191,13 +191,8 @@ def homeowner_orders(user) -> list[Package]:
     for package in packages:
         quotes = list(package.quotes.all())
         package.latest_quote = quotes[0] if quotes else None
-        package.quote_expired = bool(
-            package.latest_quote
-            and package.latest_quote.status != Quote.Status.ACCEPTED
-            and package.latest_quote.valid_until < today
-        )
+        package.quote_expired = bool(package.latest_quote and package.latest_quote.expired(today))
         package.followable = package.status in ordered
-        package.requested_at = package.created_at
         package.ordered_at = next(
             (q.accepted_at for q in quotes if q.status == Quote.Status.ACCEPTED), None
         )

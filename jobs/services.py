@@ -460,7 +460,7 @@ def accept_quote(
         return quote
     if quote.status != Quote.Status.OPEN:
         raise Conflict(_("This quote has been replaced by a newer version."))
-    if quote.valid_until < today:
+    if quote.expired(today):
         raise ValidationError(
             {
                 "quote": _("This quote expired on %s.")

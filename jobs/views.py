@@ -183,8 +183,7 @@ def quote_page(request, quote_id: int):
         "is_owner": request.user.is_authenticated and customer_user == request.user,
         "needs_consent": services.needs_early_start_consent(quote, timezone.localdate()),
         # accept_quote refuses it anyway; say so before she fills in the form
-        "expired": quote.status != Quote.Status.ACCEPTED
-        and quote.valid_until < timezone.localdate(),
+        "expired": quote.expired(timezone.localdate()),
         "login_url": reverse("login")
         + "?"
         + urlencode({"next": request.path, "email": customer_user.email if customer_user else ""}),

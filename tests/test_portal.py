@@ -562,24 +562,30 @@ def test_the_consent_snippet_shows_to_the_homeowner_only(coop, work):
     assert render(coop.heinz).strip() == "" and render(coop.olga).strip() == ""
 
 
-def test_a_returning_homeowner_finds_her_orders_and_nobody_elses(coop, bathroom):  # noqa: F811
-    from django.core import mail
-
-    from jobs.models import Message
+def hannas_quote(coop, bathroom):  # noqa: F811
+    """A bathroom Hanna requested for a month from now, quoted and not yet decided."""
     from jobs.services import create_quote
-    from tests.test_planner_integration import book
 
-    coop.hanna.email = "hanna@example.org"
-    coop.hanna.save(update_fields=["email"])
-    accepted = book(coop, bathroom, coop.hanna_site)
-    quoted = book_package(
+    package = book_package(
         customer=coop.hanna_site.customer,
         site=coop.hanna_site,
         template=bathroom,
         values={"area": 8},
         earliest_start=timezone.localdate() + dt.timedelta(days=30),
     )
-    quote = create_quote(quoted)
+    return create_quote(package)
+
+
+def test_a_returning_homeowner_finds_her_orders_and_nobody_elses(coop, bathroom):  # noqa: F811
+    from django.core import mail
+
+    from jobs.models import Message
+    from tests.test_planner_integration import book
+
+    coop.hanna.email = "hanna@example.org"
+    coop.hanna.save(update_fields=["email"])
+    accepted = book(coop, bathroom, coop.hanna_site)
+    quote = hannas_quote(coop, bathroom)
     book(coop, bathroom, coop.heinz_site)  # Heinz's
     Message.objects.create(
         package=accepted, thread="homeowner", sender="office", body="Termin steht"
@@ -758,16 +764,9 @@ def test_each_order_card_says_when_it_was_requested_ordered_done_and_approved(
 
 def test_an_expired_quote_offers_a_new_one_instead_of_an_accept_button(coop, bathroom):  # noqa: F811
     from jobs.models import Quote
-    from jobs.services import create_quote
 
-    package = book_package(
-        customer=coop.hanna_site.customer,
-        site=coop.hanna_site,
-        template=bathroom,
-        values={"area": 8},
-        earliest_start=timezone.localdate() + dt.timedelta(days=30),
-    )
-    quote = create_quote(package)
+    quote = hannas_quote(coop, bathroom)
+    package = quote.package
     client = Client()
     client.force_login(coop.hanna)
     fresh = client.get(f"/angebot/{quote.pk}/").content.decode()
