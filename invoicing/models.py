@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zunft.core import units
+
 
 def money(verbose_name, **kwargs):
     kwargs.setdefault("default", Decimal("0.00"))
@@ -248,10 +250,11 @@ class InvoiceLine(models.Model):
     HOUSEHOLD_KINDS = (Kind.LABOUR, Kind.TRAVEL, Kind.MACHINE)
 
     class Unit(models.TextChoices):
-        HOUR = "HUR", _("h")
-        KILOMETRE = "KMT", _("km")
-        PIECE = "H87", _("pc.")
-        LUMP_SUM = "LS", _("lump sum")
+        # The invoice's part of the one unit vocabulary: same codes, same labels as the quote.
+        HOUR = units.Unit.HOUR.value, units.Unit.HOUR.label
+        KILOMETRE = units.Unit.KILOMETRE.value, units.Unit.KILOMETRE.label
+        PIECE = units.Unit.PIECE.value, units.Unit.PIECE.label
+        LUMP_SUM = units.Unit.LUMP_SUM.value, units.Unit.LUMP_SUM.label
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"))

@@ -31,6 +31,7 @@ from reportlab.platypus import Paragraph
 from invoicing.models import Invoice
 from invoicing.services import Totals, invoice_totals
 from zunft.core.money import format_eur, format_quantity
+from zunft.core.units import unit_label
 
 FONT_DIR = Path(settings.INVOICING_FONT_DIR)
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -39,13 +40,12 @@ LEFT, RIGHT = 25 * mm, WIDTH - 20 * mm
 BODY_BOTTOM = 36 * mm
 GREY = colors.Color(0.35, 0.35, 0.35)
 RULE = colors.Color(0.75, 0.75, 0.75)
-UNITS = {"HUR": "Std.", "KMT": "km", "H87": "Stk.", "LS": "pausch."}
 
 # positions table: (title, right edge in mm from the left page edge, alignment)
 COLUMNS = [
     ("Pos.", 33, TA_LEFT),
-    ("Leistung", 112, TA_LEFT),
-    ("Menge", 128, TA_RIGHT),
+    ("Leistung", 107, TA_LEFT),  # leaves the unit room for "pauschal" before a 6-digit price
+    ("Menge", 123, TA_RIGHT),
     ("Einheit", 132, TA_LEFT),
     ("Einzelpreis", 160, TA_RIGHT),
     ("USt", 171, TA_RIGHT),
@@ -327,7 +327,7 @@ class InvoiceRenderer:
         if line.detail:
             text += f"<br/><font color='#595959' size='7.5'>{_esc(line.detail)}</font>"
         para = Paragraph(text, _style(8.5, 10.5))
-        _, height = para.wrap((112 - 34) * mm, 100 * mm)
+        _, height = para.wrap((107 - 34) * mm, 100 * mm)
         height += 3 * mm
         self._need(c, height, reserve=10 * mm)
         top = self.y - 1.5 * mm
@@ -336,8 +336,8 @@ class InvoiceRenderer:
         c.setFont(FONT, 8.5)
         c.setFillColor(colors.black)
         c.drawString(LEFT + 1.5 * mm, baseline, str(line.position))
-        c.drawRightString(127 * mm, baseline, format_quantity(line.quantity))
-        c.drawString(129 * mm, baseline, UNITS.get(line.unit, line.unit))
+        c.drawRightString(122 * mm, baseline, format_quantity(line.quantity))
+        c.drawString(124 * mm, baseline, unit_label(line.unit, "de"))
         c.drawRightString(159 * mm, baseline, format_eur(line.unit_price))
         rate = "–" if line.tax_category in ("AE", "E") else f"{line.vat_rate:.0f} %"
         c.drawRightString(170 * mm, baseline, rate)

@@ -13,7 +13,6 @@ from django.test import Client
 from pypdf import PdfReader
 
 from invoicing.models import InvoiceLine
-from invoicing.pdf import UNITS as INVOICE_PDF_UNITS
 from jobs.models import Quote, QuoteLine, TemplateParameter
 from tests.test_journey_api import portal, revision_form, submit, wizard  # noqa: F401 - fixtures
 from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
@@ -236,7 +235,6 @@ def test_the_demo_catalogue_and_the_invoices_use_codes_of_the_one_vocabulary():
     assert {p["unit"] for p in parameters} <= set(Unit.values)
     # An invoice line's unit is a code of the same vocabulary, so a quote's code carries over.
     assert set(InvoiceLine.Unit.values) <= set(Unit.values)
-    assert set(INVOICE_PDF_UNITS) <= set(Unit.values)
 
 
 @pytest.mark.django_db(False)

@@ -14,6 +14,8 @@ from pypdf import PdfReader
 
 from invoicing import documents, einvoice, samples, validation
 from invoicing.models import Invoice
+from zunft.core.money import format_quantity
+from zunft.core.units import unit_label
 
 NS = validation.NS
 
@@ -152,6 +154,18 @@ def test_the_pdf_shows_what_14_ustg_requires(world, frozen):
         "zwei Jahre",
     ):
         assert required in text.replace("\n", " "), required
+
+
+def test_the_invoice_names_units_as_the_quote_does(world, frozen):
+    """One vocabulary: hours, kilometres and lump sums read "Std.", "km" and "pauschal" on the
+    invoice as on the quote, not a second set of abbreviations."""
+    (invoice,) = samples.private_package(world, frozen)
+    text = " ".join(pdf_text(documents.build_pdf(invoice)).split())
+    lines = list(invoice.lines.all())
+    assert {line.unit for line in lines} >= {"HUR", "LS"}
+    for line in lines:
+        assert f"{format_quantity(line.quantity)} {unit_label(line.unit, 'de')}" in text
+    assert "pausch." not in text and "Stk." not in text
 
 
 def test_xrechnung_carries_the_leitweg_id_as_buyer_reference(world, frozen):
