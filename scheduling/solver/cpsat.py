@@ -17,11 +17,14 @@ Tightening beyond a plain model:
 * calendar-free projects start from a schedule improved by an activity-list genetic search
   with forward-backward justification (``improve``), multi-mode ones with budgets from a mode
   vector of a resource relaxation (``modes``); pure makespan models with 8+ workers give more
-  threads to CP-SAT's LNS (J60/J120 at 10 s: measured).
+  threads to CP-SAT's LNS (J60/J120 at 10 s: measured);
+* on those projects the genetic search goes on beside CP-SAT (``race``) and the better
+  schedule wins: on hard J120 instances CP-SAT hardly improves its start in the time left.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ from .heuristic import (
     default_horizon,
     evaluate,
     predecessors,
+    reversible,
     successors,
     topological_order,
 )
@@ -63,7 +67,8 @@ class SolveOptions:
     first get ``mode_plans`` mode vectors from a relaxation (``modes.diverse_modes``) and run
     ``mode_generations``: there the start decides most, as CP-SAT's own search over modes is
     weak (MMLIB50 sample: heuristic gap 4.5 % with one plan and 30 generations, 2.0 % with
-    eight plans and 100).
+    eight plans and 100). ``race`` keeps the genetic search running beside CP-SAT on such
+    projects when not ``deterministic``.
     """
 
     time_limit: float = 10.0
@@ -76,6 +81,7 @@ class SolveOptions:
     mode_plans: int = 8
     mode_generations: int = 100
     hint: bool = True
+    race: bool = True
     parameters: tuple[tuple[str, object], ...] = ()
     log: bool = False
     on_solution: Callable[[float, int, int], None] | None = field(default=None, compare=False)
@@ -637,7 +643,19 @@ def solve(
     makespan_only = bool(project.makespan_weight) and not project.groups
     solver = _parameters(options, remaining, makespan_only)
     progress = _Progress(options.on_solution, t0) if options.on_solution else None
-    code = solver.solve(cpm.model, progress)
+    racing = (
+        options.race
+        and not options.deterministic
+        and makespan_only
+        and start_solution is not None
+        and options.generations > 0
+        and options.time_limit >= 3  # as for the start's own genetic search
+        and _plain(project)
+    )
+    if racing:
+        code, found = _race(solver, cpm.model, progress, project, start_solution, options)
+    else:
+        code, found = solver.solve(cpm.model, progress), None
     status = STATUS[code]
     if status == "infeasible":
         return _infeasible(
@@ -646,6 +664,10 @@ def solve(
     if status in ("optimal", "feasible"):
         modes, starts = cpm.read(solver)
         bound = round(solver.best_objective_bound)
+        if found is not None and found[2] < solver.objective_value:
+            modes, starts = found[0], found[1]
+    elif found is not None:
+        modes, starts, bound, status = found[0], found[1], 0, "feasible"
     elif start_solution is not None:
         modes, starts = list(start_solution.modes), list(start_solution.starts)
         bound = 0
@@ -653,6 +675,43 @@ def solve(
     else:
         return _result(project, [], [], 0, "unknown", t0, "no plan found within the time limit")
     return _result(project, modes, starts, bound, status, t0)
+
+
+def _race(solver, model, progress, project: Project, start: Schedule, options: SolveOptions):
+    """CP-SAT's status code and the genetic search's best ``(modes, starts, makespan)``, run at
+    the same time: CP-SAT in a thread (it releases the GIL), the genetic search here until
+    CP-SAT ends. Run one after the other, one of the two cores idled while the search ran, and
+    on hard instances CP-SAT's LNS hardly improves the start, while more generations do."""
+    from .improve import genetic_search
+
+    done = threading.Event()
+    codes = []
+
+    def run() -> None:
+        try:
+            codes.append(solver.solve(model, progress))
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run, name="cp-sat", daemon=True)
+    thread.start()
+    try:
+        found = genetic_search(
+            project,
+            start.modes,
+            [list(start.starts)],
+            seed=options.seed + 1,
+            generations=1 << 30,
+            stop=done.is_set,
+        )
+    finally:
+        thread.join()
+    return codes[0], found
+
+
+def _plain(project: Project) -> bool:
+    """What the genetic search handles: no calendars, releases or fixings, no negative lags."""
+    return reversible(project) and all(project.tick_lag(p) >= 0 for p in project.precedences)
 
 
 def _budgeted_modes(project: Project) -> bool:

@@ -391,7 +391,7 @@ def total_successors(project: Project) -> list[int]:
     return [len(r) for r in reach]
 
 
-def _reversible(project: Project) -> bool:
+def reversible(project: Project) -> bool:
     """Whether forward-backward justification applies (no calendars, releases or fixings)."""
     for act in project.activities:
         if act.release or act.fixed or act.preferred:
@@ -462,7 +462,7 @@ def construct(
     lft = [min(v, float(d[0])) for v, d in zip(lft, sgs.deadline, strict=True)]
     mts = total_successors(project)
     rules = _priority_rules(project, lft, mts)
-    can_justify = _reversible(project)
+    can_justify = reversible(project)
     best = None
     stable = any(a.preferred is not None for a in project.activities)
     for i in range(max(passes, len(rules))):

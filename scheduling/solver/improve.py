@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 
 from .core import Project
 from .heuristic import topological_order
@@ -167,6 +168,7 @@ def genetic_search(
     generations: int = 30,
     deadline: float | None = None,
     others: tuple[tuple[tuple[int, ...], list[int]], ...] = (),
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[list[int], list[int], int] | None:
     """Best ``(modes, starts, makespan)`` found from the start schedules ``seeds`` (lists of
     starts in ``modes``) and ``others`` (``(modes, starts)`` pairs with their own modes).
@@ -174,7 +176,7 @@ def genetic_search(
     Multi-mode projects also search the mode vector (one-point mode crossover and mode
     mutation that keep every non-renewable budget). The result is never longer than the best
     seed schedule and always respects precedences, renewable capacities and non-renewable
-    budgets.
+    budgets. ``stop()``, when given, is asked once per generation whether to end early.
     """
     if not seeds:
         return None
@@ -206,7 +208,7 @@ def genetic_search(
         noisy = [b + rng.random() * 1.5 * (1 + d) for b, d in zip(base, sgs.dur, strict=True)]
         pop.append(decode(_feasible_order(sgs, noisy), mv))
     for _ in range(generations):
-        if deadline is not None and time.perf_counter() > deadline:
+        if _ended(deadline, stop):
             break
         children = []
         rng.shuffle(pop)
@@ -223,6 +225,12 @@ def genetic_search(
     sgs.set_modes(best[3])
     checked = budget.ok(best[3]) and sgs.valid(best[2])  # never hand out a broken schedule
     return (list(best[3]), best[2], best[0]) if checked else None
+
+
+def _ended(deadline: float | None, stop: Callable[[], bool] | None) -> bool:
+    return (deadline is not None and time.perf_counter() > deadline) or (
+        stop is not None and stop()
+    )
 
 
 def _related(sgs: ListSGS) -> list[set[int]]:

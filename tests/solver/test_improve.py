@@ -203,3 +203,56 @@ def test_budget_repair_keeps_the_mutated_activity_and_ends_within_budget():
     budget.repair(modes, 0, list(range(15)), rng)
     assert modes[0] == dearest[0]
     assert _budget_used(project, modes) <= cap
+
+
+def _watch_searches(monkeypatch) -> list[bool]:
+    """Per genetic search started: whether CP-SAT's thread was running beside it."""
+    import threading
+
+    from scheduling.solver import improve
+
+    beside, real = [], improve.genetic_search
+
+    def watching(*args, **kwargs):
+        beside.append(any(t.name == "cp-sat" and t.is_alive() for t in threading.enumerate()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(improve, "genetic_search", watching)
+    return beside
+
+
+def test_the_genetic_search_goes_on_while_cp_sat_runs(monkeypatch):
+    beside = _watch_searches(monkeypatch)
+    project = random_project(3, n=30)
+    result = solve(project, SolveOptions(time_limit=3, workers=2))
+    assert beside == [False, True]  # the start's search, then one beside CP-SAT
+    assert violations(project, result.modes, result.starts) == []
+    # deterministic runs keep one after the other: equal inputs, equal plans
+    beside.clear()
+    solve(project, SolveOptions(time_limit=3, workers=2, deterministic=True))
+    assert beside == [False]
+
+
+def test_a_better_schedule_from_the_search_beside_cp_sat_is_the_result(monkeypatch):
+    from scheduling.solver import improve
+
+    project = random_project(3, n=30)
+    best = solve(project, SolveOptions(time_limit=5, workers=2))
+    start = construct(project, seed=0, passes=1)
+    assert best.objective < start.objective  # CP-SAT alone, stopped at its hint, is worse
+
+    def search(*args, **kwargs):
+        if kwargs.get("stop") is None:  # the start's own search: leave the start as it is
+            return None
+        return list(best.modes), list(best.starts), best.objective  # found beside CP-SAT
+
+    monkeypatch.setattr(improve, "genetic_search", search)
+    options = SolveOptions(
+        time_limit=3,
+        workers=2,
+        heuristic_passes=1,
+        parameters=(("stop_after_first_solution", True),),
+    )
+    result = solve(project, options)
+    assert result.objective == best.objective
+    assert violations(project, result.modes, result.starts) == []
