@@ -37,7 +37,7 @@ from .heuristic import (
     default_horizon,
     evaluate,
     predecessors,
-    reversible,
+    searchable,
     successors,
     topological_order,
 )
@@ -571,16 +571,18 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 
 def _parameters(
-    options: SolveOptions, time_limit: float, makespan_only: bool = False
+    options: SolveOptions, time_limit: float, makespan_only: bool = False, racing: bool = False
 ) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
-    p.num_workers = max(1, options.workers)
+    # Racing, half of CP-SAT's threads make room for the genetic search: beside eight it got a
+    # ninth of two cores (hard J120 instances: mean gap 8.45 % with 8 threads, 8.01 % with 4).
+    p.num_workers = max(1, options.workers // 2 if racing else options.workers)
     p.random_seed = options.seed
     p.log_search_progress = options.log
     # Interleaving runs CP-SAT's portfolio (including its LNS workers) deterministically; with
     # one worker it is what keeps a single thread from stalling in one search (J30: measured).
-    p.interleave_search = options.deterministic or options.workers == 1
+    p.interleave_search = options.deterministic or p.num_workers == 1
     if options.deterministic:
         p.max_deterministic_time = max(0.01, time_limit)
     else:
@@ -641,8 +643,6 @@ def solve(
         cpm.hint(start_solution.modes, start_solution.starts)
     remaining = options.time_limit - (time.perf_counter() - t0)
     makespan_only = bool(project.makespan_weight) and not project.groups
-    solver = _parameters(options, remaining, makespan_only)
-    progress = _Progress(options.on_solution, t0) if options.on_solution else None
     racing = (
         options.race
         and not options.deterministic
@@ -650,8 +650,10 @@ def solve(
         and start_solution is not None
         and options.generations > 0
         and options.time_limit >= 3  # as for the start's own genetic search
-        and _plain(project)
+        and searchable(project)
     )
+    solver = _parameters(options, remaining, makespan_only, racing)
+    progress = _Progress(options.on_solution, t0) if options.on_solution else None
     if racing:
         code, found = _race(solver, cpm.model, progress, project, start_solution, options)
     else:
@@ -684,12 +686,6 @@ def _race(solver, model, progress, project: Project, start: Schedule, options: S
     on hard instances CP-SAT's LNS hardly improves the start, while more generations do."""
     from .improve import genetic_search
 
-    # Half of CP-SAT's threads make room for the search: beside eight it got a ninth of two
-    # cores (hard J120 instances: mean gap 8.45 % with 8 threads, 8.01 % with 4).
-    p = solver.parameters
-    p.num_workers = max(1, options.workers // 2)
-    p.num_full_subsolvers = 0
-    p.interleave_search = p.num_workers == 1  # one thread: its portfolio interleaved
     done = threading.Event()
     codes = []
 
@@ -713,11 +709,6 @@ def _race(solver, model, progress, project: Project, start: Schedule, options: S
     finally:
         thread.join()
     return codes[0], found
-
-
-def _plain(project: Project) -> bool:
-    """What the genetic search handles: no calendars, releases or fixings, no negative lags."""
-    return reversible(project) and all(project.tick_lag(p) >= 0 for p in project.precedences)
 
 
 def _budgeted_modes(project: Project) -> bool:

@@ -403,6 +403,12 @@ def reversible(project: Project) -> bool:
     return all(p.fine_lag is None for p in project.precedences)
 
 
+def searchable(project: Project) -> bool:
+    """Whether the genetic search applies: justifiable, and no negative lags (its orders
+    assume them non-negative)."""
+    return reversible(project) and all(project.tick_lag(p) >= 0 for p in project.precedences)
+
+
 def _reverse(project: Project, modes: list[int]) -> Project:
     """The mirrored project with modes fixed, for backward (right-justified) scheduling."""
     acts = tuple(Activity(modes=(a.modes[modes[i]],)) for i, a in enumerate(project.activities))
@@ -482,7 +488,7 @@ def construct(
                 best = own
     if best is not None and can_justify and any(len(a.modes) > 1 for a in project.activities):
         best = _mode_search(sgs, best, rng, 20 * passes, t0 + time_limit)
-    if best is not None and can_justify and generations > 0:
+    if best is not None and generations > 0 and searchable(project):
         deadline = None if exact_generations else t0 + time_limit
         others = tuple((tuple(m), list(st)) for _, (m, st) in alternatives)
         best = _genetic(project, best, seed, generations, deadline, others)
@@ -514,8 +520,6 @@ def _genetic(
     """``best`` improved by the genetic search on activity lists (and modes)."""
     from .improve import genetic_search
 
-    if any(project.tick_lag(p) < 0 for p in project.precedences):
-        return best  # justification orders assume non-negative lags
     parts, (modes, starts) = best
     found = genetic_search(
         project,
