@@ -43,6 +43,7 @@ from .heuristic import (
 )
 from .modes import diverse_modes
 
+RACE_POPULATION = 60
 ALWAYS = True  # presence of a mode that is the only choice
 
 STATUS = {
@@ -557,11 +558,14 @@ class CpModel:
 class _Progress(cp_model.CpSolverSolutionCallback):
     """Reports each improving solution with the time since the solve started."""
 
-    def __init__(self, report, t0: float):
+    def __init__(self, report, t0: float, relay=None):
         super().__init__()
         self.report, self.t0 = report, t0
+        self.relay = relay
 
     def on_solution_callback(self) -> None:
+        if self.relay is not None:
+            self.relay(self)
         if self.report is not None:
             self.report(
                 time.perf_counter() - self.t0,
@@ -653,45 +657,58 @@ def solve(
         and searchable(project)
     )
     solver = _parameters(options, remaining, makespan_only, racing)
-    progress = _Progress(options.on_solution, t0) if options.on_solution else None
     if racing:
-        code, found = _race(solver, cpm.model, progress, project, start_solution, options)
+        code, found, bound = _race(solver, cpm, t0, project, start_solution, options)
     else:
-        code, found = solver.solve(cpm.model, progress), None
+        progress = _Progress(options.on_solution, t0) if options.on_solution else None
+        code = solver.solve(cpm.model, progress)
+        found, bound = None, 0
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found, bound = cpm.read(solver), round(solver.best_objective_bound)
     status = STATUS[code]
     if status == "infeasible":
         return _infeasible(
             t0, "CP-SAT proved that no plan satisfies all hard constraints within the horizon"
         )
-    if status in ("optimal", "feasible"):
-        modes, starts = cpm.read(solver)
-        bound = round(solver.best_objective_bound)
-        if found is not None and found[2] < solver.objective_value:
-            modes, starts = found[0], found[1]
-    elif found is not None:
-        modes, starts, bound, status = found[0], found[1], 0, "feasible"
-    elif start_solution is not None:
-        modes, starts = list(start_solution.modes), list(start_solution.starts)
-        bound = 0
-        status = "feasible"
-    else:
+    if found is None and start_solution is not None:
+        found = list(start_solution.modes), list(start_solution.starts)
+    if found is None:
         return _result(project, [], [], 0, "unknown", t0, "no plan found within the time limit")
-    return _result(project, modes, starts, bound, status, t0)
+    if status not in ("optimal", "feasible"):
+        status, bound = "feasible", 0
+    return _result(project, found[0], found[1], bound, status, t0)
 
 
-def _race(solver, model, progress, project: Project, start: Schedule, options: SolveOptions):
-    """CP-SAT's status code and the genetic search's best ``(modes, starts, makespan)``, run at
-    the same time: CP-SAT in a thread (it releases the GIL), the genetic search here until
-    CP-SAT ends. Run one after the other, one of the two cores idled while the search ran, and
-    on hard instances CP-SAT's LNS hardly improves the start, while more generations do."""
+def _race(solver, cpm: CpModel, t0: float, project: Project, start: Schedule, options):
+    """CP-SAT and the genetic search at the same time: CP-SAT's status code, the better
+    ``(modes, starts)`` of the two and CP-SAT's bound.
+
+    CP-SAT runs in a thread (it releases the GIL), the genetic search here until CP-SAT ends.
+    Run one after the other, one of the two cores idled while the search ran, and on hard
+    instances CP-SAT's LNS hardly improves the start, while more generations do. Each of
+    CP-SAT's improving solutions joins the search's population (hard J60 instances: mean gap
+    3.81 % without, 3.25 % with). Restarting CP-SAT from the search's best did not pay
+    (3.48 % with one restart, 3.69 % with three).
+    """
     from .improve import genetic_search
 
     done = threading.Event()
+    news: list[tuple[list[int], list[int]]] = []  # CP-SAT's solutions, for the search
     codes = []
+
+    def relay(callback) -> None:
+        news.append(cpm.read(callback))
+
+    def inbox() -> list[tuple[list[int], list[int]]]:
+        taken = news[:]
+        del news[: len(taken)]
+        return taken
+
+    progress = _Progress(options.on_solution, t0, relay)
 
     def run() -> None:
         try:
-            codes.append(solver.solve(model, progress))
+            codes.append(solver.solve(cpm.model, progress))
         finally:
             done.set()
 
@@ -703,12 +720,21 @@ def _race(solver, model, progress, project: Project, start: Schedule, options: S
             start.modes,
             [list(start.starts)],
             seed=options.seed + 1,
+            population=RACE_POPULATION,
             generations=1 << 30,
             stop=done.is_set,
+            inbox=inbox,
         )
     finally:
         thread.join()
-    return codes[0], found
+    code, best, bound = codes[0], None, 0
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        best, bound = cpm.read(solver), round(solver.best_objective_bound)
+        if found is not None and found[2] < solver.objective_value:
+            best = found[0], found[1]
+    elif found is not None:
+        best = found[0], found[1]
+    return code, best, bound
 
 
 def _budgeted_modes(project: Project) -> bool:

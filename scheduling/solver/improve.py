@@ -53,7 +53,7 @@ class ListSGS:
 
     def _run(self, order: list[int], preds: list[list[tuple[int, int]]]) -> list[int]:
         dur, dem = self.dur, self.dem
-        free = {r: [self.cap[r]] * self.horizon for r in self.res}
+        free = [[c] * self.horizon if r in self.res else None for r, c in enumerate(self.cap)]
         starts = [0] * self.n
         for a in order:
             t = 0
@@ -64,10 +64,22 @@ class ListSGS:
             d = dur[a]
             need = dem[a]
             if d and need:
-                t = _first_fit(free, need, t, d)
-                for r, q in need:
-                    fr = free[r]
-                    for u in range(t, t + d):
+                rows = [(free[r], q) for r, q in need]
+                # Earliest fit: test the window from its end, jump past the last clash.
+                end = t + d
+                while True:
+                    for fr, q in rows:
+                        u = end - 1
+                        while u >= t and fr[u] >= q:
+                            u -= 1
+                        if u >= t:
+                            t = u + 1
+                            end = t + d
+                            break
+                    else:
+                        break
+                for fr, q in rows:
+                    for u in range(t, end):
                         fr[u] -= q
             starts[a] = t
         return starts
@@ -96,44 +108,28 @@ class ListSGS:
         return max((s + d for s, d in zip(starts, self.dur, strict=True)), default=0)
 
     def justify(self, starts: list[int], rank: list[int]) -> tuple[list[int], list[int], int]:
-        """Forward-backward improvement until no gain: (order, starts, makespan).
+        """One forward-backward pass: (order, starts, makespan) of the better schedule.
 
+        Right-justify in the order of decreasing finish, then left-justify in the order of
+        increasing start. One pass, not passes until no gain: the second pass seldom gains
+        and, in a search bounded by time, the schedules it costs are worth more as children
+        (hard J120 instances, 7 s: mean gap 4.88 % with repeated passes, 4.77 % with one).
         ``rank`` is a fixed topological position per activity (breaks ties between
         zero-duration activities). Never returns a longer schedule than ``starts``.
         """
         dur = self.dur
-        best = starts
-        mk = self.makespan(starts)
-        while True:
-            ends = [s + d for s, d in zip(best, dur, strict=True)]
-            back_order = sorted(range(self.n), key=lambda a: (-ends[a], -rank[a]))
-            rev = self._run(back_order, self.succs)
-            rev_mk = self.makespan(rev)
-            right = [rev_mk - rev[a] - dur[a] for a in range(self.n)]
-            order = sorted(range(self.n), key=lambda a: (right[a], rank[a]))
-            new = self.forward(order)
-            new_mk = self.makespan(new)
-            if new_mk >= mk:
-                order = sorted(range(self.n), key=lambda a: (best[a], rank[a]))
-                return order, best, mk
-            best, mk = new, new_mk
-
-
-def _first_fit(free: dict[int, list[int]], need, t: int, d: int) -> int:
-    """Earliest tick >= t where ``need`` fits for ``d`` ticks (jumps past the last clash)."""
-    while True:
-        clash = -1
-        for r, q in need:
-            fr = free[r]
-            for u in range(t + d - 1, t - 1, -1):
-                if fr[u] < q:
-                    clash = u
-                    break
-            if clash >= 0:
-                break
-        if clash < 0:
-            return t
-        t = clash + 1
+        ends = [s + d for s, d in zip(starts, dur, strict=True)]
+        back_order = sorted(range(self.n), key=lambda a: (-ends[a], -rank[a]))
+        rev = self._run(back_order, self.succs)
+        rev_mk = self.makespan(rev)
+        right = [rev_mk - rev[a] - dur[a] for a in range(self.n)]
+        order = sorted(range(self.n), key=lambda a: (right[a], rank[a]))
+        new = self.forward(order)
+        best, mk = starts, self.makespan(starts)
+        if self.makespan(new) < mk:
+            best, mk = new, self.makespan(new)
+        order = sorted(range(self.n), key=lambda a: (best[a], rank[a]))
+        return order, best, mk
 
 
 def _crossover(mother: list[int], father: list[int], rng: random.Random) -> list[int]:
@@ -169,6 +165,7 @@ def genetic_search(
     deadline: float | None = None,
     others: tuple[tuple[tuple[int, ...], list[int]], ...] = (),
     stop: Callable[[], bool] | None = None,
+    inbox: Callable[[], list[tuple[tuple[int, ...], list[int]]]] | None = None,
 ) -> tuple[list[int], list[int], int] | None:
     """Best ``(modes, starts, makespan)`` found from the start schedules ``seeds`` (lists of
     starts in ``modes``) and ``others`` (``(modes, starts)`` pairs with their own modes).
@@ -210,21 +207,29 @@ def genetic_search(
     for _ in range(generations):
         if _ended(deadline, stop):
             break
-        children = []
         rng.shuffle(pop)
-        for i in range(0, len(pop) - 1, 2):
-            for mother, father in ((pop[i], pop[i + 1]), (pop[i + 1], pop[i])):
-                child = _crossover(mother[1], father[1], rng)
-                _mutate(child, related, rng, 0.05)
-                mv = mother[3]
-                if multi:
-                    mv = _mode_child(mother[3], father[3], multi, budget, rng)
-                children.append(decode(child, mv))
+        children = [decode(order, mv) for order, mv in _offspring(pop, related, multi, budget, rng)]
+        if inbox is not None:
+            for mv, st in inbox():
+                if budget.ok(mv):
+                    children.append(decode([], tuple(mv), list(st)))
         pop = _select(pop + children, population)
     best = min(pop, key=lambda x: x[0])
     sgs.set_modes(best[3])
     checked = budget.ok(best[3]) and sgs.valid(best[2])  # never hand out a broken schedule
     return (list(best[3]), best[2], best[0]) if checked else None
+
+
+def _offspring(pop: list, related, multi, budget: _Budget, rng: random.Random):
+    """(order, modes) of two children per pair of neighbours in ``pop``."""
+    for i in range(0, len(pop) - 1, 2):
+        for mother, father in ((pop[i], pop[i + 1]), (pop[i + 1], pop[i])):
+            child = _crossover(mother[1], father[1], rng)
+            _mutate(child, related, rng, 0.05)
+            mv = mother[3]
+            if multi:
+                mv = _mode_child(mother[3], father[3], multi, budget, rng)
+            yield child, mv
 
 
 def _ended(deadline: float | None, stop: Callable[[], bool] | None) -> bool:

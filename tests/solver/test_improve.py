@@ -1,10 +1,11 @@
 """The activity-list genetic search and its fast SGS on random RCPSP instances built here."""
 
 import random
+import time
 
 from scheduling.solver.core import Activity, Mode, Precedence, Project, Resource
 from scheduling.solver.cpsat import SolveOptions, solve
-from scheduling.solver.heuristic import construct
+from scheduling.solver.heuristic import construct, evaluate
 from scheduling.solver.improve import ListSGS, genetic_search
 
 
@@ -256,3 +257,32 @@ def test_a_better_schedule_from_the_search_beside_cp_sat_is_the_result(monkeypat
     result = solve(project, options)
     assert result.objective == best.objective
     assert violations(project, result.modes, result.starts) == []
+
+
+def test_cp_sat_solutions_join_the_search_beside_it(monkeypatch):
+    from scheduling.solver import improve
+
+    real = improve.genetic_search
+    received = []
+
+    def search(*args, **kwargs):
+        if kwargs.get("inbox") is None:  # the start's own search
+            return real(*args, **kwargs)
+        while not kwargs["stop"]():
+            received.extend(kwargs["inbox"]())
+            time.sleep(0.01)
+        received.extend(kwargs["inbox"]())
+        return None
+
+    monkeypatch.setattr(improve, "genetic_search", search)
+    project = random_project(3, n=30)
+    reported = []
+    options = SolveOptions(
+        time_limit=3, workers=2, on_solution=lambda seconds, value, bound: reported.append(value)
+    )
+    result = solve(project, options)
+    assert received and len(received) == len(reported)  # every CP-SAT solution, once
+    for modes, starts in received:
+        assert violations(project, modes, starts) == []
+    assert [evaluate(project, m, s)["makespan"] for m, s in received] == reported
+    assert min(reported) == result.objective
