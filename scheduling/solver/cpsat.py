@@ -43,6 +43,8 @@ from .heuristic import (
 )
 from .modes import diverse_modes
 
+# The search beside CP-SAT runs for time, not generations: 60 individuals beat 30 (hard J120
+# instances, the search alone for 7 s: mean gap 4.77 % against 5.60 %).
 RACE_POPULATION = 60
 ALWAYS = True  # presence of a mode that is the only choice
 
@@ -556,7 +558,8 @@ class CpModel:
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    """Reports each improving solution with the time since the solve started."""
+    """Reports each improving solution with the time since the solve started, and hands the
+    solution itself to ``relay`` (the race's genetic search) when given."""
 
     def __init__(self, report, t0: float, relay=None):
         super().__init__()
