@@ -38,6 +38,20 @@ def run_async(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
+def in_thread(fn, *args):
+    """``asyncio.to_thread`` that closes the thread's database connection afterwards: left
+    open, it kept the test database from being dropped at the end of the run."""
+    from django.db import connection
+
+    def run():
+        try:
+            return fn(*args)
+        finally:
+            connection.close()
+
+    return asyncio.to_thread(run)
+
+
 def session_cookie(user) -> str:
     client = Client()
     client.force_login(user)
@@ -386,23 +400,23 @@ def test_a_reconnecting_client_gets_exactly_the_events_it_missed(live_stack, hom
             f"{live_stack.ws_url}/ws/events/", additional_headers=headers
         ) as ws:
             await until(ws, "hello")
-            await asyncio.to_thread(publish, "seen", 1)
+            await in_thread(publish, "seen", 1)
             last_seen = (await until(ws, "seen"))["id"]
         # Offline: these go out while nobody listens.
-        missed = [await asyncio.to_thread(publish, "missed", n) for n in (2, 3, 4)]
-        await asyncio.to_thread(publish, "other", 5, "office")  # not this client's group
+        missed = [await in_thread(publish, "missed", n) for n in (2, 3, 4)]
+        await in_thread(publish, "other", 5, "office")  # not this client's group
         async with websockets.connect(
             f"{live_stack.ws_url}/ws/events/", additional_headers=headers
         ) as ws:
             await until(ws, "hello")  # listen first, then ask for the gap: nothing falls between
             client = Client()
             client.cookies.load(cookie)
-            response = await asyncio.to_thread(
+            response = await in_thread(
                 client.get, "/api/v1/system/events", {"group": group, "after": last_seen}
             )
             assert response.status_code == 200, response.content
             backlog = response.json()
-            live_id = await asyncio.to_thread(publish, "live", 6)
+            live_id = await in_thread(publish, "live", 6)
             live = await until(ws, "live")
         return missed, backlog, live_id, live
 
