@@ -665,9 +665,7 @@ def solve(
     else:
         progress = _Progress(options.on_solution, t0) if options.on_solution else None
         code = solver.solve(cpm.model, progress)
-        found, bound = None, 0
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found, bound = cpm.read(solver), round(solver.best_objective_bound)
+        found, bound = _incumbent(code, solver, cpm)
     status = STATUS[code]
     if status == "infeasible":
         return _infeasible(
@@ -696,7 +694,7 @@ def _race(solver, cpm: CpModel, t0: float, project: Project, start: Schedule, op
     from .improve import genetic_search
 
     done = threading.Event()
-    news: list[tuple[list[int], list[int]]] = []  # CP-SAT's solutions, for the search
+    news: list[tuple[list[int], list[int]]] = []  # CP-SAT's solutions, not yet in the search
     codes = []
 
     def relay(callback) -> None:
@@ -730,14 +728,17 @@ def _race(solver, cpm: CpModel, t0: float, project: Project, start: Schedule, op
         )
     finally:
         thread.join()
-    code, best, bound = codes[0], None, 0
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        best, bound = cpm.read(solver), round(solver.best_objective_bound)
-        if found is not None and found[2] < solver.objective_value:
-            best = found[0], found[1]
-    elif found is not None:
+    best, bound = _incumbent(codes[0], solver, cpm)
+    if found is not None and (best is None or found[2] < solver.objective_value):
         best = found[0], found[1]
-    return code, best, bound
+    return codes[0], best, bound
+
+
+def _incumbent(code, solver: cp_model.CpSolver, cpm: CpModel):
+    """CP-SAT's ``(modes, starts)`` and bound after a solve, or ``(None, 0)`` without one."""
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return cpm.read(solver), round(solver.best_objective_bound)
+    return None, 0
 
 
 def _budgeted_modes(project: Project) -> bool:

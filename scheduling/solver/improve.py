@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .core import Project
 from .heuristic import topological_order
@@ -126,8 +126,9 @@ class ListSGS:
         order = sorted(range(self.n), key=lambda a: (right[a], rank[a]))
         new = self.forward(order)
         best, mk = starts, self.makespan(starts)
-        if self.makespan(new) < mk:
-            best, mk = new, self.makespan(new)
+        new_mk = self.makespan(new)
+        if new_mk < mk:
+            best, mk = new, new_mk
         order = sorted(range(self.n), key=lambda a: (best[a], rank[a]))
         return order, best, mk
 
@@ -165,7 +166,7 @@ def genetic_search(
     deadline: float | None = None,
     others: tuple[tuple[tuple[int, ...], list[int]], ...] = (),
     stop: Callable[[], bool] | None = None,
-    inbox: Callable[[], list[tuple[tuple[int, ...], list[int]]]] | None = None,
+    inbox: Callable[[], list[tuple[Sequence[int], list[int]]]] | None = None,
 ) -> tuple[list[int], list[int], int] | None:
     """Best ``(modes, starts, makespan)`` found from the start schedules ``seeds`` (lists of
     starts in ``modes``) and ``others`` (``(modes, starts)`` pairs with their own modes).
@@ -173,7 +174,9 @@ def genetic_search(
     Multi-mode projects also search the mode vector (one-point mode crossover and mode
     mutation that keep every non-renewable budget). The result is never longer than the best
     seed schedule and always respects precedences, renewable capacities and non-renewable
-    budgets. ``stop()``, when given, is asked once per generation whether to end early.
+    budgets. ``stop()``, when given, is asked once per generation whether to end early, and
+    ``inbox()`` for the ``(modes, starts)`` schedules found elsewhere meanwhile (CP-SAT beside
+    the search), which join the population.
     """
     if not seeds:
         return None
