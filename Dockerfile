@@ -2,7 +2,8 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    ZUNFT_VAR_DIR=/var/lib/zunft DEBUG=false
+    ZUNFT_VAR_DIR=/var/lib/zunft DEBUG=false \
+    NUMBA_CACHE_DIR=/var/lib/zunft/cache/numba
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gdal-bin libgdal32 libgeos-c1v5 gettext fonts-dejavu-core \

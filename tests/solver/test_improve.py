@@ -3,6 +3,8 @@
 import random
 import time
 
+import numpy as np
+
 from scheduling.solver.core import Activity, Mode, Precedence, Project, Resource
 from scheduling.solver.cpsat import SolveOptions, solve
 from scheduling.solver.heuristic import construct, evaluate
@@ -75,6 +77,29 @@ def test_list_sgs_and_justification_give_feasible_schedules_that_never_get_longe
         _, better, mk = sgs.justify(starts, rank)
         assert violations(project, [0] * 20, better) == []
         assert mk == sgs.makespan(better) <= sgs.makespan(starts)
+
+
+def test_crossover_and_mutation_keep_lists_precedence_feasible_and_follow_their_stream():
+    from scheduling.solver import kernel
+    from scheduling.solver.improve import _feasible_order, _related
+
+    project = random_project(4, n=30)
+    sgs = ListSGS(project, [0] * 30)
+    rng = random.Random(4)
+    mother, father = (
+        np.array(_feasible_order(sgs, [rng.random() for _ in range(30)])) for _ in range(2)
+    )
+    related = _related(sgs)
+    children = set()
+    for seed in range(40):
+        child = kernel.child(mother, father, related, 0.3, np.array([seed], np.uint64))
+        assert sorted(child.tolist()) == list(range(30))
+        position = {a: i for i, a in enumerate(child.tolist())}
+        assert all(position[p.pred] < position[p.succ] for p in project.precedences)
+        again = kernel.child(mother, father, related, 0.3, np.array([seed], np.uint64))
+        assert (again == child).all()
+        children.add(tuple(child.tolist()))
+    assert len(children) > 20  # a stream, not a constant
 
 
 def test_genetic_search_never_returns_worse_or_infeasible_and_is_deterministic():
@@ -189,21 +214,22 @@ def test_genetic_search_crosses_in_the_modes_of_other_start_schedules():
 
 
 def test_budget_repair_keeps_the_mutated_activity_and_ends_within_budget():
+    from scheduling.solver import kernel
     from scheduling.solver.improve import _Budget
 
     project = random_project(2, n=15, modes=3)
     budget = _Budget(project)
-    rng = random.Random(0)
     cap = project.resources[3].capacity
     dearest = [
         max(range(3), key=lambda k, a=a: dict(act.modes[k].demands)[3])
         for a, act in enumerate(project.activities)
     ]
     assert _budget_used(project, dearest) > cap
-    modes = list(dearest)
-    budget.repair(modes, 0, list(range(15)), rng)
+    modes = np.array(dearest)
+    stream = np.array([1], np.uint64)
+    kernel.repair(modes, 0, np.arange(15), budget.count, budget.table, budget.cap, stream)
     assert modes[0] == dearest[0]
-    assert _budget_used(project, modes) <= cap
+    assert _budget_used(project, modes.tolist()) <= cap
 
 
 def _watch_searches(monkeypatch) -> list[bool]:
