@@ -64,7 +64,7 @@ class ListSGS:
             self._durs[a, : len(self.durs[a])] = self.durs[a]
             for k, row in enumerate(self.dems[a]):
                 for r, q in row:
-                    self._dems[a, k, column[r]] = q
+                    self._dems[a, k, column[r]] += q
         self._all = np.arange(n)
         self.set_modes(modes)
 
@@ -261,15 +261,19 @@ class _Budget:
         self.caps = [(r, res.capacity) for r, res in enumerate(project.resources)]
         self.caps = [(r, c) for r, c in self.caps if not project.resources[r].renewable]
         self.use = [[dict(m.demands) for m in act.modes] for act in project.activities]
-        # The same as arrays for the compiled mode operators: use[a, k, i] of budget i.
+        # The same as arrays for the compiled mode operators: use[a, k, i] of budget i. A mode
+        # asking more of a renewable resource than there is can never be scheduled: a last
+        # budget of 0 that it uses keeps mutation from choosing it.
+        renewable = {r: res.capacity for r, res in enumerate(project.resources) if res.renewable}
         width = max((len(u) for u in self.use), default=1)
         self.count = np.array([len(u) for u in self.use], np.int64)
-        self.cap = np.array([c for _, c in self.caps], np.int64)
-        self.table = np.zeros((len(self.use), width, len(self.caps)), np.int64)
+        self.cap = np.array([c for _, c in self.caps] + [0], np.int64)
+        self.table = np.zeros((len(self.use), width, len(self.caps) + 1), np.int64)
         for a, row in enumerate(self.use):
             for k, used in enumerate(row):
                 for i, (r, _) in enumerate(self.caps):
                     self.table[a, k, i] = used.get(r, 0)
+                self.table[a, k, -1] = any(q > renewable.get(r, q) for r, q in used.items())
 
     def ok(self, modes) -> bool:
         return not self.over(modes)

@@ -1,5 +1,6 @@
-"""Compiled inner loops of the activity-list search (``improve``): the serial schedule
-generation scheme and forward-backward justification, on numpy arrays, compiled by Numba.
+"""Compiled inner loops of the activity-list search (``improve``), on numpy arrays, compiled by
+Numba: the serial schedule generation scheme, forward-backward justification, list crossover
+and mutation, and the crossover of mode vectors with the repair of non-renewable budgets.
 
 The genetic search spends nearly all its time here. In plain Python one decode of a J120
 schedule (three SGS runs) took 2.7 ms, so ten seconds gave a few thousand schedules where
@@ -7,7 +8,10 @@ published list-scheduling searches count fifty thousand.
 
 Arrays: ``dur[a]`` duration and ``dem[a, r]`` renewable demand of each activity in its chosen
 mode, ``cap[r]`` capacities; precedences in compressed rows (``ptr``, ``idx``, ``lag``): the
-neighbours of ``a`` are ``idx[ptr[a]:ptr[a + 1]]`` with their lags.
+neighbours of ``a`` are ``idx[ptr[a]:ptr[a + 1]]`` with their lags. For modes, ``count[a]``
+modes per activity and ``use[a, k, i]`` of budget ``i`` in mode ``k``. There is no bounds
+checking: lists must be precedence-feasible and every mode executable (``improve`` ensures both),
+or a window search could run past ``horizon``.
 
 Numba compiles each function at its first call (about 3 s for all of them) and caches the
 machine code beside this file, or in ``NUMBA_CACHE_DIR``; ``warm_up`` compiles ahead of timed
@@ -26,7 +30,7 @@ def sgs(order, ptr, idx, lag, dur, dem, cap, horizon):
     neighbours in ``ptr``/``idx`` (predecessors forward, successors backward) where its
     demand fits for its whole duration."""
     n = dur.shape[0]
-    res = cap.shape[0]
+    res = dem.shape[1]
     free = np.empty((res, horizon), np.int64)
     for r in range(res):
         free[r, :] = cap[r]
@@ -192,12 +196,12 @@ def mode_child(mother, father, multi, count, use, cap, rate, stream):
 def warm_up() -> None:
     """Compile (or load from the cache) every function here on a two-activity problem, so that
     the first timed search does not pay for it."""
-    one = np.ones(2, np.int64)
+    one, cap = np.ones(2, np.int64), np.ones(1, np.int64)
     order = np.arange(2, dtype=np.int64)
     rows = (np.array([0, 0, 1], np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64))
     back = (np.array([0, 1, 1], np.int64), np.ones(1, np.int64), np.zeros(1, np.int64))
     dem = np.ones((2, 1), np.int64)
-    justify(sgs(order, *rows, one, dem, one, 5), order, *rows, *back, one, dem, one, 5)
+    justify(sgs(order, *rows, one, dem, cap, 5), order, *rows, *back, one, dem, cap, 5)
     stream = np.zeros(1, np.uint64)
     child(order, order[::-1].copy(), np.ones((2, 2), np.bool_), 0.5, stream)
     use = np.ones((2, 2, 1), np.int64)

@@ -213,6 +213,20 @@ def test_genetic_search_crosses_in_the_modes_of_other_start_schedules():
     assert found[2] == 10 and tuple(found[0]) == fast
 
 
+def test_mutation_never_picks_a_mode_that_asks_more_than_a_resource_has():
+    # Each activity's fast mode needs two units of a one-unit resource: never schedulable,
+    # though free of budget. The search must keep the slow modes and stay in bounds.
+    slow, impossible = Mode(3, ((0, 1), (1, 1))), Mode(1, ((0, 2),))
+    project = Project(
+        (Resource(1), Resource(10, renewable=False)),
+        tuple(Activity((slow, impossible)) for _ in range(10)),
+        tuple(Precedence(a, a + 1) for a in range(9)),
+    )
+    found = genetic_search(project, [0] * 10, [[3 * a for a in range(10)]], generations=200)
+    assert found is not None
+    assert found[0] == [0] * 10 and found[2] == 30
+
+
 def test_budget_repair_keeps_the_mutated_activity_and_ends_within_budget():
     from scheduling.solver import kernel
     from scheduling.solver.improve import _Budget
