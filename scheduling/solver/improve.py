@@ -53,7 +53,7 @@ class ListSGS:
             self.succs[p.pred].append((p.succ, lag))
         self.lags = sum(max(0, project.tick_lag(p)) for p in project.precedences)
         self._pred_rows = _rows(self.preds)
-        self._succ_rows = _rows(self.succs)
+        self._both_rows = (*self._pred_rows, *_rows(self.succs))  # justify runs both ways
         self._cap = np.array([self.cap[r] for r in self.res], np.int64)
         # Mode tables padded to the most modes: duration and renewable demand per column.
         width = max((len(d) for d in self.durs), default=1)
@@ -120,9 +120,8 @@ class ListSGS:
         return order.tolist(), best.tolist(), mk
 
     def _justify(self, starts: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        rows = (*self._pred_rows, *self._succ_rows)
         order, best, mk = kernel.justify(
-            starts, rank, *rows, self._dur, self._dem, self._cap, self.horizon
+            starts, rank, *self._both_rows, self._dur, self._dem, self._cap, self.horizon
         )
         return order, best, int(mk)
 
@@ -273,7 +272,9 @@ class _Budget:
             for k, used in enumerate(row):
                 for i, (r, _) in enumerate(self.caps):
                     self.table[a, k, i] = used.get(r, 0)
-                self.table[a, k, -1] = any(q > renewable.get(r, q) for r, q in used.items())
+                self.table[a, k, -1] = any(
+                    q > renewable[r] for r, q in used.items() if r in renewable
+                )
 
     def ok(self, modes) -> bool:
         return not self.over(modes)
