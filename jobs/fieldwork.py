@@ -44,6 +44,7 @@ from trades.models import Worker
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.errors import Conflict
 from zunft.core.realtime import emit
+from zunft.core.units import parse_unit, unknown_unit
 
 logger = logging.getLogger(__name__)
 
@@ -493,13 +494,17 @@ def record_material(
     unit: str,
     unit_price,
 ) -> tuple[MaterialEntry, bool]:
-    """Record material used (net unit price of the workshop). Returns ``(entry, replayed)``."""
+    """Record material used (net unit price of the workshop). Returns ``(entry, replayed)``.
+
+    ``unit`` is a code of the unit vocabulary or a common spelling of one ("Stk", "m2"); it is
+    stored as the code."""
     _check_access(user, assignment)
     errors = {}
     if not text.strip():
         errors["text"] = _("What was used?")
-    if not unit.strip():
-        errors["unit"] = _("Give a unit (Stk, m, kg, …).")
+    code = parse_unit(unit)
+    if not code:
+        errors["unit"] = unknown_unit(unit) if unit.strip() else _("Give a unit (Stk, m, kg, …).")
     if errors:
         raise ValidationError(errors)
     quantity = _decimal(quantity, "quantity", 2)
@@ -518,7 +523,7 @@ def record_material(
             task_id=assignment.task_id,
             text=text.strip()[:200],
             quantity=quantity,
-            unit=unit.strip()[:10],
+            unit=code,
             unit_price=unit_price,
             created_by=user,
         )

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trades.models import Bilingual, Certification, Trade
-from zunft.core.units import Unit
+from zunft.core.units import Unit, unit_label
 
 
 class PackageTemplate(Bilingual, models.Model):
@@ -516,7 +516,7 @@ class MaterialEntry(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="materials")
     text = models.CharField(_("text"), max_length=200)
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
-    unit = models.CharField(_("unit"), max_length=10)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
     unit_price = models.DecimalField(_("unit price (net)"), max_digits=12, decimal_places=2)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -534,7 +534,7 @@ class MaterialEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} {self.unit} {self.text}"
+        return f"{self.quantity} {unit_label(self.unit)} {self.text}"
 
 
 class Photo(models.Model):

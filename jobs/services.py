@@ -25,7 +25,7 @@ from jobs.models import (
 from jobs.quotes import PricedLine, Pricing, totals
 from trades.models import Certification, Trade
 from zunft.core.realtime import emit
-from zunft.core.units import Unit, parse_unit
+from zunft.core.units import Unit, parse_unit, unknown_unit
 
 
 class _Errors(dict):
@@ -67,14 +67,7 @@ def _check_parameters(parameters, params, errors: _Errors) -> None:
         if not (p["minimum"] <= p["default"] <= p["maximum"]):
             errors.add(f"parameters.{code}", _("The default must lie between minimum and maximum."))
         if parse_unit(p.get("unit", "")) is None:
-            errors.add(f"parameters.{code}", _unknown_unit(p["unit"]))
-
-
-def _unknown_unit(text: str) -> str:
-    return _("Unknown unit “%(unit)s”; use one of: %(units)s.") % {
-        "unit": text,
-        "units": ", ".join(f"{unit.value} ({unit.label})" for unit in Unit),
-    }
+            errors.add(f"parameters.{code}", unknown_unit(p["unit"]))
 
 
 def _check_task(task: dict, params: dict, trades: dict, errors: _Errors) -> None:
@@ -588,7 +581,7 @@ def revise_quote(
             )
         unit = parse_unit(line["unit"]) or (line["unit"] if line["unit"] in typed else None)
         if not unit:
-            raise ValidationError({f"lines.{i}.unit": _unknown_unit(line["unit"])})
+            raise ValidationError({f"lines.{i}.unit": unknown_unit(line["unit"])})
         priced.append(
             PricedLine(
                 line["kind"],

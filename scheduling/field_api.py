@@ -39,6 +39,7 @@ from trades.schemas import ErrorOut
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import required_auth
 from zunft.core.types import IsoDate
+from zunft.core.units import unit_label
 
 router = Router(tags=["field"], auth=required_auth)
 #: Where zunft/api.py mounts this router (the app's JavaScript and service worker use it).
@@ -131,8 +132,13 @@ class MaterialOut(Schema):
     client_id: uuid.UUID
     text: str
     quantity: Decimal
-    unit: str
+    unit: str = Field(..., description="UN/ECE Recommendation 20/21 code, e.g. H87, MTR, XPK")
+    unit_label: str = Field(..., description="the unit as the reader's language writes it")
     unit_price: Decimal
+
+    @staticmethod
+    def resolve_unit_label(entry) -> str:
+        return unit_label(entry.unit)
 
 
 class PhotoOut(Schema):
@@ -185,7 +191,7 @@ class MaterialIn(Schema):
     client_id: uuid.UUID
     text: str = Field(..., max_length=200)
     quantity: Decimal = Field(..., max_digits=10, decimal_places=2)
-    unit: str = Field(..., max_length=10)
+    unit: str = Field(..., max_length=20, description="a unit code (H87) or spelling (Stk, m2)")
     unit_price: Decimal = Field(..., max_digits=12, decimal_places=2)
 
 

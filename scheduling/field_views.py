@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 from scheduling.field_api import FIELD_API_PREFIX
 from trades.models import Worker
 from trades.selectors import administered_workshop_ids, is_office, member_workshop_ids
+from zunft.core.units import MATERIAL_UNITS
 
 app_name = "field"
 
@@ -265,6 +266,7 @@ def app(request):
         "scope": SCOPE,
         "lang": get_language() or "de",
         "labels": labels(),
+        "units": [[unit.value, str(unit.label)] for unit in MATERIAL_UNITS],
     }
     return render(request, "scheduling/field/app.html", {"config": config, "labels": labels()})
 

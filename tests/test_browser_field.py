@@ -214,7 +214,8 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     )
     page.evaluate("window.ZunftField.outbox.flush()")
     done = WorkLog.objects.get(task=wiring.task, status="done")
-    assert MaterialEntry.objects.filter(task=wiring.task).count() == 1
+    (entry,) = MaterialEntry.objects.filter(task=wiring.task)
+    assert entry.unit == "H87"  # the app's first unit, "Stück", as its code
     assert Task.objects.get(pk=wiring.task_id).status == "done"
     # The same action arriving once more (a lost answer, a second tab) changes nothing.
     csrf = next(c["value"] for c in van.cookies() if c["name"] == "csrftoken")

@@ -2,6 +2,7 @@
 signature; access from both sides, idempotent replays, released successors, re-plan on overrun."""
 
 import datetime as dt
+import importlib
 import io
 import uuid
 from decimal import Decimal
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.db import transaction
 from PIL import Image
 
@@ -490,6 +492,52 @@ def test_time_and_material_errors_name_the_field(coop, job, api_as, at_work):
     assert negative.status_code == 422
     assert negative.json()["detail"][0]["loc"] == ["body", "quantity"]
     assert not TimeEntry.objects.exists() and not MaterialEntry.objects.exists()
+
+
+def test_material_is_stored_with_a_unit_code_and_an_unknown_unit_is_refused(
+    coop, job, api_as, at_work
+):
+    client = api_as(coop.anton)
+
+    def material(unit):
+        body = {"client_id": str(uuid.uuid4()), "text": "Abzweigdose", "quantity": "2"}
+        return post(client, url(job.wiring, "/material"), {**body, "unit": unit, "unit_price": "1"})
+
+    # What older app versions queued offline ("Stk", "Pkg") is read as the code it means.
+    typed = material("Stk")
+    assert typed.status_code == 201, typed.content
+    assert (typed.json()["unit"], typed.json()["unit_label"]) == ("H87", "Stück")
+    assert material("Pkg").json()["unit_label"] == "Pkg."
+    assert material("MTR").json()["unit_label"] == "m"
+    unknown = material("Eimer")
+    assert unknown.status_code == 422
+    (error,) = unknown.json()["detail"]
+    assert error["loc"] == ["body", "unit"] and "Eimer" in error["msg"]
+    assert sorted(MaterialEntry.objects.values_list("unit", flat=True)) == ["H87", "MTR", "XPK"]
+    detail = client.get(url(job.wiring)).json()
+    assert [m["unit_label"] for m in detail["materials"]] == ["Stück", "Pkg.", "m"]
+
+
+def test_the_migration_turns_material_units_typed_so_far_into_codes(coop, job):
+    migration = importlib.import_module("jobs.migrations.0011_material_units_as_unece_codes")
+    typed = ["Stk", "Pkg", "m²", " kg ", "Eimer"]
+    MaterialEntry.objects.bulk_create(
+        MaterialEntry(
+            client_id=uuid.uuid4(),
+            task_id=job.wiring.task_id,
+            text=unit,
+            quantity=Decimal(1),
+            unit=unit,
+            unit_price=Decimal(1),
+        )
+        for unit in typed
+    )
+    migration.to_codes(apps, None)
+    stored = dict(MaterialEntry.objects.values_list("text", "unit"))
+    assert stored == {"Stk": "H87", "Pkg": "XPK", "m²": "MTK", " kg ": "KGM", "Eimer": "Eimer"}
+    assert str(MaterialEntry.objects.get(text="Eimer")) == "1.00 Eimer Eimer"  # shown as typed
+    migration.to_typed(apps, None)
+    assert MaterialEntry.objects.get(text="Pkg").unit == "Pkg"
 
 
 def test_one_transaction_per_write_leaves_nothing_half_written(coop, job, api_as, at_work):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Unit(models.TextChoices):
     PIECE = "H87", _("pcs")
+    PACK = "XPK", _("pack")  # UN/ECE Rec. 21 "package", as EN 16931 code lists carry it
     HOUR = "HUR", _("h")
     SQUARE_METRE = "MTK", "m²"
     METRE = "MTR", "m"
@@ -32,6 +33,7 @@ class Unit(models.TextChoices):
 # read through this table.
 SPELLINGS = {
     Unit.PIECE: ("stück", "stk", "stk.", "st", "st.", "pcs", "pcs.", "pc", "pc.", "piece"),
+    Unit.PACK: ("pkg", "pkg.", "pck", "pck.", "pack", "packung", "packungen"),
     Unit.HOUR: ("h", "std", "std.", "stunde", "stunden", "hour", "hours", "hrs"),
     Unit.SQUARE_METRE: ("m²", "m2", "qm"),
     Unit.METRE: ("m", "meter", "metre"),
@@ -47,6 +49,20 @@ SPELLINGS = {
 _BY_SPELLING = {
     spelling: unit for unit, spellings in SPELLINGS.items() for spelling in spellings
 } | {unit.value.lower(): unit for unit in Unit}
+
+
+# What the tradesperson's app offers for material used, most used first.
+MATERIAL_UNITS = (
+    Unit.PIECE,
+    Unit.METRE,
+    Unit.RUNNING_METRE,
+    Unit.SQUARE_METRE,
+    Unit.CUBIC_METRE,
+    Unit.KILOGRAM,
+    Unit.LITRE,
+    Unit.PACK,
+    Unit.LUMP_SUM,
+)
 
 
 def parse_unit(text: str) -> str | None:
@@ -68,3 +84,11 @@ def unit_label(code: str, language: str | None = None) -> str:
         return str(Unit(code).label)
     with translation.override(language):
         return str(Unit(code).label)
+
+
+def unknown_unit(text: str) -> str:
+    """The error for a unit that is not in the vocabulary, listing what is."""
+    return _("Unknown unit “%(unit)s”; use one of: %(units)s.") % {
+        "unit": text,
+        "units": ", ".join(f"{unit.value} ({unit.label})" for unit in Unit),
+    }

@@ -474,14 +474,14 @@
   function materialSection(c) {
     return h("section", { class: "card" },
       h("h2", {}, L.material),
-      h("ul", { class: "entries" }, (c.materials || []).map((m) => h("li", {}, `${num(m.quantity)} ${m.unit} ${m.text} · ${money(m.unit_price)}`))),
+      h("ul", { class: "entries" }, (c.materials || []).map((m) => h("li", {}, `${num(m.quantity)} ${m.unit_label || m.unit} ${m.text} · ${money(m.unit_price)}`))),
       stable(`material-${c.appointment}`, () => materialForm(c)));
   }
 
   function materialForm(c) {
     const text = h("input", { id: "mat-text", required: true, maxlength: 200 });
     const quantity = h("input", { id: "mat-qty", type: "number", step: "0.01", min: "0.01", inputmode: "decimal", required: true, value: "1" });
-    const unit = h("select", { id: "mat-unit" }, ["Stk", "m", "m²", "kg", "l", "Pkg"].map((u) => h("option", {}, u)));
+    const unit = h("select", { id: "mat-unit" }, config.units.map(([code, label]) => h("option", { value: code }, label)));
     const price = h("input", { id: "mat-price", type: "number", step: "0.01", min: "0", inputmode: "decimal", required: true });
     return h("form", {
         class: "grid", "data-testid": "material-form",

@@ -1,0 +1,82 @@
+"""Material recorded on site gets its unit from the same vocabulary as quote lines, plus "pack"
+(``XPK``), which the tradesperson's app offered as "Pkg".
+
+Units typed so far ("Stk", "m", "Pkg" …) are mapped to their codes; one this table does not know
+stays as typed and is still shown as typed. Going back writes the app's old spelling."""
+
+from django.db import migrations, models
+
+# Frozen here: a migration must not change when the running code's table changes.
+CODES = {
+    "H87": ("stück", "stk", "stk.", "st", "st.", "pcs", "pcs.", "pc", "pc.", "piece"),
+    "XPK": ("pkg", "pkg.", "pck", "pck.", "pack", "packung", "packungen"),
+    "HUR": ("h", "std", "std.", "stunde", "stunden", "hour", "hours", "hrs"),
+    "MTK": ("m²", "m2", "qm"),
+    "MTR": ("m", "meter", "metre"),
+    "LM": ("lfm", "lfm.", "lfd. m", "lin. m"),
+    "MTQ": ("m³", "m3", "cbm"),
+    "KGM": ("kg",),
+    "LTR": ("l", "liter", "litre"),
+    "KWT": ("kw",),
+    "KWH": ("kwh",),
+    "KMT": ("km",),
+    "LS": ("pauschal", "pausch.", "psch.", "pauschale", "flat", "flat rate", "lump sum"),
+}
+BY_SPELLING = {spelling: code for code, spellings in CODES.items() for spelling in spellings}
+BY_SPELLING |= {code.lower(): code for code in CODES}
+TYPED = {"H87": "Stk", "XPK": "Pkg", "MTK": "m²", "MTR": "m", "KGM": "kg", "LTR": "l"}
+
+UNITS = [
+    ("H87", "pcs"),
+    ("XPK", "pack"),
+    ("HUR", "h"),
+    ("MTK", "m²"),
+    ("MTR", "m"),
+    ("LM", "lin. m"),
+    ("MTQ", "m³"),
+    ("KGM", "kg"),
+    ("LTR", "l"),
+    ("KWT", "kW"),
+    ("KWH", "kWh"),
+    ("KMT", "km"),
+    ("LS", "lump sum"),
+]
+
+
+def to_codes(apps, schema_editor):
+    rows = apps.get_model("jobs", "MaterialEntry").objects.all()
+    for value in rows.values_list("unit", flat=True).distinct():
+        code = BY_SPELLING.get(" ".join(value.split()).lower())
+        if code is not None and code != value:
+            rows.filter(unit=value).update(unit=code)
+
+
+def to_typed(apps, schema_editor):
+    rows = apps.get_model("jobs", "MaterialEntry").objects.all()
+    for code, typed in TYPED.items():
+        rows.filter(unit=code).update(unit=typed)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("jobs", "0010_units_as_unece_codes"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="materialentry",
+            name="unit",
+            field=models.CharField(choices=UNITS, max_length=10, verbose_name="unit"),
+        ),
+        migrations.AlterField(
+            model_name="quoteline",
+            name="unit",
+            field=models.CharField(choices=UNITS, max_length=10, verbose_name="unit"),
+        ),
+        migrations.AlterField(
+            model_name="templateparameter",
+            name="unit",
+            field=models.CharField(blank=True, choices=UNITS, max_length=20, verbose_name="unit"),
+        ),
+        migrations.RunPython(to_codes, to_typed),
+    ]
