@@ -1,5 +1,6 @@
 """The demo cooperative: deterministic, idempotent, valid, and big enough to plan with."""
 
+import datetime as dt
 import hashlib
 import io
 import math
@@ -7,6 +8,7 @@ from collections import Counter
 from graphlib import CycleError, TopologicalSorter
 
 import pytest
+import time_machine
 from django.contrib.auth import authenticate
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.management import call_command
@@ -124,6 +126,31 @@ def test_reported_counts_match_the_database(demo):
         "packages": Package.objects.filter(status="accepted").count(),
         "open quotes": Quote.objects.filter(status="open").count(),
     }
+
+
+def test_the_demo_can_be_dated_from_another_monday():
+    assert data.coming_monday(dt.date(2027, 3, 3)) == dt.date(2027, 3, 8)
+    assert data.coming_monday(dt.date(2027, 3, 8)) == dt.date(2027, 3, 8)
+    later = data.REFERENCE_DATE + dt.timedelta(weeks=10)  # 1 February 2027
+    first, moved = data.plan(), data.plan(later)
+    data.plan.cache_clear()
+
+    def dated(plan):
+        for workshop in plan["workshops"]:
+            for absence in workshop["absences"]:
+                yield absence["kind"], absence["start"], absence["end"]
+            for worker in workshop["workers"]:
+                for cert in worker["certifications"]:
+                    yield "certificate", cert["valid_until"], cert["valid_until"]
+
+    pairs = list(zip(dated(first), dated(moved), strict=True))
+    assert pairs and any(kind == "closure" for (kind, *_), _ in pairs)
+    for (kind, start, end), (_, new_start, new_end) in pairs:
+        if kind == "closure":  # between Christmas and New Year of the start's year
+            assert (new_start, new_end) == (dt.date(2027, 12, 21), dt.date(2028, 1, 1))
+        elif start is not None:
+            assert (new_start - start, new_end - end) == (later - data.REFERENCE_DATE,) * 2
+    assert first["customers"] == moved["customers"] and first["users"] == moved["users"]
 
 
 def test_the_plan_does_not_depend_on_the_run():
@@ -413,6 +440,15 @@ def test_seed_demo_command(demo):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert "Demo cooperative ready" in out.getvalue() and "workshops" in out.getvalue()
+    # make run dates the demo from the coming Monday.
+    course = Absence.objects.get(note="Lehrgang TRGS 519")
+    assert course.start == data.REFERENCE_DATE + dt.timedelta(days=9)
+    out = io.StringIO()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)):  # a Tuesday
+        call_command("seed_demo", "--today", stdout=out)
+    assert "dated from 30.11.2026" in out.getvalue()
+    course = Absence.objects.get(note="Lehrgang TRGS 519")
+    assert course.start == dt.date(2026, 11, 30) + dt.timedelta(days=9)
     out = io.StringIO()
     call_command("seed_demo", "--list-logins", stdout=out)
     assert "meister." in out.getvalue() and data.DEMO_PASSWORD in out.getvalue()

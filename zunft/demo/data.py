@@ -1,9 +1,11 @@
 """The demo cooperative: deterministic, idempotent, no real people's data.
 
 :func:`plan` describes the whole demo as plain data, drawn from a fixed ``random.Random(SEED)``
-and dated relative to ``REFERENCE_DATE`` (never today), so it is the same on every machine and
-every run. :func:`seed` writes it: every object is found by a natural key, validated with
-``full_clean()`` and saved only when it differs, so running the seed twice changes nothing.
+and dated relative to a start day, ``REFERENCE_DATE`` unless told otherwise (never today), so it
+is the same on every machine and every run; ``seed_demo --today`` dates it from the coming Monday
+for a demo that looks current. :func:`seed` writes it: every object is found by a natural key,
+validated with ``full_clean()`` and saved only when it differs, so running the seed twice changes
+nothing.
 """
 
 import random
@@ -138,9 +140,15 @@ class _Names:
                 return name
 
 
+def coming_monday(day: date) -> date:
+    """``day`` when it is a Monday, else the Monday after it."""
+    return day + timedelta(days=-day.weekday() % 7)
+
+
 @lru_cache(maxsize=1)
-def plan() -> dict:
-    """The whole demo as plain data. Deterministic: same seed, same plan."""
+def plan(start: date = REFERENCE_DATE) -> dict:
+    """The whole demo as plain data, its dates relative to ``start`` (a Monday). Deterministic:
+    same seed and start, same plan."""
     rng = random.Random(SEED)
     vat_ids: set = set()
     taken = {(w[2], w[3]) for w in places.WORKSHOPS} | {(u[2], u[3]) for u in DEMO_USERS}
@@ -160,9 +168,9 @@ def plan() -> dict:
     workshops = [_plan_workshop(rng, vat_ids, spec) for spec in places.WORKSHOPS]
     _plan_certified_offers(workshops)
     for workshop in workshops:
-        _plan_workers(rng, names, workshop)
+        _plan_workers(rng, names, workshop, start)
     _plan_logins(workshops, users)
-    _plan_absences(rng, workshops)
+    _plan_absences(rng, workshops, start)
     customers = _plan_customers(rng, vat_ids, names)
     return {
         "users": users,
@@ -276,7 +284,7 @@ def _plan_certified_offers(workshops: list[dict]) -> None:
                 offer["certifications"].append(cert)
 
 
-def _plan_workers(rng, names, workshop: dict) -> None:
+def _plan_workers(rng, names, workshop: dict, start: date) -> None:
     """The owner (a Meister in all the workshop's trades) and enough journeymen to man every
     crew; certifications the business holds are held by the owner and some of the staff."""
     trades = [offer["trade"] for offer in workshop["offers"]]
@@ -306,21 +314,21 @@ def _plan_workers(rng, names, workshop: dict) -> None:
         for cert in certs:
             if number and rng.random() < 0.4:
                 continue
-            worker["certifications"].append(_worker_certification(rng, cert, number == 0))
+            worker["certifications"].append(_worker_certification(rng, cert, number == 0, start))
         worker["user"] = None
     workshop["workers"] = workers
 
 
-def _worker_certification(rng, cert: str, owner: bool) -> dict:
+def _worker_certification(rng, cert: str, owner: bool, start: date) -> dict:
     if cert == "f-gase":
         valid_until = None  # the F-gas certificate does not expire
     elif owner:
-        valid_until = REFERENCE_DATE + timedelta(days=rng.randint(120, 1500))
+        valid_until = start + timedelta(days=rng.randint(120, 1500))
     elif rng.random() < 0.25:
         # Lapsed: the planner must not count on it.
-        valid_until = REFERENCE_DATE - timedelta(days=rng.randint(10, 300))
+        valid_until = start - timedelta(days=rng.randint(10, 300))
     else:
-        valid_until = REFERENCE_DATE + timedelta(days=rng.randint(30, 1400))
+        valid_until = start + timedelta(days=rng.randint(30, 1400))
     return {
         "certification": cert,
         "valid_until": valid_until,
@@ -356,10 +364,10 @@ def _user(username, role, first, last) -> dict:
     }
 
 
-def _plan_absences(rng, workshops: list[dict]) -> None:
-    """Holidays, two illnesses, training courses and one workshop's company holiday, all within
-    about three months of the reference date."""
-    day = REFERENCE_DATE
+def _plan_absences(rng, workshops: list[dict], start: date) -> None:
+    """Holidays, two illnesses, training courses and one workshop's company holiday (between
+    Christmas and New Year), all within about three months of ``start``."""
+    day = start
     staff = [
         (workshop, number)
         for workshop in workshops
@@ -389,8 +397,8 @@ def _plan_absences(rng, workshops: list[dict]) -> None:
                 {
                     "worker": None,
                     "kind": "closure",
-                    "start": date(2026, 12, 21),
-                    "end": date(2027, 1, 1),
+                    "start": date(day.year, 12, 21),
+                    "end": date(day.year + 1, 1, 1),
                     "note": "Betriebsferien zwischen den Jahren",
                 }
             )
@@ -524,9 +532,9 @@ HOMEOWNER_ORDERS = [
 ]
 
 
-def _seed_packages() -> None:
+def _seed_packages(today: date) -> None:
     """A dozen accepted packages over the first customers' homes, one template after another,
-    starting a week after the reference date; one with a day the customer blocked. Found again
+    starting a week after ``today``; one with a day the customer blocked. Found again
     by (customer, template), so a re-run adds nothing."""
     from jobs.models import Package, PackageTemplate
     from jobs.services import book_package
@@ -543,7 +551,7 @@ def _seed_packages() -> None:
         template = templates[i % len(templates)]
         if Package.objects.filter(customer=customer, template=template).exists():
             continue
-        start = REFERENCE_DATE + timedelta(days=7 + 2 * i)
+        start = today + timedelta(days=7 + 2 * i)
         book_package(
             customer=customer,
             site=customer.sites.order_by("id").first(),
@@ -552,13 +560,13 @@ def _seed_packages() -> None:
             earliest_start=start,
             blocked_days=[start + timedelta(days=3)] if i == 0 else [],
             status=Package.Status.ACCEPTED,
-            today=REFERENCE_DATE,
+            today=today,
         )
 
 
-def _seed_homeowner_orders(user) -> None:
+def _seed_homeowner_orders(user, today: date) -> None:
     """The demo homeowner's orders, made the way she would have made them: booked at her home,
-    quoted from the planner's tentative schedule on the reference date and, where she said
+    quoted from the planner's tentative schedule on ``today`` and, where she said
     yes, accepted (with her consent to an early start if the work starts within her withdrawal
     period). Booked after the other packages, so theirs keep their ids; found again by
     (customer, template) like those, so a re-run adds nothing."""
@@ -575,17 +583,17 @@ def _seed_homeowner_orders(user) -> None:
             site=customer.sites.order_by("id").first(),
             template=template,
             values={},
-            earliest_start=REFERENCE_DATE + timedelta(days=days),
-            today=REFERENCE_DATE,
+            earliest_start=today + timedelta(days=days),
+            today=today,
         )
-        quote = create_quote(package, today=REFERENCE_DATE)
+        quote = create_quote(package, today=today)
         if accepted:
             accept_quote(
                 quote.pk,
                 version=quote.version,
                 user=user,
-                early_start_consent=needs_early_start_consent(quote, REFERENCE_DATE),
-                today=REFERENCE_DATE,
+                early_start_consent=needs_early_start_consent(quote, today),
+                today=today,
             )
 
 
@@ -617,9 +625,10 @@ def upsert(model, lookup: dict, values: dict):
 
 
 @transaction.atomic
-def seed() -> dict:
-    """Create or update the demo; returns counts per kind of object."""
-    data = plan()
+def seed(start: date = REFERENCE_DATE) -> dict:
+    """Create or update the demo dated from ``start`` (a Monday); returns counts per kind of
+    object."""
+    data = plan(start)
     _seed_postcodes()
     users = _seed_users(data["users"])
     upsert(Cooperative, {"name": data["cooperative"]["name"]}, data["cooperative"])
@@ -638,8 +647,8 @@ def seed() -> dict:
         _seed_template(spec, trades, certifications)
     for spec in data["customers"]:
         _seed_customer(spec, users)
-    _seed_packages()
-    _seed_homeowner_orders(users[HOMEOWNER])
+    _seed_packages(start)
+    _seed_homeowner_orders(users[HOMEOWNER], start)
     # Demo-owned top-level objects (by their demo e-mail domain) an earlier plan had.
     demo_email = {"email__endswith": f"@{EMAIL_DOMAIN}"}
     _prune(Workshop.objects.filter(**demo_email), [w["name"] for w in data["workshops"]], "name")

@@ -23,7 +23,7 @@ fi
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py compilemessages -v0 --ignore=.venv --ignore=.var
 "$PY" manage.py collectstatic --noinput -v0
-"$PY" manage.py seed_demo --once
+"$PY" manage.py seed_demo --once --today
 
 pids=()
 cleanup() {

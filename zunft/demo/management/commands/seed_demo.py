@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from zunft.demo import data
 
@@ -15,20 +16,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--list-logins", action="store_true", help="print the demo logins and exit"
         )
+        parser.add_argument(
+            "--today",
+            action="store_true",
+            help=(
+                f"date the demo from the coming Monday instead of {data.REFERENCE_DATE:%d.%m.%Y}"
+                " (on an existing demo: absences and certificates only; packages stay as booked)"
+            ),
+        )
 
-    def handle(self, *args, once=False, list_logins=False, **options):
+    def handle(self, *args, once=False, list_logins=False, today=False, **options):
         if list_logins:
             self.print_logins()
             return
         if once and data.demo_exists():
             self.stdout.write("Demo data present; keeping it.")
             return
+        start = data.coming_monday(timezone.localdate()) if today else data.REFERENCE_DATE
         started = time.monotonic()
-        counts = data.seed()
+        counts = data.seed(start)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo cooperative ready ({data.COOPERATIVE_NAME}), {elapsed:.1f} s:"
+                f"Demo cooperative ready ({data.COOPERATIVE_NAME}, dated from {start:%d.%m.%Y}),"
+                f" {elapsed:.1f} s:"
             )
         )
         width = max(len(kind) for kind in counts)
