@@ -503,8 +503,8 @@ def record_material(
     if not text.strip():
         errors["text"] = _("What was used?")
     code = parse_unit(unit)
-    if not code:
-        errors["unit"] = unknown_unit(unit) if unit.strip() else _("Give a unit (Stk, m, kg, …).")
+    if not unit.strip():
+        errors["unit"] = _("Give a unit (Stk, m, kg, …).")
     if errors:
         raise ValidationError(errors)
     quantity = _decimal(quantity, "quantity", 2)
@@ -518,6 +518,9 @@ def record_material(
         existing = _replayed(MaterialEntry, client_id, assignment)
         if existing is not None:
             return existing, True
+        # After the replay check: an entry stored before units were codes still replays.
+        if not code:
+            raise ValidationError({"unit": unknown_unit(unit)})
         entry = MaterialEntry.objects.create(
             client_id=client_id,
             task_id=assignment.task_id,

@@ -516,6 +516,20 @@ def test_material_is_stored_with_a_unit_code_and_an_unknown_unit_is_refused(
     assert sorted(MaterialEntry.objects.values_list("unit", flat=True)) == ["H87", "MTR", "XPK"]
     detail = client.get(url(job.wiring)).json()
     assert [m["unit_label"] for m in detail["materials"]] == ["Stück", "Pkg.", "m"]
+    # An entry stored before units were codes still answers its replay.
+    old = MaterialEntry.objects.create(
+        client_id=uuid.uuid4(),
+        task_id=job.wiring.task_id,
+        text="Fliesenkleber",
+        quantity=Decimal(2),
+        unit="Eimer",
+        unit_price=Decimal(1),
+    )
+    body = {"client_id": str(old.client_id), "text": "Fliesenkleber", "quantity": "2"}
+    replay = post(
+        client, url(job.wiring, "/material"), {**body, "unit": "Eimer", "unit_price": "1"}
+    )
+    assert replay["Idempotent-Replayed"] == "true" and replay.json()["unit_label"] == "Eimer"
 
 
 def test_the_migration_turns_material_units_typed_so_far_into_codes(coop, job):
@@ -537,7 +551,8 @@ def test_the_migration_turns_material_units_typed_so_far_into_codes(coop, job):
     assert stored == {"Stk": "H87", "Pkg": "XPK", "m²": "MTK", " kg ": "KGM", "Eimer": "Eimer"}
     assert str(MaterialEntry.objects.get(text="Eimer")) == "1.00 Eimer Eimer"  # shown as typed
     migration.to_typed(apps, None)
-    assert MaterialEntry.objects.get(text="Pkg").unit == "Pkg"
+    back = dict(MaterialEntry.objects.values_list("text", "unit"))
+    assert back == {"Stk": "Stk", "Pkg": "Pkg", "m²": "m²", " kg ": "kg", "Eimer": "Eimer"}
 
 
 def test_one_transaction_per_write_leaves_nothing_half_written(coop, job, api_as, at_work):

@@ -50,7 +50,7 @@ def _rows(apps, name):
 def to_codes(apps, schema_editor):
     for name in MODELS:
         rows = _rows(apps, name)
-        for value in rows.values_list("unit", flat=True).distinct():
+        for value in rows.order_by().values_list("unit", flat=True).distinct():
             code = BY_SPELLING.get(" ".join(value.split()).lower())
             if code is not None and code != value:
                 rows.filter(unit=value).update(unit=code)

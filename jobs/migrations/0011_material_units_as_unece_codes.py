@@ -2,7 +2,9 @@
 (``XPK``), which the tradesperson's app offered as "Pkg".
 
 Units typed so far ("Stk", "m", "Pkg" …) are mapped to their codes; one this table does not know
-stays as typed and is still shown as typed. Going back writes the app's old spelling."""
+stays as typed and is still shown as typed. Going back writes German spellings in place of the
+codes (the app's old ones where it had them), and "Pkg." for a pack on quote lines and template
+parameters, which had no such unit before."""
 
 from django.db import migrations, models
 
@@ -24,7 +26,21 @@ CODES = {
 }
 BY_SPELLING = {spelling: code for code, spellings in CODES.items() for spelling in spellings}
 BY_SPELLING |= {code.lower(): code for code in CODES}
-TYPED = {"H87": "Stk", "XPK": "Pkg", "MTK": "m²", "MTR": "m", "KGM": "kg", "LTR": "l"}
+TYPED = {
+    "H87": "Stk",
+    "XPK": "Pkg",
+    "HUR": "Std.",
+    "MTK": "m²",
+    "MTR": "m",
+    "LM": "lfm",
+    "MTQ": "m³",
+    "KGM": "kg",
+    "LTR": "l",
+    "KWT": "kW",
+    "KWH": "kWh",
+    "KMT": "km",
+    "LS": "pauschal",
+}
 
 UNITS = [
     ("H87", "pcs"),
@@ -45,7 +61,7 @@ UNITS = [
 
 def to_codes(apps, schema_editor):
     rows = apps.get_model("jobs", "MaterialEntry").objects.all()
-    for value in rows.values_list("unit", flat=True).distinct():
+    for value in rows.order_by().values_list("unit", flat=True).distinct():
         code = BY_SPELLING.get(" ".join(value.split()).lower())
         if code is not None and code != value:
             rows.filter(unit=value).update(unit=code)
@@ -55,6 +71,8 @@ def to_typed(apps, schema_editor):
     rows = apps.get_model("jobs", "MaterialEntry").objects.all()
     for code, typed in TYPED.items():
         rows.filter(unit=code).update(unit=typed)
+    for name in ("QuoteLine", "TemplateParameter"):
+        apps.get_model("jobs", name).objects.filter(unit="XPK").update(unit="Pkg.")
 
 
 class Migration(migrations.Migration):

@@ -145,7 +145,7 @@ def coming_monday(day: date) -> date:
     return day + timedelta(days=-day.weekday() % 7)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)  # the default and one other start (seed_demo --today)
 def plan(start: date = REFERENCE_DATE) -> dict:
     """The whole demo as plain data, its dates relative to ``start`` (a Monday). Deterministic:
     same seed and start, same plan."""
@@ -365,8 +365,8 @@ def _user(username, role, first, last) -> dict:
 
 
 def _plan_absences(rng, workshops: list[dict], start: date) -> None:
-    """Holidays, two illnesses, training courses and one workshop's company holiday (between
-    Christmas and New Year), all within about three months of ``start``."""
+    """Holidays, two illnesses and training courses within about three months of ``start``, and
+    one workshop's company holiday between Christmas and New Year of ``start``'s year."""
     day = start
     staff = [
         (workshop, number)
@@ -493,9 +493,9 @@ def _plan_sites(rng, customer: dict) -> list[dict]:
     return sites
 
 
-def counts() -> dict:
-    """How many objects of each kind the demo has."""
-    data = plan()
+def counts(data: dict | None = None) -> dict:
+    """How many objects of each kind the demo has (``data``: its plan, by default the default)."""
+    data = data or plan()
     workshops = data["workshops"]
     workers = [worker for workshop in workshops for worker in workshop["workers"]]
     return {
@@ -658,7 +658,7 @@ def seed(start: date = REFERENCE_DATE) -> dict:
         "email",
     )
     _prune(User.objects.filter(**demo_email), list(users), "username")
-    return counts()
+    return counts(data)
 
 
 def _seed_postcodes() -> None:
