@@ -502,7 +502,6 @@ def record_material(
     errors = {}
     if not text.strip():
         errors["text"] = _("What was used?")
-    code = parse_unit(unit)
     if not unit.strip():
         errors["unit"] = _("Give a unit (Stk, m, kg, …).")
     if errors:
@@ -519,6 +518,7 @@ def record_material(
         if existing is not None:
             return existing, True
         # After the replay check: an entry stored before units were codes still replays.
+        code = parse_unit(unit)
         if not code:
             raise ValidationError({"unit": unknown_unit(unit)})
         entry = MaterialEntry.objects.create(

@@ -6,57 +6,18 @@ stays as typed and is still shown as typed. Going back writes German spellings i
 codes (the app's old ones where it had them), and "Pkg." for a pack on quote lines and template
 parameters, which had no such unit before."""
 
+import importlib
+
 from django.db import migrations, models
 
-# Frozen here: a migration must not change when the running code's table changes.
-CODES = {
-    "H87": ("stück", "stk", "stk.", "st", "st.", "pcs", "pcs.", "pc", "pc.", "piece"),
-    "XPK": ("pkg", "pkg.", "pck", "pck.", "pack", "packung", "packungen"),
-    "HUR": ("h", "std", "std.", "stunde", "stunden", "hour", "hours", "hrs"),
-    "MTK": ("m²", "m2", "qm"),
-    "MTR": ("m", "meter", "metre"),
-    "LM": ("lfm", "lfm.", "lfd. m", "lin. m"),
-    "MTQ": ("m³", "m3", "cbm"),
-    "KGM": ("kg",),
-    "LTR": ("l", "liter", "litre"),
-    "KWT": ("kw",),
-    "KWH": ("kwh",),
-    "KMT": ("km",),
-    "LS": ("pauschal", "pausch.", "psch.", "pauschale", "flat", "flat rate", "lump sum"),
-}
+# 0010's frozen tables (a migration must not change when the running code's table changes), plus
+# the pack.
+previous = importlib.import_module("jobs.migrations.0010_units_as_unece_codes")
+CODES = {**previous.CODES, "XPK": ("pkg", "pkg.", "pck", "pck.", "pack", "packung", "packungen")}
 BY_SPELLING = {spelling: code for code, spellings in CODES.items() for spelling in spellings}
 BY_SPELLING |= {code.lower(): code for code in CODES}
-TYPED = {
-    "H87": "Stk",
-    "XPK": "Pkg",
-    "HUR": "Std.",
-    "MTK": "m²",
-    "MTR": "m",
-    "LM": "lfm",
-    "MTQ": "m³",
-    "KGM": "kg",
-    "LTR": "l",
-    "KWT": "kW",
-    "KWH": "kWh",
-    "KMT": "km",
-    "LS": "pauschal",
-}
-
-UNITS = [
-    ("H87", "pcs"),
-    ("XPK", "pack"),
-    ("HUR", "h"),
-    ("MTK", "m²"),
-    ("MTR", "m"),
-    ("LM", "lin. m"),
-    ("MTQ", "m³"),
-    ("KGM", "kg"),
-    ("LTR", "l"),
-    ("KWT", "kW"),
-    ("KWH", "kWh"),
-    ("KMT", "km"),
-    ("LS", "lump sum"),
-]
+TYPED = {**previous.GERMAN, "H87": "Stk", "XPK": "Pkg"}  # the app's old spellings where it had them
+UNITS = [previous.UNITS[0], ("XPK", "pack"), *previous.UNITS[1:]]
 
 
 def to_codes(apps, schema_editor):
