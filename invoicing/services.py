@@ -396,7 +396,8 @@ def default_billings(package: Package) -> list[TaskBilling]:
             TaskBilling(
                 task=task,
                 workshop=appointment.workshop,
-                travel_km=Decimal(appointment.travel_km),
+                # Round trip per working day, as the quote charged it.
+                travel_km=Decimal(appointment.travel_km * max(1, len(appointment.segments))),
                 performed=(start, end),
             )
         )
@@ -763,11 +764,20 @@ def issue_invoice(invoice: Invoice, *, issue_date: date | None = None) -> Invoic
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_draft:
-            raise ValidationError({"state": f"Die Rechnung ist bereits {invoice.state}."})
+            raise ValidationError(
+                {"state": f"Die Rechnung ist bereits {invoice.get_state_display()}."}
+            )
         check_issuable(invoice)
-        issue_date = issue_date or timezone.localdate()
+        today = timezone.localdate()
+        issue_date = issue_date or today
         if issue_date < invoice.performance_start:
             raise ValidationError({"issue_date": "Das Rechnungsdatum liegt vor der Leistung."})
+        if issue_date > today:
+            # Issued documents are immutable and open the year's number series: a mistyped
+            # year would leave a wrong invoice (and series) that only a cancellation can undo.
+            raise ValidationError(
+                {"issue_date": "Das Rechnungsdatum darf nicht in der Zukunft liegen."}
+            )
         totals = _store_totals(invoice)
         sequence, number = _next_number(invoice.issuer_key, issue_date.year, number_prefix(invoice))
         invoice.sequence, invoice.number, invoice.year = sequence, number, issue_date.year

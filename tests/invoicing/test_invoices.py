@@ -231,6 +231,27 @@ def test_numbering_restarts_each_year_and_each_issuer_has_its_own_series(world, 
     assert issue(None, january) == "RE-2026-00002"
 
 
+def test_an_invoice_cannot_be_dated_in_the_future(world, frozen):
+    """A mistyped year would open next year's series with an immutable invoice."""
+    customer, _site = samples.private_customer()
+    draft = services.create_draft(
+        customer=customer,
+        lines=[services.LineInput("labour", "Arbeit", D("1"), "HUR", D("40.00"))],
+        title="Kleinauftrag",
+        performance_start=frozen,
+        performance_end=frozen,
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.issue_invoice(draft, issue_date=date(2030, 1, 1))
+    assert "Zukunft" in refused.value.message_dict["issue_date"][0]
+    draft.refresh_from_db()
+    assert draft.is_draft and draft.number == ""
+    assert services.issue_invoice(draft).number == "RE-2026-00001"  # no number was used up
+    with pytest.raises(ValidationError) as again:
+        services.issue_invoice(draft)
+    assert again.value.message_dict["state"] == ["Die Rechnung ist bereits ausgestellt."]
+
+
 def test_an_unfinished_package_is_not_invoiced(world, frozen):
     customer, site = samples.private_customer()
     package = samples._package(
@@ -274,6 +295,33 @@ def test_the_performing_workshop_is_found_from_the_live_appointment(world, froze
         ("material", D("1.000"), D("45.00")),
     ]
     assert (invoice.performance_start, invoice.performance_end) == (date(2026, 2, 27),) * 2
+
+
+def test_travel_is_billed_per_working_day_as_the_quote_charged_it(world, frozen):
+    customer, site = samples.private_customer()
+    package = samples._package(
+        customer,
+        site,
+        "Küche",
+        frozen - timedelta(days=5),
+        [("kueche", "Küche montieren", world.trades["elektro"], "12", "0")],
+    )
+    start = timezone.make_aware(datetime(2026, 2, 26, 8))
+    Appointment.objects.create(
+        task=package.tasks.get(),
+        workshop=world.elektro,
+        start=start,
+        end=start + timedelta(days=1, hours=4),
+        status="accepted",
+        travel_km=37,  # there and back once
+        segments=[
+            {"date": "2026-02-26", "start_hour": 8, "hours": 8},
+            {"date": "2026-02-27", "start_hour": 8, "hours": 4},
+        ],
+    )
+    invoice = services.generate_package_invoice(package)
+    (travel,) = [line for line in lines_of(invoice) if line.kind == InvoiceLine.Kind.TRAVEL]
+    assert travel.quantity == D("74")
 
 
 def test_a_task_nobody_performed_cannot_be_billed(world, frozen):
