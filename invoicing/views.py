@@ -47,13 +47,14 @@ from invoicing.quote_pdf import render_quote
 from invoicing.selectors import invoices_visible_to
 from jobs.api import visible_quote
 from trades.models import Workshop
-from zunft.core.auth import office_page
+from zunft.core.auth import homeowner_link, office_page
 from zunft.core.money import ZERO, format_eur
 
 PAGE_SIZE = 25
 MONTH_END = "invoicing.month_end"
 
 
+@homeowner_link
 def quote_pdf(request, quote_id: int):
     """The quote as a PDF, for whoever may see the quote."""
     filename, mimetype, content = render_quote(visible_quote(request, quote_id))

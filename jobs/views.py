@@ -36,7 +36,7 @@ from jobs.selectors import (
     workshop_photos,
 )
 from trades.models import Cooperative, Trade
-from zunft.core.auth import office_page
+from zunft.core.auth import homeowner_link, office_page
 from zunft.core.errors import Conflict
 from zunft.core.money import format_quantity
 
@@ -120,7 +120,7 @@ def wizard(request, code: str):
                     _("We know this address already: log in with the code we emailed to it."),
                 )
                 next_url = reverse("jobs:quote", args=[quote.pk])
-                query = urlencode({"next": next_url, "email": data["email"]})
+                query = urlencode({"next": next_url, "email": data["email"], "step": "code"})
                 return redirect(reverse("login") + "?" + query)
             remember_quote(request, quote)
             return redirect("jobs:quote", quote_id=quote.pk)
@@ -166,6 +166,7 @@ def postcode_point(request, postal_code: str):
     )
 
 
+@homeowner_link
 def quote_page(request, quote_id: int):
     quote = visible_quote(request, quote_id)
     lines = list(quote.lines.all())

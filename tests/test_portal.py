@@ -6,6 +6,7 @@ import io
 import re
 import uuid
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -136,6 +137,49 @@ def test_the_code_mailed_with_the_quote_opens_the_quote_and_is_not_burnt_by_the_
         "/anmelden/", {"email": "greta@example.org", "code": code, "next": quote_url}
     )
     assert landed.status_code == 302 and landed["Location"] == quote_url
+
+
+def test_a_known_address_in_the_wizard_leads_to_the_code_step_not_to_a_second_code(
+    sockets, django_capture_on_commit_callbacks
+):
+    """The code is on its way already: the email step's button would burn it."""
+    from django.core import mail
+
+    from zunft.core.login import homeowner_for_email
+
+    homeowner_for_email("greta@example.org")  # she has asked before
+    form = wizard_form(param_sockets="4")
+    del form["param_area"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/pakete/steckdosen/anfrage/", form)
+    assert response.status_code == 302 and response.url.startswith("/anmelden/?")
+    landing = Client().get(response.url).content.decode()
+    assert 'name="code"' in landing and 'value="greta@example.org"' in landing
+    assert len(mail.outbox) == 1
+
+
+def test_a_quote_link_opened_logged_out_asks_for_the_login_and_comes_back(coop, bathroom):  # noqa: F811
+    """The link in the mail about a revised quote, opened on another device."""
+    from django.core import mail
+
+    coop.hanna.email = "hanna@example.org"
+    coop.hanna.save(update_fields=["email"])
+    quote = hannas_quote(coop, bathroom)
+    for url in (f"/angebot/{quote.pk}/", f"/angebot/{quote.pk}/pdf/", "/angebot/999999/"):
+        response = Client().get(url)
+        assert response.status_code == 302, url
+        assert response.url == "/anmelden/?" + urlencode({"next": url}, safe="/"), url
+
+    client = Client()
+    client.post("/anmelden/", {"email": coop.hanna.email, "next": f"/angebot/{quote.pk}/"})
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].subject).group(1)
+    landed = client.post(
+        "/anmelden/", {"email": coop.hanna.email, "code": code, "next": f"/angebot/{quote.pk}/"}
+    )
+    assert landed.url == f"/angebot/{quote.pk}/" and client.get(landed.url).status_code == 200
+    heinz = Client()
+    heinz.force_login(coop.heinz)  # logged in as somebody else: the quote does not exist
+    assert heinz.get(f"/angebot/{quote.pk}/").status_code == 404
 
 
 def test_a_single_trade_job_goes_through_wizard_quote_and_acceptance(

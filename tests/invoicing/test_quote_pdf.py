@@ -28,7 +28,7 @@ def test_the_quote_pdf_carries_lines_vat_totals_and_the_labour_share(portal, tmp
     assert f"Angebotssumme brutto {format_eur(quote['gross'])}" in text
     assert format_eur(quote["labour_gross"]) in text and "§ 35a EStG" in text
     assert "Widerrufsbelehrung" in text
-    assert Client().get(f"/angebot/{quote['id']}/pdf/").status_code == 404
+    assert Client().get(f"/angebot/{quote['id']}/pdf/").status_code == 302  # to the login
 
     pdf = tmp_path / "quote.pdf"
     pdf.write_bytes(response.content)

@@ -10,6 +10,7 @@ import secrets
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -71,5 +72,23 @@ def office_page(view):
         if not request.user.is_office:
             raise Http404 if kwargs else PermissionDenied
         return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def homeowner_link(view):
+    """A page of one thing that links in emails lead to (a quote, its PDF). A logged-out
+    visitor who may not see it, typically the homeowner on another device, goes to the
+    homeowner's code login and comes back; whether the thing exists tells nobody anything, as
+    every id is answered the same way. Logged in, it stays "not found"."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            if request.user.is_authenticated:
+                raise
+            return redirect_to_login(request.get_full_path(), "login")
 
     return wrapped
