@@ -2,6 +2,7 @@
 
 from io import BytesIO
 
+from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -35,7 +36,7 @@ def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple
         Paragraph(_esc(f"Auftrag {package.pk}: {package.title}"), body),
         Paragraph(_esc(f"Objekt: {package.site}"), body),
         Paragraph(_esc(f"Auftraggeber: {package.customer.display_name}"), body),
-        Paragraph(_esc(f"Datum: {_date(acceptance.created_at.date())}"), body),
+        Paragraph(_esc(f"Datum: {_date(timezone.localdate(acceptance.created_at))}"), body),
         Spacer(0, 6 * mm),
         Paragraph("Leistungen", _style(11, bold=True)),
     ]
@@ -92,7 +93,10 @@ def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple
                 Image(BytesIO(handle.read()), width=60 * mm, height=25 * mm, kind="proportional")
             )
     story.append(
-        Paragraph(_esc(f"{acceptance.signer_name}, {_date(acceptance.created_at.date())}"), body)
+        Paragraph(
+            _esc(f"{acceptance.signer_name}, {_date(timezone.localdate(acceptance.created_at))}"),
+            body,
+        )
     )
     doc.build(story, canvasmaker=NumberedCanvas)
     name = "abnahme" if approved else "maengel"

@@ -3,6 +3,7 @@ estimate, dates, validity and the withdrawal notice. Same letterhead fonts as th
 
 from io import BytesIO
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -24,6 +25,7 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
     package = quote.package
     customer = package.customer
     coop = Cooperative.objects.first()
+    dated = timezone.localdate(quote.created_at)  # the German day, not UTC's
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -55,21 +57,17 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
             _esc(f"Angebot {package.pk}-{quote.version}: {package.title}"), _style(14, bold=True)
         ),
         Paragraph(_esc(f"Objekt: {package.site}"), body),
-        Paragraph(
-            _esc(f"Datum {_date(quote.created_at.date())} · gültig bis {_date(quote.valid_until)}"),
-            small,
-        ),
+        Paragraph(_esc(f"Datum {_date(dated)} · gültig bis {_date(quote.valid_until)}"), small),
         Spacer(0, 6 * mm),
     ]
     rows = [["Pos.", "Leistung", "Menge", "Einzelpreis", "Betrag"]]
-    trade = None
+    # One heading per trade, as on the quote page: a package's tasks alternate between trades.
+    by_trade: dict[str, list] = {}
     for line in quote.lines.all():
-        if line.trade != trade:
-            trade = line.trade
-            rows.append(
-                ["", Paragraph(_esc(trade or "Verbund"), _style(9.5, bold=True)), "", "", ""]
-            )
-        rows.append(
+        by_trade.setdefault(line.trade, []).append(line)
+    for trade, lines in by_trade.items():
+        rows.append(["", Paragraph(_esc(trade or "Verbund"), _style(9.5, bold=True)), "", "", ""])
+        rows += [
             [
                 str(line.position),
                 Paragraph(_esc(line.text), body),
@@ -77,7 +75,8 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
                 format_eur(line.unit_price),
                 format_eur(line.net),
             ]
-        )
+            for line in lines
+        ]
     table = Table(rows, colWidths=[10 * mm, 78 * mm, 24 * mm, 26 * mm, 27 * mm], repeatRows=1)
     table.setStyle(
         TableStyle(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jobs.models import Package
@@ -43,7 +44,7 @@ def _own_documents(user, package: Package) -> list[Document]:
                     "quote",
                     _("Quote, version %(version)s") % {"version": quote.version},
                     reverse("quote-pdf", args=[quote.pk]),
-                    quote.created_at.date(),
+                    timezone.localdate(quote.created_at),
                 )
             )
     for acceptance in package.acceptances.all():
@@ -53,7 +54,7 @@ def _own_documents(user, package: Package) -> list[Document]:
                 _("Acceptance protocol (%(outcome)s)")
                 % {"outcome": acceptance.get_outcome_display()},
                 reverse("acceptance-pdf", args=[package.pk, acceptance.pk]),
-                acceptance.created_at.date(),
+                timezone.localdate(acceptance.created_at),
             )
         )
     return documents

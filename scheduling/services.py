@@ -68,7 +68,11 @@ def build_problem(start: dt.date, days: int | None = None, tasks=None) -> Contex
     end = start + dt.timedelta(days=days - 1)
     # An accepted appointment that already began is running: it is not planned again, but its
     # successors still wait for it (see release days below).
-    running = {pk for pk, a in live.items() if a.status == "accepted" and a.start.date() < start}
+    running = {
+        pk
+        for pk, a in live.items()
+        if a.status == "accepted" and a.start.astimezone(BERLIN).date() < start
+    }
     ctx = Context(problem=None)  # type: ignore[arg-type]
     solver_tasks, pairs, workshops = [], set(), {}
     eligible_cache: dict[tuple, tuple] = {}

@@ -1,5 +1,6 @@
 """The quote PDF a homeowner downloads."""
 
+import datetime as dt
 import subprocess
 from io import BytesIO
 
@@ -7,7 +8,7 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from jobs.models import Package
+from jobs.models import Package, Quote
 from tests.test_journey_api import portal, submit, wizard  # noqa: F401 - fixtures
 from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
 from zunft.core.money import format_eur
@@ -50,3 +51,19 @@ def test_the_quote_pdf_carries_lines_vat_totals_and_the_labour_share(portal, tmp
     )
     assert (tmp_path / "page.png").stat().st_size > 10_000
     assert Package.objects.count() == 1
+
+
+def test_the_quote_pdf_groups_lines_by_trade_and_is_dated_on_the_german_day(portal):  # noqa: F811
+    browser = Client()
+    quote = submit(browser, wizard()).json()["quote"]
+    # Half past midnight in Germany is still the day before in UTC.
+    Quote.objects.filter(pk=quote["id"]).update(
+        created_at=dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
+    )
+    response = browser.get(f"/angebot/{quote['id']}/pdf/")
+    page = PdfReader(BytesIO(response.content)).pages[0].extract_text()
+    assert "Datum 23.11.2026" in page
+    rows = [row.strip() for row in page.splitlines()]
+    trades = {line["trade"] for line in quote["lines"] if line["trade"]}
+    assert len(trades) >= 2  # the bathroom's tasks alternate between trades
+    assert sorted(row for row in rows if row in trades) == sorted(trades)  # one heading each
