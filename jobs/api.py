@@ -220,6 +220,8 @@ def changes_of(quote: Quote) -> dict:
             "gross_after": quote.gross,
             "completion_before": None,
             "completion_after": quote.completion_date,
+            "start_before": None,
+            "start_after": quote.start_date,
         }
     diff = services.quote_changes(previous, quote)
     return {
@@ -232,6 +234,8 @@ def changes_of(quote: Quote) -> dict:
         "gross_after": diff["gross"][1],
         "completion_before": diff["completion"][0],
         "completion_after": diff["completion"][1],
+        "start_before": diff["start"][0],
+        "start_after": diff["start"][1],
     }
 
 

@@ -189,3 +189,5 @@ class QuoteChangesOut(Schema):
     gross_after: Decimal
     completion_before: date | None
     completion_after: date | None
+    start_before: date | None
+    start_after: date | None

@@ -565,6 +565,11 @@ def revise_quote(
     if completion_date and start_date and completion_date < start_date:
         raise ValidationError({"completion_date": _("The completion lies before the start.")})
     today = today or timezone.localdate()
+    # A revision is a new offer: the dates it promises lie ahead.
+    if start_date and start_date < today:
+        raise ValidationError({"start_date": _("The start cannot lie in the past.")})
+    if completion_date and completion_date < today:
+        raise ValidationError({"completion_date": _("The completion cannot lie in the past.")})
     last = package.quotes.order_by("-version").first()
     # Units typed before the vocabulary existed (kept by its migration) may stay on their lines.
     typed = (

@@ -198,3 +198,35 @@ def test_the_homeowner_reads_version_not_fassung_for_a_revised_quote(
     assert "Es gibt eine neuere Version dieses Angebots." in old
     assert "(Version 2)" in told
     assert not [text for text in (new, old, told) if "Fassung" in text]
+
+
+def test_a_revision_cannot_promise_dates_in_the_past_and_shows_a_moved_start(quoted):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    quote, office, url = quoted
+    today = timezone.localdate()
+    form = form_of(office.get(url))
+    form |= {"start_date": "2020-01-01", "completion_date": "2020-01-02"}
+    refused = office.post(url, form)
+    assert refused.status_code == 422
+    assert "Der Beginn darf nicht in der Vergangenheit liegen." in refused.content.decode()
+    form |= {"start_date": "", "completion_date": (today - dt.timedelta(days=1)).isoformat()}
+    refused = office.post(url, form)
+    assert "Die Fertigstellung darf nicht in der Vergangenheit liegen." in refused.content.decode()
+    assert Quote.objects.filter(package=quote.package).count() == 1
+
+    moved = today + dt.timedelta(days=40)
+    form |= {"start_date": moved.isoformat(), "completion_date": ""}
+    assert office.post(url, form).status_code == 302
+    revised = quote.package.quotes.get(version=2)
+    assert revised.start_date == moved
+    homeowner = Client()
+    homeowner.force_login(quote.package.customer.user)
+    page = homeowner.get(f"/angebot/{revised.pk}/").content.decode()
+    changes = page.split('data-testid="changes"')[1].split("</section>")[0]
+    assert f"<strong>{moved:%d.%m.%Y}</strong>" in changes
+    api = homeowner.get(f"/api/v1/quotes/{revised.pk}/changes").json()
+    assert api["start_before"] == quote.start_date.isoformat()
+    assert api["start_after"] == moved.isoformat()
