@@ -8,12 +8,12 @@ from scheduling.board_views import board_page
 from scheduling.views import feed, package_ics, package_message, package_page
 from zunft.api import api
 from zunft.core.health import healthz
-from zunft.core.views import home, login_with_code
+from zunft.core.views import home, login_with_code, set_language
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("kalender/<str:token>.ics", feed, name="feed"),
     # Outside the language prefixes: the service worker needs one fixed scope.
     path("monteur/", include("scheduling.field_views")),

@@ -65,16 +65,31 @@ class RejectNulMiddleware:
 
 
 class LocaleMiddleware(DjangoLocaleMiddleware):
-    """Django's, except outside ``i18n_patterns`` (API, field app, feeds): there the language
-    cookie or the browser decides. Django gives every unprefixed path the default language when
-    the default has no prefix, so an English user's field app and live page updates came in
-    German."""
+    """Django's, except outside ``i18n_patterns`` (API, field app, feeds): there a page's script
+    names its page's language in ``X-Language``, else the language cookie or the browser decides.
+    Django gives every unprefixed path the default language when the default has no prefix, so an
+    English user's field app and live page updates came in German; and the cookie alone put
+    German labels on ``/en/`` pages whose scripts load data from the API."""
 
     def process_request(self, request):
         super().process_request(request)
         if _outside_language_patterns(request.path_info, getattr(request, "urlconf", None)):
-            translation.activate(translation.get_language_from_request(request, check_path=False))
+            translation.activate(
+                _page_language(request)
+                or translation.get_language_from_request(request, check_path=False)
+            )
             request.LANGUAGE_CODE = translation.get_language()
+
+
+def _page_language(request) -> str | None:
+    # Not Accept-Language: the browser sends its own with every call, so a script's choice
+    # could not be told from it.
+    try:
+        return translation.get_supported_language_variant(
+            request.headers.get("X-Language", "").lower()
+        )
+    except LookupError:
+        return None
 
 
 def _outside_language_patterns(path: str, urlconf) -> bool:

@@ -1,4 +1,10 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.i18n import set_language as django_set_language
 
 
 def home(request):
@@ -42,3 +48,26 @@ def login_with_code(request):
         )
         step = "code"
     return render(request, "login.html", {"email": email, "step": step, "next": next_url})
+
+
+def set_language(request):
+    """Django's language switch, with the page to return to translated from its own language.
+
+    The switch lives outside ``i18n_patterns``, so the cookie or the browser decides the active
+    language there, and Django resolves ``next`` in that language: an ``/en/`` page does not
+    resolve in German (nor an unprefixed page in English), so the user came back to the same
+    page in the old language. Django's checks against redirects to other hosts stay as they are.
+    """
+    with translation.override(_language_of_return_page(request)):
+        return django_set_language(request)
+
+
+def _language_of_return_page(request) -> str:
+    # The same choice Django makes: ``next`` if it is safe, else the referring page.
+    for url in (request.POST.get("next", request.GET.get("next")), request.headers.get("Referer")):
+        if url and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            path = urlsplit(url).path
+            return translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+    return settings.LANGUAGE_CODE

@@ -55,7 +55,8 @@
     const response = await fetch(path, {
       credentials: "same-origin",
       ...options,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), ...(options.headers || {}) },
+      // The API answers in the language the caller names, else the cookie's: name the page's.
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "X-Language": lang, ...(options.headers || {}) },
     });
     let body = null;
     try { body = await response.json(); } catch (_e) { body = null; }
