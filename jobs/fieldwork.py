@@ -26,6 +26,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -60,6 +61,13 @@ SIGNATURE_MAX_BYTES = 512 * 1024
 # A phone's clock may be a little ahead; an outbox may replay actions days later.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 OLDEST_REPLAY = dt.timedelta(days=14)
+# One material entry on a craft site: a drum of cable or a pallet of screed stays well under
+# 10,000 of its unit, and a heat pump or a lift well under 100,000 € a unit. Beyond that it is
+# a slip of the thumb (digits typed twice), and quantity × price stays far inside 12 digits.
+MATERIAL_MAX_QUANTITY = Decimal(10_000)
+MATERIAL_MAX_UNIT_PRICE = Decimal(100_000)
+# Nobody works more hours in a day than it has, on however many tasks.
+HOURS_IN_A_DAY = dt.timedelta(hours=24)
 
 
 class UploadRejected(Exception):
@@ -442,7 +450,11 @@ def record_time(
     now=None,
 ) -> tuple[TimeEntry, bool]:
     """Record hours on the task for the user's own worker record (the assigned worker when an
-    admin or the office records them). Returns ``(entry, replayed)``."""
+    admin or the office records them). Returns ``(entry, replayed)``.
+
+    With the worker's other entries (on any task) the hours come to at most 24 in each local
+    calendar day they touch. Locks the task row, then the worker's row, so two phones booking
+    for one worker take turns."""
     now = now or timezone.now()
     _check_access(user, assignment)
     start = _moment(start, now, "start")
@@ -455,15 +467,19 @@ def record_time(
         raise ValidationError({"end": _("Give the end or the hours.")})
     if not Decimal(0) < hours <= Decimal(24):
         raise ValidationError({"hours": _("Between a few minutes and 24 hours.")})
+    until = end or start.astimezone(dt.UTC) + dt.timedelta(hours=float(hours))
     with transaction.atomic():
         _locked_task(assignment)
         existing = _replayed(TimeEntry, client_id, assignment)
         if existing is not None:
             return existing, True
+        worker_id = _worker_for(user, assignment)
+        # After the replay check: an entry stored before this rule still replays.
+        _check_hours_in_a_day(worker_id, start, until)
         entry = TimeEntry.objects.create(
             client_id=client_id,
             task_id=assignment.task_id,
-            worker_id=_worker_for(user, assignment),
+            worker_id=worker_id,
             start=start,
             end=end,
             hours=hours,
@@ -472,6 +488,40 @@ def record_time(
         )
         emit(assignment.groups, "field.time", {"task": assignment.task_id, "entry": entry.pk})
     return _stored(entry), False
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """The local midnight that starts ``day``, in UTC (a difference of two local times would
+    ignore a change of summer time)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time())).astimezone(dt.UTC)
+
+
+def _check_hours_in_a_day(worker_id: int | None, start: dt.datetime, until: dt.datetime) -> None:
+    """Refuse a span that gives the worker more than 24 hours in a local calendar day, counting
+    the worker's entries on every task (a night shift counts on both of its days)."""
+    if worker_id is None:
+        return
+    list(Worker.objects.select_for_update().filter(pk=worker_id).values_list("pk"))
+    days = [timezone.localdate(start)]
+    while _midnight(days[-1] + dt.timedelta(days=1)) < until:
+        days.append(days[-1] + dt.timedelta(days=1))
+    others = TimeEntry.objects.filter(
+        worker_id=worker_id,
+        start__gt=_midnight(days[0]) - HOURS_IN_A_DAY,  # an entry is at most 24 hours long
+        start__lt=_midnight(days[-1] + dt.timedelta(days=1)),
+    ).values_list("start", "end", "hours")
+    spans = [(start, until)] + [(s, e or s + dt.timedelta(hours=float(h))) for s, e, h in others]
+    spans = [(s.astimezone(dt.UTC), e.astimezone(dt.UTC)) for s, e in spans]
+    for day in days:
+        since, till = _midnight(day), _midnight(day + dt.timedelta(days=1))
+        worked = sum(
+            (max(min(e, till) - max(s, since), dt.timedelta()) for s, e in spans), dt.timedelta()
+        )
+        if worked > HOURS_IN_A_DAY:
+            message = _("With the hours already recorded, more than 24 hours on %(day)s.")
+            raise ValidationError(
+                {"hours": message % {"day": date_format(day, "SHORT_DATE_FORMAT")}}
+            )
 
 
 def _decimal(value, name: str, places: int) -> Decimal:
@@ -508,16 +558,18 @@ def record_material(
         raise ValidationError(errors)
     quantity = _decimal(quantity, "quantity", 2)
     unit_price = _decimal(unit_price, "unit_price", 2)
-    if quantity <= 0 or quantity >= Decimal("1e8"):
+    if quantity <= 0:
         raise ValidationError({"quantity": _("The quantity must be positive.")})
-    if unit_price < 0 or unit_price >= Decimal("1e10"):
+    if unit_price < 0:
         raise ValidationError({"unit_price": _("The price must not be negative.")})
     with transaction.atomic():
         _locked_task(assignment)
         existing = _replayed(MaterialEntry, client_id, assignment)
         if existing is not None:
             return existing, True
-        # After the replay check: an entry stored before units were codes still replays.
+        # After the replay check: an entry stored before these limits, or before units were
+        # codes, still replays.
+        _check_material_limits(quantity, unit_price)
         code = parse_unit(unit)
         if not code:
             raise ValidationError({"unit": unknown_unit(unit)})
@@ -532,6 +584,21 @@ def record_material(
         )
         emit(assignment.groups, "field.material", {"task": assignment.task_id, "entry": entry.pk})
     return _stored(entry), False
+
+
+def _check_material_limits(quantity: Decimal, unit_price: Decimal) -> None:
+    """Refuse a quantity or unit price no single entry on a site reaches (naming each field)."""
+    errors = {}
+    if quantity > MATERIAL_MAX_QUANTITY:
+        errors["quantity"] = _("At most %(max)s in one entry.") % {
+            "max": number_format(MATERIAL_MAX_QUANTITY, force_grouping=True)
+        }
+    if unit_price > MATERIAL_MAX_UNIT_PRICE:
+        errors["unit_price"] = _("At most %(max)s € a unit.") % {
+            "max": number_format(MATERIAL_MAX_UNIT_PRICE, force_grouping=True)
+        }
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- photos and signature -------------------------------------------------------------------------

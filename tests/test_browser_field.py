@@ -236,9 +236,12 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     office.close()
 
 
-def offer_wiring(coop, template, days_ahead: int, deadline_hours: int):
-    """A quoted kitchen whose wiring is offered to workshop A for a day ``days_ahead`` from now
-    (made by hand: a booking would set the live planner off)."""
+def offer_wiring(
+    coop, template, days_ahead: int, deadline_hours: int, code="wiring", workshop=None
+):
+    """A quoted kitchen whose wiring (or task ``code``) is offered to workshop A (or
+    ``workshop``) for a day ``days_ahead`` from now (made by hand: a booking would set the live
+    planner off)."""
     import datetime as dt
     from zoneinfo import ZoneInfo
 
@@ -260,9 +263,10 @@ def offer_wiring(coop, template, days_ahead: int, deadline_hours: int):
     )
     day = today + dt.timedelta(days=days_ahead)
     start = dt.datetime.combine(day, dt.time(8), ZoneInfo("Europe/Berlin"))
+    workshop = workshop or coop.a
     appointment = Appointment.objects.create(
-        task=package.tasks.get(code="wiring"),
-        workshop=coop.a,
+        task=package.tasks.get(code=code),
+        workshop=workshop,
         start=start,
         end=start + dt.timedelta(hours=4),
         segments=[{"date": day.isoformat(), "start_hour": 8, "hours": 4}],
@@ -270,7 +274,7 @@ def offer_wiring(coop, template, days_ahead: int, deadline_hours: int):
     )
     return Dispatch.objects.create(
         appointment=appointment,
-        workshop=coop.a,
+        workshop=workshop,
         status=Dispatch.Status.OFFERED,
         deadline=timezone.now() + dt.timedelta(hours=deadline_hours),
     )
@@ -372,6 +376,30 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     page.wait_for_url(f"{base}/monteur/")
     van.close()
 
+    # The demo's plumbers have a long trade name: the card's head row wraps, on any phone, and
+    # the offer, the week and the task keep every button on screen.
+    coop.trades.sanitaer.name_de = "Installateur und Heizungsbauer"
+    coop.trades.sanitaer.save()
+    plumbing = offer_wiring(coop, template, 3, 4, code="rough", workshop=coop.b)
+    workshop_b = phone(browser, coop.bernd, base)
+    plumber = workshop_b.new_page()
+    plumber.goto(f"{base}/monteur/#/angebote")
+    card = f"[data-dispatch='{plumbing.pk}']"
+    expect(plumber.locator(card)).to_contain_text("Installateur und Heizungsbauer", timeout=15000)
+    for width in (390, 320):
+        plumber.set_viewport_size({"width": width, "height": PHONE["height"]})
+        fits_the_phone(plumber, f"{card} [data-testid=decline]")
+        expect(plumber.locator(card).get_by_test_id("decline")).to_be_in_viewport(ratio=1)
+    plumber.set_viewport_size(PHONE)
+    plumber.screenshot(path=SHOTS / "field-ux-9-long-trade-offer.png")
+    plumber.locator(card).get_by_test_id("accept").click()
+    plumber.get_by_test_id("toast-link").click()
+    expect(plumber.get_by_test_id("agenda-item")).to_contain_text("Installateur und Heizungsbauer")
+    fits_the_phone(plumber, "[data-testid=agenda-item]")
+    open_first_agenda_item(plumber)
+    fits_the_phone(plumber, "[data-testid=action-travel]")
+    workshop_b.close()
+
     # Someone without a workshop can at least log out again.
     home = phone(browser, coop.hanna, base)
     lost = home.new_page()
@@ -382,6 +410,26 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     logout.click()
     lost.wait_for_url(f"{base}/monteur/anmelden/")
     home.close()
+
+
+def fits_the_phone(page, selector: str) -> None:
+    """Nothing sticks out sideways (no horizontal scrolling, no zooming out to fit) and the
+    control at ``selector`` lies within the screen's width. Measured in one go in the page: the
+    app redraws its view whenever fresh data arrives."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(selector).first).to_be_visible()
+    width = page.viewport_size["width"]
+    seen = page.evaluate(
+        """(selector) => {
+            const box = document.querySelector(selector).getBoundingClientRect();
+            const page = document.documentElement.scrollWidth;
+            return {inner: innerWidth, page, left: box.left, right: box.right};
+        }""",
+        selector,
+    )
+    assert seen["inner"] == width and seen["page"] <= width, (seen, width)
+    assert seen["left"] >= 0 and seen["right"] <= width, (seen, width)
 
 
 def open_first_agenda_item(page) -> None:

@@ -494,6 +494,76 @@ def test_time_and_material_errors_name_the_field(coop, job, api_as, at_work):
     assert not TimeEntry.objects.exists() and not MaterialEntry.objects.exists()
 
 
+def test_material_no_single_entry_on_a_site_reaches_is_refused_naming_the_field(
+    coop, job, api_as, at_work
+):
+    client = api_as(coop.anton)
+
+    def material(quantity, unit_price, client_id=None):
+        body = {"client_id": str(client_id or uuid.uuid4()), "text": "Kabel", "unit": "Stk"}
+        return post(
+            client,
+            url(job.wiring, "/material"),
+            {**body, "quantity": quantity, "unit_price": unit_price},
+        )
+
+    def refused(response):
+        assert response.status_code == 422, response.content
+        return {tuple(error["loc"]) for error in response.json()["detail"]}
+
+    both = {("body", "quantity"), ("body", "unit_price")}
+    assert refused(material("99999999", "9999999999.00")) == both
+    assert refused(material("10000.01", "1")) == {("body", "quantity")}
+    assert refused(material("1", "100000.01")) == {("body", "unit_price")}
+    assert not MaterialEntry.objects.exists()
+    # The most one entry may be: 10,000 of its unit at 100,000 € each.
+    assert material("10000", "100000.00").status_code == 201
+    # An entry stored before the limits still answers its replay.
+    old = MaterialEntry.objects.create(
+        client_id=uuid.uuid4(),
+        task_id=job.wiring.task_id,
+        text="Kabel",
+        quantity=Decimal(50_000),
+        unit="H87",
+        unit_price=Decimal(1),
+    )
+    replay = material("50000", "1", client_id=old.client_id)
+    assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
+
+
+def test_more_hours_than_a_day_has_are_refused_naming_the_field(coop, job, api_as, at_work):
+    wednesday = dt.datetime(2025, 10, 22, tzinfo=BERLIN)  # now is Monday 27.10., 08:00
+
+    def time(user, appointment, start, end=None, hours=None):
+        body = {"client_id": str(uuid.uuid4()), "start": start.isoformat()}
+        if end is not None:
+            body["end"] = end.isoformat()
+        if hours is not None:
+            body["hours"] = str(hours)
+        return post(api_as(user), url(appointment, "/time"), body)
+
+    def refused(response):
+        assert response.status_code == 422, response.content
+        return [error["loc"] for error in response.json()["detail"]]
+
+    def at(hours):
+        return wednesday + dt.timedelta(hours=hours)
+
+    hours = [["body", "hours"]]
+    assert refused(time(coop.anton, job.wiring, at(0), at(25))) == hours
+    # 14 hours on Wednesday; 11 more on that day (on whichever task) make more than it has.
+    assert time(coop.anton, job.wiring, at(5), at(19)).status_code == 201
+    assert refused(time(coop.anton, job.wiring, at(13), hours=11)) == hours
+    # A night shift counts on both days: 5 hours on Wednesday, 5 on Thursday, which then has
+    # room for 19 more.
+    assert time(coop.anton, job.wiring, at(19), at(29)).status_code == 201
+    assert time(coop.anton, job.wiring, at(29), hours=19).status_code == 201
+    assert refused(time(coop.anton, job.wiring, at(47), hours="0.5")) == hours
+    # A colleague's hours are his own.
+    assert time(coop.bernd, job.rough, at(5), at(19)).status_code == 201
+    assert TimeEntry.objects.count() == 4
+
+
 def test_material_is_stored_with_a_unit_code_and_an_unknown_unit_is_refused(
     coop, job, api_as, at_work
 ):
