@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -110,6 +111,11 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
                 min_value=plain(p.minimum),
                 max_value=plain(p.maximum),
                 initial=plain(p.default),
+                # The limits as the page writes numbers (5,5 in German), not Django's 5.5.
+                error_messages={
+                    "min_value": _("At least %s.") % number_format(plain(p.minimum)),
+                    "max_value": _("At most %s.") % number_format(plain(p.maximum)),
+                },
                 widget=forms.NumberInput(
                     attrs={
                         "inputmode": "numeric" if whole else "decimal",
@@ -249,6 +255,8 @@ class QuoteLineForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         localize=True,  # shown as 24,00
+        # Django's own message prints the limit as 0.01, whatever the language.
+        error_messages={"min_value": _("The quantity must be more than 0.")},
     )
     unit = UnitField(label=_("unit"))
     unit_price = GermanDecimalField(

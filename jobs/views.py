@@ -170,9 +170,11 @@ def postcode_point(request, postal_code: str):
 def quote_page(request, quote_id: int):
     quote = visible_quote(request, quote_id)
     lines = list(quote.lines.all())
+    # Lines keep the German trade name they were quoted with; head them in the reader's language.
+    names = {t.name_de: t.name for t in Trade.objects.filter(name_de__in={x.trade for x in lines})}
     trades = {}
     for line in lines:
-        trades.setdefault(line.trade or _("Cooperative"), []).append(line)
+        trades.setdefault(names.get(line.trade, line.trade) or _("Cooperative"), []).append(line)
     latest = quote.package.quotes.order_by("-version").first()
     customer_user = quote.package.customer.user
     context = {

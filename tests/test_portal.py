@@ -193,7 +193,7 @@ def test_a_single_trade_job_goes_through_wizard_quote_and_acceptance(
     too_many = wizard_form(param_sockets="25")
     del too_many["param_area"]
     refused = browser.post("/pakete/steckdosen/anfrage/", too_many).content.decode()
-    assert "kleiner oder gleich 20 sein" in refused and "20.00" not in refused
+    assert "Höchstens 20." in refused and "20.00" not in refused
     form = wizard_form(param_sockets="4")
     del form["param_area"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -836,3 +836,19 @@ def test_an_expired_quote_offers_a_new_one_instead_of_an_accept_button(coop, bat
     session.save()
     visitor = browser.get(f"/angebot/{quote.pk}/").content.decode()
     assert 'data-testid="login-to-ask"' in visitor and 'data-testid="ask-new-quote"' not in visitor
+
+
+def test_the_english_quote_page_heads_the_lines_with_english_trade_names(coop, bathroom):  # noqa: F811
+    from trades.models import Trade
+
+    quote = hannas_quote(coop, bathroom)
+    client = Client()
+    client.force_login(coop.hanna)
+    stored = set(quote.lines.exclude(trade="").values_list("trade", flat=True))
+    trades = Trade.objects.filter(name_de__in=stored)
+    assert trades.count() == len(stored) >= 2
+    english = client.get(f"/en/angebot/{quote.pk}/").content.decode()
+    german = client.get(f"/angebot/{quote.pk}/").content.decode()
+    for trade in trades:
+        assert f">{trade.name_en}<" in english and f">{trade.name_de}<" not in english
+        assert f">{trade.name_de}<" in german

@@ -230,3 +230,11 @@ def test_a_revision_cannot_promise_dates_in_the_past_and_shows_a_moved_start(quo
     api = homeowner.get(f"/api/v1/quotes/{revised.pk}/changes").json()
     assert api["start_before"] == quote.start_date.isoformat()
     assert api["start_after"] == moved.isoformat()
+
+
+def test_a_quantity_of_zero_is_refused_in_words_not_with_djangos_0_01(quoted):
+    _quote, office, url = quoted
+    form = form_of(office.get(url))
+    form["lines-0-quantity"] = "-3"
+    refused = office.post(url, form).content.decode()
+    assert "Die Menge muss größer als 0 sein." in refused and "0.01" not in refused
