@@ -86,6 +86,14 @@ def test_the_demo_homeowner_sees_her_planned_order_and_the_quote_she_can_accept(
     assert first.strftime("%d.%m.") in order
     # The accepted quote is among her documents.
     assert 'data-testid="documents"' in order and "/angebot/" in order
+    # A tradesperson on the job sees no prices, and is told why the list is empty.
+    from trades.models import Worker
+
+    worker = Worker.objects.filter(workshop=planned.first().workshop, user__isnull=False).first()
+    member = Client()
+    member.force_login(worker.user)
+    theirs = member.get(f"/auftrag/{bathroom.pk}/").content.decode()
+    assert 'data-testid="documents-members"' in theirs and "/angebot/" not in theirs
 
     # The windows' quote waits for her: she can accept it (on the demo's day; it expires a month
     # later), and then it is planned too.

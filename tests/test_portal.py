@@ -109,6 +109,10 @@ def test_the_home_page_leads_every_kind_of_user_in():
     for href in ("/pakete/", "/mitglieder/", "/meine-auftraege/", "/monteur/"):
         assert f'href="{href}"' in page, href
     assert "Schon Kunde? Ihre Aufträge" in page and "Zur Monteur-App" in page
+    # The office login refuses workshop owners and tradespeople: it shows them their way in.
+    office_login = Client().get("/admin/login/").content.decode()
+    assert 'data-testid="field-login-hint"' in office_login
+    assert 'href="/monteur/anmelden/"' in office_login
 
 
 def test_the_code_mailed_with_the_quote_opens_the_quote_and_is_not_burnt_by_the_login_page(
