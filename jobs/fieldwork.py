@@ -185,8 +185,12 @@ def _check_access(user, assignment: Assignment) -> None:
 
 def current_status(task_id: int) -> str:
     """The latest status on site, '' before anyone set out."""
-    last = WorkLog.objects.filter(task_id=task_id).order_by("-at", "-id").first()
+    last = _last_log(task_id)
     return last.status if last else ""
+
+
+def _last_log(task_id: int) -> WorkLog | None:
+    return WorkLog.objects.filter(task_id=task_id).order_by("-at", "-id").first()
 
 
 def _locked_task(assignment: Assignment) -> Task:
@@ -272,7 +276,8 @@ def change_status(
         if not assignment.accepted:
             raise Conflict(_("The appointment has not been accepted yet."))
         allowed, status = ACTIONS[action]
-        current = current_status(task.pk)
+        last = _last_log(task.pk)
+        current = last.status if last else ""
         if current not in allowed:
             raise Conflict(
                 _("Not possible now: the task is %(state)s.")
@@ -280,6 +285,10 @@ def change_status(
             )
         if action == "finish":
             check_finishable(task)
+        if last is not None and at < last.at:
+            # It follows the last step, so it cannot have happened before it (a second phone, a
+            # clock behind): stored earlier, it would not become the current status.
+            at = last.at
         overran = at > assignment.planned_end and not overrun_announced(task)
         log = WorkLog.objects.create(
             client_id=client_id,

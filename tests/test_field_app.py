@@ -260,6 +260,21 @@ def test_the_status_goes_on_the_way_on_site_paused_on_site_and_refuses_a_wrong_o
     }
 
 
+def test_a_step_sent_with_an_earlier_time_than_the_last_one_still_moves_the_status_on(
+    coop, job, api_as, at_work
+):
+    """A second phone, or a clock behind: 'arrive' stamped before the 'travel' it follows."""
+    client = api_as(coop.anton)
+    now = MONDAY + dt.timedelta(hours=1)  # at_work's clock
+    assert act(client, job.wiring, "travel", at=now - dt.timedelta(minutes=10)).status_code == 200
+    late = act(client, job.wiring, "arrive", at=now - dt.timedelta(minutes=40))
+    assert late.status_code == 200
+    detail = client.get(url(job.wiring)).json()
+    assert detail["field_status"] == "on_site"
+    assert [entry["status"] for entry in detail["log"]] == ["travelling", "on_site"]
+    assert act(client, job.wiring, "arrive").status_code == 409  # on site already
+
+
 def test_an_unaccepted_appointment_cannot_be_started(coop, job, api_as, at_work):
     Appointment.objects.filter(pk=job.wiring.pk).update(status="tentative")
     assert act(api_as(coop.anton), job.wiring, "travel").status_code == 409
