@@ -202,6 +202,11 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     page.get_by_test_id("material-form").locator("button[type=submit]").click()
     page.get_by_test_id("action-finish").click()
     expect(page.get_by_test_id("banner")).to_contain_text("2 Aktion(en) warten auf Netz")
+    # Started again in the cellar: the queued step still shows, and is not offered once more.
+    page.reload()
+    expect(page.get_by_test_id("field-status")).to_have_attribute("data-status", "done")
+    expect(page.get_by_test_id("field-status")).to_contain_text("wartet auf Netz")
+    expect(page.get_by_test_id("action-finish")).to_have_count(0)
     page.screenshot(path=SHOTS / "field-6-queued-offline.png")
     assert not WorkLog.objects.filter(task=wiring.task, status="done").exists()
     assert not MaterialEntry.objects.exists()

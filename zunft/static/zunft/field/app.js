@@ -336,9 +336,19 @@
     return outbox.add({ label, appointment: c.appointment, url: `${config.api}appointments/${c.appointment}/${url}`, body });
   }
 
+  const AFTER = { travel: "travelling", arrive: "on_site", pause: "paused", resume: "on_site", finish: "done" };
+  // The status once the outbox has sent what waits in it: after a reload without network the
+  // stored detail knows nothing of those steps, and offering them again would queue them twice.
+  function effectiveStatus(c) {
+    return pending
+      .filter((p) => p.appointment === c.appointment && p.url.endsWith("/status") && p.body)
+      .reduce((status, p) => AFTER[p.body.action] || status, c.field_status || "");
+  }
+
   function renderTask(id) {
     const c = cardFor(id);
     if (!c) return h("p", { class: "muted" }, "…");
+    c.field_status = effectiveStatus(c);
     const mine = pending.filter((p) => p.appointment === id);
     const pendingStatus = mine.filter((p) => p.url.endsWith("/status")).map((p) => p.label).pop();
     return h("article", { class: "task", "data-testid": "task", "data-task": c.task },
@@ -391,7 +401,7 @@
         "data-testid": `action-${action}`,
         onclick: () => {
           queue(c, L.actions[action], "status", { action, at: new Date().toISOString() });
-          c.field_status = { travel: "travelling", arrive: "on_site", pause: "paused", resume: "on_site", finish: "done" }[action];
+          c.field_status = AFTER[action];
           render();
         },
       }, L.actions[action])));
