@@ -221,7 +221,7 @@ def private_package(world: World, today: date) -> list[Invoice]:
         _tasks(world, BATHROOM_TASKS),
     )
     draft = services.generate_package_invoice(package, billings=_billings(package, world, start))
-    return [services.issue_invoice(draft, issue_date=today)]
+    return [services.issue_invoice(draft, issue_date=today, today=today)]
 
 
 def progress_and_final(world: World, today: date) -> list[Invoice]:
@@ -261,7 +261,7 @@ def progress_and_final(world: World, today: date) -> list[Invoice]:
     package.tasks.update(status=Task.Status.DONE)
     Package.objects.filter(pk=package.pk).update(status=Package.Status.DONE)
     final = services.generate_package_invoice(package, billings=_billings(package, world, start))
-    return [first, second, services.issue_invoice(final, issue_date=today)]
+    return [first, second, services.issue_invoice(final, issue_date=today, today=today)]
 
 
 def reverse_charge(world: World, today: date) -> list[Invoice]:
@@ -295,7 +295,7 @@ def reverse_charge(world: World, today: date) -> list[Invoice]:
         ],
     )
     draft = services.generate_package_invoice(package, billings=_billings(package, world, start))
-    return [services.issue_invoice(draft, issue_date=today)]
+    return [services.issue_invoice(draft, issue_date=today, today=today)]
 
 
 def public_sector(world: World, today: date) -> list[Invoice]:
@@ -326,7 +326,7 @@ def public_sector(world: World, today: date) -> list[Invoice]:
         ],
     )
     draft = services.generate_package_invoice(package, billings=_billings(package, world, start))
-    return [services.issue_invoice(draft, issue_date=today)]
+    return [services.issue_invoice(draft, issue_date=today, today=today)]
 
 
 def small_business(world: World, today: date) -> list[Invoice]:
@@ -351,7 +351,7 @@ def small_business(world: World, today: date) -> list[Invoice]:
     draft = services.generate_package_invoice(
         package, billings=_billings(package, world, start, travel_km=12), issuer=world.maler
     )
-    return [services.issue_invoice(draft, issue_date=today)]
+    return [services.issue_invoice(draft, issue_date=today, today=today)]
 
 
 def cancellation(world: World, today: date) -> list[Invoice]:
@@ -374,8 +374,8 @@ def cancellation(world: World, today: date) -> list[Invoice]:
         ],
     )
     draft = services.generate_package_invoice(package, billings=_billings(package, world, start))
-    original = services.issue_invoice(draft, issue_date=today - timedelta(days=1))
-    storno = services.cancel_invoice(original, issue_date=today)
+    original = services.issue_invoice(draft, issue_date=today - timedelta(days=1), today=today)
+    storno = services.cancel_invoice(original, issue_date=today, today=today)
     original.refresh_from_db()
     return [original, storno]
 
@@ -431,7 +431,7 @@ def coordinated_package(world: World, today: date) -> list[Invoice]:
     )
     accepted_quote(package, world)
     draft = services.generate_package_invoice(package, billings=_billings(package, world, start))
-    return [services.issue_invoice(draft, issue_date=today)]
+    return [services.issue_invoice(draft, issue_date=today, today=today)]
 
 
 SCENARIOS = {

@@ -19,7 +19,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer, Site
 from invoicing import texts
@@ -754,8 +754,11 @@ def _groups(invoice: Invoice) -> list[str]:
     return groups
 
 
-def issue_invoice(invoice: Invoice, *, issue_date: date | None = None) -> Invoice:
-    """Give a draft its number and make it an issued, immutable document.
+def issue_invoice(
+    invoice: Invoice, *, issue_date: date | None = None, today: date | None = None
+) -> Invoice:
+    """Give a draft its number and make it an issued, immutable document, dated ``issue_date``
+    (``today``, the local day unless a run brings its own, when not given; never after it).
 
     Guarantees: numbers are unique and gapless per issuer and calendar year, also when many
     invoices are issued at once; the legal notes and due date are frozen with the content; an
@@ -764,11 +767,11 @@ def issue_invoice(invoice: Invoice, *, issue_date: date | None = None) -> Invoic
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_draft:
-            raise ValidationError(
-                {"state": f"Die Rechnung ist bereits {invoice.get_state_display()}."}
-            )
+            with translation.override("de"):  # as every message of this module
+                state = invoice.get_state_display()
+            raise ValidationError({"state": f"Die Rechnung ist bereits {state}."})
         check_issuable(invoice)
-        today = timezone.localdate()
+        today = today or timezone.localdate()
         issue_date = issue_date or today
         if issue_date < invoice.performance_start:
             raise ValidationError({"issue_date": "Das Rechnungsdatum liegt vor der Leistung."})
@@ -802,7 +805,9 @@ def issue_invoice(invoice: Invoice, *, issue_date: date | None = None) -> Invoic
     return invoice
 
 
-def cancel_invoice(invoice: Invoice, *, issue_date: date | None = None) -> Invoice:
+def cancel_invoice(
+    invoice: Invoice, *, issue_date: date | None = None, today: date | None = None
+) -> Invoice:
     """Cancel an issued invoice with a new document: a cancellation (Storno) whose lines and
     deductions are the original's negated, referencing the original, numbered in the same series.
     The original only changes state to ``cancelled`` (the database lets nothing else change).
@@ -868,7 +873,7 @@ def cancel_invoice(invoice: Invoice, *, issue_date: date | None = None) -> Invoi
             for d in original.deductions.all()
         )
         _store_totals(cancellation)
-        cancellation = issue_invoice(cancellation, issue_date=issue_date)
+        cancellation = issue_invoice(cancellation, issue_date=issue_date, today=today)
         original.state = Invoice.State.CANCELLED
         original.state_changed_at = timezone.now()
         original.save(update_fields=["state", "state_changed_at"])

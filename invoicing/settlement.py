@@ -168,7 +168,7 @@ def _credit_note(workshop: Workshop, items: list[dict], invoices: dict, today, m
         )
     services._add_lines(note, lines)
     services._store_totals(note)
-    return services.issue_invoice(note, issue_date=today)
+    return services.issue_invoice(note, issue_date=today, today=today)
 
 
 def _fee_invoice(workshop: Workshop, credit_note: Invoice, share: Decimal, rate, today, month):
@@ -202,7 +202,9 @@ def _fee_invoice(workshop: Workshop, credit_note: Invoice, share: Decimal, rate,
         ],
     )
     services._store_totals(invoice)
-    return services.issue_invoice(invoice, issue_date=max(today, invoice.performance_start))
+    return services.issue_invoice(
+        invoice, issue_date=max(today, invoice.performance_start), today=today
+    )
 
 
 def _statement(workshop, month, items, invoices, credit_note, fee_invoice, payout) -> dict:

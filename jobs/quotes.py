@@ -144,6 +144,12 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
                     per_km,
                 )
             )
+    # Stored, and numbered, trade by trade as the page and the PDF show them: a package's tasks
+    # alternate between trades, and item numbers that jump look like missing lines.
+    order: dict[str, int] = {}
+    for line in lines:
+        order.setdefault(line.trade, len(order))
+    lines.sort(key=lambda line: order[line.trade])
     subtotal = sum((line.net for line in lines), Decimal(0))
     coop = Cooperative.objects.first()
     fee_rate = coop.fee_rate if coop else Decimal(0)

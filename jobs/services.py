@@ -562,15 +562,17 @@ def revise_quote(
         )
     if not lines:
         raise ValidationError({"lines": _("A quote needs at least one line.")})
-    if completion_date and start_date and completion_date < start_date:
-        raise ValidationError({"completion_date": _("The completion lies before the start.")})
     today = today or timezone.localdate()
-    # A revision is a new offer: the dates it promises lie ahead.
+    last = package.quotes.order_by("-version").first()
+    # A date left empty stays as it was; the new offer's dates, so resolved, lie ahead, in order.
+    start_date = start_date or (last.start_date if last else None)
+    completion_date = completion_date or (last.completion_date if last else None)
     if start_date and start_date < today:
         raise ValidationError({"start_date": _("The start cannot lie in the past.")})
     if completion_date and completion_date < today:
         raise ValidationError({"completion_date": _("The completion cannot lie in the past.")})
-    last = package.quotes.order_by("-version").first()
+    if completion_date and start_date and completion_date < start_date:
+        raise ValidationError({"completion_date": _("The completion lies before the start.")})
     # Units typed before the vocabulary existed (kept by its migration) may stay on their lines.
     typed = (
         {u for u in last.lines.values_list("unit", flat=True) if u not in Unit.values}
@@ -605,8 +607,8 @@ def revise_quote(
         gross=net + vat,
         labour_gross=labour_gross,
         tax_reduction=reduction,
-        start=start_date or (last.start_date if last else None),
-        completion=completion_date or (last.completion_date if last else None),
+        start=start_date,
+        completion=completion_date,
     )
     quote = store_quote(package, pricing, today=today, note=note)
     payload = {"package": package.pk, "quote": quote.pk, "version": quote.version}

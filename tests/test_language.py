@@ -87,9 +87,12 @@ def test_the_board_inbox_answers_in_the_language_the_page_asks_for(coop, api_as)
     )
     client = api_as(coop.olga)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
-    english = client.get(
-        "/api/v1/board/requests?status=new", HTTP_X_LANGUAGE="en", **GERMAN_BROWSER
-    ).json()
+    answer = client.get("/api/v1/board/requests?status=new", HTTP_X_LANGUAGE="en", **GERMAN_BROWSER)
+    # A cache in between must not hand the German answer to the English page.
+    assert {"x-language", "cookie", "accept-language"} <= {
+        v.strip().lower() for v in answer["Vary"].split(",")
+    }
+    english = answer.json()
     assert english["requests"][0]["status_label"] == "new"
     assert english["labels"]["declined"] == "declined"
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -109,7 +112,7 @@ def test_without_a_page_language_the_api_follows_the_cookie_and_ignores_unknown_
     assert unknown["labels"]["declined"] == "declined"
 
 
-def test_the_board_script_sends_the_language_of_its_page_with_every_api_call():
+def test_the_board_scripts_api_helper_names_the_language_of_its_page():
     # The board's script is the one client of these endpoints; its page language is the
     # <html lang> that base.html renders from the URL.
     script = Path(finders.find("zunft/office/board.js")).read_text(encoding="utf-8")

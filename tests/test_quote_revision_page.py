@@ -203,25 +203,46 @@ def test_the_homeowner_reads_version_not_fassung_for_a_revised_quote(
 def test_a_revision_cannot_promise_dates_in_the_past_and_shows_a_moved_start(quoted):
     import datetime as dt
 
+    import time_machine
     from django.utils import timezone
 
     quote, office, url = quoted
-    today = timezone.localdate()
-    form = form_of(office.get(url))
-    form |= {"start_date": "2020-01-01", "completion_date": "2020-01-02"}
-    refused = office.post(url, form)
-    assert refused.status_code == 422
-    assert "Der Beginn darf nicht in der Vergangenheit liegen." in refused.content.decode()
-    form |= {"start_date": "", "completion_date": (today - dt.timedelta(days=1)).isoformat()}
-    refused = office.post(url, form)
-    assert "Die Fertigstellung darf nicht in der Vergangenheit liegen." in refused.content.decode()
-    assert Quote.objects.filter(package=quote.package).count() == 1
+    with time_machine.travel(timezone.now(), tick=False):  # no midnight in between
+        today = timezone.localdate()
 
-    moved = today + dt.timedelta(days=40)
-    form |= {"start_date": moved.isoformat(), "completion_date": ""}
-    assert office.post(url, form).status_code == 302
+        def refused_with(message, **dates):
+            response = office.post(url, form | dates)
+            assert response.status_code == 422 and message in response.content.decode()
+
+        form = form_of(office.get(url))
+        past = "Der Beginn darf nicht in der Vergangenheit liegen."
+        refused_with(past, start_date="2020-01-01", completion_date="2020-01-02")
+        refused_with(
+            "Die Fertigstellung darf nicht in der Vergangenheit liegen.",
+            start_date="",
+            completion_date=(today - dt.timedelta(days=1)).isoformat(),
+        )
+        # Left empty, a date stays as it was: a moved start must not leave the end before it.
+        moved = quote.completion_date + dt.timedelta(days=10)
+        refused_with(
+            "Die Fertigstellung liegt vor dem Beginn.",
+            start_date=moved.isoformat(),
+            completion_date="",
+        )
+        # Nor may an empty field carry an old version's past dates into the new offer.
+        kept = quote.start_date, quote.completion_date
+        Quote.objects.filter(pk=quote.pk).update(
+            start_date=dt.date(2020, 1, 1), completion_date=dt.date(2020, 1, 5)
+        )
+        refused_with(past, start_date="", completion_date="")
+        Quote.objects.filter(pk=quote.pk).update(start_date=kept[0], completion_date=kept[1])
+        assert Quote.objects.filter(package=quote.package).count() == 1
+
+        done = moved + dt.timedelta(days=5)
+        form |= {"start_date": moved.isoformat(), "completion_date": done.isoformat()}
+        assert office.post(url, form).status_code == 302
     revised = quote.package.quotes.get(version=2)
-    assert revised.start_date == moved
+    assert (revised.start_date, revised.completion_date) == (moved, done)
     homeowner = Client()
     homeowner.force_login(quote.package.customer.user)
     page = homeowner.get(f"/angebot/{revised.pk}/").content.decode()
@@ -235,6 +256,6 @@ def test_a_revision_cannot_promise_dates_in_the_past_and_shows_a_moved_start(quo
 def test_a_quantity_of_zero_is_refused_in_words_not_with_djangos_0_01(quoted):
     _quote, office, url = quoted
     form = form_of(office.get(url))
-    form["lines-0-quantity"] = "-3"
+    form["lines-0-quantity"] = "0"
     refused = office.post(url, form).content.decode()
     assert "Die Menge muss größer als 0 sein." in refused and "0.01" not in refused

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from zunft.core.logging import request_id_var
 
@@ -79,6 +80,13 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
                 or translation.get_language_from_request(request, check_path=False)
             )
             request.LANGUAGE_CODE = translation.get_language()
+            request.language_negotiated = True  # header, cookie or browser: caches must know
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        if getattr(request, "language_negotiated", False):
+            patch_vary_headers(response, ("X-Language", "Cookie", "Accept-Language"))
+        return response
 
 
 def _page_language(request) -> str | None:
