@@ -2,7 +2,8 @@
 
 from io import BytesIO
 
-from django.utils import timezone
+from django.apps import apps
+from django.utils import timezone, translation
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -10,6 +11,24 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from invoicing.pdf import FONT, NumberedCanvas, _date, _esc, _style, register_fonts
 from jobs.models import Acceptance
 from trades.models import Cooperative
+
+
+def protocol_filename(acceptance: Acceptance) -> str:
+    name = "abnahme" if acceptance.outcome == Acceptance.Outcome.APPROVED else "maengel"
+    return f"{name}-{acceptance.package_id}-{acceptance.pk}.pdf"
+
+
+def signed_protocol(acceptance: Acceptance) -> bytes:
+    """The protocol's PDF as of now, in German whoever signs: stored when it is signed."""
+    # Who did each task: read through the app registry (invoicing does not import scheduling).
+    appointment = apps.get_model("scheduling", "Appointment")
+    performers = dict(
+        appointment.objects.filter(task__package_id=acceptance.package_id)
+        .exclude(status="cancelled")
+        .values_list("task_id", "workshop__name")
+    )
+    with translation.override("de"):
+        return render_protocol(acceptance, performers)[2]
 
 
 def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple[str, str, bytes]:
@@ -28,7 +47,6 @@ def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple
         title=f"Abnahmeprotokoll {package.pk}",
     )
     body, small = _style(9.5), _style(8, color=colors.grey)
-    approved = acceptance.outcome == Acceptance.Outcome.APPROVED
     story = [
         Paragraph(_esc(coop.name if coop else "Zunft"), _style(12, bold=True)),
         Spacer(0, 8 * mm),
@@ -99,5 +117,4 @@ def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple
         )
     )
     doc.build(story, canvasmaker=NumberedCanvas)
-    name = "abnahme" if approved else "maengel"
-    return f"{name}-{package.pk}-{acceptance.pk}.pdf", "application/pdf", buffer.getvalue()
+    return protocol_filename(acceptance), "application/pdf", buffer.getvalue()

@@ -64,10 +64,8 @@ def quote_pdf(request, quote_id: int):
 
 
 def acceptance_pdf(request, package_id: int, acceptance_id: int):
-    """The Abnahmeprotokoll for whoever may follow the package."""
-    from django.apps import apps
-
-    from invoicing.protocol_pdf import render_protocol
+    """The Abnahmeprotokoll, as it was signed, for whoever may follow the package."""
+    from invoicing.protocol_pdf import protocol_filename, signed_protocol
     from jobs.models import Acceptance
     from zunft.core.realtime import may_join
 
@@ -78,16 +76,13 @@ def acceptance_pdf(request, package_id: int, acceptance_id: int):
         pk=acceptance_id,
         package_id=package_id,
     )
-    # Who did each task: read through the app registry (invoicing does not import scheduling).
-    appointment = apps.get_model("scheduling", "Appointment")
-    performers = dict(
-        appointment.objects.filter(task__package_id=package_id)
-        .exclude(status="cancelled")
-        .values_list("task_id", "workshop__name")
-    )
-    filename, mimetype, content = render_protocol(acceptance, performers)
-    response = HttpResponse(content, content_type=mimetype)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    if acceptance.protocol:
+        with acceptance.protocol.open("rb") as stored:
+            content = stored.read()
+    else:  # signed before protocols were stored: as of now
+        content = signed_protocol(acceptance)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{protocol_filename(acceptance)}"'
     return response
 
 

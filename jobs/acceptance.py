@@ -1,6 +1,7 @@
 """Abnahme: the homeowner approves the finished package with a signature, or reports defects
 that become rework tasks for the workshop responsible."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,14 @@ from zunft.core.realtime import emit
 #: and offers each rework task to the workshop that did the defective one.
 rework_requested = Signal()
 REWORK_HOURS = Decimal(2)
+
+# Renders the Abnahmeprotokoll (PDF bytes) of a recorded acceptance; invoicing, which makes the
+# documents, registers it at start-up without jobs importing invoicing.
+_protocol_renderer: list[Callable[[Acceptance], bytes]] = []
+
+
+def register_protocol_renderer(fn: Callable[[Acceptance], bytes]) -> None:
+    _protocol_renderer[:] = [fn]
 
 
 def acceptable(package: Package) -> list[str]:
@@ -93,6 +102,10 @@ def record_acceptance(
         rework.append((row.rework, original))
     package.status = Package.Status.DONE if approved else Package.Status.IN_PROGRESS
     package.save(update_fields=["status"])
+    if _protocol_renderer:  # frozen now, with the parts' state and defects as signed
+        pdf = _protocol_renderer[0](acceptance)
+        acceptance.protocol.save("protokoll.pdf", ContentFile(pdf), save=False)
+        acceptance.save(update_fields=["protocol"])
     emit(
         [f"package.{package.pk}", "office"],
         "package.accepted" if approved else "package.defects",

@@ -592,6 +592,10 @@ def acceptance_signature_path(instance, filename: str) -> str:
     return f"acceptance/{instance.package_id}/signature.png"
 
 
+def acceptance_protocol_path(instance, filename: str) -> str:
+    return f"acceptance/{instance.package_id}/protokoll.pdf"
+
+
 class Acceptance(models.Model):
     """The homeowner's Abnahme of the finished package (§640 BGB: starts the warranty, makes the
     final invoice due), or the list of defects that must be put right first. One per attempt;
@@ -605,6 +609,10 @@ class Acceptance(models.Model):
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     signer_name = models.CharField(_("signed by"), max_length=150)
     signature = models.ImageField(_("signature"), upload_to=acceptance_signature_path, blank=True)
+    # The protocol as it was signed: rework done later must not change a signed document.
+    protocol = models.FileField(
+        _("protocol (PDF as signed)"), upload_to=acceptance_protocol_path, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -145,12 +145,14 @@ def _acceptance_data(package: Package, archive: Archive, folder: str) -> list[di
     acceptances = []
     for acceptance in package.acceptances.all():
         path = archive.add_stored(f"{folder}/abnahme-{acceptance.pk}", acceptance.signature)
+        protocol = archive.add_stored(f"{folder}/abnahme-{acceptance.pk}", acceptance.protocol)
         acceptances.append(
             {
                 "outcome": acceptance.outcome,
                 "signer_name": acceptance.signer_name,
                 "date": acceptance.created_at,
                 "file": path,
+                "protocol": protocol,
             }
         )
     return acceptances
@@ -239,7 +241,8 @@ def _erase_field_evidence(customer: Customer, name: str) -> list[str]:
     signatures.update(image="", signer_name=name)
     acceptances = Acceptance.objects.filter(package__customer=customer)
     files += [a.signature.name for a in acceptances if a.signature]
-    acceptances.update(signature="", signer_name=name)
+    files += [a.protocol.name for a in acceptances if a.protocol]  # it shows name and signature
+    acceptances.update(signature="", protocol="", signer_name=name)
     return files
 
 

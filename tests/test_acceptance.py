@@ -105,6 +105,39 @@ def test_defects_become_rework_offered_to_the_workshop_that_did_the_part(
     assert Acceptance.objects.get().defects.count() == 1
 
 
+def test_the_signed_protocol_stays_as_signed_after_the_rework_and_in_any_language(
+    coop, finished, django_capture_on_commit_callbacks
+):
+    finished.tasks.update(status=Task.Status.DONE)
+    wiring = finished.tasks.get(code="wiring")
+    body = {
+        "approved": False,
+        "signer_name": "Hanna",
+        "signature_png": signature(),
+        "defects": [{"task": wiring.pk, "description": "Steckdose locker"}],
+    }
+    hanna = as_user(coop.hanna)
+    with django_capture_on_commit_callbacks(execute=True):
+        url = hanna.post(
+            f"/api/v1/packages/{finished.pk}/acceptance", body, "application/json"
+        ).json()["protocol_url"]
+
+    def protocol(path):
+        pdf = hanna.get(path)
+        assert pdf.status_code == 200
+        return " ".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
+
+    signed = protocol(url)
+    assert "Nacharbeit: " in signed and "Steckdose locker" in signed
+    # The rework is done and goes to another firm; the protocol signed before says what it said.
+    Task.objects.filter(package=finished, code__startswith="nacharbeit").update(
+        status=Task.Status.DONE
+    )
+    Appointment.objects.filter(task__package=finished).update(workshop=coop.b)
+    assert protocol(url) == signed
+    assert protocol("/en" + url) == signed  # a German document, whoever downloads it
+
+
 @pytest.mark.live
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)

@@ -389,6 +389,14 @@ def test_erasure_pseudonymises_and_keeps_what_the_law_requires(
     send_login_code(people.hanna)
     photo_file = media / people.photo.image.name
     assert photo_file.exists()
+    from jobs.models import Acceptance
+
+    signed = Acceptance(package=people.package, outcome="approved", signer_name="Hanna Hüsing")
+    signed.signature.save("s.png", ContentFile(PNG), save=False)
+    signed.protocol.save("p.pdf", ContentFile(b"%PDF-1.7 Hanna"), save=False)
+    signed.save()
+    protocol_file = media / signed.protocol.name
+    assert protocol_file.exists()
     before = Invoice.objects.values().get(pk=people.invoice.pk)
     client = api_as(people.hanna)
 
@@ -414,6 +422,9 @@ def test_erasure_pseudonymises_and_keeps_what_the_law_requires(
     signature = Signature.objects.get(pk=people.signature.pk)
     assert (signature.image.name, signature.signer_name) == ("", name)
     assert signature.signed_at == people.signature.signed_at  # proof of the acceptance stays
+    signed.refresh_from_db()  # the stored protocol shows her name and signature: it goes too
+    assert (signed.protocol.name, signed.signature.name, signed.signer_name) == ("", "", name)
+    assert not protocol_file.exists()
     from jobs.models import Message
 
     assert set(Message.objects.filter(package=people.package).values_list("body", flat=True)) == {
