@@ -224,6 +224,8 @@ class GermanDecimalField(forms.DecimalField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
+        if isinstance(value, Decimal):  # an initial value, not typed
+            return value
         try:
             return parse_amount(str(value))
         except ValueError:

@@ -377,6 +377,7 @@ def test_a_payment_by_hand_is_recorded_and_settles_the_invoice(books, api_as):
     ("data", "field", "message"),
     [
         ({"amount": "zehn", "booked_on": "2026-03-02"}, "amount", "Bitte einen Betrag wie"),
+        ({"amount": "1e999", "booked_on": "2026-03-02"}, "amount", "Bitte einen Betrag wie"),
         ({"amount": "-5", "booked_on": "2026-03-02"}, "amount", "größer als 0"),
         ({"amount": "10,005", "booked_on": "2026-03-02"}, "amount", "ganze Cent"),
         ({"amount": "10", "booked_on": "2026-03-09"}, "booked_on", "Zukunft"),

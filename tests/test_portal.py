@@ -671,6 +671,13 @@ def test_error_pages_speak_german_and_lead_back_home(coop):
     assert "Kein Zugang" in refused.content.decode() and 'href="/"' in refused.content.decode()
     missing = homeowner.get("/auftrag/999999/")
     assert missing.status_code == 404 and "Seite nicht gefunden" in missing.content.decode()
+    # A form sent with a stale token (logged in again in another tab) is refused in the layout.
+    stale = Client(enforce_csrf_checks=True)
+    stale.force_login(coop.hanna)
+    refused = stale.post("/anmelden/", {"email": "hanna@example.org"})
+    assert refused.status_code == 403
+    assert "Bitte senden Sie das Formular noch einmal" in refused.content.decode()
+    assert 'href="/"' in refused.content.decode()
     # the 500 page is rendered without a request or a database
     crashed = render_to_string("500.html")
     assert "Etwas ist schiefgelaufen" in crashed and 'href="/"' in crashed

@@ -90,6 +90,8 @@ def parse_amount(value: str) -> Decimal:
     """An amount as people type it: ``1.234,56``, ``1234,56``, ``1234.56`` or ``1.234``
     (German thousands). Raises ValueError when it is not a number."""
     text = value.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
+    if "e" in text.lower():  # nobody types 1e3 for an amount, and 1e999 broke rounding
+        raise ValueError(text)
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
     elif GERMAN_THOUSANDS.match(text):

@@ -71,3 +71,9 @@ def _language_of_return_page(request) -> str:
             path = urlsplit(url).path
             return translation.get_language_from_path(path) or settings.LANGUAGE_CODE
     return settings.LANGUAGE_CODE
+
+
+def csrf_failure(request, reason=""):
+    """A form refused for its CSRF token (sent after logging in again elsewhere, or from a page
+    left open too long), in the site's layout and language, with the way back."""
+    return render(request, "403_csrf.html", status=403)
