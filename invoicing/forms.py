@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Invoice
 from zunft.core.forms import ServiceErrorsMixin
-from zunft.core.money import parse_amount
+from zunft.core.money import format_eur, parse_amount
 
 MONTH_FORMATS = (
     re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-03, what <input type=month> sends
@@ -117,6 +117,31 @@ class PaymentForm(ServiceErrorsMixin, forms.Form):
     reference = forms.CharField(
         label=_("Reference"), required=False, max_length=300, help_text=_("e.g. the bank's text")
     )
+    confirm_overpayment = forms.BooleanField(
+        label=_("Yes, record it: more than is open, the rest stands as a credit."), required=False
+    )
+
+    def __init__(self, *args, open_amount: Decimal | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_amount = open_amount
+        self.over = False  # the confirmation is asked for (and shown) only when it is needed
+
+    def clean(self):
+        data = super().clean()
+        amount = data.get("amount")
+        if amount is not None and self.open_amount is not None and amount > self.open_amount:
+            # A typo (500 for 50,00) would otherwise stand as a credit to pay back.
+            self.over = True
+            if not data.get("confirm_overpayment"):
+                self.add_error(
+                    "amount",
+                    _("That is %(over)s more than is open (%(open)s): confirm it below.")
+                    % {
+                        "over": format_eur(amount - self.open_amount),
+                        "open": format_eur(self.open_amount),
+                    },
+                )
+        return data
 
     def clean_amount(self) -> Decimal:
         try:

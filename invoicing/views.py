@@ -172,7 +172,8 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         level = invoice.dunning.level
     except Dunning.DoesNotExist:
         level = 0
-    may_pay = invoice.state in payments.PAYABLE_STATES and invoice.amount_due > 0
+    # Paid in full, nothing to book by hand (a bank import still books a second transfer).
+    may_pay = invoice.state in payments.PAYABLE_STATES and invoice.open > 0
     return {
         "invoice": invoice,
         "lines": invoice.lines.all(),
@@ -250,7 +251,7 @@ def cancel(request, invoice_id: int):
 @require_POST
 def record_payment(request, invoice_id: int):
     invoice = _visible_invoice(request, invoice_id)
-    form = PaymentForm(request.POST)
+    form = PaymentForm(request.POST, open_amount=invoice.open)
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -371,6 +371,23 @@ def test_a_payment_by_hand_is_recorded_and_settles_the_invoice(books, api_as):
     assert second.status_code == 302
     bathroom.refresh_from_db()
     assert bathroom.state == Invoice.State.PAID and bathroom.paid_on == TODAY
+    assert 'data-testid="payment-form"' not in page(client, second["Location"])  # nothing open
+
+
+def test_more_than_is_open_is_booked_only_when_confirmed(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    url = f"{LIST}{bathroom.pk}/zahlung/"
+    typo = bathroom.amount_due * 10
+    body = {"amount": f"{typo}", "booked_on": "2026-03-02", "reference": "T1"}
+    asked = client.post(url, body)
+    assert asked.status_code == 422 and Payment.objects.count() == 0
+    errors = field_errors(asked.content.decode(), "amount")
+    assert any("mehr als offen" in error for error in errors), errors
+    assert 'name="confirm_overpayment"' in asked.content.decode()
+    booked = client.post(url, {**body, "confirm_overpayment": "on"})
+    assert booked.status_code == 302 and Payment.objects.get().amount == typo
+    assert "Guthaben" in page(client, booked["Location"])
 
 
 @pytest.mark.parametrize(
