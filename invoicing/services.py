@@ -658,7 +658,10 @@ def _check_treatment(invoice: Invoice) -> dict:
         if not invoice.buyer_reference:
             errors["buyer_reference"] = "Öffentliche Auftraggeber verlangen die Leitweg-ID."
         if not invoice.seller_phone:
-            errors["seller_phone"] = "XRechnung verlangt eine Telefonnummer des Verkäufers."
+            errors["seller_phone"] = (
+                "XRechnung verlangt eine Telefonnummer des Verkäufers: in den Stammdaten "
+                "eintragen, dann diesen Entwurf löschen und neu erstellen."
+            )
     return errors
 
 

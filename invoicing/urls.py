@@ -10,6 +10,7 @@ urlpatterns = [
     path("buero/rechnungen/<int:invoice_id>/", views.invoice_detail, name="detail"),
     path("buero/rechnungen/<int:invoice_id>/ausstellen/", views.issue, name="issue"),
     path("buero/rechnungen/<int:invoice_id>/stornieren/", views.cancel, name="cancel"),
+    path("buero/rechnungen/<int:invoice_id>/loeschen/", views.delete_draft, name="delete-draft"),
     path("buero/rechnungen/<int:invoice_id>/zahlung/", views.record_payment, name="payment"),
     path("buero/rechnungen/monatsabschluss/", views.month_end, name="month-end"),
     path("buero/rechnungen/mahnwesen/", views.dunning_list, name="dunning"),

@@ -229,6 +229,23 @@ def issue(request, invoice_id: int):
 
 @office_page
 @require_POST
+def delete_draft(request, invoice_id: int):
+    invoice = _visible_invoice(request, invoice_id)
+    try:
+        services.delete_draft(invoice)
+    except ValidationError as error:
+        form = IssueForm({})  # bound and clean (the date is optional): it can carry the error
+        form.is_valid()
+        form.add_service_errors(error)
+        return _render_detail(request, invoice, status=422, issue_form=form)
+    messages.success(
+        request, _("The draft “%(title)s” has been deleted.") % {"title": invoice.title}
+    )
+    return redirect("invoicing:list")
+
+
+@office_page
+@require_POST
 def cancel(request, invoice_id: int):
     invoice = _visible_invoice(request, invoice_id)
     form = CancelForm(request.POST)

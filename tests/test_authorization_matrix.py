@@ -579,6 +579,9 @@ PAGES: dict[str, Page] = {
     "buero/rechnungen/<int:invoice_id>/stornieren/": page(
         OFFICE, method="post", ok=frozenset({422}), why="refused without the confirming tick"
     ),
+    "buero/rechnungen/<int:invoice_id>/loeschen/": page(
+        OFFICE, method="post", ok=frozenset({422}), why="the world's invoice is issued: kept"
+    ),
     "buero/rechnungen/<int:invoice_id>/zahlung/": page(
         OFFICE, method="post", ok=frozenset({422}), why="an empty payment is refused at its field"
     ),

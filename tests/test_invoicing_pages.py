@@ -269,6 +269,21 @@ def test_the_detail_shows_lines_totals_payments_and_documents(books, api_as):
     assert f"/api/v1/invoices/{books.draft.pk}/pdf" not in draft
 
 
+def test_a_draft_can_be_deleted_an_issued_invoice_cannot(books, api_as):
+    """A draft that cannot be issued (master data missing) is deleted and made anew."""
+    assert api_as(books.painter).post(f"{LIST}{books.draft.pk}/loeschen/").status_code == 404
+    client = api_as(books.office)
+    assert 'data-testid="delete-draft-form"' in page(client, f"{LIST}{books.draft.pk}/")
+    assert 'data-testid="delete-draft-form"' not in page(client, f"{LIST}{books.bathroom.pk}/")
+    deleted = client.post(f"{LIST}{books.draft.pk}/loeschen/")
+    assert deleted.status_code == 302 and deleted["Location"] == LIST
+    assert not Invoice.objects.filter(pk=books.draft.pk).exists()
+    assert "gelöscht" in page(client, LIST)
+    kept = client.post(f"{LIST}{books.bathroom.pk}/loeschen/")
+    assert kept.status_code == 422 and "storniert" in kept.content.decode()
+    assert Invoice.objects.filter(pk=books.bathroom.pk).exists()
+
+
 def test_the_detail_reads_lines_and_deductions_once_however_many_lines(books, api_as):
     client = api_as(books.office)
     line = services.LineInput(
