@@ -29,6 +29,13 @@ def _labels() -> dict:
             "withdrawn": _("withdrawn"),
             "proposed": _("proposed"),
         },
+        "replan": {
+            "queued": _("Re-plan requested; it starts in a moment…"),
+            "running": _("The planner is working… %(s)s s"),
+            "done": _("New plan: %(moved)s appointment(s) moved."),
+            "failed": _("Re-planning failed; try again, or tell the administrator."),
+            "refused": _("Could not ask for a re-plan (%(status)s)."),
+        },
         "live": {
             "connecting": _("connecting…"),
             "live": _("live"),

@@ -350,6 +350,37 @@ def test_an_unassigned_task_is_dragged_from_the_side_list_onto_a_workshop(
     page.screenshot(path=str(SHOTS / "board-dragged-from-list.png"))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_re_plan_started_on_the_board_shows_its_progress_and_plans_what_waits(
+    board_stack,
+    browser,
+    coop,
+    bathroom,  # noqa: F811
+):
+    from scheduling import board
+    from scheduling.models import Appointment
+
+    base = board_stack.base_url
+    monday, live = bathroom_next_week(coop, bathroom)
+    Appointment.objects.filter(pk=live["rough"].pk).update(status="cancelled")
+    task = live["rough"].task_id
+    page = open_board(desktop(browser, coop.olga, base), base, board.iso_week(monday))
+    other = open_board(desktop(browser, coop.olga, base), base, board.iso_week(monday))
+    card = page.locator(f"#list-unassigned [data-task='{task}']")
+    expect(card).to_be_visible(timeout=15000)
+
+    page.get_by_test_id("replan").click()
+    state = page.get_by_test_id("replan-state")
+    expect(state).to_have_attribute("data-state", "done", timeout=60000)
+    expect(state).to_contain_text("Neuer Plan")
+    expect(page.get_by_test_id("replan")).to_be_enabled()
+    # The worker planned the task that waited, and the list and a second clerk's board know it.
+    assert Appointment.objects.exclude(status="cancelled").filter(task_id=task).exists()
+    expect(card).to_have_count(0, timeout=15000)
+    expect(other.get_by_test_id("replan-state")).to_have_attribute("data-state", "done")
+    page.screenshot(path=str(SHOTS / "board-replanned.png"))
+
+
 def day_of_segment(appointment) -> dt.date:
     return dt.date.fromisoformat(appointment.segments[0]["date"])
 

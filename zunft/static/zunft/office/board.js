@@ -546,10 +546,41 @@
   $("all-workshops").addEventListener("change", () => { if (data) { groups.clear(); groups.add(toVisGroups()); } });
   $("filter").addEventListener("input", () => { if (data) { groups.clear(); groups.add(toVisGroups()); items.clear(); items.add(toVisItems()); renderHeatmap(data.heatmap); renderFairness(data.fairness); } });
 
+  // Re-plan by hand: the request is queued (merged with others), the planner's progress and the
+  // outcome come over the office group, so every clerk sees a re-plan whoever started it.
+  let lastPlan = null; // the summary of the newest plan.updated event
+  const replanButton = $("replan");
+  const replanState = $("replan-state");
+  function showReplan(data) {
+    const running = data.state === "queued" || data.state === "running";
+    replanButton.disabled = running;
+    replanState.dataset.state = data.state;
+    if (data.state === "done") {
+      replanState.textContent = fill(L10N.replan.done, { moved: lastPlan ? lastPlan.moved : 0 });
+    } else if (data.state === "failed") {
+      replanState.textContent = L10N.replan.failed;
+    } else if (data.state === "running") {
+      replanState.textContent = fill(L10N.replan.running, { s: data.progress || 0 });
+    } else {
+      replanState.textContent = L10N.replan.queued;
+    }
+  }
+  replanButton.addEventListener("click", async () => {
+    replanButton.disabled = true;
+    const r = await api("/api/v1/plan-runs", { method: "POST", body: "{}" });
+    if (r.ok) showReplan({ state: "queued" });
+    else {
+      replanButton.disabled = false;
+      replanState.textContent = fill(L10N.replan.refused, { status: r.status });
+    }
+  });
+
   const state = $("live-state");
   new window.ZunftLive.LiveSocket({
     groups: ["office"],
     onEvent: (event) => {
+      if (event.type === "plan.updated") lastPlan = event.data;
+      if (event.type === "operation.progress" && event.data && event.data.kind === "replan") showReplan(event.data);
       if (event.type === "message.created" && $("log-dialog").open && event.data.package === logPackage) {
         openLog(logPackage, $("log-title").textContent);
       }
