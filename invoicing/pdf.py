@@ -28,6 +28,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
+from customers.models import Customer
 from invoicing.models import Invoice
 from invoicing.services import Totals, invoice_totals
 from zunft.core.money import format_eur, format_quantity
@@ -447,6 +448,8 @@ class InvoiceRenderer:
         c.drawString(LEFT, HEIGHT - 100 * mm, f"{inv.document_title} {inv.number}")
         self.y = HEIGHT - 104 * mm
         self._paragraph(c, f"<b>{_esc(inv.title)}</b>", _style(9.5, 12))
+        if not inv.introduction:  # the default text starts in lower case, after the greeting
+            self._paragraph(c, _esc(_salutation(inv)), _style(9, 12))
         intro = inv.introduction or _introduction(inv)
         self._paragraph(c, _esc(intro), _style(9, 12))
         self._table_header(c)
@@ -463,6 +466,12 @@ class InvoiceRenderer:
         c.showPage()
         c.save()
         return buffer.getvalue()
+
+
+def _salutation(invoice: Invoice) -> str:
+    if invoice.buyer_kind == Customer.Kind.PRIVATE and invoice.buyer_name:
+        return f"Guten Tag {invoice.buyer_name},"
+    return "Sehr geehrte Damen und Herren,"
 
 
 def _introduction(invoice: Invoice) -> str:

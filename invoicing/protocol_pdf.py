@@ -52,7 +52,7 @@ def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple
         Spacer(0, 8 * mm),
         Paragraph("Abnahmeprotokoll", _style(16, bold=True)),
         Paragraph(_esc(f"Auftrag {package.pk}: {package.title}"), body),
-        Paragraph(_esc(f"Objekt: {package.site}"), body),
+        Paragraph(_esc(f"Objekt: {_address(package.site)}"), body),
         Paragraph(_esc(f"Auftraggeber: {package.customer.display_name}"), body),
         Paragraph(_esc(f"Datum: {_date(timezone.localdate(acceptance.created_at))}"), body),
         Spacer(0, 6 * mm),
@@ -68,7 +68,8 @@ def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple
                 task.get_status_display(),
             ]
         )
-    table = Table(rows, colWidths=[65 * mm, 35 * mm, 40 * mm, 25 * mm], repeatRows=1)
+    # Wide enough for "Rollladen- und Sonnenschutztechniker" without breaking inside a word.
+    table = Table(rows, colWidths=[52 * mm, 48 * mm, 42 * mm, 23 * mm], repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -118,3 +119,9 @@ def render_protocol(acceptance: Acceptance, performers: dict[int, str]) -> tuple
     )
     doc.build(story, canvasmaker=NumberedCanvas)
     return protocol_filename(acceptance), "application/pdf", buffer.getvalue()
+
+
+def _address(site) -> str:
+    """Where the work was done: a label ("Wohnhaus") alone names no place."""
+    place = f"{site.street}, {site.postal_code} {site.city}"
+    return f"{site.label}, {place}" if site.label else place

@@ -129,6 +129,7 @@ def test_the_signed_protocol_stays_as_signed_after_the_rework_and_in_any_languag
 
     signed = protocol(url)
     assert "Nacharbeit: " in signed and "Steckdose locker" in signed
+    assert coop.hanna_site.street in signed  # where, not only a label
     # The rework is done and goes to another firm; the protocol signed before says what it said.
     Task.objects.filter(package=finished, code__startswith="nacharbeit").update(
         status=Task.Status.DONE
@@ -143,6 +144,7 @@ def test_the_signed_protocol_stays_as_signed_after_the_rework_and_in_any_languag
 @pytest.mark.django_db(transaction=True)
 def test_the_homeowner_signs_the_abnahme_on_the_phone(live_stack, browser, coop, bathroom):  # noqa: F811
     from django.conf import settings
+    from playwright.sync_api import expect
 
     package = book(coop, bathroom, coop.hanna_site)
     services.plan_cooperative(today=TODAY, time_limit=3)
@@ -162,6 +164,9 @@ def test_the_homeowner_signs_the_abnahme_on_the_phone(live_stack, browser, coop,
     page = context.new_page()
     page.goto(f"{live_stack.base_url}/auftrag/{package.pk}/")
     page.fill("#signer", "Hanna Kundin")
+    page.get_by_test_id("acceptance-submit").click()  # not signed yet: refused
+    error = page.locator("#acceptance-error")
+    expect(error).to_contain_text("Unterschrift")
     pad = page.get_by_test_id("signature-pad")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
@@ -170,6 +175,7 @@ def test_the_homeowner_signs_the_abnahme_on_the_phone(live_stack, browser, coop,
     page.mouse.move(box["x"] + 120, box["y"] + 40, steps=8)
     page.mouse.move(box["x"] + 250, box["y"] + 110, steps=8)
     page.mouse.up()
+    expect(error).to_be_hidden()  # signed now: the old complaint goes
     page.screenshot(
         path=str(live_stack.log_dir.parent.parent / "screens" / "abnahme.png"), full_page=True
     )

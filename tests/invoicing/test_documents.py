@@ -152,6 +152,7 @@ def test_the_pdf_shows_what_14_ustg_requires(world, frozen):
         "8.241,40 €",
         "§ 35a",
         "zwei Jahre",
+        "Guten Tag Hanna Hüsing, vielen Dank",  # greeted before the lower-case text
     ):
         assert required in text.replace("\n", " "), required
 

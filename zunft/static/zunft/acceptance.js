@@ -14,7 +14,11 @@
   ctx.lineCap = "round";
   let last = null;
   const point = (e) => { const r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
-  canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); last = point(e); });
+  canvas.addEventListener("pointerdown", (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    last = point(e);
+    error.hidden = true; // "the signature is empty" no longer holds once she signs
+  });
   canvas.addEventListener("pointermove", (e) => {
     if (!last) return;
     const p = point(e);

@@ -10,7 +10,7 @@
   const url = `/api/v1/packages/${log.dataset.package}/messages`;
   const csrf = () => (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
   const mine = document.getElementById("timeline").dataset.owner ? "homeowner" : "workshop";
-  const fmt = new Intl.DateTimeFormat(document.documentElement.lang, {
+  const fmt = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang, {
     day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
     timeZone: "Europe/Berlin",
   });

@@ -8,7 +8,7 @@
   const labels = JSON.parse(document.getElementById("timeline-labels").textContent);
   let lastEvent = Number(list.dataset.lastEvent || 0);
 
-  const fmt = new Intl.DateTimeFormat(document.documentElement.lang, {
+  const fmt = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang, {
     weekday: "short", day: "2-digit", month: "2-digit", timeZone: "Europe/Berlin",
   });
 

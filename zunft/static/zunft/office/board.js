@@ -9,10 +9,12 @@
   const config = JSON.parse(document.getElementById("board-config").textContent);
   const L10N = config.labels;
   const lang = document.documentElement.lang || "de";
+  // Dates as written here: 18.01. in German, 18/01 in English (plain "en" would write 01/18).
+  const dateLocale = lang === "en" ? "en-GB" : lang;
   const TZ = "Europe/Berlin";
-  const fmtDay = new Intl.DateTimeFormat(lang, { weekday: "short", day: "2-digit", month: "2-digit", timeZone: TZ });
-  const fmtDate = new Intl.DateTimeFormat(lang, { day: "2-digit", month: "2-digit", year: "numeric", timeZone: TZ });
-  const fmtTime = new Intl.DateTimeFormat(lang, { weekday: "short", hour: "2-digit", minute: "2-digit", timeZone: TZ });
+  const fmtDay = new Intl.DateTimeFormat(dateLocale, { weekday: "short", day: "2-digit", month: "2-digit", timeZone: TZ });
+  const fmtDate = new Intl.DateTimeFormat(dateLocale, { day: "2-digit", month: "2-digit", year: "numeric", timeZone: TZ });
+  const fmtTime = new Intl.DateTimeFormat(dateLocale, { weekday: "short", day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: TZ });
   const fmtPct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
   const fmtNum = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
   const fmtEur = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
@@ -234,8 +236,8 @@
         tooltipOnItemUpdateTime: { template: (it) => fmtTime.format(it.start) },
         format: {
           minorLabels: (date, scale) => (scale === "day" || scale === "weekday"
-            ? fmtDay.format(new Date(date)) : new Intl.DateTimeFormat(lang, { hour: "2-digit", timeZone: TZ }).format(new Date(date))),
-          majorLabels: (date) => `${L10N.week} ${data.week.split("-W")[1]} · ${new Intl.DateTimeFormat(lang, { month: "long", year: "numeric", timeZone: TZ }).format(new Date(date))}`,
+            ? fmtDay.format(new Date(date)) : new Intl.DateTimeFormat(dateLocale, { hour: "2-digit", timeZone: TZ }).format(new Date(date))),
+          majorLabels: (date) => `${L10N.week} ${data.week.split("-W")[1]} · ${new Intl.DateTimeFormat(dateLocale, { month: "long", year: "numeric", timeZone: TZ }).format(new Date(date))}`,
         },
         timeAxis: { scale: "day", step: 1 },
         groupTemplate, template: itemTemplate,
