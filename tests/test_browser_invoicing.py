@@ -230,6 +230,9 @@ def test_a_run_in_progress_is_shown_from_the_database_and_followed_live(
     )
     expect(page.get_by_test_id("operation")).to_have_attribute("data-state", "done", timeout=10000)
     expect(page.get_by_test_id("skipped-list")).to_contain_text("kein Betrieb eingeplant")
+    # The skipped package opens on the board, where what is missing can be planned.
+    link = page.get_by_test_id("skipped-list").get_by_role("link", name="Paket #41")
+    expect(link).to_have_attribute("href", "/buero/plantafel/?paket=41")
     expect(bar).to_have_attribute("value", "8")
     assert page.evaluate("window.notReloaded") is True
     assert page.problems == [], page.problems

@@ -189,8 +189,12 @@ def test_the_filters_narrow_the_list(books, api_as):
     assert f"<strong>{format_eur(owed)}</strong>" in summary
     assert rows(page(client, f"{LIST}?status=draft")) == [books.draft.pk]
     assert rows(page(client, f"{LIST}?status=overdue")) == [overdue.pk]
-    badges = re.findall(r'<tr data-invoice="(\d+)" class="overdue"', page(client, LIST))
+    listed = page(client, LIST)
+    badges = re.findall(r'<tr data-invoice="(\d+)" class="overdue"', listed)
     assert badges == [str(overdue.pk)]
+    # Only what is overdue is red in the open column, not what is open and not yet due.
+    red = re.findall(r'<tr data-invoice="(\d+)"[^>]*>(?:(?!</tr>).)*class="num due"', listed, re.S)
+    assert red == [str(overdue.pk)]
     assert '<span class="due">(überfällig)</span>' in page(client, f"{LIST}{overdue.pk}/")
     assert "(überfällig)" not in page(client, f"{LIST}{books.bathroom.pk}/")
     assert rows(page(client, f"{LIST}?status=cancelled")) == [original.pk]

@@ -671,6 +671,9 @@ def test_error_pages_speak_german_and_lead_back_home(coop):
     assert "Kein Zugang" in refused.content.decode() and 'href="/"' in refused.content.decode()
     missing = homeowner.get("/auftrag/999999/")
     assert missing.status_code == 404 and "Seite nicht gefunden" in missing.content.decode()
+    # An API path nobody serves answers like the API: JSON.
+    unknown = homeowner.get("/api/v1/gibt-es-nicht")
+    assert unknown.status_code == 404 and unknown.json() == {"detail": "Not Found"}
     # A form sent with a stale token (logged in again in another tab) is refused in the layout.
     stale = Client(enforce_csrf_checks=True)
     stale.force_login(coop.hanna)

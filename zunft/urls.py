@@ -40,3 +40,5 @@ urlpatterns += i18n_patterns(
 )
 # No route serves MEDIA_ROOT as plain files, not even with DEBUG: photos, signatures and documents
 # are served only by views that check who asks (tests/test_authorization_matrix.py).
+
+handler404 = "zunft.core.views.not_found"

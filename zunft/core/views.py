@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -77,3 +78,10 @@ def csrf_failure(request, reason=""):
     """A form refused for its CSRF token (sent after logging in again elsewhere, or from a page
     left open too long), in the site's layout and language, with the way back."""
     return render(request, "403_csrf.html", status=403)
+
+
+def not_found(request, exception=None):
+    """404: the API answers in JSON, as its own errors do; pages get the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not Found"}, status=404)
+    return render(request, "404.html", status=404)

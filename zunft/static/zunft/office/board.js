@@ -199,7 +199,14 @@
     if (!item.raw) return "";
     const it = item.raw;
     const icon = { tentative: "◌", accepted: "✓", in_progress: "▶", done: "✔" }[it.state] || "";
-    return el("div", { class: "it", dataset: { task: it.task, state: it.state, testid: "board-item", pinned: it.pinned ? "1" : "" } },
+    // Reachable by keyboard: Enter opens the package's log and messages, as a double click does.
+    const label = `${it.task_name}, #${it.package} ${it.package_title}, ${fmtTime.format(new Date(it.start))}`;
+    const open = (e) => {
+      if (e.key !== "Enter" && e.key !== " ") return;
+      e.preventDefault();
+      openLog(it.package, `${it.package_title} #${it.package}`);
+    };
+    return el("div", { class: "it", tabindex: "0", role: "button", "aria-label": label, onkeydown: open, dataset: { task: it.task, state: it.state, testid: "board-item", pinned: it.pinned ? "1" : "" } },
       el("span", { class: "it-name", text: `${it.pinned ? "⚑ " : ""}${icon} ${it.task_name}` }),
       el("span", { class: "it-sub", text: `#${it.package} ${it.package_title} · ${it.city}` }));
   }
@@ -373,11 +380,20 @@
       ].filter(Boolean).join(" · ") })));
   }
 
+  // Map dots stay out of the tab order: dozens of unnamed stops before the inbox, and the lists
+  // name every workshop and site anyway.
+  function untabbed(layer) {
+    const node = layer.getElement && layer.getElement();
+    if (node) { node.setAttribute("tabindex", "-1"); node.setAttribute("aria-hidden", "true"); }
+    return layer;
+  }
+
   // --- heatmap -----------------------------------------------------------------------------------
   function heat(load) {
     if (load === null) return "var(--heat-none)";
     if (load > 1) return "var(--heat-over)";
-    const l = 97 - Math.round(load * 52);
+    // From 75 % on the figures are white: dark enough behind them to read (contrast ≥ 4.5).
+    const l = load >= 0.75 ? 36 - Math.round((load - 0.75) * 24) : 97 - Math.round(load * 52);
     return `hsl(204 70% ${l}%)`;
   }
   // The CSP forbids style attributes; the CSSOM is allowed.
@@ -455,11 +471,11 @@
     }));
     m.workshops.forEach((w) => {
       points.push([w.lat, w.lon]);
-      L.circleMarker([w.lat, w.lon], { radius: 6, className: "pt-workshop" }).bindTooltip(w.name).addTo(mapLayer);
+      untabbed(L.circleMarker([w.lat, w.lon], { radius: 6, className: "pt-workshop" }).bindTooltip(w.name).addTo(mapLayer));
     });
     m.sites.forEach((s) => {
       points.push([s.lat, s.lon]);
-      L.circleMarker([s.lat, s.lon], { radius: 5, className: "pt-site" }).bindTooltip(`${s.label} · #${s.packages.join(", #")}`).addTo(mapLayer);
+      untabbed(L.circleMarker([s.lat, s.lon], { radius: 5, className: "pt-site" }).bindTooltip(`${s.label} · #${s.packages.join(", #")}`).addTo(mapLayer));
     });
     if (points.length) map.fitBounds(points, { padding: [24, 24] });
     else map.setView([52.85, 8.05], 9);
