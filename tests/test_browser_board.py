@@ -380,12 +380,18 @@ def test_a_re_plan_started_on_the_board_shows_its_progress_and_plans_what_waits(
     expect(other.get_by_test_id("replan-state")).to_have_attribute("data-state", "done")
     page.screenshot(path=str(SHOTS / "board-replanned.png"))
 
-    # Without a mouse: a task on the timeline takes the focus, Enter opens its package's log.
-    item = page.get_by_test_id("board-item").first
+    # Without a mouse: a task on the timeline takes the focus, Enter opens its package's log,
+    # where events name their task, not its id.
+    from zunft.core.realtime import emit
+
+    rough = live["rough"].task
+    emit([f"package.{rough.package_id}"], "field.status", {"task": rough.pk, "status": "on_site"})
+    item = page.locator(f".it[data-task='{rough.pk}']")
     item.focus()
     expect(item).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#log-dialog")).to_have_attribute("open", "")
+    expect(page.locator("#log-body")).to_contain_text(rough.name_de)
     # The map's dots are not tab stops.
     assert page.locator(".leaflet-interactive[tabindex='-1']").count() >= 2
 

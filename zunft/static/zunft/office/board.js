@@ -518,9 +518,13 @@
     logPackage = packageId;
     $("log-title").textContent = title;
     const base = `/api/v1/packages/${packageId}/messages`;
-    const [events, messages, recipients] = await Promise.all([
+    const [events, messages, recipients, timeline] = await Promise.all([
       api(`${config.api}/packages/${packageId}/log`), api(base), api(`${base}/recipients`),
+      api(`/api/v1/packages/${packageId}`),
     ]);
+    // Events name tasks by id: the clerk reads their names.
+    const taskNames = new Map((timeline.ok ? timeline.body.tasks : []).map((t) => [t.id, t.name]));
+    const taskText = (id) => (taskNames.has(id) ? taskNames.get(id) : `${L10N.task} ${id}`);
     const rows = events.ok ? events.body : [];
     const msgs = messages.ok ? messages.body : [];
     const thread = (m) => (m.thread === "homeowner" ? L10N.msg.homeowner : m.workshop);
@@ -535,7 +539,7 @@
     $("log-body").replaceChildren(rows.length ? el("ol", { class: "log" }, rows.map((e) => el("li", {},
       el("time", { datetime: e.created_at, text: fmtTime.format(new Date(e.created_at)) }), " ",
       el("strong", { text: eventLabel(e.type) }), " ",
-      el("span", { class: "muted", text: e.data.task ? `· ${L10N.task} ${e.data.task}` : "" })))) : el("p", { class: "muted", text: L10N.log_empty }));
+      el("span", { class: "muted", text: e.data.task ? `· ${taskText(e.data.task)}` : "" })))) : el("p", { class: "muted", text: L10N.log_empty }));
     if (msgs.some((m) => m.sender !== "office" && !m.read_at)) api(`${base}/read`, { method: "POST" }).then(soon);
     if (!dialog.open) dialog.showModal();
   }
