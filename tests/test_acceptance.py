@@ -79,17 +79,23 @@ def test_an_approval_with_signature_closes_the_package_and_yields_a_protocol(coo
     assert Client().get(ok.json()["protocol_url"]).status_code == 404
 
 
-def test_defects_become_rework_offered_to_the_workshop_that_did_the_part(
-    coop, finished, django_capture_on_commit_callbacks
-):
-    finished.tasks.update(status=Task.Status.DONE)
-    wiring = finished.tasks.get(code="wiring")
+def defect_in_the_wiring(package, description: str) -> tuple[Task, dict]:
+    """Every part done; the Abnahme body that reports ``description`` on the wiring."""
+    package.tasks.update(status=Task.Status.DONE)
+    wiring = package.tasks.get(code="wiring")
     body = {
         "approved": False,
         "signer_name": "Hanna",
         "signature_png": signature(),
-        "defects": [{"task": wiring.pk, "description": "Steckdose neben dem Waschtisch locker"}],
+        "defects": [{"task": wiring.pk, "description": description}],
     }
+    return wiring, body
+
+
+def test_defects_become_rework_offered_to_the_workshop_that_did_the_part(
+    coop, finished, django_capture_on_commit_callbacks
+):
+    wiring, body = defect_in_the_wiring(finished, "Steckdose neben dem Waschtisch locker")
     with django_capture_on_commit_callbacks(execute=True):
         response = as_user(coop.hanna).post(
             f"/api/v1/packages/{finished.pk}/acceptance", body, "application/json"
@@ -108,14 +114,7 @@ def test_defects_become_rework_offered_to_the_workshop_that_did_the_part(
 def test_the_signed_protocol_stays_as_signed_after_the_rework_and_in_any_language(
     coop, finished, django_capture_on_commit_callbacks
 ):
-    finished.tasks.update(status=Task.Status.DONE)
-    wiring = finished.tasks.get(code="wiring")
-    body = {
-        "approved": False,
-        "signer_name": "Hanna",
-        "signature_png": signature(),
-        "defects": [{"task": wiring.pk, "description": "Steckdose locker"}],
-    }
+    _wiring, body = defect_in_the_wiring(finished, "Steckdose locker")
     hanna = as_user(coop.hanna)
     with django_capture_on_commit_callbacks(execute=True):
         url = hanna.post(

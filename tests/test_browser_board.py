@@ -151,6 +151,21 @@ def bathroom_next_week(coop, bathroom):  # noqa: F811
     return monday, {a.task.code: a for a in Appointment.objects.select_related("task")}
 
 
+def rough_in_waiting(board_stack, browser, coop, bathroom):  # noqa: F811
+    """The bathroom planned next week, its rough-in without appointment (say the member gave it
+    back), and the clerk's board showing it in the unassigned list: (monday, live, page, card)."""
+    from scheduling import board
+    from scheduling.models import Appointment
+
+    base = board_stack.base_url
+    monday, live = bathroom_next_week(coop, bathroom)
+    Appointment.objects.filter(pk=live["rough"].pk).update(status="cancelled")
+    page = open_board(desktop(browser, coop.olga, base), base, board.iso_week(monday))
+    card = page.locator(f"#list-unassigned [data-task='{live['rough'].task_id}']")
+    expect(card).to_be_visible(timeout=15000)
+    return monday, live, page, card
+
+
 def wait_for_replans(timeout: float = 60) -> None:
     """The booking also asked the live worker for a re-plan; let it finish before the test plans
     and changes things, or it lands afterwards (and, say, plans a task the test took out)."""
@@ -315,19 +330,11 @@ def test_an_unassigned_task_is_dragged_from_the_side_list_onto_a_workshop(
     coop,
     bathroom,  # noqa: F811
 ):
-    from scheduling import board
     from scheduling.models import Appointment
 
-    base = board_stack.base_url
-    monday, live = bathroom_next_week(coop, bathroom)
-    # The rough-in lost its appointment (say the member gave it back): it waits in the list.
-    Appointment.objects.filter(pk=live["rough"].pk).update(status="cancelled")
+    _monday, live, page, card = rough_in_waiting(board_stack, browser, coop, bathroom)
     task = live["rough"].task_id
     target = day_of_segment(live["rough"])
-
-    page = open_board(desktop(browser, coop.olga, base), base, board.iso_week(monday))
-    card = page.locator(f"#list-unassigned [data-task='{task}']")
-    expect(card).to_be_visible(timeout=15000)
     # Dropped on the plumber's row, on the day it had before.
     page.locator("#all-workshops").check()
     row = page.locator(".vis-labelset .vis-label", has_text="Installateur").bounding_box()
@@ -361,13 +368,9 @@ def test_a_re_plan_started_on_the_board_shows_its_progress_and_plans_what_waits(
     from scheduling.models import Appointment
 
     base = board_stack.base_url
-    monday, live = bathroom_next_week(coop, bathroom)
-    Appointment.objects.filter(pk=live["rough"].pk).update(status="cancelled")
+    monday, live, page, card = rough_in_waiting(board_stack, browser, coop, bathroom)
     task = live["rough"].task_id
-    page = open_board(desktop(browser, coop.olga, base), base, board.iso_week(monday))
     other = open_board(desktop(browser, coop.olga, base), base, board.iso_week(monday))
-    card = page.locator(f"#list-unassigned [data-task='{task}']")
-    expect(card).to_be_visible(timeout=15000)
 
     page.get_by_test_id("replan").click()
     state = page.get_by_test_id("replan-state")
