@@ -218,6 +218,11 @@ class DispatchOut(Schema):
     travel_km: int = Field(..., alias="appointment.travel_km")
     hours: float = Field(..., alias="appointment.task.duration_hours")
     worker_id: int | None
+    urgent: bool = False  # a Notdienst: to answer at once
+
+    @staticmethod
+    def resolve_urgent(obj) -> bool:
+        return obj.appointment.task.code == services.EMERGENCY_TASK_CODE
 
 
 class AcceptOfferIn(Schema):

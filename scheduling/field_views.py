@@ -99,6 +99,7 @@ LABELS = {
             "Bitte lassen Sie den Kunden unterschreiben und tragen Sie seinen Namen ein."
         ),
         "customer": "Kunde",
+        "urgent": "Notdienst",
         "access": "Zugang",
         "back": "Zurück",
         "waiting_for": "Wartet auf",
@@ -191,6 +192,7 @@ LABELS = {
         "signer_missing": "Please enter the customer's name.",
         "sign_and_signer_missing": "Please have the customer sign and enter their name.",
         "customer": "Customer",
+        "urgent": "Emergency",
         "access": "Access",
         "back": "Back",
         "waiting_for": "Waiting for",

@@ -382,6 +382,9 @@ def request_replan(reason: str, countdown: int | None = None):
         )
 
 
+EMERGENCY_TASK_CODE = "notdienst"
+
+
 @dataclass(frozen=True)
 class EmergencyMatch:
     appointment: Appointment
@@ -428,7 +431,8 @@ def dispatch_emergency(
                     | Q(certifications__valid_until__gte=today)
                 )
             )
-        worker = workers.first()
+        # One who can be reached: the offer's live event goes to the worker's login.
+        worker = workers.filter(user__isnull=False).first() or workers.first()
         if worker is None:
             continue
         package = Package.objects.create(
@@ -440,7 +444,7 @@ def dispatch_emergency(
         )
         task = Task.objects.create(
             package=package,
-            code="notdienst",
+            code=EMERGENCY_TASK_CODE,
             name_de=description or _("Emergency call-out"),
             name_en=description or "Emergency call-out",
             trade=trade,
@@ -452,6 +456,8 @@ def dispatch_emergency(
             task=task,
             workshop=workshop,
             worker=worker,
+            # Now, not whenever a re-plan finds room: the planner keeps it where it is.
+            pinned=True,
             start=now,
             end=until,
             segments=[

@@ -187,7 +187,7 @@ def test_a_replan_requested_twice_runs_once_on_the_real_worker(live_stack, coop,
     assert Appointment.objects.count() == 3
 
 
-def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop):
+def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop, django_user_model):
     from django.core.exceptions import ValidationError
     from django.utils import timezone
 
@@ -196,7 +196,12 @@ def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop):
     now = timezone.make_aware(dt.datetime(2025, 10, 22, 9, 0))
     near = f.WorkshopFactory(name="Elektro Nah", location=coop.hanna_site.location)
     f.OfferFactory(workshop=near, trade=coop.trades.elektro)
-    nearest_worker = f.WorkerFactory(workshop=near, trades=[coop.trades.elektro])
+    offline = f.WorkerFactory(workshop=near, trades=[coop.trades.elektro])  # no login to ring
+    nearest_worker = f.WorkerFactory(
+        workshop=near,
+        trades=[coop.trades.elektro],
+        user=django_user_model.objects.create_user("nah", role="tradesperson"),
+    )
 
     match = services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
     assert match.appointment.worker == nearest_worker
@@ -204,10 +209,18 @@ def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop):
     assert Event.objects.filter(
         group=f"worker.{nearest_worker.pk}", type="dispatch.offered"
     ).exists()
+    # A re-plan (another package accepted meanwhile) leaves it now, not next morning.
+    assert match.appointment.pinned
+    services.plan_cooperative(today=now.date(), time_limit=3)
+    match.appointment.refresh_from_db()
+    assert (match.appointment.start, match.appointment.status) == (now, "tentative")
 
-    # That worker is now busy; the next call goes to the next workshop (Cloppenburg, ~20 km).
+    # That worker is now busy: the next call goes to the colleague (the workshop phones him),
+    # the one after to the next workshop (Cloppenburg, ~20 km).
     second = services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
-    assert second.appointment.workshop == coop.a and second.distance_km > 10
+    assert second.appointment.worker == offline
+    third = services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
+    assert third.appointment.workshop == coop.a and third.distance_km > 10
 
     # Everyone else away today: nobody left.
     for worker in coop.a.workers.all():
@@ -226,6 +239,10 @@ def test_the_office_calls_out_an_emergency_through_the_api(coop, api_as):
     response = api_as(coop.olga).post("/api/v1/emergencies", body, "application/json")
     assert response.status_code == 201, response.content
     assert response.json()["workshop"] == "Elektro Janßen"
+    # The workshop's phones see it marked as a Notdienst among the offers.
+    offers = api_as(coop.alice).get("/api/v1/dispatches").json()["items"]
+    urgent = {o["id"]: o["urgent"] for o in offers}
+    assert urgent.pop(response.json()["dispatch"]) is True and not any(urgent.values())
     nobody = api_as(coop.olga).post(
         "/api/v1/emergencies",
         {**body, "trade": "sanitaer", "certification": "gas"},

@@ -215,9 +215,10 @@
   }
 
   function offerCard(offer) {
-    const card = h("li", { class: "card offer", "data-testid": "offer", "data-dispatch": offer.id },
+    const card = h("li", { class: `card offer${offer.urgent ? " urgent" : ""}`, "data-testid": "offer", "data-dispatch": offer.id },
       h("div", { class: "card-head" },
         h("strong", { class: "task-name" }, offer.task),
+        offer.urgent ? h("span", { class: "pill urgent", "data-testid": "urgent" }, L.urgent) : null,
         h("span", { class: "pill" }, offer.trade)),
       h("p", { class: "when" }, span(offer.start, offer.end)),
       h("p", { class: "meta" }, `${offer.city} · ${num(offer.hours)} ${L.hours} · ${offer.travel_km} ${L.km}`),
