@@ -318,4 +318,10 @@ def test_the_invoice_pages_hold_at_desktop_and_phone_width(live_stack, browser, 
     # one card per invoice, nothing wider than the screen
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(SHOTS / "invoicing-list-phone.png"), full_page=True)
+    # An invoice's page too: its lines scroll in their box, the page stays phone-wide.
+    shown = phone.locator("tr[data-invoice]").first.get_attribute("data-invoice")
+    phone.goto(f"{base}/buero/rechnungen/{shown}/")
+    expect(phone.get_by_test_id("lines")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(SHOTS / "invoicing-detail-phone.png"), full_page=True)
     assert phone.problems == [], phone.problems
