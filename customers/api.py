@@ -1,6 +1,7 @@
 """API v1 for customers and sites; a homeowner sees and edits only their own."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -41,9 +42,9 @@ def create_customer(request, payload: CustomerIn):
     data = payload.dict()
     if not is_office(request.user):
         if request.user.role != "homeowner":
-            raise HttpError(403, "Only homeowners and the office create customer records.")
+            raise HttpError(403, _("Only homeowners and the office create customer records."))
         if customers_visible_to(request.user).exists():
-            raise HttpError(409, "You already have a customer record.")
+            raise HttpError(409, _("You already have a customer record."))
         data["user"] = request.user
     return Status(201, services.save_customer(data))
 

@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -29,7 +30,7 @@ router = Router(tags=["catalogue"])
 
 def _save(request, payload: TemplateIn, template=None):
     if not is_office(request.user):
-        raise HttpError(403, "Only office staff edit the catalogue.")
+        raise HttpError(403, _("Only office staff edit the catalogue."))
     data = payload.dict(exclude={"parameters", "tasks", "dependencies"})
     saved = services.save_template(
         data,
@@ -84,7 +85,7 @@ def create_template(request, payload: TemplateIn):
 def replace_template(request, code: str, payload: TemplateIn):
     template = get_object_or_404(templates_visible_to(request.user), code=code)
     if payload.code != code:
-        raise HttpError(422, "The code in the body must match the URL.")
+        raise HttpError(422, _("The code in the body must match the URL."))
     return _save(request, payload, template=template)
 
 
@@ -194,7 +195,7 @@ def revise(request, package_id: int, payload: RevisionIn):
     from jobs.models import Package
 
     if not is_office(request.user):
-        raise HttpError(403, "Only office staff revise quotes.")
+        raise HttpError(403, _("Only office staff revise quotes."))
     package = get_object_or_404(Package, pk=package_id)
     quote = services.revise_quote(
         package,

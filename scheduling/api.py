@@ -5,6 +5,7 @@ from datetime import date, datetime
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -60,7 +61,7 @@ class EmergencyOut(Schema):
 
 def _office(request):
     if not is_office(request.user):
-        raise HttpError(403, "Only office staff plan.")
+        raise HttpError(403, _("Only office staff plan."))
 
 
 @router.get("/plan-runs", response={200: list[PlanRunOut], 403: ErrorOut})
@@ -331,7 +332,7 @@ def create_feed(request, payload: FeedIn):
     try:
         return Status(201, calendars.create_feed(request.user, payload.scope, payload.key))
     except PermissionDenied as exc:
-        raise HttpError(403, "You may not subscribe to this calendar.") from exc
+        raise HttpError(403, _("You may not subscribe to this calendar.")) from exc
 
 
 @router.delete("/feeds/{feed_id}", response={204: None}, tags=["calendar"])
@@ -391,7 +392,7 @@ def accept_work(request, package_id: int, payload: AcceptanceIn):
 
     package = visible_package(request, package_id)
     if package.customer.user_id != request.user.pk and not is_office(request.user):
-        raise HttpError(403, "Only the customer signs the Abnahme.")
+        raise HttpError(403, _("Only the customer signs the Abnahme."))
     raw = payload.signature_png.split(",", 1)[-1]
     try:
         png = base64.b64decode(raw, validate=True)

@@ -4,6 +4,7 @@ request inbox with triage, and a package's log. Office staff only (members get 4
 from datetime import date, datetime
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from pydantic import BaseModel
@@ -21,7 +22,7 @@ router = Router(tags=["board"], auth=required_auth)
 
 def _office(request) -> None:
     if not is_office(request.user):
-        raise HttpError(403, "Only office staff use the dispatch board.")
+        raise HttpError(403, _("Only office staff use the dispatch board."))
 
 
 class Row(BaseModel):

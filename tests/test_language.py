@@ -118,3 +118,12 @@ def test_the_board_scripts_api_helper_names_the_language_of_its_page():
     script = Path(finders.find("zunft/office/board.js")).read_text(encoding="utf-8")
     assert 'const lang = document.documentElement.lang || "de";' in script
     assert '"X-Language": lang' in script
+
+
+def test_refusals_of_the_api_come_in_the_callers_language(coop, api_as):
+    client = api_as(coop.hanna)
+    german = client.get("/api/v1/board/requests", **GERMAN_BROWSER)
+    assert german.status_code == 403
+    assert german.json()["detail"] == "Nur das Büro nutzt die Plantafel."
+    english = client.get("/api/v1/board/requests", HTTP_X_LANGUAGE="en", **GERMAN_BROWSER)
+    assert english.json()["detail"] == "Only office staff use the dispatch board."

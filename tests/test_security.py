@@ -70,8 +70,9 @@ def test_api_tokens_are_scoped_and_revocable(django_user_model, client):
     token, secret = issue_token(user, "app")
     auth = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/plan-runs", headers=auth).status_code == 200
-    # a read token cannot write
-    assert client.post("/api/v1/plan-runs", headers=auth).status_code == 401
+    # a read token cannot write, and is told so (not "CSRF check failed")
+    refused = client.post("/api/v1/plan-runs", headers=auth)
+    assert refused.status_code == 403 and "nur lesen" in refused.json()["detail"]
     token.revoked_at = timezone.now()
     token.save()
     assert client.get("/api/v1/plan-runs", headers=auth).status_code == 401

@@ -3,6 +3,7 @@ absences and capacity. Thin: parse, check access, call one service, serialize.""
 
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -45,13 +46,13 @@ MAX_CAPACITY_DAYS = 370
 
 def require_office(request) -> None:
     if not is_office(request.user):
-        raise HttpError(403, "Only office staff may do this.")
+        raise HttpError(403, _("Only office staff may do this."))
 
 
 def manageable_workshop(request, workshop_id: int) -> Workshop:
     workshop = get_object_or_404(workshops_visible_to(request.user), pk=workshop_id)
     if not may_manage_workshop(request.user, workshop.pk):
-        raise HttpError(403, "You may not change this workshop.")
+        raise HttpError(403, _("You may not change this workshop."))
     return workshop
 
 
@@ -152,7 +153,7 @@ def create_workshop(request, payload: WorkshopIn):
 def update_workshop(request, workshop_id: int, payload: WorkshopPatch):
     workshop = manageable_workshop(request, workshop_id)
     if payload.active is not None and not is_office(request.user):
-        raise HttpError(403, "Only the office changes membership.")
+        raise HttpError(403, _("Only the office changes membership."))
     offers = None if payload.offers is None else [o.dict() for o in payload.offers]
     services.save_workshop(_workshop_data(payload, {"offers"}), offers, workshop=workshop)
     return workshops_visible_to(request.user).get(pk=workshop.pk)
@@ -167,9 +168,9 @@ def get_capacity(request, workshop_id: int, trade: str, start: IsoDate, end: Iso
     """Hours per day the workshop can give ``trade`` (holidays, absences and crews applied)."""
     workshop = get_object_or_404(workshops_visible_to(request.user), pk=workshop_id)
     if not may_see_private(request.user, workshop.pk):
-        raise HttpError(403, "Only the office and the workshop's own people see its capacity.")
+        raise HttpError(403, _("Only the office and the workshop's own people see its capacity."))
     if end < start:
-        raise HttpError(422, "end lies before start")
+        raise HttpError(422, _("The end lies before the start."))
     if (end - start).days > MAX_CAPACITY_DAYS:
         raise HttpError(422, f"ask for at most {MAX_CAPACITY_DAYS} days")
     return capacity(workshop, get_object_or_404(Trade, code=trade), start, end)

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
@@ -49,7 +50,7 @@ def _visible_operation(request, operation_id: int) -> Operation:
 def start_roundtrip(request):
     """Office staff check that background work reaches a Celery worker and comes back."""
     if not request.user.is_office:
-        raise HttpError(403, "Only office staff may run diagnostics.")
+        raise HttpError(403, _("Only office staff may run diagnostics."))
     return Status(
         202, services.start_operation("roundtrip", task=tasks.roundtrip, user=request.user)
     )
@@ -101,7 +102,7 @@ def login_with_code(request, payload: CodeLoginIn):
 
     user = check_login_code(payload.email, payload.code)
     if user is None:
-        raise HttpError(401, "The code is wrong or has expired.")
+        raise HttpError(401, _("The code is wrong or has expired."))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return {"user": user.pk, "role": user.role}
 

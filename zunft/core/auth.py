@@ -14,6 +14,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
 from zunft.core.models import ApiToken
@@ -50,7 +52,10 @@ class TokenAuth(HttpBearer):
         if found is None or (found.expires_at and found.expires_at <= now):
             return None
         if found.scope == ApiToken.Scope.READ and request.method not in SAFE_METHODS:
-            return None
+            # Said as it is: falling through to the session check answered "CSRF check failed".
+            raise HttpError(
+                403, _("This token may only read: writing needs a token with the scope “write”.")
+            )
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.user = found.user
         return found.user
