@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -83,13 +83,23 @@ def request_replan(request):
 def create_emergency(request, payload: EmergencyIn):
     """Offer an urgent job to the nearest qualified worker who is free now."""
     _office(request)
-    site = get_object_or_404(sites_visible_to(request.user), pk=payload.site)
-    trade = get_object_or_404(Trade, code=payload.trade)
-    cert = (
-        get_object_or_404(Certification, code=payload.certification)
-        if payload.certification
-        else None
-    )
+    # Bad input names its field (422), as everywhere in the API, instead of a bare 404.
+    errors = {}
+    site = sites_visible_to(request.user).filter(pk=payload.site).first()
+    if site is None:
+        errors["site"] = _("There is no such site.")
+    trade = Trade.objects.filter(code=payload.trade).first()
+    if trade is None:
+        errors["trade"] = _("There is no trade with the code %s.") % payload.trade
+    cert = None
+    if payload.certification:
+        cert = Certification.objects.filter(code=payload.certification).first()
+        if cert is None:
+            errors["certification"] = (
+                _("There is no certification with the code %s.") % payload.certification
+            )
+    if errors:
+        raise ValidationError(errors)
     match = services.dispatch_emergency(
         site=site,
         trade=trade,

@@ -248,7 +248,13 @@ def test_the_office_calls_out_an_emergency_through_the_api(coop, api_as):
         {**body, "trade": "sanitaer", "certification": "gas"},
         "application/json",
     )
-    assert nobody.status_code == 404  # no such certification
+    assert nobody.status_code == 422  # no such certification, said at its field
+    assert [d["loc"] for d in nobody.json()["detail"]] == [["body", "certification"]]
+    typo = api_as(coop.olga).post(
+        "/api/v1/emergencies", {**body, "trade": "elektrik", "site": 999999}, "application/json"
+    )
+    assert typo.status_code == 422
+    assert {tuple(d["loc"]) for d in typo.json()["detail"]} == {("body", "site"), ("body", "trade")}
 
 
 def test_a_task_without_work_at_these_values_is_left_out_and_precedence_bridged(coop):

@@ -65,6 +65,24 @@ def office_token(django_user_model, keep_test_connection):
     return issue_token(django_user_model.objects.create_user("fuzz", role="office"), "fuzz")[1]
 
 
+def test_a_token_needs_a_name_and_a_scope_and_only_ones_own_is_revoked(django_user_model, client):
+    user = django_user_model.objects.create_user("app2", role="office")
+    client.force_login(user)
+    refused = client.post(
+        "/api/v1/system/tokens", {"name": " ", "scope": "all"}, "application/json"
+    )
+    assert refused.status_code == 422
+    fields = {tuple(d["loc"]) for d in refused.json()["detail"]}
+    assert fields == {("body", "name"), ("body", "scope")}
+    other, _secret = issue_token(django_user_model.objects.create_user("other"), "theirs")
+    assert client.delete(f"/api/v1/system/tokens/{other.pk}").status_code == 404
+    assert client.delete("/api/v1/system/tokens/999999").status_code == 404
+    other.refresh_from_db()
+    assert other.revoked_at is None
+    mine, _secret = issue_token(user, "mine")
+    assert client.delete(f"/api/v1/system/tokens/{mine.pk}").status_code == 204
+
+
 def test_api_tokens_are_scoped_and_revocable(django_user_model, client):
     user = django_user_model.objects.create_user("app", role="office")
     token, secret = issue_token(user, "app")

@@ -139,16 +139,26 @@ def create_token(request, payload: TokenIn):
     from zunft.core.auth import issue_token
     from zunft.core.models import ApiToken
 
-    if payload.scope not in ApiToken.Scope.values or not payload.name.strip():
-        raise ValidationError({"scope": "read or write, with a name"})
+    errors = {}
+    if not payload.name.strip():
+        errors["name"] = _("Give the token a name (the app that uses it).")
+    if payload.scope not in ApiToken.Scope.values:
+        errors["scope"] = _("The scope is “read” or “write”.")
+    if errors:
+        raise ValidationError(errors)
     token, secret = issue_token(request.user, payload.name.strip()[:100], payload.scope)
     return Status(201, {**TokenOut.from_orm(token).dict(), "secret": secret})
 
 
-@router.delete("/tokens/{token_id}", response={204: None}, auth=django_auth, tags=["auth"])
+@router.delete(
+    "/tokens/{token_id}", response={204: None, 404: ErrorOut}, auth=django_auth, tags=["auth"]
+)
 def revoke_token(request, token_id: int):
+    """Revoke one of one's own tokens (again: nothing changes)."""
     from django.utils import timezone
 
+    if not request.user.api_tokens.filter(pk=token_id).exists():
+        raise HttpError(404, "Not Found")  # nobody's token, or somebody else's: the same
     request.user.api_tokens.filter(pk=token_id, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
