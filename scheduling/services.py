@@ -291,6 +291,7 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
             Task.objects.filter(pk=task.pk).update(status=Task.Status.PLANNED)
         touched_packages.add(task.package_id)
         touched_workshops.add(workshop_id)
+    cover_absent_workers(ctx.live.values())
     run.moved = moved
     run.save(update_fields=["moved"])
     summary = {"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": moved}
@@ -300,6 +301,54 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     for pk in sorted(touched_workshops):
         emit(f"workshop.{pk}", "workshop.schedule_changed", {"workshop": pk, "plan_run": run.pk})
     return moved
+
+
+def cover_absent_workers(appointments) -> list[Appointment]:
+    """Appointments whose worker is away (ill, on holiday) on one of their days go to a free
+    colleague of the workshop with the trade; without one the worker is cleared for the
+    workshop to choose. The planner counts crews per workshop and trade, so an absence that
+    leaves the workshop enough crews moves nothing, but the ill worker kept the job. The
+    workshop, the office and both workers are told. Returns the appointments changed."""
+    from trades.models import Absence, Worker
+
+    changed = []
+    for a in appointments:
+        if a.worker_id is None or a.status == "cancelled":
+            continue
+        days = [dt.date.fromisoformat(s["date"]) for s in a.segments]
+        first = min(days, default=timezone.localdate(a.start))
+        last = max(days, default=timezone.localdate(a.end))
+        if not Absence.objects.filter(
+            worker_id=a.worker_id, start__lte=last, end__gte=first
+        ).exists():
+            continue
+        busy = (
+            Appointment.objects.filter(start__lt=a.end, end__gt=a.start, worker__isnull=False)
+            .exclude(status="cancelled")
+            .exclude(pk=a.pk)
+            .values("worker_id")
+        )
+        free = (
+            Worker.objects.filter(workshop_id=a.workshop_id, active=True, trades=a.task.trade_id)
+            .exclude(pk=a.worker_id)
+            .exclude(absences__start__lte=last, absences__end__gte=first)
+            .exclude(pk__in=busy)
+            .order_by("id")
+        )
+        away = a.worker_id
+        a.worker = free.filter(user__isnull=False).first() or free.first()
+        a.sequence += 1
+        a.save(update_fields=["worker", "sequence", "updated_at"])
+        groups = [f"workshop.{a.workshop_id}", "office", f"worker.{away}"]
+        if a.worker_id:
+            groups.append(f"worker.{a.worker_id}")
+        emit(
+            groups,
+            "appointment.worker_changed",
+            {"appointment": a.pk, "task": a.task_id, "from": away, "to": a.worker_id},
+        )
+        changed.append(a)
+    return changed
 
 
 def plan_cooperative(

@@ -310,3 +310,38 @@ def test_a_task_without_work_at_these_values_is_left_out_and_precedence_bridged(
     assert [t.code for t in package.tasks.all()] == ["out", "paint"]
     (dep,) = package.dependencies.all()
     assert (dep.predecessor.code, dep.successor.code, dep.lag_hours) == ("out", "paint", 24)
+
+
+def test_an_ill_worker_hands_the_job_to_a_free_colleague_or_back_to_the_workshop(
+    coop,
+    bathroom,
+):
+    from trades.models import Absence
+
+    book(coop, bathroom, coop.hanna_site)
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    wiring = Appointment.objects.get(task__code="wiring")
+    assert wiring.workshop == coop.a
+    wiring.worker, wiring.status = coop.anton_worker, "accepted"
+    wiring.save()
+    days = sorted(dt.date.fromisoformat(s["date"]) for s in wiring.segments)
+
+    # Anton is ill on its days: his colleague (free, an electrician too) takes it over.
+    Absence.objects.create(
+        workshop=coop.a, worker=coop.anton_worker, kind="illness", start=days[0], end=days[-1]
+    )
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    wiring.refresh_from_db()
+    assert wiring.worker == coop.a_colleague and wiring.status == "accepted"
+    told = Event.objects.filter(type="appointment.worker_changed").values_list("group", flat=True)
+    assert {f"workshop.{coop.a.pk}", f"worker.{coop.anton_worker.pk}", "office"} <= set(told)
+
+    # The colleague is away as well: the workshop chooses (nobody is left holding it). (A full
+    # re-plan would rather move the job out of the days, as the workshop has no crew left.)
+    Absence.objects.create(
+        workshop=coop.a, worker=coop.a_colleague, kind="holiday", start=days[0], end=days[-1]
+    )
+    assert services.cover_absent_workers([wiring]) == [wiring]
+    wiring.refresh_from_db()
+    assert wiring.worker is None
+    assert services.cover_absent_workers([wiring]) == []  # nothing more to do

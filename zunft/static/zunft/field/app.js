@@ -595,8 +595,9 @@
     } else if (event.type === "task.overran") {
       toast(L.overran);
       reloadSoon();
-    } else if (event.type.startsWith("field.") || event.type.startsWith("task.")) {
-      reloadSoon();
+    } else if (event.type.startsWith("field.") || event.type.startsWith("task.")
+      || event.type.startsWith("appointment.") || event.type.endsWith(".schedule_changed")) {
+      reloadSoon(); // a job handed over (illness) or moved by a re-plan: the agenda follows
     }
   }
 
