@@ -186,6 +186,21 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     assert Signature.objects.filter(task=wiring.task).count() == 1
     page.screenshot(path=SHOTS / "field-4-task.png", full_page=True)
 
+    # His jobs in the phone's own calendar: one feed, found again on the next visit.
+    from scheduling.models import FeedToken
+
+    page.goto(f"{base}/monteur/#/woche")
+    page.get_by_test_id("feed-subscribe").click()
+    feed = page.get_by_test_id("feed-url")
+    expect(feed).to_have_value(re.compile(r"/kalender/[^/]+\.ics$"))
+    (token,) = FeedToken.objects.filter(owner=wiring.worker.user, scope="worker")
+    assert feed.input_value().endswith(f"/kalender/{token.token}.ics")
+    assert page.get_by_test_id("feed-open").get_attribute("href").startswith("webcal://")
+    assert page.request.get(feed.input_value()).text().startswith("BEGIN:VCALENDAR")
+    page.reload()
+    expect(page.get_by_test_id("feed-url")).to_have_value(feed.input_value())
+    assert FeedToken.objects.filter(owner=wiring.worker.user).count() == 1
+
     # The cellar: no network. The app and the agenda still open (service worker and cache).
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
     van.set_offline(True)

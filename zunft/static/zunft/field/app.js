@@ -276,7 +276,47 @@
           h("span", {}, `${dayLabel(start)} –`), " ", h("span", {}, `${dayLabel(last)}${last.slice(0, 4)}`)),
         step(addDays(start, 7), L.week_next, "week-next", "›")),
       start !== todayIso() ? h("p", { class: "week-now" }, h("a", { href: "#/woche", "data-testid": "week-now" }, `« ${L.week_now}`)) : null,
-      renderAgenda(weekData(start), start, last));
+      renderAgenda(weekData(start), start, last),
+      config.worker ? stable("calendar", calendarCard) : null);
+  }
+
+  // The worker's own jobs in the phone's calendar app: a feed that follows every re-plan.
+  function calendarCard() {
+    const box = h("div", { class: "feed" });
+    const show = (feed) => {
+      const link = new URL(feed.url, location.origin);
+      const webcal = `webcal://${link.host}${link.pathname}`;
+      box.replaceChildren(
+        h("a", { class: "button secondary big", href: webcal, "data-testid": "feed-open" }, L.calendar_open),
+        h("label", { for: "feed-url" }, L.calendar_url),
+        h("input", { id: "feed-url", readonly: true, value: link.href, "data-testid": "feed-url", onfocus: (e) => e.target.select() }));
+    };
+    const subscribe = async () => {
+      let response;
+      try {
+        response = await fetch(`/api/v1/feeds`, {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": window.ZunftOutbox.csrf() },
+          body: JSON.stringify({ scope: "worker", key: config.worker }),
+        });
+      } catch (error) {
+        toast(L.offline, "error");
+        return;
+      }
+      const data = await response.json().catch(() => null);
+      if (response.ok) show(data);
+      else toast(errorText(data) || String(response.status), "error");
+    };
+    box.append(h("button", { class: "secondary big", "data-testid": "feed-subscribe", onclick: subscribe }, L.calendar_subscribe));
+    // One already made on this or another phone: show it rather than make another.
+    fetch("/api/v1/feeds", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : []))
+      .then((feeds) => {
+        const mine = feeds.find((f) => f.scope === "worker" && f.key === config.worker && !f.revoked_at);
+        if (mine) show(mine);
+      })
+      .catch(() => {});
+    return h("section", { class: "card calendar", "data-testid": "calendar" }, h("h2", {}, L.calendar), h("p", { class: "meta" }, L.calendar_hint), box);
   }
 
   function renderAgenda(data, first, last) {
