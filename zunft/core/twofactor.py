@@ -159,7 +159,12 @@ def setup(request):
             device.refresh_from_db()
             _verified(request, device)
             return redirect(_next_url(request))
-        error = _("That code is not right. Check the time on your phone and try the next one.")
+        # After a few wrong codes django-otp waits before it checks again: a right code typed
+        # at once is refused too, so say so rather than only blame the phone's clock.
+        error = _(
+            "That code is not right, or came too soon after a wrong one. Check the time on your "
+            "phone, wait for the next code and try again."
+        )
         logger.info("second factor setup: wrong code for user %s", user.pk)
     context = {
         "qr": qr_data_uri(device),
