@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Prefetch
+from django.utils import translation
 
 from customers.models import Customer
 from customers.privacy import REDACTED, Archive, Erasure
@@ -206,17 +207,18 @@ def export_packages(customer: Customer, archive: Archive) -> list[dict]:
 
 def erasure_blockers(customer: Customer) -> list[dict]:
     """Open packages (a contract in force) and open quotes (the customer may still accept)."""
-    blockers = [
-        {
-            "kind": "package",
-            "id": p.pk,
-            "status": p.status,
-            "label": f"Auftrag #{p.pk} „{p.title}“ ({p.get_status_display()})",
-        }
-        for p in Package.objects.filter(
-            customer=customer, status__in=OPEN_PACKAGE_STATUSES
-        ).order_by("id")
-    ]
+    with translation.override("de"):  # the labels are German, the state in them too
+        blockers = [
+            {
+                "kind": "package",
+                "id": p.pk,
+                "status": p.status,
+                "label": f"Auftrag #{p.pk} „{p.title}“ ({p.get_status_display()})",
+            }
+            for p in Package.objects.filter(
+                customer=customer, status__in=OPEN_PACKAGE_STATUSES
+            ).order_by("id")
+        ]
     blockers += [
         {
             "kind": "quote",

@@ -560,6 +560,7 @@ PAGES: dict[str, Page] = {
     ),
     # the public member directory: no personal data; photos only with the customer's consent
     "meine-auftraege/": page(*SIGNED_IN, why="everyone's own orders (an empty list for most)"),
+    "meine-daten/": page(*SIGNED_IN, why="everyone's own data (nothing to erase for most)"),
     "impressum/": Page(EVERYONE),
     "datenschutz/": Page(EVERYONE),
     "mitglieder/": Page(EVERYONE),

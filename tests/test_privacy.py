@@ -557,3 +557,30 @@ def test_a_homeowner_reading_their_own_data_is_not_an_access_to_log(people, api_
 
     read_zip(api_as(people.hanna).get(EXPORT))
     assert not log_entries().filter(action=get_logentry_model().Action.ACCESS).exists()
+
+
+def test_the_homeowner_downloads_or_erases_her_data_on_her_own_page(
+    people, client, django_capture_on_commit_callbacks
+):
+    from invoicing.services import mark_paid
+
+    client.force_login(people.hanna)
+    assert 'data-testid="my-data-link"' in client.get("/meine-auftraege/").content.decode()
+    page = client.get("/meine-daten/").content.decode()
+    assert 'href="/api/v1/privacy/export"' in page
+    # The unpaid invoice keeps her data for now: said, and no form offered.
+    assert f"Rechnung {people.invoice.number} (nicht bezahlt)" in page
+    assert 'data-testid="erasure-form"' not in page
+    assert client.post("/meine-daten/", {"confirm": "on"}).status_code == 200
+    assert Customer.objects.get(pk=people.customer.pk).last_name == "Hüsing"
+
+    mark_paid(people.invoice, paid_on=TODAY)
+    assert 'data-testid="erasure-form"' in client.get("/meine-daten/").content.decode()
+    unconfirmed = client.post("/meine-daten/", {})
+    assert unconfirmed.status_code == 422
+    assert "Haken" in unconfirmed.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post("/meine-daten/", {"confirm": "on"})
+    assert (done.status_code, done.url) == (302, "/")
+    assert Customer.objects.get(pk=people.customer.pk).last_name.startswith("Gelöschte Person")
+    assert client.get("/meine-daten/").status_code == 302  # logged out

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
+from customers.views import my_data
 from invoicing.views import acceptance_pdf, quote_pdf
 from scheduling.board_views import board_page
 from scheduling.views import feed, package_ics, package_message, package_page
@@ -22,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("", home, name="home"),
     path("", include("jobs.urls")),
     path("anmelden/", login_with_code, name="login"),
+    path("meine-daten/", my_data, name="my-data"),
     path("abmelden/", LogoutView.as_view(next_page="home"), name="logout"),
     path("angebot/<int:quote_id>/pdf/", quote_pdf, name="quote-pdf"),
     path("buero/plantafel/", board_page, name="office-board"),
