@@ -29,6 +29,11 @@ def register_protocol_renderer(fn: Callable[[Acceptance], bytes]) -> None:
     _protocol_renderer[:] = [fn]
 
 
+def rendered_protocol(acceptance: Acceptance) -> bytes | None:
+    """The protocol's PDF as it reads now (None without a renderer)."""
+    return _protocol_renderer[0](acceptance) if _protocol_renderer else None
+
+
 def acceptable(package: Package) -> list[str]:
     """Why the package cannot be accepted yet (empty when it can)."""
     if package.status not in (Package.Status.ACCEPTED, Package.Status.IN_PROGRESS):
@@ -102,8 +107,8 @@ def record_acceptance(
         rework.append((row.rework, original))
     package.status = Package.Status.DONE if approved else Package.Status.IN_PROGRESS
     package.save(update_fields=["status"])
-    if _protocol_renderer:  # frozen now, with the parts' state and defects as signed
-        pdf = _protocol_renderer[0](acceptance)
+    pdf = rendered_protocol(acceptance)
+    if pdf is not None:  # frozen now, with the parts' state and defects as signed
         acceptance.protocol.save("protokoll.pdf", ContentFile(pdf), save=False)
         acceptance.save(update_fields=["protocol"])
     emit(

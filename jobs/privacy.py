@@ -15,6 +15,7 @@ from django.utils import translation
 
 from customers.models import Customer
 from customers.privacy import REDACTED, Archive, Erasure
+from jobs.acceptance import rendered_protocol
 from jobs.models import Acceptance, Message, Package, Photo, Quote, Request, Signature, Task
 from zunft.core.units import unit_label
 
@@ -147,6 +148,10 @@ def _acceptance_data(package: Package, archive: Archive, folder: str) -> list[di
     for acceptance in package.acceptances.all():
         path = archive.add_stored(f"{folder}/abnahme-{acceptance.pk}", acceptance.signature)
         protocol = archive.add_stored(f"{folder}/abnahme-{acceptance.pk}", acceptance.protocol)
+        if protocol is None:  # signed before protocols were stored: as it reads now
+            protocol = rendered_protocol(acceptance)
+            if protocol is not None:
+                protocol = archive.add(f"{folder}/abnahme-{acceptance.pk}.pdf", protocol)
         acceptances.append(
             {
                 "outcome": acceptance.outcome,

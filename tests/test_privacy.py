@@ -584,3 +584,22 @@ def test_the_homeowner_downloads_or_erases_her_data_on_her_own_page(
     assert (done.status_code, done.url) == (302, "/")
     assert Customer.objects.get(pk=people.customer.pk).last_name.startswith("Gelöschte Person")
     assert client.get("/meine-daten/").status_code == 302  # logged out
+
+
+def test_the_export_carries_each_abnahme_protocol(people, api_as):
+    """Stored as signed when there is one; an older one as it reads now."""
+    from jobs.models import Acceptance
+
+    older = Acceptance.objects.create(
+        package=people.package, outcome="approved", signer_name="Hanna Hüsing"
+    )
+    signed = Acceptance(package=people.package, outcome="approved", signer_name="Hanna Hüsing")
+    signed.protocol.save("p.pdf", ContentFile(b"%PDF-1.7 as signed"), save=False)
+    signed.save()
+
+    data, files = read_zip(api_as(people.hanna).get(EXPORT))
+    [package] = data["packages"]
+    protocols = {a["protocol"] for a in package["acceptances"]}
+    assert files[f"auftraege/{people.package.pk}/abnahme-{signed.pk}.pdf"] == b"%PDF-1.7 as signed"
+    rendered = next(p for p in protocols if p.endswith(f"abnahme-{older.pk}.pdf"))
+    assert files[rendered].startswith(b"%PDF")
