@@ -465,3 +465,61 @@ def open_first_agenda_item(page) -> None:
         except AssertionError:
             continue
     expect(page.get_by_test_id("task")).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, browser, coop):
+    """Owners had no screen at all: team, certificates and absences were API-only."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from playwright.sync_api import expect
+
+    from tests import factories as f
+    from trades.models import Absence, WorkerCertification
+
+    base = field_stack.base_url
+    today = timezone.localdate()
+    WorkerCertification.objects.create(
+        worker=coop.anton_worker,
+        certification=f.CertificationFactory(code="e-check"),
+        valid_until=today - dt.timedelta(days=30),
+    )
+    device = TOTPDevice.objects.create(user=coop.alice, name="Telefon", confirmed=True)
+    client = Client()
+    client.force_login(coop.alice)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # the second factor given
+    session.save()
+    context = browser.new_context(viewport=PHONE, locale="de-DE", timezone_id="Europe/Berlin")
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}]
+    )
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/monteur/#/team")
+    anton = page.locator(f"[data-testid=team-worker][data-worker='{coop.anton_worker.pk}']")
+    expect(anton).to_contain_text("Elektrotechnik")
+    expect(anton.get_by_test_id("cert-expired")).to_contain_text("e-check · abgelaufen")
+    expect(page.locator("[data-testid=team-worker]")).to_have_count(2)  # not workshop B's
+
+    anton.locator("summary").click()
+    anton.locator(f"#to-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=1)).isoformat())
+    anton.get_by_role("button", name="Abwesenheit eintragen").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("Eingetragen")
+    expect(anton.get_by_test_id("absences")).to_contain_text("krank")
+    absence = Absence.objects.get(worker=coop.anton_worker)
+    assert (absence.kind, absence.start, absence.end) == (
+        "illness",
+        today,
+        today + dt.timedelta(days=1),
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=SHOTS / "field-team.png", full_page=True)
+    assert problems == [], problems
+    context.close()

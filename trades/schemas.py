@@ -233,12 +233,17 @@ class WorkerOut(Schema):
     is_master: bool
     active: bool
     trades: list[str]
+    trade_names: list[str]  # in the reader's language, for showing
     certifications: list[WorkerCertificationOut]
     can_manage: bool
 
     @staticmethod
     def resolve_trades(obj):
         return [t.code for t in obj.trades.all()]
+
+    @staticmethod
+    def resolve_trade_names(obj):
+        return [t.name for t in obj.trades.all()]
 
     @staticmethod
     def resolve_certifications(obj):

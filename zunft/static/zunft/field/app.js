@@ -174,6 +174,7 @@
     const m = hash.match(/^#\/termin\/(\d+)/);
     if (m) return { name: "task", id: Number(m[1]) };
     if (hash.startsWith("#/angebote")) return { name: "offers" };
+    if (hash.startsWith("#/team") && config.admin_of.length) return { name: "team" };
     const w = hash.match(/^#\/woche(?:\/(\d{4}-\d{2}-\d{2}))?/);
     if (w) return { name: "week", start: w[1] ? weekFor(w[1]) : todayIso() };
     return { name: "today" };
@@ -193,6 +194,7 @@
     if (r.name === "offers") content = renderOffers();
     else if (r.name === "task") content = renderTask(r.id);
     else if (r.name === "week") content = renderWeek(r.start);
+    else if (r.name === "team") content = renderTeam();
     else content = renderAgenda(agenda, todayIso(), todayIso());
     view.replaceChildren(content);
     renderBanner();
@@ -278,6 +280,76 @@
       start !== todayIso() ? h("p", { class: "week-now" }, h("a", { href: "#/woche", "data-testid": "week-now" }, `« ${L.week_now}`)) : null,
       renderAgenda(weekData(start), start, last),
       config.worker ? stable("calendar", calendarCard) : null);
+  }
+
+  // --- team (workshop owners): who is away, certificates -------------------------------------
+  let team = null;
+  async function loadTeam() {
+    try {
+      const pages = await Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/workers?workshop=${id}`)));
+      const absences = await getJSON(`/api/v1/absences?after=${todayIso()}`);
+      team = { workers: pages.flatMap((p) => p.items).filter((w) => w.active), absences: absences.items };
+    } catch (error) {
+      team = team || { workers: [], absences: [], failed: true };
+    }
+    if (route().name === "team") render();
+  }
+
+  function renderTeam() {
+    if (!team) return h("p", { class: "muted" }, "…");
+    return h("div", { class: "team" },
+      h("h1", {}, L.team),
+      h("p", { class: "meta" }, L.team_hint),
+      h("ul", { class: "cards" }, team.workers.map(workerCard)));
+  }
+
+  function workerCard(w) {
+    const today = todayIso();
+    const away = team.absences.filter((a) => a.worker_id === w.id);
+    return h("li", { class: "card", "data-testid": "team-worker", "data-worker": w.id },
+      h("strong", { class: "task-name" }, `${w.first_name} ${w.last_name}`),
+      h("p", { class: "meta" }, w.trade_names.join(", ")),
+      w.certifications.length ? h("ul", { class: "certs" }, w.certifications.map((c) => {
+        const expired = c.valid_until && c.valid_until < today;
+        return h("li", { class: `pill${expired ? " expired" : ""}`, "data-testid": expired ? "cert-expired" : "cert" },
+          c.valid_until ? `${c.code} · ${expired ? L.cert_expired : L.cert_until} ${dayLabel(c.valid_until)}` : c.code);
+      })) : null,
+      away.length ? h("ul", { class: "absences", "data-testid": "absences" }, away.map((a) =>
+        h("li", {}, `${L.absent} (${L.absence_kinds[a.kind] || a.kind}): ${dayLabel(a.start)} – ${dayLabel(a.end)}`))) : null,
+      stable(`absence-${w.id}`, () => absenceForm(w)));
+  }
+
+  function absenceForm(w) {
+    const id = (name) => `${name}-${w.id}`;
+    const kind = h("select", { id: id("kind") }, Object.entries(L.absence_kinds).map(([k, label]) => h("option", { value: k }, label)));
+    const from = h("input", { type: "date", id: id("from"), value: todayIso(), required: true });
+    const to = h("input", { type: "date", id: id("to"), value: todayIso(), required: true });
+    return h("details", { class: "absence-add" }, h("summary", {}, L.absence_add),
+      h("form", {
+        class: "grid", "data-testid": "absence-form",
+        onsubmit: async (e) => {
+          e.preventDefault();
+          let response;
+          try {
+            response = await fetch(`/api/v1/workshops/${w.workshop_id}/absences`, {
+              method: "POST", credentials: "same-origin",
+              headers: { "Content-Type": "application/json", "X-CSRFToken": window.ZunftOutbox.csrf() },
+              body: JSON.stringify({ worker_id: w.id, kind: kind.value, start: from.value, end: to.value }),
+            });
+          } catch (error) {
+            toast(L.offline, "error");
+            return;
+          }
+          const data = await response.json().catch(() => null);
+          if (!response.ok) { toast(errorText(data) || String(response.status), "error"); return; }
+          toast(L.absence_saved, "ok");
+          loadTeam();
+        },
+      },
+      h("div", { class: "field wide" }, h("label", { for: id("kind") }, L.absence_kind), kind),
+      h("div", { class: "field" }, h("label", { for: id("from") }, L.from), from),
+      h("div", { class: "field" }, h("label", { for: id("to") }, L.to), to),
+      h("button", { type: "submit", class: "wide" }, L.absence_add)));
   }
 
   // The worker's own jobs in the phone's calendar app: a feed that follows every re-plan.
@@ -657,6 +729,7 @@
   });
   window.addEventListener("hashchange", () => {
     const r = route();
+    if (r.name === "team") loadTeam();
     if (r.name === "task") loadDetail(r.id);
     if (r.name === "week" && r.start !== todayIso()) loadWeek(r.start);
     render();
@@ -669,6 +742,7 @@
   }
   outbox.list().then((items) => { pending = items; render(); });
   const first = route();
+  if (first.name === "team") loadTeam();
   if (first.name === "task") loadDetail(first.id);
   if (first.name === "week" && first.start !== todayIso()) loadWeek(first.start);
   loadAgenda();
