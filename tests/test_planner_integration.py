@@ -345,3 +345,15 @@ def test_an_ill_worker_hands_the_job_to_a_free_colleague_or_back_to_the_workshop
     wiring.refresh_from_db()
     assert wiring.worker is None
     assert services.cover_absent_workers([wiring]) == []  # nothing more to do
+
+
+def test_the_homeowner_reads_the_hours_of_a_one_day_job(coop, api_as):
+    """A burst pipe at 09:00: when they come matters, not only the day."""
+    import time_machine
+
+    body = {"site": coop.hanna_site.pk, "trade": "elektro", "hours": 3}
+    with time_machine.travel("2025-10-22 09:00 +02:00", tick=False):
+        called = api_as(coop.olga).post("/api/v1/emergencies", body, "application/json").json()
+        package = Appointment.objects.get(pk=called["appointment"]).task.package_id
+        page = api_as(coop.hanna).get(f"/auftrag/{package}/").content.decode()
+    assert "Mi 22.10.2025 09:00–12:00" in page

@@ -8,9 +8,15 @@
   const labels = JSON.parse(document.getElementById("timeline-labels").textContent);
   let lastEvent = Number(list.dataset.lastEvent || 0);
 
-  const fmt = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang, {
+  const locale = document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang;
+  const fmt = new Intl.DateTimeFormat(locale, {
     weekday: "short", day: "2-digit", month: "2-digit", timeZone: "Europe/Berlin",
   });
+  const fmtTime = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Berlin" });
+  // One day: the hours matter (someone opens the door); several: the days.
+  const span = (start, end) => (fmt.format(start) === fmt.format(end)
+    ? `${fmt.format(start)} ${fmtTime.format(start)}–${fmtTime.format(end)}`
+    : `${fmt.format(start)} – ${fmt.format(end)}`);
 
   function render(pkg) {
     document.querySelector("[data-testid=package-status]").textContent =
@@ -31,7 +37,7 @@
         : task.start ? labels.planned : labels.planning;
       info.innerHTML = "";
       if (task.start) {
-        const when = `${fmt.format(new Date(task.start))} – ${fmt.format(new Date(task.end))}`;
+        const when = span(new Date(task.start), new Date(task.end));
         const who = task.worker ? `${task.workshop} (${task.worker})` : task.workshop;
         info.append(document.createElement("br"), `${when} · ${who} · `);
       } else {
