@@ -66,12 +66,14 @@ def build_problem(start: dt.date, days: int | None = None, tasks=None) -> Contex
         a.task_id: a for a in Appointment.objects.filter(task__in=tasks).exclude(status="cancelled")
     }
     end = start + dt.timedelta(days=days - 1)
-    # An accepted appointment that already began is running: it is not planned again, but its
-    # successors still wait for it (see release days below).
+    # An accepted or pinned appointment that already began is running: it is not planned
+    # again, but its successors still wait for it (see release days below). A Notdienst from
+    # today is pinned before tomorrow's plan start: pinned to a day the plan does not have, it
+    # made every run infeasible while its offer was open.
     running = {
         pk
         for pk, a in live.items()
-        if a.status == "accepted" and a.start.astimezone(BERLIN).date() < start
+        if (a.status == "accepted" or a.pinned) and a.start.astimezone(BERLIN).date() < start
     }
     ctx = Context(problem=None)  # type: ignore[arg-type]
     solver_tasks, pairs, workshops = [], set(), {}
@@ -291,7 +293,6 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
             Task.objects.filter(pk=task.pk).update(status=Task.Status.PLANNED)
         touched_packages.add(task.package_id)
         touched_workshops.add(workshop_id)
-    cover_absent_workers(ctx.live.values())
     run.moved = moved
     run.save(update_fields=["moved"])
     summary = {"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": moved}
@@ -309,18 +310,29 @@ def cover_absent_workers(appointments) -> list[Appointment]:
     workshop to choose. The planner counts crews per workshop and trade, so an absence that
     leaves the workshop enough crews moves nothing, but the ill worker kept the job. The
     workshop, the office and both workers are told. Returns the appointments changed."""
-    from trades.models import Absence, Worker
+    from trades.models import Absence, Worker, WorkerCertification
 
     changed = []
-    for a in appointments:
-        if a.worker_id is None or a.status == "cancelled":
-            continue
+    ids = [a.pk for a in appointments if a.worker_id is not None]
+    # Fresh and locked: the rows read before the solve may have changed meanwhile (the owner
+    # chose someone, an offer was answered).
+    fresh = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("task")
+        .filter(pk__in=ids, worker__isnull=False)
+        .exclude(status="cancelled")
+        .order_by("pk")
+    )
+    for a in fresh:
         days = [dt.date.fromisoformat(s["date"]) for s in a.segments]
         first = min(days, default=timezone.localdate(a.start))
         last = max(days, default=timezone.localdate(a.end))
-        if not Absence.objects.filter(
-            worker_id=a.worker_id, start__lte=last, end__gte=first
-        ).exists():
+        # One absence overlapping the days (a subquery: chained conditions on a to-many
+        # relation would match a past and a future absence as if they were one).
+        away_then = Absence.objects.filter(
+            worker__isnull=False, start__lte=last, end__gte=first
+        ).values("worker_id")
+        if not away_then.filter(worker_id=a.worker_id).exists():
             continue
         busy = (
             Appointment.objects.filter(start__lt=a.end, end__gt=a.start, worker__isnull=False)
@@ -331,10 +343,18 @@ def cover_absent_workers(appointments) -> list[Appointment]:
         free = (
             Worker.objects.filter(workshop_id=a.workshop_id, active=True, trades=a.task.trade_id)
             .exclude(pk=a.worker_id)
-            .exclude(absences__start__lte=last, absences__end__gte=first)
+            .exclude(pk__in=away_then)
             .exclude(pk__in=busy)
             .order_by("id")
         )
+        certification = a.task.required_certification_id
+        if certification is not None:
+            free = free.filter(
+                pk__in=WorkerCertification.objects.filter(
+                    Q(valid_until__isnull=True) | Q(valid_until__gte=last),
+                    certification_id=certification,
+                ).values("worker_id")
+            )
         away = a.worker_id
         a.worker = free.filter(user__isnull=False).first() or free.first()
         a.sequence += 1
@@ -382,8 +402,11 @@ def plan_cooperative(
         parts=result.parts.__dict__,
         messages=list(result.messages),
     )
-    if result.assignments:
-        write_plan(ctx, result, run)
+    with transaction.atomic():
+        if result.assignments:
+            write_plan(ctx, result, run)
+        # Also when nothing was (re)planned: an illness may only touch running jobs.
+        cover_absent_workers(ctx.live.values())
     logger.info(
         "plan run %s: %s tasks, status %s, gap %.3f, %.1fs",
         run.pk,
@@ -455,7 +478,7 @@ def dispatch_emergency(
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
-    from trades.models import Worker
+    from trades.models import Absence, Worker
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -466,7 +489,13 @@ def dispatch_emergency(
     ]:
         workers = (
             Worker.objects.filter(workshop=workshop, active=True, trades=trade)
-            .exclude(absences__start__lte=today, absences__end__gte=today)
+            # One absence covering today (chained to-many conditions in exclude() would take
+            # a past and a future absence for one).
+            .exclude(
+                pk__in=Absence.objects.filter(
+                    worker__isnull=False, start__lte=today, end__gte=today
+                ).values("worker_id")
+            )
             .exclude(pk__in=busy.filter(worker__isnull=False).values("worker_id"))
             .order_by("id")
         )

@@ -211,7 +211,8 @@ def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop, django_use
     ).exists()
     # A re-plan (another package accepted meanwhile) leaves it now, not next morning.
     assert match.appointment.pinned
-    services.plan_cooperative(today=now.date(), time_limit=3)
+    run = services.plan_cooperative(today=now.date(), time_limit=3)
+    assert run.status == "optimal", run.messages  # it is running: not a day the plan lacks
     match.appointment.refresh_from_db()
     assert (match.appointment.start, match.appointment.status) == (now, "tentative")
 
@@ -326,6 +327,12 @@ def test_an_ill_worker_hands_the_job_to_a_free_colleague_or_back_to_the_workshop
     wiring.save()
     days = sorted(dt.date.fromisoformat(s["date"]) for s in wiring.segments)
 
+    # The colleague was away a month ago and will be in a month: free on these days.
+    for shift in (-30, 30):
+        day = days[0] + dt.timedelta(days=shift)
+        Absence.objects.create(
+            workshop=coop.a, worker=coop.a_colleague, kind="holiday", start=day, end=day
+        )
     # Anton is ill on its days: his colleague (free, an electrician too) takes it over.
     Absence.objects.create(
         workshop=coop.a, worker=coop.anton_worker, kind="illness", start=days[0], end=days[-1]

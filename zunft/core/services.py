@@ -56,6 +56,8 @@ def _emit_state(operation: Operation, *, progress: int, total: int) -> None:
             "state": operation.state,
             "progress": progress,
             "total": total,
+            # The outcome with the last event, so a page need not ask for it.
+            **({"result": operation.result} if operation.state == Operation.State.DONE else {}),
         },
     )
 

@@ -577,8 +577,13 @@
     const running = data.state === "queued" || data.state === "running";
     replanButton.disabled = running;
     replanState.dataset.state = data.state;
-    if (data.state === "done") {
-      replanState.textContent = fill(L10N.replan.done, { moved: lastPlan ? lastPlan.moved : 0 });
+    const result = data.result || {};
+    if (data.state === "done" && ["optimal", "feasible"].includes(result.status)) {
+      replanState.textContent = fill(L10N.replan.done, { moved: result.moved ?? (lastPlan ? lastPlan.moved : 0) });
+    } else if (data.state === "done") {
+      // The run ended without a plan (infeasible, no answer in time): nothing was changed.
+      replanState.dataset.state = "failed";
+      replanState.textContent = L10N.replan.failed;
     } else if (data.state === "failed") {
       replanState.textContent = L10N.replan.failed;
     } else if (data.state === "running") {
