@@ -286,9 +286,12 @@
   let team = null;
   async function loadTeam() {
     try {
-      const pages = await Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/workers?workshop=${id}`)));
-      const absences = await getJSON(`/api/v1/absences?after=${todayIso()}`);
-      team = { workers: pages.flatMap((p) => p.items).filter((w) => w.active), absences: absences.items };
+      // Per workshop: a page (50) holds any workshop's team and its coming absences.
+      const [pages, absences] = await Promise.all([
+        Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/workers?workshop=${id}`))),
+        Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/absences?workshop=${id}&after=${todayIso()}`))),
+      ]);
+      team = { workers: pages.flatMap((p) => p.items).filter((w) => w.active), absences: absences.flatMap((p) => p.items) };
     } catch (error) {
       team = team || { workers: [], absences: [], failed: true };
     }
@@ -300,6 +303,7 @@
     return h("div", { class: "team" },
       h("h1", {}, L.team),
       h("p", { class: "meta" }, L.team_hint),
+      team.failed ? h("p", { class: "empty" }, L.offline) : null,
       h("ul", { class: "cards" }, team.workers.map(workerCard)));
   }
 
