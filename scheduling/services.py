@@ -313,7 +313,20 @@ def cover_absent_workers(appointments) -> list[Appointment]:
     from trades.models import Absence, Worker, WorkerCertification
 
     changed = []
-    ids = [a.pk for a in appointments if a.worker_id is not None]
+    staffed = [a for a in appointments if a.worker_id is not None]
+    if not staffed:
+        return changed
+    # One query for which of their workers is away at all from the earliest of their days on;
+    # only those appointments are looked at (this runs after every plan, over all of them).
+    earliest = min(timezone.localdate(a.start) for a in staffed)
+    away_at_all = set(
+        Absence.objects.filter(
+            worker_id__in={a.worker_id for a in staffed}, end__gte=earliest
+        ).values_list("worker_id", flat=True)
+    )
+    ids = [a.pk for a in staffed if a.worker_id in away_at_all]
+    if not ids:
+        return changed
     # Fresh and locked: the rows read before the solve may have changed meanwhile (the owner
     # chose someone, an offer was answered).
     fresh = (

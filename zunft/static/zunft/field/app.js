@@ -465,16 +465,16 @@
   function renderTask(id) {
     const c = cardFor(id);
     if (!c) return h("p", { class: "muted" }, "…");
-    c.field_status = effectiveStatus(c);
+    const status = effectiveStatus(c);
     const mine = pending.filter((p) => p.appointment === id);
     const pendingStatus = mine.filter((p) => p.url.endsWith("/status")).map((p) => p.label).pop();
     return h("article", { class: "task", "data-testid": "task", "data-task": c.task },
       h("a", { class: "back", href: c.date === todayIso() ? "#/heute" : weekHref(weekFor(c.date)), "data-testid": "back" }, `‹ ${L.back}`),
       h("h1", {}, c.task_name),
       h("p", { class: "meta" }, `${c.trade} · ${c.package_title}`),
-      h("p", { class: "when" }, `${dayLabel(c.date)} ${c.time_from}–${c.time_to}`, " ", statusPill(c.field_status, pendingStatus)),
+      h("p", { class: "when" }, `${dayLabel(c.date)} ${c.time_from}–${c.time_to}`, " ", statusPill(status, pendingStatus)),
       addressCard(c),
-      statusActions(c),
+      statusActions(c, status),
       c.waiting_for.length ? h("p", { class: "waiting" }, `${L.waiting_for}: ${c.waiting_for.join(", ")}`) : null,
       c.successors && c.successors.length ? h("p", { class: "meta" }, `${L.next}: ${c.successors.join(", ")}`) : null,
       mine.length ? h("ul", { class: "pending", "data-testid": "pending" }, mine.map((p) => h("li", {}, icon("clock"), p.label))) : null,
@@ -509,8 +509,8 @@
     done: [],
   };
 
-  function statusActions(c) {
-    const actions = NEXT[c.field_status || ""] || [];
+  function statusActions(c, status) {
+    const actions = NEXT[status] || [];
     if (!actions.length) return null;
     return h("div", { class: `actions status-actions ${actions.length > 1 ? "two" : ""}` }, actions.map((action) =>
       h("button", {
