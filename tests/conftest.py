@@ -1,6 +1,6 @@
 import pytest
 
-from tests.live import ROOT, Stack
+from tests.live import ROOT, Stack, end_replans
 
 STAFF_ROLES = {"office", "coop_admin", "workshop_admin"}
 
@@ -60,6 +60,17 @@ def live_stack(django_db_setup, django_db_blocker):
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(autouse=True)
+def _live_worker_done_before_flush(request):
+    """A test on the live stack ends only when the worker no longer plans on its data.
+
+    Autouse fixtures of conftest are set up after pytest-django's database fixture, so this
+    teardown runs before the database is flushed."""
+    yield
+    if "live_stack" in request.fixturenames and request.node.get_closest_marker("django_db"):
+        end_replans()
 
 
 @pytest.fixture

@@ -136,3 +136,33 @@ class Stack:
                 process.wait(5)
             log.close()
         self.processes.clear()
+
+
+def wait_for_replans(timeout: float = 60) -> None:
+    """Wait until the live worker has no re-plan queued or running (a test that booked something
+    lets the re-plan it asked for land before it plans or changes things itself)."""
+    from zunft.core.models import Operation
+
+    deadline = time.monotonic() + timeout
+    busy = Operation.objects.filter(kind="replan", state__in=["queued", "running"])
+    while busy.exists():
+        assert time.monotonic() < deadline, "the live worker's re-plan did not finish"
+        time.sleep(0.2)
+
+
+def end_replans(timeout: float = 60) -> None:
+    """At the end of a test: drop the re-plans still waiting and let a running one finish.
+
+    A plan still writing when the test database is flushed deadlocks with the flush's TRUNCATE,
+    and PostgreSQL settles it by failing the flush (the next test then finds the last one's
+    data). A waiting re-plan, marked failed, is skipped by the worker (``run_claimed``)."""
+    from zunft.core.models import Operation
+
+    replans = Operation.objects.filter(kind="replan")
+    replans.filter(state=Operation.State.QUEUED).update(
+        state=Operation.State.FAILED, error="the test ended"
+    )
+    deadline = time.monotonic() + timeout
+    while replans.filter(state=Operation.State.RUNNING).exists():
+        assert time.monotonic() < deadline, "the live worker's re-plan did not finish"
+        time.sleep(0.2)

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import random
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.live import wait_for_replans
 from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -164,18 +164,6 @@ def rough_in_waiting(board_stack, browser, coop, bathroom):  # noqa: F811
     card = page.locator(f"#list-unassigned [data-task='{live['rough'].task_id}']")
     expect(card).to_be_visible(timeout=15000)
     return monday, live, page, card
-
-
-def wait_for_replans(timeout: float = 60) -> None:
-    """The booking also asked the live worker for a re-plan; let it finish before the test plans
-    and changes things, or it lands afterwards (and, say, plans a task the test took out)."""
-    from zunft.core.models import Operation
-
-    deadline = time.monotonic() + timeout
-    busy = Operation.objects.filter(kind="replan", state__in=["queued", "running"])
-    while busy.exists():
-        assert time.monotonic() < deadline, "the live worker's re-plan did not finish"
-        time.sleep(0.2)
 
 
 @pytest.mark.django_db(transaction=True)
