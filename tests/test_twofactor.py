@@ -44,6 +44,12 @@ def code_for(device, offset_steps: int = 0) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
+def backup_codes(html: str) -> list[str]:
+    import re
+
+    return re.findall(r"<li><code>([a-z2-7]{4} [a-z2-7]{4})</code></li>", html)
+
+
 def unconfirmed_device(user):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -78,9 +84,14 @@ def test_setup_shows_a_qr_code_and_accepts_only_the_right_code(staff, client, cl
 
     clock.shift(2)  # past the one-second pause after a wrong code
     right = client.post("/zwei-faktor/einrichten/", {"code": code_for(device), "next": "/admin/"})
-    assert (right.status_code, right.url) == (302, "/admin/")
+    assert (right.status_code, right.url) == (302, "/zwei-faktor/notfallcodes/?next=%2Fadmin%2F")
     device.refresh_from_db()
     assert device.confirmed
+    # The backup codes, shown once, then only counted.
+    shown = client.get(right.url).content.decode()
+    assert len(backup_codes(shown)) == 10 and 'href="/admin/"' in shown
+    again = client.get(right.url).content.decode()
+    assert backup_codes(again) == [] and "10 unbenutzte Notfallcodes" in again
     assert client.get("/admin/").status_code == 200
 
 
@@ -201,3 +212,69 @@ def test_office_websockets_need_the_second_factor_too(live_stack, staff):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     assert "office" in run(hello())["groups"]
+
+
+def verified(client) -> bool:
+    """Whether the session passed the second factor (the middleware lets a staff page open)."""
+    return client.get("/zwei-faktor/notfallcodes/").status_code == 200
+
+
+def test_a_lost_phone_is_replaced_with_a_backup_code(staff, client, clock):
+    """Each backup code logs in once; with it the person sets up the new phone themselves, and
+    the old phone's codes and the old backup codes stop working."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    old_phone = set_up(client, staff.alice, clock)
+    codes = backup_codes(client.get("/zwei-faktor/notfallcodes/").content.decode())
+    client.logout()
+
+    client.force_login(staff.alice)
+    assert not verified(client)
+    # Typed in capitals, with the space, and 0 for o or 1 for l (a code never has 0 or 1).
+    used = codes[0].upper().replace("O", "0").replace("L", "1")
+    login = client.post("/zwei-faktor/pruefen/", {"code": used, "next": "/monteur/"})
+    assert (login.status_code, login.url) == (302, "/zwei-faktor/notfallcodes/?next=%2Fmonteur%2F")
+    page = client.get(login.url).content.decode()
+    assert "9 unbenutzte Notfallcodes" in page and "Neues Handy einrichten" in page
+    client.logout()
+    client.force_login(staff.alice)
+    clock.shift(2)
+    client.post("/zwei-faktor/pruefen/", {"code": used})
+    assert not verified(client)  # once only
+    clock.shift(2)
+    client.post("/zwei-faktor/pruefen/", {"code": codes[1]})
+    assert verified(client)
+
+    replaced = client.post("/zwei-faktor/notfallcodes/?next=/monteur/", {"action": "new-phone"})
+    assert (replaced.status_code, replaced.url) == (
+        302,
+        "/zwei-faktor/einrichten/?next=%2Fmonteur%2F",
+    )
+    assert b"data:image/svg+xml" in client.get(replaced.url).content
+    # Until the new phone is confirmed the old one still works (a setup left halfway).
+    assert TOTPDevice.objects.filter(pk=old_phone.pk, confirmed=True).exists()
+    new_phone = TOTPDevice.objects.get(user=staff.alice, confirmed=False)
+    clock.shift(2)
+    done = client.post(replaced.url, {"code": code_for(new_phone)})
+    assert done.status_code == 302
+    assert not TOTPDevice.objects.filter(pk=old_phone.pk).exists()
+    client.logout()
+    client.force_login(staff.alice)
+    clock.shift(2)
+    client.post("/zwei-faktor/pruefen/", {"code": codes[2]})
+    assert not verified(client)  # the old backup codes are void
+
+
+def test_new_backup_codes_after_logging_in_with_one_keep_the_session(staff, client, clock):
+    """Renewing the codes right after using one (the page suggests it) shows the new ones and
+    keeps the person logged in."""
+    set_up(client, staff.olga, clock)
+    codes = backup_codes(client.get("/zwei-faktor/notfallcodes/").content.decode())
+    client.logout()
+    client.force_login(staff.olga)
+    client.post("/zwei-faktor/pruefen/", {"code": codes[0]})
+    assert verified(client)
+    renewed = client.post("/zwei-faktor/notfallcodes/")
+    fresh = backup_codes(client.get(renewed.url).content.decode())
+    assert len(fresh) == 10 and not set(fresh) & set(codes)
+    assert verified(client)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "auditlog",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # one-time backup codes for a lost phone
     "zunft.core",
     "trades",
     "customers",

@@ -24,6 +24,13 @@ class User(AbstractUser):
     def is_office(self) -> bool:
         return self.role in {self.Role.OFFICE, self.Role.COOP_ADMIN} or self.is_superuser
 
+    @property
+    def has_second_factor(self) -> bool:
+        """Logs in with a second factor (see zunft.core.twofactor.needs_second_factor)."""
+        from zunft.core.twofactor import needs_second_factor
+
+        return needs_second_factor(self)
+
 
 class Operation(models.Model):
     """A piece of background work whose progress people watch (re-plans, bulk invoicing, imports).

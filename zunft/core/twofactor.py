@@ -4,7 +4,8 @@ Password login stays as it is (the admin login, throttled by django-axes). After
 unverified until the person types a code from their authenticator app. django-otp stores the
 devices (secret, drift, last used step against replay, throttling after wrong codes) and keeps the
 verifying device in the session; this module adds the setup page (scan a QR code, confirm one
-code), the verify page, and ``TwoFactorMiddleware``, which sends an unverified session of such a
+code), the backup codes (ten one-time codes for a lost phone, shown once, renewable), the verify
+page, and ``TwoFactorMiddleware``, which sends an unverified session of such a
 person to those pages from every other page and answers its API calls with 403. Requests that
 carry an API token are authenticated by the token alone, so scripts keep working.
 """
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp import verify_token as otp_verify_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zunft.core.models import User
@@ -103,11 +105,51 @@ def _next_url(request) -> str:
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url
+    return _start_page(request.user)
+
+
+def _start_page(user) -> str:
+    """Where a person goes without a ``next``: the office to its board, a workshop's owner to
+    the field app (the admin would only tell them they may not use it)."""
+    if getattr(user, "is_office", False):
+        return reverse("office-board")
+    if getattr(user, "role", None) == User.Role.WORKSHOP_ADMIN and not user.is_staff:
+        return reverse("field:app")
     return reverse("admin:index")
 
 
+def _to_codes(request):
+    """The backup codes page, going on to where the person was headed."""
+    query = urlencode({REDIRECT_FIELD_NAME: _next_url(request)})
+    return redirect(f"{reverse('twofactor-codes')}?{query}")
+
+
 def _code(request) -> str:
-    return "".join(request.POST.get("code", "").split())
+    code = "".join(request.POST.get("code", "").split()).lower()
+    if code.isdigit():
+        return code  # from the authenticator app
+    # A backup code: letters a-z and digits 2-7 (base32), typed in capitals or with 0 for o
+    # and 1 for l, which it never contains.
+    return code.translate(str.maketrans("01", "ol"))
+
+
+BACKUP_CODES = 10
+FRESH_CODES = "twofactor.fresh_codes"  # the session key that shows new codes once
+NEW_PHONE = "twofactor.new_phone"  # a verified session setting up a phone to replace the old
+
+
+@transaction.atomic
+def new_backup_codes(user) -> list[str]:
+    """Ten one-time codes for when the phone is lost; earlier ones stop working. django-otp
+    keeps them (each is deleted when used) and accepts them wherever a code is asked for."""
+    # The device stays (a session verified by a backup code points at it); its codes change.
+    device = StaticDevice.objects.filter(user=user).order_by("id").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=_("Backup codes"), confirmed=True)
+    StaticToken.objects.filter(device__user=user).delete()
+    codes = [StaticToken.random_token() for _n in range(BACKUP_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
 
 
 def _verified(request, device) -> None:
@@ -136,7 +178,9 @@ def confirm_device(device: TOTPDevice, code: str) -> bool:
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user_id=device.user_id, confirmed=False).delete()
+    # Its other devices go: unconfirmed tries, and the phone it replaces (only now, so a
+    # setup left halfway keeps the old phone working).
+    TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
     return True
 
 
@@ -148,8 +192,11 @@ def setup(request):
     user = request.user
     if not needs_second_factor(user):
         return redirect("home")
-    if user_has_device(user):
+    replacing = is_verified(user) and request.session.get(NEW_PHONE)
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not replacing:
         return redirect(_next_url(request) if is_verified(user) else "twofactor-verify")
+    if user_has_device(user) and not is_verified(user):  # backup codes only: prove them first
+        return redirect("twofactor-verify")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
@@ -157,8 +204,10 @@ def setup(request):
     if request.method == "POST":
         if confirm_device(device, _code(request)):
             device.refresh_from_db()
+            request.session.pop(NEW_PHONE, None)
             _verified(request, device)
-            return redirect(_next_url(request))
+            request.session[FRESH_CODES] = new_backup_codes(user)
+            return _to_codes(request)
         # After a few wrong codes django-otp waits before it checks again: a right code typed
         # at once is refused too, so say so rather than only blame the phone's clock.
         error = _(
@@ -189,19 +238,57 @@ def verify(request):
     error = ""
     if request.method == "POST":
         code = _code(request)
-        for device in devices:
+        # Digits are for the app, letters for a backup code: trying a code on the other kind
+        # would count as a wrong try there and slow the next one down.
+        kind = TOTPDevice if code.isdigit() else StaticDevice
+        for device in [d for d in devices if isinstance(d, kind)]:
             verified = otp_verify_token(user, device.persistent_id, code)
             if verified is not None:
                 _verified(request, verified)
+                if isinstance(verified, StaticDevice):  # the phone is gone: what now
+                    return _to_codes(request)
                 return redirect(_next_url(request))
         error = _("That code is not right, or too many tries: wait a moment and try again.")
         logger.info("second factor: wrong code for user %s", user.pk)
-    return render(
-        request, "twofactor/verify.html", {"error": error, "next": _next_url(request)}, status=200
-    )
+    context = {
+        "error": error,
+        "next": _next_url(request),
+        "backup_error": bool(error) and not _code(request).isdigit(),
+    }
+    return render(request, "twofactor/verify.html", context, status=200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def backup_codes(request):
+    """The backup codes: just made (after setup, or renewed here) they are shown once; after
+    that only how many are left, and a button for new ones. Needs a verified session (the
+    middleware sends everyone else to the code first)."""
+    user = request.user
+    if not needs_second_factor(user):
+        return redirect("home")
+    if request.method == "POST" and request.POST.get("action") == "new-phone":
+        # Verified (by a backup code, typically): the new phone is set up next; the old one
+        # keeps working until the new one is confirmed.
+        request.session[NEW_PHONE] = True
+        logger.info("user %s sets up a new phone", user.pk)
+        return redirect(f"{reverse('twofactor-setup')}?{request.GET.urlencode()}")
+    if request.method == "POST":
+        request.session[FRESH_CODES] = new_backup_codes(user)
+        logger.info("backup codes renewed for user %s", user.pk)
+        return redirect(f"{reverse('twofactor-codes')}?{request.GET.urlencode()}")
+    fresh = request.session.pop(FRESH_CODES, None)
+    left = StaticToken.objects.filter(device__user=user).count()
+    context = {
+        "codes": [f"{c[:4]} {c[4:]}" for c in fresh or []],
+        "left": left,
+        "next": _next_url(request),
+    }
+    return render(request, "twofactor/codes.html", context)
 
 
 urlpatterns = [
     path("einrichten/", setup, name="twofactor-setup"),
     path("pruefen/", verify, name="twofactor-verify"),
+    path("notfallcodes/", backup_codes, name="twofactor-codes"),
 ]
