@@ -47,6 +47,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 
 from customers.geocoding import geocode_postcode
 from customers.models import Customer, Site
@@ -335,7 +336,8 @@ class ErasureBlocked(Exception):
     def __init__(self, blockers: list[dict]):
         self.blockers = blockers
         super().__init__(
-            "Löschung nicht möglich, solange offen: " + "; ".join(b["label"] for b in blockers)
+            _("Erasure is not possible while these are open: %s")
+            % "; ".join(b["label"] for b in blockers)
         )
 
 

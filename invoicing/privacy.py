@@ -6,6 +6,8 @@ archived documents, payments and dunning notices (§147 AO, §14b UStG: 8 years;
 refuses changes to them anyway). An unpaid invoice blocks erasure (the claim, Art. 17(3)(e)).
 """
 
+from django.utils.translation import gettext as _
+
 from customers.models import Customer
 from customers.privacy import Archive
 from invoicing.models import Invoice
@@ -64,7 +66,7 @@ def erasure_blockers(customer: Customer) -> list[dict]:
             "kind": "invoice",
             "id": i.pk,
             "status": i.state,
-            "label": f"Rechnung {i.number} (nicht bezahlt)",
+            "label": _("Invoice %(number)s (unpaid)") % {"number": i.number},
         }
         for i in Invoice.objects.filter(customer=customer, state="issued").order_by("id")
     ]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Prefetch
-from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.privacy import REDACTED, Archive, Erasure
@@ -211,25 +212,31 @@ def export_packages(customer: Customer, archive: Archive) -> list[dict]:
 
 
 def erasure_blockers(customer: Customer) -> list[dict]:
-    """Open packages (a contract in force) and open quotes (the customer may still accept)."""
-    with translation.override("de"):  # the labels are German, the state in them too
-        blockers = [
-            {
-                "kind": "package",
-                "id": p.pk,
-                "status": p.status,
-                "label": f"Auftrag #{p.pk} „{p.title}“ ({p.get_status_display()})",
-            }
-            for p in Package.objects.filter(
-                customer=customer, status__in=OPEN_PACKAGE_STATUSES
-            ).order_by("id")
-        ]
+    """Open packages (a contract in force) and open quotes (the customer may still accept),
+    labelled in the reader's language."""
+    blockers = [
+        {
+            "kind": "package",
+            "id": p.pk,
+            "status": p.status,
+            "label": _("Order #%(id)s “%(title)s” (%(status)s)")
+            % {"id": p.pk, "title": p.title, "status": p.get_status_display()},
+        }
+        for p in Package.objects.filter(
+            customer=customer, status__in=OPEN_PACKAGE_STATUSES
+        ).order_by("id")
+    ]
     blockers += [
         {
             "kind": "quote",
             "id": q.pk,
             "status": q.status,
-            "label": f"Angebot {q.package_id}-{q.version} (offen bis {q.valid_until:%d.%m.%Y})",
+            "label": _("Quote %(package)s-%(version)s (open until %(date)s)")
+            % {
+                "package": q.package_id,
+                "version": q.version,
+                "date": date_format(q.valid_until, "SHORT_DATE_FORMAT"),
+            },
         }
         for q in Quote.objects.filter(package__customer=customer, status="open").order_by("id")
     ]

@@ -571,6 +571,8 @@ def test_the_homeowner_downloads_or_erases_her_data_on_her_own_page(
     # The unpaid invoice keeps her data for now: said, and no form offered.
     assert f"Rechnung {people.invoice.number} (nicht bezahlt)" in page
     assert 'data-testid="erasure-form"' not in page
+    english = client.get("/en/meine-daten/").content.decode()
+    assert f"Invoice {people.invoice.number} (unpaid)" in english  # the page's language
     assert client.post("/meine-daten/", {"confirm": "on"}).status_code == 200
     assert Customer.objects.get(pk=people.customer.pk).last_name == "Hüsing"
 
