@@ -1,4 +1,5 @@
-"""The shared office's invoicing pages (German paths, inside the language prefixes)."""
+"""Invoicing pages (German paths, inside the language prefixes): the shared office's, and a
+member workshop's settlements."""
 
 from django.urls import path
 
@@ -6,6 +7,7 @@ from invoicing import views
 
 app_name = "invoicing"
 urlpatterns = [
+    path("betrieb/abrechnungen/", views.member_settlements, name="member-settlements"),
     path("buero/rechnungen/", views.invoice_list, name="list"),
     path("buero/rechnungen/<int:invoice_id>/", views.invoice_detail, name="detail"),
     path("buero/rechnungen/<int:invoice_id>/ausstellen/", views.issue, name="issue"),

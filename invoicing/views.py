@@ -1,6 +1,6 @@
-"""Invoicing pages: the quote and acceptance PDFs for customers, and the shared office's pages
-(invoice list and detail with issue, cancel and payment, the month-end run with live progress,
-the dunning list and the bank statements).
+"""Invoicing pages: the quote and acceptance PDFs for customers, a member's settlements, and the
+shared office's pages (invoice list and detail with issue, cancel and payment, the month-end run
+with live progress, the dunning list and the bank statements).
 
 The office pages follow the API's rule: only office staff and cooperative admins
 (:func:`trades.selectors.is_office`); anyone else logged in gets 403, anonymous visitors the login.
@@ -9,17 +9,18 @@ Every change goes through one service call in its own transaction (:mod:`invoici
 shows the service's message at the field it names and answers 422.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, Sum, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,9 +45,10 @@ from invoicing.models import (
     SettlementRun,
 )
 from invoicing.quote_pdf import render_quote
-from invoicing.selectors import invoices_visible_to
+from invoicing.selectors import invoices_visible_to, settlements_visible_to
 from jobs.api import visible_quote
 from trades.models import Workshop
+from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import homeowner_link, office_page
 from zunft.core.money import ZERO, format_eur
 
@@ -84,6 +86,48 @@ def acceptance_pdf(request, package_id: int, acceptance_id: int):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{protocol_filename(acceptance)}"'
     return response
+
+
+# --- a member workshop's own page ----------------------------------------------------------------
+
+
+@login_required(login_url=reverse_lazy("field:login"))
+def member_settlements(request):
+    """A member's monthly settlements: what the cooperative credited (the Gutschrift, with the
+    customer invoices it pays for), its fee, the payout, and the documents. The workshop's
+    admins see their own workshops' (the API's rule), the office all of them."""
+    qs = settlements_visible_to(request.user).order_by("-run__period", "workshop__name", "pk")
+    workshops = administered_workshop_ids(request.user)
+    if not is_office(request.user) and not workshops:
+        raise PermissionDenied
+    page = Paginator(qs, 12).get_page(request.GET.get("seite"))
+    rows = []
+    for item in page:
+        statement = item.statement or {}
+        rows.append(
+            {
+                "settlement": item,
+                "credit_gross": format_eur(item.credit_note.gross_total),
+                "fee_gross": format_eur(item.fee_invoice.gross_total) if item.fee_invoice else None,
+                "payout": format_eur(item.payout),
+                # A line per invoice and VAT rate: counted as invoices.
+                "invoices": len({line["invoice"] for line in statement.get("items", [])}),
+                "items": [
+                    {**line, "net": format_eur(line["net"]), "paid_on": _iso_date(line)}
+                    for line in statement.get("items", [])
+                ],
+            }
+        )
+    several = len(workshops) > 1 or is_office(request.user)
+    return render(
+        request,
+        "invoicing/member/settlements.html",
+        {"page": page, "rows": rows, "several": several},
+    )
+
+
+def _iso_date(line: dict):
+    return date.fromisoformat(line["paid_on"]) if line.get("paid_on") else None
 
 
 # --- the office's pages ---------------------------------------------------------------------------

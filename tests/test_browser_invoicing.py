@@ -14,6 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from zunft.core.money import format_eur
+
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -325,3 +327,44 @@ def test_the_invoice_pages_hold_at_desktop_and_phone_width(live_stack, browser, 
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(SHOTS / "invoicing-detail-phone.png"), full_page=True)
     assert phone.problems == [], phone.problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_reads_its_settlement_on_the_phone(live_stack, browser, django_user_model):
+    """The owner's month-end: payout, credit note and fee at a glance on a phone, the paid
+    invoices behind a tap, the documents a tap away."""
+    from invoicing import payments, samples, settlement
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_stack.base_url
+    world = samples.build_world()
+    period = previous_month(timezone.localdate())
+    (invoice,) = samples.private_package(world, period + dt.timedelta(days=2))
+    payments.record_payment(
+        invoice, amount=invoice.amount_due, booked_on=period + dt.timedelta(days=9)
+    )
+    run = settlement.settle_month(period)
+    mine = run.settlements.select_related("credit_note").get(workshop=world.sanitaer)
+    owner = django_user_model.objects.create_user(
+        "meyer", password="pw", role="workshop_admin", first_name="Jens", last_name="Meyer"
+    )
+    world.sanitaer.admins.add(owner)
+
+    page = open_as(browser, owner, base, viewport=PHONE)
+    page.goto(f"{base}/betrieb/abrechnungen/")
+    card = page.get_by_test_id("settlement")
+    expect(card).to_have_count(1)  # not the electrician's
+    expect(card.get_by_role("heading")).to_contain_text(f"{period.year}")
+    expect(card.get_by_test_id("payout")).to_have_text(format_eur(mine.payout))
+    card.locator("summary").click()
+    expect(card.locator(".paid-lines")).to_contain_text(invoice.number)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(SHOTS / "member-settlements.png"), full_page=True)
+    with page.expect_response(lambda r: r.url.endswith("/pdf")) as pdf:
+        page.evaluate(
+            "(url) => fetch(url, {credentials: 'same-origin'})",
+            card.get_by_test_id("credit-note-pdf").get_attribute("href"),
+        )
+    assert pdf.value.status == 200
+    assert pdf.value.headers["content-type"] == "application/pdf"
+    assert page.problems == [], page.problems

@@ -136,3 +136,43 @@ def test_a_small_business_member_is_credited_without_vat(world, frozen):
     assert maler.credit_note.tax_treatment == Invoice.TaxTreatment.SMALL_BUSINESS
     assert maler.credit_note.tax_total == 0
     assert maler.share_net == painted.net_total
+
+
+def test_a_member_reads_its_own_settlements_and_their_documents(
+    world, paid_bathroom, client, django_user_model
+):
+    """Month-end for a member: the credit note, the fee, the payout and the invoices paid, with
+    the documents, on a page of its own (it was API-only). Never another member's."""
+    from tests import factories as f
+
+    run = settle()
+    mine = run.settlements.select_related("credit_note").get(workshop=world.sanitaer)
+    theirs = run.settlements.select_related("credit_note").get(workshop=world.elektro)
+    owner = django_user_model.objects.create_user("meyer", role="workshop_admin")
+    world.sanitaer.admins.add(owner)
+    with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
+        client.force_login(owner)
+        page = client.get("/betrieb/abrechnungen/")
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert mine.credit_note.number in text and mine.fee_invoice.number in text
+        assert "5.587,32 €" in text and "April 2026" not in text and "März 2026" in text
+        assert paid_bathroom.number in text
+        assert theirs.credit_note.number not in text
+        pdf = client.get(f"/api/v1/invoices/{mine.credit_note_id}/pdf")
+        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+        assert client.get(f"/api/v1/invoices/{theirs.credit_note_id}/pdf").status_code == 404
+
+        # A member without a settlement yet is told when one comes.
+        newcomer = f.WorkshopFactory(name="Neu")
+        fresh = django_user_model.objects.create_user("neu", role="workshop_admin")
+        newcomer.admins.add(fresh)
+        client.force_login(fresh)
+        empty = client.get("/betrieb/abrechnungen/").content.decode()
+        assert "Noch keine Abrechnung" in empty and mine.credit_note.number not in empty
+
+        homeowner = django_user_model.objects.create_user("kundin", role="homeowner")
+        client.force_login(homeowner)
+        assert client.get("/betrieb/abrechnungen/").status_code == 403
+        client.logout()
+        assert client.get("/betrieb/abrechnungen/")["Location"].startswith("/monteur/anmelden/")
