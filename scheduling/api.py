@@ -220,9 +220,10 @@ class DispatchOut(Schema):
     status: str
     deadline: datetime | None
     workshop_id: int
+    appointment_id: int
     task_id: int = Field(..., alias="appointment.task_id")
-    task: str = Field(..., alias="appointment.task.name_de")
-    trade: str = Field(..., alias="appointment.task.trade.name_de")
+    task: str = Field(..., alias="appointment.task.name")  # in the reader's language
+    trade: str = Field(..., alias="appointment.task.trade.name")
     start: datetime = Field(..., alias="appointment.start")
     end: datetime = Field(..., alias="appointment.end")
     city: str = Field(..., alias="appointment.task.package.site.city")

@@ -29,7 +29,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jobs.models import Message, Package, Quote, Request, Task
-from scheduling import dispatch, services, solver
+from scheduling import dispatch, notify, services, solver
 from scheduling.models import Appointment, Dispatch
 from trades.capacity import holiday_name
 from trades.models import Absence, Worker, Workshop, WorkshopTrade
@@ -1157,7 +1157,7 @@ def _apply(change: Change, *, pin: bool = False) -> Appointment:
         Task.objects.filter(pk=change.task, status=Task.Status.OPEN).update(
             status=Task.Status.PLANNED
         )
-        dispatch.offer(appointment)
+        notify.mail_offers([dispatch.offer(appointment)])
         return appointment
     previous_worker = appointment.worker_id
     for name, value in values.items():
@@ -1174,7 +1174,7 @@ def _apply(change: Change, *, pin: bool = False) -> Appointment:
     appointment.save()
     appointment.refresh_from_db()
     if change.new_offer:
-        dispatch.offer(appointment)
+        notify.mail_offers([dispatch.offer(appointment)])
         appointment.worker_id = previous_worker  # tell the worker who had it
     return appointment
 

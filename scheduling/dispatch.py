@@ -5,9 +5,10 @@ fairness ledger (offered vs. accepted per member and trade).
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from jobs.models import Task
 from scheduling.models import Appointment, Dispatch
-from trades.models import Worker
+from trades.models import Absence, Worker, WorkerCertification
 from trades.selectors import administered_workshop_ids, is_office, member_workshop_ids
 from zunft.core.errors import Conflict
 from zunft.core.realtime import emit
@@ -74,20 +75,15 @@ def accept(dispatch_id: int, *, user, worker_id: int | None = None, now=None) ->
     dispatch = Dispatch.objects.select_related("appointment__task").get(pk=dispatch_id)
     if not may_answer(user, dispatch):
         raise Dispatch.DoesNotExist
+    # The appointment before the workers, as the planner and the owner's choice lock them.
+    list(Appointment.objects.select_for_update().filter(pk=dispatch.appointment_id).values("pk"))
     worker = None
+    answers_for_self = worker_id is None and not is_office(user)
+    if answers_for_self and dispatch.workshop_id not in administered_workshop_ids(user):
+        own = Worker.objects.filter(user=user, workshop_id=dispatch.workshop_id).first()
+        worker_id = own.pk if own else None
     if worker_id is not None:
-        worker = Worker.objects.filter(
-            pk=worker_id,
-            workshop_id=dispatch.workshop_id,
-            active=True,
-            trades=dispatch.appointment.task.trade_id,
-        ).first()
-        if worker is None:
-            raise ValidationError(
-                {"worker_id": _("No such worker with this trade in the workshop.")}
-            )
-    elif not is_office(user) and dispatch.workshop_id not in administered_workshop_ids(user):
-        worker = Worker.objects.filter(user=user, workshop_id=dispatch.workshop_id).first()
+        worker = _free_worker(dispatch.appointment, worker_id, field="worker_id")
     dispatch = _answer(dispatch_id, user, Dispatch.Status.ACCEPTED, now, worker=worker)
     appointment = dispatch.appointment
     Appointment.objects.filter(pk=appointment.pk).update(
@@ -109,6 +105,159 @@ def accept(dispatch_id: int, *, user, worker_id: int | None = None, now=None) ->
     if worker is not None:
         emit(f"worker.{worker.pk}", "dispatch.accepted", payload)
     return dispatch
+
+
+def working_days(appointment: Appointment) -> list[dt.date]:
+    """The local dates the appointment is worked on (its segments; a weekend inside a
+    multi-day job is not one of them)."""
+    days = sorted({dt.date.fromisoformat(s["date"]) for s in appointment.segments})
+    if days:
+        return days
+    # Without segments: every day it touches (an end at midnight belongs to the day before).
+    first = timezone.localdate(appointment.start)
+    last = timezone.localdate(appointment.end - dt.timedelta(microseconds=1))
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def appointment_days(appointment: Appointment) -> tuple[dt.date, dt.date]:
+    """The appointment's first and last working day (local dates)."""
+    days = working_days(appointment)
+    return days[0], days[-1]
+
+
+def away_on(appointment: Appointment, worker_ids) -> set[int]:
+    """Which of ``worker_ids`` are away on one of the appointment's working days: absent
+    themselves, or the whole workshop is closed (an absence without a worker)."""
+    days = working_days(appointment)
+    rows = Absence.objects.filter(
+        Q(worker_id__in=worker_ids) | Q(workshop_id=appointment.workshop_id, worker__isnull=True),
+        start__lte=days[-1],
+        end__gte=days[0],
+    ).values_list("worker_id", "start", "end")
+    away: set[int] = set()
+    for worker_id, start, end in rows:
+        if any(start <= day <= end for day in days):
+            if worker_id is None:
+                return set(worker_ids)
+            away.add(worker_id)
+    return away
+
+
+@dataclass(frozen=True)
+class Candidate:
+    worker: Worker
+    reason: str  # why they cannot take the appointment; empty when they can
+    kind: str = ""  # the reason's kind: "away", "busy", "certification"
+
+
+def staffing(appointment: Appointment, *, lock: bool = False) -> list[Candidate]:
+    """Every active worker of the appointment's workshop with its trade, each with the reason
+    they cannot take it: away on one of its days, on another appointment then, or without the
+    valid certification the task needs. Free workers with a login come first (they see the job
+    on their phone). ``lock`` locks those workers' rows in one statement, in id order (as the
+    planner's absence cover does), so that whoever assigns one of them next counts the
+    appointment the other just gave them."""
+    task = appointment.task
+    last = appointment_days(appointment)[1]
+    qs = Worker.objects.filter(
+        workshop_id=appointment.workshop_id, active=True, trades=task.trade_id
+    ).order_by("id")
+    workers = list(qs.select_for_update() if lock else qs)
+    ids = [w.pk for w in workers]
+    away = away_on(appointment, ids)
+    busy = set(
+        Appointment.objects.filter(
+            worker_id__in=ids, start__lt=appointment.end, end__gt=appointment.start
+        )
+        .exclude(status=Appointment.Status.CANCELLED)
+        .exclude(pk=appointment.pk)
+        .values_list("worker_id", flat=True)
+    )
+    certified = None
+    if task.required_certification_id is not None:
+        certified = set(
+            WorkerCertification.objects.filter(
+                Q(valid_until__isnull=True) | Q(valid_until__gte=last),
+                worker_id__in=ids,
+                certification_id=task.required_certification_id,
+            ).values_list("worker_id", flat=True)
+        )
+
+    def candidate(w: Worker) -> Candidate:
+        if w.pk in away:
+            return Candidate(w, _("absent"), "away")
+        if w.pk in busy:
+            return Candidate(w, _("on another appointment then"), "busy")
+        if certified is not None and w.pk not in certified:
+            missing = _("%(certification)s missing or expired") % {
+                "certification": task.required_certification.name
+            }
+            return Candidate(w, missing, "certification")
+        return Candidate(w, "")
+
+    out = [candidate(w) for w in workers]
+    return sorted(out, key=lambda c: (bool(c.reason), c.worker.user_id is None))
+
+
+def _free_worker(appointment: Appointment, worker_id: int, *, field: str) -> Worker:
+    choice = next((c for c in staffing(appointment, lock=True) if c.worker.pk == worker_id), None)
+    if choice is None:
+        raise ValidationError({field: _("No active worker with this trade in the workshop.")})
+    if choice.reason:
+        raise ValidationError(
+            {
+                field: _("%(name)s cannot take it: %(reason)s.")
+                % {"name": choice.worker, "reason": choice.reason}
+            }
+        )
+    return choice.worker
+
+
+def may_staff(user, appointment: Appointment) -> bool:
+    """Who chooses the worker: the workshop's admins and the office."""
+    return is_office(user) or appointment.workshop_id in administered_workshop_ids(user)
+
+
+@transaction.atomic
+def assign_worker(appointment_id: int, *, user, worker_id: int) -> Appointment:
+    """Give an accepted appointment to a worker of its workshop (one who is free then, has the
+    trade and a valid certification), e.g. after its worker fell ill and nobody could be found
+    automatically. The workshop, the office and both workers are told."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("task")
+        .exclude(status=Appointment.Status.CANCELLED)
+        .get(pk=appointment_id)
+    )
+    if not may_staff(user, appointment):
+        raise PermissionDenied(_("Only the workshop's management chooses the worker."))
+    if appointment.status != Appointment.Status.ACCEPTED:
+        raise Conflict(_("The offer is still open: the worker is chosen when it is accepted."))
+    if appointment.task.status == Task.Status.DONE:
+        raise Conflict(_("The work is finished already."))
+    if worker_id == appointment.worker_id:
+        return appointment
+    previous = appointment.worker_id
+    appointment.worker = _free_worker(appointment, worker_id, field="worker")
+    appointment.sequence += 1
+    appointment.save(update_fields=["worker", "sequence", "updated_at"])
+    announce_worker_change(appointment, previous)
+    return appointment
+
+
+def announce_worker_change(appointment: Appointment, previous: int | None) -> None:
+    groups = [f"workshop.{appointment.workshop_id}", "office"]
+    groups += [f"worker.{w}" for w in (previous, appointment.worker_id) if w is not None]
+    emit(
+        groups,
+        "appointment.worker_changed",
+        {
+            "appointment": appointment.pk,
+            "task": appointment.task_id,
+            "from": previous,
+            "to": appointment.worker_id,
+        },
+    )
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -34,6 +35,7 @@ from jobs.models import (
     TimeEntry,
     WorkLog,
 )
+from scheduling import dispatch
 from scheduling.models import Appointment
 from trades.schemas import ErrorOut
 from trades.selectors import administered_workshop_ids, is_office
@@ -94,7 +96,9 @@ class CardOut(Schema):
     package: int
     package_title: str
     worker: str | None
+    worker_id: int | None
     workshop: str
+    workshop_id: int
     address: AddressOut
     customer: CustomerOut
     checklist: list[ChecklistItemOut]
@@ -167,6 +171,19 @@ class DetailOut(CardOut):
     signature: SignatureOut | None
     worked_hours: Decimal
     successors: list[str]
+
+
+class CandidateOut(Schema):
+    id: int
+    name: str
+    has_login: bool = Field(..., description="sees the job in the field app")
+    current: bool
+    free: bool
+    reason: str = Field(..., description="why they cannot take it; empty when free")
+
+
+class WorkerIn(Schema):
+    worker: int
 
 
 class StatusIn(Schema):
@@ -287,7 +304,9 @@ def _card(
         "package": package.pk,
         "package_title": package.title,
         "worker": str(a.worker) if a.worker else None,
+        "worker_id": a.worker_id,
         "workshop": a.workshop.name,
+        "workshop_id": a.workshop_id,
         "address": {
             "street": site.street,
             "postal_code": site.postal_code,
@@ -457,6 +476,70 @@ def detail(appointment: Appointment) -> dict:
 def get_appointment(request, appointment_id: int):
     """Everything about one appointment: the card plus log, hours, material, photos, signature."""
     return detail(_get(request, appointment_id))
+
+
+def _managed(request, appointment_id: int) -> Appointment:
+    a = _get(request, appointment_id)
+    if not dispatch.may_staff(request.user, a):
+        raise HttpError(403, _("Only the workshop's management chooses the worker."))
+    return a
+
+
+@router.get("/unstaffed", response={200: list[CardOut], 403: ErrorOut})
+def unstaffed(request):
+    """For the workshop's management: accepted appointments still ahead without a worker (theirs
+    fell ill and no colleague was free), soonest first, at most 100."""
+    workshops = administered_workshop_ids(request.user)
+    if not workshops and not is_office(request.user):
+        raise HttpError(403, _("Only the workshop's management chooses the worker."))
+    qs = Appointment.objects.filter(
+        status=Appointment.Status.ACCEPTED, worker__isnull=True, end__gte=timezone.now()
+    ).exclude(task__status__in=[Task.Status.DONE, Task.Status.CANCELLED])
+    if not is_office(request.user):
+        qs = qs.filter(workshop_id__in=workshops)
+    rows = list(_with_details(qs).order_by("start", "pk")[:100])
+    task_ids = [a.task_id for a in rows]
+    statuses, waiting = _statuses(task_ids), _waiting(task_ids)
+    return [
+        _card(a, *_days(a)[0], statuses.get(a.task_id, ""), waiting.get(a.task_id, []))
+        for a in rows
+    ]
+
+
+@router.get(
+    "/appointments/{appointment_id}/candidates",
+    response={200: list[CandidateOut], 403: ErrorOut, 404: ErrorOut},
+)
+def candidates(request, appointment_id: int):
+    """For the workshop's management: its workers with the trade, who of them is free on the
+    appointment's days and why the others are not (away, on another job, no certification)."""
+    a = _managed(request, appointment_id)
+    return [
+        {
+            "id": c.worker.pk,
+            "name": str(c.worker),
+            "has_login": c.worker.user_id is not None,
+            "current": c.worker.pk == a.worker_id,
+            "free": not c.reason,
+            "reason": c.reason,
+        }
+        for c in dispatch.staffing(a)
+    ]
+
+
+@router.post(
+    "/appointments/{appointment_id}/worker",
+    response={200: DetailOut, 403: ErrorOut, **WRITE_ERRORS},
+)
+def assign_worker(request, appointment_id: int, payload: WorkerIn):
+    """The workshop's management gives the appointment to one of its free workers (after an
+    illness, or to swap). 422 names why that worker cannot take it."""
+    a = _managed(request, appointment_id)
+    try:
+        assigned = dispatch.assign_worker(a.pk, user=request.user, worker_id=payload.worker)
+    except Appointment.DoesNotExist as exc:  # cancelled meanwhile by a re-plan
+        raise Http404 from exc
+    return detail(assigned)
 
 
 # --- writing ----------------------------------------------------------------------------------

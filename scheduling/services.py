@@ -7,6 +7,7 @@ is the only place that writes plans, in one transaction with outbox events.
 import datetime as dt
 import logging
 import math
+from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -14,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.models import Package, Task, TaskDependency
-from scheduling import dispatch, solver
+from scheduling import dispatch, notify, solver
 from scheduling.models import Appointment, Dispatch, PlanRun
 from trades.capacity import capacity
 from trades.models import Workshop, WorkshopTrade
@@ -257,6 +258,7 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     packages and the workshops concerned. Returns how many existing appointments moved."""
     problem = ctx.problem
     moved = 0
+    offered = []
     touched_packages, touched_workshops = set(), set()
     for a in result.assignments:
         task = ctx.tasks[a.task]
@@ -267,17 +269,30 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
         if current is not None:
             if (current.workshop_id, current.start, current.end) == (workshop_id, start, end):
                 continue
+            # Only the placement, on the row as it is now: ``current`` was read before the
+            # solve, and writing it back whole would undo an offer accepted, a worker chosen or
+            # an appointment cancelled meanwhile. One cancelled meanwhile is left alone.
+            updated = (
+                Appointment.objects.filter(pk=current.pk)
+                .exclude(status=Appointment.Status.CANCELLED)
+                .update(
+                    workshop_id=workshop_id,
+                    start=start,
+                    end=end,
+                    segments=segments,
+                    sequence=F("sequence") + 1,
+                    plan_run=run,
+                    travel_km=ctx.travel.get((a.task, a.workshop), 0),
+                    updated_at=timezone.now(),
+                )
+            )
+            if not updated:
+                continue
             moved += 1
             touched_workshops.add(current.workshop_id)
-            new_workshop = current.workshop_id != workshop_id
-            current.workshop_id = workshop_id
-            current.start, current.end, current.segments = start, end, segments
-            current.sequence += 1
-            current.plan_run = run
-            current.travel_km = ctx.travel.get((a.task, a.workshop), 0)
-            current.save()
-            if new_workshop:
-                dispatch.offer(current)
+            if current.workshop_id != workshop_id:
+                current.refresh_from_db()
+                offered.append(dispatch.offer(current))
         else:
             appointment = Appointment.objects.create(
                 task=task,
@@ -288,11 +303,12 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
                 plan_run=run,
                 travel_km=ctx.travel.get((a.task, a.workshop), 0),
             )
-            dispatch.offer(appointment)
+            offered.append(dispatch.offer(appointment))
         if task.status == Task.Status.OPEN:
             Task.objects.filter(pk=task.pk).update(status=Task.Status.PLANNED)
         touched_packages.add(task.package_id)
         touched_workshops.add(workshop_id)
+    notify.mail_offers(offered)  # one mail per workshop, not one per task
     run.moved = moved
     run.save(update_fields=["moved"])
     summary = {"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": moved}
@@ -305,82 +321,95 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
 
 
 def cover_absent_workers(appointments) -> list[Appointment]:
-    """Appointments whose worker is away (ill, on holiday) on one of their days go to a free
-    colleague of the workshop with the trade; without one the worker is cleared for the
-    workshop to choose. The planner counts crews per workshop and trade, so an absence that
-    leaves the workshop enough crews moves nothing, but the ill worker kept the job. The
-    workshop, the office and both workers are told. Returns the appointments changed."""
+    """Appointments whose worker cannot do them any more (away on one of their days, the
+    workshop closed, no longer in the team or without the trade) go to a free colleague of the
+    workshop with the trade; without one the worker is cleared for the workshop to choose. The
+    planner counts crews per workshop and trade, so an absence that leaves the workshop enough
+    crews moves nothing, but the ill worker kept the job. The workshop, the office and both
+    workers are told. Returns the appointments changed."""
     from trades.models import Absence, Worker, WorkerCertification
 
-    changed = []
+    changed, cleared = [], []
     staffed = [a for a in appointments if a.worker_id is not None]
     if not staffed:
         return changed
-    # One query for which of their workers is away at all from the earliest of their days on;
-    # only those appointments are looked at (this runs after every plan, over all of them).
+    # A few queries for which of them may have lost their worker at all; only those are looked
+    # at closely (this runs after every plan, over all of them).
     earliest = min(timezone.localdate(a.start) for a in staffed)
-    away_at_all = set(
+    worker_ids = {a.worker_id for a in staffed}
+    absences = list(
         Absence.objects.filter(
-            worker_id__in={a.worker_id for a in staffed}, end__gte=earliest
-        ).values_list("worker_id", flat=True)
+            Q(worker_id__in=worker_ids)
+            | Q(workshop_id__in={a.workshop_id for a in staffed}, worker__isnull=True),
+            end__gte=earliest,
+        ).values_list("workshop_id", "worker_id", "start", "end")
     )
-    ids = [a.pk for a in staffed if a.worker_id in away_at_all]
+    able = set(
+        Worker.trades.through.objects.filter(
+            worker_id__in=worker_ids, worker__active=True
+        ).values_list("worker_id", "trade_id")
+    )
+    needs = {
+        pk: (trade, certification)
+        for pk, trade, certification in Task.objects.filter(
+            pk__in={a.task_id for a in staffed}
+        ).values_list("pk", "trade_id", "required_certification_id")
+    }
+    held = defaultdict(list)
+    for worker_id, certification, until in WorkerCertification.objects.filter(
+        worker_id__in=worker_ids
+    ).values_list("worker_id", "certification_id", "valid_until"):
+        held[worker_id].append((certification, until))
+
+    def may_have_lost_its_worker(a) -> bool:
+        days = dispatch.working_days(a)
+        trade, certification = needs[a.task_id]
+        if (a.worker_id, trade) not in able:
+            return True  # let go, or the trade taken off
+        for workshop_id, worker_id, start, end in absences:
+            mine = worker_id == a.worker_id or (worker_id is None and workshop_id == a.workshop_id)
+            if mine and start <= days[-1] and end >= days[0]:
+                return True
+        return certification is not None and not any(
+            c == certification and (until is None or until >= days[-1])
+            for c, until in held[a.worker_id]
+        )
+
+    ids = [a.pk for a in staffed if may_have_lost_its_worker(a)]
     if not ids:
         return changed
-    # Fresh and locked: the rows read before the solve may have changed meanwhile (the owner
-    # chose someone, an offer was answered).
-    fresh = (
+    fresh = list(
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("task")
+        .select_related("task__required_certification", "workshop")
         .filter(pk__in=ids, worker__isnull=False)
         .exclude(status="cancelled")
         .order_by("pk")
     )
+    # The workshops' workers locked once, in id order: locking each appointment's candidates
+    # in turn would take them in no global order and could deadlock with an owner's choice.
+    list(
+        Worker.objects.select_for_update()
+        .filter(workshop_id__in={a.workshop_id for a in fresh})
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     for a in fresh:
-        days = [dt.date.fromisoformat(s["date"]) for s in a.segments]
-        first = min(days, default=timezone.localdate(a.start))
-        last = max(days, default=timezone.localdate(a.end))
-        # One absence overlapping the days (a subquery: chained conditions on a to-many
-        # relation would match a past and a future absence as if they were one).
-        away_then = Absence.objects.filter(
-            worker__isnull=False, start__lte=last, end__gte=first
-        ).values("worker_id")
-        if not away_then.filter(worker_id=a.worker_id).exists():
+        candidates = dispatch.staffing(a)
+        mine = next((c for c in candidates if c.worker.pk == a.worker_id), None)
+        # Still theirs unless away, let go, without the trade or the certificate (another job
+        # at the same hours is the workshop's to sort out, not a reason to hand this one on).
+        if mine is not None and mine.kind in ("", "busy"):
             continue
-        busy = (
-            Appointment.objects.filter(start__lt=a.end, end__gt=a.start, worker__isnull=False)
-            .exclude(status="cancelled")
-            .exclude(pk=a.pk)
-            .values("worker_id")
-        )
-        free = (
-            Worker.objects.filter(workshop_id=a.workshop_id, active=True, trades=a.task.trade_id)
-            .exclude(pk=a.worker_id)
-            .exclude(pk__in=away_then)
-            .exclude(pk__in=busy)
-            .order_by("id")
-        )
-        certification = a.task.required_certification_id
-        if certification is not None:
-            free = free.filter(
-                pk__in=WorkerCertification.objects.filter(
-                    Q(valid_until__isnull=True) | Q(valid_until__gte=last),
-                    certification_id=certification,
-                ).values("worker_id")
-            )
-        away = a.worker_id
-        a.worker = free.filter(user__isnull=False).first() or free.first()
+        previous = a.worker_id
+        free = [c.worker for c in candidates if not c.reason and c.worker.pk != previous]
+        a.worker = free[0] if free else None
         a.sequence += 1
         a.save(update_fields=["worker", "sequence", "updated_at"])
-        groups = [f"workshop.{a.workshop_id}", "office", f"worker.{away}"]
-        if a.worker_id:
-            groups.append(f"worker.{a.worker_id}")
-        emit(
-            groups,
-            "appointment.worker_changed",
-            {"appointment": a.pk, "task": a.task_id, "from": away, "to": a.worker_id},
-        )
+        dispatch.announce_worker_change(a, previous)
+        if a.worker is None:
+            cleared.append(a)
         changed.append(a)
+    notify.mail_unstaffed(cleared)
     return changed
 
 
@@ -577,6 +606,7 @@ def dispatch_emergency(
             "dispatch.offered",
             payload,
         )
+        notify.mail_offers([offer])
         return EmergencyMatch(appointment, offer, round(workshop.distance.km, 1))
     raise ValidationError({"trade": _("No qualified worker is free near this site right now.")})
 
@@ -692,3 +722,14 @@ def plan_rework(rework) -> PlanRun:
     if result.assignments:
         write_plan(ctx, result, run)
     return run
+
+
+def cover_for_worker(worker) -> list[Appointment]:
+    """After a worker's record changed (let go, a trade taken off): their coming jobs that
+    they can no longer do are handed over as after an absence."""
+    live = (
+        Appointment.objects.filter(worker=worker, end__gte=timezone.now())
+        .exclude(status=Appointment.Status.CANCELLED)
+        .exclude(task__status__in=[Task.Status.DONE, Task.Status.CANCELLED])
+    )
+    return cover_absent_workers(list(live))

@@ -329,6 +329,23 @@ RULES: dict[str, Rule] = {
         ok=SUCCESS | {409},
         why="409: the customer signed this task already",
     ),
+    "trades_api_certify_worker": only(
+        ADMIN_A,
+        OFFICE,
+        path={"code": lambda w: w.certification.code},
+        body=lambda w: {"valid_until": "2027-03-31", "reference": "Zert-0815"},
+    ),
+    "trades_api_uncertify_worker": only(
+        ADMIN_A, OFFICE, path={"code": lambda w: w.certification.code}
+    ),
+    "trades_api_lift_absence": only(ADMIN_A, OFFICE),
+    "scheduling_field_api_unstaffed": only(
+        ADMIN_A, ADMIN_B, OFFICE, why="each workshop's own (isolation: test_dispatch)"
+    ),
+    "scheduling_field_api_candidates": only(ADMIN_A, OFFICE),
+    "scheduling_field_api_assign_worker": only(
+        ADMIN_A, OFFICE, body=lambda w: {"worker": w.colleague.pk}, why="who runs the workshop"
+    ),
     "scheduling_field_api_photo_file": only(*A_FIELD),
     "scheduling_field_api_signature_file": only(*A_FIELD),
     # --- the office's board
@@ -393,6 +410,7 @@ PATH_OBJECTS = {
     "signature_id": lambda w: w.signature.pk,
     "request_id": lambda w: w.request.pk,
     "acceptance_id": lambda w: w.acceptance.pk,
+    "absence_id": lambda w: w.absence.pk,
     "token": lambda w: w.feed.token,
     "code": lambda w: w.template.code,
     "postal_code": lambda w: "49661",
@@ -538,6 +556,9 @@ PAGES: dict[str, Page] = {
     "abmelden/": Page(EVERYONE, method="post", ok=frozenset({302})),
     "zwei-faktor/einrichten/": Page(SIGNED_IN, ok=frozenset({200, 302}), why="one's own device"),
     "zwei-faktor/pruefen/": Page(SIGNED_IN, ok=frozenset({200, 302}), why="one's own device"),
+    "zwei-faktor/notfallcodes/": Page(
+        SIGNED_IN, ok=frozenset({200, 302}), why="one's own backup codes"
+    ),
     # the homeowner's package
     "auftrag/<int:package_id>/": page(*A_PACKAGE),
     "auftrag/<int:package_id>/termine.ics": page(*A_PACKAGE),
@@ -572,6 +593,9 @@ PAGES: dict[str, Page] = {
     "buero/plantafel/": page(OFFICE),
     "buero/angebote/<int:package_id>/": page(OFFICE, why="the office revises quotes"),
     # invoicing: office only (403 on the lists, 404 for one invoice so an id reveals nothing)
+    "betrieb/abrechnungen/": page(
+        ADMIN_A, ADMIN_B, OFFICE, why="each workshop its own (isolation: test_settlement)"
+    ),
     "buero/rechnungen/": page(OFFICE),
     "buero/rechnungen/<int:invoice_id>/": page(OFFICE),
     "buero/rechnungen/<int:invoice_id>/ausstellen/": page(
@@ -650,7 +674,7 @@ def build_world():
     from scheduling.dispatch import offer
     from scheduling.field_api import assignment_of
     from scheduling.models import Appointment, FeedToken, PlanRun
-    from trades.models import Absence, Worker
+    from trades.models import Absence, Certification, Worker, WorkerCertification
     from zunft.core.auth import issue_token
     from zunft.core.models import Operation
 
@@ -674,7 +698,15 @@ def build_world():
             workshop=w.a, user=w.anton, first_name="Anton", last_name="Monteurson"
         )
         w.anton_worker.trades.set([elektro])
-        Absence.objects.create(
+        w.colleague = Worker.objects.create(workshop=w.a, first_name="Carla", last_name="Kollegin")
+        w.colleague.trades.set([elektro])
+        w.certification = Certification.objects.create(
+            code="e-check", name_de="E-Check", name_en="E-check"
+        )
+        WorkerCertification.objects.create(
+            worker=w.anton_worker, certification=w.certification, reference="Zert-4711"
+        )
+        w.absence = Absence.objects.create(
             workshop=w.a,
             worker=w.anton_worker,
             kind="training",

@@ -357,12 +357,8 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     expect(page.get_by_test_id("week-title")).to_have_attribute("data-start", far_page)
     expect(page.get_by_test_id("agenda-item")).to_have_count(1, timeout=10000)
     # ...and the week pages step back and forth by seven days.
-    page.get_by_test_id("week-prev").click()
-    expect(page.get_by_test_id("week-title")).to_have_attribute(
-        "data-start", (today + dt.timedelta(days=14)).isoformat()
-    )
-    page.get_by_test_id("week-next").click()
-    expect(page.get_by_test_id("week-title")).to_have_attribute("data-start", far_page)
+    step_week(page, "week-prev", far_page, (today + dt.timedelta(days=14)).isoformat())
+    step_week(page, "week-next", (today + dt.timedelta(days=14)).isoformat(), far_page)
 
     # The task: the back link returns to its week; Von/Bis show date and time in full.
     open_first_agenda_item(page)
@@ -452,6 +448,23 @@ def fits_the_phone(page, selector: str) -> None:
     assert seen["left"] >= 0 and seen["right"] <= width, (seen, width)
 
 
+def step_week(page, button: str, shown: str, expected: str) -> None:
+    """Page the week from ``shown`` to ``expected``, tapping again only while the page has not
+    moved (a tap that moved it is never repeated, so a page is never skipped)."""
+    from playwright.sync_api import expect
+
+    title = page.get_by_test_id("week-title")
+    for _ in range(3):
+        page.get_by_test_id(button).click()
+        try:
+            expect(title).to_have_attribute("data-start", expected, timeout=3000)
+            return
+        except AssertionError:
+            if title.get_attribute("data-start") != shown:
+                raise
+    expect(title).to_have_attribute("data-start", expected)
+
+
 def open_first_agenda_item(page) -> None:
     """Tap the first agenda card. The week is drawn from the cache and again when the fresh
     data arrives; a tap in between hits the replaced card, so tap again as a person would."""
@@ -467,18 +480,35 @@ def open_first_agenda_item(page) -> None:
     expect(page.get_by_test_id("task")).to_be_visible()
 
 
+def owner_phone(browser, owner, base):
+    """A phone logged in as a workshop's owner, the second factor given (staff need it)."""
+    from django.conf import settings
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=owner, name="Telefon", confirmed=True)
+    client = Client()
+    client.force_login(owner)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    context = browser.new_context(viewport=PHONE, locale="de-DE", timezone_id="Europe/Berlin")
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}]
+    )
+    return context
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, browser, coop):
     """Owners had no screen at all: team, certificates and absences were API-only."""
     import datetime as dt
 
-    from django.conf import settings
-    from django.test import Client
     from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
     from playwright.sync_api import expect
 
+    from scheduling.models import Appointment
     from tests import factories as f
     from trades.models import Absence, WorkerCertification
 
@@ -489,30 +519,21 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
         certification=f.CertificationFactory(code="e-check"),
         valid_until=today - dt.timedelta(days=30),
     )
-    device = TOTPDevice.objects.create(user=coop.alice, name="Telefon", confirmed=True)
-    client = Client()
-    client.force_login(coop.alice)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # the second factor given
-    session.save()
-    context = browser.new_context(viewport=PHONE, locale="de-DE", timezone_id="Europe/Berlin")
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base}]
-    )
+    context = owner_phone(browser, coop.alice, base)
     page = context.new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(f"{base}/monteur/#/team")
     anton = page.locator(f"[data-testid=team-worker][data-worker='{coop.anton_worker.pk}']")
     expect(anton).to_contain_text("Elektrotechnik")
-    expect(anton.get_by_test_id("cert-expired")).to_contain_text("e-check · abgelaufen")
+    expect(anton.get_by_test_id("cert-expired")).to_contain_text("Zertifikat e-check · abgelaufen")
     expect(page.locator("[data-testid=team-worker]")).to_have_count(2)  # not workshop B's
 
-    anton.locator("summary").click()
+    anton.locator("details.absence-add summary").click()
     anton.locator(f"#to-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=1)).isoformat())
     anton.get_by_role("button", name="Abwesenheit eintragen").click()
     expect(page.get_by_test_id("toast")).to_contain_text("Eingetragen")
-    expect(anton.get_by_test_id("absences")).to_contain_text("krank")
+    expect(anton.get_by_test_id("absences")).to_contain_text("Krankheit")
     absence = Absence.objects.get(worker=coop.anton_worker)
     assert (absence.kind, absence.start, absence.end) == (
         "illness",
@@ -521,5 +542,160 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=SHOTS / "field-team.png", full_page=True)
+
+    # He is well again after all: taken back, gone from the list and the database.
+    anton.get_by_test_id("absence-lift").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("Aufgehoben")
+    expect(anton.get_by_test_id("absences")).to_have_count(0)
+    assert not Absence.objects.filter(worker=coop.anton_worker).exists()
+
+    # The renewed E-Check, with its date and number.
+    anton.get_by_text("Qualifikation eintragen", exact=True).first.click()
+    form = anton.get_by_test_id("cert-form")
+    expect(form.locator("select option")).to_have_text(["Zertifikat e-check (erneuern)"])
+    next_year = today + dt.timedelta(days=365)
+    form.get_by_label("Gültig bis").fill(next_year.isoformat())
+    form.get_by_label("Nachweis-Nr.").fill("EC-2041")
+    form.get_by_role("button", name="Qualifikation eintragen").click()
+    expect(anton.get_by_test_id("cert")).to_contain_text(
+        f"Zertifikat e-check · gültig bis {next_year:%d.%m.%Y}"
+    )
+    held = WorkerCertification.objects.get(worker=coop.anton_worker)
+    assert (held.valid_until, held.reference) == (next_year, "EC-2041")
+
+    # A new electrician joins; the colleague has left.
+    new = page.get_by_test_id("worker-new")
+    page.locator("details.card > summary", has_text="Mitarbeiter anlegen").click()
+    new.get_by_label("Vorname").fill("Berta")
+    new.get_by_label("Nachname").fill("Neumann")
+    new.get_by_label("Elektrotechnik").check()
+    new.get_by_label("Meister").check()
+    new.get_by_role("button", name="Mitarbeiter anlegen").click()
+    berta = page.locator("[data-testid=team-worker]", has_text="Berta Neumann")
+    expect(berta).to_contain_text("Meister")
+    expect(berta).to_contain_text("Elektrotechnik")
+    colleague = page.locator(f"[data-testid=team-worker][data-worker='{coop.a_colleague.pk}']")
+    colleague.get_by_text("Bearbeiten", exact=True).click()
+    colleague.get_by_label("Ausgeschieden").check()
+    colleague.get_by_test_id("worker-save").click()
+    expect(page.get_by_test_id("inactive")).to_contain_text("Nicht mehr im Team (1)")
+    expect(page.locator("[data-testid=team-worker]")).to_have_count(2)
+    coop.a_colleague.refresh_from_db()
+    assert not coop.a_colleague.active
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=SHOTS / "field-team-edit.png", full_page=True)
+
+    # An offer comes in: the owner accepts it for Berta, who has no app login (yet).
+    offer = offer_wiring(coop, kitchen(coop), days_ahead=2, deadline_hours=24)
+    page.reload()
+    page.get_by_test_id("tab-offers").click()
+    page.get_by_test_id("accept").click()
+    who = page.get_by_test_id("accept-worker")
+    expect(who.locator("option")).to_have_text(
+        [
+            str(coop.anton_worker),
+            "Berta Neumann (ohne App-Zugang)",
+            "Später entscheiden (unter Team)",
+        ]
+    )
+    who.select_option(label="Berta Neumann (ohne App-Zugang)")
+    fits_the_phone(page, "[data-testid=accept-confirm]")
+    page.screenshot(path=SHOTS / "field-accept-for.png")
+    page.get_by_test_id("accept-confirm").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("Angenommen")
+    job = Appointment.objects.get(pk=offer.appointment_id)
+    assert job.status == "accepted" and str(job.worker) == "Berta Neumann"
+    assert problems == [], problems
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_hears_of_a_job_left_without_worker_and_gives_it_to_a_colleague(
+    field_stack, browser, coop
+):
+    """Anton and his colleague are both away on a job's day: the planner clears the worker, the
+    owner is told live, sees it under Team and, once the colleague is back, hands it to him."""
+    import datetime as dt
+    import threading
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from scheduling import services
+    from scheduling.models import Appointment, Dispatch
+    from trades.models import Absence
+
+    base = field_stack.base_url
+    template = kitchen(coop)
+    offer = offer_wiring(coop, template, days_ahead=3, deadline_hours=24)
+    offer_wiring(coop, template, days_ahead=3, deadline_hours=24)  # same day, still offered
+    Dispatch.objects.filter(pk=offer.pk).update(status="accepted")
+    job = Appointment.objects.get(pk=offer.appointment_id)
+    Appointment.objects.filter(pk=job.pk).update(status="accepted", worker=coop.anton_worker)
+    day = timezone.localdate() + dt.timedelta(days=3)
+    for worker in (coop.anton_worker, coop.a_colleague):
+        Absence.objects.create(workshop=coop.a, worker=worker, kind="illness", start=day, end=day)
+
+    context = owner_phone(browser, coop.alice, base)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/monteur/#/team")
+    expect(page.get_by_test_id("team-worker")).to_have_count(2)
+    expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live")
+    expect(page.get_by_test_id("team-count")).to_be_hidden()
+
+    job.refresh_from_db()
+    covered = []
+
+    def plan_run():
+        # In a thread of its own, as in the worker: Playwright runs an event loop in this one,
+        # where the on-commit publish (async_to_sync) cannot run.
+        try:
+            with transaction.atomic():
+                covered.extend(services.cover_absent_workers([job]))
+        finally:
+            connection.close()
+
+    run = threading.Thread(target=plan_run)
+    run.start()
+    run.join()
+    assert covered == [job]
+    toast = page.get_by_test_id("toast")
+    expect(toast).to_contain_text("Termin ohne Monteur")
+    expect(page.get_by_test_id("team-count")).to_have_text("1")
+    listed = page.get_by_test_id("unstaffed").get_by_test_id("agenda-item")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text("Elektroanschluss Küche")
+    expect(listed.get_by_test_id("no-worker")).to_have_text("Ohne Monteur")
+
+    # In the week, the job says so too; each card of the day shows its hours only.
+    page.get_by_test_id("tab-week").click()
+    cards = page.locator(f"[data-testid=agenda-item][data-appointment='{job.pk}']")
+    expect(cards.get_by_test_id("no-worker")).to_have_text("Ohne Monteur")
+    times = page.locator("[data-testid=agenda-item] .time")
+    expect(times).to_have_count(2)
+    assert all(re.fullmatch(r"\d\d:\d\d–\d\d:\d\d", t) for t in times.all_inner_texts())
+    page.get_by_test_id("tab-team").click()
+
+    # The colleague is back after all; the owner opens the job and chooses him.
+    Absence.objects.filter(worker=coop.a_colleague).delete()
+    listed.locator("a").click()
+    staff = page.get_by_test_id("staff")
+    expect(staff.get_by_test_id("staff-current")).to_contain_text("Noch kein Monteur")
+    staff.get_by_test_id("choose-worker").click()
+    select = staff.get_by_test_id("worker-select")
+    expect(select.locator("option")).to_have_count(2)
+    expect(select.locator("option[disabled]")).to_contain_text("abwesend")  # Anton, still ill
+    expect(select).to_have_value(str(coop.a_colleague.pk))
+    fits_the_phone(page, "[data-testid=assign]")
+    page.screenshot(path=SHOTS / "field-choose-worker.png", full_page=True)
+    staff.get_by_test_id("assign").click()
+    expect(toast).to_contain_text("Zugewiesen")
+    expect(staff.get_by_test_id("staff-current")).to_have_text(str(coop.a_colleague))
+    job.refresh_from_db()
+    assert job.worker == coop.a_colleague
+    expect(page.get_by_test_id("team-count")).to_be_hidden()
     assert problems == [], problems
     context.close()

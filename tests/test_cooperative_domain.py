@@ -287,3 +287,139 @@ def test_list_endpoints_cost_the_same_queries_whatever_the_page_size(coop, api_a
             assert response.status_code == 200
             counts.append(len(queries))
         assert counts[0] == counts[1], (url, counts)
+
+
+# --- a workshop's owner keeps the team's records ------------------------------------------------
+
+
+@pytest.fixture
+def replans(monkeypatch):
+    """The reasons re-plans were asked for, once the request's transaction committed."""
+    from scheduling import services
+
+    asked = []
+    monkeypatch.setattr(services, "request_replan", lambda reason, **kw: asked.append(reason))
+    return asked
+
+
+def test_an_owner_records_renews_and_removes_a_certificate(
+    coop, api_as, replans, django_capture_on_commit_callbacks
+):
+    f.CertificationFactory(code="e-check", name_de="E-Check", name_en="E-check")
+    url = f"/api/v1/workers/{coop.anton_worker.pk}/certifications/e-check"
+    owner = api_as(coop.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = owner.put(
+            url, {"valid_until": "2027-03-31", "reference": "EC-1"}, "application/json"
+        )
+    assert first.status_code == 200
+    assert first.json()["certifications"] == [
+        {"code": "e-check", "name": "E-Check", "valid_until": "2027-03-31", "reference": "EC-1"}
+    ]
+    assert replans == [f"certification of worker {coop.anton_worker.pk} changed"]
+    renewed = owner.put(url, {"valid_until": "2029-03-31", "reference": "EC-2"}, "application/json")
+    assert [c["valid_until"] for c in renewed.json()["certifications"]] == ["2029-03-31"]
+    bad = owner.put(url, {"valid_until": "31.03.2029"}, "application/json")
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "valid_until"
+    unknown = f"/api/v1/workers/{coop.anton_worker.pk}/certifications/gas"
+    assert owner.put(unknown, {}, "application/json").status_code == 404
+
+    # Another workshop's owner does not see Anton; Anton does not certify himself.
+    assert api_as(coop.bob).put(url, {}, "application/json").status_code == 404
+    assert api_as(coop.anton).put(url, {}, "application/json").status_code == 403
+    assert api_as(coop.anton).delete(url).status_code == 403
+
+    gone = api_as(coop.alice).delete(url)
+    assert gone.status_code == 200 and gone.json()["certifications"] == []
+    assert api_as(coop.alice).delete(url).status_code == 404
+
+
+def test_an_absence_is_taken_back_from_today_on_and_the_planner_re_plans(
+    coop, api_as, replans, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    def absence(start, end):
+        return Absence.objects.create(
+            workshop=coop.a, worker=coop.anton_worker, kind="illness", start=start, end=end
+        )
+
+    with time_machine.travel("2026-04-08 09:00 +02:00", tick=False):
+        coming = absence(date(2026, 4, 9), date(2026, 4, 10))  # recorded by mistake
+        running = absence(date(2026, 4, 6), date(2026, 4, 10))  # he is back early
+        past = absence(date(2026, 3, 2), date(2026, 3, 3))
+        replans.clear()
+        owner = api_as(coop.alice)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert owner.delete(f"/api/v1/absences/{coming.pk}").status_code == 204
+        assert not Absence.objects.filter(pk=coming.pk).exists()
+        assert replans == [f"absence {coming.pk} lifted"]
+        ended = owner.delete(f"/api/v1/absences/{running.pk}")
+        assert ended.status_code == 200 and ended.json()["end"] == "2026-04-07"
+        over = owner.delete(f"/api/v1/absences/{past.pk}")
+        assert over.status_code == 422 and over.json()["detail"][0]["loc"][-1] == "absence"
+        assert Absence.objects.get(pk=past.pk).end == date(2026, 3, 3)
+        assert api_as(coop.bob).delete(f"/api/v1/absences/{running.pk}").status_code == 404
+        # Anton sees his own absences, but the workshop keeps them.
+        assert api_as(coop.anton).delete(f"/api/v1/absences/{running.pk}").status_code == 403
+
+
+def test_a_worker_with_a_trade_the_workshop_lacks_is_not_half_created_and_changes_replan(
+    coop, api_as, replans, django_capture_on_commit_callbacks
+):
+    from trades.models import Worker
+
+    owner = api_as(coop.alice)
+    url = f"/api/v1/workshops/{coop.a.pk}/workers"
+    refused = owner.post(
+        url, {"first_name": "Berta", "last_name": "Neu", "trades": ["sanitaer"]}, "application/json"
+    )
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "trades"
+    assert not Worker.objects.filter(last_name="Neu").exists()
+    blank = owner.post(url, {"first_name": "   ", "last_name": "Neu"}, "application/json")
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "first_name"
+    named = owner.post(url, {"first_name": " Berta ", "last_name": "Neu"}, "application/json")
+    assert named.status_code == 201 and named.json()["first_name"] == "Berta"
+    with django_capture_on_commit_callbacks(execute=True):
+        left = owner.patch(
+            f"/api/v1/workers/{coop.a_colleague.pk}", {"active": False}, "application/json"
+        )
+    assert left.status_code == 200 and left.json()["active"] is False
+    # One crew fewer: the planner is asked to look again.
+    assert replans == [f"worker {coop.a_colleague.pk} of workshop {coop.a.pk} changed"]
+
+
+def test_an_owner_who_works_too_links_their_login_to_their_worker(coop, api_as):
+    from trades.models import Worker
+
+    owner = api_as(coop.alice)
+    mine = f"/api/v1/workers/{coop.a_colleague.pk}"
+    linked = owner.patch(mine, {"my_login": True}, "application/json")
+    assert linked.status_code == 200 and linked.json()["is_me"] and linked.json()["has_login"]
+    assert Worker.objects.get(user=coop.alice) == coop.a_colleague
+    # Anton's record has his own login; one login is one worker.
+    taken = owner.patch(
+        f"/api/v1/workers/{coop.anton_worker.pk}", {"my_login": True}, "application/json"
+    )
+    assert taken.status_code == 422 and taken.json()["detail"][0]["loc"][-1] == "my_login"
+    assert Worker.objects.get(pk=coop.anton_worker.pk).user == coop.anton
+    # Unlinking along with a trade the workshop lacks: refused as a whole.
+    bad = owner.patch(mine, {"my_login": False, "trades": ["sanitaer"]}, "application/json")
+    assert bad.status_code == 422
+    assert Worker.objects.get(user=coop.alice) == coop.a_colleague
+    # Unlinking touches only one's own login; the office links no login of its own here.
+    assert (
+        owner.patch(
+            f"/api/v1/workers/{coop.anton_worker.pk}", {"my_login": False}, "application/json"
+        ).status_code
+        == 200
+    )
+    assert Worker.objects.get(pk=coop.anton_worker.pk).user == coop.anton
+    office = api_as(coop.olga).patch(
+        f"/api/v1/workers/{coop.bernd_worker.pk}", {"my_login": True}, "application/json"
+    )
+    assert office.status_code == 422
+    owner = api_as(coop.alice)
+    unlinked = owner.patch(mine, {"my_login": False}, "application/json")
+    assert unlinked.status_code == 200 and not unlinked.json()["is_me"]
+    assert not Worker.objects.filter(user=coop.alice).exists()

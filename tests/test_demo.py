@@ -303,6 +303,9 @@ def test_every_demo_workshop_is_led_by_a_meister(demo):
         assert workshop.workers.filter(
             is_master=True, first_name=workshop.owner_name.split()[0]
         ).exists(), workshop
+        # An owner with a login works under it: not listed as "without app access".
+        for admin in workshop.admins.all():
+            assert workshop.workers.get(user=admin).first_name == admin.first_name
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -187,3 +188,234 @@ def test_calendar_feeds_are_secret_scoped_and_revocable(coop, offered):
     coop.a.admins.remove(coop.alice)
     assert anonymous.get(bobs).status_code == 404
     assert anonymous.get(own.json()["url"].removeprefix("http://testserver")).status_code == 200
+
+
+# --- choosing the worker -------------------------------------------------------------------------
+
+
+def _unstaffed(coop, offered, api_as) -> Appointment:
+    """A's admin accepted without naming a worker: the workshop still has to choose one."""
+    url = f"/api/v1/dispatches/{offered.pk}/accept"
+    assert api_as(coop.alice).post(url, {}, "application/json").status_code == 200
+    appointment = Appointment.objects.get(pk=offered.appointment_id)
+    assert appointment.worker is None and appointment.status == "accepted"
+    return appointment
+
+
+def test_the_workshop_gives_a_job_without_worker_to_one_who_is_free(coop, offered, api_as, request):
+    from trades.models import Absence
+    from zunft.core.models import Event
+
+    a = _unstaffed(coop, offered, api_as)
+    first, last = dispatch.appointment_days(a)
+    # The plan was made for TODAY; the list holds what still lies ahead.
+    clock = time_machine.travel(dt.datetime.combine(TODAY, dt.time(9), tzinfo=dt.UTC), tick=False)
+    clock.start()
+    request.addfinalizer(clock.stop)
+    Absence.objects.create(
+        workshop=coop.a, worker=coop.a_colleague, kind="illness", start=first, end=last
+    )
+    # The management sees it among the jobs to staff; another workshop's does not.
+    listed = api_as(coop.alice).get("/api/v1/field/unstaffed").json()
+    assert [c["appointment"] for c in listed] == [a.pk]
+    assert api_as(coop.bob).get("/api/v1/field/unstaffed").json() == []
+    assert api_as(coop.anton).get("/api/v1/field/unstaffed").status_code == 403
+
+    # Who could take it, and why the colleague cannot.
+    shown = api_as(coop.alice).get(f"/api/v1/field/appointments/{a.pk}/candidates").json()
+    by_id = {c["id"]: c for c in shown}
+    assert by_id[coop.anton_worker.pk]["free"] and by_id[coop.anton_worker.pk]["has_login"]
+    assert not by_id[coop.a_colleague.pk]["free"]
+    assert by_id[coop.a_colleague.pk]["reason"] == "abwesend"
+    assert coop.bernd_worker.pk not in by_id  # another workshop, another trade
+
+    url = f"/api/v1/field/appointments/{a.pk}/worker"
+    ill = api_as(coop.alice).post(url, {"worker": coop.a_colleague.pk}, "application/json")
+    assert ill.status_code == 422
+    assert ill.json()["detail"][0]["loc"] == ["body", "worker"]
+    assert str(coop.a_colleague) in ill.json()["detail"][0]["msg"]
+    foreign = api_as(coop.alice).post(url, {"worker": coop.bernd_worker.pk}, "application/json")
+    assert foreign.status_code == 422
+    # Another workshop does not see the job at all; a worker does not hand jobs around.
+    assert api_as(coop.bob).post(url, {"worker": 1}, "application/json").status_code == 404
+    assert Appointment.objects.values_list("worker", "sequence").get(pk=a.pk) == (None, 1)
+    Appointment.objects.filter(pk=a.pk).update(worker=coop.anton_worker)
+    to_colleague = {"worker": coop.a_colleague.pk}
+    assert api_as(coop.anton).post(url, to_colleague, "application/json").status_code == 403
+    assert Appointment.objects.values_list("worker", "sequence").get(pk=a.pk) == (
+        coop.anton_worker.pk,
+        1,
+    )
+    Appointment.objects.filter(pk=a.pk).update(worker=None)
+
+    chosen = api_as(coop.alice).post(url, {"worker": coop.anton_worker.pk}, "application/json")
+    assert chosen.status_code == 200 and chosen.json()["worker_id"] == coop.anton_worker.pk
+    a.refresh_from_db()
+    assert a.worker == coop.anton_worker and a.sequence == 2
+    told = Event.objects.filter(type="appointment.worker_changed").values_list("group", flat=True)
+    assert {f"worker.{coop.anton_worker.pk}", f"workshop.{coop.a.pk}", "office"} <= set(told)
+    assert api_as(coop.alice).get("/api/v1/field/unstaffed").json() == []
+    # Anton's phone now has it.
+    agenda = api_as(coop.anton).get(f"/api/v1/field/agenda?start={first}&days=7").json()
+    assert a.pk in {c["appointment"] for c in agenda["items"]}
+
+
+def test_an_open_offer_gets_its_worker_when_accepted_not_before(coop, offered, api_as):
+    url = f"/api/v1/field/appointments/{offered.appointment_id}/worker"
+    answer = api_as(coop.alice).post(url, {"worker": coop.anton_worker.pk}, "application/json")
+    assert answer.status_code == 409
+    assert Appointment.objects.get(pk=offered.appointment_id).worker is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_managers_giving_one_worker_two_jobs_at_once_make_one_assignment(
+    coop,
+    bathroom,  # noqa: F811
+):
+    """Alice and the office each give Anton a job at the same hours, at the same moment: one
+    of them gets him, the other is told he is busy then."""
+    book(coop, bathroom, coop.hanna_site)
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    first = Appointment.objects.get(task__code="wiring")
+    Appointment.objects.filter(pk=first.pk).update(status="accepted")
+    second_package = book(coop, bathroom, coop.heinz_site)
+    second = Appointment.objects.create(
+        task=second_package.tasks.get(code="wiring"),
+        workshop=coop.a,
+        start=first.start,
+        end=first.end,
+        segments=first.segments,
+        status="accepted",
+    )
+    clients = []
+    for user in (coop.alice, coop.olga):
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    barrier = threading.Barrier(2, timeout=60)
+    answers = []
+
+    def manager(client, appointment):
+        try:
+            barrier.wait()
+            answers.append(
+                client.post(
+                    f"/api/v1/field/appointments/{appointment.pk}/worker",
+                    {"worker": coop.anton_worker.pk},
+                    "application/json",
+                )
+            )
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=manager, args=(c, a))
+        for c, a in zip(clients, (first, second), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in answers) == [200, 422]
+    assert Appointment.objects.filter(worker=coop.anton_worker).count() == 1
+
+
+def test_who_can_take_a_job_counts_its_working_days_other_jobs_and_certificates(
+    coop,
+    offered,
+    api_as,
+    bathroom,  # noqa: F811
+):
+    from django.db import transaction
+
+    from trades.models import Absence, Certification, WorkerCertification
+
+    a = _unstaffed(coop, offered, api_as)
+    days = dispatch.working_days(a)
+
+    def reasons():
+        with transaction.atomic():
+            return {c.worker.pk: c.reason for c in dispatch.staffing(a)}
+
+    assert reasons() == {coop.anton_worker.pk: "", coop.a_colleague.pk: ""}
+    # Anton has another job at the same hours; a cancelled one does not count.
+    other = book(coop, bathroom, coop.heinz_site)
+    clash = dict(start=a.start, end=a.end, segments=a.segments, workshop=coop.a)
+    Appointment.objects.create(
+        task=other.tasks.get(code="wiring"), worker=coop.anton_worker, status="cancelled", **clash
+    )
+    assert reasons()[coop.anton_worker.pk] == ""
+    Appointment.objects.create(
+        task=other.tasks.get(code="finish"), worker=coop.anton_worker, status="accepted", **clash
+    )
+    assert reasons()[coop.anton_worker.pk] == "zu der Zeit bei einem anderen Termin"
+    # Worked on a Friday and the Monday after: a Saturday off is none of its days; the
+    # workshop closed on the Monday is.
+    friday = days[0] + dt.timedelta(days=(4 - days[0].weekday()) % 7)
+    monday = friday + dt.timedelta(days=3)
+    a.segments = [
+        {"date": friday.isoformat(), "start_hour": 8, "hours": 8},
+        {"date": monday.isoformat(), "start_hour": 8, "hours": 2},
+    ]
+    days = dispatch.working_days(a)
+    assert days == [friday, monday]
+    saturday = friday + dt.timedelta(days=1)
+    Absence.objects.create(
+        workshop=coop.a, worker=coop.a_colleague, kind="holiday", start=saturday, end=saturday
+    )
+    assert reasons()[coop.a_colleague.pk] == ""
+    closed = Absence.objects.create(workshop=coop.a, kind="holiday", start=monday, end=monday)
+    assert reasons()[coop.a_colleague.pk] == "abwesend"
+    closed.delete()
+    # A task that needs a certificate: only a valid one counts.
+    cert = Certification.objects.create(code="e-check", name_de="E-Check", name_en="E-check")
+    a.task.required_certification = cert
+    a.task.save()
+    WorkerCertification.objects.create(
+        worker=coop.a_colleague, certification=cert, valid_until=days[0] - dt.timedelta(days=1)
+    )
+    assert reasons()[coop.a_colleague.pk] == "E-Check fehlt oder ist abgelaufen"
+    WorkerCertification.objects.filter(worker=coop.a_colleague).update(valid_until=days[-1])
+    assert reasons()[coop.a_colleague.pk] == ""
+
+
+def test_a_worker_away_on_the_day_cannot_accept_the_offer_for_themselves(coop, offered, api_as):
+    from trades.models import Absence
+
+    day = dispatch.working_days(offered.appointment)[0]
+    Absence.objects.create(
+        workshop=coop.a, worker=coop.anton_worker, kind="holiday", start=day, end=day
+    )
+    url = f"/api/v1/dispatches/{offered.pk}/accept"
+    refused = api_as(coop.anton).post(url, {}, "application/json")
+    assert refused.status_code == 422 and "abwesend" in refused.json()["detail"][0]["msg"]
+    assert Dispatch.objects.get(pk=offered.pk).status == "offered"  # still open for the others
+    named = api_as(coop.alice).post(url, {"worker_id": coop.anton_worker.pk}, "application/json")
+    assert named.status_code == 422
+    ok = api_as(coop.alice).post(url, {"worker_id": coop.a_colleague.pk}, "application/json")
+    assert ok.status_code == 200
+    assert Appointment.objects.get(pk=offered.appointment_id).worker == coop.a_colleague
+
+
+def test_new_offers_are_mailed_once_per_workshop_without_the_customers_details(
+    coop,
+    bathroom,  # noqa: F811
+    django_capture_on_commit_callbacks,
+    mailoutbox,
+):
+    """A workshop whose app is closed hears of its offers: one mail per plan, not per task."""
+    coop.alice.email = "alice@elektro.example"
+    coop.alice.save()
+    book(coop, bathroom, coop.hanna_site)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.plan_cooperative(today=TODAY, time_limit=3)
+    by_recipients = {tuple(m.to): m for m in mailoutbox}
+    to_a = tuple(sorted([coop.a.email.lower(), "alice@elektro.example"]))
+    assert set(by_recipients) == {to_a, (coop.b.email.lower(),)}
+    plumbing = by_recipients[(coop.b.email.lower(),)]
+    assert plumbing.subject == "2 neue Angebote für Sanitär Meyer"
+    assert plumbing.body.count("antworten bis") == 2
+    assert "/monteur/#/angebote" in plumbing.body
+    customer = coop.hanna_site.customer
+    assert customer.last_name not in plumbing.body and coop.hanna_site.street not in plumbing.body
+    assert by_recipients[to_a].subject.startswith("Neues Angebot: Elektro in ")

@@ -3,9 +3,10 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.contrib.gis.geos import Point
 
-from jobs.models import Package
+from jobs.models import Package, Task
 from jobs.services import book_package, save_template
 from scheduling import services
 from scheduling.models import Appointment, Dispatch, PlanRun
@@ -187,7 +188,9 @@ def test_a_replan_requested_twice_runs_once_on_the_real_worker(live_stack, coop,
     assert Appointment.objects.count() == 3
 
 
-def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop, django_user_model):
+def test_an_emergency_goes_to_the_nearest_qualified_free_worker(
+    coop, django_user_model, django_capture_on_commit_callbacks, mailoutbox
+):
     from django.core.exceptions import ValidationError
     from django.utils import timezone
 
@@ -203,9 +206,15 @@ def test_an_emergency_goes_to_the_nearest_qualified_free_worker(coop, django_use
         user=django_user_model.objects.create_user("nah", role="tradesperson"),
     )
 
-    match = services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        match = services.dispatch_emergency(
+            site=coop.hanna_site, trade=coop.trades.elektro, now=now
+        )
     assert match.appointment.worker == nearest_worker
     assert match.dispatch.status == "offered" and match.distance_km == 0
+    # Mailed at once, too: the van may not have the app open.
+    (urgent,) = mailoutbox
+    assert urgent.subject.startswith("NOTDIENST:") and urgent.to == [near.email.lower()]
     assert Event.objects.filter(
         group=f"worker.{nearest_worker.pk}", type="dispatch.offered"
     ).exists()
@@ -316,6 +325,8 @@ def test_a_task_without_work_at_these_values_is_left_out_and_precedence_bridged(
 def test_an_ill_worker_hands_the_job_to_a_free_colleague_or_back_to_the_workshop(
     coop,
     bathroom,
+    django_capture_on_commit_callbacks,
+    mailoutbox,
 ):
     from trades.models import Absence
 
@@ -348,9 +359,15 @@ def test_an_ill_worker_hands_the_job_to_a_free_colleague_or_back_to_the_workshop
     Absence.objects.create(
         workshop=coop.a, worker=coop.a_colleague, kind="holiday", start=days[0], end=days[-1]
     )
-    assert services.cover_absent_workers([wiring]) == [wiring]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.cover_absent_workers([wiring]) == [wiring]
     wiring.refresh_from_db()
     assert wiring.worker is None
+    # The workshop is mailed, with the link to choose someone.
+    (mail,) = [m for m in mailoutbox if "Monteur" in m.subject]
+    assert mail.to == [coop.a.email.lower()]
+    assert mail.subject == "Ein Auftrag braucht einen Monteur: Elektro"
+    assert f"/monteur/#/termin/{wiring.pk}" in mail.body
     assert services.cover_absent_workers([wiring]) == []  # nothing more to do
 
 
@@ -364,3 +381,80 @@ def test_the_homeowner_reads_the_hours_of_a_one_day_job(coop, api_as):
         package = Appointment.objects.get(pk=called["appointment"]).task.package_id
         page = api_as(coop.hanna).get(f"/auftrag/{package}/").content.decode()
     assert "Mi 22.10.2025 09:00–12:00" in page
+
+
+def test_an_offer_accepted_while_the_planner_solves_stays_accepted(coop, bathroom, monkeypatch):
+    """The plan writes what it read before the solve back only as placement: an accept (or a
+    worker chosen) in the seconds of the solve is kept, not undone."""
+    from scheduling import dispatch
+
+    package = book(coop, bathroom, coop.hanna_site)
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    wiring = Appointment.objects.get(task__code="wiring")
+    day = dt.date.fromisoformat(wiring.segments[0]["date"])
+    Package.objects.filter(pk=package.pk).update(blocked_days=[day])  # it has to move
+    offer = Dispatch.objects.get(appointment=wiring, status="offered")
+    solve = services.solver.plan
+
+    def solve_while_anton_accepts(problem, options):
+        result = solve(problem, options)
+        dispatch.accept(offer.pk, user=coop.anton)
+        return result
+
+    monkeypatch.setattr(services.solver, "plan", solve_while_anton_accepts)
+    run = services.plan_cooperative(today=TODAY, time_limit=3, kind=PlanRun.Kind.REPLAN)
+    wiring.refresh_from_db()
+    assert run.moved >= 1 and day.isoformat() not in [s["date"] for s in wiring.segments]
+    assert wiring.status == "accepted" and wiring.worker == coop.anton_worker
+    assert wiring.sequence == 2  # offered 0, accepted 1, moved 2: no increment lost
+
+
+def test_a_worker_let_go_hands_their_jobs_over_at_once(
+    coop, bathroom, api_as, django_capture_on_commit_callbacks, monkeypatch
+):
+    book(coop, bathroom, coop.hanna_site)
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    wiring = Appointment.objects.get(task__code="wiring")
+    Appointment.objects.filter(pk=wiring.pk).update(status="accepted", worker=coop.anton_worker)
+    owner = api_as(coop.alice)
+    with time_machine.travel(dt.datetime.combine(TODAY, dt.time(9), tzinfo=dt.UTC), tick=False):
+        # Anton leaves: his colleague, free and an electrician too, has the job now.
+        monkeypatch.setattr(services, "request_replan", lambda reason, **kw: None)
+        with django_capture_on_commit_callbacks(execute=True):
+            left = owner.patch(
+                f"/api/v1/workers/{coop.anton_worker.pk}", {"active": False}, "application/json"
+            )
+        assert left.status_code == 200
+        wiring.refresh_from_db()
+        assert wiring.worker == coop.a_colleague
+        # The colleague stops doing electrics: nobody is left, the workshop chooses.
+        with django_capture_on_commit_callbacks(execute=True):
+            owner.patch(
+                f"/api/v1/workers/{coop.a_colleague.pk}", {"trades": []}, "application/json"
+            )
+        wiring.refresh_from_db()
+        assert wiring.worker is None and wiring.status == "accepted"
+    told = Event.objects.filter(type="appointment.worker_changed", group=f"workshop.{coop.a.pk}")
+    assert told.count() == 2
+
+
+def test_a_job_whose_worker_lets_a_certificate_lapse_goes_to_a_certified_colleague(coop, bathroom):
+    from trades.models import Certification, WorkerCertification
+
+    book(coop, bathroom, coop.hanna_site)
+    services.plan_cooperative(today=TODAY, time_limit=3)
+    wiring = Appointment.objects.get(task__code="wiring")
+    day = dt.date.fromisoformat(wiring.segments[-1]["date"])
+    cert = Certification.objects.create(code="e-check", name_de="E-Check", name_en="E-check")
+    Task.objects.filter(pk=wiring.task_id).update(required_certification=cert)
+    Appointment.objects.filter(pk=wiring.pk).update(status="accepted", worker=coop.anton_worker)
+    wiring.refresh_from_db()
+    for worker, until in ((coop.anton_worker, day), (coop.a_colleague, None)):
+        WorkerCertification.objects.create(worker=worker, certification=cert, valid_until=until)
+    assert services.cover_absent_workers([wiring]) == []  # valid through the job's last day
+    WorkerCertification.objects.filter(worker=coop.anton_worker).update(
+        valid_until=day - dt.timedelta(days=1)
+    )
+    assert services.cover_absent_workers([wiring]) == [wiring]
+    wiring.refresh_from_db()
+    assert wiring.worker == coop.a_colleague

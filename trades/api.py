@@ -2,7 +2,10 @@
 absences and capacity. Thin: parse, check access, call one service, serialize."""
 
 from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import HttpError
@@ -20,6 +23,7 @@ from trades.schemas import (
     TradeIn,
     TradeOut,
     TradePatch,
+    WorkerCertificationIn,
     WorkerIn,
     WorkerOut,
     WorkerPatch,
@@ -214,8 +218,38 @@ def create_worker(request, workshop_id: int, payload: WorkerIn):
 def update_worker(request, worker_id: int, payload: WorkerPatch):
     worker = get_object_or_404(workers_visible_to(request.user), pk=worker_id)
     workshop = manageable_workshop(request, worker.workshop_id)
-    data = payload.dict(exclude_unset=True, exclude={"trades"})
-    services.save_worker(workshop, data, payload.trades, worker=worker)
+    data = payload.dict(exclude_unset=True, exclude={"trades", "my_login"})
+    with transaction.atomic():
+        if payload.my_login is not None:
+            services.link_login(worker, request.user, mine=payload.my_login)
+        services.save_worker(workshop, data, payload.trades, worker=worker)
+    return workers_visible_to(request.user).get(pk=worker.pk)
+
+
+@router.put(
+    "/workers/{worker_id}/certifications/{code}",
+    response={200: WorkerOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    auth=required_auth,
+)
+def certify_worker(request, worker_id: int, code: str, payload: WorkerCertificationIn):
+    """Record or renew a worker's certification (valid until, certificate number)."""
+    worker = get_object_or_404(workers_visible_to(request.user), pk=worker_id)
+    manageable_workshop(request, worker.workshop_id)
+    certification = get_object_or_404(Certification, code=code)
+    services.certify(worker, certification, **payload.dict())
+    return workers_visible_to(request.user).get(pk=worker.pk)
+
+
+@router.delete(
+    "/workers/{worker_id}/certifications/{code}",
+    response={200: WorkerOut, 403: ErrorOut, 404: ErrorOut},
+    auth=required_auth,
+)
+def uncertify_worker(request, worker_id: int, code: str):
+    worker = get_object_or_404(workers_visible_to(request.user), pk=worker_id)
+    manageable_workshop(request, worker.workshop_id)
+    if not services.uncertify(worker, code):
+        raise Http404
     return workers_visible_to(request.user).get(pk=worker.pk)
 
 
@@ -244,3 +278,18 @@ def create_absence(request, workshop_id: int, payload: AbsenceIn):
     if data["kind"] not in Absence.Kind.values:
         raise HttpError(422, f"kind must be one of {', '.join(Absence.Kind.values)}")
     return Status(201, services.add_absence(workshop, data))
+
+
+@router.delete(
+    "/absences/{absence_id}",
+    response={200: AbsenceOut, 204: None, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    auth=required_auth,
+)
+def lift_absence(request, absence_id: int):
+    """Take an absence back from today on (recorded by mistake, or the worker is back early):
+    204 when it had not begun and is gone; 200 with the absence ending yesterday when it had.
+    A past absence stays on record (422)."""
+    absence = get_object_or_404(absences_visible_to(request.user), pk=absence_id)
+    manageable_workshop(request, absence.workshop_id)
+    ended = services.lift_absence(absence, timezone.localdate())
+    return Status(204, None) if ended is None else ended

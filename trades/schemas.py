@@ -4,6 +4,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 from trades.selectors import may_manage_workshop, may_see_private
+from zunft.core.types import Name
 
 
 def _request_cache(request, key, compute):
@@ -220,7 +221,14 @@ class WorkshopPatch(Schema):
 
 class WorkerCertificationOut(Schema):
     code: str = Field(..., alias="certification.code")
+    name: str = Field(..., alias="certification.name")  # in the reader's language
     valid_until: date | None
+    reference: str
+
+
+class WorkerCertificationIn(Schema):
+    valid_until: date | None = None
+    reference: str = Field("", max_length=60, description="the certificate's number")
 
 
 class WorkerOut(Schema):
@@ -236,6 +244,16 @@ class WorkerOut(Schema):
     trade_names: list[str]  # in the reader's language, for showing
     certifications: list[WorkerCertificationOut]
     can_manage: bool
+    has_login: bool
+    is_me: bool  # the reader's own worker record
+
+    @staticmethod
+    def resolve_has_login(obj):
+        return obj.user_id is not None
+
+    @staticmethod
+    def resolve_is_me(obj, context):
+        return obj.user_id is not None and obj.user_id == context["request"].user.pk
 
     @staticmethod
     def resolve_trades(obj):
@@ -260,8 +278,8 @@ class WorkerOut(Schema):
 
 
 class WorkerIn(Schema):
-    first_name: str = Field(..., min_length=1, max_length=100)
-    last_name: str = Field(..., min_length=1, max_length=100)
+    first_name: Name
+    last_name: Name
     phone: str = ""
     is_master: bool = False
     active: bool = True
@@ -269,8 +287,11 @@ class WorkerIn(Schema):
 
 
 class WorkerPatch(Schema):
-    first_name: str | None = Field(None, min_length=1, max_length=100)
-    last_name: str | None = Field(None, min_length=1, max_length=100)
+    my_login: bool | None = Field(
+        None, description="link (true) or unlink (false) the caller's own login to this worker"
+    )
+    first_name: Name | None = None
+    last_name: Name | None = None
     phone: str | None = None
     is_master: bool | None = None
     active: bool | None = None

@@ -1,12 +1,28 @@
 """Writes to the cooperative's master data. Each function validates fully and saves everything or
 nothing; a ``ValidationError`` names the offending field."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
-from trades.models import Absence, Certification, Trade, Worker, Workshop, WorkshopTrade
+from trades.models import (
+    Absence,
+    Certification,
+    Trade,
+    Worker,
+    WorkerCertification,
+    Workshop,
+    WorkshopTrade,
+)
+from trades.selectors import administered_workshop_ids
 from trades.validators import normalize_compact
+
+#: A worker was added or changed (trades, active): the workshop's crews may differ. The
+#: planner listens (it sits above this app).
+team_changed = Signal()
 
 
 def _save(instance):
@@ -80,9 +96,6 @@ def _replace_offers(workshop: Workshop, offers: list[dict]) -> None:
 @transaction.atomic
 def save_worker(workshop: Workshop, data: dict, trade_codes: list[str] | None, worker=None):
     """Create or update a worker of ``workshop``; trades must be ones the workshop offers."""
-    worker = worker or Worker(workshop=workshop)
-    _apply(worker, data)
-    _save(worker)
     if trade_codes is not None:
         offered = set(workshop.offers.values_list("trade__code", flat=True))
         foreign = sorted(set(trade_codes) - offered)
@@ -90,8 +103,75 @@ def save_worker(workshop: Workshop, data: dict, trade_codes: list[str] | None, w
             raise ValidationError(
                 {"trades": _("The workshop does not offer: %s") % ", ".join(foreign)}
             )
+
+    def crew_facts(w: Worker) -> tuple:  # what the planner's crews depend on
+        return w.active, set(w.trades.values_list("code", flat=True))
+
+    was = crew_facts(worker) if worker else None
+    worker = worker or Worker(workshop=workshop)
+    _apply(worker, data)
+    _save(worker)
+    if trade_codes is not None:
         worker.trades.set(Trade.objects.filter(code__in=trade_codes))
+    if crew_facts(worker) != was:  # a phone number changes no crew
+        team_changed.send(sender=Worker, workshop=workshop, worker=worker)
     return worker
+
+
+@transaction.atomic
+def link_login(worker: Worker, user, *, mine: bool) -> None:
+    """An owner who works too links their own login to their worker record (they then get
+    its jobs, offers and calendar in the field app), or unlinks it."""
+    if not mine:
+        if worker.user_id == user.pk:
+            Worker.objects.filter(pk=worker.pk).update(user=None)
+            worker.user = None
+        return
+    if worker.workshop_id not in administered_workshop_ids(user):
+        raise ValidationError({"my_login": _("Only the workshop's own people link their login.")})
+    if worker.user_id not in (None, user.pk):
+        raise ValidationError({"my_login": _("This worker has a login of their own.")})
+    taken = ValidationError({"my_login": _("Your login belongs to another worker already.")})
+    if Worker.objects.filter(user=user).exclude(pk=worker.pk).exists():
+        raise taken
+    try:
+        with transaction.atomic():  # a second tab linking the same login at the same moment
+            Worker.objects.filter(pk=worker.pk).update(user=user)
+    except IntegrityError as exc:
+        raise taken from exc
+    worker.user = user
+
+
+@transaction.atomic
+def certify(worker: Worker, certification: Certification, *, valid_until=None, reference=""):
+    """Record a worker's certification, or renew it (a new date, a new certificate number)."""
+    held = WorkerCertification.objects.filter(worker=worker, certification=certification).first()
+    held = held or WorkerCertification(worker=worker, certification=certification)
+    held.valid_until, held.reference = valid_until, reference
+    return _save(held)
+
+
+def uncertify(worker: Worker, code: str) -> bool:
+    """Remove a certification the worker does not hold (any more). True if there was one."""
+    deleted, _rows = WorkerCertification.objects.filter(
+        worker=worker, certification__code=code
+    ).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def lift_absence(absence: Absence, today) -> Absence | None:
+    """Take back an absence from ``today`` on: one that has not begun is deleted; one that has
+    ends yesterday (the worker is back), so what happened stays recorded. Past ones stay."""
+    absence = Absence.objects.select_for_update().get(pk=absence.pk)
+    if absence.end < today:
+        raise ValidationError({"absence": _("This absence is over; it stays on record.")})
+    if absence.start >= today:
+        absence.delete()
+        return None
+    absence.end = today - timedelta(days=1)
+    absence.save(update_fields=["end"])
+    return absence
 
 
 @transaction.atomic

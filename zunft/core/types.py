@@ -4,7 +4,7 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -23,3 +23,7 @@ IsoDate = Annotated[
     BeforeValidator(_iso_date),
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
+
+
+#: A name: spaces around it are dropped, so "   " is no name (it would save a nameless worker).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -342,6 +342,9 @@ def _plan_logins(workshops: list[dict], users: list[dict]) -> None:
             first, last = workshop["owner"]
             username = f"meister.{ascii_slug(last)}"
             workshop["admin"] = username
+            # The owner works too: their login is their worker record's (their own jobs,
+            # offers and calendar in the field app).
+            workshop["workers"][0]["user"] = username
             users.append(_user(username, User.Role.WORKSHOP_ADMIN, first, last))
     staffed = [w for w in workshops if len(w["workers"]) > 1][:TRADESPERSON_LOGINS]
     for workshop in staffed:

@@ -15,6 +15,7 @@
   };
   let agenda = store.get("agenda");
   let offers = store.get("offers");
+  let unstaffed = store.get("unstaffed"); // the workshop's jobs without a worker (management)
   let details = {};
   const weeks = {}; // later weeks, by their first day (the "Woche" tab pages through them)
   let pending = [];
@@ -56,6 +57,12 @@
     const d = new Date(`${iso}T12:00:00`);
     return `${L.weekdays[d.getDay()]} ${pad(d.getDate())}.${pad(d.getMonth() + 1)}.`;
   }
+  const fullDate = (iso) => `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
+  // A span of days, one day once; the year when it is not this year's.
+  function daySpan(first, last) {
+    const label = (iso) => (iso.slice(0, 4) === todayIso().slice(0, 4) ? dayLabel(iso) : `${dayLabel(iso)}${iso.slice(0, 4)}`);
+    return first === last ? label(first) : `${label(first)} – ${label(last)}`;
+  }
   function when(isoDateTime) {
     const d = new Date(isoDateTime);
     return `${dayLabel(isoDate(d))} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
@@ -94,7 +101,13 @@
   function errorText(data) {
     if (!data) return "";
     if (typeof data.detail === "string") return data.detail;
-    if (Array.isArray(data.detail)) return data.detail.map((d) => d.msg).join(" · ");
+    if (Array.isArray(data.detail)) {
+      // Name the field: "String should have at least 1 character" alone says nothing.
+      return data.detail.map((d) => {
+        const field = Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : "";
+        return L[field] && typeof L[field] === "string" ? `${L[field]}: ${d.msg}` : d.msg;
+      }).join(" · ");
+    }
     return "";
   }
 
@@ -186,10 +199,7 @@
       a.classList.toggle("active", a.dataset.tab === r.name);
       if (a.dataset.tab === r.name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
     });
-    const count = offers ? offers.items.length : 0;
-    const badge = document.getElementById("offer-count");
-    badge.textContent = count;
-    badge.hidden = count === 0;
+    renderCounts();
     let content;
     if (r.name === "offers") content = renderOffers();
     else if (r.name === "task") content = renderTask(r.id);
@@ -198,6 +208,18 @@
     else content = renderAgenda(agenda, todayIso(), todayIso());
     view.replaceChildren(content);
     renderBanner();
+  }
+
+  function renderCounts() {
+    const count = offers ? offers.items.length : 0;
+    const badge = document.getElementById("offer-count");
+    badge.textContent = count;
+    badge.hidden = count === 0;
+    const teamBadge = document.getElementById("team-count");
+    if (teamBadge) {
+      teamBadge.textContent = unstaffed ? unstaffed.length : 0;
+      teamBadge.hidden = !unstaffed || !unstaffed.length;
+    }
   }
 
   function renderBanner() {
@@ -226,13 +248,25 @@
       h("p", { class: "meta" }, `${offer.city} · ${num(offer.hours)} ${L.hours} · ${offer.travel_km} ${L.km}`),
       offer.deadline ? h("p", { class: "deadline" }, `${L.answer_by} ${when(offer.deadline)}`) : null);
     const actions = h("div", { class: "actions two" },
-      h("button", { class: "big ok", "data-testid": "accept", onclick: () => answer(offer, "accept") }, L.accept),
-      h("button", { class: "big secondary", "data-testid": "decline", onclick: () => showDecline(card, offer) }, L.decline));
-    card.append(actions);
+      h("button", { class: "big ok", "data-testid": "accept", onclick: () => acceptOffer(offer) }, L.accept),
+      h("button", { class: "big secondary", "data-testid": "decline", onclick: () => showDecline(offer) }, L.decline));
+    card.append(answering.get(offer.id) || actions);
     return card;
   }
 
-  function showDecline(card, offer) {
+  // An answer being given (reason, who does it) is kept while the list redraws around it.
+  const answering = new Map();
+  function openAnswer(offer, form, focus) {
+    answering.set(offer.id, form);
+    render();
+    focus.focus();
+  }
+  function closeAnswer(offer) {
+    answering.delete(offer.id);
+    render();
+  }
+
+  function showDecline(offer) {
     const input = h("input", { id: `reason-${offer.id}`, maxlength: 300, required: true });
     const form = h("form", { class: "decline", onsubmit: (e) => { e.preventDefault(); answer(offer, "decline", input.value); } },
       h("label", { for: `reason-${offer.id}` }, L.decline_reason),
@@ -240,13 +274,36 @@
       input,
       h("div", { class: "actions two" },
         h("button", { type: "submit", class: "big danger" }, L.send),
-        h("button", { type: "button", class: "big secondary", onclick: () => render() }, L.cancel)));
-    card.querySelector(".actions").replaceWith(form);
-    input.focus();
+        h("button", { type: "button", class: "big secondary", onclick: () => closeAnswer(offer) }, L.cancel)));
+    openAnswer(offer, form, input);
   }
 
-  async function answer(offer, verb, reason) {
-    const body = verb === "accept" ? {} : { reason };
+  // The workshop's management says who does it while accepting (or decides later, under Team);
+  // a worker accepts for themselves.
+  async function acceptOffer(offer) {
+    if (!config.admin_of.includes(offer.workshop_id)) return answer(offer, "accept");
+    let list;
+    try {
+      list = await getJSON(`${config.api}appointments/${offer.appointment_id}/candidates`);
+    } catch (error) {
+      toast(navigator.onLine ? `${L.rejected}: ${error.message}` : L.offline, "error");
+      return null;
+    }
+    const who = h("select", { id: `who-${offer.id}`, "data-testid": "accept-worker" },
+      list.filter((x) => x.free).map((x) => h("option", { value: x.id }, `${x.name}${x.has_login ? "" : ` (${L.without_login})`}`)),
+      h("option", { value: "" }, L.decide_later));
+    const form = h("form", { class: "decline", onsubmit: (e) => { e.preventDefault(); answer(offer, "accept", null, who.value); } },
+      h("label", { for: `who-${offer.id}` }, L.who_does_it),
+      who,
+      h("div", { class: "actions two" },
+        h("button", { type: "submit", class: "big ok", "data-testid": "accept-confirm" }, L.accept),
+        h("button", { type: "button", class: "big secondary", onclick: () => closeAnswer(offer) }, L.cancel)));
+    openAnswer(offer, form, who);
+    return null;
+  }
+
+  async function answer(offer, verb, reason, workerId) {
+    const body = verb === "accept" ? (workerId ? { worker_id: Number(workerId) } : {}) : { reason };
     let response;
     try {
       response = await fetch(`${config.dispatches}/${offer.id}/${verb}`, {
@@ -259,12 +316,20 @@
       return;
     }
     const data = await response.json().catch(() => null);
-    if (!response.ok) toast(errorText(data) || String(response.status), "error");
-    else if (verb === "accept") {
+    if (!response.ok) {
+      toast(errorText(data) || String(response.status), "error");
+      if (response.status !== 422) answering.delete(offer.id); // gone or taken: the list says
+      await loadOffers();
+      return;
+    }
+    answering.delete(offer.id);
+    if (verb === "accept" && config.admin_of.includes(offer.workshop_id) && !data.worker_id) {
+      toast(L.accepted_later, "ok", { href: "#/team", text: L.team });
+    } else if (verb === "accept") {
       // The job may be weeks away: say where it is.
       toast(L.accepted, "ok", { href: weekHref(weekFor(isoDate(new Date(offer.start)))), text: L.show_in_week });
-    }
-    await Promise.all([loadOffers(), loadAgenda()]);
+    } else toast(L.declined, "ok");
+    await Promise.all([loadOffers(), loadAgenda(), loadUnstaffed()]);
   }
 
   // --- agenda -----------------------------------------------------------------------------------
@@ -272,88 +337,241 @@
     const last = addDays(start, 6);
     const step = (to, label, testid, text) => h("a", { class: "button secondary week-step", href: weekHref(to), "aria-label": label, title: label, "data-testid": testid }, text);
     return h("div", { class: "week" },
-      h("div", { class: "week-nav" },
+      // The same element across redraws (fresh data, live events): a tap on an arrow that a
+      // redraw replaced halfway was lost.
+      stable(`week-nav-${start}`, () => h("div", { class: "week-nav" },
         step(addDays(start, -7), L.week_prev, "week-prev", "‹"),
         h("h1", { class: "week-title", "data-testid": "week-title", "data-start": start },
           h("span", {}, `${dayLabel(start)} –`), " ", h("span", {}, `${dayLabel(last)}${last.slice(0, 4)}`)),
-        step(addDays(start, 7), L.week_next, "week-next", "›")),
+        step(addDays(start, 7), L.week_next, "week-next", "›"))),
       start !== todayIso() ? h("p", { class: "week-now" }, h("a", { href: "#/woche", "data-testid": "week-now" }, `« ${L.week_now}`)) : null,
       renderAgenda(weekData(start), start, last),
       config.worker ? stable("calendar", calendarCard) : null);
   }
 
-  // --- team (workshop owners): who is away, certificates -------------------------------------
+  // --- team (workshop owners): who is away, certificates, jobs without a worker ---------------
+  const manages = (c) => config.admin_of.includes(c.workshop_id);
   let team = null;
+  async function loadUnstaffed() {
+    if (!config.admin_of.length) return;
+    try {
+      unstaffed = await getJSON(`${config.api}unstaffed`);
+      store.set("unstaffed", unstaffed);
+    } catch (error) {
+      offline = true;
+    }
+    if (route().name === "team") render();
+    else renderCounts();
+  }
+
   async function loadTeam() {
     try {
       // Per workshop: a page (50) holds any workshop's team and its coming absences.
-      const [pages, absences] = await Promise.all([
+      const [pages, absences, workshops, catalogue] = await Promise.all([
         Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/workers?workshop=${id}`))),
         Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/absences?workshop=${id}&after=${todayIso()}`))),
+        Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/workshops/${id}`))),
+        getJSON("/api/v1/certifications"),
       ]);
-      team = { workers: pages.flatMap((p) => p.items).filter((w) => w.active), absences: absences.flatMap((p) => p.items) };
+      team = {
+        workers: pages.flatMap((p) => p.items),
+        absences: absences.flatMap((p) => p.items),
+        workshops,
+        certifications: catalogue.items || catalogue,
+      };
     } catch (error) {
-      team = team || { workers: [], absences: [], failed: true };
+      team = team || { workers: [], absences: [], workshops: [], certifications: [], failed: true };
     }
     if (route().name === "team") render();
   }
 
+  // A write that needs the server's answer now (not the outbox): online only; a refusal or no
+  // network is told in a toast and answers null.
+  async function send(method, url, body) {
+    let response;
+    try {
+      response = await fetch(url, {
+        method, credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": window.ZunftOutbox.csrf() },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      toast(L.offline, "error");
+      return null;
+    }
+    const data = response.status === 204 ? {} : await response.json().catch(() => null);
+    if (!response.ok) {
+      toast(errorText(data) || String(response.status), "error");
+      return null;
+    }
+    return data;
+  }
+
+  // After a write the forms are made afresh from the new data.
+  async function teamChanged(message) {
+    toast(message, "ok");
+    [...kept.keys()].filter((k) => k.startsWith("team-")).forEach((k) => kept.delete(k));
+    await loadTeam();
+  }
+
   function renderTeam() {
     if (!team) return h("p", { class: "muted" }, "…");
+    const active = team.workers.filter((w) => w.active);
+    const gone = team.workers.filter((w) => !w.active);
     return h("div", { class: "team" },
       h("h1", {}, L.team),
       h("p", { class: "meta" }, L.team_hint),
+      h("p", {}, h("a", { href: config.settlements, "data-testid": "settlements-link" }, `${L.settlements} ›`)),
+      h("p", {}, h("a", { href: config.codes, "data-testid": "codes-link" }, `${L.codes} ›`)),
       team.failed ? h("p", { class: "empty" }, L.offline) : null,
-      h("ul", { class: "cards" }, team.workers.map(workerCard)));
+      unstaffed && unstaffed.length ? h("section", { class: "unstaffed", "data-testid": "unstaffed" },
+        h("h2", {}, L.unstaffed_title),
+        h("p", { class: "meta" }, L.unstaffed_hint),
+        h("ul", { class: "cards" }, unstaffed.map((c) => agendaCard(c, true)))) : null,
+      active.length || team.failed ? null : h("p", { class: "empty", "data-testid": "no-team" }, L.no_team),
+      h("ul", { class: "cards" }, active.map(workerCard)),
+      team.failed ? null : stable("team-new", () => workerForm(null)),
+      gone.length ? h("details", { class: "card gone", "data-testid": "inactive" },
+        h("summary", {}, `${L.inactive} (${gone.length})`),
+        h("ul", { class: "plain" }, gone.map((w) => h("li", {},
+          `${w.first_name} ${w.last_name} `,
+          h("button", { class: "small secondary", "data-testid": "reactivate", onclick: async () => {
+            if (await send("PATCH", `/api/v1/workers/${w.id}`, { active: true })) teamChanged(L.saved);
+          } }, L.reactivate))))) : null);
   }
 
   function workerCard(w) {
     const today = todayIso();
     const away = team.absences.filter((a) => a.worker_id === w.id);
     return h("li", { class: "card", "data-testid": "team-worker", "data-worker": w.id },
-      h("strong", { class: "task-name" }, `${w.first_name} ${w.last_name}`),
-      h("p", { class: "meta" }, w.trade_names.join(", ")),
+      h("strong", { class: "task-name" }, `${w.first_name} ${w.last_name}`, w.is_master ? ` · ${L.master}` : ""),
+      h("p", { class: "meta" }, [w.trade_names.join(", "), w.phone].filter(Boolean).join(" · ")),
       w.certifications.length ? h("ul", { class: "certs" }, w.certifications.map((c) => {
         const expired = c.valid_until && c.valid_until < today;
-        return h("li", { class: `pill${expired ? " expired" : ""}`, "data-testid": expired ? "cert-expired" : "cert" },
-          c.valid_until ? `${c.code} · ${expired ? L.cert_expired : L.cert_until} ${dayLabel(c.valid_until)}` : c.code);
+        return h("li", { class: `pill${expired ? " expired" : ""}`, "data-testid": expired ? "cert-expired" : "cert", title: c.name },
+          c.valid_until ? `${c.name} · ${expired ? L.cert_expired : L.cert_until} ${fullDate(c.valid_until)}` : c.name,
+          h("button", {
+            class: "pill-remove", "aria-label": `${c.name}: ${L.remove}`, title: L.remove, "data-testid": "cert-remove",
+            onclick: async () => {
+              if (!window.confirm(`${c.name}: ${L.remove}?`)) return;
+              if (await send("DELETE", `/api/v1/workers/${w.id}/certifications/${c.code}`)) teamChanged(L.saved);
+            },
+          }, "×"));
       })) : null,
       away.length ? h("ul", { class: "absences", "data-testid": "absences" }, away.map((a) =>
-        h("li", {}, `${L.absent} (${L.absence_kinds[a.kind] || a.kind}): ${dayLabel(a.start)} – ${dayLabel(a.end)}`))) : null,
-      stable(`absence-${w.id}`, () => absenceForm(w)));
+        h("li", {}, `${L.absent} (${L.absence_kinds[a.kind] || (a.kind === "closure" ? L.closure : a.kind)}): ${daySpan(a.start, a.end)} `,
+          h("button", { class: "small secondary", "data-testid": "absence-lift", onclick: async () => {
+            if (await send("DELETE", `/api/v1/absences/${a.id}`)) teamChanged(L.lifted);
+          } }, L.lift)))) : null,
+      // Kept while typing, made afresh when the worker's record changed (here or elsewhere).
+      stable(`team-absence-${w.id}`, () => absenceForm(w)),
+      stable(`team-cert-${w.id}-${JSON.stringify(w.certifications)}`, () => certificationForm(w)),
+      stable(`team-edit-${w.id}-${JSON.stringify([w.first_name, w.last_name, w.phone, w.is_master, w.active, w.trades, w.is_me])}`, () => workerForm(w)));
   }
 
   function absenceForm(w) {
     const id = (name) => `${name}-${w.id}`;
     const kind = h("select", { id: id("kind") }, Object.entries(L.absence_kinds).map(([k, label]) => h("option", { value: k }, label)));
-    const from = h("input", { type: "date", id: id("from"), value: todayIso(), required: true });
-    const to = h("input", { type: "date", id: id("to"), value: todayIso(), required: true });
+    // From today on: the tab lists what lies ahead, and the planner needs nothing past.
+    const from = h("input", { type: "date", id: id("from"), value: todayIso(), min: todayIso(), required: true });
+    const to = h("input", { type: "date", id: id("to"), value: todayIso(), min: todayIso(), required: true });
     return h("details", { class: "absence-add" }, h("summary", {}, L.absence_add),
       h("form", {
         class: "grid", "data-testid": "absence-form",
         onsubmit: async (e) => {
           e.preventDefault();
-          let response;
-          try {
-            response = await fetch(`/api/v1/workshops/${w.workshop_id}/absences`, {
-              method: "POST", credentials: "same-origin",
-              headers: { "Content-Type": "application/json", "X-CSRFToken": window.ZunftOutbox.csrf() },
-              body: JSON.stringify({ worker_id: w.id, kind: kind.value, start: from.value, end: to.value }),
-            });
-          } catch (error) {
-            toast(L.offline, "error");
-            return;
-          }
-          const data = await response.json().catch(() => null);
-          if (!response.ok) { toast(errorText(data) || String(response.status), "error"); return; }
-          toast(L.absence_saved, "ok");
-          loadTeam();
+          const body = { worker_id: w.id, kind: kind.value, start: from.value, end: to.value };
+          if (await send("POST", `/api/v1/workshops/${w.workshop_id}/absences`, body)) teamChanged(L.absence_saved);
         },
       },
       h("div", { class: "field wide" }, h("label", { for: id("kind") }, L.absence_kind), kind),
       h("div", { class: "field" }, h("label", { for: id("from") }, L.from), from),
       h("div", { class: "field" }, h("label", { for: id("to") }, L.to), to),
       h("button", { type: "submit", class: "wide" }, L.absence_add)));
+  }
+
+  function certificationForm(w) {
+    const id = (name) => `${name}-${w.id}`;
+    const held = new Set(w.certifications.map((c) => c.code));
+    const which = h("select", { id: id("cert"), required: true }, team.certifications.map((c) =>
+      h("option", { value: c.code }, `${config.lang.startsWith("en") ? c.name_en : c.name_de}${held.has(c.code) ? ` (${L.renew})` : ""}`)));
+    const until = h("input", { type: "date", id: id("until") });
+    const reference = h("input", { id: id("reference"), maxlength: 60 });
+    if (!team.certifications.length) return null;
+    // Renewing: what is on record stays unless changed (a new date keeps the number).
+    const fill = () => {
+      const current = w.certifications.find((c) => c.code === which.value);
+      until.value = current && current.valid_until ? current.valid_until : "";
+      reference.value = current ? current.reference : "";
+    };
+    which.addEventListener("change", fill);
+    fill();
+    return h("details", {}, h("summary", {}, L.cert_add),
+      h("form", {
+        class: "grid", "data-testid": "cert-form",
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const body = { valid_until: until.value || null, reference: reference.value };
+          if (await send("PUT", `/api/v1/workers/${w.id}/certifications/${which.value}`, body)) teamChanged(L.saved);
+        },
+      },
+      h("div", { class: "field wide" }, h("label", { for: id("cert") }, L.certification), which),
+      h("div", { class: "field" }, h("label", { for: id("until") }, L.valid_until), until),
+      h("div", { class: "field" }, h("label", { for: id("reference") }, L.reference), reference),
+      h("button", { type: "submit", class: "wide" }, L.cert_add)));
+  }
+
+  // A new worker (w = null) or one to change: names, phone, Meister, the trades the workshop
+  // offers; "active" off takes them out of the team (and the planner's crews).
+  function workerForm(w) {
+    const key = w ? w.id : "new";
+    const id = (name) => `${name}-${key}`;
+    const input = (name, value, attrs) => h("input", { id: id(name), value: value || "", ...attrs });
+    const first = input("first", w && w.first_name, { required: true, maxlength: 100, autocomplete: "off" });
+    const last = input("last", w && w.last_name, { required: true, maxlength: 100, autocomplete: "off" });
+    const phone = input("phone", w && w.phone, { type: "tel", maxlength: 40 });
+    const master = h("input", { type: "checkbox", id: id("master"), checked: Boolean(w && w.is_master) });
+    const left = h("input", { type: "checkbox", id: id("left"), checked: Boolean(w && !w.active) });
+    const mine = h("input", { type: "checkbox", id: id("mine"), checked: Boolean(w && w.is_me) });
+    // "This is me": on one's own record, or on one without a login while one has none.
+    const linkable = Boolean(w && (w.is_me || (!config.worker && !w.has_login)));
+    const workshopOf = (wid) => team.workshops.find((x) => x.id === wid);
+    const shop = w ? null : h("select", { id: id("workshop") }, team.workshops.map((x) => h("option", { value: x.id }, x.name)));
+    const trades = h("fieldset", { class: "wide trades" }, h("legend", {}, L.trades));
+    const drawTrades = () => {
+      const offers = (workshopOf(w ? w.workshop_id : Number(shop.value)) || { offers: [] }).offers;
+      trades.replaceChildren(trades.firstChild, ...offers.map((o) => h("label", { class: "check-line" },
+        h("input", { type: "checkbox", name: "trade", value: o.trade, checked: Boolean(w && w.trades.includes(o.trade)) }), ` ${o.trade_name}`)));
+    };
+    if (shop) shop.addEventListener("change", drawTrades);
+    drawTrades();
+    const form = h("form", {
+      class: "grid", "data-testid": w ? "worker-form" : "worker-new",
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const body = {
+          ...(linkable ? { my_login: mine.checked } : {}),
+          first_name: first.value.trim(), last_name: last.value.trim(), phone: phone.value.trim(),
+          is_master: master.checked, active: !left.checked,
+          trades: [...trades.querySelectorAll("input:checked")].map((i) => i.value),
+        };
+        const url = w ? `/api/v1/workers/${w.id}` : `/api/v1/workshops/${shop.value}/workers`;
+        if (!(await send(w ? "PATCH" : "POST", url, body))) return;
+        // Linked or unlinked the owner's own login: the app's offers and groups follow it.
+        if (w && "my_login" in body && body.my_login !== Boolean(w.is_me)) location.reload();
+        else teamChanged(L.saved);
+      },
+    },
+    shop && team.workshops.length > 1 ? h("div", { class: "field wide" }, h("label", { for: id("workshop") }, L.workshop), shop) : null,
+    h("div", { class: "field" }, h("label", { for: id("first") }, L.first_name), first),
+    h("div", { class: "field" }, h("label", { for: id("last") }, L.last_name), last),
+    h("div", { class: "field wide" }, h("label", { for: id("phone") }, L.phone), phone),
+    trades,
+    h("label", { class: "check-line wide" }, master, ` ${L.master}`),
+    linkable ? h("label", { class: "check-line wide" }, mine, ` ${L.my_login}`) : null,
+    w ? h("label", { class: "check-line wide" }, left, ` ${L.left}`) : null,
+    h("button", { type: "submit", class: "wide", "data-testid": "worker-save" }, w ? L.save : L.worker_add));
+    return h("details", { class: w ? "" : "card" }, h("summary", {}, w ? L.worker_edit : L.worker_add), form);
   }
 
   // The worker's own jobs in the phone's calendar app: a feed that follows every re-plan.
@@ -368,20 +586,8 @@
         h("input", { id: "feed-url", readonly: true, value: link.href, "data-testid": "feed-url", onfocus: (e) => e.target.select() }));
     };
     const subscribe = async () => {
-      let response;
-      try {
-        response = await fetch(`/api/v1/feeds`, {
-          method: "POST", credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": window.ZunftOutbox.csrf() },
-          body: JSON.stringify({ scope: "worker", key: config.worker }),
-        });
-      } catch (error) {
-        toast(L.offline, "error");
-        return;
-      }
-      const data = await response.json().catch(() => null);
-      if (response.ok) show(data);
-      else toast(errorText(data) || String(response.status), "error");
+      const data = await send("POST", "/api/v1/feeds", { scope: "worker", key: config.worker });
+      if (data) show(data);
     };
     box.append(h("button", { class: "secondary big", "data-testid": "feed-subscribe", onclick: subscribe }, L.calendar_subscribe));
     // One already made on this or another phone: show it rather than make another.
@@ -411,7 +617,7 @@
     return h("div", { class: "agenda", "data-testid": "agenda" },
       Object.entries(byDay).map(([date, cards]) => h("section", { class: "day" },
         h("h2", {}, date === today ? `${L.today}, ${dayLabel(date)}` : dayLabel(date)),
-        h("ul", { class: "cards" }, cards.map(agendaCard)))),
+        h("ul", { class: "cards" }, cards.map((c) => agendaCard(c))))),
       next);
   }
 
@@ -420,15 +626,19 @@
       L.status[status || ""], pendingLabel ? ` · ${L.pending}` : "");
   }
 
-  function agendaCard(c) {
+  const needsWorker = (c) => !c.worker && c.status === "accepted" && c.field_status !== "done";
+
+  function agendaCard(c, withDate) {
     return h("li", { class: `card agenda-item${c.field_status === "done" ? " is-done" : ""}`, "data-testid": "agenda-item", "data-appointment": c.appointment },
       h("a", { class: "card-link", href: `#/termin/${c.appointment}` },
         h("div", { class: "card-head" },
-          h("span", { class: "time" }, `${c.time_from}–${c.time_to}`),
+          h("span", { class: "time" }, `${withDate ? `${dayLabel(c.date)} ` : ""}${c.time_from}–${c.time_to}`),
+          needsWorker(c) && manages(c) ? h("span", { class: "pill warn", "data-testid": "no-worker" }, L.unstaffed) : null,
           statusPill(c.field_status)),
         h("strong", { class: "task-name" }, c.task_name),
         h("p", { class: "meta" }, `${c.trade} · ${c.address.street}, ${c.address.city}`),
         h("p", { class: "meta" }, `${L.customer}: ${c.customer.name}`),
+        manages(c) && c.worker ? h("p", { class: "meta", "data-testid": "card-worker" }, `${L.staff}: ${c.worker}`) : null,
         c.status === "tentative" ? h("p", { class: "note" }, L.tentative) : null,
         c.waiting_for.length
           ? h("p", { class: "waiting", "data-testid": "waiting" }, `${L.waiting_for}: ${c.waiting_for.join(", ")}`)
@@ -462,6 +672,13 @@
       .reduce((status, p) => AFTER[p.body.action] || status, c.field_status || "");
   }
 
+  // Back goes where the job was opened from: the Team list, else its day or week.
+  let openedFrom = null;
+  function backHref(c) {
+    if (openedFrom === "team") return "#/team";
+    return c.date === todayIso() ? "#/heute" : weekHref(weekFor(c.date));
+  }
+
   function renderTask(id) {
     const c = cardFor(id);
     if (!c) return h("p", { class: "muted" }, "…");
@@ -469,11 +686,12 @@
     const mine = pending.filter((p) => p.appointment === id);
     const pendingStatus = mine.filter((p) => p.url.endsWith("/status")).map((p) => p.label).pop();
     return h("article", { class: "task", "data-testid": "task", "data-task": c.task },
-      h("a", { class: "back", href: c.date === todayIso() ? "#/heute" : weekHref(weekFor(c.date)), "data-testid": "back" }, `‹ ${L.back}`),
+      h("a", { class: "back", href: backHref(c), "data-testid": "back" }, `‹ ${L.back}`),
       h("h1", {}, c.task_name),
       h("p", { class: "meta" }, `${c.trade} · ${c.package_title}`),
       h("p", { class: "when" }, `${dayLabel(c.date)} ${c.time_from}–${c.time_to}`, " ", statusPill(status, pendingStatus)),
       addressCard(c),
+      staffCard(c),
       statusActions(c, status),
       c.waiting_for.length ? h("p", { class: "waiting" }, `${L.waiting_for}: ${c.waiting_for.join(", ")}`) : null,
       c.successors && c.successors.length ? h("p", { class: "meta" }, `${L.next}: ${c.successors.join(", ")}`) : null,
@@ -499,6 +717,61 @@
         c.customer.phone ? h("a", { class: "button big secondary", href: `tel:${c.customer.phone}` }, icon("phone"), L.call) : null),
       // The workshop's thread with the office lives on the order page (needs a connection).
       h("p", {}, h("a", { href: `/auftrag/${c.package}/#nachrichten`, "data-testid": "order-messages" }, L.messages)));
+  }
+
+  // Who does it: the workshop's management sees the worker and may hand the job to a colleague
+  // who is free then (after an illness the planner found nobody). Online only, like an offer.
+  const candidates = {};
+  const chosen = {};
+  async function loadCandidates(id) {
+    try {
+      candidates[id] = await getJSON(`${config.api}appointments/${id}/candidates`);
+    } catch (error) {
+      toast(navigator.onLine ? `${L.rejected}: ${error.message}` : L.offline, "error");
+    }
+    render();
+  }
+
+  async function assign(c, workerId) {
+    const data = await send("POST", `${config.api}appointments/${c.appointment}/worker`, { worker: Number(workerId) });
+    if (!data) {
+      if (navigator.onLine) loadCandidates(c.appointment); // someone may have taken the colleague
+      return;
+    }
+    details[c.appointment] = data;
+    store.set(`detail.${c.appointment}`, data);
+    delete candidates[c.appointment];
+    delete chosen[c.appointment];
+    toast(L.assigned, "ok");
+    loadAgenda();
+    loadUnstaffed();
+  }
+
+  function staffCard(c) {
+    if (!manages(c) || c.status !== "accepted" || c.field_status === "done") return null;
+    const head = c.worker
+      ? h("p", { "data-testid": "staff-current" }, c.worker)
+      : h("p", { class: "note warn", "data-testid": "staff-current" }, L.no_worker);
+    const list = candidates[c.appointment];
+    let body;
+    if (!list) {
+      body = h("button", { class: "big secondary", "data-testid": "choose-worker", onclick: () => loadCandidates(c.appointment) }, L.choose_worker);
+    } else if (!list.some((x) => x.free && !x.current)) {
+      body = c.worker
+        ? h("p", { class: "meta", "data-testid": "no-candidate" }, L.no_other)
+        : h("p", { class: "meta", "data-testid": "no-candidate" }, L.no_candidate, " ",
+          h("a", { href: `/auftrag/${c.package}/#nachrichten` }, L.messages));
+    } else {
+      const others = list.filter((x) => !x.current);
+      const pick = chosen[c.appointment] || String(others.find((x) => x.free).id);
+      const select = h("select", { id: `staff-${c.appointment}`, "data-testid": "worker-select", onchange: (e) => { chosen[c.appointment] = e.target.value; } },
+        others.map((x) => h("option", { value: x.id, disabled: !x.free, selected: String(x.id) === pick },
+          x.free ? `${x.name}${x.has_login ? "" : ` (${L.without_login})`}` : `${x.name} – ${x.reason}`)));
+      body = h("form", { class: "grid", onsubmit: (e) => { e.preventDefault(); assign(c, select.value); } },
+        h("div", { class: "field wide" }, h("label", { for: `staff-${c.appointment}` }, L.choose_worker), select),
+        h("button", { type: "submit", class: "big wide", "data-testid": "assign" }, L.assign));
+    }
+    return h("section", { class: "card staff", "data-testid": "staff" }, h("h2", {}, L.staff), head, body);
   }
 
   const NEXT = {
@@ -711,9 +984,18 @@
     } else if (event.type === "task.overran") {
       toast(L.overran);
       reloadSoon();
+    } else if (event.type === "appointment.worker_changed") {
+      delete candidates[event.data.appointment];
+      delete chosen[event.data.appointment];
+      if (event.data.to === null && config.admin_of.length) {
+        toast(L.worker_cleared, "error", { href: `#/termin/${event.data.appointment}`, text: L.choose_worker });
+      }
+      loadUnstaffed();
+      reloadSoon();
     } else if (event.type.startsWith("field.") || event.type.startsWith("task.")
       || event.type.startsWith("appointment.") || event.type.endsWith(".schedule_changed")) {
       reloadSoon(); // a job handed over (illness) or moved by a re-plan: the agenda follows
+      if (event.type.startsWith("appointment.")) loadUnstaffed();
     }
   }
 
@@ -721,7 +1003,7 @@
   new window.ZunftLive.LiveSocket({
     groups: config.groups,
     onEvent,
-    onResync: () => { loadOffers(); reloadSoon(); },
+    onResync: () => { loadOffers(); loadUnstaffed(); reloadSoon(); },
     onState: (s) => { state.dataset.state = s; state.title = L.live[s] || s; },
   });
 
@@ -731,15 +1013,18 @@
     outbox.clear();
     if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
   });
+  let shown = route().name;
   window.addEventListener("hashchange", () => {
     const r = route();
+    if (r.name === "task" && shown !== "task") openedFrom = shown;
+    shown = r.name;
     if (r.name === "team") loadTeam();
     if (r.name === "task") loadDetail(r.id);
     if (r.name === "week" && r.start !== todayIso()) loadWeek(r.start);
     render();
     view.focus();
   });
-  window.addEventListener("online", () => { offline = false; loadAgenda(); loadOffers(); });
+  window.addEventListener("online", () => { offline = false; loadAgenda(); loadOffers(); loadUnstaffed(); });
   window.addEventListener("offline", () => { offline = true; renderBanner(); });
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(config.sw, { scope: config.scope }).catch(() => {});
@@ -751,5 +1036,6 @@
   if (first.name === "week" && first.start !== todayIso()) loadWeek(first.start);
   loadAgenda();
   loadOffers();
+  loadUnstaffed();
   window.ZunftField = { outbox, reload: reloadSoon };
 })();
