@@ -20,16 +20,19 @@ from stdnum.eu import vat
 
 from customers.geocoding import locate
 from customers.models import Customer, PostalCode, Site
+from invoicing.models import Invoice, InvoiceLine, Payment, Settlement, SettlementRun
 from jobs.models import (
     Package,
     PackageTemplate,
     Quote,
     QuoteLine,
     Task,
+    TaskDependency,
     TemplateDependency,
     TemplateParameter,
     TemplateTask,
 )
+from scheduling.models import Appointment
 from trades.models import (
     Absence,
     Certification,
@@ -41,7 +44,7 @@ from trades.models import (
     WorkshopTrade,
 )
 from zunft.core.models import User
-from zunft.demo import data
+from zunft.demo import data, history
 
 MODELS = [
     PostalCode,
@@ -68,6 +71,12 @@ MODELS = [
     Task,
     Quote,
     QuoteLine,
+    Appointment,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    SettlementRun,
+    Settlement,
 ]
 
 
@@ -125,6 +134,7 @@ def test_reported_counts_match_the_database(demo):
         "sites": Site.objects.count(),
         "packages": Package.objects.filter(status="accepted").count(),
         "open quotes": Quote.objects.filter(status="open").count(),
+        "finished packages": Package.objects.filter(status="done").count(),
     }
 
 
@@ -291,8 +301,8 @@ def test_single_trade_jobs_cover_the_common_small_jobs_and_packages_stay_package
     )
     assert set(singles.values()) == {"elektro", "shk", "maler", "dachdecker"}
     assert {"steckdosen", "wc-tauschen", "zimmer-streichen", "dach-reparatur"} <= set(singles)
-    # The demo's packages are multi-trade packages, as before the single jobs came.
-    booked = Package.objects.values_list("template__kind", flat=True)
+    # The packages to plan are multi-trade packages, as before the single jobs came.
+    booked = Package.objects.exclude(status="done").values_list("template__kind", flat=True)
     assert set(booked) == {"package"} and len(booked) == demo["packages"] + demo["open quotes"]
 
 
@@ -432,6 +442,52 @@ def test_the_demo_homeowner_has_an_accepted_order_and_a_quote_to_decide_on(demo)
     [offer] = packages.get(status="quoted").quotes.all()
     assert offer.status == "open" and offer.valid_until >= data.REFERENCE_DATE
     assert offer.lines.exists() and offer.completion_date
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_past_to_invoice_dun_and_settle(demo):
+    """The office's invoicing pages, the dunning list, the month-end run and a member's
+    settlements show something on a fresh demo: jobs finished in September and October 2026
+    (two months before the reference date), invoiced, mostly paid, September settled."""
+    from invoicing import dunning, settlement
+
+    done = Package.objects.filter(status="done")
+    assert done.count() == len(history.PAST_JOBS)
+    for package in done:
+        assert set(package.tasks.values_list("status", flat=True)) == {"done"}
+        for appointment in Appointment.objects.filter(task__package=package):
+            # Staffed by a member serving the site, on its working days, before the demo starts.
+            assert appointment.worker.workshop == appointment.workshop
+            assert appointment.task.trade in appointment.worker.trades.all()
+            assert appointment.end.date() < data.REFERENCE_DATE - dt.timedelta(days=20)
+            for segment in appointment.segments:
+                day = dt.date.fromisoformat(segment["date"])
+                assert 0 < segment["hours"] <= appointment.workshop.daily_hours[day.weekday()]
+                assert day != dt.date(2026, 10, 3)  # Tag der Deutschen Einheit
+    # Predecessors first, drying times kept.
+    dependencies = TaskDependency.objects.filter(successor__package__in=done)
+    assert dependencies.exists()
+    for dependency in dependencies:
+        before = Appointment.objects.get(task=dependency.predecessor_id)
+        after = Appointment.objects.get(task=dependency.successor_id)
+        assert after.start >= before.end + dt.timedelta(hours=dependency.lag_hours)
+    invoices = Invoice.objects.filter(kind__in=["final", "invoice"], package__in=done)
+    assert invoices.count() == len(history.PAST_JOBS) - 1  # the roof repair awaits month-end
+    numbers = list(invoices.order_by("issue_date").values_list("number", flat=True))
+    assert numbers == sorted(numbers)  # numbered in the order they were dated
+    assert invoices.filter(customer__kind="public").get().buyer_reference  # an XRechnung
+    # One unpaid and long overdue: on the dunning list.
+    [overdue] = invoices.filter(state="issued")
+    assert overdue.due_date < data.REFERENCE_DATE
+    assert overdue in dunning.overdue(data.REFERENCE_DATE)
+    # September settled with the members who worked then; October waits for its run.
+    run = SettlementRun.objects.get()
+    assert run.period == dt.date(2026, 9, 1) and run.pain001_sha256
+    assert run.settlements.count() >= 2
+    for item in run.settlements.all():
+        assert item.credit_note.state == "issued" and item.payout > 0
+    [roof] = settlement.unbilled_packages()
+    assert roof.template.code == "dach-reparatur"
 
 
 @pytest.mark.django_db

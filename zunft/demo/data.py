@@ -34,7 +34,7 @@ from trades.models import (
     WorkshopTrade,
 )
 from zunft.core.models import User
-from zunft.demo import catalogue, places
+from zunft.demo import catalogue, history, places
 
 DEMO_PASSWORD = "zunft-demo"
 SEED = 20261123
@@ -173,6 +173,7 @@ def plan(start: date = REFERENCE_DATE) -> dict:
     _plan_absences(rng, workshops, start)
     customers = _plan_customers(rng, vat_ids, names)
     return {
+        "start": start,
         "users": users,
         "cooperative": cooperative,
         "workshops": workshops,
@@ -190,6 +191,9 @@ def _plan_cooperative(rng, vat_ids) -> dict:
         "city": "Cloppenburg",
         "state": State.NI,
         "email": f"buero@{EMAIL_DOMAIN}",
+        # From the range the Bundesnetzagentur keeps free for films and examples; XRechnung
+        # to a public customer needs the seller's phone.
+        "phone": "040 66969-120",
         "vat_id": vat_id(rng, vat_ids),
         "register_entry": "Genossenschaftsregister Amtsgericht Oldenburg GnR 1234 (Demo)",
         "iban": iban,
@@ -519,6 +523,7 @@ def counts(data: dict | None = None) -> dict:
         "sites": sum(len(c["sites"]) for c in data["customers"]),
         "packages": DEMO_PACKAGES + sum(accepted for *_, accepted in HOMEOWNER_ORDERS),
         "open quotes": sum(not accepted for *_, accepted in HOMEOWNER_ORDERS),
+        "finished packages": len(history.due_jobs(data["start"])),
     }
 
 
@@ -652,6 +657,7 @@ def seed(start: date = REFERENCE_DATE) -> dict:
         _seed_customer(spec, users)
     _seed_packages(start)
     _seed_homeowner_orders(users[HOMEOWNER], start)
+    history.seed_history(start, EMAIL_DOMAIN)
     # Demo-owned top-level objects (by their demo e-mail domain) an earlier plan had.
     demo_email = {"email__endswith": f"@{EMAIL_DOMAIN}"}
     _prune(Workshop.objects.filter(**demo_email), [w["name"] for w in data["workshops"]], "name")

@@ -1,0 +1,179 @@
+"""The demo's past: jobs finished in the two months before its start, invoiced and (mostly) paid,
+and the earlier month settled with the members, so the invoicing pages, the dunning list, the
+month-end run and a member's settlements have something to show.
+
+Each job is booked, staffed and finished the way the planner and the field app would have left
+it: the nearest member serving the site in the trade, its first worker with the trade, working
+days from the member's capacity calendar (weekends, public holidays), predecessors and drying
+times first. Invoices are issued, paid and settled through the invoicing services on the dates
+they would have happened. Found again by (customer, template), so a re-run adds nothing; a step
+whose date is still ahead of the real clock is left out (a demo dated in the future has less
+past).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from customers.models import Customer
+from jobs.models import Package, PackageTemplate, Task, TaskDependency
+from jobs.services import book_package
+from trades.capacity import capacity
+from trades.selectors import workshops_serving
+
+
+@dataclass(frozen=True)
+class PastJob:
+    template: str
+    customer: tuple[str, int]  # kind of customer, and which of them (by e-mail)
+    month: int  # 2: the month before last, 1: last month (counted back from the start)
+    day: int  # day of that month the work starts (or the next working day)
+    paid_after: int | None  # days from issue to payment; None: unpaid
+    invoiced: bool = True
+
+
+# In the order the invoices are issued. The month before last is settled; last month waits for
+# the office's month-end run, which also invoices the roof repair finished at its end.
+PAST_JOBS = [
+    PastJob("zimmer-streichen", ("private", 0), month=2, day=2, paid_after=9),
+    PastJob("steckdosen", ("private", 1), month=2, day=7, paid_after=12),
+    PastJob("wohnung-streichen", ("private", 2), month=2, day=10, paid_after=None),  # overdue
+    PastJob("wc-tauschen", ("business", 0), month=2, day=21, paid_after=20),
+    PastJob("elektro-altbau", ("public", 0), month=1, day=1, paid_after=16),
+    PastJob("dach-reparatur", ("private", 3), month=1, day=20, paid_after=None, invoiced=False),
+]
+# Private customers after these many (ordered by e-mail) have no packages yet.
+FIRST_FREE_PRIVATE = 20
+
+
+def month_start(start: date, back: int) -> date:
+    first = start.replace(day=1)
+    for _ in range(back):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
+
+
+def _customer(kind: str, index: int, domain: str) -> Customer:
+    customers = Customer.objects.filter(email__endswith=f"@{domain}", kind=kind, user__isnull=True)
+    offset = FIRST_FREE_PRIVATE if kind == Customer.Kind.PRIVATE else 0
+    return customers.order_by("email")[offset + index]
+
+
+def _days_of_work(workshop, trade, first: date, hours: Decimal) -> list[tuple[date, int]]:
+    """(day, hours) from ``first`` on until ``hours`` are done, on the workshop's working days."""
+    days, left, day = [], hours, first
+    while left > 0:
+        for cap in capacity(workshop, trade, day, day + timedelta(days=13)):
+            if cap.hours > 0 and cap.crews > 0:
+                take = min(left, cap.hours)
+                days.append((cap.day, int(take.to_integral_value(rounding="ROUND_CEILING"))))
+                left -= take
+                if left <= 0:
+                    break
+        day += timedelta(days=14)
+    return days
+
+
+def _finish(package: Package, first_day: date, day_start: int) -> date:
+    """Staff and finish every task of ``package`` from ``first_day`` on; returns the last day."""
+    from scheduling.models import Appointment
+
+    tasks = list(package.tasks.select_related("trade").order_by("position", "pk"))
+    before = {t.pk: [] for t in tasks}
+    for dep in TaskDependency.objects.filter(successor__package=package):
+        before[dep.successor_id].append((dep.predecessor_id, dep.lag_hours))
+    ends: dict[int, datetime] = {}
+    last = first_day
+    for task in tasks:  # positions follow the template's order, predecessors first
+        ready = datetime.combine(first_day, time(day_start))
+        for predecessor, lag in before[task.pk]:
+            ready = max(ready, ends[predecessor] + timedelta(hours=lag))
+        certification = task.required_certification
+        workshop = workshops_serving(package.site.location, task.trade, certification).first()
+        workers = workshop.workers.filter(active=True, trades=task.trade)
+        if certification is not None:
+            workers = workers.filter(certifications__certification=certification)
+        worker = workers.order_by("pk").first()
+        begin = ready.date() if ready.time() <= time(day_start) else ready.date() + timedelta(1)
+        days = _days_of_work(workshop, task.trade, begin, task.duration_hours)
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(days[0][0], time(day_start), zone)
+        end = datetime.combine(days[-1][0], time(day_start + days[-1][1]), zone)
+        Appointment.objects.create(
+            task=task,
+            workshop=workshop,
+            worker=worker,
+            start=start,
+            end=end,
+            segments=[
+                {"date": d.isoformat(), "start_hour": day_start, "hours": h} for d, h in days
+            ],
+            status=Appointment.Status.ACCEPTED,
+            travel_km=round(2 * workshop.distance.km),
+        )
+        ends[task.pk] = end.replace(tzinfo=None)
+        last = max(last, days[-1][0])
+    package.tasks.update(status=Task.Status.DONE)
+    Package.objects.filter(pk=package.pk).update(status=Package.Status.DONE)
+    return last
+
+
+def due_jobs(start: date) -> list[PastJob]:
+    """The past jobs that have begun by the real clock (all of them for the reference date)."""
+    today = timezone.localdate()
+    return [
+        job
+        for job in PAST_JOBS
+        if month_start(start, job.month) + timedelta(days=job.day - 1) <= today
+    ]
+
+
+def seed_history(start: date, domain: str) -> None:
+    """Book, finish, invoice, pay and settle the demo's past (see the module's description)."""
+    from django.conf import settings
+
+    from invoicing import payments, services, settlement
+
+    real_today = timezone.localdate()
+    invoices = []
+    for job in due_jobs(start):
+        customer = _customer(*job.customer, domain)
+        template = PackageTemplate.objects.get(code=job.template)
+        if Package.objects.filter(customer=customer, template=template).exists():
+            continue
+        first_day = month_start(start, job.month) + timedelta(days=job.day - 1)
+        package = book_package(
+            customer=customer,
+            site=customer.sites.order_by("id").first(),
+            template=template,
+            values={},
+            earliest_start=first_day,
+            status=Package.Status.ACCEPTED,
+            today=first_day,
+        )
+        done = _finish(package, first_day, settings.PLANNER_DAY_START_HOUR)
+        if job.invoiced:
+            invoices.append((done + timedelta(days=1), package, job.paid_after))
+    # Invoices and the settlement's credit notes and fee invoices share the cooperative's number
+    # series, so they are written in the order of their dates.
+    settled = month_start(start, 2)
+    closed_on = month_start(start, 1) + timedelta(days=1)
+    steps = [*invoices, (closed_on, None, None)]
+    for day, package, paid_after in sorted(steps, key=lambda step: step[0]):
+        if day > real_today:
+            break
+        if package is None:
+            settlement.settle_month(settled, today=day)
+            continue
+        draft = services.generate_package_invoice(package)
+        invoice = services.issue_invoice(draft, issue_date=day, today=day)
+        if paid_after is not None and day + timedelta(days=paid_after) <= real_today:
+            payments.record_payment(
+                invoice,
+                amount=invoice.gross_total,
+                booked_on=day + timedelta(days=paid_after),
+                reference=invoice.number,
+                payer_name=str(package.customer),
+            )
