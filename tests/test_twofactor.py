@@ -278,3 +278,40 @@ def test_new_backup_codes_after_logging_in_with_one_keep_the_session(staff, clie
     fresh = backup_codes(client.get(renewed.url).content.decode())
     assert len(fresh) == 10 and not set(fresh) & set(codes)
     assert verified(client)
+
+
+def test_changing_the_second_factor_later_asks_for_a_current_code(staff, client, clock):
+    """Someone at a session left open cannot read new backup codes or put their own phone in:
+    some minutes after the last code, both ask for a current one (from the app or a backup
+    code), and without it nothing changes."""
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    phone = set_up(client, staff.olga, clock)
+    codes = backup_codes(client.get("/zwei-faktor/notfallcodes/").content.decode())
+    # Right after a code, nothing more is asked (the lost-phone path stays one step).
+    assert 'data-testid="ask-code"' not in client.get("/zwei-faktor/notfallcodes/").content.decode()
+
+    clock.shift(11 * 60)
+    page = client.get("/zwei-faktor/notfallcodes/").content.decode()
+    assert 'data-testid="ask-code"' in page and 'name="code"' in page
+    tokens = set(StaticToken.objects.values_list("token", flat=True))
+    for attempt in ({}, {"code": "123456"}, {"action": "new-phone", "code": "zzzz zzzz"}):
+        refused = client.post("/zwei-faktor/notfallcodes/", attempt)
+        assert refused.status_code == 422
+        assert "Bitte bestätigen Sie mit einem aktuellen Code" in refused.content.decode()
+        clock.shift(5)  # past django-otp's slow-down after a wrong code
+    assert set(StaticToken.objects.values_list("token", flat=True)) == tokens
+    assert client.get("/zwei-faktor/einrichten/").status_code == 302  # no new phone under way
+    assert list(TOTPDevice.objects.filter(user=staff.olga)) == [phone]
+
+    clock.shift(60)
+    renewed = client.post("/zwei-faktor/notfallcodes/", {"code": code_for(phone)})
+    assert renewed.status_code == 302
+    fresh = backup_codes(client.get(renewed.url).content.decode())
+    assert len(fresh) == 10 and not set(fresh) & set(codes)
+
+    # A backup code confirms too (the phone may be the thing that is lost).
+    clock.shift(11 * 60)
+    moving = client.post("/zwei-faktor/notfallcodes/", {"action": "new-phone", "code": fresh[0]})
+    assert (moving.status_code, moving.url) == (302, "/zwei-faktor/einrichten/?")

@@ -11,6 +11,7 @@ carry an API token are authenticated by the token alone, so scripts keep working
 """
 
 import logging
+import time
 from base64 import b32encode
 
 import segno
@@ -136,6 +137,9 @@ def _code(request) -> str:
 BACKUP_CODES = 10
 FRESH_CODES = "twofactor.fresh_codes"  # the session key that shows new codes once
 NEW_PHONE = "twofactor.new_phone"  # a verified session setting up a phone to replace the old
+VERIFIED_AT = "twofactor.verified_at"  # when this session last gave a code (seconds)
+# Changing the second factor later than this after the last code asks for a code again.
+RECONFIRM_AFTER = 10 * 60
 
 
 @transaction.atomic
@@ -156,7 +160,34 @@ def _verified(request, device) -> None:
     """Mark the session verified by ``device``, under a new session key."""
     request.session.cycle_key()
     otp_login(request, device)
+    request.session[VERIFIED_AT] = time.time()
     logger.info("second factor verified for user %s", request.user.pk)
+
+
+def _accepting_device(user, code: str):
+    """The user's device that accepts ``code`` now (and marks it used), or None. Digits are for
+    the app, letters for a backup code: trying a code on the other kind would count as a wrong
+    try there and slow the next one down."""
+    kind = TOTPDevice if code.isdigit() else StaticDevice
+    for device in devices_for_user(user):
+        if isinstance(device, kind):
+            verified = otp_verify_token(user, device.persistent_id, code)
+            if verified is not None:
+                return verified
+    return None
+
+
+def _reconfirmed(request) -> bool:
+    """Whether the session may change the second factor now: it gave a code in the last minutes,
+    or gives a current one with this request. Someone at a session left open cannot take the
+    second factor over (new backup codes to read, or their own phone)."""
+    if time.time() - request.session.get(VERIFIED_AT, 0) < RECONFIRM_AFTER:
+        return True
+    if not request.POST.get("code") or _accepting_device(request.user, _code(request)) is None:
+        logger.info("second factor change: no current code from user %s", request.user.pk)
+        return False
+    request.session[VERIFIED_AT] = time.time()
+    return True
 
 
 def qr_data_uri(device: TOTPDevice) -> str:
@@ -237,17 +268,12 @@ def verify(request):
         return redirect(f"{reverse('twofactor-setup')}?{request.GET.urlencode()}")
     error = ""
     if request.method == "POST":
-        code = _code(request)
-        # Digits are for the app, letters for a backup code: trying a code on the other kind
-        # would count as a wrong try there and slow the next one down.
-        kind = TOTPDevice if code.isdigit() else StaticDevice
-        for device in [d for d in devices if isinstance(d, kind)]:
-            verified = otp_verify_token(user, device.persistent_id, code)
-            if verified is not None:
-                _verified(request, verified)
-                if isinstance(verified, StaticDevice):  # the phone is gone: what now
-                    return _to_codes(request)
-                return redirect(_next_url(request))
+        verified = _accepting_device(user, _code(request))
+        if verified is not None:
+            _verified(request, verified)
+            if isinstance(verified, StaticDevice):  # the phone is gone: what now
+                return _to_codes(request)
+            return redirect(_next_url(request))
         error = _("That code is not right, or too many tries: wait a moment and try again.")
         logger.info("second factor: wrong code for user %s", user.pk)
     context = {
@@ -263,17 +289,24 @@ def verify(request):
 def backup_codes(request):
     """The backup codes: just made (after setup, or renewed here) they are shown once; after
     that only how many are left, and a button for new ones. Needs a verified session (the
-    middleware sends everyone else to the code first)."""
+    middleware sends everyone else to the code first); new codes and a new phone also need a
+    code from the last minutes (:func:`_reconfirmed`)."""
     user = request.user
     if not needs_second_factor(user):
         return redirect("home")
-    if request.method == "POST" and request.POST.get("action") == "new-phone":
+    error = ""
+    if request.method == "POST" and not _reconfirmed(request):
+        error = _(
+            "Please confirm with a current code from your authenticator app or an unused backup "
+            "code."
+        )
+    elif request.method == "POST" and request.POST.get("action") == "new-phone":
         # Verified (by a backup code, typically): the new phone is set up next; the old one
         # keeps working until the new one is confirmed.
         request.session[NEW_PHONE] = True
         logger.info("user %s sets up a new phone", user.pk)
         return redirect(f"{reverse('twofactor-setup')}?{request.GET.urlencode()}")
-    if request.method == "POST":
+    elif request.method == "POST":
         request.session[FRESH_CODES] = new_backup_codes(user)
         logger.info("backup codes renewed for user %s", user.pk)
         return redirect(f"{reverse('twofactor-codes')}?{request.GET.urlencode()}")
@@ -283,8 +316,10 @@ def backup_codes(request):
         "codes": [f"{c[:4]} {c[4:]}" for c in fresh or []],
         "left": left,
         "next": _next_url(request),
+        "ask_code": time.time() - request.session.get(VERIFIED_AT, 0) >= RECONFIRM_AFTER,
+        "error": error,
     }
-    return render(request, "twofactor/codes.html", context)
+    return render(request, "twofactor/codes.html", context, status=422 if error else 200)
 
 
 urlpatterns = [
