@@ -25,7 +25,7 @@ from pypdf.generic import (
 
 from invoicing import einvoice
 from invoicing.models import Invoice, InvoiceDocument
-from invoicing.pdf import InvoiceRenderer
+from invoicing.pdf import InvoiceRenderer, parties
 
 
 @cache
@@ -60,6 +60,7 @@ def build_pdf(invoice: Invoice, *, open_amount=None) -> bytes:
     the same content with the Factur-X identifier; their XRechnung goes out as the XML file."""
     xml = einvoice.render_xml(invoice, flavour="factur-x")
     plain = InvoiceRenderer(invoice, open_amount=open_amount).render()
+    sender, recipient = parties(invoice)  # a credit note is the cooperative's letter
     return facturx.generate_from_binary(
         add_output_intent(plain),
         xml,
@@ -68,11 +69,11 @@ def build_pdf(invoice: Invoice, *, open_amount=None) -> bytes:
         check_xsd=False,  # drafthorse validated while serialising
         check_schematron=False,
         pdf_metadata={
-            "author": invoice.seller_name,
+            "author": sender.name,
             "keywords": "Factur-X, ZUGFeRD, Rechnung",
             "title": f"{invoice.document_title} {invoice.number}",
             "subject": f"{invoice.document_title} {invoice.number} vom "
-            f"{invoice.issue_date:%d.%m.%Y} an {invoice.buyer_name}",
+            f"{invoice.issue_date:%d.%m.%Y} an {recipient.name}",
         },
         lang="de-DE",
     )

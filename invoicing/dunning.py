@@ -107,9 +107,15 @@ class DunningRun:
 
 
 def past_due(today: date, days: int = 1) -> Q:
-    """Issued, still open and at least ``days`` days past its due date: what the office pages
-    call overdue. Needs the ``open`` of :func:`invoicing.payments.with_balance`."""
-    return Q(state=Invoice.State.ISSUED, due_date__lte=today - timedelta(days), open__gt=0)
+    """A customer's invoice, issued, still open and at least ``days`` days past its due date:
+    what the office pages call overdue. Not a credit note: its open amount is the payout the
+    cooperative owes the member. Needs the ``open`` of :func:`invoicing.payments.with_balance`."""
+    return Q(
+        kind__in=DUNNED_KINDS,
+        state=Invoice.State.ISSUED,
+        due_date__lte=today - timedelta(days),
+        open__gt=0,
+    )
 
 
 def overdue(today: date, days: int | None = None) -> QuerySet[Invoice]:

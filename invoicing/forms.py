@@ -43,6 +43,18 @@ class MonthField(forms.CharField):
         if not value:
             return None
         month = parse_month(value)
+        written = next((m for p in MONTH_FORMATS if (m := p.match(value.strip()))), None)
+        if month is None and written is not None:
+            # Written right, but no month the books can have: say which part is wrong.
+            if not 1 <= int(written["month"]) <= 12:
+                raise ValidationError(
+                    _("There is no month %(month)s: give 01 to 12.") % {"month": written["month"]},
+                    code="no_such_month",
+                )
+            raise ValidationError(
+                _("Months before January 2000 are not settled: please check the year."),
+                code="month_too_early",
+            )
         if month is None:
             raise ValidationError(
                 _("Give the month as YYYY-MM, e.g. 2026-03."), code="invalid_month"
@@ -163,6 +175,14 @@ class PaymentForm(ServiceErrorsMixin, forms.Form):
 
 class MonthEndForm(ServiceErrorsMixin, forms.Form):
     period = MonthField(label=_("Month"))
+
+
+class PayoutForm(ServiceErrorsMixin, forms.Form):
+    """The month's payouts were transferred (the bank executed the SEPA file) on this day."""
+
+    booked_on = forms.DateField(
+        label=_("Transferred on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class StatementForm(ServiceErrorsMixin, forms.Form):

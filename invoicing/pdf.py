@@ -3,9 +3,13 @@
 Layout: letterhead, address window (20 mm from the left, 45 mm from the top, return line in the
 top zone), information block at 125 mm, subject line, a positions table that breaks across pages
 with the running net total carried over ("Übertrag"), totals with the VAT per rate, deducted
-progress payments, the legal notes, and a GiroCode (EPC QR) for the open amount. Every page has the
-footer with the seller's registration and bank data and "Seite x von y". The only font is DejaVu
-(TrueType, embedded as a subset), as PDF/A requires.
+progress payments, the legal notes, and a GiroCode (EPC QR) for the open amount when the invoice
+asks for a transfer. Every page has the footer with the seller's registration and bank data and
+"Seite x von y". The only font is DejaVu (TrueType, embedded as a subset), as PDF/A requires.
+
+A self-billing credit note (Gutschrift) is the member's invoice issued by the cooperative, its
+buyer (§14 Abs. 2 Satz 2 UStG): the letter comes from the cooperative and goes to the member, and
+the member's bank account is where the payout goes.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from reportlab.platypus import Paragraph
 
 from customers.models import Customer
 from invoicing.models import Invoice
-from invoicing.services import Totals, invoice_totals
+from invoicing.services import Totals, asks_for_transfer, invoice_totals
 from zunft.core.money import format_eur, format_quantity
 from zunft.core.units import unit_label
 
@@ -124,6 +128,46 @@ class NumberedCanvas(canvas.Canvas):
         super().save()
 
 
+@dataclass(frozen=True)
+class Party:
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    email: str = ""
+    phone: str = ""
+    attention: str = ""
+    country: str = "DE"
+
+
+def parties(invoice: Invoice) -> tuple[Party, Party]:
+    """Who sends the letter (letterhead, sender line) and who receives it (address window): the
+    seller and the buyer, but the other way round for a self-billing credit note, which its buyer,
+    the cooperative, issues to the seller, the member."""
+    seller = Party(
+        invoice.seller_name,
+        invoice.seller_street,
+        invoice.seller_postal_code,
+        invoice.seller_city,
+        invoice.seller_email,
+        invoice.seller_phone,
+        invoice.seller_contact,
+        invoice.seller_country,
+    )
+    buyer = Party(
+        invoice.buyer_name,
+        invoice.buyer_street,
+        invoice.buyer_postal_code,
+        invoice.buyer_city,
+        invoice.buyer_email,
+        attention=invoice.buyer_attention,
+        country=invoice.buyer_country,
+    )
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+        return buyer, seller
+    return seller, buyer
+
+
 @dataclass
 class Rendered:
     filename: str
@@ -139,6 +183,8 @@ class InvoiceRenderer:
         self.invoice = invoice
         self.totals: Totals = invoice_totals(invoice)
         self.open_amount = invoice.amount_due if open_amount is None else open_amount
+        self.sender, self.recipient = parties(invoice)
+        self.credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
         self.page = 1
         self.carried = None
 
@@ -170,6 +216,17 @@ class InvoiceRenderer:
                 f"BIC: {inv.seller_bic}" if inv.seller_bic else "",
             ],
         ]
+        if self.credit_note:
+            # The cooperative issues it; the member's tax ids are in the information block.
+            columns[:2] = [
+                [
+                    f"Ausgestellt von: {inv.buyer_name}",
+                    inv.buyer_street,
+                    f"{inv.buyer_postal_code} {inv.buyer_city}",
+                ],
+                [f"USt-IdNr.: {inv.buyer_vat_id}" if inv.buyer_vat_id else "", inv.buyer_email],
+            ]
+            columns[2][0] = "Auszahlung auf"
         xs = [LEFT, LEFT + 55 * mm, LEFT + 112 * mm]
         widths = [53 * mm, 55 * mm, 53 * mm]
         for x, width, lines in zip(xs, widths, columns, strict=True):
@@ -179,18 +236,18 @@ class InvoiceRenderer:
             para.drawOn(c, x, 22 * mm - h)
 
     def _letterhead(self, c):
-        inv = self.invoice
+        sender = self.sender
         c.setFillColor(colors.black)
         c.setFont(BOLD, 13)
-        c.drawRightString(RIGHT, HEIGHT - 20 * mm, inv.seller_name)
+        c.drawRightString(RIGHT, HEIGHT - 20 * mm, sender.name)
         c.setFont(FONT, 8)
         c.setFillColor(GREY)
         contact = " · ".join(
             part
             for part in (
-                f"{inv.seller_street}, {inv.seller_postal_code} {inv.seller_city}",
-                f"Tel. {inv.seller_phone}" if inv.seller_phone else "",
-                inv.seller_email,
+                f"{sender.street}, {sender.postal_code} {sender.city}",
+                f"Tel. {sender.phone}" if sender.phone else "",
+                sender.email,
             )
             if part
         )
@@ -199,10 +256,8 @@ class InvoiceRenderer:
         c.line(LEFT, HEIGHT - 29 * mm, RIGHT, HEIGHT - 29 * mm)
 
     def _address_window(self, c):
-        inv = self.invoice
-        sender = (
-            f"{inv.seller_name} · {inv.seller_street} · {inv.seller_postal_code} {inv.seller_city}"
-        )
+        frm, to = self.sender, self.recipient
+        sender = f"{frm.name} · {frm.street} · {frm.postal_code} {frm.city}"
         size = 6.5
         while size > 5 and c.stringWidth(sender, FONT, size) > 80 * mm:
             size -= 0.25
@@ -215,12 +270,12 @@ class InvoiceRenderer:
         c.setLineWidth(0.3)
         width = c.stringWidth(sender, FONT, size)
         c.line(LEFT, HEIGHT - 59.8 * mm, LEFT + width, HEIGHT - 59.8 * mm)
-        lines = [inv.buyer_name]
-        if inv.buyer_attention:
-            lines.append(inv.buyer_attention)
-        lines += [inv.buyer_street, f"{inv.buyer_postal_code} {inv.buyer_city}"]
-        if inv.buyer_country and inv.buyer_country != "DE":
-            lines.append(inv.buyer_country)
+        lines = [to.name]
+        if to.attention:
+            lines.append(to.attention)
+        lines += [to.street, f"{to.postal_code} {to.city}"]
+        if to.country and to.country != "DE":
+            lines.append(to.country)
         c.setFillColor(colors.black)
         y = HEIGHT - 67 * mm
         for index, line in enumerate(lines):
@@ -235,12 +290,19 @@ class InvoiceRenderer:
                 inv.number,
             ),
             ("Datum", _date(inv.issue_date)),
-            ("Kundennummer", inv.customer_number),
         ]
-        if inv.buyer_reference:
-            rows.append(("Leitweg-ID", inv.buyer_reference))
-        if inv.buyer_vat_id:
-            rows.append(("Ihre USt-IdNr.", inv.buyer_vat_id))
+        if self.credit_note:
+            # "Ihre" is the member, the seller: §14 Abs. 4 Nr. 2 UStG wants its tax ids.
+            rows += [
+                ("Ihre USt-IdNr.", inv.seller_vat_id),
+                ("Ihre Steuernummer", inv.seller_tax_number),
+            ]
+        else:
+            rows += [
+                ("Kundennummer", inv.customer_number),
+                ("Leitweg-ID", inv.buyer_reference),
+                ("Ihre USt-IdNr.", inv.buyer_vat_id),
+            ]
         if inv.performance_start == inv.performance_end:
             rows.append(("Leistungsdatum", _date(inv.performance_start)))
         else:
@@ -254,7 +316,9 @@ class InvoiceRenderer:
             rows.append(
                 ("zur Rechnung", f"{inv.original.number} vom {_date(inv.original.issue_date)}")
             )
-        rows.append(("Ansprechpartner", inv.seller_contact))
+        if not self.credit_note:  # there the seller's contact is the member's owner
+            rows.append(("Ansprechpartner", inv.seller_contact))
+        rows = [row for row in rows if row[1]]  # no empty rows (no customer number, …)
         x, y = 125 * mm, HEIGHT - 52 * mm
         for index, (label, value) in enumerate(rows):
             c.setFont(FONT, 8)
@@ -269,7 +333,7 @@ class InvoiceRenderer:
         inv = self.invoice
         c.setFont(BOLD, 9)
         c.setFillColor(colors.black)
-        c.drawString(LEFT, HEIGHT - 18 * mm, inv.seller_name)
+        c.drawString(LEFT, HEIGHT - 18 * mm, self.sender.name)
         c.setFont(FONT, 8)
         c.drawRightString(
             RIGHT,
@@ -374,7 +438,10 @@ class InvoiceRenderer:
             else:
                 label = f"zzgl. {group.rate:.0f} % USt auf {format_eur(group.basis)}"
             self._sum_row(c, label, group.tax)
-        title = "Stornobetrag" if inv.kind == Invoice.Kind.CANCELLATION else "Rechnungsbetrag"
+        title = {
+            Invoice.Kind.CANCELLATION: "Stornobetrag",
+            Invoice.Kind.CREDIT_NOTE: "Gutschriftsbetrag",
+        }.get(inv.kind, "Rechnungsbetrag")
         self._sum_row(c, title, totals.amount.gross, bold=True, rule=True)
         deductions = list(inv.deductions.all())
         for d in deductions:
@@ -405,16 +472,25 @@ class InvoiceRenderer:
 
     def _payment(self, c):
         inv = self.invoice
-        payload = epc_payload(inv, self.open_amount)
+        transfer = asks_for_transfer(inv)
+        # Only ordinary payment terms get a GiroCode: never a credit note, nor an offset fee.
+        payload = epc_payload(inv, self.open_amount) if transfer else None
         terms = inv.legal_notes[-1] if inv.legal_notes else ""
-        bank = (
-            f"Bankverbindung: {inv.seller_name} · IBAN {_format_iban(inv.seller_iban)}"
-            + (f" · BIC {inv.seller_bic}" if inv.seller_bic else "")
-            + (f" · {inv.seller_bank}" if inv.seller_bank else "")
+        account = f"IBAN {_format_iban(inv.seller_iban)}" + (
+            f" · BIC {inv.seller_bic}" if inv.seller_bic else ""
         )
+        if self.credit_note:
+            bank = f"Auszahlung auf: {inv.seller_name} · {account}"
+        elif transfer:
+            bank = f"Bankverbindung: {inv.seller_name} · {account}" + (
+                f" · {inv.seller_bank}" if inv.seller_bank else ""
+            )
+        else:  # nothing to transfer: no account that invites paying
+            bank = ""
         size = 28 * mm
         if payload is None:
-            self._paragraph(c, f"<b>{_esc(terms)}</b><br/>{_esc(bank)}", _style(8.5, 11.5))
+            text = f"<b>{_esc(terms)}</b>" + (f"<br/>{_esc(bank)}" if bank else "")
+            self._paragraph(c, text, _style(8.5, 11.5))
             return
         self._need(c, size + 4 * mm)
         top = self.y - 2 * mm
@@ -437,8 +513,8 @@ class InvoiceRenderer:
             buffer, pagesize=A4, pageCompression=1, initialFontName=FONT, initialFontSize=9
         )
         c.setTitle(f"{inv.document_title} {inv.number}")
-        c.setAuthor(inv.seller_name)
-        c.setSubject(f"{inv.document_title} {inv.number} an {inv.buyer_name}")
+        c.setAuthor(self.sender.name)
+        c.setSubject(f"{inv.document_title} {inv.number} an {self.recipient.name}")
         c.setCreator("Zunft")
         self._letterhead(c)
         self._address_window(c)

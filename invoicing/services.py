@@ -748,6 +748,15 @@ def payment_terms(invoice: Invoice) -> str:
     )
 
 
+def asks_for_transfer(invoice: Invoice) -> bool:
+    """Whether the issued invoice asks the buyer to transfer money: only then may its PDF offer a
+    GiroCode. Not a credit note (the cooperative pays out), nothing due, or frozen terms other
+    than the ordinary ones (a fee settled by offset says "bitte nicht überweisen")."""
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE or invoice.amount_due <= 0:
+        return False
+    return bool(invoice.legal_notes) and invoice.legal_notes[-1] == payment_terms(invoice)
+
+
 def _groups(invoice: Invoice) -> list[str]:
     groups = ["office"]
     if invoice.issuer_workshop_id:
@@ -758,10 +767,16 @@ def _groups(invoice: Invoice) -> list[str]:
 
 
 def issue_invoice(
-    invoice: Invoice, *, issue_date: date | None = None, today: date | None = None
+    invoice: Invoice,
+    *,
+    issue_date: date | None = None,
+    today: date | None = None,
+    terms: str | None = None,
 ) -> Invoice:
     """Give a draft its number and make it an issued, immutable document, dated ``issue_date``
     (``today``, the local day unless a run brings its own, when not given; never after it).
+    ``terms`` replaces the ordinary payment terms (the last legal note), e.g. for an invoice
+    settled by offset.
 
     Guarantees: numbers are unique and gapless per issuer and calendar year, also when many
     invoices are issued at once; the legal notes and due date are frozen with the content; an
@@ -792,7 +807,7 @@ def issue_invoice(
         invoice.due_date = issue_date + timedelta(days=invoice.payment_days)
         invoice.state = Invoice.State.ISSUED
         invoice.state_changed_at = invoice.issued_at
-        invoice.legal_notes = [*legal_notes(invoice, totals), payment_terms(invoice)]
+        invoice.legal_notes = [*legal_notes(invoice, totals), terms or payment_terms(invoice)]
         invoice.save()
         emit(
             _groups(invoice),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import logging
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,7 +37,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from invoicing import services, texts
+from invoicing import payments, services, texts
 from invoicing.models import (
     Invoice,
     InvoiceLine,
@@ -48,7 +49,7 @@ from invoicing.models import (
 from invoicing.payments import record_payment
 from jobs.models import Package
 from trades.models import Workshop
-from zunft.core.money import ZERO, round_money
+from zunft.core.money import ZERO, format_eur, round_money
 from zunft.core.services import report_progress, run_claimed, start_operation
 
 logger = logging.getLogger(__name__)
@@ -62,13 +63,32 @@ def month_bounds(period: date) -> tuple[date, date]:
     return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
 
 
+#: The earliest month anything is invoiced or settled, as the forms' month fields accept it.
+FIRST_YEAR = 2000
+
+
 def parse_period(value: str) -> date:
-    """``2026-03`` → 1 March 2026."""
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
-    except (ValueError, AttributeError) as exc:
-        raise ValidationError({"period": "Der Monat ist im Format JJJJ-MM anzugeben."}) from exc
+    """``2026-03`` → 1 March 2026. A well-formed but impossible month is refused saying what is
+    wrong with it, not with the format hint (``ValidationError`` on ``period``)."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value) if isinstance(value, str) else None
+    if match is None:
+        raise ValidationError(
+            {"period": "Der Monat ist im Format JJJJ-MM anzugeben, z. B. 2026-03."}
+        )
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12:
+        raise ValidationError(
+            {"period": f"Einen Monat {month:02d} gibt es nicht: bitte 01 bis 12 angeben."}
+        )
+    if year < FIRST_YEAR:
+        # A typo, most likely: nothing before then was ever invoiced, so nothing to settle.
+        raise ValidationError(
+            {
+                "period": f"Monate vor Januar {FIRST_YEAR} werden nicht abgerechnet: "
+                "bitte das Jahr prüfen."
+            }
+        )
+    return date(year, month, 1)
 
 
 def _cooperative_as_buyer() -> dict:
@@ -183,7 +203,7 @@ def _fee_invoice(workshop: Workshop, credit_note: Invoice, share: Decimal, rate,
         performance_end=month_bounds(month)[1],
         payment_days=0,
         title=f"Verbundgebühr {month:%m/%Y}",
-        introduction=texts.FEE_OFFSET_NOTICE.format(number=credit_note.number),
+        introduction=texts.FEE_INTRODUCTION.format(month=f"{month:%m/%Y}"),
         **services._seller_fields(None),
         **_member_as_buyer(workshop),
     )
@@ -192,8 +212,14 @@ def _fee_invoice(workshop: Workshop, credit_note: Invoice, share: Decimal, rate,
         [
             services.LineInput(
                 kind=InvoiceLine.Kind.OTHER,
-                text=f"Verbundgebühr {rate * 100:.2f} % auf Ihre Leistungen {month:%m/%Y}",
-                detail=f"Bemessungsgrundlage {share} € netto (Gutschrift {credit_note.number})",
+                text=(
+                    f"Verbundgebühr {format_eur(rate * 100, symbol=False)} % "
+                    f"auf Ihre Leistungen {month:%m/%Y}"
+                ),
+                detail=(
+                    f"Bemessungsgrundlage {format_eur(share)} netto "
+                    f"(Gutschrift {credit_note.number})"
+                ),
                 quantity=Decimal(1),
                 unit=InvoiceLine.Unit.LUMP_SUM,
                 unit_price=fee,
@@ -202,8 +228,12 @@ def _fee_invoice(workshop: Workshop, credit_note: Invoice, share: Decimal, rate,
         ],
     )
     services._store_totals(invoice)
+    # Settled by offset (settle_member): its terms say so, and its PDF offers no GiroCode.
     return services.issue_invoice(
-        invoice, issue_date=max(today, invoice.performance_start), today=today
+        invoice,
+        issue_date=max(today, invoice.performance_start),
+        today=today,
+        terms=texts.FEE_OFFSET_NOTICE.format(number=credit_note.number),
     )
 
 
@@ -343,6 +373,35 @@ def payout_file(run: SettlementRun, *, execution_date: date) -> bytes:
     if not count:
         return b""
     return transfer.export(validate=True, pretty_print=True)
+
+
+def record_payouts(run: SettlementRun, *, booked_on: date, user=None) -> int:
+    """The bank executed the month's payout file: book each member's payout as transferred on
+    ``booked_on`` (a payment of the credit note's open amount, source TRANSFER), which settles the
+    credit note. Credit notes paid already are left alone, so booking twice books once. Returns
+    how many were booked. Locks the run, so two clerks at once book once."""
+    with transaction.atomic():
+        run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+        booked = 0
+        for item in run.settlements.select_related("credit_note").order_by("pk"):
+            note = item.credit_note
+            if booked_on < note.issue_date:
+                raise ValidationError(
+                    {"booked_on": "Die Auszahlung liegt vor der Abrechnung des Monats."}
+                )
+            owed = payments.open_amount(note)
+            if note.state != Invoice.State.ISSUED or owed <= 0:
+                continue
+            record_payment(
+                note,
+                amount=owed,
+                booked_on=booked_on,
+                reference=f"Auszahlung {run.period:%m/%Y}",
+                source=Payment.Source.TRANSFER,
+                user=user,
+            )
+            booked += 1
+    return booked
 
 
 # --- month-end ----------------------------------------------------------------------------------

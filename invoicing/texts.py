@@ -46,6 +46,8 @@ CREDIT_NOTE_PAYOUT = (
     "Der Betrag wird mit der Verbundgebühr verrechnet und der Rest auf Ihr Konto überwiesen. "
     "Widersprechen Sie der Gutschrift, wenn sie nicht zutrifft (§ 14 Abs. 2 Satz 3 UStG)."
 )
+FEE_INTRODUCTION = "Für Ihre Leistungen im Monat {month} berechnen wir Ihnen die Verbundgebühr:"
+# The fee invoice's payment terms: it is offset against the month's credit note.
 FEE_OFFSET_NOTICE = (
     "Die Gebühr wird mit der Gutschrift {number} verrechnet; bitte nicht überweisen."
 )

@@ -15,6 +15,11 @@ urlpatterns = [
     path("buero/rechnungen/<int:invoice_id>/loeschen/", views.delete_draft, name="delete-draft"),
     path("buero/rechnungen/<int:invoice_id>/zahlung/", views.record_payment, name="payment"),
     path("buero/rechnungen/monatsabschluss/", views.month_end, name="month-end"),
+    path(
+        "buero/rechnungen/monatsabschluss/<str:period>/auszahlung/",
+        views.record_payouts,
+        name="payouts",
+    ),
     path("buero/rechnungen/mahnwesen/", views.dunning_list, name="dunning"),
     path("buero/rechnungen/kontoauszuege/", views.bank, name="bank"),
     path(

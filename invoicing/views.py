@@ -16,13 +16,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models import Count, Max, Prefetch, Q, Sum, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from invoicing import dunning, payments, services, settlement
@@ -34,6 +35,7 @@ from invoicing.forms import (
     IssueForm,
     MonthEndForm,
     PaymentForm,
+    PayoutForm,
     StatementForm,
 )
 from invoicing.models import (
@@ -168,6 +170,8 @@ def invoice_list(request):
             term = data["suche"].strip()
             qs = qs.filter(
                 Q(buyer_name__icontains=term)
+                # a credit note's counterpart is the member, its seller
+                | Q(kind=Invoice.Kind.CREDIT_NOTE, seller_name__icontains=term)
                 | Q(buyer_attention__icontains=term)
                 | Q(customer_number__iexact=term)
                 | Q(number__icontains=term)
@@ -409,7 +413,6 @@ def month_end(request):
     shows one run as the database has it: what a reload, and the script after a step or a
     reconnect, read."""
     wants_json = "application/json" in request.headers.get("Accept", "")
-    operations = _month_end_operations()
     if request.method == "POST":
         form = MonthEndForm(request.POST)
         started = None
@@ -442,20 +445,72 @@ def month_end(request):
     else:
         previous = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
         form, status = MonthEndForm(initial={"period": previous}), 200
+    return _render_month_end(request, form, status)
+
+
+def _render_month_end(request, form, status, payout: tuple | None = None):
+    """The month-end page; ``payout`` is (settlement run, its payout form with errors)."""
+    operations = _month_end_operations()
     chosen = request.GET.get("vorgang", "")
     if chosen.isdigit():
         operation = get_object_or_404(operations, pk=int(chosen))
     else:
         operation = operations.first()
+    issued = Q(settlements__credit_note__state=Invoice.State.ISSUED)
+    runs = SettlementRun.objects.annotate(
+        members=Count("settlements"),
+        to_transfer=Count("settlements", filter=issued & Q(settlements__payout__gt=0)),
+        transferred_on=Max("settlements__credit_note__paid_on"),
+    )[:12]
+    today = timezone.localdate()
+    for run in runs:
+        if payout and payout[0].pk == run.pk:
+            run.payout_form = payout[1]
+        else:
+            run.payout_form = PayoutForm(initial={"booked_on": today}, prefix=f"run{run.pk}")
     context = {
         "form": form,
         "recent": operations.select_related("created_by")[:10],
-        "runs": SettlementRun.objects.annotate(members=Count("settlements"))[:12],
+        "runs": runs,
         "labels": _month_end_labels(),
         "section": "month-end",
         **_operation_context(operation),
     }
     return render(request, "invoicing/office/month_end.html", context, status=status)
+
+
+@office_page
+@require_POST
+def record_payouts(request, period: str):
+    """The bank executed the month's SEPA payout file: book each member's payout as transferred
+    (their credit notes become paid), on the day the clerk gives."""
+    try:
+        month = settlement.parse_period(period)
+    except ValidationError as error:
+        raise Http404 from error
+    run = get_object_or_404(SettlementRun, period=month)
+    form = PayoutForm(request.POST, prefix=f"run{run.pk}")
+    if form.is_valid():
+        try:
+            booked = settlement.record_payouts(
+                run, booked_on=form.cleaned_data["booked_on"], user=request.user
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d payout for %(month)s booked as transferred.",
+                    "%(count)d payouts for %(month)s booked as transferred.",
+                    booked,
+                )
+                % {"count": booked, "month": f"{run.period:%m/%Y}"},
+            )
+            return redirect("invoicing:month-end")
+    return _render_month_end(
+        request, MonthEndForm(initial={"period": run.period}), 422, (run, form)
+    )
 
 
 # --- dunning --------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from zunft.api import api
 
@@ -417,7 +418,7 @@ PATH_OBJECTS = {
 }
 #: ... and with something that does not exist.
 PATH_MISSING = {
-    "period": "1999-01",
+    "period": "2001-01",  # a month, but not settled
     "code": "no-such-code",
     "token": "no-such-token",
     "postal_code": "99999",
@@ -611,6 +612,13 @@ PAGES: dict[str, Page] = {
         OFFICE, method="post", ok=frozenset({422}), why="an empty payment is refused at its field"
     ),
     "buero/rechnungen/monatsabschluss/": page(OFFICE),
+    "buero/rechnungen/monatsabschluss/<str:period>/auszahlung/": page(
+        OFFICE,
+        method="post",
+        data=lambda w: {f"run{w.settlement.run_id}-booked_on": timezone.localdate().isoformat()},
+        ok=frozenset({302}),
+        why="the office books the members' payouts",
+    ),
     "buero/rechnungen/mahnwesen/": page(OFFICE),
     "buero/rechnungen/kontoauszuege/": page(OFFICE),
     "buero/rechnungen/kontoauszuege/<int:transaction_id>/zuordnen/": page(

@@ -480,12 +480,13 @@ def test_the_demo_has_a_past_to_invoice_dun_and_settle(demo):
     [overdue] = invoices.filter(state="issued")
     assert overdue.due_date < data.REFERENCE_DATE
     assert overdue in dunning.overdue(data.REFERENCE_DATE)
+    assert overdue.dunning.level >= 2  # the daily run has reminded and dunned her since
     # September settled with the members who worked then; October waits for its run.
     run = SettlementRun.objects.get()
     assert run.period == dt.date(2026, 9, 1) and run.pain001_sha256
     assert run.settlements.count() >= 2
-    for item in run.settlements.all():
-        assert item.credit_note.state == "issued" and item.payout > 0
+    for item in run.settlements.all():  # and the payouts transferred
+        assert item.credit_note.state == "paid" and item.payout > 0
     [roof] = settlement.unbilled_packages()
     assert roof.template.code == "dach-reparatur"
 

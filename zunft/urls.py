@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from customers.views import my_data
 from invoicing.views import acceptance_pdf, quote_pdf
@@ -10,6 +11,11 @@ from scheduling.views import feed, package_ics, package_message, package_page
 from zunft.api import api
 from zunft.core.health import healthz
 from zunft.core.views import home, login_with_code, set_language
+
+# The staff log in through the admin's login page: it should say where they are.
+admin.site.site_header = _("Zunft: the cooperative's back office")
+admin.site.site_title = "Zunft"
+admin.site.index_title = _("Master data and records")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -8,8 +8,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from lxml import etree
 
-from invoicing import payments, samples, settlement
+from invoicing import documents, einvoice, payments, samples, services, settlement, texts
 from invoicing.models import Invoice, Settlement, SettlementRun
+from tests.invoicing.test_documents import page_png, pdf_text
 
 D = Decimal
 PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
@@ -176,3 +177,106 @@ def test_a_member_reads_its_own_settlements_and_their_documents(
         assert client.get("/betrieb/abrechnungen/").status_code == 403
         client.logout()
         assert client.get("/betrieb/abrechnungen/")["Location"].startswith("/monteur/anmelden/")
+
+
+def girocodes(pdf: bytes, tmp_path) -> list:
+    import zxingcpp
+
+    return zxingcpp.read_barcodes(page_png(pdf, tmp_path))
+
+
+def test_the_offset_fee_invoice_asks_for_no_transfer(world, paid_bathroom, tmp_path):
+    """The fee is settled by offsetting it against the credit note: its terms say so, and its PDF
+    has neither the ordinary terms nor a GiroCode, so no member pays it twice."""
+    run = settle()
+    sanitaer = run.settlements.select_related("credit_note", "fee_invoice").get(
+        workshop=world.sanitaer
+    )
+    fee = sanitaer.fee_invoice
+    offset = texts.FEE_OFFSET_NOTICE.format(number=sanitaer.credit_note.number)
+    assert fee.legal_notes[-1] == offset  # the payment terms, in the XML as well
+    assert offset not in fee.introduction and "Verbundgebühr" in fee.introduction
+    assert not services.asks_for_transfer(fee)
+    assert services.asks_for_transfer(paid_bathroom)  # an ordinary invoice still does
+    pdf = documents.build_pdf(fee)
+    text = " ".join(pdf_text(pdf).split())
+    assert offset in text and text.count("verrechnet; bitte nicht überweisen") == 1
+    assert "Zahlbar ohne Abzug" not in text and "Bequem bezahlen" not in text
+    assert girocodes(pdf, tmp_path) == []
+
+
+def test_the_credit_note_is_a_letter_from_the_cooperative_to_the_member(
+    world, paid_bathroom, tmp_path
+):
+    """The cooperative issues the self-billing credit note (§14 Abs. 2 Satz 2 UStG): its
+    letterhead and sender line, the member in the address window with its tax ids, the member's
+    account for the payout; no GiroCode, no empty customer number. The XML's seller stays the
+    member (EN 16931 type 389)."""
+    run = settle()
+    note = run.settlements.select_related("credit_note").get(workshop=world.sanitaer).credit_note
+    coop = world.cooperative.legal_name
+    pdf = documents.build_pdf(note)
+    lines = pdf_text(pdf).splitlines()
+    assert lines[0] == coop  # the letterhead
+    text = "\n".join(lines)
+    assert "Sanitär Meyer e.K.\nMaren Meyer\nHauptstraße 1\n26169 Friesoythe" in text
+    flat = " ".join(text.split())
+    assert f"{coop} · {world.cooperative.street} · " in flat  # the sender line
+    assert f"Ihre USt-IdNr. {note.seller_vat_id}" in flat
+    assert f"Ausgestellt von: {coop}" in flat
+    assert "Auszahlung auf: Sanitär Meyer e.K. · IBAN DE89 3704 0044 0532 0130 00" in flat
+    assert "Gutschriftsbetrag 6.175,20 €" in flat
+    for absent in ("Kundennummer", "Bequem bezahlen", "Zahlbar ohne Abzug", "Rechnungsbetrag"):
+        assert absent not in flat, absent
+    assert girocodes(pdf, tmp_path) == []
+    xml = einvoice.render_xml(note, "factur-x")
+    assert xml.count(b"<ram:Name>Sanit\xc3\xa4r Meyer e.K.</ram:Name>") == 1
+    seller = etree.fromstring(xml).find(".//{*}SellerTradeParty/{*}Name")
+    assert seller.text == "Sanitär Meyer e.K."
+
+
+def test_the_fee_line_uses_german_number_formats(world, paid_bathroom):
+    run = settle()
+    sanitaer = run.settlements.select_related("credit_note", "fee_invoice").get(
+        workshop=world.sanitaer
+    )
+    (line,) = sanitaer.fee_invoice.lines.all()
+    assert line.text == "Verbundgebühr 8,00 % auf Ihre Leistungen 03/2026"
+    assert line.detail == (
+        f"Bemessungsgrundlage 6.175,20 € netto (Gutschrift {sanitaer.credit_note.number})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1999-01", "Monate vor Januar 2000 werden nicht abgerechnet: bitte das Jahr prüfen."),
+        ("2026-13", "Einen Monat 13 gibt es nicht: bitte 01 bis 12 angeben."),
+        ("2026-00", "Einen Monat 00 gibt es nicht: bitte 01 bis 12 angeben."),
+        ("März", "Der Monat ist im Format JJJJ-MM anzugeben, z. B. 2026-03."),
+        ("2026-03-01", "Der Monat ist im Format JJJJ-MM anzugeben, z. B. 2026-03."),
+    ],
+)
+def test_parse_period_says_what_is_wrong_with_a_month(value, message):
+    with pytest.raises(ValidationError) as err:
+        settlement.parse_period(value)
+    assert err.value.message_dict == {"period": [message]}
+
+
+def test_a_month_before_2000_is_refused_as_such_by_the_month_end_api(
+    world, api_as, django_user_model
+):
+    from zunft.core.models import Operation
+
+    assert settlement.parse_period("2026-03") == date(2026, 3, 1)
+    with time_machine.travel("2026-04-01 09:00 +02:00", tick=False):
+        office = api_as(django_user_model.objects.create_user("olga", role="office"))
+        refused = office.post("/api/v1/month-end", {"period": "1999-01"}, "application/json")
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == [
+        {
+            "loc": ["body", "period"],
+            "msg": "Monate vor Januar 2000 werden nicht abgerechnet: bitte das Jahr prüfen.",
+        }
+    ]
+    assert not Operation.objects.exists() and not SettlementRun.objects.exists()

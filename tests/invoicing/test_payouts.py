@@ -1,0 +1,108 @@
+"""After month-end: the clerk books the members' payouts as transferred; credit notes are what
+the cooperative owes, never a customer's arrears; the office finds them by the member's name."""
+
+import re
+from datetime import date
+
+import pytest
+import time_machine
+
+from invoicing import payments, samples, settlement
+from invoicing.models import Invoice, Payment
+
+MONTH_END = "/buero/rechnungen/monatsabschluss/"
+LIST = "/buero/rechnungen/"
+
+
+@pytest.fixture
+def settled_march(world, frozen, django_user_model):
+    """March 2026 settled on 1 April (the bathroom paid on 10 March): two members' credit notes
+    with their fees offset, the payouts not transferred yet. Office clerk and a member's admin."""
+    (invoice,) = samples.private_package(world, frozen)
+    with time_machine.travel("2026-03-10 12:00 +01:00", tick=False):
+        payments.record_payment(invoice, amount=invoice.amount_due, booked_on=date(2026, 3, 10))
+    with time_machine.travel("2026-04-01 09:00 +02:00", tick=False):
+        run = settlement.settle_month(date(2026, 3, 1))
+    office = django_user_model.objects.create_user("olga", role="office")
+    meyer = django_user_model.objects.create_user("meyer", role="workshop_admin")
+    world.sanitaer.admins.add(meyer)
+    return run, office, meyer
+
+
+def test_the_clerk_books_the_months_payouts_as_transferred(settled_march, client, world):
+    run, office, meyer = settled_march
+    notes = [s.credit_note for s in run.settlements.select_related("credit_note")]
+    owed = {note.pk: payments.open_amount(note) for note in notes}
+    assert all(amount > 0 for amount in owed.values())  # credit minus the offset fee
+    with time_machine.travel("2026-04-06 10:00 +02:00", tick=False):
+        client.force_login(office)
+        page = client.get(MONTH_END).content.decode()
+        assert 'data-testid="payout-form"' in page and "2 Auszahlungen als überwiesen" in page
+        url = f"{MONTH_END}2026-03/auszahlung/"
+        field = f"run{run.pk}-booked_on"
+        # A day still ahead, or none: refused at the field, nothing booked.
+        ahead = client.post(url, {field: "2026-04-09"})
+        assert ahead.status_code == 422 and "Zukunft" in ahead.content.decode()
+        assert client.post(url, {field: ""}).status_code == 422
+        assert not Payment.objects.filter(source=Payment.Source.TRANSFER).exists()
+
+        done = client.post(url, {field: "2026-04-03"})
+        assert done.status_code == 302
+        for note in notes:
+            note.refresh_from_db()
+            assert note.state == Invoice.State.PAID and note.paid_on == date(2026, 4, 3)
+            transfer = note.payments.get(source=Payment.Source.TRANSFER)
+            assert transfer.amount == owed[note.pk]
+        page = client.get(MONTH_END).content.decode()
+        assert 'data-testid="payout-form"' not in page and "am 03.04.2026" in page
+        # Booking again books nothing twice.
+        assert client.post(url, {field: "2026-04-03"}).status_code == 302
+        assert Payment.objects.filter(source=Payment.Source.TRANSFER).count() == len(notes)
+
+        # The member sees the money is on its way, then there.
+        client.force_login(meyer)
+        assert (
+            "Am 03.04.2026 auf Ihr Konto überwiesen"
+            in client.get("/betrieb/abrechnungen/").content.decode()
+        )
+        # Only the office books payouts.
+        assert (
+            client.post(url, {field: "2026-04-03"}).status_code == 404
+        )  # as any office page of one thing
+        client.force_login(office)
+        assert client.post(
+            f"{MONTH_END}2026-02/auszahlung/", {field: "2026-04-03"}
+        ).status_code == (404)
+
+
+def test_a_payout_cannot_be_booked_before_the_settlement(settled_march, client):
+    run, office, _meyer = settled_march
+    with time_machine.travel("2026-04-06 10:00 +02:00", tick=False):
+        client.force_login(office)
+        early = client.post(
+            f"{MONTH_END}2026-03/auszahlung/", {f"run{run.pk}-booked_on": "2026-03-31"}
+        )
+    assert early.status_code == 422 and "vor der Abrechnung" in early.content.decode()
+    assert not Payment.objects.filter(source=Payment.Source.TRANSFER).exists()
+
+
+def test_credit_notes_are_not_overdue_and_are_found_by_the_members_name(
+    settled_march, client, world
+):
+    _run, office, _meyer = settled_march
+    with time_machine.travel("2026-06-01 10:00 +02:00", tick=False):
+        client.force_login(office)
+        page = client.get(LIST).content.decode()
+        # Two months on, the unpaid payouts are not "overdue" (that is the customers' arrears).
+        overdue = re.search(r'data-state="overdue">[^<]*<span class="count">(\d+)<', page)
+        assert overdue.group(1) == "0"
+        credit_rows = re.findall(
+            r'<tr data-invoice="\d+"( class="overdue")?>\s*<td[^>]*><a[^>]*>GS-', page
+        )
+        assert credit_rows and not any(credit_rows)
+        found = client.get(LIST, {"suche": "Meyer"}).content.decode()
+        assert re.findall(r">(GS-2026-\d+)</a>", found)  # the member's credit note
+        assert "Sanitär Meyer e.K." in found
+        unknown = client.get(LIST, {"status": "foo"})
+        assert unknown.status_code == 400
+        assert "Der Status in der Adresse ist unbekannt" in unknown.content.decode()
