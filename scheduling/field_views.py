@@ -9,6 +9,7 @@ from the language cookie or the phone (LocaleMiddleware).
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -393,6 +394,7 @@ def app(request):
         "sw": reverse("field:sw"),
         "scope": SCOPE,
         "lang": get_language() or "de",
+        "tz": settings.TIME_ZONE,  # times shown as the cooperative keeps them
         "labels": labels(),
         "units": [[unit.value, str(unit.label)] for unit in MATERIAL_UNITS],
     }

@@ -31,11 +31,11 @@ def session_cookie(user, base_url):
     }
 
 
-def phone(browser, user, base):
+def phone(browser, user, base, zone="Europe/Berlin"):
     context = browser.new_context(
         viewport=PHONE,
         locale="de-DE",
-        timezone_id="Europe/Berlin",
+        timezone_id=zone,
         is_mobile=True,
         has_touch=True,
         device_scale_factor=2,
@@ -334,6 +334,15 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     assert who.evaluate("el => el.scrollWidth <= el.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=SHOTS / "field-ux-1-offers-in-order.png")
+    # A phone set to another zone (New York) shows the same hours: the cooperative's.
+    berlin = [cards.nth(i).locator(".when").inner_text() for i in range(4)]
+    abroad = phone(browser, coop.anton, base, zone="America/New_York").new_page()
+    abroad.goto(f"{base}/monteur/#/angebote")
+    expect(abroad.get_by_test_id("offer")).to_have_count(4, timeout=15000)
+    assert [
+        abroad.get_by_test_id("offer").nth(i).locator(".when").inner_text() for i in range(4)
+    ] == berlin
+    abroad.context.close()
 
     # Accepting the job in three weeks: the toast says where it went, and takes one there.
     page.locator(f"[data-dispatch='{far.pk}']").get_by_test_id("accept").click()

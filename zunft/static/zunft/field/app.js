@@ -52,7 +52,23 @@
     return span;
   }
   const pad = (n) => String(n).padStart(2, "0");
-  const isoDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  // Dates and times as the cooperative keeps them (its time zone), whatever zone the phone is
+  // set to: an offer, the week and the office's board show the same hour.
+  const zoned = new Intl.DateTimeFormat("en-CA", {
+    timeZone: config.tz, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  function wall(d) {
+    const p = Object.fromEntries(zoned.formatToParts(d).map((part) => [part.type, part.value]));
+    return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
+  }
+  const isoDate = (d) => wall(d).date;
+  // The instant a wall time ("2026-11-23T07:30") of the cooperative's zone stands for.
+  function fromWall(value) {
+    const guess = Date.parse(`${value}:00Z`);
+    const shown = wall(new Date(guess));
+    return new Date(guess - (Date.parse(`${shown.date}T${shown.time}:00Z`) - guess));
+  }
   function dayLabel(iso) {
     const d = new Date(`${iso}T12:00:00`);
     return `${L.weekdays[d.getDay()]} ${pad(d.getDate())}.${pad(d.getMonth() + 1)}.`;
@@ -64,13 +80,13 @@
     return first === last ? label(first) : `${label(first)} – ${label(last)}`;
   }
   function when(isoDateTime) {
-    const d = new Date(isoDateTime);
-    return `${dayLabel(isoDate(d))} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const d = wall(new Date(isoDateTime));
+    return `${dayLabel(d.date)} ${d.time}`;
   }
   function span(start, end) {
-    const a = new Date(start);
-    const b = new Date(end);
-    if (isoDate(a) === isoDate(b)) return `${when(start)}–${pad(b.getHours())}:${pad(b.getMinutes())}`;
+    const a = wall(new Date(start));
+    const b = wall(new Date(end));
+    if (a.date === b.date) return `${when(start)}–${b.time}`;
     return `${when(start)} – ${when(end)}`;
   }
   // Calendar arithmetic on plain dates (noon UTC, so summer time never shifts a day).
@@ -840,7 +856,8 @@
   }
 
   function localInput(date) {
-    return `${isoDate(date)}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    const d = wall(date);
+    return `${d.date}T${d.time}`;
   }
 
   function timeSection(c) {
@@ -860,7 +877,7 @@
         class: "grid", "data-testid": "time-form",
         onsubmit: (e) => {
           e.preventDefault();
-          queue(c, L.time, "time", { start: new Date(from.value).toISOString(), end: new Date(to.value).toISOString(), note: note.value });
+          queue(c, L.time, "time", { start: fromWall(from.value).toISOString(), end: fromWall(to.value).toISOString(), note: note.value });
           note.value = "";
         },
       },
