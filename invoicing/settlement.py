@@ -442,15 +442,21 @@ def run_month_end(period: date, *, progress=None) -> dict:
                 issued.append(invoice.number)
         if progress:
             progress(index, total)
+    settled_before = SettlementRun.objects.filter(
+        period=month_bounds(period)[0], pain001_sha256__gt=""
+    ).exists()
     run = settle_month(period)
     if progress:
         progress(total, total)
+    # A month settled before is not settled again: its settlements are not this run's.
+    settlements = [] if settled_before else list(run.settlements.all())
     return {
         "period": f"{run.period:%Y-%m}",
         "issued": issued,
         "skipped": skipped,
-        "settlements": list(run.settlements.values_list("pk", flat=True)),
-        "payout_total": str(sum((s.payout for s in run.settlements.all()), ZERO)),
+        "settled_before": settled_before,
+        "settlements": [s.pk for s in settlements],
+        "payout_total": str(sum((s.payout for s in settlements), ZERO)),
     }
 
 

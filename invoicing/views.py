@@ -378,6 +378,7 @@ def _operation_context(operation) -> dict:
         "skipped": result.get("skipped", []),
         "settlements": len(result.get("settlements", [])),
         "payout_total": result.get("payout_total"),
+        "settled_before": result.get("settled_before", False),
         "finished": operation.state in ("done", "failed"),
     }
 

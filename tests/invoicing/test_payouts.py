@@ -106,3 +106,24 @@ def test_credit_notes_are_not_overdue_and_are_found_by_the_members_name(
         unknown = client.get(LIST, {"status": "foo"})
         assert unknown.status_code == 400
         assert "Der Status in der Adresse ist unbekannt" in unknown.content.decode()
+
+
+def test_running_a_settled_month_again_says_so_and_adds_no_payout(settled_march, client):
+    """A second month-end run for March invoices what is new, settles nothing twice, and its
+    panel does not show March's payouts as if they were made again."""
+    from zunft.core.models import Operation
+
+    run, office, _meyer = settled_march
+    with time_machine.travel("2026-04-06 10:00 +02:00", tick=False):
+        operation = Operation.objects.create(
+            kind="invoicing.month_end", params={"period": "2026-03"}, created_by=office
+        )
+        settlement.do_month_end(operation.pk, worker="test")
+        operation.refresh_from_db()
+        assert operation.result["settled_before"] is True
+        assert operation.result["settlements"] == [] and operation.result["issued"] == []
+        assert run.settlements.count() == 2  # unchanged
+        client.force_login(office)
+        panel = client.get(f"{MONTH_END}?vorgang={operation.pk}").content.decode()
+    assert 'data-testid="settled-before"' in panel
+    assert "an die Mitglieder auszuzahlen" not in panel
