@@ -18,12 +18,13 @@ from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 
 from invoicing.models import Invoice
-from invoicing.services import invoice_totals
+from invoicing.services import asks_for_transfer, invoice_totals
 
 FACTURX_EN16931 = "urn:cen.eu:en16931:2017"
 XRECHNUNG_3 = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01.0"
 SEPA_CREDIT_TRANSFER = "58"
+CLEARING_BETWEEN_PARTNERS = "97"  # UNTDID 4461: settled by offset, nothing to transfer
 VATEX = {"AE": "VATEX-EU-AE"}
 
 
@@ -107,11 +108,21 @@ def _settlement(doc: Document, invoice: Invoice) -> None:
     settlement.currency_code = invoice.currency
     settlement.payment_reference = invoice.number
     means = PaymentMeans()
-    means.type_code = SEPA_CREDIT_TRANSFER
-    means.payee_account.iban = invoice.seller_iban
-    means.payee_account.account_name = invoice.seller_name
-    if invoice.seller_bic:
-        means.payee_institution.bic = invoice.seller_bic
+    # A fee invoice offset against the member's credit note asks for no transfer: its XML must
+    # not offer the account the PDF tells the member not to pay to.
+    offset = (
+        invoice.kind != Invoice.Kind.CREDIT_NOTE
+        and invoice.amount_due > 0
+        and not asks_for_transfer(invoice)
+    )
+    if offset:
+        means.type_code = CLEARING_BETWEEN_PARTNERS
+    else:
+        means.type_code = SEPA_CREDIT_TRANSFER
+        means.payee_account.iban = invoice.seller_iban
+        means.payee_account.account_name = invoice.seller_name
+        if invoice.seller_bic:
+            means.payee_institution.bic = invoice.seller_bic
     settlement.payment_means.add(means)
     totals = invoice_totals(invoice)
     for group in totals.groups:

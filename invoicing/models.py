@@ -230,6 +230,15 @@ class Invoice(models.Model):
             self.Kind.CREDIT_NOTE: "Gutschrift",
         }[self.kind]
 
+    #: The number series of the self-billing credit notes the cooperative issues to its members.
+    SELF_BILLED_KEY = "coop-gs"
+
+    @property
+    def is_self_billed(self) -> bool:
+        """A credit note to a member or its cancellation: the cooperative's document to the
+        member, who is the seller."""
+        return self.issuer_key == self.SELF_BILLED_KEY
+
     @property
     def is_xrechnung(self) -> bool:
         return self.buyer_kind == "public"

@@ -163,7 +163,7 @@ def parties(invoice: Invoice) -> tuple[Party, Party]:
         attention=invoice.buyer_attention,
         country=invoice.buyer_country,
     )
-    if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+    if invoice.is_self_billed:
         return buyer, seller
     return seller, buyer
 
@@ -184,7 +184,7 @@ class InvoiceRenderer:
         self.totals: Totals = invoice_totals(invoice)
         self.open_amount = invoice.amount_due if open_amount is None else open_amount
         self.sender, self.recipient = parties(invoice)
-        self.credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
+        self.credit_note = invoice.is_self_billed  # or its cancellation: the cooperative's letter
         self.page = 1
         self.carried = None
 
@@ -226,7 +226,8 @@ class InvoiceRenderer:
                 ],
                 [f"USt-IdNr.: {inv.buyer_vat_id}" if inv.buyer_vat_id else "", inv.buyer_email],
             ]
-            columns[2][0] = "Auszahlung auf"
+            if inv.kind == Invoice.Kind.CREDIT_NOTE:
+                columns[2][0] = "Auszahlung auf"
         xs = [LEFT, LEFT + 55 * mm, LEFT + 112 * mm]
         widths = [53 * mm, 55 * mm, 53 * mm]
         for x, width, lines in zip(xs, widths, columns, strict=True):
@@ -479,7 +480,7 @@ class InvoiceRenderer:
         account = f"IBAN {_format_iban(inv.seller_iban)}" + (
             f" · BIC {inv.seller_bic}" if inv.seller_bic else ""
         )
-        if self.credit_note:
+        if inv.kind == Invoice.Kind.CREDIT_NOTE:
             bank = f"Auszahlung auf: {inv.seller_name} · {account}"
         elif transfer:
             bank = f"Bankverbindung: {inv.seller_name} · {account}" + (

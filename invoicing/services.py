@@ -690,7 +690,7 @@ def _next_number(key: str, year: int, prefix: str) -> tuple[int, str]:
 
 
 #: The number series of the self-billing credit notes the cooperative issues to its members.
-CREDIT_NOTE_KEY = "coop-gs"
+CREDIT_NOTE_KEY = Invoice.SELF_BILLED_KEY
 
 
 def number_prefix(invoice: Invoice) -> str:
@@ -739,6 +739,8 @@ def legal_notes(invoice: Invoice, totals: Totals) -> list[str]:
 def payment_terms(invoice: Invoice) -> str:
     if invoice.kind == Invoice.Kind.CREDIT_NOTE and invoice.amount_due > 0:
         return texts.CREDIT_NOTE_PAYOUT
+    if invoice.is_self_billed and invoice.amount_due < 0:  # a credit note taken back
+        return texts.CREDIT_NOTE_REVERSAL
     if invoice.amount_due < 0:
         return texts.REFUND_TERMS
     if invoice.amount_due == 0:

@@ -382,9 +382,13 @@ def record_payouts(run: SettlementRun, *, booked_on: date, user=None) -> int:
     how many were booked. Locks the run, so two clerks at once book once."""
     with transaction.atomic():
         run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+        # The credit notes too, in id order, so a payment booked by hand on one meanwhile is
+        # seen before its open amount is read.
+        notes = Invoice.objects.select_for_update(of=("self",)).filter(
+            settlement_as_credit__run=run
+        )
         booked = 0
-        for item in run.settlements.select_related("credit_note").order_by("pk"):
-            note = item.credit_note
+        for note in notes.order_by("pk"):
             if booked_on < note.issue_date:
                 raise ValidationError(
                     {"booked_on": "Die Auszahlung liegt vor der Abrechnung des Monats."}

@@ -48,6 +48,10 @@ CREDIT_NOTE_PAYOUT = (
 )
 FEE_INTRODUCTION = "Für Ihre Leistungen im Monat {month} berechnen wir Ihnen die Verbundgebühr:"
 # The fee invoice's payment terms: it is offset against the month's credit note.
+CREDIT_NOTE_REVERSAL = (
+    "Der zurückgenommene Betrag wird mit Ihrer nächsten Gutschrift verrechnet; reicht diese "
+    "nicht aus, bitten wir um Rückzahlung."
+)
 FEE_OFFSET_NOTICE = (
     "Die Gebühr wird mit der Gutschrift {number} verrechnet; bitte nicht überweisen."
 )

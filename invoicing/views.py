@@ -44,6 +44,7 @@ from invoicing.models import (
     Dunning,
     Invoice,
     InvoiceLine,
+    Payment,
     SettlementRun,
 )
 from invoicing.quote_pdf import render_quote
@@ -98,7 +99,16 @@ def member_settlements(request):
     """A member's monthly settlements: what the cooperative credited (the Gutschrift, with the
     customer invoices it pays for), its fee, the payout, and the documents. The workshop's
     admins see their own workshops' (the API's rule), the office all of them."""
-    qs = settlements_visible_to(request.user).order_by("-run__period", "workshop__name", "pk")
+    qs = (
+        settlements_visible_to(request.user)
+        .annotate(
+            transferred_on=Max(
+                "credit_note__payments__booked_on",
+                filter=Q(credit_note__payments__source=Payment.Source.TRANSFER),
+            )
+        )
+        .order_by("-run__period", "workshop__name", "pk")
+    )
     workshops = administered_workshop_ids(request.user)
     if not is_office(request.user) and not workshops:
         raise PermissionDenied
@@ -171,7 +181,7 @@ def invoice_list(request):
             qs = qs.filter(
                 Q(buyer_name__icontains=term)
                 # a credit note's counterpart is the member, its seller
-                | Q(kind=Invoice.Kind.CREDIT_NOTE, seller_name__icontains=term)
+                | Q(issuer_key=Invoice.SELF_BILLED_KEY, seller_name__icontains=term)
                 | Q(buyer_attention__icontains=term)
                 | Q(customer_number__iexact=term)
                 | Q(number__icontains=term)
@@ -458,10 +468,14 @@ def _render_month_end(request, form, status, payout: tuple | None = None):
     else:
         operation = operations.first()
     issued = Q(settlements__credit_note__state=Invoice.State.ISSUED)
+    # Transferred: a payout booked as such (a fee offset alone settles a note, sends nothing).
+    transfer = Q(settlements__credit_note__payments__source=Payment.Source.TRANSFER)
     runs = SettlementRun.objects.annotate(
-        members=Count("settlements"),
-        to_transfer=Count("settlements", filter=issued & Q(settlements__payout__gt=0)),
-        transferred_on=Max("settlements__credit_note__paid_on"),
+        members=Count("settlements", distinct=True),
+        to_transfer=Count(
+            "settlements", filter=issued & Q(settlements__payout__gt=0), distinct=True
+        ),
+        transferred_on=Max("settlements__credit_note__payments__booked_on", filter=transfer),
     )[:12]
     today = timezone.localdate()
     for run in runs:

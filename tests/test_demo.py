@@ -489,6 +489,12 @@ def test_the_demo_has_a_past_to_invoice_dun_and_settle(demo):
         assert item.credit_note.state == "paid" and item.payout > 0
     [roof] = settlement.unbilled_packages()
     assert roof.template.code == "dach-reparatur"
+    # Seeding again from a later start leaves the past as it is: October stays the office's.
+    history.seed_history(data.REFERENCE_DATE + dt.timedelta(weeks=5), data.EMAIL_DOMAIN)
+    assert (
+        SettlementRun.objects.count() == 1
+        and not Invoice.objects.filter(issue_date__gt=data.REFERENCE_DATE).exists()
+    )
 
 
 @pytest.mark.django_db

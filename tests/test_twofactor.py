@@ -315,3 +315,18 @@ def test_changing_the_second_factor_later_asks_for_a_current_code(staff, client,
     clock.shift(11 * 60)
     moving = client.post("/zwei-faktor/notfallcodes/", {"action": "new-phone", "code": fresh[0]})
     assert (moving.status_code, moving.url) == (302, "/zwei-faktor/einrichten/?")
+
+
+def test_a_new_phone_started_and_left_is_no_way_in_later(staff, client, clock):
+    """ "Set up a new phone" pressed and then walked away from: minutes later the setup page no
+    longer offers to put another phone in for the open session."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    phone = set_up(client, staff.olga, clock)
+    started = client.post("/zwei-faktor/notfallcodes/", {"action": "new-phone"})
+    assert started.status_code == 302
+    assert b"data:image/svg+xml" in client.get(started.url).content  # right away: offered
+    clock.shift(11 * 60)
+    later = client.get("/zwei-faktor/einrichten/")
+    assert later.status_code == 302 and "einrichten" not in later.url
+    assert list(TOTPDevice.objects.filter(user=staff.olga, confirmed=True)) == [phone]

@@ -2,10 +2,12 @@
 the cooperative owes, never a customer's arrears; the office finds them by the member's name."""
 
 import re
+import threading
 from datetime import date
 
 import pytest
 import time_machine
+from django.db import connection
 
 from invoicing import payments, samples, settlement
 from invoicing.models import Invoice, Payment
@@ -127,3 +129,51 @@ def test_running_a_settled_month_again_says_so_and_adds_no_payout(settled_march,
         panel = client.get(f"{MONTH_END}?vorgang={operation.pk}").content.decode()
     assert 'data-testid="settled-before"' in panel
     assert "an die Mitglieder auszuzahlen" not in panel
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_booking_the_payouts_at_once_book_each_once(frozen):
+    """Both press "book as transferred" at the same moment: each member's payout is booked
+    once."""
+    world = samples.build_world()
+    (invoice,) = samples.private_package(world, frozen)
+    with time_machine.travel("2026-03-10 12:00 +01:00", tick=False):
+        payments.record_payment(invoice, amount=invoice.amount_due, booked_on=date(2026, 3, 10))
+    with time_machine.travel("2026-04-01 09:00 +02:00", tick=False):
+        run = settlement.settle_month(date(2026, 3, 1))
+    notes = [s.credit_note for s in run.settlements.select_related("credit_note")]
+    start = threading.Barrier(2)
+    errors, booked = [], []
+
+    def book():
+        try:
+            start.wait()
+            with time_machine.travel("2026-04-06 10:00 +02:00", tick=False):
+                booked.append(settlement.record_payouts(run, booked_on=date(2026, 4, 3)))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(booked) == [0, len(notes)]
+    for note in notes:
+        note.refresh_from_db()
+        assert note.state == Invoice.State.PAID and payments.open_amount(note) == 0
+        assert note.payments.filter(source=Payment.Source.TRANSFER).count() == 1
+
+
+def test_a_payout_paid_by_hand_before_is_not_booked_again(settled_march):
+    run, _office, _meyer = settled_march
+    first, second = [s.credit_note for s in run.settlements.select_related("credit_note")]
+    with time_machine.travel("2026-04-06 10:00 +02:00", tick=False):
+        payments.record_payment(
+            first, amount=payments.open_amount(first), booked_on=date(2026, 4, 2)
+        )
+        assert settlement.record_payouts(run, booked_on=date(2026, 4, 3)) == 1
+    assert not first.payments.filter(source=Payment.Source.TRANSFER).exists()
+    assert second.payments.filter(source=Payment.Source.TRANSFER).count() == 1

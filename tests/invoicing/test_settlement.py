@@ -203,6 +203,28 @@ def test_the_offset_fee_invoice_asks_for_no_transfer(world, paid_bathroom, tmp_p
     assert offset in text and text.count("verrechnet; bitte nicht überweisen") == 1
     assert "Zahlbar ohne Abzug" not in text and "Bequem bezahlen" not in text
     assert girocodes(pdf, tmp_path) == []
+    # Nor does its e-invoice: clearing between partners, no account to pay to.
+    root = etree.fromstring(einvoice.render_xml(fee, "factur-x"))
+    means = root.find(".//{*}SpecifiedTradeSettlementPaymentMeans")
+    assert means.find("{*}TypeCode").text == "97"
+    assert means.find(".//{*}IBANID") is None
+    ordinary = etree.fromstring(einvoice.render_xml(paid_bathroom, "factur-x"))
+    assert ordinary.find(".//{*}SpecifiedTradeSettlementPaymentMeans/{*}TypeCode").text == "58"
+
+
+def test_a_credit_note_taken_back_is_the_cooperatives_letter_too(world, paid_bathroom):
+    """The cancellation of a credit note (same GS series) comes from the cooperative like the
+    note itself, and asks the member to let it be offset, not the cooperative to expect money."""
+    run = settle()
+    note = run.settlements.select_related("credit_note").get(workshop=world.sanitaer).credit_note
+    with time_machine.travel("2026-04-02 09:00 +02:00", tick=False):
+        storno = services.cancel_invoice(note)
+    assert storno.is_self_billed and storno.number.startswith("GS-")
+    assert storno.legal_notes[-1] == texts.CREDIT_NOTE_REVERSAL
+    text = " ".join(pdf_text(documents.build_pdf(storno)).split())
+    coop = world.cooperative.legal_name
+    assert text.startswith(coop) and "Ausgestellt von: " + coop in text
+    assert "erstattet" not in text and "Bequem bezahlen" not in text
 
 
 def test_the_credit_note_is_a_letter_from_the_cooperative_to_the_member(

@@ -223,7 +223,12 @@ def setup(request):
     user = request.user
     if not needs_second_factor(user):
         return redirect("home")
-    replacing = is_verified(user) and request.session.get(NEW_PHONE)
+    # Asked for minutes ago from a session that had just given a code (a flag left in an open
+    # session is no way in for someone else later).
+    asked = request.session.get(NEW_PHONE)
+    replacing = (
+        is_verified(user) and isinstance(asked, float) and time.time() - asked < RECONFIRM_AFTER
+    )
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not replacing:
         return redirect(_next_url(request) if is_verified(user) else "twofactor-verify")
     if user_has_device(user) and not is_verified(user):  # backup codes only: prove them first
@@ -303,7 +308,7 @@ def backup_codes(request):
     elif request.method == "POST" and request.POST.get("action") == "new-phone":
         # Verified (by a backup code, typically): the new phone is set up next; the old one
         # keeps working until the new one is confirmed.
-        request.session[NEW_PHONE] = True
+        request.session[NEW_PHONE] = time.time()
         logger.info("user %s sets up a new phone", user.pk)
         return redirect(f"{reverse('twofactor-setup')}?{request.GET.urlencode()}")
     elif request.method == "POST":

@@ -160,6 +160,8 @@ def seed_history(start: date, domain: str) -> None:
         done = _finish(package, first_day, settings.PLANNER_DAY_START_HOUR)
         if job.invoiced:
             invoices.append((done + timedelta(days=1), package, job.paid_after))
+    if not invoices:
+        return  # the past is there already (a re-run, perhaps dated otherwise): leave it be
     # Invoices and the settlement's credit notes and fee invoices share the cooperative's number
     # series, so they are written in the order of their dates.
     settled = month_start(start, 2)

@@ -66,8 +66,13 @@
   // The instant a wall time ("2026-11-23T07:30") of the cooperative's zone stands for.
   function fromWall(value) {
     const guess = Date.parse(`${value}:00Z`);
-    const shown = wall(new Date(guess));
-    return new Date(guess - (Date.parse(`${shown.date}T${shown.time}:00Z`) - guess));
+    const offset = (t) => {
+      const shown = wall(new Date(t));
+      return Date.parse(`${shown.date}T${shown.time}:00Z`) - t;
+    };
+    // The zone's offset at the instant meant, not at the guess (they differ near a DST change).
+    const first = guess - offset(guess);
+    return new Date(guess - offset(first));
   }
   function dayLabel(iso) {
     const d = new Date(`${iso}T12:00:00`);
