@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
@@ -104,30 +105,44 @@ def _quote_out(quote, today=None):
 
 @router.post(
     "/requests",
-    response={201: RequestOut, 404: ErrorOut, 422: dict},
+    response={201: RequestOut, 401: ErrorOut, 404: ErrorOut, 422: dict},
     auth=optional_auth,
     tags=["journey"],
 )
 def create_request(request, payload: RequestIn):
     """Submit the wizard: returns the instant quote (price and earliest completion date). The
-    homeowner logs in with the emailed code to accept it."""
+    homeowner logs in with the emailed code to accept it. Not logged in, with the address of an
+    existing account: 401, nothing filed, and a login code mailed to that address; send the
+    request again once logged in."""
+    from zunft.core.login import send_login_code
+
     template = get_object_or_404(templates_visible_to(request.user), code=payload.template)
-    created = services.request_quote(
-        user=request.user,
-        contact=payload.contact.dict(),
-        privacy_consent=payload.privacy_consent,
-        template=template,
-        values=dict(payload.parameters),
-        site=payload.site.dict(),
-        earliest_start=payload.earliest_start,
-        blocked_days=payload.blocked_days,
-        description=payload.description,
-    )
-    # The browser that made the request may look at its quote before logging in, unless the
-    # address belongs to an existing account (then its owner logs in with the emailed code).
+    try:
+        created = services.request_quote(
+            user=request.user,
+            contact=payload.contact.dict(),
+            privacy_consent=payload.privacy_consent,
+            template=template,
+            values=dict(payload.parameters),
+            site=payload.site.dict(),
+            earliest_start=payload.earliest_start,
+            blocked_days=payload.blocked_days,
+            description=payload.description,
+        )
+    except services.LoginFirst as known:
+        send_login_code(known.user, next_url=reverse("jobs:my-orders"))
+        return Status(
+            401,
+            {
+                "detail": _(
+                    "This address has an account: log in with the code we emailed to it, then "
+                    "send the request again."
+                )
+            },
+        )
+    # The browser that made the request may look at its quote before logging in.
     quote = created.package.quotes.order_by("-version").first()
-    if not created.needs_login:
-        remember_quote(request, quote)
+    remember_quote(request, quote)
     return Status(
         201,
         {

@@ -498,20 +498,36 @@ def accept_quote(
     return quote
 
 
+class LoginFirst(Exception):
+    """A visitor who is not logged in asked with the address of an existing homeowner account.
+    Nothing is filed: whoever typed it has not shown the address is theirs, and a request filed
+    to that account would show in its orders, carry its name and home on the quote, and hold up
+    its erasure. Its owner logs in (``user``) and asks again."""
+
+    def __init__(self, user):
+        super().__init__(user.pk)
+        self.user = user
+
+
 @transaction.atomic
 def request_quote(*, user, contact: dict, privacy_consent: bool, **request_fields) -> Request:
     """The portal's front door: the homeowner's account (created on first contact; logged-in
     users keep theirs), the recorded privacy consent, the request with its instant quote, and
-    — for a new visitor — a login code by mail after commit. All or nothing."""
+    — for a new visitor — a login code by mail after commit. All or nothing. A visitor not
+    logged in who gives the address of an existing account gets ``LoginFirst``."""
     from zunft.core.login import homeowner_for_email, send_login_code
-    from zunft.core.models import Consent
+    from zunft.core.models import Consent, User
 
     if not privacy_consent:
         raise ValidationError({"privacy_consent": _("Please accept the privacy notice.")})
     anonymous = not getattr(user, "is_authenticated", False)
-    new_account = True
     if anonymous:
-        user, new_account = homeowner_for_email(
+        known = User.objects.filter(
+            email__iexact=contact["email"].strip(), role=User.Role.HOMEOWNER
+        ).first()
+        if known is not None:
+            raise LoginFirst(known)
+        user, _created = homeowner_for_email(
             contact["email"],
             first_name=contact.get("first_name", ""),
             last_name=contact.get("last_name", ""),
@@ -523,9 +539,6 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
         quote = created.package.quotes.order_by("-version").first()
         back = reverse("jobs:quote", args=[quote.pk]) if quote else reverse("jobs:my-orders")
         transaction.on_commit(lambda: send_login_code(user, next_url=back))
-    # A visitor who typed the address of an existing account has not shown that it is theirs:
-    # the quote, which carries the account's stored name and address, waits for the login.
-    created.needs_login = not new_account
     return created
 
 

@@ -10,7 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +45,7 @@ from jobs.selectors import (
 from trades.models import Cooperative, Trade
 from zunft.core.auth import homeowner_link, office_page
 from zunft.core.errors import Conflict
+from zunft.core.login import send_login_code
 from zunft.core.money import format_quantity
 
 DIRECTORY_PAGE_SIZE = 10
@@ -93,35 +101,58 @@ def _map_config() -> dict:
     }
 
 
+#: A wizard's answers kept in the session while the owner of a known address logs in.
+PENDING_REQUEST = "jobs.pending_request"
+
+
 def wizard(request, code: str):
     template = get_object_or_404(templates_visible_to(request.user), code=code)
-    form = RequestForm(request.POST or None, template=template, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    data = request.POST if request.method == "POST" else None
+    pending = request.session.get(PENDING_REQUEST)
+    resuming = data is None and request.GET.get("fortsetzen") and request.user.is_authenticated
+    if resuming and pending and pending["code"] == code:
+        # Logged in with the code: the answers kept here are sent again, as the owner's.
+        data = QueryDict(mutable=True)
+        for key, values in pending["answers"]:
+            data.setlist(key, values)
+        del request.session[PENDING_REQUEST]
+    form = RequestForm(data, template=template, user=request.user)
+    if data is not None and form.is_valid():
+        cleaned = form.cleaned_data
         try:
             created = services.request_quote(
                 user=request.user,
-                contact={k: data[k] for k in ("first_name", "last_name", "email", "phone")},
-                privacy_consent=data["privacy_consent"],
+                contact={k: cleaned[k] for k in ("first_name", "last_name", "email", "phone")},
+                privacy_consent=cleaned["privacy_consent"],
                 template=template,
                 values=form.parameter_values(),
                 site=form.site_values(),
-                earliest_start=data["earliest_start"],
-                blocked_days=data["blocked_days"],
+                earliest_start=cleaned["earliest_start"],
+                blocked_days=cleaned["blocked_days"],
             )
+        except services.LoginFirst as known:
+            # Somebody's account: nothing is filed until its owner logs in; then the answers
+            # kept here are sent again (in this browser), so nothing is typed twice.
+            request.session[PENDING_REQUEST] = {
+                "code": code,
+                "answers": [(k, v) for k, v in data.lists() if k != "csrfmiddlewaretoken"],
+            }
+            resume = reverse("jobs:wizard", args=[code]) + "?fortsetzen=1"
+            send_login_code(known.user, next_url=resume)
+            messages.info(
+                request,
+                _(
+                    "We know this address already: log in with the code we emailed to it, "
+                    "and your request is sent."
+                ),
+            )
+            query = urlencode({"next": resume, "email": cleaned["email"], "step": "code"})
+            return redirect(reverse("login") + "?" + query)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
             quote = created.package.quotes.order_by("-version").first()
-            request.session["contact_email"] = data["email"]
-            if created.needs_login:  # somebody's existing account: its owner logs in first
-                messages.info(
-                    request,
-                    _("We know this address already: log in with the code we emailed to it."),
-                )
-                next_url = reverse("jobs:quote", args=[quote.pk])
-                query = urlencode({"next": next_url, "email": data["email"], "step": "code"})
-                return redirect(reverse("login") + "?" + query)
+            request.session["contact_email"] = cleaned["email"]
             remember_quote(request, quote)
             return redirect("jobs:quote", quote_id=quote.pk)
     trades = sorted({t.trade.name for t in template.tasks.all()})

@@ -143,23 +143,46 @@ def test_the_code_mailed_with_the_quote_opens_the_quote_and_is_not_burnt_by_the_
     assert landed.status_code == 302 and landed["Location"] == quote_url
 
 
-def test_a_known_address_in_the_wizard_leads_to_the_code_step_not_to_a_second_code(
+def test_a_known_address_in_the_wizard_files_nothing_until_its_owner_logs_in(
     sockets, django_capture_on_commit_callbacks
 ):
-    """The code is on its way already: the email step's button would burn it."""
+    """Somebody types Greta's address into the wizard: nothing lands in her account (it would
+    show in her orders, put her name and home on a stranger's quote and hold up her erasure).
+    Greta herself gets the code, logs in, and her answers are sent without typing them again."""
     from django.core import mail
 
+    from jobs.models import Package, Request
     from zunft.core.login import homeowner_for_email
 
-    homeowner_for_email("greta@example.org")  # she has asked before
+    greta, _created = homeowner_for_email("greta@example.org")  # she has asked before
     form = wizard_form(param_sockets="4")
     del form["param_area"]
+    stranger = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        response = Client().post("/pakete/steckdosen/anfrage/", form)
+        response = stranger.post("/pakete/steckdosen/anfrage/", form)
     assert response.status_code == 302 and response.url.startswith("/anmelden/?")
-    landing = Client().get(response.url).content.decode()
+    assert not Request.objects.exists() and not Package.objects.exists()
+    # The code step, not the email step whose button would send a second code.
+    landing = stranger.get(response.url).content.decode()
     assert 'name="code"' in landing and 'value="greta@example.org"' in landing
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["greta@example.org"]
+    assert Client().get("/pakete/steckdosen/anfrage/?fortsetzen=1").status_code == 200
+
+    # Greta, in the browser she typed it in: the code, and the request is there.
+    code = re.search(r"\b(\d{6})\b", mail.outbox[0].subject).group(1)
+    resume = "/pakete/steckdosen/anfrage/?fortsetzen=1"
+    landed = stranger.post(
+        "/anmelden/", {"email": "greta@example.org", "code": code, "next": resume}
+    )
+    assert landed.status_code == 302 and landed.url == resume
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = stranger.get(resume)
+    assert sent.status_code == 302 and sent.url.startswith("/angebot/")
+    (request,) = Request.objects.all()
+    assert request.customer.user == greta and request.package.parameters["sockets"] == "4"
+    assert stranger.get(sent.url).status_code == 200
+    assert stranger.get(resume).status_code == 200  # once: the answers are gone
+    assert Request.objects.count() == 1
 
 
 def test_a_quote_link_opened_logged_out_asks_for_the_login_and_comes_back(coop, bathroom):  # noqa: F811
