@@ -25,12 +25,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from invoicing.models import Dunning, DunningNotice, Invoice
 from invoicing.payments import with_balance
-from zunft.core.money import ZERO, format_eur, round_money
+from zunft.core.money import ZERO, format_eur, format_quantity, round_money
 from zunft.core.realtime import emit
 
 logger = logging.getLogger(__name__)
@@ -189,17 +189,24 @@ def notice_text(notice: DunningNotice) -> tuple[str, str]:
             f"seit dem {notice.invoice.dunning.default_since:%d.%m.%Y} in Verzug.",
             "",
             f"Offener Rechnungsbetrag: {format_eur(notice.open_amount)}",
-            f"Verzugszinsen ({notice.interest_rate} % p. a., § 288 BGB): "
+            f"Verzugszinsen ({format_quantity(notice.interest_rate)} % p. a., § 288 BGB): "
             f"{format_eur(notice.interest)}",
         ]
+        private = invoice.buyer_kind == "private"
+        # The fees of the earlier notices are still owed: each notice states all of them.
+        earlier = (
+            DunningNotice.objects.filter(invoice=invoice, level__lt=notice.level).aggregate(
+                s=Sum("fee")
+            )["s"]
+            or ZERO
+        )
+        if earlier:
+            label = "Mahngebühren der früheren Mahnungen" if private else "Verzugspauschale"
+            lines.append(f"{label}: {format_eur(earlier)}")
         if notice.fee:
-            label = (
-                "Mahngebühr"
-                if invoice.buyer_kind == "private"
-                else "Verzugspauschale (§ 288 Abs. 5 BGB)"
-            )
+            label = "Mahngebühr" if private else "Verzugspauschale (§ 288 Abs. 5 BGB)"
             lines.append(f"{label}: {format_eur(notice.fee)}")
-        lines.append(f"Gesamt: {format_eur(notice.total)}")
+        lines.append(f"Gesamt: {format_eur(notice.total + earlier)}")
     lines += [
         "",
         f"Bitte überweisen Sie den Betrag bis zum {notice.pay_by:%d.%m.%Y} auf das Konto "

@@ -179,6 +179,9 @@ def package_timeline(package: Package) -> dict:
                 "appointment_status": a.status if a else None,
             }
         )
+    # In the order the work happens (parallel trades interleave); tasks not planned yet last,
+    # in the template's order (the sort is stable).
+    tasks.sort(key=lambda t: (t["start"] is None, t["start"] or 0))
     last = Event.objects.filter(group=f"package.{package.pk}").order_by("-id").first()
     return {
         "id": package.pk,

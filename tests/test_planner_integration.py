@@ -99,6 +99,17 @@ def test_a_booked_package_is_planned_stored_and_accepted_by_the_checker(coop, ba
     ctx = services.build_problem(services.plan_start(TODAY))
     assert check_plan(ctx.problem, services.stored_plan(ctx)) == []
 
+    # The homeowner's timeline reads in the order the work happens, not the template's.
+    from scheduling.api import package_timeline
+
+    later = appointments["finish"].end + dt.timedelta(days=2)
+    Appointment.objects.filter(pk=appointments["rough"].pk).update(
+        start=later, end=later + dt.timedelta(hours=4)
+    )
+    Appointment.objects.filter(pk=appointments["finish"].pk).delete()
+    codes = [t["code"] for t in package_timeline(package)["tasks"]]
+    assert codes == ["wiring", "rough", "finish"]  # the unplanned one last
+
 
 def test_a_customers_blocked_day_is_kept_free(coop, bathroom):
     first_try = book(coop, bathroom, coop.hanna_site)

@@ -9,6 +9,7 @@ from django.core import mail
 
 from invoicing import dunning, payments, samples, tasks
 from invoicing.models import Dunning, DunningNotice
+from zunft.core.money import format_eur
 
 D = Decimal
 
@@ -68,13 +69,18 @@ def test_mahnungen_add_the_fee_and_consumer_interest(bathroom):
     assert first.fee == D("5.00")
     assert first.total == D("8264.80")
     assert "1. Mahnung" in mail.outbox[-1].subject
-    assert "Verzugszinsen (6.27 % p. a., § 288 BGB): 18,40 €" in mail.outbox[-1].body
+    assert "Verzugszinsen (6,27 % p. a., § 288 BGB): 18,40 €" in mail.outbox[-1].body
     run_on("2026-04-20")
     second = DunningNotice.objects.get(level=Dunning.Level.SECOND)
     assert second.fee == D("5.00")
     assert second.interest == dunning.default_interest(
         D("8241.40"), D("6.27"), date(2026, 3, 24), date(2026, 4, 20)
     )
+    # The second asks for the first's fee too: what it says is owed adds up.
+    body = mail.outbox[-1].body
+    assert "Mahngebühren der früheren Mahnungen: 5,00 €" in body
+    owed = second.open_amount + second.interest + second.fee + first.fee
+    assert f"Gesamt: {format_eur(owed)}" in body
     run_on("2026-05-30")  # nothing after the second Mahnung
     assert DunningNotice.objects.count() == 3 and len(mail.outbox) == 3
 

@@ -12,6 +12,8 @@ HOST="${ZUNFT_HOST:-127.0.0.1}"
 PORT="${ZUNFT_PORT:-8000}"
 VAR="${ZUNFT_VAR_DIR:-$ROOT/.var}"
 mkdir -p "$VAR/log"
+# Links in mails (login codes, offers, messages) lead to this server unless told otherwise.
+export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
 
 bash "$SERVICES" system
 started_services=0
