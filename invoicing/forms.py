@@ -211,6 +211,38 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "open-invoices"}),
     )
 
+    confirm_overpayment = forms.BooleanField(
+        label=_("Yes, book it: more than is open, the rest stands as a credit."), required=False
+    )
+
+    def __init__(self, *args, amount: Decimal | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.amount = amount  # the credit's
+        self.over = False  # the confirmation is asked for (and shown) only when it is needed
+
+    def clean(self):
+        from invoicing.payments import open_amount
+
+        data = super().clean()
+        invoice = data.get("invoice")
+        if invoice is None or self.amount is None:
+            return data
+        owed = open_amount(invoice)
+        if self.amount > owed:
+            # As in the payment form: the wrong number typed would stand as a credit to repay.
+            self.over = True
+            if not data.get("confirm_overpayment"):
+                self.add_error(
+                    "invoice",
+                    _("That is %(over)s more than is open on %(number)s (%(open)s): confirm it.")
+                    % {
+                        "over": format_eur(self.amount - owed),
+                        "number": invoice.number,
+                        "open": format_eur(owed),
+                    },
+                )
+        return data
+
     def clean_invoice(self) -> Invoice:
         number = self.cleaned_data["invoice"].strip().upper()
         found = list(Invoice.objects.filter(number=number)[:2])

@@ -667,8 +667,8 @@ def bank(request):
                 messages.success(
                     request,
                     _(
-                        "Statement imported: %(matched)s matched, %(partial)s partial, "
-                        "%(overpaid)s over-paid, %(unmatched)s to assign by hand."
+                        "Statement imported. Matched: %(matched)s; partly paid: %(partial)s; "
+                        "over-paid: %(overpaid)s; to assign by hand: %(unmatched)s."
                     )
                     % {
                         k: counts.get(k, 0) for k in ("matched", "partial", "overpaid", "unmatched")
@@ -682,7 +682,7 @@ def bank(request):
 @require_POST
 def assign(request, transaction_id: int):
     row = get_object_or_404(BankTransaction, pk=transaction_id)
-    form = AssignForm(request.POST, prefix=f"tx{row.pk}")
+    form = AssignForm(request.POST, prefix=f"tx{row.pk}", amount=row.amount)
     if form.is_valid():
         invoice = form.cleaned_data["invoice"]
         try:

@@ -581,8 +581,8 @@ def test_a_statement_is_imported_and_an_unmatched_credit_assigned_by_hand(books,
     assert response.status_code == 302
     html = page(client, url)
     assert (
-        "Kontoauszug eingelesen: 1 zugeordnet, 0 Teilzahlungen, 0 Überzahlungen, "
-        "2 von Hand zuzuordnen." in html
+        "Kontoauszug eingelesen. Zugeordnet: 1; teilweise bezahlt: 0; überzahlt: 0; "
+        "von Hand zuzuordnen: 2." in html
     )
     todo = BankTransaction.objects.filter(status="unmatched")
     assert {t.amount for t in todo} == {Decimal("5000.00"), Decimal("123.45")}
@@ -599,6 +599,21 @@ def test_a_statement_is_imported_and_an_unmatched_credit_assigned_by_hand(books,
     assert done.status_code == 302
     assert BankTransaction.objects.get(pk=donation.pk).status == "assigned"
     assert Payment.objects.get(invoice=books.painting).amount == Decimal("123.45")
+
+    # 5.000 € onto the painter's small invoice: more than is open, booked only when confirmed.
+    big = todo.get(amount=Decimal("5000.00"))
+    assign = f"{url}{big.pk}/zuordnen/"
+    asked = client.post(assign, {f"tx{big.pk}-invoice": books.painting.number})
+    assert asked.status_code == 422
+    assert "mehr als offen" in asked.content.decode()
+    assert 'data-testid="confirm-overpayment"' in asked.content.decode()
+    assert BankTransaction.objects.get(pk=big.pk).status == "unmatched"
+    confirmed = client.post(
+        assign,
+        {f"tx{big.pk}-invoice": books.painting.number, f"tx{big.pk}-confirm_overpayment": "on"},
+    )
+    assert confirmed.status_code == 302
+    assert BankTransaction.objects.get(pk=big.pk).status == "assigned"
 
     junk = client.post(url, {"file": SimpleUploadedFile("x.xml", b"<nope/>")})
     assert junk.status_code == 422
