@@ -135,7 +135,27 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
         Paragraph("Widerrufsbelehrung", _style(10, bold=True)),
         Paragraph(_esc(texts.WITHDRAWAL_NOTICE), small),
         Spacer(0, 4 * mm),
-        Paragraph(_esc(_("Accept this quote online in your customer portal.")), right),
+        *_acceptance(quote, body, right),
     ]
     doc.build(story, canvasmaker=NumberedCanvas)
     return f"angebot-{package.pk}-{quote.version}.pdf", "application/pdf", buffer.getvalue()
+
+
+def _acceptance(quote: Quote, body, right) -> list:
+    """How the quote was accepted (the order confirmation's proof), or how to accept it."""
+    if quote.status != Quote.Status.ACCEPTED or quote.accepted_at is None:
+        return [Paragraph(_esc(_("Accept this quote online in your customer portal.")), right)]
+    at = timezone.localtime(quote.accepted_at)
+    who = quote.accepted_by.get_full_name() if quote.accepted_by else ""
+    text = (
+        f"Angenommen am {at:%d.%m.%Y} um {at:%H:%M} Uhr über das Kundenportal"
+        + (f" von {who}" if who else "")
+        + "; die Widerrufsbelehrung wurde dabei bestätigt."
+    )
+    if quote.early_start_consent:
+        text += (
+            " Sie haben ausdrücklich verlangt, dass wir vor Ablauf der Widerrufsfrist mit der "
+            "Ausführung beginnen; bei einem Widerruf ist Wertersatz für die bis dahin erbrachte "
+            "Leistung zu leisten (§ 357a Abs. 2 BGB)."
+        )
+    return [Paragraph("<b>Auftragsbestätigung</b>", body), Paragraph(_esc(text), body)]

@@ -38,6 +38,11 @@ def register_quote_renderer(fn: QuoteRenderer) -> None:
     _quote_renderer[:] = [fn]
 
 
+def quote_document(quote) -> tuple[str, str, bytes] | None:
+    """The quote's document from the registered renderer, or None without one."""
+    return _quote_renderer[0](quote) if _quote_renderer else None
+
+
 def _registered(slot: list, what: str, app: str):
     # A missing part must fail the export, not silently leave data out of it.
     if not slot:

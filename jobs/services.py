@@ -495,7 +495,62 @@ def accept_quote(
         "quote.accepted",
         {"package": package.pk, "quote": quote.pk, "version": quote.version},
     )
+    transaction.on_commit(lambda: confirm_order(quote), robust=True)
     return quote
+
+
+def confirm_order(quote: Quote) -> None:
+    """The order confirmation on a durable medium (§ 312f BGB): a mail to the homeowner with the
+    accepted quote as PDF, which states when and how it was accepted and any consent to an early
+    start. In the language the homeowner accepted in."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+    from django.utils.formats import date_format
+
+    from jobs.privacy import quote_document
+
+    package = quote.package
+    email = package.customer.email or (quote.accepted_by.email if quote.accepted_by else "")
+    if not email:
+        return
+    lines = [
+        _("Thank you for your order. We confirm it as follows:"),
+        "",
+        f"{package.title} ({_('quote')} {package.pk}-{quote.version})",
+    ]
+    if quote.start_date:
+        lines.append(
+            _("Planned start: %(start)s; earliest completion: %(end)s")
+            % {
+                "start": date_format(quote.start_date, "SHORT_DATE_FORMAT"),
+                "end": date_format(quote.completion_date, "SHORT_DATE_FORMAT")
+                if quote.completion_date
+                else "–",
+            }
+        )
+    if quote.early_start_consent:
+        lines.append(
+            _(
+                "You asked us to start before your withdrawal period ends; if you withdraw, "
+                "you pay for the work done until then."
+            )
+        )
+    lines += [
+        "",
+        _("The quote you accepted, with the withdrawal notice, is attached."),
+        _("Your order online: %(url)s") % {"url": f"{settings.SITE_URL}/auftrag/{package.pk}/"},
+    ]
+    message = EmailMessage(
+        _("Order confirmation: %(title)s") % {"title": package.title},
+        "\n".join(lines),
+        None,
+        [email],
+    )
+    document = quote_document(quote)  # the PDF comes from invoicing (jobs does not import it)
+    if document is not None:
+        filename, mimetype, content = document
+        message.attach(filename, content, mimetype)
+    message.send()
 
 
 class LoginFirst(Exception):

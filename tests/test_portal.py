@@ -21,6 +21,7 @@ from customers.models import PostalCode, Site
 from jobs.models import ChecklistItem, Package, PackageTemplate, Photo, Request, Task
 from jobs.services import book_package, save_template
 from tests import factories as f
+from tests.invoicing.test_documents import pdf_text
 from tests.test_journey_api import portal  # noqa: F401 - fixture
 from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
 from trades.models import Workshop
@@ -237,10 +238,24 @@ def test_a_single_trade_job_goes_through_wizard_quote_and_acceptance(
     quote_page = browser.get(response.url).content.decode()
     assert "Steckdosen nachrüsten" in quote_page
     browser.force_login(package.customer.user)
-    accepted = browser.post(f"/angebot/{quote.pk}/annehmen/", {"version": 1})
+    from django.core import mail
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = browser.post(f"/angebot/{quote.pk}/annehmen/", {"version": 1})
     assert accepted.status_code == 302
     package.refresh_from_db()
     assert package.status == Package.Status.ACCEPTED
+    # The order confirmation on a durable medium (§ 312f BGB): a mail with the accepted quote,
+    # which now says when and how it was accepted instead of inviting her to accept it.
+    (confirmation,) = mail.outbox
+    assert confirmation.subject == "Auftragsbestätigung: Steckdosen nachrüsten"
+    assert confirmation.to == [package.customer.email]
+    assert f"/auftrag/{package.pk}/" in confirmation.body
+    (name, content, mimetype) = confirmation.attachments[0]
+    assert name == f"angebot-{package.pk}-1.pdf" and mimetype == "application/pdf"
+    text = " ".join(pdf_text(content).split())
+    assert "Auftragsbestätigung Angenommen am" in text and "im Kundenportal an" not in text
 
 
 def test_the_api_exposes_and_filters_the_kind_of_template(sockets, bathroom):  # noqa: F811
