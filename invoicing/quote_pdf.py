@@ -9,7 +9,14 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from invoicing import texts
 from invoicing.pdf import BOLD, FONT, NumberedCanvas, _date, _esc, _style, register_fonts
@@ -112,7 +119,8 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
             ]
         )
     )
-    story += [table, Spacer(0, 4 * mm), totals, Spacer(0, 6 * mm)]
+    # The sums stay on one page: "brutto" alone atop the next one reads like another quote.
+    story += [table, Spacer(0, 4 * mm), KeepTogether([totals]), Spacer(0, 6 * mm)]
     story += [
         Paragraph(
             _esc(

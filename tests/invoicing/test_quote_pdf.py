@@ -67,3 +67,23 @@ def test_the_quote_pdf_groups_lines_by_trade_and_is_dated_on_the_german_day(port
     trades = {line["trade"] for line in quote["lines"] if line["trade"]}
     assert len(trades) >= 2  # the bathroom's tasks alternate between trades
     assert sorted(row for row in rows if row in trades) == sorted(trades)  # one heading each
+
+
+def test_the_sums_of_a_long_quote_stay_together_on_one_page(portal):  # noqa: F811
+    """However many lines push the sums down, net, VAT and gross stand on one page: "brutto"
+    alone at the top of the next reads like another quote."""
+    from invoicing.quote_pdf import render_quote
+
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    line = quote.lines.first()
+    pages_seen = set()
+    for _n in range(45):
+        line.pk = None
+        line.position = (line.position or 0) + 1
+        line.save()
+        pages = PdfReader(BytesIO(render_quote(quote)[2])).pages
+        texts = [" ".join(page.extract_text().split()) for page in pages]
+        [gross_page] = [t for t in texts if "Angebotssumme brutto" in t]
+        assert "Summe netto" in gross_page and "Umsatzsteuer 19 %" in gross_page
+        pages_seen.add(len(pages))
+    assert len(pages_seen) > 1  # the lines did push the sums over a page break
