@@ -141,7 +141,7 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
         ),
         Spacer(0, 6 * mm),
         Paragraph("Widerrufsbelehrung", _style(10, bold=True)),
-        Paragraph(_esc(texts.WITHDRAWAL_NOTICE), small),
+        *_withdrawal(coop, quote, small),
         Spacer(0, 4 * mm),
         *_acceptance(quote, body, right),
     ]
@@ -167,3 +167,23 @@ def _acceptance(quote: Quote, body, right) -> list:
             "Leistung zu leisten (§ 357a Abs. 2 BGB)."
         )
     return [Paragraph("<b>Auftragsbestätigung</b>", body), Paragraph(_esc(text), body)]
+
+
+def _withdrawal(coop, quote: Quote, small) -> list:
+    """The withdrawal notice with the cooperative's name, address and e-mail, and the model
+    withdrawal form, filled in with this order."""
+    trader = texts.trader_identity(coop)
+    heading = _style(8.5, bold=True)
+    story = [
+        Paragraph(
+            _esc(part.format(trader=trader)),
+            heading if part in texts.WITHDRAWAL_HEADINGS else small,
+        )
+        for part in texts.WITHDRAWAL_NOTICE
+    ]
+    service = f"{quote.package.title} (Angebot {quote.package.pk}-{quote.version})"
+    form = [
+        Paragraph(_esc(line.format(trader=trader, service=service)), heading if n == 0 else small)
+        for n, line in enumerate(texts.WITHDRAWAL_FORM)
+    ]
+    return [*story, Spacer(0, 3 * mm), KeepTogether(form)]

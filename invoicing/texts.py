@@ -61,13 +61,54 @@ REFUND_TERMS = "Der Betrag wird Ihnen erstattet oder mit offenen Forderungen ver
 NOTHING_DUE = "Der Betrag ist bereits vollständig beglichen."
 
 # Quotes to consumers concluded online (§312g, §356 BGB).
+# The model instructions on withdrawal for services (Anlage 1 zu Art. 246a § 1 Abs. 2 S. 2
+# EGBGB) and the model withdrawal form (Anlage 2), with the cooperative as "uns".
 WITHDRAWAL_NOTICE = (
+    "Widerrufsrecht",
     "Sie haben das Recht, binnen vierzehn Tagen ohne Angabe von Gründen diesen Vertrag zu "
-    "widerrufen. Die Frist beträgt vierzehn Tage ab dem Tag des Vertragsschlusses. Um Ihr "
-    "Widerrufsrecht auszuüben, genügt eine eindeutige Erklärung (z. B. Brief oder E-Mail). "
-    "Haben Sie verlangt, dass wir während der Widerrufsfrist beginnen, zahlen Sie einen "
-    "angemessenen Betrag für die bis zum Widerruf erbrachten Leistungen."
+    "widerrufen. Die Widerrufsfrist beträgt vierzehn Tage ab dem Tag des Vertragsabschlusses.",
+    "Um Ihr Widerrufsrecht auszuüben, müssen Sie uns ({trader}) mittels einer eindeutigen "
+    "Erklärung (z. B. ein mit der Post versandter Brief oder eine E-Mail) über Ihren Entschluss, "
+    "diesen Vertrag zu widerrufen, informieren. Sie können dafür das beigefügte "
+    "Muster-Widerrufsformular verwenden, das jedoch nicht vorgeschrieben ist. Zur Wahrung der "
+    "Widerrufsfrist reicht es aus, dass Sie die Mitteilung über die Ausübung des "
+    "Widerrufsrechts vor Ablauf der Widerrufsfrist absenden.",
+    "Folgen des Widerrufs",
+    "Wenn Sie diesen Vertrag widerrufen, haben wir Ihnen alle Zahlungen, die wir von Ihnen "
+    "erhalten haben, unverzüglich und spätestens binnen vierzehn Tagen ab dem Tag "
+    "zurückzuzahlen, an dem die Mitteilung über Ihren Widerruf dieses Vertrags bei uns "
+    "eingegangen ist. Für diese Rückzahlung verwenden wir dasselbe Zahlungsmittel, das Sie bei "
+    "der ursprünglichen Transaktion eingesetzt haben, es sei denn, mit Ihnen wurde ausdrücklich "
+    "etwas anderes vereinbart; in keinem Fall werden Ihnen wegen dieser Rückzahlung Entgelte "
+    "berechnet.",
+    "Haben Sie verlangt, dass die Dienstleistungen während der Widerrufsfrist beginnen sollen, "
+    "so haben Sie uns einen angemessenen Betrag zu zahlen, der dem Anteil der bis zu dem "
+    "Zeitpunkt, zu dem Sie uns von der Ausübung des Widerrufsrechts hinsichtlich dieses "
+    "Vertrags unterrichten, bereits erbrachten Dienstleistungen im Vergleich zum Gesamtumfang "
+    "der im Vertrag vorgesehenen Dienstleistungen entspricht.",
 )
+WITHDRAWAL_HEADINGS = {"Widerrufsrecht", "Folgen des Widerrufs"}
+WITHDRAWAL_FORM = (
+    "Muster-Widerrufsformular",
+    "(Wenn Sie den Vertrag widerrufen wollen, dann füllen Sie bitte dieses Formular aus und "
+    "senden Sie es zurück.)",
+    "An {trader}:",
+    "Hiermit widerrufe(n) ich/wir (*) den von mir/uns (*) abgeschlossenen Vertrag über die "
+    "Erbringung der folgenden Dienstleistung: {service}",
+    "Bestellt am: ____________",
+    "Name des/der Verbraucher(s): ____________",
+    "Anschrift des/der Verbraucher(s): ____________",
+    "Unterschrift des/der Verbraucher(s) (nur bei Mitteilung auf Papier): ____________",
+    "Datum: ____________",
+    "(*) Unzutreffendes streichen.",
+)
+
+
+def trader_identity(coop) -> str:
+    """The cooperative as the withdrawal notice names it: name, address, e-mail."""
+    return coop.identity if coop is not None else "der Genossenschaft"
+
+
 QUOTE_TAX_REDUCTION = (
     "Lohn- und Fahrtkosten (Arbeitsanteil) brutto: {labour} — davon können Sie voraussichtlich "
     "ca. {reduction} als Steuerermäßigung nach § 35a EStG geltend machen "

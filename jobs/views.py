@@ -215,6 +215,7 @@ def quote_page(request, quote_id: int):
         "vat_rate": format_quantity(lines[0].vat_rate) if lines else "",
         "changes": changes_of(quote) if quote.version > 1 else None,
         "is_owner": request.user.is_authenticated and customer_user == request.user,
+        "cooperative": Cooperative.objects.order_by("pk").first(),
         "needs_consent": services.needs_early_start_consent(quote, timezone.localdate()),
         # accept_quote refuses it anyway; say so before she fills in the form
         "expired": quote.expired(timezone.localdate()),

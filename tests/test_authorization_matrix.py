@@ -1434,6 +1434,6 @@ def test_typing_a_known_homeowners_email_into_the_wizard_files_nothing_of_hers(w
         return hers, before, after, ask("neu-im-portal@example.org")
 
     hers, before, after, own = isolated(guess_and_look)
-    assert hers.status_code == 401 and "log in" in hers.json()["detail"]
+    assert hers.status_code == 401 and "mit dem Code an" in hers.json()["detail"]
     assert after == before  # nothing filed to her account
     assert own.status_code == 201

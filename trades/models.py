@@ -97,6 +97,12 @@ class Cooperative(Address):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def identity(self) -> str:
+        """Name, postal address and e-mail: how a withdrawal notice names the trader."""
+        name = self.legal_name or self.name
+        return f"{name}, {self.street}, {self.postal_code} {self.city}, {self.email}"
+
 
 class Certification(Bilingual, models.Model):
     """A qualification some tasks require, e.g. gas installation (TRGI) or grid connection."""

@@ -29,6 +29,15 @@ def test_the_quote_pdf_carries_lines_vat_totals_and_the_labour_share(portal, tmp
     assert f"Angebotssumme brutto {format_eur(quote['gross'])}" in text
     assert format_eur(quote["labour_gross"]) in text and "§ 35a EStG" in text
     assert "Widerrufsbelehrung" in text
+    # Who "uns" is (§ 246a EGBGB: name, address, e-mail), and the model withdrawal form.
+    from trades.models import Cooperative
+
+    coop = Cooperative.objects.get()
+    assert f"müssen Sie uns ({coop.identity})" in text
+    assert "Muster-Widerrufsformular" in text and f"An {coop.identity}:" in text
+    assert "Folgen des Widerrufs" in text and "Unzutreffendes streichen" in text
+    page = browser.get(f"/angebot/{quote['id']}/").content.decode()
+    assert coop.identity in page  # the web's notice names it too
     assert Client().get(f"/angebot/{quote['id']}/pdf/").status_code == 302  # to the login
 
     pdf = tmp_path / "quote.pdf"
