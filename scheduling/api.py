@@ -73,9 +73,10 @@ def list_plan_runs(request):
 
 @router.post("/plan-runs", response={202: dict, 403: ErrorOut})
 def request_replan(request):
-    """Ask for a re-plan; requests within a few seconds are merged into one run."""
+    """Ask for a re-plan now (a clerk's click does not wait for more changes to gather; it joins
+    a re-plan already queued)."""
     _office(request)
-    operation = services.request_replan(f"requested by {request.user.username}")
+    operation = services.request_replan(f"requested by {request.user.username}", countdown=0)
     return Status(202, {"operation": operation.pk})
 
 

@@ -504,7 +504,7 @@ def test_the_directory_filters_by_trade_and_by_postcode(coop):
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ("plz=99999", "plz", "Die Postleitzahl 99999 ist uns nicht bekannt."),
+        ("plz=99999", "plz", "Die Postleitzahl 99999 kennen wir nicht."),
         ("plz=2616", "plz", "Eine deutsche Postleitzahl hat fünf Ziffern."),
         ("gewerk=zauberei", "gewerk", "Bitte eine gültige Auswahl treffen."),
     ],
