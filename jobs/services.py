@@ -464,8 +464,8 @@ def accept_quote(
         raise ValidationError(
             {
                 "early_start_consent": _(
-                    "Work would start within your 14-day withdrawal period; please agree to "
-                    "the early start or choose a later start."
+                    "Work would start within your 14-day withdrawal period: please tick the box "
+                    "to agree to the early start, or write to us if you want a later start."
                 )
             }
         )

@@ -199,7 +199,10 @@ def postcode_point(request, postal_code: str):
 
 @homeowner_link
 def quote_page(request, quote_id: int):
-    quote = visible_quote(request, quote_id)
+    return _render_quote(request, visible_quote(request, quote_id))
+
+
+def _render_quote(request, quote: Quote, *, consent_error: str = "", status: int = 200):
     lines = list(quote.lines.all())
     # Lines keep the German trade name they were quoted with; head them in the reader's language.
     names = {t.name_de: t.name for t in Trade.objects.filter(name_de__in={x.trade for x in lines})}
@@ -222,8 +225,9 @@ def quote_page(request, quote_id: int):
         "login_url": reverse("login")
         + "?"
         + urlencode({"next": request.path, "email": customer_user.email if customer_user else ""}),
+        "consent_error": consent_error,
     }
-    return render(request, "jobs/quote.html", context)
+    return render(request, "jobs/quote.html", context, status=status)
 
 
 @require_POST
@@ -239,9 +243,16 @@ def accept_quote(request, quote_id: int):
         )
     except Quote.DoesNotExist as exc:
         raise Http404 from exc
-    except (Conflict, ValidationError) as error:
-        text = str(error) if isinstance(error, Conflict) else " ".join(error.messages)
-        messages.error(request, text)
+    except ValidationError as error:
+        consent = getattr(error, "error_dict", {}).get("early_start_consent")
+        if consent:  # said at the box to tick, at the end of a long page, not at its top
+            quote = visible_quote(request, quote_id)
+            text = " ".join(consent[0].messages)
+            return _render_quote(request, quote, consent_error=text, status=422)
+        messages.error(request, " ".join(error.messages))
+        return redirect("jobs:quote", quote_id=quote_id)
+    except Conflict as error:
+        messages.error(request, str(error))
         return redirect("jobs:quote", quote_id=quote_id)
     messages.success(request, _("Thank you! Your order is confirmed; the work is being planned."))
     return redirect("package", package_id=quote.package_id)

@@ -184,6 +184,12 @@ def test_a_start_inside_the_withdrawal_period_needs_consent(portal):
     url = f"/api/v1/quotes/{body['quote']['id']}/accept"
     refused = browser.post(url, {"version": 1}, "application/json")
     assert refused.status_code == 422
+    # On the quote page the refusal stands at the box to tick, at the end of a long page.
+    page = browser.post(f"/angebot/{body['quote']['id']}/annehmen/", {"version": 1})
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert 'data-testid="consent-error"' in html and 'aria-describedby="early-error"' in html
+    assert html.index('data-testid="consent-error"') > html.index('id="early"')
     ok = browser.post(url, {"version": 1, "early_start_consent": True}, "application/json")
     assert ok.status_code == 200
 
