@@ -12,6 +12,7 @@ from jobs import services
 from jobs.models import Quote
 from jobs.schemas import (
     AcceptIn,
+    DeclineIn,
     QuoteChangesOut,
     QuoteOut,
     RequestIn,
@@ -193,6 +194,22 @@ def accept(request, quote_id: int, payload: AcceptIn):
             user=request.user,
             early_start_consent=payload.early_start_consent,
         )
+    except Quote.DoesNotExist as exc:
+        raise Http404 from exc
+    return _quote_out(quote)
+
+
+@router.post(
+    "/quotes/{quote_id}/decline",
+    response={200: QuoteOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    auth=required_auth,
+    tags=["journey"],
+)
+def decline(request, quote_id: int, payload: DeclineIn):
+    """Decline the version you saw: the package is cancelled and the request closed. Declining
+    twice is harmless; an accepted or replaced quote gets 409."""
+    try:
+        quote = services.decline_quote(quote_id, version=payload.version, user=request.user)
     except Quote.DoesNotExist as exc:
         raise Http404 from exc
     return _quote_out(quote)

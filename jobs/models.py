@@ -316,6 +316,7 @@ class Quote(models.Model):
         ACCEPTED = "accepted", _("accepted")
         SUPERSEDED = "superseded", _("superseded")
         EXPIRED = "expired", _("expired")
+        DECLINED = "declined", _("declined")
 
     package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="quotes")
     version = models.PositiveIntegerField(_("version"), default=1)

@@ -157,6 +157,10 @@ class AcceptIn(Schema):
     early_start_consent: bool = False
 
 
+class DeclineIn(Schema):
+    version: int
+
+
 class RevisedLineIn(Schema):
     kind: str = Field(..., pattern="^(labour|travel|material|fee)$")
     trade: str = Field("", max_length=150)

@@ -451,6 +451,8 @@ def accept_quote(
         raise Conflict(_("This is not the version you saw; please look at the current quote."))
     if quote.status == Quote.Status.ACCEPTED:
         return quote
+    if quote.status == Quote.Status.DECLINED:
+        raise Conflict(_("You declined this quote."))
     if quote.status != Quote.Status.OPEN:
         raise Conflict(_("This quote has been replaced by a newer version."))
     if quote.expired(today):
@@ -496,6 +498,38 @@ def accept_quote(
         {"package": package.pk, "quote": quote.pk, "version": quote.version},
     )
     transaction.on_commit(lambda: confirm_order(quote), robust=True)
+    return quote
+
+
+@transaction.atomic
+def decline_quote(quote_id: int, *, version: int, user) -> Quote:
+    """The homeowner says no: the quote is declined, the package cancelled, the request closed,
+    and the office is told. Idempotent for the same version; an accepted or replaced quote is
+    refused (``Conflict``), a foreign one does not exist. Locks the package row, as accepting
+    does, so a quote is never both."""
+    from zunft.core.errors import Conflict
+
+    quote = Quote.objects.select_related("package__customer").get(pk=quote_id)
+    package = Package.objects.select_for_update().get(pk=quote.package_id)
+    quote.refresh_from_db()
+    if package.customer.user_id != user.pk:
+        raise Quote.DoesNotExist
+    if quote.version != version:
+        raise Conflict(_("This is not the version you saw; please look at the current quote."))
+    if quote.status == Quote.Status.DECLINED:
+        return quote
+    if quote.status != Quote.Status.OPEN:
+        raise Conflict(_("This quote can no longer be declined."))
+    quote.status = Quote.Status.DECLINED
+    quote.save(update_fields=["status"])
+    package.status = Package.Status.CANCELLED
+    package.save(update_fields=["status"])
+    Request.objects.filter(package=package).update(status=Request.Status.DECLINED)
+    emit(
+        [f"package.{package.pk}", "office"],
+        "quote.declined",
+        {"package": package.pk, "quote": quote.pk, "version": quote.version},
+    )
     return quote
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("pakete/plz/<str:postal_code>/", views.postcode_point, name="postcode"),
     path("angebot/<int:quote_id>/", views.quote_page, name="quote"),
     path("angebot/<int:quote_id>/annehmen/", views.accept_quote, name="accept"),
+    path("angebot/<int:quote_id>/ablehnen/", views.decline_quote, name="decline"),
     path("mitglieder/", views.directory, name="directory"),
     path("mitglieder/<int:workshop_id>/", views.member, name="member"),
     path("mitglieder/foto/<int:photo_id>.jpg", views.directory_photo, name="directory-photo"),

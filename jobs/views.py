@@ -258,6 +258,23 @@ def accept_quote(request, quote_id: int):
     return redirect("package", package_id=quote.package_id)
 
 
+@require_POST
+def decline_quote(request, quote_id: int):
+    if not request.user.is_authenticated:
+        return redirect(reverse("login") + "?" + urlencode({"next": request.path}))
+    try:
+        services.decline_quote(
+            quote_id, version=int(request.POST.get("version", 0)), user=request.user
+        )
+    except Quote.DoesNotExist as exc:
+        raise Http404 from exc
+    except Conflict as error:
+        messages.error(request, str(error))
+        return redirect("jobs:quote", quote_id=quote_id)
+    messages.success(request, _("You declined the quote; we have closed the request."))
+    return redirect("jobs:my-orders")
+
+
 # --- the public member directory ----------------------------------------------------------------
 
 

@@ -219,6 +219,11 @@ RULES: dict[str, Rule] = {
         body=lambda w: {"version": w.quote.version, "early_start_consent": True},
         why="only the customer makes the contract",
     ),
+    "jobs_api_decline": only(
+        HOME_A,
+        body=lambda w: {"version": w.quote.version},
+        why="only the customer says no to her quote",
+    ),
     "jobs_api_revise": only(
         OFFICE,
         ok=SUCCESS | {422},
@@ -551,6 +556,14 @@ PAGES: dict[str, Page] = {
         data=lambda w: {"version": w.quote.version, "early_start_consent": "on"},
         ok=frozenset({302}),
         lands="/auftrag/",
+    ),
+    "angebot/<int:quote_id>/ablehnen/": page(
+        HOME_A,
+        method="post",
+        data=lambda w: {"version": w.quote.version},
+        ok=frozenset({302}),
+        lands="/meine-auftraege/",
+        why="only the homeowner it was made for says no",
     ),
     "angebot/<int:quote_id>/pdf/": page(HOME_A, OFFICE),
     "anmelden/": Page(EVERYONE, ok=frozenset({200, 302})),

@@ -337,3 +337,15 @@ def revision_form(lines, *, extra: int = 0, note: str = "") -> dict:
             f"lines-{i}-unit_price": str(line.unit_price).replace(".", ","),
         }
     return form
+
+
+def test_the_homeowner_declines_through_the_api(portal):
+    browser = Client()
+    body = submit(browser, wizard()).json()
+    browser.force_login(Package.objects.get(pk=body["package_id"]).customer.user)
+    url = f"/api/v1/quotes/{body['quote']['id']}/decline"
+    declined = browser.post(url, {"version": 1}, "application/json")
+    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+    assert Package.objects.get(pk=body["package_id"]).status == "cancelled"
+    accept = f"/api/v1/quotes/{body['quote']['id']}/accept"
+    assert browser.post(accept, {"version": 1}, "application/json").status_code == 409

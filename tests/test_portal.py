@@ -904,3 +904,42 @@ def test_the_english_quote_page_heads_the_lines_with_english_trade_names(coop, b
     for trade in trades:
         assert f">{trade.name_en}<" in english and f">{trade.name_de}<" not in english
         assert f">{trade.name_de}<" in german
+
+
+def test_the_homeowner_declines_a_quote_and_the_request_is_closed(coop, bathroom):  # noqa: F811
+    """Not wanted after all (or filed by somebody else before addresses were checked): she says
+    no on the quote page; the order is cancelled, the office sees it, and her erasure is no
+    longer held up by an "open quote"."""
+    from customers.privacy import erasure_blockers
+    from jobs.models import Quote
+    from zunft.core.models import Event
+
+    quote = hannas_quote(coop, bathroom)
+    hanna = Client()
+    hanna.force_login(coop.hanna)
+    page = hanna.get(f"/angebot/{quote.pk}/").content.decode()
+    assert 'data-testid="decline-quote"' in page
+    assert erasure_blockers(quote.package.customer)
+    other = Client()
+    other.force_login(coop.heinz)
+    url = f"/angebot/{quote.pk}/ablehnen/"
+    assert other.post(url, {"version": quote.version}).status_code == 404
+    assert hanna.post(url, {"version": quote.version + 1}).status_code == 302  # outdated
+    quote.refresh_from_db()
+    assert quote.status == Quote.Status.OPEN
+
+    done = hanna.post(url, {"version": quote.version})
+    assert done.status_code == 302 and done.url == "/meine-auftraege/"
+    quote.refresh_from_db()
+    quote.package.refresh_from_db()
+    assert quote.status == Quote.Status.DECLINED
+    assert quote.package.status == Package.Status.CANCELLED
+    assert Event.objects.filter(type="quote.declined", group="office").exists()
+    assert not erasure_blockers(quote.package.customer)
+    page = hanna.get(f"/angebot/{quote.pk}/").content.decode()
+    assert 'data-testid="declined"' in page and 'data-testid="accept"' not in page
+    # Saying no twice is still no; accepting afterwards is refused.
+    assert hanna.post(url, {"version": quote.version}).status_code == 302
+    hanna.post(f"/angebot/{quote.pk}/annehmen/", {"version": quote.version})
+    quote.package.refresh_from_db()
+    assert quote.package.status == Package.Status.CANCELLED
