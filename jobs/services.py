@@ -425,6 +425,22 @@ def submit_request(
     return request
 
 
+def _homeowners_quote(quote_id: int, *, version: int, user) -> tuple[Quote, Package]:
+    """The quote its homeowner decides on, and its package row locked (accept and decline lock
+    alike, so a quote is never both). Someone else's quote does not exist; another version
+    than the one seen is a ``Conflict``."""
+    from zunft.core.errors import Conflict
+
+    quote = Quote.objects.select_related("package__customer").get(pk=quote_id)
+    package = Package.objects.select_for_update().get(pk=quote.package_id)
+    quote.refresh_from_db()
+    if package.customer.user_id != user.pk:
+        raise Quote.DoesNotExist
+    if quote.version != version:
+        raise Conflict(_("This is not the version you saw; please look at the current quote."))
+    return quote, package
+
+
 @transaction.atomic
 def accept_quote(
     quote_id: int, *, version: int, user, early_start_consent: bool = False, today=None
@@ -442,13 +458,7 @@ def accept_quote(
     from zunft.core.models import Consent
 
     today = today or timezone.localdate()
-    quote = Quote.objects.select_related("package__customer").get(pk=quote_id)
-    package = Package.objects.select_for_update().get(pk=quote.package_id)
-    quote.refresh_from_db()
-    if package.customer.user_id != user.pk:
-        raise Quote.DoesNotExist
-    if quote.version != version:
-        raise Conflict(_("This is not the version you saw; please look at the current quote."))
+    quote, package = _homeowners_quote(quote_id, version=version, user=user)
     if quote.status == Quote.Status.ACCEPTED:
         return quote
     if quote.status == Quote.Status.DECLINED:
@@ -509,13 +519,7 @@ def decline_quote(quote_id: int, *, version: int, user) -> Quote:
     does, so a quote is never both."""
     from zunft.core.errors import Conflict
 
-    quote = Quote.objects.select_related("package__customer").get(pk=quote_id)
-    package = Package.objects.select_for_update().get(pk=quote.package_id)
-    quote.refresh_from_db()
-    if package.customer.user_id != user.pk:
-        raise Quote.DoesNotExist
-    if quote.version != version:
-        raise Conflict(_("This is not the version you saw; please look at the current quote."))
+    quote, package = _homeowners_quote(quote_id, version=version, user=user)
     if quote.status == Quote.Status.DECLINED:
         return quote
     if quote.status != Quote.Status.OPEN:
