@@ -211,6 +211,9 @@ def _render_quote(request, quote: Quote, *, consent_error: str = "", status: int
         trades.setdefault(names.get(line.trade, line.trade) or _("Cooperative"), []).append(line)
     latest = quote.package.quotes.order_by("-version").first()
     customer_user = quote.package.customer.user
+    email = customer_user.email if customer_user else ""
+    code_sent = bool(email) and request.session.get("contact_email", "").lower() == email.lower()
+    login = {"next": request.path, "email": email, **({"step": "code"} if code_sent else {})}
     context = {
         "quote": quote,
         "trades": trades,
@@ -222,9 +225,9 @@ def _render_quote(request, quote: Quote, *, consent_error: str = "", status: int
         "needs_consent": services.needs_early_start_consent(quote, timezone.localdate()),
         # accept_quote refuses it anyway; say so before she fills in the form
         "expired": quote.expired(timezone.localdate()),
-        "login_url": reverse("login")
-        + "?"
-        + urlencode({"next": request.path, "email": customer_user.email if customer_user else ""}),
+        "login_url": reverse("login") + "?" + urlencode(login),
+        # This browser asked for the quote just now: the code is in the mail already.
+        "code_sent": code_sent,
         "consent_error": consent_error,
     }
     return render(request, "jobs/quote.html", context, status=status)
