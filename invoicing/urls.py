@@ -21,6 +21,11 @@ urlpatterns = [
         name="payouts",
     ),
     path("buero/rechnungen/mahnwesen/", views.dunning_list, name="dunning"),
+    path(
+        "buero/rechnungen/mahnwesen/<int:notice_id>/",
+        views.dunning_notice,
+        name="dunning-notice",
+    ),
     path("buero/rechnungen/kontoauszuege/", views.bank, name="bank"),
     path(
         "buero/rechnungen/kontoauszuege/<int:transaction_id>/zuordnen/",

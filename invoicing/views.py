@@ -42,6 +42,7 @@ from invoicing.models import (
     BankStatementImport,
     BankTransaction,
     Dunning,
+    DunningNotice,
     Invoice,
     InvoiceLine,
     Payment,
@@ -529,6 +530,24 @@ def record_payouts(request, period: str):
 
 
 # --- dunning --------------------------------------------------------------------------------------
+
+
+@office_page
+def dunning_notice(request, notice_id: int):
+    """One reminder or dunning letter as it was sent, to read or to print and post (customers
+    without an e-mail address get theirs on paper)."""
+    notice = get_object_or_404(
+        DunningNotice.objects.select_related("invoice", "invoice__dunning"), pk=notice_id
+    )
+    subject, text = dunning.notice_text(notice)
+    context = {
+        "notice": notice,
+        "invoice": notice.invoice,
+        "subject": subject,
+        "paragraphs": [part for part in text.split("\n\n") if part.strip()],
+        "section": "dunning",
+    }
+    return render(request, "invoicing/office/notice.html", context)
 
 
 def _next_step(invoice: Invoice, level: int, last_step_on, today) -> dict:

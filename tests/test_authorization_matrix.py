@@ -417,6 +417,7 @@ PATH_OBJECTS = {
     "request_id": lambda w: w.request.pk,
     "acceptance_id": lambda w: w.acceptance.pk,
     "absence_id": lambda w: w.absence.pk,
+    "notice_id": lambda w: w.notice.pk,
     "token": lambda w: w.feed.token,
     "code": lambda w: w.template.code,
     "postal_code": lambda w: "49661",
@@ -625,6 +626,7 @@ PAGES: dict[str, Page] = {
         OFFICE, method="post", ok=frozenset({422}), why="an empty payment is refused at its field"
     ),
     "buero/rechnungen/monatsabschluss/": page(OFFICE),
+    "buero/rechnungen/mahnwesen/<int:notice_id>/": page(OFFICE, why="the office's letters"),
     "buero/rechnungen/monatsabschluss/<str:period>/auszahlung/": page(
         OFFICE,
         method="post",
@@ -688,7 +690,7 @@ def build_world():
 
     from customers.models import Customer, PostalCode, Site
     from invoicing import payments, samples, services, settlement
-    from invoicing.models import BankStatementImport, BankTransaction
+    from invoicing.models import BankStatementImport, BankTransaction, DunningNotice
     from jobs import fieldwork
     from jobs.models import Acceptance, ChecklistItem, Package, Request
     from jobs.services import book_package, create_quote, save_template
@@ -804,6 +806,16 @@ def build_world():
         w.invoice = services.issue_invoice(billed(done_package("A selbst"), issuer=w.a))
         w.draft = billed(done_package("A Entwurf"), issuer=w.a)
         w.coop_invoice = services.issue_invoice(billed(done_package("Verbund")))
+        w.notice = DunningNotice.objects.create(
+            invoice=w.coop_invoice,
+            level=1,
+            sent_on=dt.date(2026, 3, 9),
+            open_amount=w.coop_invoice.amount_due,
+            fee=0,
+            interest=0,
+            interest_rate=0,
+            pay_by=dt.date(2026, 3, 19),
+        )
     with time_machine.travel(dt.datetime(2026, 3, 10, 10, tzinfo=berlin), tick=False):
         payments.record_payment(
             w.coop_invoice, amount=w.coop_invoice.amount_due, booked_on=dt.date(2026, 3, 10)

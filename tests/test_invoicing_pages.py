@@ -569,6 +569,17 @@ def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
     )
     assert format_eur(interest) in row
 
+    # Each letter sent can be opened, to read or to print for the post.
+    links = re.findall(r'href="(/buero/rechnungen/mahnwesen/\d+/)" data-testid="notice-link"', row)
+    assert len(links) == 3
+    with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
+        letter = page(client, links[-1])
+    assert "2. Mahnung zur Rechnung" in letter and late.number in letter
+    assert "Mahngebühren der früheren Mahnungen: 5,00 €" in letter
+    assert late.buyer_name in letter and "data-print" in letter
+    with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
+        assert api_as(books.painter).get(links[-1]).status_code == 404
+
 
 # --- bank statements ----------------------------------------------------------------------------
 
