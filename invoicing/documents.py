@@ -25,7 +25,7 @@ from pypdf.generic import (
 
 from invoicing import einvoice
 from invoicing.models import Invoice, InvoiceDocument
-from invoicing.pdf import InvoiceRenderer, parties
+from invoicing.pdf import InvoiceRenderer
 
 
 @cache
@@ -59,8 +59,9 @@ def build_pdf(invoice: Invoice, *, open_amount=None) -> bytes:
     """The PDF/A-3 invoice with the Factur-X (EN 16931) XML embedded. Public-sector invoices embed
     the same content with the Factur-X identifier; their XRechnung goes out as the XML file."""
     xml = einvoice.render_xml(invoice, flavour="factur-x")
-    plain = InvoiceRenderer(invoice, open_amount=open_amount).render()
-    sender, recipient = parties(invoice)  # a credit note is the cooperative's letter
+    renderer = InvoiceRenderer(invoice, open_amount=open_amount)
+    plain = renderer.render()
+    sender, recipient = renderer.sender, renderer.recipient  # a credit note: the cooperative's
     return facturx.generate_from_binary(
         add_output_intent(plain),
         xml,

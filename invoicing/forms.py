@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Invoice
+from invoicing.settlement import FIRST_YEAR
 from zunft.core.forms import ServiceErrorsMixin
 from zunft.core.money import format_eur, parse_amount
 
@@ -22,14 +23,13 @@ MONTH_FORMATS = (
 )
 
 
-def parse_month(value: str) -> date | None:
-    """``2026-03``, ``03/2026`` or ``3.2026`` → 1 March 2026; None when it is none of these."""
+def month_parts(value: str) -> tuple[int, int] | None:
+    """``2026-03``, ``03/2026`` or ``3.2026`` → (2026, 3), whether or not such a month can be;
+    None when it is written none of these ways."""
     for pattern in MONTH_FORMATS:
         match = pattern.match(value.strip())
         if match:
-            year, month = int(match["year"]), int(match["month"])
-            if 1 <= month <= 12 and year >= 2000:
-                return date(year, month, 1)
+            return int(match["year"]), int(match["month"])
     return None
 
 
@@ -42,24 +42,24 @@ class MonthField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
-        month = parse_month(value)
-        written = next((m for p in MONTH_FORMATS if (m := p.match(value.strip()))), None)
-        if month is None and written is not None:
-            # Written right, but no month the books can have: say which part is wrong.
-            if not 1 <= int(written["month"]) <= 12:
-                raise ValidationError(
-                    _("There is no month %(month)s: give 01 to 12.") % {"month": written["month"]},
-                    code="no_such_month",
-                )
+        parts = month_parts(value)
+        if parts is None:
+            raise ValidationError(
+                _("Give the month as YYYY-MM, e.g. 2026-03."), code="invalid_month"
+            )
+        year, month = parts
+        # Written right, but no month the books can have: say which part is wrong.
+        if not 1 <= month <= 12:
+            raise ValidationError(
+                _("There is no month %(month)s: give 01 to 12.") % {"month": f"{month:02d}"},
+                code="no_such_month",
+            )
+        if year < FIRST_YEAR:
             raise ValidationError(
                 _("Months before January 2000 are not settled: please check the year."),
                 code="month_too_early",
             )
-        if month is None:
-            raise ValidationError(
-                _("Give the month as YYYY-MM, e.g. 2026-03."), code="invalid_month"
-            )
-        return month
+        return date(year, month, 1)
 
     def prepare_value(self, value):
         return f"{value:%Y-%m}" if isinstance(value, date) else value
@@ -116,6 +116,20 @@ class CancelForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+def confirm_if_over(form, field: str, amount: Decimal, owed: Decimal, message, **values) -> None:
+    """More than is open is booked only when confirmed (a typo such as 500 for 50,00 would
+    stand as a credit to pay back): sets ``form.over`` so the confirmation box is shown, and
+    puts ``message`` (with ``over``, ``open`` and ``values``) on ``field`` until it is ticked."""
+    if amount <= owed:
+        return
+    form.over = True
+    if not form.cleaned_data.get("confirm_overpayment"):
+        form.add_error(
+            field,
+            message % {"over": format_eur(amount - owed), "open": format_eur(owed), **values},
+        )
+
+
 class PaymentForm(ServiceErrorsMixin, forms.Form):
     amount = forms.CharField(
         label=_("Amount (€)"),
@@ -141,18 +155,9 @@ class PaymentForm(ServiceErrorsMixin, forms.Form):
     def clean(self):
         data = super().clean()
         amount = data.get("amount")
-        if amount is not None and self.open_amount is not None and amount > self.open_amount:
-            # A typo (500 for 50,00) would otherwise stand as a credit to pay back.
-            self.over = True
-            if not data.get("confirm_overpayment"):
-                self.add_error(
-                    "amount",
-                    _("That is %(over)s more than is open (%(open)s): confirm it below.")
-                    % {
-                        "over": format_eur(amount - self.open_amount),
-                        "open": format_eur(self.open_amount),
-                    },
-                )
+        if amount is not None and self.open_amount is not None:
+            message = _("That is %(over)s more than is open (%(open)s): confirm it below.")
+            confirm_if_over(self, "amount", amount, self.open_amount, message)
         return data
 
     def clean_amount(self) -> Decimal:
@@ -227,20 +232,10 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
         invoice = data.get("invoice")
         if invoice is None or self.amount is None:
             return data
-        owed = open_amount(invoice)
-        if self.amount > owed:
-            # As in the payment form: the wrong number typed would stand as a credit to repay.
-            self.over = True
-            if not data.get("confirm_overpayment"):
-                self.add_error(
-                    "invoice",
-                    _("That is %(over)s more than is open on %(number)s (%(open)s): confirm it.")
-                    % {
-                        "over": format_eur(self.amount - owed),
-                        "number": invoice.number,
-                        "open": format_eur(owed),
-                    },
-                )
+        message = _("That is %(over)s more than is open on %(number)s (%(open)s): confirm it.")
+        confirm_if_over(
+            self, "invoice", self.amount, open_amount(invoice), message, number=invoice.number
+        )
         return data
 
     def clean_invoice(self) -> Invoice:

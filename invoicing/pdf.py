@@ -184,7 +184,7 @@ class InvoiceRenderer:
         self.totals: Totals = invoice_totals(invoice)
         self.open_amount = invoice.amount_due if open_amount is None else open_amount
         self.sender, self.recipient = parties(invoice)
-        self.credit_note = invoice.is_self_billed  # or its cancellation: the cooperative's letter
+        self.self_billed = invoice.is_self_billed  # the cooperative's letter to the member
         self.page = 1
         self.carried = None
 
@@ -216,7 +216,7 @@ class InvoiceRenderer:
                 f"BIC: {inv.seller_bic}" if inv.seller_bic else "",
             ],
         ]
-        if self.credit_note:
+        if self.self_billed:
             # The cooperative issues it; the member's tax ids are in the information block.
             columns[:2] = [
                 [
@@ -292,7 +292,7 @@ class InvoiceRenderer:
             ),
             ("Datum", _date(inv.issue_date)),
         ]
-        if self.credit_note:
+        if self.self_billed:
             # "Ihre" is the member, the seller: §14 Abs. 4 Nr. 2 UStG wants its tax ids.
             rows += [
                 ("Ihre USt-IdNr.", inv.seller_vat_id),
@@ -317,7 +317,7 @@ class InvoiceRenderer:
             rows.append(
                 ("zur Rechnung", f"{inv.original.number} vom {_date(inv.original.issue_date)}")
             )
-        if not self.credit_note:  # there the seller's contact is the member's owner
+        if not self.self_billed:  # there the seller's contact is the member's owner
             rows.append(("Ansprechpartner", inv.seller_contact))
         rows = [row for row in rows if row[1]]  # no empty rows (no customer number, …)
         x, y = 125 * mm, HEIGHT - 52 * mm

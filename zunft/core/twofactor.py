@@ -177,11 +177,17 @@ def _accepting_device(user, code: str):
     return None
 
 
+def _within_minutes(request, key: str) -> bool:
+    """Whether the time kept in the session under ``key`` is less than RECONFIRM_AFTER ago."""
+    at = request.session.get(key)
+    return isinstance(at, float) and time.time() - at < RECONFIRM_AFTER
+
+
 def _reconfirmed(request) -> bool:
     """Whether the session may change the second factor now: it gave a code in the last minutes,
     or gives a current one with this request. Someone at a session left open cannot take the
     second factor over (new backup codes to read, or their own phone)."""
-    if time.time() - request.session.get(VERIFIED_AT, 0) < RECONFIRM_AFTER:
+    if _within_minutes(request, VERIFIED_AT):
         return True
     if not request.POST.get("code") or _accepting_device(request.user, _code(request)) is None:
         logger.info("second factor change: no current code from user %s", request.user.pk)
@@ -225,10 +231,7 @@ def setup(request):
         return redirect("home")
     # Asked for minutes ago from a session that had just given a code (a flag left in an open
     # session is no way in for someone else later).
-    asked = request.session.get(NEW_PHONE)
-    replacing = (
-        is_verified(user) and isinstance(asked, float) and time.time() - asked < RECONFIRM_AFTER
-    )
+    replacing = is_verified(user) and _within_minutes(request, NEW_PHONE)
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not replacing:
         return redirect(_next_url(request) if is_verified(user) else "twofactor-verify")
     if user_has_device(user) and not is_verified(user):  # backup codes only: prove them first
@@ -321,7 +324,7 @@ def backup_codes(request):
         "codes": [f"{c[:4]} {c[4:]}" for c in fresh or []],
         "left": left,
         "next": _next_url(request),
-        "ask_code": time.time() - request.session.get(VERIFIED_AT, 0) >= RECONFIRM_AFTER,
+        "ask_code": not _within_minutes(request, VERIFIED_AT),
         "error": error,
     }
     return render(request, "twofactor/codes.html", context, status=422 if error else 200)
