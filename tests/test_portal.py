@@ -134,7 +134,6 @@ def test_the_code_mailed_with_the_quote_opens_the_quote_and_is_not_burnt_by_the_
     quote_page = visitor.get(quote_url).content.decode()
     assert 'data-testid="code-sent"' in quote_page and "greta@example.org" in quote_page
     assert "step=code" in quote_page
-    assert 'data-testid="code-sent"' not in Client().get(quote_url).content.decode()
     # "Log in by code to accept" -> "I already have a code": no second code that burns the first
     page = visitor.get("/anmelden/", {"email": "greta@example.org", "next": quote_url}).content
     assert b'data-testid="have-code"' in page
