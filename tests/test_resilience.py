@@ -311,8 +311,13 @@ def test_a_task_on_a_killed_worker_is_redelivered_and_completes_once(office_user
     try:
         doomed.start_worker()
         tasks.probe.apply_async((operation.pk,), queue=queue)
+        # The claim (state "running") commits just before the work records its start; killing
+        # in between would leave no trace of the first run, so wait for the start itself.
         assert wait_for(
-            lambda: Operation.objects.filter(pk=operation.pk, state="running").exists(), 30
+            lambda: Event.objects.filter(
+                type="probe.started", data__operation=operation.pk
+            ).exists(),
+            30,
         ), "the first worker never started the task"
         operation.refresh_from_db()
         assert operation.worker.startswith("doomed@")
