@@ -13,7 +13,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
-from invoicing import exports, payments, services, settlement
+from invoicing import dunning, exports, payments, services, settlement
 from invoicing.documents import render_documents
 from invoicing.models import BankTransaction, Invoice, InvoiceDocument, SettlementRun
 from invoicing.schemas import (
@@ -143,6 +143,17 @@ def record_payment(request, invoice_id: int, payload: PaymentIn):
         user=request.user,
     )
     return Status(201, _detail_out(_visible(request, invoice_id)))
+
+
+@router.post(
+    "/invoices/{invoice_id}/waive-charges",
+    response={200: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def waive_charges(request, invoice_id: int):
+    """Waive the dunning charges (fees and default interest) still open on an invoice."""
+    invoice = _managed(request, invoice_id)
+    dunning.waive_charges(invoice, user=request.user)
+    return _detail_out(_visible(request, invoice_id))
 
 
 def _document(request, invoice_id: int, kind: str) -> HttpResponse:

@@ -23,13 +23,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from invoicing.models import Dunning, DunningNotice, Invoice
-from invoicing.payments import with_balance
+from invoicing.payments import balance, with_balance
 from zunft.core.money import ZERO, format_eur, format_quantity, round_money
 from zunft.core.realtime import emit
 
@@ -158,14 +159,34 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
             email=invoice.buyer_email,
         )
         emit(
-            [
-                "office",
-                *([f"workshop.{invoice.issuer_workshop_id}"] if invoice.issuer_workshop_id else []),
-            ],
+            invoice.staff_groups(),
             "invoice.dunned",
             {"invoice": invoice.pk, "number": invoice.number, "level": level},
         )
     return notice
+
+
+def waive_charges(invoice: Invoice, *, user=None, today: date | None = None) -> Decimal:
+    """The office lets go of the dunning charges still open on an invoice. Locks the invoice
+    row (the lock a payment takes), so a payment booked at the same time is counted first.
+    Returns the amount waived."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        rest = balance(invoice).charges_open
+        if rest <= 0:
+            raise ValidationError({"invoice": "Auf dieser Rechnung sind keine Mahnkosten offen."})
+        dunning = Dunning.objects.get(invoice=invoice)
+        dunning.charges_waived += rest
+        dunning.charges_waived_on = today
+        dunning.charges_waived_by = user if getattr(user, "is_authenticated", False) else None
+        dunning.save(update_fields=["charges_waived", "charges_waived_on", "charges_waived_by"])
+        emit(
+            invoice.staff_groups(),
+            "invoice.charges_waived",
+            {"invoice": invoice.pk, "number": invoice.number, "amount": str(rest)},
+        )
+    return rest
 
 
 def notice_text(notice: DunningNotice) -> tuple[str, str]:

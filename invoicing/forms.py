@@ -68,11 +68,13 @@ class MonthField(forms.CharField):
 class InvoiceFilterForm(forms.Form):
     """The list's filters, read from the query string."""
 
-    # The invoice states, with "overdue" (issued, unpaid, past due) after "issued".
+    # The invoice states, with "overdue" (issued, unpaid, past due) after "issued", and the
+    # invoices whose dunning charges are still open (mostly paid ones) at the end.
     STATES = (
         *Invoice.State.choices[:2],
         ("overdue", _("overdue")),
         *Invoice.State.choices[2:],
+        ("charges", _("dunning charges open")),
     )
 
     status = forms.ChoiceField(
@@ -226,7 +228,7 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
         self.over = False  # the confirmation is asked for (and shown) only when it is needed
 
     def clean(self):
-        from invoicing.payments import open_amount
+        from invoicing.payments import balance
 
         data = super().clean()
         invoice = data.get("invoice")
@@ -234,7 +236,7 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
             return data
         message = _("That is %(over)s more than is open on %(number)s (%(open)s): confirm it.")
         confirm_if_over(
-            self, "invoice", self.amount, open_amount(invoice), message, number=invoice.number
+            self, "invoice", self.amount, balance(invoice).total, message, number=invoice.number
         )
         return data
 

@@ -205,6 +205,13 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or f"{self.get_kind_display()} (Entwurf #{self.pk})"
 
+    def staff_groups(self) -> list[str]:
+        """The live groups that follow this invoice's money: the office and the issuing member."""
+        groups = ["office"]
+        if self.issuer_workshop_id:
+            groups.append(f"workshop.{self.issuer_workshop_id}")
+        return groups
+
     @property
     def is_draft(self) -> bool:
         return self.state == self.State.DRAFT
@@ -471,6 +478,13 @@ class Dunning(models.Model):
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=0)
     last_step_on = models.DateField(_("last step on"), null=True, blank=True)
     default_since = models.DateField(_("in default since"), null=True, blank=True)
+    # Fees and interest the office let go of (a goodwill gesture, a small rest after the invoice
+    # was paid). Added up: a later notice claims its own fee again.
+    charges_waived = money(_("dunning charges waived"))
+    charges_waived_on = models.DateField(_("charges waived on"), null=True, blank=True)
+    charges_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("dunning")

@@ -4,6 +4,11 @@ The open amount is never stored. It is always the amount due minus the payments 
 partial payment leaves the rest open and an over-payment shows as a credit (negative open amount).
 A cancelled invoice owes nothing any more: whatever was paid on it is a credit.
 
+The dunning charges (each notice's fee, and the default interest the latest notice claims) are
+owed besides the invoice. Payments settle the invoice first, so paying its amount ends the
+dunning run; what is paid beyond it settles the charges, and only the rest is a credit. Charges
+still open after that are listed with the invoice until paid or waived by the office.
+
 When the payments reach the amount due the invoice moves to ``paid`` with the day of the payment
 that settled it; the database trigger allows exactly those columns to change on an issued invoice.
 
@@ -27,16 +32,24 @@ from django.db.models import (
     DecimalField,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
-from invoicing.models import BankStatementImport, BankTransaction, Invoice, Payment
+from invoicing.models import (
+    BankStatementImport,
+    BankTransaction,
+    Dunning,
+    DunningNotice,
+    Invoice,
+    Payment,
+)
 from zunft.core.money import ZERO, round_money, to_decimal
 from zunft.core.realtime import emit
 
@@ -54,16 +67,51 @@ def paid_total(invoice: Invoice) -> Decimal:
     return total if total is not None else ZERO
 
 
-def open_amount(invoice: Invoice, paid: Decimal | None = None) -> Decimal:
-    """What is still owed: the amount due minus the payments. Negative is a credit (over-payment,
-    or payments on a cancelled invoice)."""
+def dunning_charges(invoice: Invoice) -> Decimal:
+    """The dunning charges owed besides the invoice: every notice's fee and the interest of the
+    latest one (each notice states the interest since the default began), less what the office
+    waived. None on a cancelled invoice."""
+    if invoice.state == Invoice.State.CANCELLED:
+        return ZERO
+    notices = DunningNotice.objects.filter(invoice=invoice)
+    fees = notices.aggregate(s=Sum("fee"))["s"] or ZERO
+    latest = notices.order_by("-level").values_list("interest", flat=True).first() or ZERO
+    waived = Dunning.objects.filter(invoice=invoice).values_list("charges_waived", flat=True)
+    return fees + latest - (waived.first() or ZERO)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """``open`` is the invoice's own rest (negative: a credit); ``charges_open`` the dunning
+    charges not paid yet."""
+
+    open: Decimal
+    charges_open: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.open + self.charges_open
+
+
+def balance(invoice: Invoice, paid: Decimal | None = None) -> Balance:
+    """The invoice's balance, by the rule of :func:`with_balance`."""
     paid = paid_total(invoice) if paid is None else paid
     due = ZERO if invoice.state == Invoice.State.CANCELLED else invoice.amount_due
-    return due - paid
+    charges = dunning_charges(invoice)
+    covered = min(charges, max(paid - due, ZERO))
+    return Balance(open=due - paid + covered, charges_open=charges - covered)
+
+
+def open_amount(invoice: Invoice, paid: Decimal | None = None) -> Decimal:
+    """What is still owed on the invoice itself: the amount due minus the payments, once the
+    payments beyond it have settled the dunning charges. Negative is a credit (over-payment, or
+    payments on a cancelled invoice)."""
+    return balance(invoice, paid).open
 
 
 def with_balance(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Annotate ``paid`` and ``open`` (same rule as :func:`open_amount`) without joining rows."""
+    """Annotate ``paid``, ``charges``, ``open`` and ``charges_open`` (same rule as
+    :func:`balance`) without joining rows."""
     paid = Subquery(
         Payment.objects.filter(invoice=OuterRef("pk"))
         .order_by()
@@ -72,21 +120,29 @@ def with_balance(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
         .values("s"),
         output_field=MONEY,
     )
-    due = Case(
-        When(state=Invoice.State.CANCELLED, then=Value(ZERO)),
-        default=F("amount_due"),
+    notices = DunningNotice.objects.filter(invoice=OuterRef("pk")).order_by()
+    fees = Subquery(
+        notices.values("invoice").annotate(s=Sum("fee")).values("s"), output_field=MONEY
+    )
+    interest = Subquery(notices.order_by("-level").values("interest")[:1], output_field=MONEY)
+    waived = Subquery(
+        Dunning.objects.filter(invoice=OuterRef("pk")).values("charges_waived")[:1],
         output_field=MONEY,
     )
-    return qs.annotate(paid=Coalesce(paid, Value(ZERO), output_field=MONEY)).annotate(
-        open=due - F("paid")
+    zero = Value(ZERO, output_field=MONEY)
+    cancelled = Q(state=Invoice.State.CANCELLED)
+    due = Case(When(cancelled, then=zero), default=F("amount_due"), output_field=MONEY)
+    charges = Case(
+        When(cancelled, then=zero),
+        default=Coalesce(fees, zero) + Coalesce(interest, zero) - Coalesce(waived, zero),
+        output_field=MONEY,
     )
-
-
-def _groups(invoice: Invoice) -> list[str]:
-    groups = ["office"]
-    if invoice.issuer_workshop_id:
-        groups.append(f"workshop.{invoice.issuer_workshop_id}")
-    return groups
+    covered = Least(F("charges"), Greatest(F("paid") - due, zero))
+    return (
+        qs.annotate(paid=Coalesce(paid, zero, output_field=MONEY), charges=charges)
+        .annotate(open=due - F("paid") + covered)
+        .annotate(charges_open=F("charges") - covered)
+    )
 
 
 # --- recording ----------------------------------------------------------------------------------
@@ -97,6 +153,7 @@ class Recorded:
     payment: Payment
     invoice: Invoice
     open: Decimal
+    charges_open: Decimal = ZERO
 
     @property
     def outcome(self) -> str:
@@ -159,24 +216,26 @@ def record_payment(
             payer_iban=payer_iban[:34],
             recorded_by=user if getattr(user, "is_authenticated", False) else None,
         )
-        remaining = open_amount(invoice)
+        after = balance(invoice)
+        remaining = after.open
         if remaining <= 0 and invoice.state == Invoice.State.ISSUED:
             invoice.state = Invoice.State.PAID
             invoice.paid_on = booked_on
             invoice.state_changed_at = timezone.now()
             invoice.save(update_fields=["state", "paid_on", "state_changed_at"])
         emit(
-            _groups(invoice),
+            invoice.staff_groups(),
             "invoice.payment",
             {
                 "invoice": invoice.pk,
                 "number": invoice.number,
                 "amount": str(amount),
                 "open": str(remaining),
+                "charges_open": str(after.charges_open),
                 "state": invoice.state,
             },
         )
-    return Recorded(payment, invoice, remaining)
+    return Recorded(payment, invoice, remaining, after.charges_open)
 
 
 # --- CAMT.053 -----------------------------------------------------------------------------------
@@ -334,11 +393,14 @@ def match_credit(iban: str, credit: BankCredit) -> tuple[list[Invoice], str]:
             return [], "Rechnungsnummer unbekannt"
         if len(found) == 1:
             return found, "Rechnungsnummer"
-        if sum(i.open for i in found) == credit.amount:
+        if sum(i.open + i.charges_open for i in found) == credit.amount:
             return found, "Rechnungsnummern, Summe passt"
         return [], "Mehrere Rechnungsnummern, Betrag passt nicht zur Summe"
+    # The invoice's rest, or its rest with the charges a dunning notice asked for.
     same_amount = list(
-        with_balance(candidates.filter(state=Invoice.State.ISSUED)).filter(open=credit.amount)
+        with_balance(candidates.filter(state=Invoice.State.ISSUED)).filter(
+            Q(open=credit.amount) | Q(open=credit.amount - F("charges_open"))
+        )
     )
     named = _by_name(credit, same_amount)
     if len(named) == 1:
@@ -385,7 +447,7 @@ def _book(row: BankTransaction, invoices: list[Invoice], credit: BankCredit, use
     outcome = "full"
     for index, invoice in enumerate(sorted(invoices, key=lambda i: i.number)):
         last = index == len(invoices) - 1
-        part = rest if last else min(rest, open_amount(invoice))
+        part = rest if last else min(rest, balance(invoice).total)
         if part <= 0:
             continue
         rest -= part

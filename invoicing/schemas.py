@@ -29,6 +29,12 @@ class InvoiceOut(Schema):
     paid: Decimal = Decimal("0.00")
     open: Decimal = Decimal("0.00")
     credit: Decimal = Decimal("0.00")
+    charges: Decimal = Field(
+        Decimal("0.00"), description="dunning fees and default interest claimed, less waived"
+    )
+    charges_open: Decimal = Field(
+        Decimal("0.00"), description="the dunning charges not paid yet, owed besides ``open``"
+    )
 
     @staticmethod
     def resolve_credit(obj) -> Decimal:

@@ -760,9 +760,7 @@ def asks_for_transfer(invoice: Invoice) -> bool:
 
 
 def _groups(invoice: Invoice) -> list[str]:
-    groups = ["office"]
-    if invoice.issuer_workshop_id:
-        groups.append(f"workshop.{invoice.issuer_workshop_id}")
+    groups = invoice.staff_groups()
     if invoice.package_id:
         groups.append(f"package.{invoice.package_id}")
     return groups

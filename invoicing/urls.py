@@ -14,6 +14,11 @@ urlpatterns = [
     path("buero/rechnungen/<int:invoice_id>/stornieren/", views.cancel, name="cancel"),
     path("buero/rechnungen/<int:invoice_id>/loeschen/", views.delete_draft, name="delete-draft"),
     path("buero/rechnungen/<int:invoice_id>/zahlung/", views.record_payment, name="payment"),
+    path(
+        "buero/rechnungen/<int:invoice_id>/mahnkosten-erlassen/",
+        views.waive_charges,
+        name="waive-charges",
+    ),
     path("buero/rechnungen/monatsabschluss/", views.month_end, name="month-end"),
     path(
         "buero/rechnungen/monatsabschluss/<str:period>/auszahlung/",

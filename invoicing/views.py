@@ -191,11 +191,14 @@ def invoice_list(request):
             qs = qs.filter(issue_date__range=settlement.month_bounds(data["monat"]))
     # the state tabs count what the other filters leave
     counts = dict(qs.order_by().values_list("state").annotate(n=Count("id")))
+    counts["all"] = sum(counts.values())
     counts["overdue"] = qs.filter(dunning.past_due(today)).count()
-    counts["all"] = sum(v for k, v in counts.items() if k != "overdue")
+    counts["charges"] = qs.filter(charges_open__gt=0).count()
     state = form.cleaned_data.get("status") if form.is_bound and status == 200 else ""
     if state == "overdue":
         qs = qs.filter(dunning.past_due(today))
+    elif state == "charges":
+        qs = qs.filter(charges_open__gt=0)
     elif state:
         qs = qs.filter(state=state)
     # what customers and members still owe: not the cancellations (their negative amount only
@@ -232,13 +235,20 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
     except Dunning.DoesNotExist:
         level = 0
     # Paid in full, nothing to book by hand (a bank import still books a second transfer).
-    may_pay = invoice.state in payments.PAYABLE_STATES and invoice.open > 0
+    may_pay = invoice.state in payments.PAYABLE_STATES and invoice.open + invoice.charges_open > 0
+    try:
+        waived = invoice.dunning if invoice.dunning.charges_waived else None
+    except Dunning.DoesNotExist:
+        waived = None
     return {
         "invoice": invoice,
         "lines": invoice.lines.all(),
         "deductions": invoice.deductions.all(),
         "groups": totals.groups,
         "credit": -invoice.open if invoice.open < 0 else ZERO,
+        "owed": invoice.open + invoice.charges_open,
+        "waived": waived,
+        "may_waive": invoice.charges_open > 0,
         "payments": invoice.payments.select_related("recorded_by"),
         "corrections": invoice.corrections.order_by("pk"),
         "notices": invoice.dunning_notices.order_by("level"),
@@ -327,7 +337,7 @@ def cancel(request, invoice_id: int):
 @require_POST
 def record_payment(request, invoice_id: int):
     invoice = _visible_invoice(request, invoice_id)
-    form = PaymentForm(request.POST, open_amount=invoice.open)
+    form = PaymentForm(request.POST, open_amount=invoice.open + invoice.charges_open)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -345,6 +355,11 @@ def record_payment(request, invoice_id: int):
                 text = _("Payment of %(amount)s recorded; %(open)s remain open.")
             elif recorded.open < 0:
                 text = _("Payment of %(amount)s recorded; %(credit)s over-paid (credit).")
+            elif recorded.charges_open > 0:
+                text = _(
+                    "Payment of %(amount)s recorded; the invoice is paid, "
+                    "%(charges)s of dunning charges remain open."
+                )
             else:
                 text = _("Payment of %(amount)s recorded; the invoice is paid in full.")
             messages.success(
@@ -354,10 +369,30 @@ def record_payment(request, invoice_id: int):
                     "amount": format_eur(data["amount"]),
                     "open": format_eur(recorded.open),
                     "credit": format_eur(-recorded.open),
+                    "charges": format_eur(recorded.charges_open),
                 },
             )
             return redirect("invoicing:detail", invoice_id=invoice.pk)
     return _render_detail(request, invoice, status=422, payment_form=form)
+
+
+@office_page
+@require_POST
+def waive_charges(request, invoice_id: int):
+    """Let go of the dunning charges still open (goodwill, or a small rest once the invoice was
+    paid): the invoice then leaves the list of open charges."""
+    invoice = _visible_invoice(request, invoice_id)
+    try:
+        amount = dunning.waive_charges(invoice, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Dunning charges of %(amount)s on %(number)s waived.")
+            % {"amount": format_eur(amount), "number": invoice.number},
+        )
+    return redirect("invoicing:detail", invoice_id=invoice.pk)
 
 
 # --- month-end ------------------------------------------------------------------------------------
@@ -611,6 +646,12 @@ def dunning_list(request):
     context = {
         "rows": rows,
         "open_total": sum((r["invoice"].open for r in rows), ZERO),
+        # paid, so no longer dunned, but the notices' fees and interest are still owed
+        "charges_only": payments.with_balance(
+            Invoice.objects.filter(kind__in=dunning.DUNNED_KINDS, state=Invoice.State.PAID)
+        )
+        .filter(charges_open__gt=0)
+        .count(),
         "tabs": [(str(value), label, levels[value]) for value, label in Dunning.Level.choices],
         "all_count": sum(levels.values()),
         "chosen": chosen,

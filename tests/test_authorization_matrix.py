@@ -285,6 +285,9 @@ RULES: dict[str, Rule] = {
     "invoicing_api_record_payment": only(
         ADMIN_A, OFFICE, body=lambda w: {"amount": "10.00", "booked_on": "2026-03-31"}
     ),
+    "invoicing_api_waive_charges": only(
+        ADMIN_A, OFFICE, ok=frozenset({422}), why="no dunning charges open on the world's invoice"
+    ),
     "invoicing_api_invoice_pdf": only(HOME_A, ADMIN_A, OFFICE),
     "invoicing_api_invoice_xml": only(HOME_A, ADMIN_A, OFFICE),
     "invoicing_api_upload_statement": only(OFFICE, files=lambda w: {"file": camt_file()}),
@@ -624,6 +627,9 @@ PAGES: dict[str, Page] = {
     ),
     "buero/rechnungen/<int:invoice_id>/zahlung/": page(
         OFFICE, method="post", ok=frozenset({422}), why="an empty payment is refused at its field"
+    ),
+    "buero/rechnungen/<int:invoice_id>/mahnkosten-erlassen/": page(
+        OFFICE, method="post", ok=frozenset({302}), why="nothing open: back to the invoice"
     ),
     "buero/rechnungen/monatsabschluss/": page(OFFICE),
     "buero/rechnungen/mahnwesen/<int:notice_id>/": page(OFFICE, why="the office's letters"),

@@ -16,7 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from invoicing import dunning, samples, services, settlement
-from invoicing.models import BankTransaction, Invoice, InvoiceCounter, Payment
+from invoicing.models import (
+    BankTransaction,
+    Dunning,
+    DunningNotice,
+    Invoice,
+    InvoiceCounter,
+    Payment,
+)
 from zunft.core.models import Operation
 from zunft.core.money import format_eur
 
@@ -583,6 +590,45 @@ def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
     assert late.buyer_name in letter and "data-print" in letter
     with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
         assert api_as(books.painter).get(links[-1]).status_code == 404
+
+
+def test_dunning_charges_left_after_the_invoice_was_paid_are_listed_and_waived(books, api_as):
+    (late,) = samples.private_package(books.world, date(2026, 1, 10))  # due 24.01.2026
+    with time_machine.travel("2026-03-20 10:00 +01:00", tick=False):
+        dunning.run_dunning(date(2026, 3, 2))  # reminder
+        dunning.run_dunning(date(2026, 3, 16))  # 1. Mahnung: 5 € fee and interest
+        client = api_as(books.office)
+        url = f"{LIST}{late.pk}/zahlung/"
+        paid = client.post(url, {"amount": f"{late.amount_due}", "booked_on": "2026-03-20"})
+        assert paid.status_code == 302
+        charges = DunningNotice.objects.get(invoice=late, level=2)
+        owed = charges.fee + charges.interest
+        assert f"{format_eur(owed)} Mahnkosten bleiben offen" in page(client, paid["Location"])
+
+        link = page(client, "/buero/rechnungen/mahnwesen/")
+        assert "1 bezahlte Rechnung mit offenen Mahnkosten" in link
+        listed = page(client, f"{LIST}?status=charges")
+        assert rows(listed) == [late.pk]
+        assert "dunning charges open" not in listed and "Mahnkosten offen" in listed
+        assert f"+ {format_eur(owed)} Mahnkosten" in listed
+
+        detail = page(client, f"{LIST}{late.pk}/")
+        assert 'data-testid="waive-form"' in detail
+        assert 'data-testid="payment-form"' in detail  # the charges can still be paid
+        assert "Die Rechnung ist bezahlt" in detail
+
+        waived = client.post(f"{LIST}{late.pk}/mahnkosten-erlassen/")
+        assert waived.status_code == 302
+        detail = page(client, waived["Location"])
+        assert f"Mahnkosten von {format_eur(owed)} zu {late.number} erlassen" in detail
+        assert "erlassen am 20.03.2026 (Olga)" in detail
+        assert 'data-testid="waive-form"' not in detail
+        assert 'data-testid="payment-form"' not in detail
+        assert rows(page(client, f"{LIST}?status=charges")) == []
+
+        again = client.post(f"{LIST}{late.pk}/mahnkosten-erlassen/")
+        assert "keine Mahnkosten offen" in page(client, again["Location"])
+    assert Dunning.objects.get(invoice=late).charges_waived == owed
 
 
 # --- bank statements ----------------------------------------------------------------------------

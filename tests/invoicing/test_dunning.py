@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 
 from invoicing import dunning, payments, samples, tasks
 from invoicing.models import Dunning, DunningNotice
@@ -131,3 +132,100 @@ def test_a_notice_without_email_is_kept_for_the_post(world, frozen):
     assert result["emailed"] == 0 and result["without_email"] == 1
     assert DunningNotice.objects.get().emailed_at is None
     assert mail.outbox == []
+
+
+# --- the charges a notice claims are owed, paid after the invoice, or waived ---------------------
+
+
+def _row(invoice):
+    return payments.with_balance(type(invoice).objects.filter(pk=invoice.pk)).get()
+
+
+def _pay(invoice, amount, day: str):
+    with time_machine.travel(f"{day} 12:00 +02:00", tick=False):
+        return payments.record_payment(invoice, amount=amount, booked_on=date.fromisoformat(day))
+
+
+def test_paying_what_the_mahnung_asks_settles_invoice_and_charges_without_a_credit(bathroom):
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    first = DunningNotice.objects.get(level=Dunning.Level.FIRST)
+    assert first.total == D("8264.80")  # 8241.40 + 5.00 fee + 18.40 interest
+
+    recorded = _pay(bathroom, first.total, "2026-04-10")
+    assert recorded.outcome == "full"
+    assert (recorded.open, recorded.charges_open) == (0, 0)
+    row = _row(bathroom)
+    assert (row.charges, row.open, row.charges_open) == (D("23.40"), 0, 0)
+    assert row.state == "paid"
+
+    # Only what is paid beyond the invoice and its charges is a credit.
+    recorded = _pay(bathroom, "1.00", "2026-04-11")
+    assert recorded.outcome == "overpaid" and recorded.open == D("-1.00")
+    assert _row(bathroom).open == D("-1.00")
+    assert payments.balance(bathroom) == payments.Balance(open=D("-1.00"), charges_open=0)
+
+
+def test_paying_only_the_invoice_ends_the_dunning_and_leaves_the_charges_to_pay_or_waive(
+    bathroom, office_user
+):
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    recorded = _pay(bathroom, bathroom.amount_due, "2026-04-08")
+    bathroom.refresh_from_db()
+    assert bathroom.state == "paid" and recorded.outcome == "full"
+    assert recorded.charges_open == D("23.40")
+    run_on("2026-04-20")
+    assert not DunningNotice.objects.filter(level=Dunning.Level.SECOND).exists()
+
+    _pay(bathroom, "10.00", "2026-04-21")  # part of the charges, not a credit
+    assert payments.balance(bathroom) == payments.Balance(open=0, charges_open=D("13.40"))
+
+    with time_machine.travel("2026-04-22 12:00 +02:00", tick=False):
+        assert dunning.waive_charges(bathroom, user=office_user) == D("13.40")
+    row = _row(bathroom)
+    assert (row.charges, row.open, row.charges_open) == (D("10.00"), 0, 0)
+    assert payments.balance(bathroom) == payments.Balance(open=0, charges_open=0)
+    state = Dunning.objects.get(invoice=bathroom)
+    assert state.charges_waived == D("13.40") and state.charges_waived_by == office_user
+    assert state.charges_waived_on == date(2026, 4, 22)
+    with pytest.raises(ValidationError) as refused:
+        dunning.waive_charges(bathroom, user=office_user)
+    assert "invoice" in refused.value.message_dict
+
+
+def test_a_cancelled_invoice_owes_no_charges(bathroom):
+    from invoicing import services
+
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    _pay(bathroom, "100.00", "2026-04-07")
+    with time_machine.travel("2026-04-08 12:00 +02:00", tick=False):
+        services.cancel_invoice(bathroom)
+    bathroom.refresh_from_db()
+    row = _row(bathroom)
+    assert (row.charges, row.charges_open, row.open) == (0, 0, D("-100.00"))
+    assert payments.balance(bathroom).open == D("-100.00")
+
+
+def test_a_bank_credit_of_the_mahnung_total_is_matched_not_overpaid(bathroom):
+    from pathlib import Path
+
+    from invoicing.models import BankTransaction
+
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    total = DunningNotice.objects.get(level=Dunning.Level.FIRST).total
+    camt = (Path(__file__).parent / "fixtures" / "camt053_2026-03-02.xml").read_text()
+    # Hanna pays the notice's total, without the invoice number: found by amount and name.
+    camt = (
+        camt.replace("8241.40", str(total))
+        .replace("RE-2026-00001 Bad komplett", "Mahnung Bad")
+        .replace("2026-03-02", "2026-04-10")
+    )
+    with time_machine.travel("2026-04-10 12:00 +02:00", tick=False):
+        payments.import_camt053(camt.encode(), filename="auszug.xml")
+    row = BankTransaction.objects.get(amount=total)
+    assert row.status == BankTransaction.Status.MATCHED, row.note
+    assert list(row.invoices.all()) == [bathroom]
+    assert payments.balance(bathroom) == payments.Balance(open=0, charges_open=0)
