@@ -179,6 +179,23 @@ def _week_appointments(start: dt.datetime, end: dt.datetime) -> list[dict]:
     )
 
 
+def _next_work(after: dt.datetime) -> dict | None:
+    """The week and day of the next live appointment after an empty week, so the board can
+    lead there instead of showing nothing (e.g. the work of newly accepted packages starts next
+    week)."""
+    start = (
+        Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
+        .filter(start__gte=after)
+        .order_by("start")
+        .values_list("start", flat=True)
+        .first()
+    )
+    if start is None:
+        return None
+    day = start.astimezone(BERLIN).date()
+    return {"week": iso_week(day - dt.timedelta(days=day.weekday())), "date": day}
+
+
 def _english() -> bool:
     return (get_language() or "de").startswith("en")
 
@@ -216,6 +233,7 @@ def board_data(monday: dt.date, *, now: dt.datetime | None = None) -> dict:
         "days": [_day_info(d, workshops) for d in days],
         "groups": _groups(workshops, offers, capacity),
         "items": [_item(a) for a in appointments],
+        "next_work": _next_work(end) if not appointments else None,
         "lists": side_lists(now),
         "heatmap": _heatmap(workshops, offers, capacity, appointments, days),
         "fairness": ledger,

@@ -80,6 +80,11 @@ class DayOut(Row):
     holidays: list[str]
 
 
+class NextWorkOut(Row):
+    week: str = Field(..., description="ISO week of the next planned work, e.g. 2026-W49")
+    date: date
+
+
 class BoardOut(Row):
     week: str
     start: date
@@ -89,6 +94,9 @@ class BoardOut(Row):
     days: list[DayOut]
     groups: list[GroupOut]
     items: list[ItemOut]
+    next_work: NextWorkOut | None = Field(
+        None, description="on a week without appointments: where the next planned work starts"
+    )
     lists: dict
     heatmap: dict
     fairness: list[dict]

@@ -85,6 +85,9 @@ def _labels() -> dict:
         "open_package": _("Package"),
         "revise_quote": _("Revise quote"),
         "week": _("Week"),
+        "week_empty": _("Nothing is planned this week."),
+        "week_empty_none": _("Nothing is planned this week or later."),
+        "week_next_work": _("Go to the next planned work (from %(date)s)"),
         "task": _("task"),
         "kpi": {
             "appointments": _("Appointments"),

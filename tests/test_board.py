@@ -114,6 +114,20 @@ def test_the_week_shows_every_task_with_its_state_and_the_side_lists(coop, plann
     assert {s["site"] for s in data["map"]["sites"]} == {coop.hanna_site.pk}
 
 
+def test_an_empty_week_names_the_week_of_the_next_planned_work(coop, planned, api_as):
+    _package, appointments = planned
+    first = min(day_of(a) for a in appointments.values())
+    monday = first - dt.timedelta(days=first.weekday())
+    client = api_as(coop.olga)
+    data = client.get(f"/api/v1/board?week={board.iso_week(monday - dt.timedelta(weeks=2))}")
+    assert data.json()["items"] == []
+    assert data.json()["next_work"] == {"week": board.iso_week(monday), "date": first.isoformat()}
+    busy = client.get(f"/api/v1/board?week={board.iso_week(monday)}").json()
+    assert busy["items"] and busy["next_work"] is None
+    after = client.get(f"/api/v1/board?week={board.iso_week(monday + dt.timedelta(weeks=8))}")
+    assert after.json()["next_work"] is None  # nothing planned later
+
+
 def week_monday(week: str) -> dt.date:
     return board.parse_week(week)
 

@@ -433,7 +433,8 @@ def test_weeks_navigated_in_the_page_show_the_days_named_in_the_header(
     bathroom,  # noqa: F811
 ):
     """Five weeks ahead and seven back: the axis follows the header each time (the timeline's
-    bounds move with the week instead of keeping those of the week first opened)."""
+    bounds move with the week instead of keeping those of the week first opened). An empty week
+    leads to the next planned work."""
     from scheduling import board
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -442,6 +443,8 @@ def test_weeks_navigated_in_the_page_show_the_days_named_in_the_header(
     office = desktop(browser, coop.olga, base)
     page = open_board(office, base, board.iso_week(monday))
     expect_week_shown(page, monday)
+    expect(page.get_by_test_id("week-empty")).to_be_hidden()
+    first = monday
 
     for n, (step, button) in enumerate([(1, "#week-next")] * 5 + [(-1, "#week-prev")] * 7):
         monday += dt.timedelta(weeks=step)
@@ -449,4 +452,14 @@ def test_weeks_navigated_in_the_page_show_the_days_named_in_the_header(
         expect_week_shown(page, monday)
         if n == 4:
             page.screenshot(path=SHOTS / "board-far-week.png")
+
+    # Two weeks before the work: the board says the week is empty and leads to the work.
+    assert monday == first - dt.timedelta(weeks=2)
+    empty = page.get_by_test_id("week-empty")
+    expect(empty).to_contain_text("In dieser Woche ist nichts geplant.")
+    page.screenshot(path=SHOTS / "board-empty-week.png")
+    page.get_by_test_id("week-next-work").click()
+    expect_week_shown(page, first)
+    expect(page.locator(".it").first).to_be_visible()
+    expect(empty).to_be_hidden()
     office.close()

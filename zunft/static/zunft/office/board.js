@@ -92,6 +92,7 @@
     $("week-range").textContent = `${fmtDate.format(parseDay(data.start))} – ${fmtDate.format(parseDay(data.end))}`;
     renderKpis(data.kpis);
     renderTimeline();
+    renderEmptyWeek();
     renderLists(data.lists);
     renderHeatmap(data.heatmap);
     renderFairness(data.fairness);
@@ -100,6 +101,22 @@
   }
 
   // --- KPIs ------------------------------------------------------------------------------------
+  // An empty week says so and leads to the next planned work instead of an empty grid.
+  function renderEmptyWeek() {
+    const box = $("week-empty");
+    box.hidden = data.items.length > 0;
+    if (box.hidden) return;
+    const next = data.next_work;
+    const children = [el("span", { text: next ? L10N.week_empty : L10N.week_empty_none })];
+    if (next) {
+      const go = el("button", { type: "button", class: "ghost small", "data-testid": "week-next-work",
+        text: fill(L10N.week_next_work, { date: fmtDate.format(parseDay(next.date)) }) });
+      go.addEventListener("click", () => goto(next.week));
+      children.push(" ", go);
+    }
+    box.replaceChildren(...children);
+  }
+
   function renderKpis(k) {
     const dash = "–";
     const K = L10N.kpi;
