@@ -1,8 +1,10 @@
 """Calendar feeds behind secret URLs: who may create one, and what each one contains."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jobs.models import Package
@@ -48,7 +50,10 @@ def create_feed(user, scope: str, key: int) -> FeedToken:
         raise PermissionDenied
     if not SUBJECTS[scope].objects.filter(pk=key).exists():
         raise ValidationError({"key": _("There is no such worker, workshop or package.")})
-    return FeedToken.objects.create(owner=user, scope=scope, key=key)
+    language = (get_language() or "de")[:2]
+    if language not in dict(settings.LANGUAGES):
+        language = "de"
+    return FeedToken.objects.create(owner=user, scope=scope, key=key, language=language)
 
 
 def revoke_feed(user, token_id: int) -> None:
@@ -89,4 +94,5 @@ def feed_body(token: str) -> bytes | None:
         name = subject.title
     # Tradespeople need the customer's phone on site; the homeowner's own feed does not.
     contact = feed.scope != FeedToken.Scope.PACKAGE
-    return build_calendar(appointments.order_by("start"), name=name, include_contact=contact)
+    with translation.override(feed.language):
+        return build_calendar(appointments.order_by("start"), name=name, include_contact=contact)

@@ -19,6 +19,9 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from django.utils import dateformat
+from django.utils.translation import get_language, pgettext
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 TZID = "Europe/Berlin"
@@ -27,7 +30,6 @@ PRODID = "-//Zunft//Terminplanung//DE"
 UID_DOMAIN = "zunft"
 
 STATUS = {"tentative": "TENTATIVE", "accepted": "CONFIRMED", "cancelled": "CANCELLED"}
-WEEKDAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 
 
 def berlin_vtimezone() -> Timezone:
@@ -92,7 +94,7 @@ def _event(appointment, stamp: dt.datetime, include_contact: bool) -> Event:
     status = STATUS[appointment.status]
     event.add("status", status)
     event.add("transp", "TRANSPARENT" if status == "CANCELLED" else "OPAQUE")
-    event.add("summary", f"{task.name_de} – {site.city}")
+    event.add("summary", f"{_task_name(task)} – {site.city}")
     event.add("location", f"{site.street}, {site.postal_code} {site.city}")
     if getattr(site, "location", None) is not None:
         event.add("geo", (round(site.location.y, 6), round(site.location.x, 6)))  # lat;lon
@@ -100,23 +102,31 @@ def _event(appointment, stamp: dt.datetime, include_contact: bool) -> Event:
     return event
 
 
+def _task_name(task) -> str:
+    """The task's name in the active language (the feed's, or the page's for a download)."""
+    english = (get_language() or "de").startswith("en")
+    return (english and getattr(task, "name_en", "")) or task.name_de
+
+
 def _description(appointment, include_contact: bool) -> str:
     package = appointment.task.package
-    lines = [f"Auftrag: {package.title}"]
+    lines = [_("Order: %(title)s") % {"title": package.title}]
     if appointment.segments:
-        lines.append("Arbeitstage:")
+        lines.append(_("Working days:"))
         lines += [f"• {_segment(s)}" for s in appointment.segments]
     phone = package.customer.phone
     if include_contact and phone:
-        lines.append(f"Telefon: {phone}")
+        lines.append(_("Phone: %(phone)s") % {"phone": phone})
     if package.site.access_notes:
-        lines.append(f"Zugang: {package.site.access_notes}")
+        lines.append(_("Access: %(notes)s") % {"notes": package.site.access_notes})
     return "\n".join(lines)
 
 
 def _segment(segment: dict) -> str:
-    """``{"date": "2026-03-27", "start_hour": 9, "hours": 3}`` → ``Fr 27.03.2026 09:00–12:00``."""
+    """``{"date": "2026-03-27", "start_hour": 9, "hours": 3}`` → ``Fr 27.03.2026 09:00–12:00``
+    (``Fri 27 Mar 2026 09:00–12:00`` in English)."""
     day = dt.date.fromisoformat(segment["date"])
     start = dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=segment["start_hour"])
     end = start + dt.timedelta(hours=segment["hours"])
-    return f"{WEEKDAYS[day.weekday()]} {day:%d.%m.%Y} {start:%H:%M}–{end:%H:%M}"
+    shown = dateformat.format(day, pgettext("calendar feed: a working day", "D j M Y"))
+    return f"{shown} {start:%H:%M}–{end:%H:%M}"

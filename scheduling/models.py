@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -152,6 +153,10 @@ class FeedToken(models.Model):
     key = models.PositiveBigIntegerField(_("id of the worker, workshop or package"))
     token = models.CharField(max_length=64, unique=True, default=new_feed_token, editable=False)
     owner = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="feed_tokens")
+    # Calendar apps send no language: the feed speaks the one its owner used to create it.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="de"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from scheduling import dispatch, services
+from scheduling.feeds import BERLIN
 from scheduling.models import Appointment, Dispatch
 from tests import factories as f
 from tests.test_planner_integration import TODAY, bathroom, book  # noqa: F401 - fixture
@@ -188,6 +189,40 @@ def test_calendar_feeds_are_secret_scoped_and_revocable(coop, offered):
     coop.a.admins.remove(coop.alice)
     assert anonymous.get(bobs).status_code == 404
     assert anonymous.get(own.json()["url"].removeprefix("http://testserver")).status_code == 200
+
+
+def test_a_feed_speaks_the_language_it_was_created_in(coop, offered):
+    from icalendar import Calendar
+
+    uid = f"{offered.appointment.uid}@zunft"
+
+    def event(url, client=None):
+        body = (client or Client()).get(url.removeprefix("http://testserver"))
+        (found,) = [e for e in Calendar.from_ical(body.content).walk("VEVENT") if e["UID"] == uid]
+        return found
+
+    alice = as_user(coop.alice)
+    body = {"scope": "workshop", "key": coop.a.pk}
+    german = alice.post("/api/v1/feeds", body, "application/json").json()["url"]
+    english = alice.post(
+        "/api/v1/feeds", body, "application/json", headers={"accept-language": "en"}
+    ).json()["url"]
+    task = offered.appointment.task
+    assert event(german)["SUMMARY"].startswith(task.name_de)
+    assert str(event(german)["DESCRIPTION"]).startswith("Auftrag: ")
+    assert event(english)["SUMMARY"].startswith(task.name_en)
+    description = str(event(english)["DESCRIPTION"])
+    assert description.startswith("Order: ") and "Working days:" in description
+    day = offered.appointment.start.astimezone(BERLIN).date()
+    assert f"• {day:%a} {day.day} {day:%b %Y}" in description  # e.g. "• Wed 22 Oct 2025"
+
+    # A download from the package page follows the page's language.
+    hanna = as_user(coop.hanna)
+    downloaded = event(f"/en/auftrag/{task.package_id}/termine.ics", hanna)
+    assert str(downloaded["DESCRIPTION"]).startswith("Order: ")
+    assert event(f"/auftrag/{task.package_id}/termine.ics", hanna)["SUMMARY"].startswith(
+        task.name_de
+    )
 
 
 # --- choosing the worker -------------------------------------------------------------------------
