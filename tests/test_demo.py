@@ -457,6 +457,8 @@ def test_the_demo_has_a_past_to_invoice_dun_and_settle(demo):
     """The office's invoicing pages, the dunning list, the month-end run and a member's
     settlements show something on a fresh demo: jobs finished in September and October 2026
     (two months before the reference date), invoiced, mostly paid, September settled."""
+    from django.utils import timezone
+
     from invoicing import dunning, settlement
 
     done = Package.objects.filter(status="done")
@@ -489,6 +491,9 @@ def test_the_demo_has_a_past_to_invoice_dun_and_settle(demo):
     assert overdue.due_date < data.REFERENCE_DATE
     assert overdue in dunning.overdue(data.REFERENCE_DATE)
     assert overdue.dunning.level >= 2  # the daily run has reminded and dunned her since
+    assert overdue.dunning_notices.exclude(email="").count() == overdue.dunning.level
+    for notice in overdue.dunning_notices.exclude(email=""):  # e-mailed on the letter's day
+        assert timezone.localtime(notice.emailed_at).date() == notice.sent_on
     # September settled with the members who worked then; October waits for its run.
     run = SettlementRun.objects.get()
     assert run.period == dt.date(2026, 9, 1) and run.pain001_sha256

@@ -138,7 +138,7 @@ def seed_history(start: date, domain: str) -> None:
     from django.conf import settings
 
     from invoicing import dunning, payments, services, settlement
-    from invoicing.models import Invoice
+    from invoicing.models import DunningNotice, Invoice
 
     real_today = timezone.localdate()
     invoices = []
@@ -192,5 +192,9 @@ def seed_history(start: date, domain: str) -> None:
     )["first"]
     day = first_due
     while day is not None and day <= real_today:
-        dunning.run_dunning(today=day)
+        run = dunning.run_dunning(today=day)
+        # Sent now, but the letters say they went out that morning: so should the dunning list.
+        DunningNotice.objects.filter(
+            pk__in=[n.pk for n in run.notices], emailed_at__isnull=False
+        ).update(emailed_at=datetime.combine(day, time(7), tzinfo=timezone.get_current_timezone()))
         day += timedelta(days=1)
