@@ -133,6 +133,12 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
     """Take the invoice's next dunning step if one is due, claiming it with a conditional update.
     Returns the notice, or None when nothing is due or another run claimed the step first."""
     with transaction.atomic():
+        # The lock a payment takes: a payment booked meanwhile is seen, and no notice (with its
+        # fee, now owed) goes out for an invoice that was just paid.
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        open_amount = balance(locked).open
+        if locked.state != Invoice.State.ISSUED or open_amount <= 0:
+            return None
         dunning, _ = Dunning.objects.get_or_create(invoice=invoice)
         level = _next_level(dunning, invoice, today)
         if level is None:
@@ -146,7 +152,6 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
         if claimed != 1:
             return None
         rate = interest_rate(invoice)
-        open_amount = invoice.open
         notice = DunningNotice.objects.create(
             invoice=invoice,
             level=level,
@@ -167,15 +172,22 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
 
 
 def waive_charges(invoice: Invoice, *, user=None, today: date | None = None) -> Decimal:
-    """The office lets go of the dunning charges still open on an invoice. Locks the invoice
-    row (the lock a payment takes), so a payment booked at the same time is counted first.
-    Returns the amount waived."""
+    """The office lets go of the dunning charges still open on an invoice once the invoice itself
+    is paid (before, the dunning would go on and claim again). Locks the invoice row (the lock a
+    payment takes), so a payment booked at the same time is counted first. Returns the amount
+    waived."""
     today = today or timezone.localdate()
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        rest = balance(invoice).charges_open
+        owed = balance(invoice)
+        rest = owed.charges_open
         if rest <= 0:
             raise ValidationError({"invoice": "Auf dieser Rechnung sind keine Mahnkosten offen."})
+        # While the invoice itself is open the dunning goes on and claims again: first paid.
+        if owed.open > 0 and invoice.state == Invoice.State.ISSUED:
+            raise ValidationError(
+                {"invoice": "Mahnkosten werden erlassen, wenn die Rechnung selbst bezahlt ist."}
+            )
         dunning = Dunning.objects.get(invoice=invoice)
         dunning.charges_waived += rest
         dunning.charges_waived_on = today

@@ -77,7 +77,7 @@ def dunning_charges(invoice: Invoice) -> Decimal:
     fees = notices.aggregate(s=Sum("fee"))["s"] or ZERO
     latest = notices.order_by("-level").values_list("interest", flat=True).first() or ZERO
     waived = Dunning.objects.filter(invoice=invoice).values_list("charges_waived", flat=True)
-    return fees + latest - (waived.first() or ZERO)
+    return max(fees + latest - (waived.first() or ZERO), ZERO)
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,9 @@ def with_balance(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
     due = Case(When(cancelled, then=zero), default=F("amount_due"), output_field=MONEY)
     charges = Case(
         When(cancelled, then=zero),
-        default=Coalesce(fees, zero) + Coalesce(interest, zero) - Coalesce(waived, zero),
+        default=Greatest(
+            Coalesce(fees, zero) + Coalesce(interest, zero) - Coalesce(waived, zero), zero
+        ),
         output_field=MONEY,
     )
     covered = Least(F("charges"), Greatest(F("paid") - due, zero))
@@ -393,7 +395,10 @@ def match_credit(iban: str, credit: BankCredit) -> tuple[list[Invoice], str]:
             return [], "Rechnungsnummer unbekannt"
         if len(found) == 1:
             return found, "Rechnungsnummer"
-        if sum(i.open + i.charges_open for i in found) == credit.amount:
+        if credit.amount in (
+            sum(i.open for i in found),
+            sum(i.open + i.charges_open for i in found),
+        ):
             return found, "Rechnungsnummern, Summe passt"
         return [], "Mehrere Rechnungsnummern, Betrag passt nicht zur Summe"
     # The invoice's rest, or its rest with the charges a dunning notice asked for.
@@ -442,15 +447,28 @@ def _apply_credit(statement, iban, credit: BankCredit, user) -> str:
     return row.status
 
 
+def _shares(amount: Decimal, invoices: list[Invoice]) -> list[Decimal]:
+    """How one credit for several invoices is split: every invoice's own amount first (so none
+    stays in dunning for another's charges), then the charges; what is left goes to the last."""
+    balances = [balance(invoice) for invoice in invoices]
+    shares = [ZERO] * len(invoices)
+    rest = amount
+    for owed in ([max(b.open, ZERO) for b in balances], [b.charges_open for b in balances]):
+        for index, part in enumerate(owed):
+            take = min(rest, part)
+            shares[index] += take
+            rest -= take
+    shares[-1] += rest
+    return shares
+
+
 def _book(row: BankTransaction, invoices: list[Invoice], credit: BankCredit, user) -> str:
-    rest = credit.amount
     outcome = "full"
-    for index, invoice in enumerate(sorted(invoices, key=lambda i: i.number)):
-        last = index == len(invoices) - 1
-        part = rest if last else min(rest, balance(invoice).total)
+    invoices = sorted(invoices, key=lambda i: i.number)
+    shares = _shares(credit.amount, invoices)
+    for index, (invoice, part) in enumerate(zip(invoices, shares, strict=True)):
         if part <= 0:
             continue
-        rest -= part
         recorded = record_payment(
             invoice,
             amount=part,

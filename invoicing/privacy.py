@@ -6,6 +6,7 @@ archived documents, payments and dunning notices (§147 AO, §14b UStG: 8 years;
 refuses changes to them anyway). An unpaid invoice blocks erasure (the claim, Art. 17(3)(e)).
 """
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -60,7 +61,13 @@ def export_invoices(customer: Customer, archive: Archive) -> list[dict]:
 
 
 def erasure_blockers(customer: Customer) -> list[dict]:
-    """Unpaid invoices."""
+    """Unpaid invoices, and paid ones whose dunning charges are still owed (a claim, Art. 17
+    Abs. 3 lit. e DSGVO)."""
+    from invoicing.payments import with_balance
+
+    owing = with_balance(Invoice.objects.filter(customer=customer)).filter(
+        Q(state="issued") | Q(state="paid", charges_open__gt=0)
+    )
     return [
         {
             "kind": "invoice",
@@ -68,5 +75,5 @@ def erasure_blockers(customer: Customer) -> list[dict]:
             "status": i.state,
             "label": _("Invoice %(number)s (unpaid)") % {"number": i.number},
         }
-        for i in Invoice.objects.filter(customer=customer, state="issued").order_by("id")
+        for i in owing.order_by("id")
     ]

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models import Count, F, Max, Prefetch, Q, Sum, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -248,7 +248,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "credit": -invoice.open if invoice.open < 0 else ZERO,
         "owed": invoice.open + invoice.charges_open,
         "waived": waived,
-        "may_waive": invoice.charges_open > 0,
+        "may_waive": invoice.charges_open > 0 and invoice.open <= 0,
         "payments": invoice.payments.select_related("recorded_by"),
         "corrections": invoice.corrections.order_by("pk"),
         "notices": invoice.dunning_notices.order_by("level"),
@@ -367,7 +367,7 @@ def record_payment(request, invoice_id: int):
                 text
                 % {
                     "amount": format_eur(data["amount"]),
-                    "open": format_eur(recorded.open),
+                    "open": format_eur(recorded.open + recorded.charges_open),
                     "credit": format_eur(-recorded.open),
                     "charges": format_eur(recorded.charges_open),
                 },
@@ -683,17 +683,21 @@ def _render_bank(request, *, upload=None, failed: dict | None = None, status: in
         "-booked_on", "-pk"
     )
     page = Paginator(unmatched, 50).get_page(request.GET.get("seite"))
+    # Open invoices, and paid ones whose dunning charges are still open.
     open_invoices = list(
-        payments.with_balance(Invoice.objects.filter(state=Invoice.State.ISSUED, amount_due__gt=0))
-        .filter(open__gt=0)
+        payments.with_balance(
+            Invoice.objects.filter(state__in=payments.PAYABLE_STATES, amount_due__gt=0)
+        )
+        .filter(Q(open__gt=0) | Q(charges_open__gt=0))
+        .annotate(owed=F("open") + F("charges_open"))
         .order_by("-issue_date", "-pk")
-        .values("pk", "number", "buyer_name", "open")[:500]
+        .values("pk", "number", "buyer_name", "open", "owed")[:500]
     )
     failed = failed or {}
     rows = []
     for row in page.object_list:
         form = failed.get(row.pk) or AssignForm(prefix=f"tx{row.pk}")
-        same_amount = [i for i in open_invoices if i["open"] == row.amount][:3]
+        same_amount = [i for i in open_invoices if row.amount in (i["open"], i["owed"])][:3]
         rows.append({"row": row, "form": form, "candidates": same_amount})
     context = {
         "upload": upload or StatementForm(max_bytes=MAX_STATEMENT_BYTES),

@@ -598,6 +598,8 @@ def test_dunning_charges_left_after_the_invoice_was_paid_are_listed_and_waived(b
         dunning.run_dunning(date(2026, 3, 2))  # reminder
         dunning.run_dunning(date(2026, 3, 16))  # 1. Mahnung: 5 € fee and interest
         client = api_as(books.office)
+        # While the invoice is open the charges are part of what is asked, not waived.
+        assert 'data-testid="waive-form"' not in page(client, f"{LIST}{late.pk}/")
         url = f"{LIST}{late.pk}/zahlung/"
         paid = client.post(url, {"amount": f"{late.amount_due}", "booked_on": "2026-03-20"})
         assert paid.status_code == 302

@@ -169,8 +169,14 @@ def test_paying_what_the_mahnung_asks_settles_invoice_and_charges_without_a_cred
 def test_paying_only_the_invoice_ends_the_dunning_and_leaves_the_charges_to_pay_or_waive(
     bathroom, office_user
 ):
+    from invoicing.privacy import erasure_blockers
+
     run_on("2026-03-23")
     run_on("2026-04-06")
+    # Not while the invoice itself is open: the dunning would go on and claim again.
+    with pytest.raises(ValidationError) as refused:
+        dunning.waive_charges(bathroom, user=office_user)
+    assert "bezahlt" in refused.value.message_dict["invoice"][0]
     recorded = _pay(bathroom, bathroom.amount_due, "2026-04-08")
     bathroom.refresh_from_db()
     assert bathroom.state == "paid" and recorded.outcome == "full"
@@ -180,12 +186,14 @@ def test_paying_only_the_invoice_ends_the_dunning_and_leaves_the_charges_to_pay_
 
     _pay(bathroom, "10.00", "2026-04-21")  # part of the charges, not a credit
     assert payments.balance(bathroom) == payments.Balance(open=0, charges_open=D("13.40"))
+    assert [b["id"] for b in erasure_blockers(bathroom.customer)] == [bathroom.pk]  # a claim
 
     with time_machine.travel("2026-04-22 12:00 +02:00", tick=False):
         assert dunning.waive_charges(bathroom, user=office_user) == D("13.40")
     row = _row(bathroom)
     assert (row.charges, row.open, row.charges_open) == (D("10.00"), 0, 0)
     assert payments.balance(bathroom) == payments.Balance(open=0, charges_open=0)
+    assert erasure_blockers(bathroom.customer) == []
     state = Dunning.objects.get(invoice=bathroom)
     assert state.charges_waived == D("13.40") and state.charges_waived_by == office_user
     assert state.charges_waived_on == date(2026, 4, 22)
@@ -229,3 +237,43 @@ def test_a_bank_credit_of_the_mahnung_total_is_matched_not_overpaid(bathroom):
     assert row.status == BankTransaction.Status.MATCHED, row.note
     assert list(row.invoices.all()) == [bathroom]
     assert payments.balance(bathroom) == payments.Balance(open=0, charges_open=0)
+
+
+def test_a_payment_booked_while_the_run_reads_stops_the_notice(bathroom):
+    run_on("2026-03-23")
+    day = date(2026, 4, 6)
+    [stale] = dunning.overdue(day)  # read by the run, then the customer's payment is booked
+    _pay(bathroom, bathroom.amount_due, "2026-04-05")
+    with time_machine.travel("2026-04-06 07:00 +02:00", tick=False):
+        assert dunning.step(stale, day) is None
+    assert not DunningNotice.objects.filter(level=Dunning.Level.FIRST).exists()
+    assert payments.balance(bathroom) == payments.Balance(open=0, charges_open=0)
+
+
+def test_one_transfer_for_two_dunned_invoices_pays_both_before_any_charges(world, frozen):
+    from pathlib import Path
+
+    from invoicing.models import BankTransaction
+
+    (bathroom,) = samples.private_package(world, frozen)
+    (construction,) = samples.reverse_charge(world, frozen)
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    assert payments.balance(construction).charges_open > D("40.00")  # flat 40 € and interest
+    both = bathroom.amount_due + construction.amount_due  # the invoice amounts, no charges
+    camt = (Path(__file__).parent / "fixtures" / "camt053_2026-03-02.xml").read_text()
+    camt = (
+        camt.replace("8241.40", str(both))
+        .replace("RE-2026-00001 Bad komplett", f"{bathroom.number} {construction.number}")
+        .replace("Rechnung RE 2026 00002", "ohne Nummer")  # the file's other credit: not ours
+        .replace("2026-03-02", "2026-04-10")
+    )
+    with time_machine.travel("2026-04-10 12:00 +02:00", tick=False):
+        payments.import_camt053(camt.encode(), filename="auszug.xml")
+    row = BankTransaction.objects.get(amount=both)
+    assert row.status == BankTransaction.Status.MATCHED, row.note
+    for invoice in (bathroom, construction):
+        invoice.refresh_from_db()
+        assert invoice.state == "paid"  # neither stays in dunning for the other's charges
+        assert payments.balance(invoice).open == 0
+        assert payments.balance(invoice).charges_open > 0
