@@ -424,6 +424,10 @@ CSV_COLUMNS = [
     "Offen",
     "Status",
     "Bezahlt am",
+    # The dunning notices' fees and interest, owed besides "Offen"; "Bezahlt" includes what
+    # was paid on them, so Zahlbetrag + Mahnkosten − Bezahlt = Offen + Mahnkosten offen.
+    "Mahnkosten",
+    "Mahnkosten offen",
 ]
 
 
@@ -456,6 +460,8 @@ def invoices_csv(issuer: str, start: date, end: date) -> bytes:
                 _de(inv.open),
                 inv.get_state_display(),
                 f"{inv.paid_on:%d.%m.%Y}" if inv.paid_on else "",
+                _de(inv.charges),
+                _de(inv.charges_open),
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -129,4 +129,28 @@ def test_the_plain_csv_lists_each_document_with_paid_and_open(booked):
     assert by_number[construction.number]["Brutto"] == "8705,60"
     assert by_number[construction.number]["Bezahlt"] == "1000,00"
     assert by_number[construction.number]["Offen"] == "7705,60"
+    assert by_number[construction.number]["Mahnkosten"] == "0,00"
     assert by_number[bathroom.number]["Datum"] == "02.03.2026"
+
+
+def test_the_plain_csv_shows_dunning_charges_beside_the_open_amount(world, frozen):
+    from invoicing import dunning
+    from invoicing.models import DunningNotice
+
+    (bathroom,) = samples.private_package(world, frozen)  # due 16.03.2026
+    dunning.run_dunning(date(2026, 3, 23))
+    dunning.run_dunning(date(2026, 4, 6))
+    charges = sum(n.fee for n in DunningNotice.objects.all()) + (
+        DunningNotice.objects.order_by("-level").first().interest
+    )
+    assert charges > 0
+    with time_machine.travel("2026-04-08 12:00 +02:00", tick=False):
+        payments.record_payment(
+            bathroom, amount=bathroom.amount_due + Decimal("10.00"), booked_on=date(2026, 4, 8)
+        )
+    text = exports.invoices_csv("coop", *MARCH).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Offen"] == "0,00" and row["Status"] == "bezahlt"
+    assert row["Mahnkosten"] == f"{charges:.2f}".replace(".", ",")
+    assert row["Mahnkosten offen"] == f"{charges - 10:.2f}".replace(".", ",")
