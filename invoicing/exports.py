@@ -15,7 +15,11 @@ Bookings (Soll/Haben from the view of ``Konto``):
   (Fremdleistungen) — §13b reverse charge on the automatic account for it, 19 %/7 % input tax with
   BU key 9/8, none for a §19 member;
 * a payment: bank debited against the debtor; an offset of fee and credit note: creditor debited
-  against the member's debtor account.
+  against the member's debtor account;
+* a dunning notice, on its date: the debtor debited with its fee against other income (a fee is
+  compensation, not a taxable supply) and with the default interest it adds to the notice before
+  (each notice states the interest since the default began) against interest income; charges
+  the office waived, and those of an invoice cancelled later, credited back.
 
 Accounts are configurable (``INVOICING_DATEV["accounts"]``); the defaults are the usual SKR03 and
 SKR04 accounts and should be confirmed with the tax advisor (in particular the 0 % account).
@@ -33,8 +37,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from invoicing import services
-from invoicing.models import Invoice, Payment
+from invoicing import dunning, services
+from invoicing.models import Dunning, DunningNotice, Invoice, Payment
 from invoicing.payments import with_balance
 from zunft.core.money import ZERO, round_money
 
@@ -48,6 +52,8 @@ ACCOUNTS = {
         "revenue_E": 8195,
         "services": 3100,
         "services_AE": 3120,
+        "dunning_fees": 2700,
+        "default_interest": 2650,
     },
     "SKR04": {
         "bank": 1800,
@@ -58,6 +64,8 @@ ACCOUNTS = {
         "revenue_E": 4185,
         "services": 5900,
         "services_AE": 5920,
+        "dunning_fees": 4830,
+        "default_interest": 7100,
     },
 }
 PERSONAL = {"debtor_base": 10000, "member_debtor_base": 60000, "creditor_base": 70000}
@@ -343,6 +351,82 @@ def _book_payment(batch: Batch, payment: Payment) -> None:
     )
 
 
+def _book_dunning(batch: Batch, keys: list[str], start: date, end: date) -> None:
+    """The dunning charges as claims on the debtor (see the module's description)."""
+    acc = batch.config.accounts
+    notices = (
+        DunningNotice.objects.filter(invoice__issuer_key__in=keys, sent_on__range=(start, end))
+        .select_related("invoice")
+        .order_by("sent_on", "pk")
+    )
+    for notice in notices:
+        invoice = notice.invoice
+        common = {"Belegfeld 1": invoice.number[:36]}
+        title = f"{dunning.TITLES[notice.level]} {invoice.number}"
+        before = (
+            DunningNotice.objects.filter(invoice=invoice, level__lt=notice.level)
+            .order_by("-level")
+            .values_list("interest", flat=True)
+            .first()
+        ) or ZERO
+        for amount, account, text in (
+            (notice.fee, acc["dunning_fees"], "Mahngebühr"),
+            (notice.interest - before, acc["default_interest"], "Verzugszinsen"),
+        ):
+            batch.add(
+                amount,
+                True,
+                _debtor(invoice, acc),
+                account,
+                notice.sent_on,
+                Buchungstext=f"{text} {title}"[:60],
+                **common,
+            )
+    waived = Dunning.objects.filter(
+        invoice__issuer_key__in=keys, charges_waived_on__range=(start, end)
+    ).select_related("invoice")
+    for state in waived.order_by("charges_waived_on", "pk"):
+        batch.add(
+            state.charges_waived,
+            False,
+            _debtor(state.invoice, acc),
+            acc["dunning_fees"],
+            state.charges_waived_on,
+            Buchungstext=f"Erlass Mahnkosten {state.invoice.number}"[:60],
+            **{"Belegfeld 1": state.invoice.number[:36]},
+        )
+    # A cancelled invoice owes no charges any more: what was claimed and not waived goes back.
+    cancellations = Invoice.objects.filter(
+        issuer_key__in=keys,
+        kind=Invoice.Kind.CANCELLATION,
+        issue_date__range=(start, end),
+        original__dunning_notices__isnull=False,
+    ).distinct()
+    for storno in cancellations.select_related("original"):
+        original = storno.original
+        notices = list(original.dunning_notices.order_by("level"))
+        waived_before = (
+            Dunning.objects.filter(invoice=original)
+            .values_list("charges_waived", flat=True)
+            .first()
+            or ZERO
+        )
+        common = {"Belegfeld 1": storno.number[:36]}
+        for amount, account, text in (
+            (sum(n.fee for n in notices) - waived_before, acc["dunning_fees"], "Mahngebühren"),
+            (notices[-1].interest, acc["default_interest"], "Verzugszinsen"),
+        ):
+            batch.add(
+                amount,
+                False,
+                _debtor(original, acc),
+                account,
+                storno.issue_date,
+                Buchungstext=f"Storno {text} {original.number}"[:60],
+                **common,
+            )
+
+
 def _issued(keys, start, end):
     return (
         Invoice.objects.filter(issuer_key__in=keys, issue_date__range=(start, end))
@@ -369,6 +453,7 @@ def datev_batch(issuer: str, start: date, end: date, *, now: datetime | None = N
     )
     for payment in paid:
         _book_payment(batch, payment)
+    _book_dunning(batch, keys, start, end)
     now = timezone.localtime(now or timezone.now())
     header = [
         _text("EXTF"),

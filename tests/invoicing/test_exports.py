@@ -154,3 +154,75 @@ def test_the_plain_csv_shows_dunning_charges_beside_the_open_amount(world, froze
     assert row["Offen"] == "0,00" and row["Status"] == "bezahlt"
     assert row["Mahnkosten"] == f"{charges:.2f}".replace(".", ",")
     assert row["Mahnkosten offen"] == f"{charges - 10:.2f}".replace(".", ",")
+
+
+def _debtor_balance(rows, account: str) -> Decimal:
+    """The debtor account's balance over DATEV rows (debit positive)."""
+    col = exports.INDEX
+    total = D(0)
+    for row in rows:
+        amount = D(row[col["Umsatz (ohne Soll/Haben-Kz)"]].replace(",", "."))
+        debit = row[col["Soll/Haben-Kennzeichen"]] == "S"
+        if row[col["Konto"]] == account:
+            total += amount if debit else -amount
+        elif row[col["Gegenkonto (ohne BU-Schlüssel)"]] == account:
+            total += -amount if debit else amount
+    return total
+
+
+def test_datev_books_dunning_charges_so_the_debtor_comes_out_even(settings, world, frozen):
+    from invoicing import dunning
+
+    settings.INVOICING_DATEV = {"chart": "SKR03"}
+    settings.INVOICING_DUNNING_FEE = D("5.00")
+    (bathroom,) = samples.private_package(world, frozen)  # booked in March
+    dunning.run_dunning(date(2026, 3, 23))  # reminder: no charges
+    dunning.run_dunning(date(2026, 4, 6))  # 1. Mahnung: 5 € fee and interest
+    charges = payments.balance(bathroom).charges_open
+    with time_machine.travel("2026-04-08 12:00 +02:00", tick=False):
+        paid = bathroom.amount_due + D("10.00")  # the invoice and part of the charges
+        payments.record_payment(bathroom, amount=paid, booked_on=date(2026, 4, 8))
+    with time_machine.travel("2026-04-09 12:00 +02:00", tick=False):
+        assert dunning.waive_charges(bathroom) == charges - 10
+
+    march = read_extf(exports.datev_batch("coop", *MARCH))[2:]
+    april = read_extf(exports.datev_batch("coop", date(2026, 4, 1), date(2026, 4, 30)))[2:]
+    col = exports.INDEX
+    debtor = str(10000 + bathroom.customer_id)
+    booked = {
+        (r[col["Gegenkonto (ohne BU-Schlüssel)"]], r[col["Soll/Haben-Kennzeichen"]]): r
+        for r in april
+        if r[col["Konto"]] == debtor
+    }
+    assert booked[("2700", "S")][col["Umsatz (ohne Soll/Haben-Kz)"]] == "5,00"
+    assert booked[("2700", "S")][col["Belegdatum"]] == "0604"
+    interest = charges - D("5.00")
+    assert booked[("2650", "S")][col["Umsatz (ohne Soll/Haben-Kz)"]] == exports._amount(interest)
+    assert booked[("2700", "H")][col["Umsatz (ohne Soll/Haben-Kz)"]] == exports._amount(
+        charges - 10
+    )
+    assert "Erlass Mahnkosten" in booked[("2700", "H")][col["Buchungstext"]]
+    assert _debtor_balance(march + april, debtor) == 0
+
+
+def test_datev_takes_the_charges_back_when_the_invoice_is_cancelled(settings, world, frozen):
+    from invoicing import dunning, services
+
+    settings.INVOICING_DATEV = {"chart": "SKR04"}
+    (bathroom,) = samples.private_package(world, frozen)
+    dunning.run_dunning(date(2026, 3, 23))
+    dunning.run_dunning(date(2026, 4, 6))
+    with time_machine.travel("2026-04-10 12:00 +02:00", tick=False):
+        storno = services.cancel_invoice(bathroom)
+    march = read_extf(exports.datev_batch("coop", *MARCH))[2:]
+    april = read_extf(exports.datev_batch("coop", date(2026, 4, 1), date(2026, 4, 30)))[2:]
+    col = exports.INDEX
+    back = [
+        r
+        for r in april
+        if r[col["Belegfeld 1"]] == storno.number
+        and r[col["Buchungstext"]].startswith(("Storno Mahn", "Storno Verzug"))
+    ]
+    assert {r[col["Gegenkonto (ohne BU-Schlüssel)"]] for r in back} == {"4830", "7100"}
+    assert {r[col["Soll/Haben-Kennzeichen"]] for r in back} == {"H"}
+    assert _debtor_balance(march + april, str(10000 + bathroom.customer_id)) == 0
