@@ -14,6 +14,24 @@ VAR="${ZUNFT_VAR_DIR:-$ROOT/.var}"
 mkdir -p "$VAR/log"
 # Links in mails (login codes, offers, messages) lead to this server unless told otherwise.
 export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
+# The demo runs as its users see it: the styled error pages, not Django's debug pages (which
+# list every URL and setting); DEBUG=true brings those back. Plain http on this machine, so the
+# cookies are not marked secure; the signing key is made once and kept with the data.
+export DEBUG="${DEBUG:-false}"
+if [ "$DEBUG" = "false" ]; then
+  if [ -z "${SECRET_KEY:-}" ]; then
+    if [ ! -s "$VAR/secret_key" ]; then
+      (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$VAR/secret_key")
+    fi
+    SECRET_KEY="$(cat "$VAR/secret_key")"
+    export SECRET_KEY
+  fi
+  export ALLOWED_HOSTS="${ALLOWED_HOSTS:-$HOST,localhost,127.0.0.1}"
+  export SECURE_SSL_REDIRECT="${SECURE_SSL_REDIRECT:-false}"
+  export SESSION_COOKIE_SECURE="${SESSION_COOKIE_SECURE:-false}"
+  export CSRF_COOKIE_SECURE="${CSRF_COOKIE_SECURE:-false}"
+  export SECURE_HSTS_SECONDS="${SECURE_HSTS_SECONDS:-0}"
+fi
 
 bash "$SERVICES" system
 started_services=0
