@@ -537,6 +537,7 @@ def page(*who, **kwargs) -> Page:
 
 PAGES: dict[str, Page] = {
     "healthz": Page(EVERYONE, ok=frozenset({200, 503}), why="state of the parts, no data"),
+    "favicon.ico": Page(EVERYONE, ok=frozenset({302}), why="the app's icon"),
     "i18n/setlang/": Page(
         EVERYONE, method="post", data=lambda w: {"language": "en"}, ok=frozenset({302})
     ),

@@ -10,7 +10,7 @@ from scheduling.board_views import board_page
 from scheduling.views import feed, package_ics, package_message, package_page
 from zunft.api import api
 from zunft.core.health import healthz
-from zunft.core.views import home, login_with_code, set_language
+from zunft.core.views import favicon, home, login_with_code, set_language
 
 # The staff log in through the admin's login page: it should say where they are.
 admin.site.site_header = _("Zunft: the cooperative's back office")
@@ -19,6 +19,7 @@ admin.site.index_title = _("Master data and records")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("kalender/<str:token>.ics", feed, name="feed"),

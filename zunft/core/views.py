@@ -2,7 +2,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.i18n import set_language as django_set_language
@@ -85,3 +86,8 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not Found"}, status=404)
     return render(request, "404.html", status=404)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links: the app's icon."""
+    return redirect(static("zunft/field/icon-192.png"))
