@@ -24,7 +24,7 @@ def _parse_dates(text: str) -> list[dt.date]:
         part = part.strip()
         if not part:
             continue
-        for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"):
+        for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y"):
             try:
                 days.append(dt.datetime.strptime(part, fmt).date())
                 break

@@ -127,3 +127,25 @@ def test_refusals_of_the_api_come_in_the_callers_language(coop, api_as):
     assert german.json()["detail"] == "Nur das Büro nutzt die Plantafel."
     english = client.get("/api/v1/board/requests", HTTP_X_LANGUAGE="en", **GERMAN_BROWSER)
     assert english.json()["detail"] == "Only office staff use the dispatch board."
+
+
+def test_english_dates_put_the_day_first_and_amounts_are_read_either_way():
+    """Django's "en" is American: 10/05/2026 and 4 p.m. An English reader in Germany gets the
+    day first and a 24-hour clock; an English amount typed on an English page is a thousand."""
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from zunft.core.money import parse_amount
+
+    day = dt.date(2026, 10, 5)
+    with translation.override("en"):
+        assert date_format(day, "SHORT_DATE_FORMAT") == "05.10.2026"
+        shown = Template("{{ d|date }}, {{ t|time }}").render(
+            Context({"d": day, "t": dt.time(16, 5)})
+        )
+        assert shown == "5 October 2026, 16:05"
+        assert parse_amount("1,000") == 1000
+    with translation.override("de"):
+        assert date_format(day, "SHORT_DATE_FORMAT") == "05.10.2026"
+        assert parse_amount("1.000") == 1000

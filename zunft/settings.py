@@ -191,6 +191,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["zunft.formats"]  # English dates day first, as read in Germany
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from zunft.core.money import TaxedAmount, format_eur, round_money
+from zunft.core.money import TaxedAmount, format_eur, parse_amount, round_money
 
 
 def test_half_a_cent_rounds_away_from_zero():
@@ -38,3 +38,30 @@ def test_sums_and_negation_keep_the_amounts_consistent():
 def test_amounts_print_the_german_way():
     assert format_eur(Decimal("12345.6")) == "12.345,60 €"
     assert format_eur(Decimal("-3.5")) == "-3,50 €"
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "amount"),
+    [
+        ("1.234,56", "de", "1234.56"),
+        ("1234,56", "de", "1234.56"),
+        ("1234.56", "de", "1234.56"),
+        ("1.234", "de", "1234"),  # German thousands
+        ("1,234.56", "en", "1234.56"),
+        ("1,234", "en", "1234"),  # English thousands
+        ("1.234", "en", "1.234"),  # a decimal point: refused later as not whole cents
+        # With both separators the last is the decimal point in either language: an English
+        # "1,000.00" typed on the German page was read as 1 €.
+        ("1,000.00", "de", "1000.00"),
+        ("1.000,00", "en", "1000.00"),
+        ("-1.000,50", "de", "-1000.50"),
+    ],
+)
+def test_amounts_are_read_as_people_type_them(typed, language, amount):
+    assert parse_amount(typed, language) == Decimal(amount)
+
+
+@pytest.mark.parametrize("typed", ["zehn", "1.2,3", "1,2,3", "1e3", "1,00.000"])
+def test_what_is_no_amount_is_refused(typed):
+    with pytest.raises(ValueError):
+        parse_amount(typed, "de")

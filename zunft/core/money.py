@@ -84,17 +84,35 @@ def format_quantity(value) -> str:
 
 
 GERMAN_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+ENGLISH_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
 
 
-def parse_amount(value: str) -> Decimal:
+def parse_amount(value: str, language: str | None = None) -> Decimal:
     """An amount as people type it: ``1.234,56``, ``1234,56``, ``1234.56`` or ``1.234``
-    (German thousands). Raises ValueError when it is not a number."""
+    (German thousands), and in English also ``1,234.56`` and ``1,234``. With both separators
+    the last one is the decimal point, whatever the language, so ``1,000.00`` is a thousand.
+    Raises ValueError when it is not a number."""
+    from django.utils.translation import get_language
+
+    english = (language or get_language() or "de").startswith("en")
     text = value.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
     if "e" in text.lower():  # nobody types 1e3 for an amount, and 1e999 broke rounding
         raise ValueError(text)
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif GERMAN_THOUSANDS.match(text):
+    if "," in text and "." in text:
+        point = "," if text.rfind(",") > text.rfind(".") else "."
+        grouping = "." if point == "," else ","
+        whole, _point, fraction = text.rpartition(point)
+        sign = "-" if whole.startswith("-") else ""
+        if not re.fullmatch(rf"\d{{1,3}}(\{grouping}\d{{3}})+", whole.lstrip("-")):
+            raise ValueError(text)  # "1.2,3": not a way anybody writes a number
+        text = f"{sign}{whole.lstrip('-').replace(grouping, '')}.{fraction}"
+    elif "," in text:
+        text = (
+            text.replace(",", "")
+            if english and ENGLISH_THOUSANDS.match(text)
+            else (text.replace(",", "."))
+        )
+    elif GERMAN_THOUSANDS.match(text) and not english:
         text = text.replace(".", "")
     try:
         amount = Decimal(text)
