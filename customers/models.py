@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from trades.models import Address, State
@@ -66,6 +67,11 @@ class Customer(models.Model):
         help_text=_("Construction services to it are invoiced with reverse charge."),
     )
     buyer_reference = models.CharField(_("buyer reference (Leitweg-ID)"), max_length=60, blank=True)
+    # The language the homeowner last asked or decided in: mails the office or the planner
+    # sends them later are written in it (and link to the pages in it).
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="de"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -127,3 +133,9 @@ class Site(Address):
 
 
 __all__ = ["Customer", "PostalCode", "Site", "State"]
+
+
+def page_language() -> str:
+    """The active language as one of the site's, for remembering it with a customer."""
+    code = (translation.get_language() or "de")[:2]
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE[:2]

@@ -200,6 +200,14 @@ class Package(models.Model):
     def __str__(self) -> str:
         return f"{self.title} #{self.pk}"
 
+    @property
+    def name(self) -> str:
+        """The title in the reader's language while it is the template's (stored in German, the
+        cooperative's language of record: invoices, the board); a title written by hand stays."""
+        if self.template_id and self.title == self.template.name_de:
+            return self.template.name
+        return self.title
+
 
 class Task(Bilingual, models.Model):
     """One trade's part of a package (Gewerkeauftrag), copied from the template when booked."""

@@ -161,7 +161,7 @@ def homeowner_orders(user) -> list[Package]:
     approved Abnahme). A constant number of queries however many orders there are."""
     packages = list(
         Package.objects.filter(customer__user=user)
-        .select_related("site")
+        .select_related("site", "template")
         .annotate(
             unread=Count(
                 "messages",

@@ -7,6 +7,7 @@ from graphlib import CycleError, TopologicalSorter
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -382,15 +383,19 @@ def submit_request(
 ) -> Request:
     """The wizard's result: the homeowner's customer record and site (geocoded), a package from
     the template, and an instant quote — all or nothing."""
-    from customers.models import Customer
+    from customers.models import Customer, page_language
     from customers.services import save_customer, save_site
 
     customer = Customer.objects.filter(user=user).first()
+    if customer is not None and customer.language != page_language():
+        customer.language = page_language()
+        customer.save(update_fields=["language"])
     if customer is None:
         customer = save_customer(
             {
                 "user": user,
                 "kind": Customer.Kind.PRIVATE,
+                "language": page_language(),
                 "first_name": contact.get("first_name", ""),
                 "last_name": contact.get("last_name", ""),
                 "email": user.email,
@@ -502,6 +507,7 @@ def accept_quote(
     package.status = Package.Status.ACCEPTED
     package.save(update_fields=["status"])  # the planner listens (scheduling.signals)
     Request.objects.filter(package=package).update(status=Request.Status.ACCEPTED)
+    _remember_language(package.customer_id)
     emit(
         [f"package.{package.pk}", "office"],
         "quote.accepted",
@@ -509,6 +515,15 @@ def accept_quote(
     )
     transaction.on_commit(lambda: confirm_order(quote), robust=True)
     return quote
+
+
+def _remember_language(customer_id: int) -> None:
+    """Later mails to the homeowner (a revised quote, the office's messages) are written in the
+    language they last decided in."""
+    from customers.models import Customer, page_language
+
+    language = page_language()
+    Customer.objects.filter(pk=customer_id).exclude(language=language).update(language=language)
 
 
 @transaction.atomic
@@ -554,7 +569,7 @@ def confirm_order(quote: Quote) -> None:
     lines = [
         _("Thank you for your order. We confirm it as follows:"),
         "",
-        f"{package.title} ({_('quote')} {package.pk}-{quote.version})",
+        f"{package.name} ({_('quote')} {package.pk}-{quote.version})",
     ]
     if quote.start_date:
         lines.append(
@@ -576,10 +591,11 @@ def confirm_order(quote: Quote) -> None:
     lines += [
         "",
         _("The quote you accepted, with the withdrawal notice, is attached."),
-        _("Your order online: %(url)s") % {"url": f"{settings.SITE_URL}/auftrag/{package.pk}/"},
+        _("Your order online: %(url)s")
+        % {"url": settings.SITE_URL + reverse("package", args=[package.pk])},
     ]
     message = EmailMessage(
-        _("Order confirmation: %(title)s") % {"title": package.title},
+        _("Order confirmation: %(title)s") % {"title": package.name},
         "\n".join(lines),
         None,
         [email],
@@ -721,22 +737,18 @@ def revise_quote(
     emit([f"package.{package.pk}", "office"], "quote.revised", payload)
     customer = package.customer
     if customer.email:
-        transaction.on_commit(
-            lambda: send_mail(
-                _("Your quote has been updated"),
-                _(
-                    "We have revised your quote for %(title)s (version %(version)s). "
-                    "You can see what changed here: %(url)s"
-                )
-                % {
-                    "title": package.title,
-                    "version": quote.version,
-                    "url": f"{settings.SITE_URL}/angebot/{quote.pk}/",
-                },
-                None,
-                [customer.email],
-            )
-        )
+        # The office revises in its language; the homeowner reads in theirs.
+        with translation.override(customer.language):
+            subject = _("Your quote has been updated")
+            text = _(
+                "We have revised your quote for %(title)s (version %(version)s). "
+                "You can see what changed here: %(url)s"
+            ) % {
+                "title": package.name,
+                "version": quote.version,
+                "url": settings.SITE_URL + reverse("jobs:quote", args=[quote.pk]),
+            }
+        transaction.on_commit(lambda: send_mail(subject, text, None, [customer.email]))
     return quote
 
 

@@ -78,7 +78,11 @@ def feed_body(token: str) -> bytes | None:
     ):
         return None
     appointments = Appointment.objects.select_related(
-        "task__package__site", "task__package__customer", "workshop", "worker"
+        "task__package__site",
+        "task__package__customer",
+        "task__package__template",
+        "workshop",
+        "worker",
     )
     subject = SUBJECTS[feed.scope].objects.filter(pk=feed.key).first()
     if subject is None:  # deleted since (an erased package): the feed is gone with it

@@ -110,7 +110,7 @@ def _task_name(task) -> str:
 
 def _description(appointment, include_contact: bool) -> str:
     package = appointment.task.package
-    lines = [_("Order: %(title)s") % {"title": package.title}]
+    lines = [_("Order: %(title)s") % {"title": package.name}]
     if appointment.segments:
         lines.append(_("Working days:"))
         lines += [f"• {_segment(s)}" for s in appointment.segments]

@@ -248,6 +248,7 @@ def _with_details(qs):
         "task__trade",
         "task__package__site",
         "task__package__customer",
+        "task__package__template",
     ).prefetch_related(Prefetch("task__checklist", queryset=ChecklistItem.objects.all()))
 
 
@@ -302,7 +303,7 @@ def _card(
         "crew_size": task.crew_size,
         "waiting_for": waiting,
         "package": package.pk,
-        "package_title": package.title,
+        "package_title": package.name,
         "worker": str(a.worker) if a.worker else None,
         "worker_id": a.worker_id,
         "workshop": a.workshop.name,

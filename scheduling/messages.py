@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jobs.models import Message, Package
@@ -164,20 +165,24 @@ def recipients(user, package: Package) -> list[dict]:
 def _mail_the_other_side(package: Package, workshop_id: int | None) -> None:
     """A short mail with a link, never the text: it is read behind the login. The homeowner's
     thread mails the customer; a workshop's thread its office address (the van sees the order)."""
-    url = f"{settings.SITE_URL}/auftrag/{package.pk}/#nachrichten"
-    if workshop_id is None:
-        email = package.customer.email
-        subject = _("New message about your order")
-        text = _(
-            "The cooperative's office has written to you about %(title)s. "
-            "Read and answer it here: %(url)s"
-        ) % {"title": package.title, "url": url}
-    else:
-        email = Workshop.objects.filter(pk=workshop_id).values_list("email", flat=True).first()
-        subject = _("The cooperative's office about order #%(id)s") % {"id": package.pk}
-        text = _(
-            "The office has written to you about order #%(id)s. Read and answer it here: %(url)s"
-        ) % {"id": package.pk, "url": url}
+    # In the reader's language, not the writer's: the homeowner's, or the cooperative's.
+    language = package.customer.language if workshop_id is None else settings.LANGUAGE_CODE
+    with translation.override(language):
+        url = f"{settings.SITE_URL}{reverse('package', args=[package.pk])}#nachrichten"
+        if workshop_id is None:
+            email = package.customer.email
+            subject = _("New message about your order")
+            text = _(
+                "The cooperative's office has written to you about %(title)s. "
+                "Read and answer it here: %(url)s"
+            ) % {"title": package.name, "url": url}
+        else:
+            email = Workshop.objects.filter(pk=workshop_id).values_list("email", flat=True).first()
+            subject = _("The cooperative's office about order #%(id)s") % {"id": package.pk}
+            text = _(
+                "The office has written to you about order #%(id)s. "
+                "Read and answer it here: %(url)s"
+            ) % {"id": package.pk, "url": url}
     if email:
         transaction.on_commit(lambda: send_mail(subject, text, None, [email]))
 

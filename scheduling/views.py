@@ -73,7 +73,7 @@ def package_message(request, package_id: int):
 def package_ics(request, package_id: int):
     package = visible_package(request, package_id)
     appointments = Appointment.objects.filter(task__package=package).select_related(
-        "task__package__site", "task__package__customer"
+        "task__package__site", "task__package__customer", "task__package__template"
     )
     body = build_calendar(appointments, name=package.title)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

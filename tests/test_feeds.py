@@ -29,7 +29,10 @@ SITE = NS(
     access_notes="Schlüssel bei Frau Müller (Nachbarhaus), Zufahrt über den Hof, Hund ist harmlos",
 )
 PACKAGE = NS(
-    title="Bad komplett – Familie Jürgens", site=SITE, customer=NS(phone="+49 4471 987654")
+    title="Bad komplett – Familie Jürgens",
+    name="Bad komplett – Familie Jürgens",  # the title in the reader's language
+    site=SITE,
+    customer=NS(phone="+49 4471 987654"),
 )
 TASK = NS(name_de="Elektroinstallation Bad (Fußbodenheizung anschließen)", package=PACKAGE)
 

@@ -14,7 +14,7 @@ from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from customers.models import PostalCode, Site
@@ -307,6 +307,50 @@ def test_a_single_trade_job_with_two_trades_is_refused(coop, api_as):
 
 
 # --- the pin on the map ---------------------------------------------------------------------------
+
+
+def test_an_english_homeowner_reads_her_order_and_the_offices_mails_in_english(
+    sockets, office_user, django_capture_on_commit_callbacks
+):
+    """Asked for in English: the pages name the job in English (stored in German for the
+    invoices and the board), and mails sent later by the office, working in German, are
+    English too and lead to the English pages."""
+    from django.core import mail
+
+    from jobs.models import Message
+    from scheduling import messages
+
+    browser = Client()
+    form = wizard_form(param_sockets="4")
+    del form["param_area"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post("/en/pakete/steckdosen/anfrage/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    package = Package.objects.get()
+    assert package.title == "Steckdosen nachrüsten" and package.customer.language == "en"
+    browser.force_login(package.customer.user)
+    quote = package.quotes.get()
+    assert (
+        "<h1>Your quote: Add sockets</h1>"
+        in browser.get(f"/en/angebot/{quote.pk}/").content.decode()
+    )
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(f"/en/angebot/{quote.pk}/annehmen/", {"version": 1})
+    (confirmation,) = mail.outbox
+    assert confirmation.subject == "Order confirmation: Add sockets"
+    assert f"/en/auftrag/{package.pk}/" in confirmation.body
+
+    mail.outbox.clear()
+    with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
+        messages.post_message(
+            office_user, package, body="Wir kommen am Dienstag.", thread="homeowner"
+        )
+    (told,) = mail.outbox
+    assert told.subject == "New message about your order"
+    assert f"/en/auftrag/{package.pk}/#nachrichten" in told.body and "Add sockets" in told.body
+    assert Message.objects.get().body == "Wir kommen am Dienstag."
 
 
 def test_the_wizard_stores_the_pin_the_homeowner_placed(portal):  # noqa: F811
