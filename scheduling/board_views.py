@@ -4,6 +4,7 @@ from ``GET /api/v1/board`` and follows the office group live."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jobs.models import Request
@@ -64,6 +65,7 @@ def _labels() -> dict:
         "applied": _("Move applied; the workshops have been told."),
         "stale": _("The plan changed meanwhile; check again."),
         "offered": _("Offers"),
+        "offers_count": _("offers"),  # after a number: "113 offers"
         "accepted": _("accepted"),
         "revenue_share": _("Revenue share"),
         "target": _("target"),
@@ -142,6 +144,8 @@ def board_page(request):
     config = {
         "week": board.iso_week(monday),
         "api": "/api/v1/board",
+        # in the page's language (an English clerk stays on English pages); 0 stands for the id
+        "revise_url": reverse("jobs:revise-quote", args=[0]),
         "tiles": getattr(settings, "MAP_TILE_URL", ""),
         "tiles_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
         "labels": _labels(),

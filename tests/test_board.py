@@ -86,6 +86,9 @@ def test_the_board_page_is_for_the_office(coop, api_as):
     # Office staff log in with password and second factor, not with a homeowner's code.
     anonymous = api_as(None).get("/buero/plantafel/")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
+    # Its links stay in the page's language.
+    english = api_as(coop.olga).get("/en/buero/plantafel/").content.decode()
+    assert '"revise_url": "/en/buero/angebote/0/"' in english
 
 
 # --- what the board shows --------------------------------------------------------------------

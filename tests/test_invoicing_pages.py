@@ -688,3 +688,8 @@ def test_the_pages_speak_english_under_the_english_prefix(books, api_as):
     assert f'href="/en{LIST}{books.bathroom.pk}/"' in html
     detail = page(api_as(books.office), f"/en{LIST}{books.draft.pk}/")
     assert "Issue invoice" in detail
+    issued = page(api_as(books.office), f"/en{LIST}{books.bathroom.pk}/")
+    assert f"Invoice {books.bathroom.number}" in issued
+    assert f"Rechnung {books.bathroom.number}" in page(
+        api_as(books.office), f"{LIST}{books.bathroom.pk}/"
+    )

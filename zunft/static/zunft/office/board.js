@@ -125,7 +125,7 @@
       [fmtNum.format(k.appointments), K.appointments, L10N.week + " " + data.week.split("-W")[1]],
       [k.request_to_quote_hours === null ? dash : `${fmtNum.format(k.request_to_quote_hours)} ${L10N.hours}`, K.request_to_quote, `${K.median} · ${k.requests_quoted} · ${per}`],
       [k.quote_acceptance === null ? dash : fmtPct.format(k.quote_acceptance), K.quote_acceptance, `${k.quotes} · ${per}`],
-      [k.dispatch_acceptance === null ? dash : fmtPct.format(k.dispatch_acceptance), K.dispatch_acceptance, `${k.offers} ${L10N.offered}`],
+      [k.dispatch_acceptance === null ? dash : fmtPct.format(k.dispatch_acceptance), K.dispatch_acceptance, `${k.offers} ${L10N.offers_count}`],
       [k.on_time === null ? dash : fmtPct.format(k.on_time), K.on_time, `${k.completed} · ${per}`],
       [`${fmtNum.format(k.travel_km)} km`, K.travel, L10N.week + " " + data.week.split("-W")[1]],
     ];
@@ -456,7 +456,7 @@
     list.forEach((r, i) => {
       const y = top + i * rowH;
       const g = svg("g", { class: "row", "data-workshop": r.workshop });
-      g.append(svg("title", {}, `${r.name}: ${r.offered} ${L10N.offered}, ${r.accepted} ${L10N.accepted}, ${fmtEur.format(r.revenue)} (${fmtPct.format(r.share)} / ${L10N.target} ${fmtPct.format(r[target])})`));
+      g.append(svg("title", {}, `${r.name}: ${r.offered} ${L10N.offers_count}, ${r.accepted} ${L10N.accepted}, ${fmtEur.format(r.revenue)} (${fmtPct.format(r.share)} / ${L10N.target} ${fmtPct.format(r[target])})`));
       g.append(svg("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", class: "label" }, r.name.length > 27 ? `${r.name.slice(0, 26)}…` : r.name));
       g.append(svg("rect", { x: x0, y: y + 3, width: Math.max(1, (r.offered / maxOffered) * countW), height: 16, rx: 3, class: "offered" }));
       g.append(svg("rect", { x: x0, y: y + 7, width: (r.accepted / maxOffered) * countW, height: 8, rx: 2, class: "accepted" }));
@@ -517,7 +517,7 @@
         el("span", { class: "muted", text: `${q.customer}, ${q.city} · ${ago(q.created_at)}` })),
       el("div", { class: "actions" },
         q.package ? el("button", { type: "button", class: "ghost small", text: L10N.open_package, onclick: () => openLog(q.package, `#${q.package}`) }) : null,
-        q.package && ["draft", "quoted"].includes(q.package_status) ? el("a", { class: "button ghost small", href: `/buero/angebote/${q.package}/`, text: L10N.revise_quote }) : null,
+        q.package && ["draft", "quoted"].includes(q.package_status) ? el("a", { class: "button ghost small", href: config.revise_url.replace("/0/", `/${q.package}/`), text: L10N.revise_quote }) : null,
         q.status === "new" ? el("button", { type: "button", class: "ghost small", text: L10N.decline, onclick: () => triage(q.id, "declined") }) : null,
         q.status === "declined" ? el("button", { type: "button", class: "ghost small", text: L10N.reopen, onclick: () => triage(q.id, "new") }) : null)))
       : [el("li", { class: "empty muted", text: L10N.nothing })]));
