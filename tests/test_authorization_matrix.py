@@ -646,7 +646,13 @@ PAGES: dict[str, Page] = {
     "buero/rechnungen/kontoauszuege/<int:transaction_id>/zuordnen/": page(
         OFFICE, method="post", ok=frozenset({302, 422}), why="no invoice number given: refused"
     ),
-    "admin/": page(OFFICE, why="the Django admin: staff accounts only"),
+    "admin/": page(
+        OFFICE,
+        ok=frozenset({302}),
+        lands="/buero/plantafel/",
+        why="the Django admin: staff accounts only; office staff without master data go on to "
+        "the board",
+    ),
 }
 
 #: Not pages of their own: the API (the operations above) and the admin's inner pages (its
