@@ -36,7 +36,7 @@ def month_parts(value: str) -> tuple[int, int] | None:
 class MonthField(forms.CharField):
     """A calendar month, shown as ``<input type="month">`` and cleaned to its first day."""
 
-    widget = forms.TextInput(attrs={"type": "month", "placeholder": "JJJJ-MM"})
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": _("YYYY-MM")})
 
     def to_python(self, value):
         value = super().to_python(value)

@@ -4,7 +4,6 @@ estimate, dates, validity and the withdrawal notice. Same letterhead fonts as th
 from io import BytesIO
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -152,7 +151,9 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
 def _acceptance(quote: Quote, body, right) -> list:
     """How the quote was accepted (the order confirmation's proof), or how to accept it."""
     if quote.status != Quote.Status.ACCEPTED or quote.accepted_at is None:
-        return [Paragraph(_esc(_("Accept this quote online in your customer portal.")), right)]
+        # German like the rest of the document (its language of record, with the legal texts).
+        invitation = "Nehmen Sie dieses Angebot online in Ihrem Kundenportal an."
+        return [Paragraph(_esc(invitation), right)]
     at = timezone.localtime(quote.accepted_at)
     who = quote.accepted_by.get_full_name() if quote.accepted_by else ""
     text = (

@@ -335,6 +335,10 @@ def test_an_english_homeowner_reads_her_order_and_the_offices_mails_in_english(
         in browser.get(f"/en/angebot/{quote.pk}/").content.decode()
     )
 
+    # The PDF is a German document throughout, legal texts included: no stray English line.
+    text = " ".join(pdf_text(browser.get(f"/en/angebot/{quote.pk}/pdf/").content).split())
+    assert "in Ihrem Kundenportal an" in text and "customer portal" not in text
+
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         browser.post(f"/en/angebot/{quote.pk}/annehmen/", {"version": 1})
