@@ -28,6 +28,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from invoicing.models import Dunning, DunningNotice, Invoice
 from invoicing.payments import balance, with_balance
@@ -139,7 +140,7 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
         open_amount = balance(locked).open
         if locked.state != Invoice.State.ISSUED or open_amount <= 0:
             return None
-        dunning, _ = Dunning.objects.get_or_create(invoice=invoice)
+        dunning, _created = Dunning.objects.get_or_create(invoice=invoice)
         level = _next_level(dunning, invoice, today)
         if level is None:
             return None
@@ -182,11 +183,13 @@ def waive_charges(invoice: Invoice, *, user=None, today: date | None = None) -> 
         owed = balance(invoice)
         rest = owed.charges_open
         if rest <= 0:
-            raise ValidationError({"invoice": "Auf dieser Rechnung sind keine Mahnkosten offen."})
+            raise ValidationError(
+                {"invoice": _("There are no dunning charges open on this invoice.")}
+            )
         # While the invoice itself is open the dunning goes on and claims again: first paid.
         if owed.open > 0 and invoice.state == Invoice.State.ISSUED:
             raise ValidationError(
-                {"invoice": "Mahnkosten werden erlassen, wenn die Rechnung selbst bezahlt ist."}
+                {"invoice": _("Dunning charges are waived once the invoice itself is paid.")}
             )
         dunning = Dunning.objects.get(invoice=invoice)
         dunning.charges_waived += rest

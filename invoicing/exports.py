@@ -36,6 +36,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from invoicing import dunning, services
 from invoicing.models import Dunning, DunningNotice, Invoice, Payment
@@ -178,7 +179,7 @@ class Config:
         raw = dict(getattr(settings, "INVOICING_DATEV", {}) or {})
         chart = str(raw.get("chart", "SKR03")).upper()
         if chart not in ACCOUNTS:
-            raise ValidationError({"chart": "Kontenrahmen ist SKR03 oder SKR04."})
+            raise ValidationError({"chart": _("The chart of accounts is SKR03 or SKR04.")})
         accounts = {**ACCOUNTS[chart], **PERSONAL, **raw.get("accounts", {})}
         return cls(
             consultant=int(raw.get("consultant", 1001)),
@@ -199,12 +200,12 @@ def books(issuer: str) -> list[str]:
 def check_period(start: date, end: date, fiscal_start_month: int = 1) -> date:
     """DATEV takes one batch within one fiscal year; returns the fiscal year's first day."""
     if end < start:
-        raise ValidationError({"end": "Das Ende liegt vor dem Beginn."})
+        raise ValidationError({"end": _("The end lies before the start.")})
     year = start.year if start.month >= fiscal_start_month else start.year - 1
     fiscal_start = date(year, fiscal_start_month, 1)
     fiscal_end = date(year + 1, fiscal_start_month, 1)
     if end >= fiscal_end:
-        raise ValidationError({"end": "Der Zeitraum muss in einem Wirtschaftsjahr liegen."})
+        raise ValidationError({"end": _("The period must lie within one fiscal year.")})
     return fiscal_start
 
 
@@ -523,7 +524,7 @@ def _de(value: Decimal) -> str:
 def invoices_csv(issuer: str, start: date, end: date) -> bytes:
     """One row per document issued in the period (UTF-8 with BOM, ``;``, decimal comma)."""
     if end < start:
-        raise ValidationError({"end": "Das Ende liegt vor dem Beginn."})
+        raise ValidationError({"end": _("The end lies before the start.")})
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

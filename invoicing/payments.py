@@ -41,6 +41,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from invoicing.models import (
     BankStatementImport,
@@ -168,13 +169,13 @@ def _check_amount(amount) -> Decimal:
     try:
         amount = to_decimal(amount)
     except (TypeError, InvalidOperation) as exc:
-        raise ValidationError({"amount": "Der Betrag ist keine Zahl."}) from exc
+        raise ValidationError({"amount": _("The amount is not a number.")}) from exc
     if not amount.is_finite() or amount <= 0:
-        raise ValidationError({"amount": "Der Betrag muss größer als 0 sein."})
+        raise ValidationError({"amount": _("The amount must be more than 0.")})
     if round_money(amount) != amount:
-        raise ValidationError({"amount": "Beträge sind ganze Cent."})
+        raise ValidationError({"amount": _("Amounts are whole cents.")})
     if amount >= Decimal("10000000000"):
-        raise ValidationError({"amount": "Der Betrag ist zu groß."})
+        raise ValidationError({"amount": _("The amount is too large.")})
     return amount
 
 
@@ -194,19 +195,24 @@ def record_payment(
     now cover the amount due the invoice becomes ``paid`` (``paid_on`` = this payment's day)."""
     amount = _check_amount(amount)
     if source not in Payment.Source.values:
-        raise ValidationError({"source": f"Unbekannte Zahlungsquelle {source!r}."})
+        raise ValidationError(
+            {"source": _("Unknown payment source %(source)s.") % {"source": repr(source)}}
+        )
     if booked_on > timezone.localdate():
-        raise ValidationError({"booked_on": "Das Buchungsdatum liegt in der Zukunft."})
+        raise ValidationError({"booked_on": _("The booking date lies in the future.")})
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.state not in PAYABLE_STATES:
             raise ValidationError(
-                {"invoice": f"Auf eine Rechnung im Zustand {invoice.state} wird nicht gezahlt."}
+                {
+                    "invoice": _("An invoice in the state %(state)s takes no payments.")
+                    % {"state": invoice.state}
+                }
             )
         if invoice.amount_due <= 0:
-            raise ValidationError({"invoice": "Auf diesem Beleg ist nichts zu zahlen."})
+            raise ValidationError({"invoice": _("Nothing is to be paid on this document.")})
         if invoice.issue_date and booked_on < invoice.issue_date:
-            raise ValidationError({"booked_on": "Die Zahlung liegt vor dem Rechnungsdatum."})
+            raise ValidationError({"booked_on": _("The payment lies before the invoice date.")})
         payment = Payment.objects.create(
             invoice=invoice,
             amount=amount,
@@ -314,10 +320,10 @@ def parse_camt053(content: bytes) -> tuple[dict, list[BankCredit]]:
         rows = parser.get_transactions()
     except (etree.XMLSyntaxError, Camt053ParseError, AttributeError, ValueError) as exc:
         raise ValidationError(
-            {"file": "Die Datei ist kein lesbarer CAMT.053-Kontoauszug."}
+            {"file": _("The file is not a readable CAMT.053 bank statement.")}
         ) from exc
     if parser.version == "unknown" and not rows:
-        raise ValidationError({"file": "Die Datei ist kein CAMT.053-Kontoauszug."})
+        raise ValidationError({"file": _("The file is not a CAMT.053 bank statement.")})
     iban = (statements[0].get("IBAN") if statements else "") or ""
     occurrences: Counter = Counter()
     credits = []
@@ -495,7 +501,7 @@ def import_camt053(content: bytes, *, filename: str = "", user=None) -> ImportRe
     payment, or listed as unmatched for the office. Importing the same file again changes
     nothing (same SHA-256); credits seen in another file before are skipped by their id."""
     if not content:
-        raise ValidationError({"file": "Die Datei ist leer."})
+        raise ValidationError({"file": _("The file is empty.")})
     digest = hashlib.sha256(content).hexdigest()
     existing = BankStatementImport.objects.filter(sha256=digest).first()
     if existing is not None:
@@ -528,7 +534,7 @@ def assign_transaction(row: BankTransaction, invoice: Invoice, *, user=None) -> 
     with transaction.atomic():
         row = BankTransaction.objects.select_for_update().get(pk=row.pk)
         if row.status != BankTransaction.Status.UNMATCHED:
-            raise ValidationError({"transaction": "Die Buchung ist bereits zugeordnet."})
+            raise ValidationError({"transaction": _("The credit has been assigned already.")})
         recorded = record_payment(
             invoice,
             amount=row.amount,

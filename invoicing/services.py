@@ -19,7 +19,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.models import Customer, Site
 from invoicing import texts
@@ -152,7 +153,7 @@ def invoice_totals(invoice: Invoice) -> Totals:
 def get_cooperative() -> Cooperative:
     cooperative = Cooperative.objects.order_by("pk").first()
     if cooperative is None:
-        raise ValidationError({"issuer": "Es ist kein Verbund angelegt."})
+        raise ValidationError({"issuer": _("No cooperative has been set up.")})
     return cooperative
 
 
@@ -317,15 +318,17 @@ def create_draft(
     """A draft invoice with the seller's and buyer's data copied in and the totals computed.
     Takes no locks; nothing is numbered until :func:`issue_invoice`."""
     if kind not in Invoice.Kind.values:
-        raise ValidationError({"kind": f"Unbekannte Belegart {kind!r}."})
+        raise ValidationError(
+            {"kind": _("Unknown kind of document %(kind)s.") % {"kind": repr(kind)}}
+        )
     if not lines:
-        raise ValidationError({"lines": "Eine Rechnung braucht mindestens eine Position."})
+        raise ValidationError({"lines": _("An invoice needs at least one line.")})
     if performance_end < performance_start:
-        raise ValidationError({"performance_end": "Das Leistungsende liegt vor dem Beginn."})
+        raise ValidationError({"performance_end": _("The end of the work lies before its start.")})
     if not title.strip():
-        raise ValidationError({"title": "Der Betreff fehlt."})
+        raise ValidationError({"title": _("The subject is missing.")})
     if issuer is not None and not issuer.active:
-        raise ValidationError({"issuer": "Der Betrieb ist kein aktives Mitglied."})
+        raise ValidationError({"issuer": _("The workshop is not an active member.")})
     with transaction.atomic():
         invoice = Invoice.objects.create(
             issuer_key=issuer_key(issuer),
@@ -353,7 +356,7 @@ def add_lines(invoice: Invoice, lines: list[LineInput]) -> Invoice:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_draft:
-            raise ValidationError({"invoice": "Nur Entwürfe können geändert werden."})
+            raise ValidationError({"invoice": _("Only drafts can be changed.")})
         last = invoice.lines.order_by("-position").values_list("position", flat=True).first()
         _add_lines(invoice, lines, start=(last or 0) + 1)
         _store_totals(invoice)
@@ -365,7 +368,7 @@ def delete_draft(invoice: Invoice) -> None:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_draft:
-            raise ValidationError({"invoice": "Ausgestellte Rechnungen werden storniert."})
+            raise ValidationError({"invoice": _("Issued invoices are cancelled, not deleted.")})
         invoice.delete()
 
 
@@ -388,7 +391,10 @@ def default_billings(package: Package) -> list[TaskBilling]:
         appointment = appointments.get(task.pk)
         if appointment is None:
             raise ValidationError(
-                {"billings": f"Für die Leistung {task.code!r} ist kein Betrieb eingeplant."}
+                {
+                    "billings": _("No workshop is planned for the task %(task)s.")
+                    % {"task": repr(task.code)}
+                }
             )
         start = timezone.localtime(appointment.start).date()
         end = timezone.localtime(appointment.end).date()
@@ -408,7 +414,10 @@ def _hourly_rate(workshop: Workshop, task: Task) -> Decimal:
     offer = WorkshopTrade.objects.filter(workshop=workshop, trade=task.trade).first()
     if offer is None:
         raise ValidationError(
-            {"billings": f"{workshop.name} bietet das Gewerk {task.trade.name_de} nicht an."}
+            {
+                "billings": _("%(workshop)s does not offer the trade %(trade)s.")
+                % {"workshop": workshop.name, "trade": task.trade.name}
+            }
         )
     return offer.hourly_rate
 
@@ -500,14 +509,14 @@ def coordination_fee_lines(package: Package) -> list[LineInput]:
 def _check_billings(package: Package, billings: list[TaskBilling], issuer: Workshop | None):
     open_tasks = package.tasks.exclude(status__in=[Task.Status.DONE, Task.Status.CANCELLED])
     if package.status != Package.Status.DONE and open_tasks.exists():
-        raise ValidationError({"package": "Das Paket ist noch nicht fertiggestellt."})
+        raise ValidationError({"package": _("The package is not finished yet.")})
     if not billings:
-        raise ValidationError({"billings": "Es gibt keine abzurechnenden Leistungen."})
+        raise ValidationError({"billings": _("There is no work to invoice.")})
     if any(b.task.package_id != package.pk for b in billings):
-        raise ValidationError({"billings": "Eine Leistung gehört zu einem anderen Paket."})
+        raise ValidationError({"billings": _("A piece of work belongs to another package.")})
     if issuer is not None and any(b.workshop.pk != issuer.pk for b in billings):
         raise ValidationError(
-            {"issuer": "Ein Mitgliedsbetrieb rechnet nur eigene Leistungen direkt ab."}
+            {"issuer": _("A member workshop invoices only its own work directly.")}
         )
 
 
@@ -603,13 +612,15 @@ def generate_progress_invoice(
     package. Its VAT is due on payment and is deducted again by the final invoice."""
     net_amount = to_decimal(net_amount)
     if net_amount <= 0 or round_money(net_amount) != net_amount:
-        raise ValidationError({"net_amount": "Der Abschlag ist ein positiver Betrag in Cent."})
+        raise ValidationError(
+            {"net_amount": _("A progress payment is a positive amount in cents.")}
+        )
     if package.status not in (
         Package.Status.ACCEPTED,
         Package.Status.IN_PROGRESS,
         Package.Status.DONE,
     ):
-        raise ValidationError({"package": "Abschläge gibt es nur für beauftragte Pakete."})
+        raise ValidationError({"package": _("Progress invoices are only for ordered packages.")})
     return create_draft(
         customer=package.customer,
         lines=[
@@ -785,20 +796,19 @@ def issue_invoice(
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_draft:
-            with translation.override("de"):  # as every message of this module
-                state = invoice.get_state_display()
-            raise ValidationError({"state": f"Die Rechnung ist bereits {state}."})
+            state = invoice.get_state_display()
+            raise ValidationError(
+                {"state": _("The invoice is %(state)s already.") % {"state": state}}
+            )
         check_issuable(invoice)
         today = today or timezone.localdate()
         issue_date = issue_date or today
         if issue_date < invoice.performance_start:
-            raise ValidationError({"issue_date": "Das Rechnungsdatum liegt vor der Leistung."})
+            raise ValidationError({"issue_date": _("The invoice date lies before the work.")})
         if issue_date > today:
             # Issued documents are immutable and open the year's number series: a mistyped
             # year would leave a wrong invoice (and series) that only a cancellation can undo.
-            raise ValidationError(
-                {"issue_date": "Das Rechnungsdatum darf nicht in der Zukunft liegen."}
-            )
+            raise ValidationError({"issue_date": _("The invoice date must not lie in the future.")})
         totals = _store_totals(invoice)
         sequence, number = _next_number(invoice.issuer_key, issue_date.year, number_prefix(invoice))
         invoice.sequence, invoice.number, invoice.year = sequence, number, issue_date.year
@@ -833,9 +843,9 @@ def cancel_invoice(
     with transaction.atomic():
         original = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if original.state not in (Invoice.State.ISSUED, Invoice.State.PAID):
-            raise ValidationError({"state": "Nur ausgestellte Rechnungen werden storniert."})
+            raise ValidationError({"state": _("Only issued invoices are cancelled.")})
         if original.kind == Invoice.Kind.CANCELLATION:
-            raise ValidationError({"kind": "Ein Storno wird nicht storniert."})
+            raise ValidationError({"kind": _("A cancellation is not cancelled.")})
         copied = {
             f.attname: getattr(original, f.attname)
             for f in Invoice._meta.concrete_fields
@@ -908,7 +918,7 @@ def mark_paid(invoice: Invoice, *, paid_on: date) -> Invoice:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.state != Invoice.State.ISSUED:
-            raise ValidationError({"state": "Nur offene Rechnungen können bezahlt werden."})
+            raise ValidationError({"state": _("Only open invoices can be paid.")})
         invoice.state = Invoice.State.PAID
         invoice.paid_on = paid_on
         invoice.state_changed_at = timezone.now()

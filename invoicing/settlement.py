@@ -72,21 +72,16 @@ def parse_period(value: str) -> date:
     wrong with it, not with the format hint (``ValidationError`` on ``period``)."""
     match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value) if isinstance(value, str) else None
     if match is None:
-        raise ValidationError(
-            {"period": "Der Monat ist im Format JJJJ-MM anzugeben, z. B. 2026-03."}
-        )
+        raise ValidationError({"period": _("Give the month as YYYY-MM, e.g. 2026-03.")})
     year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12:
         raise ValidationError(
-            {"period": f"Einen Monat {month:02d} gibt es nicht: bitte 01 bis 12 angeben."}
+            {"period": _("There is no month %(month)s: give 01 to 12.") % {"month": f"{month:02d}"}}
         )
     if year < FIRST_YEAR:
         # A typo, most likely: nothing before then was ever invoiced, so nothing to settle.
         raise ValidationError(
-            {
-                "period": f"Monate vor Januar {FIRST_YEAR} werden nicht abgerechnet: "
-                "bitte das Jahr prüfen."
-            }
+            {"period": _("Months before January 2000 are not settled: please check the year.")}
         )
     return date(year, month, 1)
 
@@ -319,7 +314,7 @@ def settle_month(period: date, *, today: date | None = None) -> SettlementRun:
     start, end = month_bounds(period)
     today = today or timezone.localdate()
     if today <= end:
-        raise ValidationError({"period": "Ein Monat wird erst nach seinem Ende abgerechnet."})
+        raise ValidationError({"period": _("A month is settled only after it has ended.")})
     SettlementRun.objects.get_or_create(period=start)
     with transaction.atomic():
         run = SettlementRun.objects.select_for_update().get(period=start)
