@@ -144,6 +144,14 @@ def test_bad_payments_and_forbidden_changes(people, api_as):
     )
     assert future.status_code == 422
     assert future.json()["detail"][0]["loc"] == ["body", "booked_on"]
+    assert future.json()["detail"][0]["msg"] == "Das Buchungsdatum liegt in der Zukunft."
+    english = office.post(
+        url + "/payments",
+        {"amount": "1.00", "booked_on": "2026-03-09"},
+        "application/json",
+        headers={"x-language": "en"},
+    )
+    assert english.json()["detail"][0]["msg"] == "The booking date lies in the future."
     hanna = api_as(people.hanna)
     assert hanna.get(url).status_code == 200
     paying = hanna.post(
