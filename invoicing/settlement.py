@@ -33,7 +33,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -468,6 +468,21 @@ def start_month_end(period: date, *, user=None):
 
     if month_bounds(period)[1] >= timezone.localdate():
         raise ValidationError({"period": _("A month is closed only after it has ended.")})
+    # Nothing was paid, so nothing is settled, before the first invoice (the run in the month of
+    # the first invoices closes the month before): a typo in the year would leave an empty
+    # settled month on record.
+    first = (
+        Invoice.objects.filter(kind__in=SETTLED_KINDS)
+        .exclude(state=Invoice.State.DRAFT)
+        .aggregate(first=Min("issue_date"))["first"]
+    )
+    if first is not None and period < (first.replace(day=1) - timedelta(days=1)).replace(day=1):
+        raise ValidationError(
+            {
+                "period": _("The first invoice dates from %(month)s: please check the year.")
+                % {"month": f"{first:%m/%Y}"}
+            }
+        )
     key = f"{period:%Y-%m}"
     running = Operation.objects.filter(
         kind="invoicing.month_end",

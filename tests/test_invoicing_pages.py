@@ -480,7 +480,11 @@ def test_the_month_end_page_starts_the_run_for_an_ended_month_only(
     ]
     assert client.post(url, {"period": "März"}).status_code == 422
     # Written right but no month the books can have: the message says which part is wrong.
-    for typed, says in (("1999-01", "Monate vor Januar 2000"), ("2026-13", "Monat 13 gibt es")):
+    for typed, says in (
+        ("1999-01", "Monate vor Januar 2000"),
+        ("2026-13", "Monat 13 gibt es"),
+        ("2020-01", "Die erste Rechnung stammt aus 03/2026"),  # a typo in the year
+    ):
         refused = client.post(url, {"period": typed})
         assert refused.status_code == 422 and says in refused.content.decode()
     assert not Operation.objects.exists()
