@@ -7,6 +7,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from customers import privacy, services
+from customers.models import page_language
 from customers.schemas import CustomerIn, CustomerOut, CustomerPatch, SiteIn, SiteOut
 from customers.selectors import customers_visible_to, sites_visible_to
 from trades.models import Certification, Trade
@@ -46,6 +47,7 @@ def create_customer(request, payload: CustomerIn):
         if customers_visible_to(request.user).exists():
             raise HttpError(409, _("You already have a customer record."))
         data["user"] = request.user
+        data["language"] = page_language()  # her mails are written in it
     return Status(201, services.save_customer(data))
 
 

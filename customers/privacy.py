@@ -277,6 +277,7 @@ def _customer_data(customer: Customer) -> dict:
         "country": customer.country,
         "vat_id": customer.vat_id,
         "buyer_reference": customer.buyer_reference,
+        "language": customer.language,
         "created_at": customer.created_at,
     }
 

@@ -387,15 +387,18 @@ def _book_dunning(batch: Batch, keys: list[str], start: date, end: date) -> None
         invoice__issuer_key__in=keys, charges_waived_on__range=(start, end)
     ).select_related("invoice")
     for state in waived.order_by("charges_waived_on", "pk"):
-        batch.add(
-            state.charges_waived,
-            False,
-            _debtor(state.invoice, acc),
-            acc["dunning_fees"],
-            state.charges_waived_on,
-            Buchungstext=f"Erlass Mahnkosten {state.invoice.number}"[:60],
-            **{"Belegfeld 1": state.invoice.number[:36]},
-        )
+        invoice = state.invoice
+        fees, interest = _waived_parts(invoice, state.charges_waived)
+        for amount, account in ((fees, acc["dunning_fees"]), (interest, acc["default_interest"])):
+            batch.add(
+                amount,
+                False,
+                _debtor(invoice, acc),
+                account,
+                state.charges_waived_on,
+                Buchungstext=f"Erlass Mahnkosten {invoice.number}"[:60],
+                **{"Belegfeld 1": invoice.number[:36]},
+            )
     # A cancelled invoice owes no charges any more: what was claimed and not waived goes back.
     cancellations = Invoice.objects.filter(
         issuer_key__in=keys,
@@ -406,16 +409,16 @@ def _book_dunning(batch: Batch, keys: list[str], start: date, end: date) -> None
     for storno in cancellations.select_related("original"):
         original = storno.original
         notices = list(original.dunning_notices.order_by("level"))
-        waived_before = (
+        waived = (
             Dunning.objects.filter(invoice=original)
             .values_list("charges_waived", flat=True)
             .first()
-            or ZERO
-        )
+        ) or ZERO
+        waived_fees, waived_interest = _waived_parts(original, waived)
         common = {"Belegfeld 1": storno.number[:36]}
         for amount, account, text in (
-            (sum(n.fee for n in notices) - waived_before, acc["dunning_fees"], "Mahngebühren"),
-            (notices[-1].interest, acc["default_interest"], "Verzugszinsen"),
+            (sum(n.fee for n in notices) - waived_fees, acc["dunning_fees"], "Mahngebühren"),
+            (notices[-1].interest - waived_interest, acc["default_interest"], "Verzugszinsen"),
         ):
             batch.add(
                 amount,
@@ -426,6 +429,19 @@ def _book_dunning(batch: Batch, keys: list[str], start: date, end: date) -> None
                 Buchungstext=f"Storno {text} {original.number}"[:60],
                 **common,
             )
+
+
+def _waived_parts(invoice: Invoice, waived: Decimal) -> tuple[Decimal, Decimal]:
+    """A waiver split into fees and interest: the interest first, then the fees. One rule for
+    the waiver and for a cancellation after it, so each account comes out even."""
+    latest = (
+        DunningNotice.objects.filter(invoice=invoice)
+        .order_by("-level")
+        .values_list("interest", flat=True)
+        .first()
+    ) or ZERO
+    interest = min(waived, max(latest, ZERO))
+    return waived - interest, interest
 
 
 def _issued(keys, start, end):

@@ -56,7 +56,8 @@ class MonthField(forms.CharField):
             )
         if year < FIRST_YEAR:
             raise ValidationError(
-                _("Months before January 2000 are not settled: please check the year."),
+                _("Months before January %(year)s are not settled: please check the year.")
+                % {"year": FIRST_YEAR},
                 code="month_too_early",
             )
         return date(year, month, 1)

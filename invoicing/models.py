@@ -478,8 +478,8 @@ class Dunning(models.Model):
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=0)
     last_step_on = models.DateField(_("last step on"), null=True, blank=True)
     default_since = models.DateField(_("in default since"), null=True, blank=True)
-    # Fees and interest the office let go of (a goodwill gesture, a small rest after the invoice
-    # was paid). Added up: a later notice claims its own fee again.
+    # Fees and interest the office let go of once the invoice itself was paid (a small rest, or
+    # goodwill). Waived once: a paid invoice gets no further notice, so nothing is open after.
     charges_waived = money(_("dunning charges waived"))
     charges_waived_on = models.DateField(_("charges waived on"), null=True, blank=True)
     charges_waived_by = models.ForeignKey(

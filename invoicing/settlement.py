@@ -81,7 +81,12 @@ def parse_period(value: str) -> date:
     if year < FIRST_YEAR:
         # A typo, most likely: nothing before then was ever invoiced, so nothing to settle.
         raise ValidationError(
-            {"period": _("Months before January 2000 are not settled: please check the year.")}
+            {
+                "period": _(
+                    "Months before January %(year)s are not settled: please check the year."
+                )
+                % {"year": FIRST_YEAR}
+            }
         )
     return date(year, month, 1)
 

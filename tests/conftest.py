@@ -33,6 +33,19 @@ def _personas_have_a_second_factor(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _each_test_starts_in_german():
+    """A request through the test client leaves its language active in the thread (the locale
+    middleware does not reset it): each test starts in the default language, as a worker or a
+    command does, so messages outside requests do not depend on the tests before."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Personas log in with passwords; the production hasher is deliberately slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

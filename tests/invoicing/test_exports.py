@@ -198,10 +198,12 @@ def test_datev_books_dunning_charges_so_the_debtor_comes_out_even(settings, worl
     assert booked[("2700", "S")][col["Belegdatum"]] == "0604"
     interest = charges - D("5.00")
     assert booked[("2650", "S")][col["Umsatz (ohne Soll/Haben-Kz)"]] == exports._amount(interest)
-    assert booked[("2700", "H")][col["Umsatz (ohne Soll/Haben-Kz)"]] == exports._amount(
+    # The 13,40 € waived are taken from the interest first (10 € paid; 5 € fee, 18,40 € interest).
+    assert booked[("2650", "H")][col["Umsatz (ohne Soll/Haben-Kz)"]] == exports._amount(
         charges - 10
     )
-    assert "Erlass Mahnkosten" in booked[("2700", "H")][col["Buchungstext"]]
+    assert ("2700", "H") not in booked
+    assert "Erlass Mahnkosten" in booked[("2650", "H")][col["Buchungstext"]]
     assert _debtor_balance(march + april, debtor) == 0
 
 
@@ -226,3 +228,20 @@ def test_datev_takes_the_charges_back_when_the_invoice_is_cancelled(settings, wo
     assert {r[col["Gegenkonto (ohne BU-Schlüssel)"]] for r in back} == {"4830", "7100"}
     assert {r[col["Soll/Haben-Kennzeichen"]] for r in back} == {"H"}
     assert _debtor_balance(march + april, str(10000 + bathroom.customer_id)) == 0
+
+
+def test_datev_a_waiver_then_a_cancellation_leave_every_account_even(settings, world, frozen):
+    from invoicing import dunning, services
+
+    settings.INVOICING_DATEV = {"chart": "SKR03"}
+    (bathroom,) = samples.private_package(world, frozen)
+    dunning.run_dunning(date(2026, 3, 23))
+    dunning.run_dunning(date(2026, 4, 6))
+    with time_machine.travel("2026-04-08 12:00 +02:00", tick=False):
+        payments.record_payment(bathroom, amount=bathroom.amount_due, booked_on=date(2026, 4, 8))
+        dunning.waive_charges(bathroom)
+        services.cancel_invoice(bathroom)
+    rows = read_extf(exports.datev_batch("coop", date(2026, 3, 1), date(2026, 4, 30)))[2:]
+    # The fee and the interest, claimed, waived and cancelled, leave neither income account
+    # with a balance (_debtor_balance sums any account).
+    assert _debtor_balance(rows, "2700") == 0 and _debtor_balance(rows, "2650") == 0

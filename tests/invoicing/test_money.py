@@ -49,7 +49,10 @@ def test_amounts_print_the_german_way():
         ("1.234", "de", "1234"),  # German thousands
         ("1,234.56", "en", "1234.56"),
         ("1,234", "en", "1234"),  # English thousands
-        ("1.234", "en", "1.234"),  # a decimal point: refused later as not whole cents
+        ("1.5", "en", "1.5"),
+        ("0,500", "en", "0.500"),  # no thousands group starts with 0: a decimal comma
+        ("-1.000", "de", "-1000"),
+        ("-1,000", "en", "-1000"),
         # With both separators the last is the decimal point in either language: an English
         # "1,000.00" typed on the German page was read as 1 €.
         ("1,000.00", "de", "1000.00"),
@@ -65,3 +68,9 @@ def test_amounts_are_read_as_people_type_them(typed, language, amount):
 def test_what_is_no_amount_is_refused(typed):
     with pytest.raises(ValueError):
         parse_amount(typed, "de")
+
+
+@pytest.mark.parametrize("typed", ["1.000", "2.500"])
+def test_german_thousands_on_an_english_page_are_asked_again_not_read_as_one(typed):
+    with pytest.raises(ValueError):
+        parse_amount(typed, "en")

@@ -83,8 +83,8 @@ def format_quantity(value) -> str:
     return f"{value:,}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 
-GERMAN_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
-ENGLISH_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
+GERMAN_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+$")
+ENGLISH_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(,\d{3})+$")
 
 
 def parse_amount(value: str, language: str | None = None) -> Decimal:
@@ -112,7 +112,9 @@ def parse_amount(value: str, language: str | None = None) -> Decimal:
             if english and ENGLISH_THOUSANDS.match(text)
             else (text.replace(",", "."))
         )
-    elif GERMAN_THOUSANDS.match(text) and not english:
+    elif GERMAN_THOUSANDS.match(text):
+        if english:  # "1.000": a thousand the German way, or 1 with three decimals? Ask.
+            raise ValueError(text)
         text = text.replace(".", "")
     try:
         amount = Decimal(text)

@@ -18,7 +18,11 @@ export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
 # list every URL and setting); DEBUG=true brings those back. Plain http on this machine, so the
 # cookies are not marked secure; the signing key is made once and kept with the data.
 export DEBUG="${DEBUG:-false}"
-if [ "$DEBUG" = "false" ]; then
+case "$(printf '%s' "$DEBUG" | tr '[:upper:]' '[:lower:]')" in
+  0 | false | no | off | "") debug_off=1 ;;  # the words zunft/env.py reads as false
+  *) debug_off=0 ;;
+esac
+if [ $debug_off = 1 ]; then
   if [ -z "${SECRET_KEY:-}" ]; then
     if [ ! -s "$VAR/secret_key" ]; then
       (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$VAR/secret_key")
@@ -26,7 +30,9 @@ if [ "$DEBUG" = "false" ]; then
     SECRET_KEY="$(cat "$VAR/secret_key")"
     export SECRET_KEY
   fi
-  export ALLOWED_HOSTS="${ALLOWED_HOSTS:-$HOST,localhost,127.0.0.1}"
+  # Listening on every interface (ZUNFT_HOST=0.0.0.0, to try it from a phone): any name.
+  if [ "$HOST" = "0.0.0.0" ]; then default_hosts="*"; else default_hosts="$HOST,localhost,127.0.0.1"; fi
+  export ALLOWED_HOSTS="${ALLOWED_HOSTS:-$default_hosts}"
   export SECURE_SSL_REDIRECT="${SECURE_SSL_REDIRECT:-false}"
   export SESSION_COOKIE_SECURE="${SESSION_COOKIE_SECURE:-false}"
   export CSRF_COOKIE_SECURE="${CSRF_COOKIE_SECURE:-false}"
