@@ -255,6 +255,9 @@ def test_screenshots_of_the_demo_week(board_stack, browser):
     from zunft.demo import data
 
     data.seed()
+    # The seed asked the live worker for a re-plan: let it land before planning here, so two
+    # plans never write at once (the worker's would fail, and the board would say so).
+    wait_for_replans()
     services.plan_cooperative(today=data.REFERENCE_DATE, time_limit=8)
     rng = random.Random(7)
     offers = list(Dispatch.objects.filter(status="offered").order_by("id"))

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from jobs.models import Message
 from scheduling import services
+from tests.live import wait_for_replans
 from tests.test_browser_board import desktop, session
 from tests.test_planner_integration import TODAY, bathroom, book  # noqa: F401 - fixture
 
@@ -20,6 +21,7 @@ SHOTS = Path(settings.BASE_DIR) / ".var" / "screens"
 @pytest.mark.django_db(transaction=True)
 def test_homeowner_and_office_exchange_messages_live(live_stack, browser, coop, bathroom):  # noqa: F811
     package = book(coop, bathroom, coop.hanna_site)
+    wait_for_replans()  # the re-plan the booking asked for, before planning here: one at a time
     services.plan_cooperative(today=TODAY, time_limit=3)
     base = live_stack.base_url
 
