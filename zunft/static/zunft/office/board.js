@@ -513,7 +513,7 @@
       return Math.abs(hours) < 48 ? rel.format(Math.round(hours), "hour") : rel.format(Math.round(hours / 24), "day");
     };
     $("inbox-list").replaceChildren(...(inbox.requests.length ? inbox.requests.map((q) => el("li", { dataset: { request: q.id } },
-      el("div", {}, el("strong", { text: `#${q.id} ${q.what}` }), " ", el("span", { class: `badge req-${q.status}`, text: q.status_label }), el("br"),
+      el("div", {}, el("strong", { text: `#${q.package || q.id} ${q.what}` }), " ", el("span", { class: `badge req-${q.status}`, text: q.status_label }), el("br"),
         el("span", { class: "muted", text: `${q.customer}, ${q.city} · ${ago(q.created_at)}` })),
       el("div", { class: "actions" },
         q.package ? el("button", { type: "button", class: "ghost small", text: L10N.open_package, onclick: () => openLog(q.package, `#${q.package}`) }) : null,
