@@ -24,7 +24,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -260,7 +259,7 @@ def notice_text(notice: DunningNotice) -> tuple[str, str]:
 def send_notice(notice: DunningNotice) -> bool:
     """Email one notice with the archived invoice PDF attached, once: the send is claimed by a
     conditional update and given back when the mail server refuses."""
-    from invoicing.documents import render_documents
+    from invoicing import delivery
 
     if not notice.email:
         return False
@@ -270,17 +269,8 @@ def send_notice(notice: DunningNotice) -> bool:
     if claimed != 1:
         return False
     try:
-        invoice = notice.invoice
-        pdf = render_documents(invoice)["pdf"]
         subject, body = notice_text(notice)
-        message = EmailMessage(
-            subject,
-            body,
-            to=[notice.email],
-            reply_to=[invoice.seller_email] if invoice.seller_email else None,
-        )
-        message.attach(pdf.filename, bytes(pdf.content), "application/pdf")
-        message.send()
+        delivery.letter(notice.invoice, subject, body, notice.email).send()
     except Exception:
         DunningNotice.objects.filter(pk=notice.pk).update(emailed_at=None)
         logger.exception("sending dunning notice %s failed; the next run retries", notice.pk)

@@ -333,6 +333,23 @@ class InvoiceDeduction(models.Model):
         return f"{self.progress_number}: {self.gross}"
 
 
+class InvoiceMail(models.Model):
+    """An issued customer invoice (or its cancellation) e-mailed to the buyer, once: the send
+    is claimed by a conditional update on ``sent_at`` and given back when the mail server
+    refuses; the daily run sends what is still waiting. The invoice row itself never changes."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="mail")
+    to = models.EmailField(_("sent to"))
+    sent_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice e-mail")
+        verbose_name_plural = _("invoice e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.invoice} → {self.to}"
+
+
 class InvoiceDocument(models.Model):
     """The rendered PDF (with the embedded XML) or the bare XML of an issued invoice. Written
     once, never changed (a trigger refuses UPDATE and DELETE)."""

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, Site
-from invoicing import texts
+from invoicing import delivery, texts
 from invoicing.models import (
     Invoice,
     InvoiceCounter,
@@ -829,6 +829,7 @@ def issue_invoice(
                 "gross": str(invoice.gross_total),
             },
         )
+        delivery.mail_on_issue(invoice)
         logger.info("issued invoice %s (%s)", invoice.number, invoice.gross_total)
     return invoice
 

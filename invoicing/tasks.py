@@ -7,8 +7,12 @@ from invoicing import dunning as dunning_service
 
 @shared_task(name="invoicing.dunning")
 def dunning() -> dict:
-    """Daily by beat. Idempotent: a second run on the same day sends nothing new."""
-    return dunning_service.run_dunning().as_dict()
+    """Daily by beat. Idempotent: a second run on the same day sends nothing new. Invoices whose
+    e-mail the server refused when they were issued are sent again first."""
+    from invoicing import delivery
+
+    invoices_mailed = delivery.send_waiting()
+    return {**dunning_service.run_dunning().as_dict(), "invoices_mailed": invoices_mailed}
 
 
 @shared_task(name="invoicing.month_end", bind=True)

@@ -45,6 +45,7 @@ from invoicing.models import (
     DunningNotice,
     Invoice,
     InvoiceLine,
+    InvoiceMail,
     Payment,
     SettlementRun,
 )
@@ -247,6 +248,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "groups": totals.groups,
         "credit": -invoice.open if invoice.open < 0 else ZERO,
         "owed": invoice.open + invoice.charges_open,
+        "mail": InvoiceMail.objects.filter(invoice=invoice).first(),
         "waived": waived,
         "may_waive": invoice.charges_open > 0 and invoice.open <= 0,
         "payments": invoice.payments.select_related("recorded_by"),

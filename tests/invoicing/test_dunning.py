@@ -7,9 +7,10 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from invoicing import dunning, payments, samples, tasks
-from invoicing.models import Dunning, DunningNotice
+from invoicing.models import Dunning, DunningNotice, InvoiceMail
 from zunft.core.money import format_eur
 
 D = Decimal
@@ -25,6 +26,9 @@ def _rules(settings):
 
 
 def run_on(day: str) -> dict:
+    # The invoices went out by mail when issued (the send waits for a commit these tests never
+    # make): the daily run is left with the dunning.
+    InvoiceMail.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
     with time_machine.travel(f"{day} 07:00 +01:00", tick=False):
         return tasks.dunning.apply().get()
 
@@ -54,7 +58,8 @@ def test_the_reminder_goes_out_n_days_after_the_due_date_with_the_pdf(bathroom):
 
 def test_a_second_run_on_the_same_day_sends_nothing(bathroom):
     run_on("2026-03-23")
-    assert run_on("2026-03-23") == {"notices": [], "emailed": 0, "without_email": 0}
+    again = run_on("2026-03-23")
+    assert again == {"notices": [], "emailed": 0, "without_email": 0, "invoices_mailed": 0}
     assert len(mail.outbox) == 1
 
 

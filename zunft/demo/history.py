@@ -138,7 +138,7 @@ def seed_history(start: date, domain: str) -> None:
     from django.conf import settings
 
     from invoicing import dunning, payments, services, settlement
-    from invoicing.models import DunningNotice, Invoice
+    from invoicing.models import DunningNotice, Invoice, InvoiceMail
 
     real_today = timezone.localdate()
     invoices = []
@@ -178,6 +178,10 @@ def seed_history(start: date, domain: str) -> None:
             continue
         draft = services.generate_package_invoice(package)
         invoice = services.issue_invoice(draft, issue_date=day, today=day)
+        # E-mailed on its day, not now (a send still waiting for the commit finds it claimed).
+        InvoiceMail.objects.filter(invoice=invoice).update(
+            sent_at=datetime.combine(day, time(8), tzinfo=timezone.get_current_timezone())
+        )
         if paid_after is not None and day + timedelta(days=paid_after) <= real_today:
             payments.record_payment(
                 invoice,
