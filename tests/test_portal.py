@@ -330,10 +330,10 @@ def test_an_english_homeowner_reads_her_order_and_the_offices_mails_in_english(
     assert package.title == "Steckdosen nachrüsten" and package.customer.language == "en"
     browser.force_login(package.customer.user)
     quote = package.quotes.get()
-    assert (
-        "<h1>Your quote: Add sockets</h1>"
-        in browser.get(f"/en/angebot/{quote.pk}/").content.decode()
-    )
+    english = browser.get(f"/en/angebot/{quote.pk}/").content.decode()
+    assert "<h1>Your quote: Add sockets</h1>" in english
+    # Amounts as English writes them (the German page: 1.234,56 €).
+    assert f'data-testid="gross">€{quote.gross:,.2f}</strong>' in english
 
     # The PDF is a German document throughout, legal texts included: no stray English line.
     text = " ".join(pdf_text(browser.get(f"/en/angebot/{quote.pk}/pdf/").content).split())

@@ -2,7 +2,13 @@ from decimal import Decimal
 
 import pytest
 
-from zunft.core.money import TaxedAmount, format_eur, parse_amount, round_money
+from zunft.core.money import (
+    TaxedAmount,
+    format_eur,
+    format_eur_english,
+    parse_amount,
+    round_money,
+)
 
 
 def test_half_a_cent_rounds_away_from_zero():
@@ -74,3 +80,8 @@ def test_what_is_no_amount_is_refused(typed):
 def test_german_thousands_on_an_english_page_are_asked_again_not_read_as_one(typed):
     with pytest.raises(ValueError):
         parse_amount(typed, "en")
+
+
+def test_english_pages_write_amounts_the_english_way():
+    assert format_eur_english(Decimal("24056.825")) == "€24,056.83"
+    assert format_eur_english(Decimal("-5")) == "-€5.00"

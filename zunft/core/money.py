@@ -76,6 +76,12 @@ def format_eur(value, *, symbol: bool = True) -> str:
     return f"{text} €" if symbol else text
 
 
+def format_eur_english(value) -> str:
+    """English notation, for English pages: €1,234.56 (-€5.00)."""
+    amount = round_money(value)
+    return f"{'-' if amount < 0 else ''}€{abs(amount):,.2f}"
+
+
 def format_quantity(value) -> str:
     value = to_decimal(value).normalize()
     if value == value.to_integral():

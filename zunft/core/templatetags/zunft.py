@@ -19,7 +19,13 @@ def quantity(value):
 
 @register.filter
 def eur(value):
-    """German money format: 1.234,56 €"""
-    from zunft.core.money import format_eur
+    """Money as the page's language writes it: 1.234,56 € on German pages, €1,234.56 on English
+    ones (documents and letters stay German: they use ``format_eur`` itself)."""
+    from django.utils.translation import get_language
 
-    return format_eur(value) if value is not None else ""
+    from zunft.core.money import format_eur, format_eur_english
+
+    if value is None:
+        return ""
+    english = (get_language() or "de").startswith("en")
+    return format_eur_english(value) if english else format_eur(value)
