@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from invoicing.models import Invoice
 from invoicing.settlement import FIRST_YEAR
 from zunft.core.forms import ServiceErrorsMixin
-from zunft.core.money import format_eur, parse_amount
+from zunft.core.money import format_money, parse_amount
 
 MONTH_FORMATS = (
     re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-03, what <input type=month> sends
@@ -129,7 +129,7 @@ def confirm_if_over(form, field: str, amount: Decimal, owed: Decimal, message, *
     if not form.cleaned_data.get("confirm_overpayment"):
         form.add_error(
             field,
-            message % {"over": format_eur(amount - owed), "open": format_eur(owed), **values},
+            message % {"over": format_money(amount - owed), "open": format_money(owed), **values},
         )
 
 

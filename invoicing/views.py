@@ -55,7 +55,7 @@ from jobs.api import visible_quote
 from trades.models import Workshop
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import homeowner_link, office_page
-from zunft.core.money import ZERO, format_eur
+from zunft.core.money import ZERO, format_money
 
 PAGE_SIZE = 25
 MONTH_END = "invoicing.month_end"
@@ -121,13 +121,15 @@ def member_settlements(request):
         rows.append(
             {
                 "settlement": item,
-                "credit_gross": format_eur(item.credit_note.gross_total),
-                "fee_gross": format_eur(item.fee_invoice.gross_total) if item.fee_invoice else None,
-                "payout": format_eur(item.payout),
+                "credit_gross": format_money(item.credit_note.gross_total),
+                "fee_gross": (
+                    format_money(item.fee_invoice.gross_total) if item.fee_invoice else None
+                ),
+                "payout": format_money(item.payout),
                 # A line per invoice and VAT rate: counted as invoices.
                 "invoices": len({line["invoice"] for line in statement.get("items", [])}),
                 "items": [
-                    {**line, "net": format_eur(line["net"]), "paid_on": _iso_date(line)}
+                    {**line, "net": format_money(line["net"]), "paid_on": _iso_date(line)}
                     for line in statement.get("items", [])
                 ],
             }
@@ -368,10 +370,10 @@ def record_payment(request, invoice_id: int):
                 request,
                 text
                 % {
-                    "amount": format_eur(data["amount"]),
-                    "open": format_eur(recorded.open + recorded.charges_open),
-                    "credit": format_eur(-recorded.open),
-                    "charges": format_eur(recorded.charges_open),
+                    "amount": format_money(data["amount"]),
+                    "open": format_money(recorded.open + recorded.charges_open),
+                    "credit": format_money(-recorded.open),
+                    "charges": format_money(recorded.charges_open),
                 },
             )
             return redirect("invoicing:detail", invoice_id=invoice.pk)
@@ -392,7 +394,7 @@ def waive_charges(request, invoice_id: int):
         messages.success(
             request,
             _("Dunning charges of %(amount)s on %(number)s waived.")
-            % {"amount": format_eur(amount), "number": invoice.number},
+            % {"amount": format_money(amount), "number": invoice.number},
         )
     return redirect("invoicing:detail", invoice_id=invoice.pk)
 
@@ -601,7 +603,7 @@ def _next_step(invoice: Invoice, level: int, last_step_on, today) -> dict:
         "on": max(on, today),
         "today": on <= today,
         "fee": fee,
-        "fee_text": format_eur(fee).replace(" ", "\u00a0"),
+        "fee_text": format_money(fee).replace(" ", "\u00a0"),
         "interest": following != Dunning.Level.REMINDER,
     }
 
@@ -767,7 +769,7 @@ def assign(request, transaction_id: int):
             messages.success(
                 request,
                 _("%(amount)s booked onto %(number)s.")
-                % {"amount": format_eur(row.amount), "number": invoice.number},
+                % {"amount": format_money(row.amount), "number": invoice.number},
             )
             return redirect("invoicing:bank")
     return _render_bank(request, failed={row.pk: form}, status=422)

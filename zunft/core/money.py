@@ -82,6 +82,15 @@ def format_eur_english(value) -> str:
     return f"{'-' if amount < 0 else ''}€{abs(amount):,.2f}"
 
 
+def format_money(value) -> str:
+    """Money in the active language's notation, for pages and their messages (documents,
+    letters and mails stay German: ``format_eur``)."""
+    from django.utils.translation import get_language
+
+    english = (get_language() or "de").startswith("en")
+    return format_eur_english(value) if english else format_eur(value)
+
+
 def format_quantity(value) -> str:
     value = to_decimal(value).normalize()
     if value == value.to_integral():

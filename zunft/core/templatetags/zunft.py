@@ -21,11 +21,6 @@ def quantity(value):
 def eur(value):
     """Money as the page's language writes it: 1.234,56 € on German pages, €1,234.56 on English
     ones (documents and letters stay German: they use ``format_eur`` itself)."""
-    from django.utils.translation import get_language
+    from zunft.core.money import format_money
 
-    from zunft.core.money import format_eur, format_eur_english
-
-    if value is None:
-        return ""
-    english = (get_language() or "de").startswith("en")
-    return format_eur_english(value) if english else format_eur(value)
+    return format_money(value) if value is not None else ""
