@@ -123,6 +123,25 @@ def send(mail_id: int) -> bool:
     return True
 
 
+def send_again(invoice: Invoice) -> InvoiceMail:
+    """The office sends an issued customer invoice again (lost, or a new address): to the
+    customer's current e-mail address, at once. Raises ``ValidationError`` when there is none
+    or the mail server refused."""
+    from django.core.exceptions import ValidationError
+
+    address = (invoice.customer.email if invoice.customer_id else "") or invoice.buyer_email
+    if invoice.is_draft or not invoice.customer_id or not address:
+        raise ValidationError({"invoice": _("There is no e-mail address to send it to.")})
+    mail, _created = InvoiceMail.objects.get_or_create(invoice=invoice, defaults={"to": address})
+    InvoiceMail.objects.filter(pk=mail.pk).update(to=address, sent_at=None)
+    if not send(mail.pk):
+        raise ValidationError(
+            {"invoice": _("The mail server refused the e-mail; try again later.")}
+        )
+    mail.refresh_from_db()
+    return mail
+
+
 def send_waiting() -> int:
     """Send every invoice mail still waiting (its first send failed); returns how many went."""
     waiting = InvoiceMail.objects.filter(sent_at__isnull=True).order_by("pk")

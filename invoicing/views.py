@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from invoicing import dunning, payments, services, settlement
+from invoicing import delivery, dunning, payments, services, settlement
 from invoicing.api import MAX_STATEMENT_BYTES
 from invoicing.forms import (
     AssignForm,
@@ -378,6 +378,23 @@ def record_payment(request, invoice_id: int):
             )
             return redirect("invoicing:detail", invoice_id=invoice.pk)
     return _render_detail(request, invoice, status=422, payment_form=form)
+
+
+@office_page
+@require_POST
+def send_again(request, invoice_id: int):
+    """E-mail the invoice to the customer again (lost, or a new address)."""
+    invoice = _visible_invoice(request, invoice_id)
+    try:
+        sent = delivery.send_again(invoice)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("%(number)s e-mailed to %(to)s.") % {"number": invoice.number, "to": sent.to},
+        )
+    return redirect("invoicing:detail", invoice_id=invoice.pk)
 
 
 @office_page

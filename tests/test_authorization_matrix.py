@@ -629,6 +629,9 @@ PAGES: dict[str, Page] = {
     "buero/rechnungen/<int:invoice_id>/zahlung/": page(
         OFFICE, method="post", ok=frozenset({422}), why="an empty payment is refused at its field"
     ),
+    "buero/rechnungen/<int:invoice_id>/senden/": page(
+        OFFICE, method="post", ok=frozenset({302}), why="the office mails a customer's invoice"
+    ),
     "buero/rechnungen/<int:invoice_id>/mahnkosten-erlassen/": page(
         OFFICE, method="post", ok=frozenset({302}), why="nothing open: back to the invoice"
     ),

@@ -108,3 +108,21 @@ def test_without_an_address_nothing_is_mailed_and_the_office_is_told_to_post_it(
     client.force_login(office_user)
     page = client.get(f"/buero/rechnungen/{invoice.pk}/").content.decode()
     assert "Keine E-Mail-Adresse: per Post senden" in page
+
+
+def test_the_office_sends_an_invoice_again_to_the_customers_current_address(
+    world, frozen, django_capture_on_commit_callbacks, client, office_user
+):
+    (bathroom,) = issued(samples.private_package, world, frozen, django_capture_on_commit_callbacks)
+    bathroom.customer.email = "hanna.neu@example.org"  # she lost it, with her old address
+    bathroom.customer.save(update_fields=["email"])
+    client.force_login(office_user)
+    page = client.get(f"/buero/rechnungen/{bathroom.pk}/").content.decode()
+    assert f"Per E-Mail an {bathroom.buyer_email} am" in page
+    assert 'data-testid="send-again"' in page
+    sent = client.post(f"/buero/rechnungen/{bathroom.pk}/senden/")
+    assert sent.status_code == 302
+    assert [m.to for m in mail.outbox] == [[bathroom.buyer_email], ["hanna.neu@example.org"]]
+    assert InvoiceMail.objects.get(invoice=bathroom).to == "hanna.neu@example.org"
+    shown = client.get(sent["Location"]).content.decode()
+    assert f"{bathroom.number} per E-Mail an hanna.neu@example.org gesendet." in shown
