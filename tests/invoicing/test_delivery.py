@@ -120,6 +120,12 @@ def test_the_office_sends_an_invoice_again_to_the_customers_current_address(
     page = client.get(f"/buero/rechnungen/{bathroom.pk}/").content.decode()
     assert f"Per E-Mail an {bathroom.buyer_email} am" in page
     assert 'data-testid="send-again"' in page
+    # Issued before invoices were mailed: it says so, and offers to send it now.
+    InvoiceMail.objects.all().delete()
+    assert (
+        "Noch nicht per E-Mail versandt"
+        in client.get(f"/buero/rechnungen/{bathroom.pk}/").content.decode()
+    )
     sent = client.post(f"/buero/rechnungen/{bathroom.pk}/senden/")
     assert sent.status_code == 302
     assert [m.to for m in mail.outbox] == [[bathroom.buyer_email], ["hanna.neu@example.org"]]
