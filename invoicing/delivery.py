@@ -1,9 +1,10 @@
 """Sending an issued invoice to its customer: an e-mail with the archived PDF (ZUGFeRD, the XML
 inside) and, for a buyer with a Leitweg-ID, the XRechnung XML as a file of its own.
 
-The mail is written in the customer's language; the documents are German. Each invoice is sent
-once (``InvoiceMail``, claimed by a conditional update on ``sent_at``); a send the mail server
-refused is given back and the daily run (``invoicing.tasks.dunning``) tries it again.
+The mail is written in the customer's language, amounts too; the documents are German. Each
+invoice is sent once (``InvoiceMail``, claimed by a conditional update on ``sent_at``); a send
+the mail server refused is given back and the daily run (``invoicing.tasks.dunning``) tries it
+again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice, InvoiceMail
-from zunft.core.money import format_eur
+from zunft.core.money import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def _text(invoice: Invoice) -> tuple[str, str]:
                     "number."
                 )
                 % {
-                    "amount": format_eur(invoice.amount_due),
+                    "amount": format_money(invoice.amount_due),
                     "due": f"{invoice.due_date:%d.%m.%Y}",
                     "iban": invoice.seller_iban,
                 }

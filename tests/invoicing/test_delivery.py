@@ -45,7 +45,7 @@ def test_the_mail_speaks_the_customers_language_the_documents_stay_german(world,
     assert delivery.send(InvoiceMail.objects.get(invoice=bathroom).pk)
     (message,) = mail.outbox
     assert message.subject == f"Your invoice {bathroom.number}"
-    assert "Please transfer 8.241,40 €" in message.body
+    assert "Please transfer €8,241.40" in message.body
     assert f"/en/auftrag/{bathroom.package_id}/" in message.body
 
 
