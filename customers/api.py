@@ -7,13 +7,13 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from customers import privacy, services
-from customers.models import page_language
 from customers.schemas import CustomerIn, CustomerOut, CustomerPatch, SiteIn, SiteOut
 from customers.selectors import customers_visible_to, sites_visible_to
 from trades.models import Certification, Trade
 from trades.schemas import ErrorOut, WorkshopOut
 from trades.selectors import is_office, workshops_serving
 from zunft.core.auth import required_auth
+from zunft.core.language import active_language
 from zunft.core.pagination import Pages
 
 router = Router(tags=["customers"], auth=required_auth)
@@ -47,7 +47,7 @@ def create_customer(request, payload: CustomerIn):
         if customers_visible_to(request.user).exists():
             raise HttpError(409, _("You already have a customer record."))
         data["user"] = request.user
-        data["language"] = page_language()  # her mails are written in it
+        data["language"] = active_language()  # her mails are written in it
     return Status(201, services.save_customer(data))
 
 

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from trades.models import Address, State
@@ -133,9 +132,3 @@ class Site(Address):
 
 
 __all__ = ["Customer", "PostalCode", "Site", "State"]
-
-
-def page_language() -> str:
-    """The active language as one of the site's, for remembering it with a customer."""
-    code = (translation.get_language() or "de")[:2]
-    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE[:2]

@@ -353,93 +353,119 @@ def _book_payment(batch: Batch, payment: Payment) -> None:
 
 
 def _book_dunning(batch: Batch, keys: list[str], start: date, end: date) -> None:
-    """The dunning charges as claims on the debtor (see the module's description)."""
+    """The dunning charges as claims on the debtor (see the module's description). The notices
+    of every invoice concerned are read once."""
     acc = batch.config.accounts
-    notices = (
+    sent = list(
         DunningNotice.objects.filter(invoice__issuer_key__in=keys, sent_on__range=(start, end))
         .select_related("invoice")
         .order_by("sent_on", "pk")
     )
-    for notice in notices:
-        invoice = notice.invoice
-        common = {"Belegfeld 1": invoice.number[:36]}
-        title = f"{dunning.TITLES[notice.level]} {invoice.number}"
-        before = (
-            DunningNotice.objects.filter(invoice=invoice, level__lt=notice.level)
-            .order_by("-level")
-            .values_list("interest", flat=True)
-            .first()
-        ) or ZERO
-        for amount, account, text in (
-            (notice.fee, acc["dunning_fees"], "Mahngebühr"),
-            (notice.interest - before, acc["default_interest"], "Verzugszinsen"),
-        ):
-            batch.add(
-                amount,
-                True,
-                _debtor(invoice, acc),
-                account,
-                notice.sent_on,
-                Buchungstext=f"{text} {title}"[:60],
-                **common,
-            )
-    waived = Dunning.objects.filter(
-        invoice__issuer_key__in=keys, charges_waived_on__range=(start, end)
-    ).select_related("invoice")
-    for state in waived.order_by("charges_waived_on", "pk"):
-        invoice = state.invoice
-        fees, interest = _waived_parts(invoice, state.charges_waived)
-        for amount, account in ((fees, acc["dunning_fees"]), (interest, acc["default_interest"])):
-            batch.add(
-                amount,
-                False,
-                _debtor(invoice, acc),
-                account,
-                state.charges_waived_on,
-                Buchungstext=f"Erlass Mahnkosten {invoice.number}"[:60],
-                **{"Belegfeld 1": invoice.number[:36]},
-            )
+    waivers = list(
+        Dunning.objects.filter(invoice__issuer_key__in=keys, charges_waived_on__range=(start, end))
+        .select_related("invoice")
+        .order_by("charges_waived_on", "pk")
+    )
     # A cancelled invoice owes no charges any more: what was claimed and not waived goes back.
-    cancellations = Invoice.objects.filter(
-        issuer_key__in=keys,
-        kind=Invoice.Kind.CANCELLATION,
-        issue_date__range=(start, end),
-        original__dunning_notices__isnull=False,
-    ).distinct()
-    for storno in cancellations.select_related("original"):
-        original = storno.original
-        notices = list(original.dunning_notices.order_by("level"))
-        waived = (
-            Dunning.objects.filter(invoice=original)
-            .values_list("charges_waived", flat=True)
-            .first()
-        ) or ZERO
-        waived_fees, waived_interest = _waived_parts(original, waived)
-        common = {"Belegfeld 1": storno.number[:36]}
-        for amount, account, text in (
-            (sum(n.fee for n in notices) - waived_fees, acc["dunning_fees"], "Mahngebühren"),
-            (notices[-1].interest - waived_interest, acc["default_interest"], "Verzugszinsen"),
-        ):
-            batch.add(
-                amount,
-                False,
-                _debtor(original, acc),
-                account,
-                storno.issue_date,
-                Buchungstext=f"Storno {text} {original.number}"[:60],
-                **common,
-            )
+    cancellations = list(
+        Invoice.objects.filter(
+            issuer_key__in=keys,
+            kind=Invoice.Kind.CANCELLATION,
+            issue_date__range=(start, end),
+            original__dunning_notices__isnull=False,
+        )
+        .distinct()
+        .select_related("original__dunning")
+    )
+    concerned = {n.invoice_id for n in sent} | {w.invoice_id for w in waivers}
+    concerned |= {c.original_id for c in cancellations}
+    levels: dict[int, list[DunningNotice]] = {}
+    for notice in DunningNotice.objects.filter(invoice_id__in=concerned).order_by("level"):
+        levels.setdefault(notice.invoice_id, []).append(notice)
+
+    def post(amount, debit: bool, invoice: Invoice, account: int, when: date, text: str, number):
+        batch.add(
+            amount,
+            debit,
+            _debtor(invoice, acc),
+            account,
+            when,
+            Buchungstext=text[:60],
+            **{"Belegfeld 1": number[:36]},
+        )
+
+    for notice in sent:
+        invoice, title = notice.invoice, f"{dunning.TITLES[notice.level]} {notice.invoice.number}"
+        before = [n.interest for n in levels[invoice.pk] if n.level < notice.level]
+        grown = notice.interest - (before[-1] if before else ZERO)
+        post(
+            notice.fee,
+            True,
+            invoice,
+            acc["dunning_fees"],
+            notice.sent_on,
+            f"Mahngebühr {title}",
+            invoice.number,
+        )
+        post(
+            grown,
+            True,
+            invoice,
+            acc["default_interest"],
+            notice.sent_on,
+            f"Verzugszinsen {title}",
+            invoice.number,
+        )
+    for state in waivers:
+        invoice = state.invoice
+        fees, interest = _waived_parts(levels[invoice.pk], state.charges_waived)
+        text = f"Erlass Mahnkosten {invoice.number}"
+        post(
+            fees, False, invoice, acc["dunning_fees"], state.charges_waived_on, text, invoice.number
+        )
+        post(
+            interest,
+            False,
+            invoice,
+            acc["default_interest"],
+            state.charges_waived_on,
+            text,
+            invoice.number,
+        )
+    for storno in cancellations:
+        original, notices = storno.original, levels[storno.original_id]
+        state = getattr(original, "dunning", None)
+        waived_fees, waived_interest = _waived_parts(
+            notices, state.charges_waived if state else ZERO
+        )
+        fees = sum(n.fee for n in notices) - waived_fees
+        interest = notices[-1].interest - waived_interest
+        when, number = storno.issue_date, storno.number
+        post(
+            fees,
+            False,
+            original,
+            acc["dunning_fees"],
+            when,
+            f"Storno Mahngebühren {original.number}",
+            number,
+        )
+        post(
+            interest,
+            False,
+            original,
+            acc["default_interest"],
+            when,
+            f"Storno Verzugszinsen {original.number}",
+            number,
+        )
 
 
-def _waived_parts(invoice: Invoice, waived: Decimal) -> tuple[Decimal, Decimal]:
-    """A waiver split into fees and interest: the interest first, then the fees. One rule for
-    the waiver and for a cancellation after it, so each account comes out even."""
-    latest = (
-        DunningNotice.objects.filter(invoice=invoice)
-        .order_by("-level")
-        .values_list("interest", flat=True)
-        .first()
-    ) or ZERO
+def _waived_parts(notices: list[DunningNotice], waived: Decimal) -> tuple[Decimal, Decimal]:
+    """A waiver split into fees and interest: the interest first (the latest notice states it
+    all), then the fees. One rule for the waiver and for a cancellation after it, so each
+    account comes out even."""
+    latest = notices[-1].interest if notices else ZERO
     interest = min(waived, max(latest, ZERO))
     return waived - interest, interest
 

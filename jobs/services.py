@@ -25,6 +25,7 @@ from jobs.models import (
 )
 from jobs.quotes import PricedLine, Pricing, totals
 from trades.models import Certification, Trade
+from zunft.core.language import active_language
 from zunft.core.realtime import emit
 from zunft.core.units import Unit, parse_unit, unknown_unit
 
@@ -383,19 +384,18 @@ def submit_request(
 ) -> Request:
     """The wizard's result: the homeowner's customer record and site (geocoded), a package from
     the template, and an instant quote — all or nothing."""
-    from customers.models import Customer, page_language
+    from customers.models import Customer
     from customers.services import save_customer, save_site
 
     customer = Customer.objects.filter(user=user).first()
-    if customer is not None and customer.language != page_language():
-        customer.language = page_language()
-        customer.save(update_fields=["language"])
-    if customer is None:
+    if customer is not None:
+        _remember_language(customer.pk)
+    else:
         customer = save_customer(
             {
                 "user": user,
                 "kind": Customer.Kind.PRIVATE,
-                "language": page_language(),
+                "language": active_language(),
                 "first_name": contact.get("first_name", ""),
                 "last_name": contact.get("last_name", ""),
                 "email": user.email,
@@ -520,9 +520,9 @@ def accept_quote(
 def _remember_language(customer_id: int) -> None:
     """Later mails to the homeowner (a revised quote, the office's messages) are written in the
     language they last decided in."""
-    from customers.models import Customer, page_language
+    from customers.models import Customer
 
-    language = page_language()
+    language = active_language()
     Customer.objects.filter(pk=customer_id).exclude(language=language).update(language=language)
 
 

@@ -1,10 +1,8 @@
 """Calendar feeds behind secret URLs: who may create one, and what each one contains."""
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jobs.models import Package
@@ -13,6 +11,7 @@ from scheduling.models import Appointment, FeedToken
 from scheduling.selectors import may_follow_package
 from trades.models import Worker, Workshop
 from trades.selectors import administered_workshop_ids, is_office, member_workshop_ids
+from zunft.core.language import active_language
 
 
 def may_subscribe(user, scope: str, key: int) -> bool:
@@ -50,10 +49,7 @@ def create_feed(user, scope: str, key: int) -> FeedToken:
         raise PermissionDenied
     if not SUBJECTS[scope].objects.filter(pk=key).exists():
         raise ValidationError({"key": _("There is no such worker, workshop or package.")})
-    language = (get_language() or "de")[:2]
-    if language not in dict(settings.LANGUAGES):
-        language = "de"
-    return FeedToken.objects.create(owner=user, scope=scope, key=key, language=language)
+    return FeedToken.objects.create(owner=user, scope=scope, key=key, language=active_language())
 
 
 def revoke_feed(user, token_id: int) -> None:

@@ -20,6 +20,32 @@ def world(db, frozen):
     return samples.build_world()
 
 
+def repair_without_email(day):
+    """A draft for a small repair, to a private customer with no e-mail address (post only)."""
+    from decimal import Decimal
+
+    from invoicing import samples, services
+
+    customer, _site = samples.private_customer()
+    customer.email = ""
+    customer.save()
+    return services.create_draft(
+        customer=customer,
+        lines=[
+            services.LineInput(
+                kind="labour",
+                text="Reparatur",
+                quantity=Decimal(2),
+                unit="HUR",
+                unit_price=Decimal("55"),
+            )
+        ],
+        title="Reparatur Wasserhahn",
+        performance_start=day,
+        performance_end=day,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _travel_rate(settings):
     # The hand-checked totals in these tests were worked out at 0.90 € per km.

@@ -8,6 +8,7 @@ from django.core import mail
 
 from invoicing import delivery, samples, services, tasks
 from invoicing.models import InvoiceMail
+from tests.invoicing.conftest import repair_without_email
 
 
 @pytest.fixture(autouse=True)
@@ -88,20 +89,7 @@ def test_a_refused_mail_is_sent_again_by_the_daily_run(
 def test_without_an_address_nothing_is_mailed_and_the_office_is_told_to_post_it(
     world, frozen, django_capture_on_commit_callbacks, client, office_user
 ):
-    customer, _site = samples.private_customer()
-    customer.email = ""
-    customer.save()
-    draft = services.create_draft(
-        customer=customer,
-        lines=[
-            services.LineInput(
-                kind="labour", text="Reparatur", quantity=2, unit="HUR", unit_price=55
-            )
-        ],
-        title="Reparatur Wasserhahn",
-        performance_start=frozen,
-        performance_end=frozen,
-    )
+    draft = repair_without_email(frozen)
     with django_capture_on_commit_callbacks(execute=True):
         invoice = services.issue_invoice(draft, issue_date=frozen)
     assert mail.outbox == [] and not InvoiceMail.objects.exists()

@@ -117,22 +117,9 @@ def test_dunning_stops_when_paid_and_dunns_only_the_rest_after_a_partial_payment
 
 def test_a_notice_without_email_is_kept_for_the_post(world, frozen):
     from invoicing import services
+    from tests.invoicing.conftest import repair_without_email
 
-    customer, _site = samples.private_customer()
-    customer.email = ""
-    customer.save()
-    draft = services.create_draft(
-        customer=customer,
-        lines=[
-            services.LineInput(
-                kind="labour", text="Reparatur", quantity=D(2), unit="HUR", unit_price=D("55")
-            )
-        ],
-        title="Reparatur Wasserhahn",
-        performance_start=frozen,
-        performance_end=frozen,
-    )
-    services.issue_invoice(draft, issue_date=frozen)
+    services.issue_invoice(repair_without_email(frozen), issue_date=frozen)
     result = run_on("2026-03-23")
     assert result["emailed"] == 0 and result["without_email"] == 1
     assert DunningNotice.objects.get().emailed_at is None
