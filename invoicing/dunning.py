@@ -5,7 +5,7 @@
 * The first and second Mahnung follow ``INVOICING_DUNNING_INTERVAL_DAYS`` apart. They add default
   interest under §288 BGB — the base rate (``INVOICING_BASE_RATE``, published by the Bundesbank
   each 1 January and 1 July) plus 5 points for consumers (Abs. 1) or 9 points when the debtor is
-  not a consumer (Abs. 2) — on the open amount for the days in default, and a fee: consumers pay
+  not a consumer (Abs. 2) — on what was open on each day in default, and a fee: consumers pay
   ``INVOICING_DUNNING_FEE`` per Mahnung; a debtor who is not a consumer pays the flat 40 € of
   §288 Abs. 5 BGB once instead (it is credited against other collection costs, so no fee on top).
 * It stops as soon as the invoice is paid; a partial payment lowers the amount dunned.
@@ -18,6 +18,7 @@ second beat tick, or a task delivered twice, changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -56,12 +57,36 @@ def interest_rate(invoice: Invoice) -> Decimal:
     return base + (Decimal(5) if consumer else Decimal(9))
 
 
-def default_interest(amount: Decimal, rate: Decimal, since: date | None, until: date) -> Decimal:
-    """Simple interest, actual days / 365, rounded once to the cent."""
-    if since is None or until <= since or amount <= 0:
+def default_interest(
+    due: Decimal,
+    paid: Iterable[tuple[date, Decimal]],
+    rate: Decimal,
+    since: date | None,
+    until: date,
+) -> Decimal:
+    """Simple interest on what was open of the invoice on each day in default, ``since`` up to
+    the day before ``until``: actual days / 365, rounded once to the cent. ``paid`` are the
+    payments as ``(booked_on, amount)``; each one lowers the principal from its booking day on
+    (payments settle the invoice before any charges, and interest bears no interest, §289 BGB).
+    So a partial payment during the default keeps the interest earned on the larger amount."""
+    if since is None or until <= since:
         return ZERO
-    days = (until - since).days
-    return round_money(amount * rate / Decimal(100) * Decimal(days) / Decimal(365))
+    principal = due
+    total, day = Decimal(0), since
+    for booked_on, amount in sorted(paid, key=lambda payment: payment[0]):
+        if booked_on > day:
+            if booked_on >= until:
+                break
+            total += max(principal, ZERO) * (booked_on - day).days
+            day = booked_on
+        principal -= amount
+    total += max(principal, ZERO) * (until - day).days
+    return round_money(total * rate / Decimal(100) / Decimal(365))
+
+
+def payments_of(invoice: Invoice) -> list[tuple[date, Decimal]]:
+    """The invoice's payments as :func:`default_interest` reads them (prefetched ones count)."""
+    return [(payment.booked_on, payment.amount) for payment in invoice.payments.all()]
 
 
 def fee_for(invoice: Invoice, level: int) -> Decimal:
@@ -158,7 +183,9 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
             sent_on=today,
             open_amount=open_amount,
             fee=fee_for(invoice, level),
-            interest=default_interest(open_amount, rate, default_since, today),
+            interest=default_interest(
+                locked.amount_due, payments_of(locked), rate, default_since, today
+            ),
             interest_rate=rate,
             pay_by=today + timedelta(days=int(_setting("INVOICING_DUNNING_PAY_DAYS", 10))),
             email=invoice.buyer_email,
@@ -218,15 +245,21 @@ def notice_text(notice: DunningNotice) -> tuple[str, str]:
             f"Offen sind noch {format_eur(notice.open_amount)}."
         )
     else:
+        since = invoice.dunning.default_since
         lines += [
             f"unsere {invoice.document_title} {invoice.number} vom {invoice.issue_date:%d.%m.%Y} "
             f"ist trotz Zahlungserinnerung noch nicht vollständig beglichen. Sie befinden sich "
-            f"seit dem {notice.invoice.dunning.default_since:%d.%m.%Y} in Verzug.",
+            f"seit dem {since:%d.%m.%Y} in Verzug.",
             "",
             f"Offener Rechnungsbetrag: {format_eur(notice.open_amount)}",
-            f"Verzugszinsen ({format_quantity(notice.interest_rate)} % p. a., § 288 BGB): "
-            f"{format_eur(notice.interest)}",
         ]
+        # After a partial payment the interest is not the open amount's: say what it is on.
+        paid_meanwhile = invoice.payments.filter(booked_on__gt=since, booked_on__lt=notice.sent_on)
+        basis = ", auf den jeweils offenen Betrag" if paid_meanwhile.exists() else ""
+        lines.append(
+            f"Verzugszinsen ({format_quantity(notice.interest_rate)} % p. a.{basis}, § 288 BGB): "
+            f"{format_eur(notice.interest)}"
+        )
         private = invoice.buyer_kind == "private"
         # The fees of the earlier notices are still owed: each notice states all of them.
         earlier = (

@@ -632,7 +632,7 @@ def dunning_list(request):
     qs = (
         dunning.overdue(today, days=1)
         .select_related("dunning")
-        .prefetch_related("dunning_notices")
+        .prefetch_related("dunning_notices", "payments")
         .order_by("due_date", "pk")
     )
     rows, levels = [], {level: 0 for level in Dunning.Level.values}
@@ -656,7 +656,9 @@ def dunning_list(request):
                 "notices": notices,
                 "last": notices[-1] if notices else None,
                 "fees": sum((n.fee for n in notices), ZERO),
-                "interest": dunning.default_interest(invoice.open, rate, default_since, today),
+                "interest": dunning.default_interest(
+                    invoice.amount_due, dunning.payments_of(invoice), rate, default_since, today
+                ),
                 "rate": rate,
                 "next": _next_step(invoice, level, state.last_step_on if state else None, today),
             }

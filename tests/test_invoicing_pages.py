@@ -580,7 +580,7 @@ def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
     assert "2. Mahnung" in row and "10,00 €" in row  # two consumer fees of 5 €
     assert "Keine weitere automatische Stufe" in row
     interest = dunning.default_interest(
-        late.amount_due, dunning.interest_rate(late), date(2026, 3, 3), date(2026, 4, 1)
+        late.amount_due, [], dunning.interest_rate(late), date(2026, 3, 3), date(2026, 4, 1)
     )
     assert format_eur(interest) in row
 

@@ -80,7 +80,7 @@ def test_mahnungen_add_the_fee_and_consumer_interest(bathroom):
     second = DunningNotice.objects.get(level=Dunning.Level.SECOND)
     assert second.fee == D("5.00")
     assert second.interest == dunning.default_interest(
-        D("8241.40"), D("6.27"), date(2026, 3, 24), date(2026, 4, 20)
+        D("8241.40"), [], D("6.27"), date(2026, 3, 24), date(2026, 4, 20)
     )
     # The second asks for the first's fee too: what it says is owed adds up.
     body = mail.outbox[-1].body
@@ -89,6 +89,32 @@ def test_mahnungen_add_the_fee_and_consumer_interest(bathroom):
     assert f"Gesamt: {format_eur(owed)}" in body
     run_on("2026-05-30")  # nothing after the second Mahnung
     assert DunningNotice.objects.count() == 3 and len(mail.outbox) == 3
+
+
+def test_default_interest_runs_on_what_was_open_on_each_day():
+    due, rate = D("3650.00"), D("10")  # 1.00 € a day in default
+
+    def jan(day):
+        return date(2026, 1, day)
+
+    assert dunning.default_interest(due, [], rate, jan(1), jan(11)) == D("10.00")
+    assert dunning.default_interest(due, [], rate, None, jan(11)) == 0
+    # paid before the default began: the rest bears interest from the first day
+    before = [(date(2025, 12, 31), D("1825"))]
+    assert dunning.default_interest(due, before, rate, jan(1), jan(11)) == D("5.00")
+    half = [(jan(6), D("1825.00"))]  # 5 days on all, 5 days on half
+    assert dunning.default_interest(due, half, rate, jan(1), jan(11)) == D("7.50")
+    # Paid in full (or more) on the 6th: what was earned before stays, later notices add nothing.
+    for paid in (
+        [(jan(6), due)],
+        [(jan(6), D("5000"))],
+        [(jan(6), D("1825")), (jan(6), D("1825"))],
+    ):
+        assert dunning.default_interest(due, paid, rate, jan(1), jan(11)) == D("5.00")
+        assert dunning.default_interest(due, paid, rate, jan(1), jan(21)) == D("5.00")
+    # a payment on the notice's day or later does not lower the interest up to the day before
+    late = [(jan(11), due), (jan(20), D("1"))]
+    assert dunning.default_interest(due, late, rate, jan(1), jan(11)) == D("10.00")
 
 
 def test_a_business_pays_nine_points_and_the_flat_40_euro_once(world, frozen):
@@ -109,6 +135,12 @@ def test_dunning_stops_when_paid_and_dunns_only_the_rest_after_a_partial_payment
     run_on("2026-04-06")
     first = DunningNotice.objects.get(level=Dunning.Level.FIRST)
     assert first.open_amount == D("241.40")
+    # In default from 24 March: 6 days on 8,241.40 €, then 7 days on the rest of 241.40 €
+    # (8241.40 × 6 + 241.40 × 7) × 6.27 % / 365 = 8.7845…; not 0.54 € on the rest alone.
+    assert first.interest == D("8.78")
+    body = mail.outbox[-1].body
+    assert "Offener Rechnungsbetrag: 241,40 €" in body
+    assert "Verzugszinsen (6,27 % p. a., auf den jeweils offenen Betrag, § 288 BGB): 8,78 €" in body
     with time_machine.travel("2026-04-08 12:00 +02:00", tick=False):
         payments.record_payment(bathroom, amount="241.40", booked_on=date(2026, 4, 8))
     run_on("2026-04-20")
