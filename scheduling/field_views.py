@@ -177,6 +177,8 @@ LABELS = {
         "login_again": "Bitte neu anmelden.",
         "live": {"connecting": "verbinde …", "live": "live", "offline": "offline"},
         "logout": "Abmelden",
+        # the switch names the other language in that language, as a reader of it looks for it
+        "switch_language": {"code": "en", "name": "English"},
         "new_offer": "Neues Einsatzangebot",
         "overran": "Über der geplanten Zeit – die Planung wird angepasst.",
         "tentative": "vorläufig",
@@ -331,6 +333,7 @@ LABELS = {
         "login_again": "Please log in again.",
         "live": {"connecting": "connecting …", "live": "live", "offline": "offline"},
         "logout": "Log out",
+        "switch_language": {"code": "de", "name": "Deutsch"},
         "new_offer": "New offer",
         "overran": "Past the planned time – the plan is being adjusted.",
         "tentative": "tentative",

@@ -423,6 +423,21 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     fits_the_phone(plumber, "[data-testid=agenda-item]")
     open_first_agenda_item(plumber)
     fits_the_phone(plumber, "[data-testid=action-travel]")
+
+    # The app's own language switch, in the header of the smallest phone, keeps the task open.
+    plumber.set_viewport_size({"width": 320, "height": PHONE["height"]})
+    fits_the_phone(plumber, "[data-testid=field-language]")
+    who = plumber.locator(".app-bar .who")  # the name keeps its room beside the switch
+    assert who.evaluate("el => el.clientWidth >= 80 && el.scrollWidth <= el.clientWidth")
+    task_url = plumber.url
+    plumber.get_by_test_id("field-language").click()
+    plumber.wait_for_url(task_url)
+    expect(plumber.locator("html")).to_have_attribute("lang", "en")
+    expect(plumber.get_by_test_id("tab-offers")).to_contain_text("Offers")
+    expect(plumber.get_by_test_id("action-travel")).to_be_visible(timeout=10000)
+    plumber.screenshot(path=SHOTS / "field-ux-10-english.png")
+    plumber.get_by_test_id("field-language").click()
+    expect(plumber.get_by_test_id("tab-offers")).to_contain_text("Angebote")
     workshop_b.close()
 
     # Someone without a workshop can at least log out again.

@@ -4,6 +4,7 @@ signature; access from both sides, idempotent replays, released successors, re-p
 import datetime as dt
 import importlib
 import io
+import json
 import uuid
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -672,6 +673,31 @@ def test_the_app_manifest_and_service_worker_are_served_for_an_installable_app(c
     assert api_as(coop.hanna).get("/monteur/").status_code == 403
     anonymous = api_as(None).get("/monteur/")
     assert anonymous.status_code == 302 and "/monteur/anmelden/" in anonymous["Location"]
+
+
+def test_the_tradesperson_switches_the_apps_language_on_the_phone(coop, job, api_as):
+    # A phone set to German, a tradesperson who reads English better: the app has its own switch
+    # (it lives outside the portal's /en/ prefix), on the login page and in the app, and back.
+    client = api_as(None)
+    login = client.get("/monteur/anmelden/").content.decode()
+    assert 'data-testid="field-language"' in login and 'aria-label="English"' in login
+    switched = client.post(
+        "/i18n/setlang/", {"language": "en", "next": "/monteur/anmelden/?next=/monteur/"}
+    )
+    assert (
+        switched.status_code == 302 and switched["Location"] == "/monteur/anmelden/?next=/monteur/"
+    )
+    login = client.get(switched["Location"]).content.decode()
+    assert '<html lang="en"' in login and ">Log in<" in login and 'aria-label="Deutsch"' in login
+
+    client.force_login(coop.anton)
+    app = client.get("/monteur/").content.decode()
+    assert '<html lang="en"' in app and "Offers" in app
+    config = json.loads(app.split('id="field-config" type="application/json">')[1].split("<")[0])
+    assert config["lang"] == "en"
+    back = client.post("/i18n/setlang/", {"language": "de", "next": "/monteur/"})
+    assert back["Location"] == "/monteur/"
+    assert "Angebote" in client.get("/monteur/").content.decode()
 
 
 def test_work_running_past_its_end_is_noticed_without_a_tap_in_the_field_app(

@@ -1035,6 +1035,17 @@
     outbox.clear();
     if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
   });
+  // The language switch reloads the page: not without a network (the phone would show its own
+  // error page), and back to the view on screen (the server never sees the #route).
+  const language = document.querySelector(".lang-switch");
+  language.addEventListener("submit", (event) => {
+    if (!navigator.onLine) {
+      event.preventDefault();
+      toast(L.offline, "error");
+      return;
+    }
+    language.elements.next.value = location.pathname + location.search + location.hash;
+  });
   let shown = route().name;
   window.addEventListener("hashchange", () => {
     const r = route();
