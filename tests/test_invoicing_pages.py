@@ -695,12 +695,15 @@ def test_the_pages_speak_english_under_the_english_prefix(books, api_as):
     issued = page(api_as(books.office), f"/en{LIST}{books.bathroom.pk}/")
     assert f"Invoice {books.bathroom.number}" in issued
     assert "€8,241.40" in issued  # amounts as English writes them
+    # The document's legal notes stay German (they are its text), and the page says so.
+    assert books.bathroom.legal_notes and "as printed on it in German" in issued
+    assert '<ul class="notes" lang="de">' in issued
     client = api_as(books.office)
     paid = client.post(
         f"/en{LIST}{books.bathroom.pk}/zahlung/", {"amount": "1,000.00", "booked_on": "02.03.2026"}
     )
     assert paid.status_code == 302
     assert "Payment of €1,000.00 recorded; €7,241.40 remain open." in page(client, paid["Location"])
-    assert f"Rechnung {books.bathroom.number}" in page(
-        api_as(books.office), f"{LIST}{books.bathroom.pk}/"
-    )
+    german = page(api_as(books.office), f"{LIST}{books.bathroom.pk}/")
+    assert f"Rechnung {books.bathroom.number}" in german
+    assert 'data-testid="notes-as-printed"' not in german
