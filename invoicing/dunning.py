@@ -3,9 +3,10 @@
 * The reminder (Zahlungserinnerung) goes out ``INVOICING_REMINDER_DAYS`` after the due date. It is
   a Mahnung in the sense of §286 Abs. 1 BGB: the debtor is in default from the next day.
 * The first and second Mahnung follow ``INVOICING_DUNNING_INTERVAL_DAYS`` apart. They add default
-  interest under §288 BGB — the base rate (``INVOICING_BASE_RATE``, published by the Bundesbank
-  each 1 January and 1 July) plus 5 points for consumers (Abs. 1) or 9 points when the debtor is
-  not a consumer (Abs. 2) — on what was open on each day in default, and a fee: consumers pay
+  interest under §288 BGB — the base rate (published by the Bundesbank each 1 January and 1 July,
+  entered by the office: :class:`~invoicing.models.BaseRate`) plus 5 points for consumers
+  (Abs. 1) or 9 points when the debtor is not a consumer (Abs. 2) — on what was open on each day
+  in default, at the rate in force that day, and a fee: consumers pay
   ``INVOICING_DUNNING_FEE`` per Mahnung; a debtor who is not a consumer pays the flat 40 € of
   §288 Abs. 5 BGB once instead (it is credited against other collection costs, so no fee on top).
 * It stops as soon as the invoice is paid; a partial payment lowers the amount dunned.
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +32,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from invoicing.models import Dunning, DunningNotice, Invoice
+from invoicing.models import BaseRate, Dunning, DunningNotice, Invoice
 from invoicing.payments import balance, with_balance
 from zunft.core.money import ZERO, format_eur, format_quantity, round_money
 from zunft.core.realtime import emit
@@ -50,38 +52,101 @@ def _setting(name: str, default):
     return Decimal(str(value)) if isinstance(default, Decimal) else value
 
 
-def interest_rate(invoice: Invoice) -> Decimal:
-    """§288 BGB: base rate + 5 points for consumers, + 9 points for everyone else."""
-    base = _setting("INVOICING_BASE_RATE", Decimal("1.27"))
-    consumer = invoice.buyer_kind == "private"
-    return base + (Decimal(5) if consumer else Decimal(9))
+Rates = list[tuple[date, Decimal]]
+
+
+def base_rates() -> Rates:
+    """The base rates entered, as ``(valid_from, rate)`` in date order; before the first, and
+    when none is entered, ``INVOICING_BASE_RATE``."""
+    entered = BaseRate.objects.order_by("valid_from").values_list("valid_from", "rate")
+    return [(date.min, _setting("INVOICING_BASE_RATE", Decimal("1.27"))), *entered]
+
+
+def missing_base_rate(today: date, rates: Rates | None = None) -> date | None:
+    """The start of the current half-year when its base rate has not been entered yet: the last
+    one entered goes on being used until then."""
+    half_year = half_year_starts(today)[1]
+    rates = base_rates() if rates is None else rates
+    return None if any(on == half_year for on, _rate in rates) else half_year
+
+
+def half_year_starts(today: date) -> list[date]:
+    """The days a base rate can start from that the office may enter today: the last half-year,
+    this one and the coming one (published a few days before it starts)."""
+    current = date(today.year, 1 if today.month < 7 else 7, 1)
+    if current.month == 1:
+        return [date(today.year - 1, 7, 1), current, date(today.year, 7, 1)]
+    return [date(today.year, 1, 1), current, date(today.year + 1, 1, 1)]
+
+
+def enter_base_rate(
+    valid_from: date, rate: Decimal, *, user=None, today: date | None = None
+) -> BaseRate:
+    """Enter (or correct) the base rate from a half-year's first day on. Notices already sent
+    keep the interest they stated; later ones use the rate from its day on."""
+    errors = {}
+    if valid_from not in half_year_starts(today or timezone.localdate()):
+        errors["valid_from"] = _(
+            "The base rate changes on 1 January and 1 July: enter it for the last, the current "
+            "or the coming half-year."
+        )
+    if not Decimal(-10) <= rate <= Decimal(20):
+        errors["rate"] = _("A base rate lies between -10 and 20 %.")
+    elif rate != rate.quantize(Decimal("0.01")):
+        errors["rate"] = _("The base rate has two decimals, such as 1.27.")
+    if errors:
+        raise ValidationError(errors)
+    entry, _created = BaseRate.objects.update_or_create(
+        valid_from=valid_from, defaults={"rate": rate, "entered_by": user}
+    )
+    return entry
+
+
+def interest_rates(invoice: Invoice, base: Rates | None = None) -> Rates:
+    """§288 BGB: the base rate + 5 points for consumers, + 9 points for everyone else, from each
+    day the base rate changed."""
+    points = Decimal(5) if invoice.buyer_kind == "private" else Decimal(9)
+    return [(on, rate + points) for on, rate in (base_rates() if base is None else base)]
+
+
+def rate_on(rates: Rates, day: date) -> Decimal:
+    return [rate for on, rate in rates if on <= day][-1]
+
+
+def rate_periods(rates: Rates, since: date, until: date) -> list[tuple[date, Decimal]]:
+    """The rates in force from ``since`` to the day before ``until``, each from its first day."""
+    periods = [(since, rate_on(rates, since))]
+    periods += [(on, rate) for on, rate in rates if since < on < until]
+    return periods
 
 
 def default_interest(
     due: Decimal,
     paid: Iterable[tuple[date, Decimal]],
-    rate: Decimal,
+    rates: Rates | Decimal,
     since: date | None,
     until: date,
 ) -> Decimal:
     """Simple interest on what was open of the invoice on each day in default, ``since`` up to
-    the day before ``until``: actual days / 365, rounded once to the cent. ``paid`` are the
-    payments as ``(booked_on, amount)``; each one lowers the principal from its booking day on
-    (payments settle the invoice before any charges, and interest bears no interest, §289 BGB).
-    So a partial payment during the default keeps the interest earned on the larger amount."""
+    the day before ``until``, at the rate in force that day (``rates`` as from
+    :func:`interest_rates`, or one rate for the whole time): actual days / 365, rounded once to
+    the cent. ``paid`` are the payments as ``(booked_on, amount)``; each one lowers the principal
+    from its booking day on (payments settle the invoice before any charges, and interest bears
+    no interest, §289 BGB). So a partial payment during the default keeps the interest earned on
+    the larger amount."""
     if since is None or until <= since:
         return ZERO
-    principal = due
-    total, day = Decimal(0), since
-    for booked_on, amount in sorted(paid, key=lambda payment: payment[0]):
-        if booked_on > day:
-            if booked_on >= until:
-                break
-            total += max(principal, ZERO) * (booked_on - day).days
-            day = booked_on
-        principal -= amount
-    total += max(principal, ZERO) * (until - day).days
-    return round_money(total * rate / Decimal(100) / Decimal(365))
+    if isinstance(rates, Decimal):
+        rates = [(date.min, rates)]
+    paid = list(paid)
+    cuts = {since, until} | {on for on, _amount in paid if since < on < until}
+    cuts |= {on for on, _rate in rates if since < on < until}
+    days = sorted(cuts)
+    total = Decimal(0)
+    for start, end in pairwise(days):
+        principal = due - sum((amount for on, amount in paid if on <= start), ZERO)
+        total += max(principal, ZERO) * rate_on(rates, start) * (end - start).days
+    return round_money(total / Decimal(100) / Decimal(365))
 
 
 def payments_of(invoice: Invoice) -> list[tuple[date, Decimal]]:
@@ -176,7 +241,7 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
         ).update(level=level, last_step_on=today, default_since=default_since)
         if claimed != 1:
             return None
-        rate = interest_rate(invoice)
+        rates = interest_rates(invoice)
         notice = DunningNotice.objects.create(
             invoice=invoice,
             level=level,
@@ -184,9 +249,9 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
             open_amount=open_amount,
             fee=fee_for(invoice, level),
             interest=default_interest(
-                locked.amount_due, payments_of(locked), rate, default_since, today
+                locked.amount_due, payments_of(locked), rates, default_since, today
             ),
-            interest_rate=rate,
+            interest_rate=rate_on(rates, today),
             pay_by=today + timedelta(days=int(_setting("INVOICING_DUNNING_PAY_DAYS", 10))),
             email=invoice.buyer_email,
         )
@@ -256,10 +321,15 @@ def notice_text(notice: DunningNotice) -> tuple[str, str]:
         # After a partial payment the interest is not the open amount's: say what it is on.
         paid_meanwhile = invoice.payments.filter(booked_on__gt=since, booked_on__lt=notice.sent_on)
         basis = ", auf den jeweils offenen Betrag" if paid_meanwhile.exists() else ""
-        lines.append(
-            f"Verzugszinsen ({format_quantity(notice.interest_rate)} % p. a.{basis}, § 288 BGB): "
-            f"{format_eur(notice.interest)}"
-        )
+        # A base rate that changed while in default: each rate from its day on.
+        periods = rate_periods(interest_rates(invoice), since, notice.sent_on)
+        rates = f"{format_quantity(notice.interest_rate)} % p. a."
+        if len(periods) > 1:
+            rates = (
+                ", ".join(f"ab {on:%d.%m.%Y} {format_quantity(rate)} %" for on, rate in periods)
+                + " p. a."
+            )
+        lines.append(f"Verzugszinsen ({rates}{basis}, § 288 BGB): {format_eur(notice.interest)}")
         private = invoice.buyer_kind == "private"
         # The fees of the earlier notices are still owed: each notice states all of them.
         earlier = (

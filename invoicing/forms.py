@@ -249,3 +249,23 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
         if len(found) > 1:
             raise ValidationError(_("This number is not unique."), code="ambiguous")
         return found[0]
+
+
+class BaseRateForm(ServiceErrorsMixin, forms.Form):
+    valid_from = forms.TypedChoiceField(label=_("Valid from"), coerce=date.fromisoformat)
+    rate = forms.CharField(
+        label=_("Base rate (%)"),
+        max_length=10,
+        help_text=_("As the Deutsche Bundesbank publishes it, e.g. 1.27 or -0.88."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, days: list[date], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["valid_from"].choices = [(d.isoformat(), f"{d:%d.%m.%Y}") for d in days]
+
+    def clean_rate(self) -> Decimal:
+        try:
+            return parse_amount(self.cleaned_data["rate"])
+        except ValueError:
+            raise ValidationError(_("Enter a rate such as 1.27."), code="invalid") from None

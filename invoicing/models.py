@@ -511,6 +511,26 @@ class Dunning(models.Model):
         return f"{self.invoice}: {self.get_level_display()}"
 
 
+class BaseRate(models.Model):
+    """The Basiszinssatz (§247 BGB) from a day on. The Bundesbank publishes it for 1 January and
+    1 July; default interest for each day in default uses the rate in force that day."""
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    rate = models.DecimalField(_("base rate (%)"), max_digits=5, decimal_places=2)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("base rate")
+        verbose_name_plural = _("base rates")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from:%d.%m.%Y}: {self.rate} %"
+
+
 class DunningNotice(models.Model):
     """One reminder or Mahnung as sent: the amounts are frozen when the step is claimed."""
 

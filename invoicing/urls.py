@@ -27,6 +27,7 @@ urlpatterns = [
         name="payouts",
     ),
     path("buero/rechnungen/mahnwesen/", views.dunning_list, name="dunning"),
+    path("buero/rechnungen/mahnwesen/basiszins/", views.enter_base_rate, name="base-rate"),
     path(
         "buero/rechnungen/mahnwesen/<int:notice_id>/",
         views.dunning_notice,

@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -30,6 +31,7 @@ from invoicing import delivery, dunning, payments, services, settlement
 from invoicing.api import MAX_STATEMENT_BYTES
 from invoicing.forms import (
     AssignForm,
+    BaseRateForm,
     CancelForm,
     InvoiceFilterForm,
     IssueForm,
@@ -41,6 +43,7 @@ from invoicing.forms import (
 from invoicing.models import (
     BankStatementImport,
     BankTransaction,
+    BaseRate,
     Dunning,
     DunningNotice,
     Invoice,
@@ -627,7 +630,35 @@ def _next_step(invoice: Invoice, level: int, last_step_on, today) -> dict:
 
 @office_page
 def dunning_list(request):
+    return _render_dunning(request)
+
+
+@office_page
+@require_POST
+def enter_base_rate(request):
+    """The office enters the base rate the Bundesbank published for a half-year."""
     today = timezone.localdate()
+    form = BaseRateForm(request.POST, days=dunning.half_year_starts(today))
+    if form.is_valid():
+        try:
+            entry = dunning.enter_base_rate(
+                form.cleaned_data["valid_from"], form.cleaned_data["rate"], user=request.user
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                _("Base rate of %(rate)s %% from %(day)s entered.")
+                % {"rate": number_format(entry.rate), "day": f"{entry.valid_from:%d.%m.%Y}"},
+            )
+            return redirect("invoicing:dunning")
+    return _render_dunning(request, form, status=422)
+
+
+def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int = 200):
+    today = timezone.localdate()
+    base = dunning.base_rates()
     # every late invoice, also those still within the reminder period
     qs = (
         dunning.overdue(today, days=1)
@@ -644,7 +675,7 @@ def dunning_list(request):
         level = state.level if state else 0
         levels[level] += 1
         notices = sorted(invoice.dunning_notices.all(), key=lambda n: n.level)
-        rate = dunning.interest_rate(invoice)
+        rates = dunning.interest_rates(invoice, base)
         default_since = state.default_since if state else None
         rows.append(
             {
@@ -657,13 +688,15 @@ def dunning_list(request):
                 "last": notices[-1] if notices else None,
                 "fees": sum((n.fee for n in notices), ZERO),
                 "interest": dunning.default_interest(
-                    invoice.amount_due, dunning.payments_of(invoice), rate, default_since, today
+                    invoice.amount_due, dunning.payments_of(invoice), rates, default_since, today
                 ),
-                "rate": rate,
+                "rate": dunning.rate_on(rates, today),
                 "next": _next_step(invoice, level, state.last_step_on if state else None, today),
             }
         )
     chosen = request.GET.get("stufe", "")
+    days = dunning.half_year_starts(today)
+    missing = dunning.missing_base_rate(today, base)
     if chosen.isdigit() and int(chosen) in levels:
         rows = [r for r in rows if r["level"] == int(chosen)]
     context = {
@@ -683,11 +716,16 @@ def dunning_list(request):
             "interval": settings.INVOICING_DUNNING_INTERVAL_DAYS,
             "fee": settings.INVOICING_DUNNING_FEE,
             "b2b": settings.INVOICING_DUNNING_B2B_FLAT,
-            "base_rate": settings.INVOICING_BASE_RATE,
+            "base_rate": dunning.rate_on(base, today),
         },
+        "missing_rate": missing,
+        "last_rate": base[-1] if len(base) > 1 else None,
+        "recent_rates": BaseRate.objects.order_by("-valid_from")[:4],
+        "rate_form": rate_form
+        or BaseRateForm(days=days, initial={"valid_from": (missing or days[-1]).isoformat()}),
         "section": "dunning",
     }
-    return render(request, "invoicing/office/dunning.html", context)
+    return render(request, "invoicing/office/dunning.html", context, status=status)
 
 
 # --- bank statements ------------------------------------------------------------------------------

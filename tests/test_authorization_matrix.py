@@ -645,6 +645,12 @@ PAGES: dict[str, Page] = {
         why="the office books the members' payouts",
     ),
     "buero/rechnungen/mahnwesen/": page(OFFICE),
+    "buero/rechnungen/mahnwesen/basiszins/": page(
+        OFFICE,
+        method="post",
+        ok=frozenset({422}),
+        why="an empty base rate is refused at its fields",
+    ),
     "buero/rechnungen/kontoauszuege/": page(OFFICE),
     "buero/rechnungen/kontoauszuege/<int:transaction_id>/zuordnen/": page(
         OFFICE, method="post", ok=frozenset({302, 422}), why="no invoice number given: refused"

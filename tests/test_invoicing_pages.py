@@ -18,6 +18,7 @@ from django.utils import timezone
 from invoicing import dunning, samples, services, settlement
 from invoicing.models import (
     BankTransaction,
+    BaseRate,
     Dunning,
     DunningNotice,
     Invoice,
@@ -580,7 +581,7 @@ def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
     assert "2. Mahnung" in row and "10,00 €" in row  # two consumer fees of 5 €
     assert "Keine weitere automatische Stufe" in row
     interest = dunning.default_interest(
-        late.amount_due, [], dunning.interest_rate(late), date(2026, 3, 3), date(2026, 4, 1)
+        late.amount_due, [], dunning.interest_rates(late), date(2026, 3, 3), date(2026, 4, 1)
     )
     assert format_eur(interest) in row
 
@@ -594,6 +595,40 @@ def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
     assert late.buyer_name in letter and "data-print" in letter
     with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
         assert api_as(books.painter).get(links[-1]).status_code == 404
+
+
+def test_the_office_enters_the_half_years_base_rate_on_the_dunning_page(books, api_as):
+    client = api_as(books.office)
+    url = "/buero/rechnungen/mahnwesen/"
+    BaseRate.objects.filter(valid_from__gte=date(2026, 1, 1)).delete()
+    html = page(client, url)  # 2 March 2026: the rate from 1 January is missing
+    assert "Der Basiszinssatz ab 01.01.2026 ist noch nicht eingetragen." in html
+    assert 'data-testid="base-rate" open' in html
+
+    # Refused at the field, nothing written: a day the rate does not change on, a wrong number.
+    for data, field, text in (
+        ({"valid_from": "2026-03-01", "rate": "1,27"}, "valid_from", "gültige Auswahl"),
+        ({"valid_from": "2026-01-01", "rate": "zwei"}, "rate", "wie 1,27"),
+        ({"valid_from": "2026-01-01", "rate": "25"}, "rate", "zwischen -10 und 20"),
+        ({"valid_from": "2026-01-01", "rate": "1,275"}, "rate", "zwei Nachkommastellen"),
+    ):
+        refused = client.post(f"{url}basiszins/", data)
+        assert refused.status_code == 422
+        errors = field_errors(refused.content.decode(), field)
+        assert any(text in error for error in errors), errors
+    assert not BaseRate.objects.filter(valid_from=date(2026, 1, 1)).exists()
+
+    entered = client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,27"})
+    assert entered.status_code == 302
+    html = page(client, url)
+    assert "Basiszinssatz von 1,27 % ab 01.01.2026 eingetragen." in html
+    assert 'data-testid="base-rate-missing"' not in html and "ab 01.01.2026: 1,27 %" in html
+    entry = BaseRate.objects.get(valid_from=date(2026, 1, 1))
+    assert entry.rate == Decimal("1.27") and entry.entered_by == books.office
+    # a correction replaces the half-year's rate
+    client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52"})
+    assert BaseRate.objects.get(valid_from=date(2026, 1, 1)).rate == Decimal("1.52")
+    assert api_as(books.painter).post(f"{url}basiszins/", {}).status_code == 403
 
 
 def test_dunning_charges_left_after_the_invoice_was_paid_are_listed_and_waived(books, api_as):

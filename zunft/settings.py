@@ -286,7 +286,8 @@ INVOICING_CREDIT_NOTE_PREFIX = envstr("INVOICING_CREDIT_NOTE_PREFIX", "GS")
 # The cooperative acts as general contractor: members' construction services to it fall under
 # §13b UStG unless switched off.
 INVOICING_SETTLEMENT_REVERSE_CHARGE = envbool("INVOICING_SETTLEMENT_REVERSE_CHARGE", True)
-# Basiszinssatz (§247 BGB), published by the Bundesbank on 1 January and 1 July.
+# Basiszinssatz (§247 BGB), published by the Bundesbank on 1 January and 1 July: the office enters
+# each on the dunning page (invoicing.BaseRate); this one counts only before the first entered.
 INVOICING_BASE_RATE = envdecimal("INVOICING_BASE_RATE", "1.27")
 INVOICING_REMINDER_DAYS = envint("INVOICING_REMINDER_DAYS", 7)
 INVOICING_DUNNING_INTERVAL_DAYS = envint("INVOICING_DUNNING_INTERVAL_DAYS", 14)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from invoicing import dunning, payments, samples, tasks
-from invoicing.models import Dunning, DunningNotice, InvoiceMail
+from invoicing.models import BaseRate, Dunning, DunningNotice, InvoiceMail
 from zunft.core.money import format_eur
 
 D = Decimal
@@ -115,6 +115,52 @@ def test_default_interest_runs_on_what_was_open_on_each_day():
     # a payment on the notice's day or later does not lower the interest up to the day before
     late = [(jan(11), due), (jan(20), D("1"))]
     assert dunning.default_interest(due, late, rate, jan(1), jan(11)) == D("10.00")
+
+
+def test_default_interest_follows_a_base_rate_that_changed_while_in_default():
+    due = D("3650.00")
+    jan = {day: date(2026, 1, day) for day in range(1, 32)}
+    rates = [(date.min, D("10")), (jan[6], D("20"))]  # 1.00 € a day, from the 6th 2.00 €
+    assert dunning.default_interest(due, [], rates, jan[1], jan[11]) == D("15.00")
+    assert dunning.default_interest(due, [], rates, jan[7], jan[11]) == D("8.00")
+    # paid half on the 9th: 5 × 1.00 + 3 × 2.00 + 2 × 1.00
+    assert dunning.default_interest(due, [(jan[9], D("1825"))], rates, jan[1], jan[11]) == 13
+    assert dunning.rate_periods(rates, jan[1], jan[11]) == [(jan[1], 10), (jan[6], 20)]
+    assert dunning.rate_periods(rates, jan[7], jan[11]) == [(jan[7], 20)]
+
+
+def test_a_mahnung_across_a_new_base_rate_uses_each_from_its_day(bathroom):
+    # (a test day: the Bundesbank's are 1 January and 1 July)
+    BaseRate.objects.create(valid_from=date(2026, 4, 1), rate=D("2.27"))
+    run_on("2026-03-23")  # in default from 24 March
+    run_on("2026-04-06")
+    first = DunningNotice.objects.get(level=Dunning.Level.FIRST)
+    # 8 days at 6.27 %, 5 days at 7.27 %: 8241.40 × (8 × 6.27 + 5 × 7.27) / 100 / 365 = 19.53
+    assert first.interest == D("19.53") and first.interest_rate == D("7.27")
+    assert (
+        "Verzugszinsen (ab 24.03.2026 6,27 %, ab 01.04.2026 7,27 % p. a., § 288 BGB): 19,53 €"
+        in mail.outbox[-1].body
+    )
+
+
+def test_the_base_rate_is_entered_for_a_half_year_and_its_absence_is_noticed(db, office_user):
+    BaseRate.objects.filter(valid_from__gte=date(2026, 1, 1)).delete()
+    assert dunning.missing_base_rate(date(2026, 3, 2)) == date(2026, 1, 1)
+    assert dunning.half_year_starts(date(2026, 3, 2)) == [
+        date(2025, 7, 1),
+        date(2026, 1, 1),
+        date(2026, 7, 1),
+    ]
+    with pytest.raises(ValidationError) as refused:
+        dunning.enter_base_rate(date(2026, 2, 1), D("30"), today=date(2026, 3, 2))
+    assert set(refused.value.message_dict) == {"valid_from", "rate"}
+    with pytest.raises(ValidationError) as refused:
+        dunning.enter_base_rate(date(2027, 1, 1), D("1.27"), today=date(2026, 3, 2))
+    assert set(refused.value.message_dict) == {"valid_from"}
+    dunning.enter_base_rate(date(2026, 1, 1), D("1.27"), user=office_user, today=date(2026, 3, 2))
+    assert dunning.missing_base_rate(date(2026, 3, 2)) is None
+    assert dunning.missing_base_rate(date(2026, 7, 1)) == date(2026, 7, 1)
+    assert dunning.rate_on(dunning.base_rates(), date(2026, 3, 2)) == D("1.27")
 
 
 def test_a_business_pays_nine_points_and_the_flat_40_euro_once(world, frozen):
