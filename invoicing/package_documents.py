@@ -1,27 +1,67 @@
-"""Invoices as documents of a package page (registered with jobs.documents)."""
+"""Invoices as documents of a package page (registered with jobs.documents), each with where its
+payment stands: the homeowner sees on her phone whether her transfer arrived."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice
+from invoicing.payments import with_balance
 from invoicing.selectors import invoices_visible_to
 from jobs.documents import Document
+from zunft.core.money import format_money
+
+
+def payment_state(invoice: Invoice, today) -> tuple[str, str]:
+    """``(note, state)`` for an invoice annotated by :func:`with_balance`."""
+    if invoice.kind in (Invoice.Kind.CANCELLATION, Invoice.Kind.CREDIT_NOTE):
+        return "", ""
+    if invoice.open < 0:
+        return _("credit of %(amount)s, to be refunded") % {
+            "amount": format_money(-invoice.open)
+        }, "ok"
+    if invoice.state == Invoice.State.CANCELLED:
+        return _("cancelled"), ""
+    if invoice.open > 0:
+        amount = {"amount": format_money(invoice.open), "day": f"{invoice.due_date:%d.%m.%Y}"}
+        if invoice.due_date < today:
+            note = _("%(amount)s open, due since %(day)s") % amount
+            if invoice.charges_open > 0:
+                note += " " + _("(plus %(charges)s dunning charges)") % {
+                    "charges": format_money(invoice.charges_open)
+                }
+            return note, "late"
+        return _("%(amount)s open, payable by %(day)s") % amount, "open"
+    if invoice.charges_open > 0:
+        return _("paid; dunning charges of %(charges)s still open") % {
+            "charges": format_money(invoice.charges_open)
+        }, "late"
+    if invoice.paid_on:
+        return _("paid on %(day)s") % {"day": f"{invoice.paid_on:%d.%m.%Y}"}, "ok"
+    return _("paid"), "ok"
 
 
 def package_invoices(user, package) -> list[Document]:
     """Issued invoices of the package the user may see (homeowner: their own; office: all)."""
-    invoices = (
+    invoices = with_balance(
         invoices_visible_to(user)
         .filter(package=package)
         .exclude(state=Invoice.State.DRAFT)
         .order_by("issue_date", "id")
     )
-    return [
-        Document(
-            "invoice",
-            f"{capfirst(invoice.get_kind_display())} {invoice.number}",
-            reverse("api:invoice_pdf", args=[invoice.pk]),
-            invoice.issue_date,
+    today = timezone.localdate()
+    documents = []
+    for invoice in invoices:
+        note, state = payment_state(invoice, today)
+        documents.append(
+            Document(
+                "invoice",
+                f"{capfirst(invoice.get_kind_display())} {invoice.number}",
+                reverse("api:invoice_pdf", args=[invoice.pk]),
+                invoice.issue_date,
+                note,
+                state,
+            )
         )
-        for invoice in invoices
-    ]
+    return documents

@@ -22,6 +22,10 @@ class Document:
     title: str
     url: str
     date: date
+    # Where the document stands, in a few words ("paid on …"), and a style for it: "ok",
+    # "open", "late" or "".
+    note: str = ""
+    state: str = ""
 
 
 Source = Callable[[object, Package], list[Document]]

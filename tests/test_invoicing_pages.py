@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from invoicing import dunning, samples, services, settlement
+from invoicing import dunning, payments, samples, services, settlement
 from invoicing.models import (
     BankTransaction,
     BaseRate,
@@ -550,6 +550,37 @@ def test_only_month_end_runs_are_shown_on_the_page(books, api_as):
     assert api_as(books.office).get(f"{url}?vorgang={run.pk}").status_code == 200
     assert api_as(books.painter).get(f"{url}?vorgang={run.pk}").status_code == 403
     assert api_as(books.office).get(f"{url}?vorgang={run.pk + 100}").status_code == 404
+
+
+def test_the_homeowner_sees_on_her_order_where_the_invoices_payment_stands(books, api_as):
+    invoice = books.bathroom  # issued 02.03.2026, payable by 16.03.2026
+    url = f"/auftrag/{invoice.package_id}/"
+
+    def note(client):
+        html = page(client, url)
+        item = html.split(invoice.number, 1)[1].split("</li>", 1)[0]
+        return re.search(r'data-testid="doc-note">(.*?)</span>', item)[1]
+
+    hanna = api_as(books.hanna)
+    assert note(hanna) == "8.241,40 € offen, zahlbar bis 16.03.2026"
+    payments.record_payment(invoice, amount="1000.00", booked_on=TODAY)
+    assert note(hanna) == "7.241,40 € offen, zahlbar bis 16.03.2026"
+    with time_machine.travel("2026-04-08 10:00 +02:00", tick=False):
+        dunning.run_dunning(date(2026, 3, 23))
+        dunning.run_dunning(date(2026, 4, 6))  # the first Mahnung: a 5 € fee and interest
+        hanna = api_as(books.hanna)
+        late = note(hanna)
+        assert late.startswith("7.241,40 € offen, fällig seit 16.03.2026 (zzgl. ")
+        assert "Mahnkosten" in late and 'class="doc-note late"' in page(hanna, url)
+        payments.record_payment(invoice, amount="7241.40", booked_on=date(2026, 4, 8))
+        assert note(hanna).startswith("bezahlt; Mahnkosten von ")
+        charges = payments.balance(invoice).charges_open
+        payments.record_payment(invoice, amount=charges, booked_on=date(2026, 4, 8))
+        assert note(hanna) == "bezahlt am 08.04.2026"
+        english = page(hanna, f"/en{url}")
+        assert "paid on 08.04.2026" in english
+        # the office sees the same on the order's page
+        assert "bezahlt am 08.04.2026" in page(api_as(books.office), url)
 
 
 # --- dunning ------------------------------------------------------------------------------------
