@@ -189,7 +189,9 @@ class PayoutForm(ServiceErrorsMixin, forms.Form):
     """The month's payouts were transferred (the bank executed the SEPA file) on this day."""
 
     booked_on = forms.DateField(
-        label=_("Transferred on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Transferred on"),
+        # a date field takes only ISO dates: a German "23.11.2026" left it empty
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 

@@ -211,6 +211,17 @@ def record_payment(
             )
         if invoice.amount_due <= 0:
             raise ValidationError({"invoice": _("Nothing is to be paid on this document.")})
+        if source == Payment.Source.CAMT and invoice.kind == Invoice.Kind.CREDIT_NOTE:
+            # money coming in: a credit note is the cooperative's debt, paid out to the member
+            raise ValidationError(
+                {
+                    "invoice": _(
+                        "%(number)s is a credit note the cooperative pays out to a member: "
+                        "money received cannot be booked onto it."
+                    )
+                    % {"number": invoice.number}
+                }
+            )
         if invoice.issue_date and booked_on < invoice.issue_date:
             raise ValidationError({"booked_on": _("The payment lies before the invoice date.")})
         payment = Payment.objects.create(
@@ -368,7 +379,9 @@ def parse_camt053(content: bytes) -> tuple[dict, list[BankCredit]]:
 
 def _candidates(iban: str) -> QuerySet[Invoice]:
     """Invoices paid into this account: the seller's IBAN is the statement's account."""
-    qs = Invoice.objects.filter(state__in=PAYABLE_STATES, amount_due__gt=0)
+    qs = Invoice.objects.filter(state__in=PAYABLE_STATES, amount_due__gt=0).exclude(
+        kind=Invoice.Kind.CREDIT_NOTE
+    )
     return qs.filter(seller_iban=iban.replace(" ", "")) if iban else qs
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from invoicing import payments, samples, settlement
@@ -40,6 +41,8 @@ def test_the_clerk_books_the_months_payouts_as_transferred(settled_march, client
         client.force_login(office)
         page = client.get(MONTH_END).content.decode()
         assert 'data-testid="payout-form"' in page and "2 Auszahlungen als überwiesen" in page
+        # today is filled in, in the only form a date field takes
+        assert f'name="run{run.pk}-booked_on" value="2026-04-06"' in page
         url = f"{MONTH_END}2026-03/auszahlung/"
         field = f"run{run.pk}-booked_on"
         # A day still ahead, or none: refused at the field, nothing booked.
@@ -177,3 +180,32 @@ def test_a_payout_paid_by_hand_before_is_not_booked_again(settled_march):
         assert settlement.record_payouts(run, booked_on=date(2026, 4, 3)) == 1
     assert not first.payments.filter(source=Payment.Source.TRANSFER).exists()
     assert second.payments.filter(source=Payment.Source.TRANSFER).count() == 1
+
+
+def test_a_customers_bank_credit_cannot_be_booked_onto_a_members_credit_note(settled_march):
+    from invoicing.models import BankStatementImport, BankTransaction
+
+    run, office, _meyer = settled_march
+    note = run.settlements.first().credit_note
+    statement = BankStatementImport.objects.create(sha256="0" * 64, filename="x.xml")
+    credit = BankTransaction.objects.create(
+        statement=statement,
+        transaction_id="T-1",
+        booked_on=date(2026, 4, 2),
+        amount=note.amount_due,
+        payer_name="M. Pleye",
+        remittance="Dachreparatur Pleye",
+        status=BankTransaction.Status.UNMATCHED,
+    )
+    paid_before = list(note.payments.values_list("pk", flat=True))
+    with (
+        time_machine.travel("2026-04-06 10:00 +02:00", tick=False),
+        pytest.raises(ValidationError) as refused,
+    ):
+        payments.assign_transaction(credit, note, user=office)
+    assert "Gutschrift" in refused.value.message_dict["invoice"][0]
+    credit.refresh_from_db()
+    assert credit.status == BankTransaction.Status.UNMATCHED
+    assert list(note.payments.values_list("pk", flat=True)) == paid_before
+    # nor is it offered as a match for money coming in
+    assert note not in payments._candidates("")
