@@ -2,7 +2,8 @@
 
 The open amount is never stored. It is always the amount due minus the payments recorded, so a
 partial payment leaves the rest open and an over-payment shows as a credit (negative open amount).
-A cancelled invoice owes nothing any more: whatever was paid on it is a credit.
+A cancelled invoice owes nothing any more: whatever was paid on it is a credit. The
+cancellation document itself has no balance.
 
 The dunning charges (each notice's fee, and the default interest the latest notice claims) are
 owed besides the invoice. Payments settle the invoice first, so paying its amount ends the
@@ -97,7 +98,8 @@ class Balance:
 def balance(invoice: Invoice, paid: Decimal | None = None) -> Balance:
     """The invoice's balance, by the rule of :func:`with_balance`."""
     paid = paid_total(invoice) if paid is None else paid
-    due = ZERO if invoice.state == Invoice.State.CANCELLED else invoice.amount_due
+    no_claim = invoice.state == Invoice.State.CANCELLED or invoice.kind == Invoice.Kind.CANCELLATION
+    due = ZERO if no_claim else invoice.amount_due
     charges = dunning_charges(invoice)
     covered = min(charges, max(paid - due, ZERO))
     return Balance(open=due - paid + covered, charges_open=charges - covered)
@@ -131,7 +133,9 @@ def with_balance(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
         output_field=MONEY,
     )
     zero = Value(ZERO, output_field=MONEY)
-    cancelled = Q(state=Invoice.State.CANCELLED)
+    # A cancelled invoice owes nothing; its cancellation is no claim (nor a credit) of its own:
+    # what was paid stands as a credit on the invoice it cancels.
+    cancelled = Q(state=Invoice.State.CANCELLED) | Q(kind=Invoice.Kind.CANCELLATION)
     due = Case(When(cancelled, then=zero), default=F("amount_due"), output_field=MONEY)
     charges = Case(
         When(cancelled, then=zero),

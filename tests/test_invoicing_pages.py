@@ -384,6 +384,21 @@ def test_cancelling_needs_the_confirmation_then_creates_the_cancellation(books, 
     assert Invoice.objects.filter(kind=Invoice.Kind.CANCELLATION).count() == 1
 
 
+def test_a_paid_invoice_cancelled_shows_its_credit_once_on_the_invoice(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    payments.record_payment(bathroom, amount=bathroom.amount_due, booked_on=TODAY)
+    client.post(f"{LIST}{bathroom.pk}/stornieren/", {"confirm": "on", "issue_date": ""})
+    storno = Invoice.objects.get(kind=Invoice.Kind.CANCELLATION)
+    original = page(client, f"{LIST}{bathroom.pk}/")
+    assert "Guthaben" in original and "8.241,40 €" in original.split('data-testid="open-amount"')[1]
+    cancellation = page(client, f"{LIST}{storno.pk}/")
+    # the cancellation is no claim, nor a second credit, and falls due never
+    assert 'data-testid="open-amount"' not in cancellation and "Guthaben" not in cancellation
+    assert "<dt>Fällig</dt>" not in cancellation
+    assert payments.balance(storno) == payments.Balance(open=0, charges_open=0)
+
+
 def test_a_payment_by_hand_is_recorded_and_settles_the_invoice(books, api_as):
     client = api_as(books.office)
     bathroom = books.bathroom
