@@ -515,7 +515,8 @@ def datev_batch(issuer: str, start: date, end: date, *, now: datetime | None = N
         str(config.account_length),
         f"{start:%Y%m%d}",
         f"{end:%Y%m%d}",
-        _text(f"Rechnungen {issuer} {start:%d.%m.%Y}–{end:%d.%m.%Y}"[:30]),
+        # 30 characters at most: the issuer is in the file's name
+        _text(f"Rechnungen {start:%d.%m.%y}–{end:%d.%m.%y}"),
         _text(""),
         "1",
         "0",

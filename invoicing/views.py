@@ -244,9 +244,24 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
     may_pay = invoice.state in payments.PAYABLE_STATES and invoice.open + invoice.charges_open > 0
     try:
         waived = invoice.dunning if invoice.dunning.charges_waived else None
+        default_since = invoice.dunning.default_since
     except Dunning.DoesNotExist:
-        waived = None
+        waived, default_since = None, None
+    # Interest runs on while the invoice is open; the notices state it up to their day.
+    accrued = None
+    if default_since and invoice.open > 0 and invoice.state == Invoice.State.ISSUED:
+        accrued = dunning.default_interest(
+            invoice.amount_due,
+            dunning.payments_of(invoice),
+            dunning.interest_rates(invoice),
+            default_since,
+            today,
+        )
     return {
+        "accrued_interest": accrued,
+        "claimed_interest": invoice.dunning_notices.order_by("-level")
+        .values_list("interest", flat=True)
+        .first(),
         "invoice": invoice,
         "lines": invoice.lines.all(),
         "deductions": invoice.deductions.all(),
@@ -543,10 +558,13 @@ def _render_month_end(request, form, status, payout: tuple | None = None):
             run.payout_form = payout[1]
         else:
             run.payout_form = PayoutForm(initial={"booked_on": today}, prefix=f"run{run.pk}")
+    last_month_end = today.replace(day=1) - timedelta(days=1)
     context = {
         "form": form,
         "recent": operations.select_related("created_by")[:10],
         "runs": runs,
+        # the books for the tax advisor: the last month by default
+        "export": {"start": last_month_end.replace(day=1), "end": last_month_end},
         "labels": _month_end_labels(),
         "section": "month-end",
         **_operation_context(operation),
@@ -702,6 +720,7 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
     context = {
         "rows": rows,
         "open_total": sum((r["invoice"].open for r in rows), ZERO),
+        "charges_total": sum((r["invoice"].charges_open for r in rows), ZERO),
         # paid, so no longer dunned, but the notices' fees and interest are still owed
         "charges_only": payments.with_balance(
             Invoice.objects.filter(kind__in=dunning.DUNNED_KINDS, state=Invoice.State.PAID)

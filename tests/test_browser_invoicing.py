@@ -336,6 +336,10 @@ def test_the_invoice_pages_hold_at_desktop_and_phone_width(live_stack, browser, 
     expect(phone.get_by_test_id("dunning-table")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(SHOTS / "invoicing-dunning-phone.png"), full_page=True)
+    phone.goto(f"{base}/buero/rechnungen/monatsabschluss/")
+    expect(phone.get_by_test_id("exports")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(SHOTS / "invoicing-month-end-phone.png"), full_page=True)
     assert phone.problems == [], phone.problems
 
 

@@ -557,6 +557,22 @@ def test_a_reload_shows_the_runs_state_from_the_database_and_its_result(books, a
     assert 'data-testid="op-error"' in html and "kaputt" in html
 
 
+def test_the_books_are_exported_from_the_month_end_page(books, api_as):
+    client = api_as(books.office)
+    html = page(client, "/buero/rechnungen/monatsabschluss/")
+    form = html.split('data-testid="exports"', 1)[1].split("</form>", 1)[0]
+    # the month before (the page is opened on 2 March 2026)
+    assert 'name="start" value="2026-02-01"' in form and 'name="end" value="2026-02-28"' in form
+    csv_url = re.search(r'action="([^"]+)"', form)[1]
+    datev_url = re.search(r'formaction="([^"]+)"', form)[1]
+    march = {"start": "2026-03-01", "end": "2026-03-31"}
+    listed = client.get(csv_url, march)
+    assert listed.status_code == 200 and books.bathroom.number in listed.content.decode()
+    batch = client.get(datev_url, march)
+    assert batch.status_code == 200 and batch.content.startswith(b'"EXTF";700')
+    assert api_as(books.painter).get(datev_url, march).status_code == 403
+
+
 def test_only_month_end_runs_are_shown_on_the_page(books, api_as):
     other = Operation.objects.create(kind="roundtrip")
     url = "/buero/rechnungen/monatsabschluss/"
@@ -639,8 +655,27 @@ def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
     assert "2. Mahnung zur Rechnung" in letter and late.number in letter
     assert "Mahngebühren der früheren Mahnungen: 5,00 €" in letter
     assert late.buyer_name in letter and "data-print" in letter
+    # the letter leads to its invoice, and to the PDF to enclose in a posted letter
+    assert f'href="{LIST}{late.pk}/" data-testid="notice-invoice"' in letter
+    assert f'href="/api/v1/invoices/{late.pk}/pdf" data-testid="notice-invoice-pdf"' in letter
     with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
         assert api_as(books.painter).get(links[-1]).status_code == 404
+
+        # What is owed reads the same on the list and the invoice: the open amount plus the
+        # charges the notices claimed; the interest running on since is shown beside them.
+        charges = payments.balance(late).charges_open
+        client = api_as(books.office)
+        listed = page(client, "/buero/rechnungen/mahnwesen/")
+        summary = re.search(r'data-testid="summary">.*?</p>', listed, re.S).group(0)
+        assert f"zzgl. {format_eur(charges)} Mahnkosten" in summary
+        detail = page(client, f"{LIST}{late.pk}/")
+        owed = detail.split('data-testid="open-amount"', 1)[1].split("</p>", 1)[0]
+        assert format_eur(late.amount_due + charges) in owed
+        accrued = detail.split('data-testid="accrued-interest">', 1)[1].split("</p>", 1)[0]
+        assert f"Verzugszinsen bis heute: {format_eur(interest)}" in accrued
+        # a level without invoices says so, not that nothing is overdue
+        empty = page(client, "/buero/rechnungen/mahnwesen/?stufe=0")
+        assert "Keine Rechnung auf dieser Stufe." in empty and "Nichts überfällig" not in empty
 
 
 def test_the_office_enters_the_half_years_base_rate_on_the_dunning_page(books, api_as):

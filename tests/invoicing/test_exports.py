@@ -40,6 +40,7 @@ def test_the_header_follows_the_datev_format(settings, booked):
     assert header[5].startswith("20260401") and len(header[5]) == 17
     assert header[10:16] == ["29098", "55003", "20260101", "4", "20260301", "20260331"]
     assert header[21] == "EUR" and header[26] == "03"
+    assert header[16] == "Rechnungen 01.03.26–31.03.26"  # whole, within DATEV's 30 characters
     assert len(columns) == 125
     assert columns[:10] == [
         "Umsatz (ohne Soll/Haben-Kz)",

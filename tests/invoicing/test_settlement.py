@@ -163,6 +163,10 @@ def test_a_member_reads_its_own_settlements_and_their_documents(
         pdf = client.get(f"/api/v1/invoices/{mine.credit_note_id}/pdf")
         assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
         assert client.get(f"/api/v1/invoices/{theirs.credit_note_id}/pdf").status_code == 404
+        # the fee invoice as e-invoice XML too, for the member's own books
+        fee_xml = f"/api/v1/invoices/{mine.fee_invoice_id}/xml"
+        assert f'href="{fee_xml}" data-testid="fee-xml"' in text
+        assert client.get(fee_xml).status_code == 200
 
         # A member without a settlement yet is told when one comes.
         newcomer = f.WorkshopFactory(name="Neu")
