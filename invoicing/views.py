@@ -50,6 +50,7 @@ from invoicing.models import (
     InvoiceLine,
     InvoiceMail,
     Payment,
+    Settlement,
     SettlementRun,
 )
 from invoicing.quote_pdf import render_quote
@@ -454,6 +455,11 @@ def _operation_context(operation) -> dict:
     except ValidationError:
         period = None
     issued = Invoice.objects.filter(issuer_key="coop", number__in=result.get("issued", []))
+    members = list(
+        Settlement.objects.filter(pk__in=result.get("settlements", []))
+        .select_related("workshop", "credit_note", "fee_invoice")
+        .order_by("workshop__name")
+    )
     percent = 100 * operation.progress // operation.total if operation.total else 0
     return {
         "operation": operation,
@@ -462,6 +468,11 @@ def _operation_context(operation) -> dict:
         "issued": issued.order_by("number"),
         "skipped": result.get("skipped", []),
         "settlements": len(result.get("settlements", [])),
+        # the members' documents of the run: a credit note each, with its fee invoice
+        "member_documents": members,
+        "issued_month": next(
+            (doc.issue_date for doc in [*issued, *(s.credit_note for s in members)]), None
+        ),
         "payout_total": result.get("payout_total"),
         "settled_before": result.get("settled_before", False),
         "finished": operation.state in ("done", "failed"),

@@ -550,6 +550,8 @@ def test_a_reload_shows_the_runs_state_from_the_database_and_its_result(books, a
     assert 'data-state="done"' in html
     assert re.search(r'data-testid="issued-count">1<', html)
     assert f'href="{LIST}{invoice.pk}/">{number}</a>' in html
+    # the list link shows the month's documents (issued today, 2 March)
+    assert f'href="{LIST}?monat=2026-03" data-testid="to-list"' in html
     failed = Operation.objects.create(
         kind="invoicing.month_end", params={"period": "2026-01"}, state="failed", error="kaputt"
     )

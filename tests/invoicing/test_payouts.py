@@ -209,3 +209,26 @@ def test_a_customers_bank_credit_cannot_be_booked_onto_a_members_credit_note(set
     assert list(note.payments.values_list("pk", flat=True)) == paid_before
     # nor is it offered as a match for money coming in
     assert note not in payments._candidates("")
+
+
+def test_the_month_end_result_lists_the_members_credit_notes_and_fee_invoices(
+    settled_march, client
+):
+    from zunft.core.models import Operation
+
+    run, office, _meyer = settled_march
+    settlements = list(run.settlements.select_related("credit_note", "fee_invoice"))
+    done = Operation.objects.create(
+        kind="invoicing.month_end",
+        params={"period": "2026-03"},
+        state=Operation.State.DONE,
+        result={"issued": [], "skipped": [], "settlements": [s.pk for s in settlements]},
+    )
+    with time_machine.travel("2026-04-06 10:00 +02:00", tick=False):
+        client.force_login(office)
+        html = client.get(f"{MONTH_END}?vorgang={done.pk}").content.decode()
+    listed = html.split('data-testid="member-documents"', 1)[1].split("</ul>", 1)[0]
+    for s in settlements:
+        assert f'href="{LIST}{s.credit_note_id}/">{s.credit_note.number}</a>' in listed
+        assert f'href="{LIST}{s.fee_invoice_id}/">{s.fee_invoice.number}</a>' in listed
+    assert f'href="{LIST}?monat=2026-04" data-testid="to-list"' in html
