@@ -341,13 +341,15 @@ def _book_payment(batch: Batch, payment: Payment) -> None:
             **common,
         )
         return
+    # A refund is a negative amount: booked the other way round, bank credited.
+    text = "Erstattung" if payment.source == Payment.Source.REFUND else "Zahlung"
     batch.add(
         payment.amount,
         True,
         acc["bank"],
         _debtor(invoice, acc),
         payment.booked_on,
-        Buchungstext=f"Zahlung {invoice.number} {payment.payer_name}"[:60],
+        Buchungstext=f"{text} {invoice.number} {payment.payer_name}".strip()[:60],
         **common,
     )
 

@@ -133,7 +133,9 @@ def confirm_if_over(form, field: str, amount: Decimal, owed: Decimal, message, *
         )
 
 
-class PaymentForm(ServiceErrorsMixin, forms.Form):
+class AmountOnDayForm(ServiceErrorsMixin, forms.Form):
+    """An amount of money that moved on a day: a payment received, a credit refunded."""
+
     amount = forms.CharField(
         label=_("Amount (€)"),
         max_length=20,
@@ -146,22 +148,6 @@ class PaymentForm(ServiceErrorsMixin, forms.Form):
     reference = forms.CharField(
         label=_("Reference"), required=False, max_length=300, help_text=_("e.g. the bank's text")
     )
-    confirm_overpayment = forms.BooleanField(
-        label=_("Yes, record it: more than is open, the rest stands as a credit."), required=False
-    )
-
-    def __init__(self, *args, open_amount: Decimal | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.open_amount = open_amount
-        self.over = False  # the confirmation is asked for (and shown) only when it is needed
-
-    def clean(self):
-        data = super().clean()
-        amount = data.get("amount")
-        if amount is not None and self.open_amount is not None:
-            message = _("That is %(over)s more than is open (%(open)s): confirm it below.")
-            confirm_if_over(self, "amount", amount, self.open_amount, message)
-        return data
 
     def clean_amount(self) -> Decimal:
         try:
@@ -179,6 +165,35 @@ class PaymentForm(ServiceErrorsMixin, forms.Form):
         if booked_on > timezone.localdate():
             raise ValidationError(_("The booking date lies in the future."), code="future")
         return booked_on
+
+
+class PaymentForm(AmountOnDayForm):
+    confirm_overpayment = forms.BooleanField(
+        label=_("Yes, record it: more than is open, the rest stands as a credit."), required=False
+    )
+
+    def __init__(self, *args, open_amount: Decimal | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_amount = open_amount
+        self.over = False  # the confirmation is asked for (and shown) only when it is needed
+
+    def clean(self):
+        data = super().clean()
+        amount = data.get("amount")
+        if amount is not None and self.open_amount is not None:
+            message = _("That is %(over)s more than is open (%(open)s): confirm it below.")
+            confirm_if_over(self, "amount", amount, self.open_amount, message)
+        return data
+
+
+class RefundForm(AmountOnDayForm):
+    """A customer's credit paid back by transfer."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = _("Amount refunded (€)")
+        self.fields["booked_on"].label = _("Transferred on")
+        self.fields["reference"].help_text = ""
 
 
 class MonthEndForm(ServiceErrorsMixin, forms.Form):

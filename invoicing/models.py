@@ -380,14 +380,16 @@ class InvoiceDocument(models.Model):
 
 
 class Payment(models.Model):
-    """Money received for (or, for a credit note, paid out on) one invoice. The open amount is
-    never stored: it is the amount due minus the payments (see :mod:`invoicing.payments`)."""
+    """Money received for (or, for a credit note, paid out on) one invoice, or a credit refunded
+    to the customer (a negative amount). The open amount is never stored: it is the amount due
+    minus the payments (see :mod:`invoicing.payments`)."""
 
     class Source(models.TextChoices):
         MANUAL = "manual", _("recorded by hand")
         CAMT = "camt", _("bank statement (CAMT.053)")
         OFFSET = "offset", _("offset against a settlement")
         TRANSFER = "transfer", _("payout by transfer")
+        REFUND = "refund", _("refund to the customer")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = money(_("amount"))
@@ -413,8 +415,12 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["booked_on", "id"]
+        # Money received is positive; a refund of a credit is the only money going back.
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_is_positive")
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0) | models.Q(source="refund", amount__lt=0),
+                name="payment_is_positive_refund_negative",
+            )
         ]
 
     def __str__(self) -> str:

@@ -52,7 +52,7 @@ from invoicing.models import (
     Invoice,
     Payment,
 )
-from zunft.core.money import ZERO, round_money, to_decimal
+from zunft.core.money import ZERO, format_money, round_money, to_decimal
 from zunft.core.realtime import emit
 
 logger = logging.getLogger(__name__)
@@ -265,6 +265,58 @@ def record_payment(
 
 # RE-2026-00042, RE12-2026-00042; banks and people add spaces or drop the hyphens.
 NUMBER_PATTERN = re.compile(r"\b([A-Z]{1,6}\d{0,6})\s?-?\s?(20\d\d)\s?-?\s?(\d{5})\b")
+
+
+def record_refund(
+    invoice: Invoice, *, amount, booked_on: date, reference: str = "", user=None
+) -> Recorded:
+    """The cooperative paid a customer's credit back (an over-payment, or what was paid on an
+    invoice cancelled since): booked as a negative payment, at most the credit. Locks the
+    invoice row like a payment."""
+    amount = _check_amount(amount)
+    if booked_on > timezone.localdate():
+        raise ValidationError({"booked_on": _("The booking date lies in the future.")})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.kind not in (Invoice.Kind.INVOICE, Invoice.Kind.PROGRESS, Invoice.Kind.FINAL):
+            raise ValidationError(
+                {"invoice": _("Only a customer's invoice has a credit to refund.")}
+            )
+        credit = -balance(invoice).open
+        if credit <= 0:
+            raise ValidationError({"amount": _("There is no credit to refund on this invoice.")})
+        if amount > credit:
+            raise ValidationError(
+                {
+                    "amount": _("At most the credit of %(credit)s can be refunded.")
+                    % {"credit": format_money(credit)}
+                }
+            )
+        last = invoice.payments.order_by("-booked_on").values_list("booked_on", flat=True).first()
+        if last and booked_on < last:
+            raise ValidationError({"booked_on": _("A refund follows the payment it pays back.")})
+        payment = Payment.objects.create(
+            invoice=invoice,
+            amount=-amount,
+            booked_on=booked_on,
+            reference=reference[:300],
+            source=Payment.Source.REFUND,
+            recorded_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        after = balance(invoice)
+        emit(
+            invoice.staff_groups(),
+            "invoice.payment",
+            {
+                "invoice": invoice.pk,
+                "number": invoice.number,
+                "amount": str(-amount),
+                "open": str(after.open),
+                "charges_open": str(after.charges_open),
+                "state": invoice.state,
+            },
+        )
+    return Recorded(payment, invoice, after.open, after.charges_open)
 
 
 def invoice_numbers_in(text: str) -> list[str]:

@@ -38,6 +38,7 @@ from invoicing.forms import (
     MonthEndForm,
     PaymentForm,
     PayoutForm,
+    RefundForm,
     StatementForm,
 )
 from invoicing.models import (
@@ -284,6 +285,16 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "payment_form": forms.get("payment_form")
         or PaymentForm(initial={"booked_on": today, "reference": invoice.number}),
+        # a credit to pay back: what was over-paid, or paid on an invoice cancelled since
+        "may_refund": invoice.open < 0 and invoice.kind in dunning.DUNNED_KINDS,
+        "refund_form": forms.get("refund_form")
+        or RefundForm(
+            initial={
+                "amount": number_format(-invoice.open, decimal_pos=2) if invoice.open < 0 else "",
+                "booked_on": today,
+                "reference": _("Refund %(number)s") % {"number": invoice.number},
+            }
+        ),
         "section": "list",
     }
 
@@ -397,6 +408,39 @@ def record_payment(request, invoice_id: int):
             )
             return redirect("invoicing:detail", invoice_id=invoice.pk)
     return _render_detail(request, invoice, status=422, payment_form=form)
+
+
+@office_page
+@require_POST
+def record_refund(request, invoice_id: int):
+    """The customer's credit was transferred back to her."""
+    invoice = _visible_invoice(request, invoice_id)
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            recorded = payments.record_refund(
+                invoice,
+                amount=data["amount"],
+                booked_on=data["booked_on"],
+                reference=data["reference"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            left = -recorded.open
+            messages.success(
+                request,
+                (
+                    _("Refund of %(amount)s recorded; %(credit)s of credit remain.")
+                    if left > 0
+                    else _("Refund of %(amount)s recorded; nothing is left to refund.")
+                )
+                % {"amount": format_money(data["amount"]), "credit": format_money(left)},
+            )
+            return redirect("invoicing:detail", invoice_id=invoice.pk)
+    return _render_detail(request, invoice, status=422, refund_form=form)
 
 
 @office_page

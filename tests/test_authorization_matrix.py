@@ -629,6 +629,9 @@ PAGES: dict[str, Page] = {
     "buero/rechnungen/<int:invoice_id>/zahlung/": page(
         OFFICE, method="post", ok=frozenset({422}), why="an empty payment is refused at its field"
     ),
+    "buero/rechnungen/<int:invoice_id>/erstattung/": page(
+        OFFICE, method="post", ok=frozenset({422}), why="an empty refund is refused at its field"
+    ),
     "buero/rechnungen/<int:invoice_id>/senden/": page(
         OFFICE, method="post", ok=frozenset({302}), why="the office mails a customer's invoice"
     ),

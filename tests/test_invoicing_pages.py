@@ -398,6 +398,20 @@ def test_a_paid_invoice_cancelled_shows_its_credit_once_on_the_invoice(books, ap
     assert "<dt>Fällig</dt>" not in cancellation
     assert payments.balance(storno) == payments.Balance(open=0, charges_open=0)
 
+    # The credit is paid back and booked: then nothing is left to do.
+    form = original.split('data-testid="refund-form"', 1)[1].split("</form>", 1)[0]
+    assert 'value="8241,40"' in form
+    url = f"{LIST}{bathroom.pk}/erstattung/"
+    too_much = client.post(url, {"amount": "9.000,00", "booked_on": "2026-03-02"})
+    assert too_much.status_code == 422
+    assert "Höchstens das Guthaben" in field_errors(too_much.content.decode(), "amount")[0]
+    done = client.post(url, {"amount": "8.241,40", "booked_on": "2026-03-02", "reference": "R"})
+    assert done.status_code == 302
+    after = page(client, done["Location"])
+    assert "Erstattung von 8.241,40 € gebucht; es ist nichts mehr zu erstatten." in after
+    assert 'data-testid="refund-form"' not in after and "Guthaben" not in after
+    assert "Erstattung an den Kunden" in after  # the payments table names it
+
 
 def test_a_payment_by_hand_is_recorded_and_settles_the_invoice(books, api_as):
     client = api_as(books.office)

@@ -246,3 +246,20 @@ def test_datev_a_waiver_then_a_cancellation_leave_every_account_even(settings, w
     # The fee and the interest, claimed, waived and cancelled, leave neither income account
     # with a balance (_debtor_balance sums any account).
     assert _debtor_balance(rows, "2700") == 0 and _debtor_balance(rows, "2650") == 0
+
+
+def test_datev_books_a_refund_back_out_of_the_bank_and_the_debtor_comes_out_even(
+    settings, world, frozen
+):
+    settings.INVOICING_DATEV = {"chart": "SKR03"}
+    (bathroom,) = samples.private_package(world, frozen)
+    payments.record_payment(bathroom, amount=bathroom.amount_due + 50, booked_on=frozen)
+    payments.record_refund(bathroom, amount="50.00", booked_on=frozen)
+    rows = read_extf(exports.datev_batch("coop", *MARCH))[2:]
+    col = exports.INDEX
+    debtor = str(10000 + bathroom.customer_id)
+    (refund,) = [r for r in rows if r[col["Buchungstext"]].startswith("Erstattung")]
+    assert (refund[col["Konto"]], refund[col["Gegenkonto (ohne BU-Schlüssel)"]]) == ("1200", debtor)
+    assert refund[col["Soll/Haben-Kennzeichen"]] == "H"  # out of the bank
+    assert refund[col["Umsatz (ohne Soll/Haben-Kz)"]] == "50,00"
+    assert _debtor_balance(rows, debtor) == 0

@@ -57,6 +57,34 @@ def test_payments_on_a_cancelled_invoice_become_a_credit(world, frozen):
     assert row.open == 0
 
 
+def test_a_credit_is_refunded_at_most_once_and_never_more(bathroom, frozen):
+    payments.record_payment(bathroom, amount="8300.00", booked_on=frozen)  # 58.60 over
+    with pytest.raises(ValidationError) as refused:
+        payments.record_refund(bathroom, amount="58.61", booked_on=frozen)
+    assert "58,60 €" in refused.value.message_dict["amount"][0]
+    with pytest.raises(ValidationError) as refused:
+        payments.record_refund(bathroom, amount="10.00", booked_on=frozen + timedelta(days=1))
+    assert "booked_on" in refused.value.message_dict
+    assert not bathroom.payments.filter(source=Payment.Source.REFUND).exists()
+
+    recorded = payments.record_refund(bathroom, amount="58.60", booked_on=frozen)
+    assert recorded.payment.amount == D("-58.60") and recorded.open == 0
+    bathroom.refresh_from_db()
+    assert bathroom.state == Invoice.State.PAID  # still paid: the refund was only the surplus
+    with pytest.raises(ValidationError) as refused:
+        payments.record_refund(bathroom, amount="0.01", booked_on=frozen)
+    assert "amount" in refused.value.message_dict
+
+
+def test_what_was_paid_on_a_cancelled_invoice_is_refunded(world, frozen):
+    (invoice,) = samples.private_package(world, frozen)
+    payments.record_payment(invoice, amount="1000.00", booked_on=frozen)
+    services.cancel_invoice(invoice)
+    payments.record_refund(invoice, amount="1000.00", booked_on=frozen)
+    row = payments.with_balance(Invoice.objects.filter(pk=invoice.pk)).get()
+    assert (row.paid, row.open, row.state) == (0, 0, Invoice.State.CANCELLED)
+
+
 @pytest.mark.parametrize(
     ("amount", "field"),
     [("0", "amount"), ("-5", "amount"), ("1.005", "amount"), ("abc", "amount")],
