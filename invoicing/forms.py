@@ -36,7 +36,7 @@ def month_parts(value: str) -> tuple[int, int] | None:
 class MonthField(forms.CharField):
     """A calendar month, shown as ``<input type="month">`` and cleaned to its first day."""
 
-    widget = forms.TextInput(attrs={"type": "month", "placeholder": _("YYYY-MM")})
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": _("MM/YYYY")})
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -45,7 +45,7 @@ class MonthField(forms.CharField):
         parts = month_parts(value)
         if parts is None:
             raise ValidationError(
-                _("Give the month as YYYY-MM, e.g. 2026-03."), code="invalid_month"
+                _("Give the month as MM/YYYY or YYYY-MM, e.g. 03/2026."), code="invalid_month"
             )
         year, month = parts
         # Written right, but no month the books can have: say which part is wrong.

@@ -226,7 +226,7 @@ def test_a_bad_filter_is_refused_at_its_field(books, api_as):
     html = response.content.decode()
     assert rows(html) == []
     errors = re.search(r'<div class="ffield has-error">.*?</div>', html, re.S).group(0)
-    assert 'for="id_monat"' in errors and "JJJJ-MM" in errors
+    assert 'for="id_monat"' in errors and "MM/JJJJ" in errors
     assert api_as(books.office).get(f"{LIST}?status=bogus").status_code == 400
 
 
