@@ -16,7 +16,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -197,8 +209,16 @@ def invoice_list(request):
             )
         if data["monat"]:
             qs = qs.filter(issue_date__range=settlement.month_bounds(data["monat"]))
-    # the state tabs count what the other filters leave
-    counts = dict(qs.order_by().values_list("state").annotate(n=Count("id")))
+    # the state tabs count what the other filters leave; a cancellation document stays issued
+    # but belongs with the invoice it cancels, under "cancelled"
+    qs = qs.annotate(
+        tab=Case(
+            When(kind=Invoice.Kind.CANCELLATION, then=Value(Invoice.State.CANCELLED.value)),
+            default=F("state"),
+            output_field=CharField(),
+        )
+    )
+    counts = dict(qs.order_by().values_list("tab").annotate(n=Count("id")))
     counts["all"] = sum(counts.values())
     counts["overdue"] = qs.filter(dunning.past_due(today)).count()
     counts["charges"] = qs.filter(charges_open__gt=0).count()
@@ -208,7 +228,7 @@ def invoice_list(request):
     elif state == "charges":
         qs = qs.filter(charges_open__gt=0)
     elif state:
-        qs = qs.filter(state=state)
+        qs = qs.filter(tab=state)
     # what customers and members still owe: not the cancellations (their negative amount only
     # undoes the cancelled invoice) nor the credit notes (owed to the members)
     receivable = qs.filter(state=Invoice.State.ISSUED, kind__in=dunning.DUNNED_KINDS)
