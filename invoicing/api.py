@@ -146,6 +146,24 @@ def record_payment(request, invoice_id: int, payload: PaymentIn):
 
 
 @router.post(
+    "/invoices/{invoice_id}/refunds",
+    response={201: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def record_refund(request, invoice_id: int, payload: PaymentIn):
+    """Book a customer's credit (over-payment, or paid on an invoice cancelled since) as
+    transferred back to her: at most the credit."""
+    invoice = _managed(request, invoice_id)
+    payments.record_refund(
+        invoice,
+        amount=payload.amount,
+        booked_on=payload.booked_on,
+        reference=payload.reference,
+        user=request.user,
+    )
+    return Status(201, _detail_out(_visible(request, invoice_id)))
+
+
+@router.post(
     "/invoices/{invoice_id}/waive-charges",
     response={200: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
 )

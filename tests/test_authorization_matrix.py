@@ -285,6 +285,13 @@ RULES: dict[str, Rule] = {
     "invoicing_api_record_payment": only(
         ADMIN_A, OFFICE, body=lambda w: {"amount": "10.00", "booked_on": "2026-03-31"}
     ),
+    "invoicing_api_record_refund": only(
+        ADMIN_A,
+        OFFICE,
+        body=lambda w: {"amount": "10.00", "booked_on": "2026-03-31"},
+        ok=frozenset({422}),
+        why="no credit on the world's invoice to refund",
+    ),
     "invoicing_api_waive_charges": only(
         ADMIN_A, OFFICE, ok=frozenset({422}), why="no dunning charges open on the world's invoice"
     ),

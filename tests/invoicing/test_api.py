@@ -130,6 +130,20 @@ def test_recording_payments_partial_then_over(people, api_as):
     assert body["state"] == "paid" and body["paid_on"] == "2026-03-02"
     assert body["open"] == "-58.60" and body["credit"] == "58.60"
     assert [p["amount"] for p in body["payments"]] == ["8000.00", "300.00"]
+    # the surplus is transferred back: at most the credit, then nothing is left
+    refunds = f"/api/v1/invoices/{people.bathroom.pk}/refunds"
+    too_much = office.post(
+        refunds, {"amount": "58.61", "booked_on": "2026-03-02"}, "application/json"
+    )
+    assert too_much.status_code == 422
+    assert too_much.json()["detail"][0]["loc"] == ["body", "amount"]
+    refund = office.post(
+        refunds, {"amount": "58.60", "booked_on": "2026-03-02"}, "application/json"
+    )
+    assert refund.status_code == 201
+    body = refund.json()
+    assert body["open"] == "0.00" and body["state"] == "paid"
+    assert [p["amount"] for p in body["payments"]][-1] == "-58.60"
 
 
 def test_bad_payments_and_forbidden_changes(people, api_as):
