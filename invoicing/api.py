@@ -129,20 +129,23 @@ def cancel(request, invoice_id: int, issue_date: date | None = None):
     return Status(201, _detail_out(_visible(request, storno.pk)))
 
 
-@router.post(
-    "/invoices/{invoice_id}/payments",
-    response={201: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
-)
-def record_payment(request, invoice_id: int, payload: PaymentIn):
-    invoice = _managed(request, invoice_id)
-    payments.record_payment(
-        invoice,
+def _book(request, invoice_id: int, payload: PaymentIn, service) -> Status:
+    service(
+        _managed(request, invoice_id),
         amount=payload.amount,
         booked_on=payload.booked_on,
         reference=payload.reference,
         user=request.user,
     )
     return Status(201, _detail_out(_visible(request, invoice_id)))
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response={201: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def record_payment(request, invoice_id: int, payload: PaymentIn):
+    return _book(request, invoice_id, payload, payments.record_payment)
 
 
 @router.post(
@@ -152,15 +155,7 @@ def record_payment(request, invoice_id: int, payload: PaymentIn):
 def record_refund(request, invoice_id: int, payload: PaymentIn):
     """Book a customer's credit (over-payment, or paid on an invoice cancelled since) as
     transferred back to her: at most the credit."""
-    invoice = _managed(request, invoice_id)
-    payments.record_refund(
-        invoice,
-        amount=payload.amount,
-        booked_on=payload.booked_on,
-        reference=payload.reference,
-        user=request.user,
-    )
-    return Status(201, _detail_out(_visible(request, invoice_id)))
+    return _book(request, invoice_id, payload, payments.record_refund)
 
 
 @router.post(
