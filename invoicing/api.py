@@ -15,10 +15,12 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from invoicing import dunning, exports, payments, services, settlement
 from invoicing.documents import render_documents
-from invoicing.models import BankTransaction, Invoice, InvoiceDocument, SettlementRun
+from invoicing.models import BankTransaction, BaseRate, Invoice, InvoiceDocument, SettlementRun
 from invoicing.schemas import (
     AssignIn,
     BankTransactionOut,
+    BaseRateIn,
+    BaseRateOut,
     ImportOut,
     InvoiceDetailOut,
     InvoiceOut,
@@ -214,6 +216,22 @@ def upload_statement(request, file: File[UploadedFile]):
         raise HttpError(413, "Die Datei ist größer als 10 MB.")
     result = payments.import_camt053(file.read(), filename=file.name or "", user=request.user)
     return Status(201 if result.created else 200, result.as_dict())
+
+
+@router.get("/base-rates", response={200: list[BaseRateOut], 403: ErrorOut})
+def list_base_rates(request):
+    """The Basiszinssatz (§247 BGB) entered, newest first: default interest uses each from its
+    day on."""
+    _office_only(request)
+    return BaseRate.objects.order_by("-valid_from")
+
+
+@router.post("/base-rates", response={201: BaseRateOut, 403: ErrorOut, 422: dict})
+def enter_base_rate(request, payload: BaseRateIn):
+    """Enter (or correct) the base rate the Bundesbank published for a half-year."""
+    _office_only(request)
+    entry = dunning.enter_base_rate(payload.valid_from, payload.rate, user=request.user)
+    return Status(201, entry)
 
 
 @router.get(

@@ -126,3 +126,15 @@ class SettlementOut(Schema):
     share_net: Decimal
     payout: Decimal
     statement: dict
+
+
+class BaseRateIn(Schema):
+    valid_from: date = Field(
+        ..., description="1 January or 1 July of the last, current or next half-year"
+    )
+    rate: Decimal = Field(..., ge=-10, le=20, max_digits=4, decimal_places=2)
+
+
+class BaseRateOut(Schema):
+    valid_from: date
+    rate: Decimal

@@ -299,6 +299,13 @@ RULES: dict[str, Rule] = {
     "invoicing_api_invoice_xml": only(HOME_A, ADMIN_A, OFFICE),
     "invoicing_api_upload_statement": only(OFFICE, files=lambda w: {"file": camt_file()}),
     "invoicing_api_list_bank_transactions": only(OFFICE),
+    "invoicing_api_list_base_rates": only(OFFICE),
+    "invoicing_api_enter_base_rate": only(
+        OFFICE,
+        body=lambda w: {"valid_from": "2020-01-01", "rate": "1.27"},
+        ok=frozenset({422}),
+        why="a half-year long past: refused at its field",
+    ),
     "invoicing_api_assign_transaction": only(
         OFFICE, body=lambda w: {"invoice": w.coop_invoice.pk}, ok=SUCCESS | {422}
     ),

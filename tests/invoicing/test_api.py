@@ -261,3 +261,18 @@ def test_month_end_invoices_finished_packages_with_progress_once(
         running = office.post("/api/v1/month-end", {"period": "2026-04"}, "application/json")
     assert running.status_code == 422 and "period" in str(running.json()["detail"])
     assert not Operation.objects.filter(params__period="2026-04").exists()
+
+
+def test_the_office_enters_a_base_rate_through_the_api(people, api_as):
+    office = api_as(people.office)  # 2 March 2026
+    url = "/api/v1/base-rates"
+    wrong_day = office.post(url, {"valid_from": "2026-02-01", "rate": "1.27"}, "application/json")
+    assert wrong_day.status_code == 422
+    assert wrong_day.json()["detail"][0]["loc"] == ["body", "valid_from"]
+    too_high = office.post(url, {"valid_from": "2026-01-01", "rate": "25"}, "application/json")
+    assert too_high.status_code == 422
+    entered = office.post(url, {"valid_from": "2026-01-01", "rate": "1.27"}, "application/json")
+    assert entered.status_code == 201
+    assert entered.json() == {"valid_from": "2026-01-01", "rate": "1.27"}
+    assert office.get(url).json()[0] == {"valid_from": "2026-01-01", "rate": "1.27"}
+    assert api_as(people.hanna).get(url).status_code == 403
