@@ -242,16 +242,21 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
         if claimed != 1:
             return None
         rates = interest_rates(invoice)
+        paid = payments_of(locked)
+        # The interest runs up to the day before the notice: the rates of those days.
+        in_default = default_since is not None and default_since < today
+        periods = rate_periods(rates, default_since, today) if in_default else []
         notice = DunningNotice.objects.create(
             invoice=invoice,
             level=level,
             sent_on=today,
             open_amount=open_amount,
             fee=fee_for(invoice, level),
-            interest=default_interest(
-                locked.amount_due, payments_of(locked), rates, default_since, today
-            ),
-            interest_rate=rate_on(rates, today),
+            interest=default_interest(locked.amount_due, paid, rates, default_since, today),
+            interest_rate=periods[-1][1] if periods else rate_on(rates, today),
+            interest_periods=[[f"{on:%Y-%m-%d}", str(rate)] for on, rate in periods],
+            interest_on_changing_amount=in_default
+            and any(default_since < on <= today for on, _a in paid),
             pay_by=today + timedelta(days=int(_setting("INVOICING_DUNNING_PAY_DAYS", 10))),
             email=invoice.buyer_email,
         )
@@ -318,18 +323,32 @@ def notice_text(notice: DunningNotice) -> tuple[str, str]:
             "",
             f"Offener Rechnungsbetrag: {format_eur(notice.open_amount)}",
         ]
-        # After a partial payment the interest is not the open amount's: say what it is on.
-        paid_meanwhile = invoice.payments.filter(booked_on__gt=since, booked_on__lt=notice.sent_on)
-        basis = ", auf den jeweils offenen Betrag" if paid_meanwhile.exists() else ""
-        # A base rate that changed while in default: each rate from its day on.
-        periods = rate_periods(interest_rates(invoice), since, notice.sent_on)
+        # As worked out when the notice was made (a rate entered later changes no letter):
+        # after a partial payment the interest is not the open amount's, and a base rate that
+        # changed while in default is named from its day on.
+        basis = ", auf den jeweils offenen Betrag" if notice.interest_on_changing_amount else ""
+        periods = notice.interest_periods
         rates = f"{format_quantity(notice.interest_rate)} % p. a."
         if len(periods) > 1:
             rates = (
-                ", ".join(f"ab {on:%d.%m.%Y} {format_quantity(rate)} %" for on, rate in periods)
+                ", ".join(
+                    f"ab {date.fromisoformat(on):%d.%m.%Y} {format_quantity(Decimal(rate))} %"
+                    for on, rate in periods
+                )
                 + " p. a."
             )
         lines.append(f"Verzugszinsen ({rates}{basis}, § 288 BGB): {format_eur(notice.interest)}")
+        before = (
+            DunningNotice.objects.filter(invoice=invoice, level__lt=notice.level)
+            .order_by("-level")
+            .first()
+        )
+        if before is not None and notice.interest < before.interest:
+            # a payment booked later with an earlier day, or a corrected base rate
+            lines.append(
+                f"(Die Verzugszinsen sind gegenüber dem Schreiben vom {before.sent_on:%d.%m.%Y} "
+                f"berichtigt.)"
+            )
         private = invoice.buyer_kind == "private"
         # The fees of the earlier notices are still owed: each notice states all of them.
         earlier = (

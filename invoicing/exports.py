@@ -556,7 +556,9 @@ CSV_COLUMNS = [
     "Status",
     "Bezahlt am",
     # The dunning notices' fees and interest, owed besides "Offen"; "Bezahlt" includes what
-    # was paid on them, so Zahlbetrag + Mahnkosten − Bezahlt = Offen + Mahnkosten offen.
+    # was paid on them, so Zahlbetrag + Mahnkosten − Bezahlt = Offen + Mahnkosten offen for
+    # every invoice still standing. A cancelled invoice and its cancellation owe nothing:
+    # "Offen" is then only what is to be refunded (negative).
     "Mahnkosten",
     "Mahnkosten offen",
 ]

@@ -547,6 +547,10 @@ class DunningNotice(models.Model):
     fee = money(_("dunning fee"))
     interest = money(_("default interest"))
     interest_rate = models.DecimalField(_("interest rate (%)"), max_digits=5, decimal_places=2)
+    # How the interest was worked out, frozen with it for the letter: each rate from its day
+    # (["2026-03-24", "6.27"], …) and whether a payment lowered the principal meanwhile.
+    interest_periods = models.JSONField(_("interest rates applied"), default=list, blank=True)
+    interest_on_changing_amount = models.BooleanField(default=False)
     pay_by = models.DateField(_("pay by"))
     email = models.EmailField(_("sent to"), blank=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)

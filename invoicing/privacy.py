@@ -61,19 +61,27 @@ def export_invoices(customer: Customer, archive: Archive) -> list[dict]:
 
 
 def erasure_blockers(customer: Customer) -> list[dict]:
-    """Unpaid invoices, and paid ones whose dunning charges are still owed (a claim, Art. 17
-    Abs. 3 lit. e DSGVO)."""
+    """Unpaid invoices, paid ones whose dunning charges are still owed (a claim, Art. 17
+    Abs. 3 lit. e DSGVO), and credits still to be refunded to her."""
     from invoicing.payments import with_balance
 
+    # Not a cancellation document: it owes nothing of its own.
     owing = with_balance(Invoice.objects.filter(customer=customer)).filter(
-        Q(state="issued") | Q(state="paid", charges_open__gt=0)
+        Q(state="issued", open__gt=0)
+        | Q(state__in=("issued", "paid"), charges_open__gt=0)
+        | Q(open__lt=0)
     )
     return [
         {
             "kind": "invoice",
             "id": i.pk,
             "status": i.state,
-            "label": _("Invoice %(number)s (unpaid)") % {"number": i.number},
+            "label": (
+                _("Invoice %(number)s (credit to refund)")
+                if i.open < 0
+                else _("Invoice %(number)s (unpaid)")
+            )
+            % {"number": i.number},
         }
         for i in owing.order_by("id")
     ]

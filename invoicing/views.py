@@ -783,7 +783,7 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
                 "interest": dunning.default_interest(
                     invoice.amount_due, dunning.payments_of(invoice), rates, default_since, today
                 ),
-                "rate": dunning.rate_on(rates, today),
+                "rate": dunning.rate_on(rates, today - timedelta(days=1)),  # the last day
                 "next": _next_step(invoice, level, state.last_step_on if state else None, today),
             }
         )
@@ -813,7 +813,8 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
             "base_rate": dunning.rate_on(base, today),
         },
         "missing_rate": missing,
-        "last_rate": base[-1] if len(base) > 1 else None,
+        # the rate in use meanwhile: the one in force today (not one entered ahead)
+        "last_rate": next(((on, r) for on, r in reversed(base) if date.min < on <= today), None),
         "recent_rates": BaseRate.objects.order_by("-valid_from")[:4],
         "rate_form": rate_form
         or BaseRateForm(days=days, initial={"valid_from": (missing or days[-1]).isoformat()}),

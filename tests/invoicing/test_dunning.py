@@ -143,6 +143,34 @@ def test_a_mahnung_across_a_new_base_rate_uses_each_from_its_day(bathroom):
     )
 
 
+def test_the_letter_keeps_the_rates_it_was_worked_out_with(bathroom):
+    # A new base rate from the very day of the notice: the interest ran up to the day before,
+    # so the letter names the old rate; a rate entered later changes no letter already sent.
+    BaseRate.objects.create(valid_from=date(2026, 4, 6), rate=D("3.27"))
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    first = DunningNotice.objects.get(level=Dunning.Level.FIRST)
+    assert first.interest == D("18.40") and first.interest_rate == D("6.27")
+    letter = dunning.notice_text(first)[1]
+    assert "Verzugszinsen (6,27 % p. a., § 288 BGB): 18,40 €" in letter
+    BaseRate.objects.create(valid_from=date(2026, 4, 1), rate=D("2.27"))
+    assert dunning.notice_text(first)[1] == letter
+
+
+def test_interest_lowered_by_a_payment_booked_later_is_said_to_be_corrected(bathroom):
+    run_on("2026-03-23")
+    run_on("2026-04-06")
+    # a transfer of 30 March reaches the books only after the first Mahnung
+    with time_machine.travel("2026-04-10 12:00 +02:00", tick=False):
+        payments.record_payment(bathroom, amount="8000.00", booked_on=date(2026, 3, 30))
+    run_on("2026-04-20")
+    first, second = DunningNotice.objects.filter(level__gte=2).order_by("level")
+    assert second.interest < first.interest
+    body = mail.outbox[-1].body
+    assert "auf den jeweils offenen Betrag" in body
+    assert "(Die Verzugszinsen sind gegenüber dem Schreiben vom 06.04.2026 berichtigt.)" in body
+
+
 def test_the_base_rate_is_entered_for_a_half_year_and_its_absence_is_noticed(db, office_user):
     BaseRate.objects.filter(valid_from__gte=date(2026, 1, 1)).delete()
     assert dunning.missing_base_rate(date(2026, 3, 2)) == date(2026, 1, 1)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from invoicing import payments, samples, services
 from invoicing.models import BankStatementImport, BankTransaction, Invoice, Payment
+from invoicing.privacy import erasure_blockers
 
 D = Decimal
 CAMT = Path(__file__).parent / "fixtures" / "camt053_2026-03-02.xml"
@@ -80,9 +81,13 @@ def test_what_was_paid_on_a_cancelled_invoice_is_refunded(world, frozen):
     (invoice,) = samples.private_package(world, frozen)
     payments.record_payment(invoice, amount="1000.00", booked_on=frozen)
     services.cancel_invoice(invoice)
+    # her data is kept while the cooperative owes her the money (the cancellation owes nothing)
+    (blocker,) = erasure_blockers(invoice.customer)
+    assert blocker["id"] == invoice.pk and "zu erstatten" in blocker["label"]
     payments.record_refund(invoice, amount="1000.00", booked_on=frozen)
     row = payments.with_balance(Invoice.objects.filter(pk=invoice.pk)).get()
     assert (row.paid, row.open, row.state) == (0, 0, Invoice.State.CANCELLED)
+    assert erasure_blockers(invoice.customer) == []
 
 
 @pytest.mark.parametrize(
