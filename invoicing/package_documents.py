@@ -26,7 +26,7 @@ def payment_state(invoice: Invoice, today) -> tuple[str, str]:
     if invoice.open > 0:
         amount = {"amount": format_money(invoice.open), "day": f"{invoice.due_date:%d.%m.%Y}"}
         if invoice.due_date < today:
-            note = _("%(amount)s open, due since %(day)s") % amount
+            note = _("%(amount)s open, overdue since %(day)s") % amount
             if invoice.charges_open > 0:
                 note += " " + _("(plus %(charges)s dunning charges)") % {
                     "charges": format_money(invoice.charges_open)

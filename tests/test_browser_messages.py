@@ -66,5 +66,15 @@ def test_homeowner_and_office_exchange_messages_live(live_stack, browser, coop, 
             break
         hanna.wait_for_timeout(100)
     assert answer.read_at is not None
+
+    # Her page in English (the phone itself is German): what the page re-reads live from the
+    # API is in the page's language too, not the phone's.
+    task = package.tasks.order_by("position", "id").first()
+    with hanna.expect_response(lambda r: r.url.endswith(f"/api/v1/packages/{package.pk}")):
+        hanna.goto(f"{base}/en/auftrag/{package.pk}/")
+    hanna.wait_for_timeout(300)  # the answer drawn
+    timeline = hanna.locator("#timeline")
+    expect(timeline).to_contain_text(task.name_en)
+    expect(timeline).not_to_contain_text(task.name_de)
     phone.close()
     office.context.close()

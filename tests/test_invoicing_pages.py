@@ -620,7 +620,7 @@ def test_the_homeowner_sees_on_her_order_where_the_invoices_payment_stands(books
         dunning.run_dunning(date(2026, 4, 6))  # the first Mahnung: a 5 € fee and interest
         hanna = api_as(books.hanna)
         late = note(hanna)
-        assert late.startswith("7.241,40 € offen, fällig seit 16.03.2026 (zzgl. ")
+        assert late.startswith("7.241,40 € offen, überfällig seit 16.03.2026 (zzgl. ")
         assert "Mahnkosten" in late and 'class="doc-note late"' in page(hanna, url)
         payments.record_payment(invoice, amount="7241.40", booked_on=date(2026, 4, 8))
         assert note(hanna).startswith("bezahlt; Mahnkosten von ")

@@ -37,7 +37,11 @@
     const response = await fetch(form.dataset.url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrf(),
+        "X-Language": document.documentElement.lang, // its refusals in the page's language
+      },
       body: JSON.stringify({
         approved: defects.length === 0,
         signer_name: document.getElementById("signer").value,

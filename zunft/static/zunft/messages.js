@@ -33,7 +33,9 @@
   }
 
   async function refresh() {
-    const response = await fetch(url, { credentials: "same-origin" });
+    const response = await fetch(url, {
+      credentials: "same-origin", headers: { "X-Language": document.documentElement.lang },
+    });
     if (!response.ok) return;
     const messages = await response.json();
     if (messages.length) {
@@ -63,7 +65,11 @@
         const response = await fetch(url, {
           method: "POST",
           credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+          headers: {
+            "Content-Type": "application/json",
+            "X-CSRFToken": csrf(),
+            "X-Language": document.documentElement.lang,
+          },
           body: JSON.stringify({ body: text }),
         });
         if (response.status === 201) {

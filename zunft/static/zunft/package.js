@@ -54,7 +54,10 @@
   }
 
   async function refresh() {
-    const response = await fetch(`/api/v1/packages/${packageId}`, { credentials: "same-origin" });
+    // The page's language, not the cookie's: an /en/ page reads English names.
+    const response = await fetch(`/api/v1/packages/${packageId}`, {
+      credentials: "same-origin", headers: { "X-Language": document.documentElement.lang },
+    });
     if (response.ok) {
       const pkg = await response.json();
       lastEvent = Math.max(lastEvent, pkg.last_event);
