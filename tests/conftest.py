@@ -1,6 +1,6 @@
 import pytest
 
-from tests.live import ROOT, Stack, end_replans
+from tests.live import ROOT, Stack, end_replans, wait_for_idle_worker
 
 STAFF_ROLES = {"office", "coop_admin", "workshop_admin"}
 
@@ -84,6 +84,7 @@ def _live_worker_done_before_flush(request):
     yield
     if "live_stack" in request.fixturenames and request.node.get_closest_marker("django_db"):
         end_replans()
+        wait_for_idle_worker()
 
 
 @pytest.fixture

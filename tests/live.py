@@ -150,6 +150,19 @@ def wait_for_replans(timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+def wait_for_idle_worker(timeout: float = 30) -> None:
+    """Wait until the live worker runs no task at all (a mail or hand-over a test's last click
+    queued): a task still reading in a transaction deadlocks with the flush's TRUNCATE too."""
+    from zunft.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = app.control.inspect(timeout=0.5).active()
+        if active is not None and not any(active.values()):
+            return
+        time.sleep(0.2)
+
+
 def end_replans(timeout: float = 60) -> None:
     """At the end of a test: drop the re-plans still waiting and let a running one finish.
 
