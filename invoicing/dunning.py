@@ -219,7 +219,7 @@ def overdue(today: date, days: int | None = None) -> QuerySet[Invoice]:
     )
 
 
-def step(invoice: Invoice, today: date) -> DunningNotice | None:
+def step(invoice: Invoice, today: date, base: Rates | None = None) -> DunningNotice | None:
     """Take the invoice's next dunning step if one is due, claiming it with a conditional update.
     Returns the notice, or None when nothing is due or another run claimed the step first."""
     with transaction.atomic():
@@ -241,7 +241,7 @@ def step(invoice: Invoice, today: date) -> DunningNotice | None:
         ).update(level=level, last_step_on=today, default_since=default_since)
         if claimed != 1:
             return None
-        rates = interest_rates(invoice)
+        rates = interest_rates(invoice, base)
         paid = payments_of(locked)
         # The interest runs up to the day before the notice: the rates of those days.
         in_default = default_since is not None and default_since < today
@@ -404,8 +404,9 @@ def run_dunning(today: date | None = None) -> DunningRun:
     """One daily run: take every due step, then send every notice not yet emailed."""
     today = today or timezone.localdate()
     run = DunningRun()
+    base = base_rates()  # read once for the run
     for invoice in overdue(today).order_by("due_date", "pk"):
-        notice = step(invoice, today)
+        notice = step(invoice, today, base)
         if notice is not None:
             run.notices.append(notice)
     pending = DunningNotice.objects.filter(emailed_at__isnull=True).select_related(

@@ -387,46 +387,55 @@ def cancel(request, invoice_id: int):
     return _render_detail(request, invoice, status=422, cancel_form=form)
 
 
+def _book(request, invoice: Invoice, form, service):
+    """Money that moved (a payment, a refund) from a valid form through its service; None, with
+    the refusals on the form, otherwise."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        return service(
+            invoice,
+            amount=data["amount"],
+            booked_on=data["booked_on"],
+            reference=data["reference"],
+            user=request.user,
+        )
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return None
+
+
 @office_page
 @require_POST
 def record_payment(request, invoice_id: int):
     invoice = _visible_invoice(request, invoice_id)
     form = PaymentForm(request.POST, open_amount=invoice.open + invoice.charges_open)
-    if form.is_valid():
+    recorded = _book(request, invoice, form, payments.record_payment)
+    if recorded is not None:
         data = form.cleaned_data
-        try:
-            recorded = payments.record_payment(
-                invoice,
-                amount=data["amount"],
-                booked_on=data["booked_on"],
-                reference=data["reference"],
-                user=request.user,
+        if recorded.open > 0:
+            text = _("Payment of %(amount)s recorded; %(open)s remain open.")
+        elif recorded.open < 0:
+            text = _("Payment of %(amount)s recorded; %(credit)s over-paid (credit).")
+        elif recorded.charges_open > 0:
+            text = _(
+                "Payment of %(amount)s recorded; the invoice is paid, "
+                "%(charges)s of dunning charges remain open."
             )
-        except ValidationError as error:
-            form.add_service_errors(error)
         else:
-            if recorded.open > 0:
-                text = _("Payment of %(amount)s recorded; %(open)s remain open.")
-            elif recorded.open < 0:
-                text = _("Payment of %(amount)s recorded; %(credit)s over-paid (credit).")
-            elif recorded.charges_open > 0:
-                text = _(
-                    "Payment of %(amount)s recorded; the invoice is paid, "
-                    "%(charges)s of dunning charges remain open."
-                )
-            else:
-                text = _("Payment of %(amount)s recorded; the invoice is paid in full.")
-            messages.success(
-                request,
-                text
-                % {
-                    "amount": format_money(data["amount"]),
-                    "open": format_money(recorded.open + recorded.charges_open),
-                    "credit": format_money(-recorded.open),
-                    "charges": format_money(recorded.charges_open),
-                },
-            )
-            return redirect("invoicing:detail", invoice_id=invoice.pk)
+            text = _("Payment of %(amount)s recorded; the invoice is paid in full.")
+        messages.success(
+            request,
+            text
+            % {
+                "amount": format_money(data["amount"]),
+                "open": format_money(recorded.open + recorded.charges_open),
+                "credit": format_money(-recorded.open),
+                "charges": format_money(recorded.charges_open),
+            },
+        )
+        return redirect("invoicing:detail", invoice_id=invoice.pk)
     return _render_detail(request, invoice, status=422, payment_form=form)
 
 
@@ -436,30 +445,20 @@ def record_refund(request, invoice_id: int):
     """The customer's credit was transferred back to her."""
     invoice = _visible_invoice(request, invoice_id)
     form = RefundForm(request.POST)
-    if form.is_valid():
+    recorded = _book(request, invoice, form, payments.record_refund)
+    if recorded is not None:
         data = form.cleaned_data
-        try:
-            recorded = payments.record_refund(
-                invoice,
-                amount=data["amount"],
-                booked_on=data["booked_on"],
-                reference=data["reference"],
-                user=request.user,
+        left = -recorded.open
+        messages.success(
+            request,
+            (
+                _("Refund of %(amount)s recorded; %(credit)s of credit remain.")
+                if left > 0
+                else _("Refund of %(amount)s recorded; nothing is left to refund.")
             )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            left = -recorded.open
-            messages.success(
-                request,
-                (
-                    _("Refund of %(amount)s recorded; %(credit)s of credit remain.")
-                    if left > 0
-                    else _("Refund of %(amount)s recorded; nothing is left to refund.")
-                )
-                % {"amount": format_money(data["amount"]), "credit": format_money(left)},
-            )
-            return redirect("invoicing:detail", invoice_id=invoice.pk)
+            % {"amount": format_money(data["amount"]), "credit": format_money(left)},
+        )
+        return redirect("invoicing:detail", invoice_id=invoice.pk)
     return _render_detail(request, invoice, status=422, refund_form=form)
 
 
