@@ -77,11 +77,18 @@ class CustomerOut(Schema):
     email: str
 
 
+class DayOut(Schema):
+    date: dt.date
+    time_from: str
+    time_to: str
+
+
 class CardOut(Schema):
     appointment: int
     date: dt.date
     time_from: str
     time_to: str
+    days: list[DayOut] = Field(..., description="every working day of the appointment")
     status: str
     start: dt.datetime
     end: dt.datetime
@@ -278,19 +285,23 @@ def assignment_of(appointment: Appointment, *, with_successors: bool = False):
     )
 
 
+def _day(day: dt.date, start_hour: float, hours: float) -> dict:
+    begin = dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=start_hour)
+    finish = begin + dt.timedelta(hours=hours)
+    return {"date": day, "time_from": f"{begin:%H:%M}", "time_to": f"{finish:%H:%M}"}
+
+
 def _card(
     a: Appointment, day: dt.date, start_hour: float, hours: float, status: str, waiting: list
 ) -> dict:
     task, package = a.task, a.task.package
     site, customer = package.site, package.customer
     lat, lon = site.location.y, site.location.x
-    begin = dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=start_hour)
-    finish = begin + dt.timedelta(hours=hours)
     return {
         "appointment": a.pk,
-        "date": day,
-        "time_from": f"{begin:%H:%M}",
-        "time_to": f"{finish:%H:%M}",
+        **_day(day, start_hour, hours),
+        # A job running over several days shows on each of them; the task page lists them all.
+        "days": [_day(*segment) for segment in _days(a)],
         "status": a.status,
         "start": a.start,
         "end": a.end,

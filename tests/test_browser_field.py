@@ -406,6 +406,12 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     coop.trades.sanitaer.name_de = "Installateur und Heizungsbauer"
     coop.trades.sanitaer.save()
     plumbing = offer_wiring(coop, template, 3, 4, code="rough", workshop=coop.b)
+    # Two working days: the second shows on its own day and opens as day 2 of 2.
+    first_day = plumbing.appointment.start.date()
+    second_day = first_day + dt.timedelta(days=1)
+    plumbing.appointment.end += dt.timedelta(days=1)
+    plumbing.appointment.segments += [{"date": second_day.isoformat(), "start_hour": 7, "hours": 6}]
+    plumbing.appointment.save()
     workshop_b = phone(browser, coop.bernd, base)
     plumber = workshop_b.new_page()
     plumber.goto(f"{base}/monteur/#/angebote")
@@ -419,9 +425,21 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     plumber.screenshot(path=SHOTS / "field-ux-9-long-trade-offer.png")
     plumber.locator(card).get_by_test_id("accept").click()
     plumber.get_by_test_id("toast-link").click()
-    expect(plumber.get_by_test_id("agenda-item")).to_contain_text("Installateur und Heizungsbauer")
+    days = plumber.get_by_test_id("agenda-item")
+    expect(days).to_have_count(2, timeout=10000)
+    expect(days.first).to_contain_text("Installateur und Heizungsbauer")
     fits_the_phone(plumber, "[data-testid=agenda-item]")
+    days.nth(1).locator("a").click()
+    expect(plumber.get_by_test_id("task-when")).to_contain_text("Tag 2 von 2", timeout=10000)
+    expect(plumber.get_by_test_id("task-when")).to_contain_text("07:00–13:00")
+    listed = plumber.get_by_test_id("task-days").locator("li")
+    expect(listed).to_have_count(2)
+    expect(listed.first).to_contain_text(f"{first_day:%d.%m.} 08:00–12:00")
+    expect(plumber.get_by_test_id("back")).to_have_attribute("href", re.compile(r"^#/woche"))
+    plumber.screenshot(path=SHOTS / "field-ux-9b-second-day.png")
+    plumber.get_by_test_id("back").click()
     open_first_agenda_item(plumber)
+    expect(plumber.get_by_test_id("task-when")).to_contain_text("Tag 1 von 2", timeout=10000)
     fits_the_phone(plumber, "[data-testid=action-travel]")
 
     # The app's own language switch, in the header of the smallest phone, keeps the task open.

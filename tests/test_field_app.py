@@ -170,6 +170,29 @@ def test_the_agenda_shows_the_workers_own_days_with_address_navigation_and_check
     assert [c["code"] for c in card["checklist"]] == ["measure", "rcd", "clean", "signoff"]
 
 
+def test_a_job_over_two_days_shows_on_each_and_its_page_lists_both(coop, job, api_as):
+    second = (MONDAY + dt.timedelta(days=1)).date()
+    Appointment.objects.filter(pk=job.wiring.pk).update(
+        end=MONDAY + dt.timedelta(days=1, hours=4),
+        segments=[
+            {"date": "2025-10-27", "start_hour": 7, "hours": 8},
+            {"date": second.isoformat(), "start_hour": 7, "hours": 4},
+        ],
+    )
+    client = api_as(coop.anton)
+    items = client.get(f"{API}/agenda?start=2025-10-27&days=7").json()["items"]
+    both = [
+        {"date": "2025-10-27", "time_from": "07:00", "time_to": "15:00"},
+        {"date": "2025-10-28", "time_from": "07:00", "time_to": "11:00"},
+    ]
+    assert [(i["date"], i["time_to"]) for i in items] == [
+        ("2025-10-27", "15:00"),
+        ("2025-10-28", "11:00"),
+    ]
+    assert items[0]["days"] == items[1]["days"] == both
+    assert client.get(url(job.wiring)).json()["days"] == both
+
+
 def test_admins_see_their_workshops_agenda_and_the_office_sees_all(coop, job, api_as):
     def seen(user):
         items = api_as(user).get(f"{API}/agenda?start=2025-10-24&days=14").json()["items"]

@@ -52,6 +52,8 @@
     return span;
   }
   const pad = (n) => String(n).padStart(2, "0");
+  // A label with {name} slots filled in ("Tag {n} von {total}").
+  const words = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
   // Dates and times as the cooperative keeps them (its time zone), whatever zone the phone is
   // set to: an offer, the week and the office's board show the same hour.
   const zoned = new Intl.DateTimeFormat("en-CA", {
@@ -205,8 +207,8 @@
   // --- routes -----------------------------------------------------------------------------------
   function route() {
     const hash = location.hash || "#/heute";
-    const m = hash.match(/^#\/termin\/(\d+)/);
-    if (m) return { name: "task", id: Number(m[1]) };
+    const m = hash.match(/^#\/termin\/(\d+)(?:\/(\d{4}-\d{2}-\d{2}))?/);
+    if (m) return { name: "task", id: Number(m[1]), day: m[2] || null };
     if (hash.startsWith("#/angebote")) return { name: "offers" };
     if (hash.startsWith("#/team") && config.admin_of.length) return { name: "team" };
     const w = hash.match(/^#\/woche(?:\/(\d{4}-\d{2}-\d{2}))?/);
@@ -223,7 +225,7 @@
     renderCounts();
     let content;
     if (r.name === "offers") content = renderOffers();
-    else if (r.name === "task") content = renderTask(r.id);
+    else if (r.name === "task") content = renderTask(r.id, r.day);
     else if (r.name === "week") content = renderWeek(r.start);
     else if (r.name === "team") content = renderTeam();
     else content = renderAgenda(agenda, todayIso(), todayIso());
@@ -651,7 +653,7 @@
 
   function agendaCard(c, withDate) {
     return h("li", { class: `card agenda-item${c.field_status === "done" ? " is-done" : ""}`, "data-testid": "agenda-item", "data-appointment": c.appointment },
-      h("a", { class: "card-link", href: `#/termin/${c.appointment}` },
+      h("a", { class: "card-link", href: (c.days || []).length > 1 ? `#/termin/${c.appointment}/${c.date}` : `#/termin/${c.appointment}` },
         h("div", { class: "card-head" },
           h("span", { class: "time" }, `${withDate ? `${dayLabel(c.date)} ` : ""}${c.time_from}–${c.time_to}`),
           needsWorker(c) && manages(c) ? h("span", { class: "pill warn", "data-testid": "no-worker" }, L.unstaffed) : null,
@@ -695,22 +697,43 @@
 
   // Back goes where the job was opened from: the Team list, else its day or week.
   let openedFrom = null;
-  function backHref(c) {
+  function backHref(day) {
     if (openedFrom === "team") return "#/team";
-    return c.date === todayIso() ? "#/heute" : weekHref(weekFor(c.date));
+    return day.date === todayIso() ? "#/heute" : weekHref(weekFor(day.date));
   }
 
-  function renderTask(id) {
+  // The working days of a job (a detail stored by an older app has only its first).
+  const daysOf = (c) => (c.days && c.days.length ? c.days : [{ date: c.date, time_from: c.time_from, time_to: c.time_to }]);
+  // The day a task page is about: the one its card was opened on, else today, else the next
+  // one ahead, else the last.
+  function dayShown(days, wanted) {
+    const today = todayIso();
+    return days.find((d) => d.date === wanted) || days.find((d) => d.date >= today) || days[days.length - 1];
+  }
+
+  function dayList(days, shownDay) {
+    if (days.length < 2) return null;
+    return h("details", { class: "card days", "data-testid": "task-days", open: true },
+      h("summary", {}, words(L.working_days, { n: days.length })),
+      h("ol", {}, days.map((d) => h("li", { class: d.date === shownDay.date ? "shown" : "", "aria-current": d.date === shownDay.date ? "date" : null },
+        `${dayLabel(d.date)} ${d.time_from}–${d.time_to}`))));
+  }
+
+  function renderTask(id, wanted) {
     const c = cardFor(id);
     if (!c) return h("p", { class: "muted" }, "…");
+    const days = daysOf(c);
+    const day = dayShown(days, wanted);
     const status = effectiveStatus(c);
     const mine = pending.filter((p) => p.appointment === id);
     const pendingStatus = mine.filter((p) => p.url.endsWith("/status")).map((p) => p.label).pop();
     return h("article", { class: "task", "data-testid": "task", "data-task": c.task },
-      h("a", { class: "back", href: backHref(c), "data-testid": "back" }, `‹ ${L.back}`),
+      h("a", { class: "back", href: backHref(day), "data-testid": "back" }, `‹ ${L.back}`),
       h("h1", {}, c.task_name),
       h("p", { class: "meta" }, `${c.trade} · ${c.package_title}`),
-      h("p", { class: "when" }, `${dayLabel(c.date)} ${c.time_from}–${c.time_to}`, " ", statusPill(status, pendingStatus)),
+      h("p", { class: "when", "data-testid": "task-when" }, days.length > 1 ? `${words(L.day_of, { n: days.indexOf(day) + 1, total: days.length })}: ` : "",
+        `${dayLabel(day.date)} ${day.time_from}–${day.time_to}`, " ", statusPill(status, pendingStatus)),
+      dayList(days, day),
       addressCard(c),
       staffCard(c),
       statusActions(c, status),
