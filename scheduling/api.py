@@ -235,10 +235,19 @@ class DispatchOut(Schema):
     hours: float = Field(..., alias="appointment.task.duration_hours")
     worker_id: int | None
     urgent: bool = False  # a Notdienst: to answer at once
+    you_cannot: str = Field(
+        "",
+        description="why the reader, a worker answering for themselves, could not take it "
+        "(what accepting would refuse); empty when they can, and for the management",
+    )
 
     @staticmethod
     def resolve_urgent(obj) -> bool:
         return obj.appointment.task.code == services.EMERGENCY_TASK_CODE
+
+    @staticmethod
+    def resolve_you_cannot(obj, context) -> str:
+        return dispatch.own_refusal(context["request"].user, obj)
 
 
 class AcceptOfferIn(Schema):

@@ -79,11 +79,12 @@ def accept(dispatch_id: int, *, user, worker_id: int | None = None, now=None) ->
     list(Appointment.objects.select_for_update().filter(pk=dispatch.appointment_id).values("pk"))
     worker = None
     answers_for_self = worker_id is None and not is_office(user)
-    if answers_for_self and dispatch.workshop_id not in administered_workshop_ids(user):
+    yourself = answers_for_self and dispatch.workshop_id not in administered_workshop_ids(user)
+    if yourself:
         own = Worker.objects.filter(user=user, workshop_id=dispatch.workshop_id).first()
         worker_id = own.pk if own else None
     if worker_id is not None:
-        worker = _free_worker(dispatch.appointment, worker_id, field="worker_id")
+        worker = _free_worker(dispatch.appointment, worker_id, field="worker_id", yourself=yourself)
     dispatch = _answer(dispatch_id, user, Dispatch.Status.ACCEPTED, now, worker=worker)
     appointment = dispatch.appointment
     Appointment.objects.filter(pk=appointment.pk).update(
@@ -150,18 +151,20 @@ class Candidate:
     kind: str = ""  # the reason's kind: "away", "busy", "certification"
 
 
-def staffing(appointment: Appointment, *, lock: bool = False) -> list[Candidate]:
-    """Every active worker of the appointment's workshop with its trade, each with the reason
-    they cannot take it: away on one of its days, on another appointment then, or without the
-    valid certification the task needs. Free workers with a login come first (they see the job
-    on their phone). ``lock`` locks those workers' rows in one statement, in id order (as the
-    planner's absence cover does), so that whoever assigns one of them next counts the
-    appointment the other just gave them."""
+def staffing(appointment: Appointment, *, lock: bool = False, worker_ids=None) -> list[Candidate]:
+    """Every active worker of the appointment's workshop with its trade (or those of
+    ``worker_ids``), each with the reason they cannot take it: away on one of its days, on
+    another appointment then, or without the valid certification the task needs. Free workers
+    with a login come first (they see the job on their phone). ``lock`` locks those workers'
+    rows in one statement, in id order (as the planner's absence cover does), so that whoever
+    assigns one of them next counts the appointment the other just gave them."""
     task = appointment.task
     last = appointment_days(appointment)[1]
     qs = Worker.objects.filter(
         workshop_id=appointment.workshop_id, active=True, trades=task.trade_id
     ).order_by("id")
+    if worker_ids is not None:
+        qs = qs.filter(pk__in=worker_ids)
     workers = list(qs.select_for_update() if lock else qs)
     ids = [w.pk for w in workers]
     away = away_on(appointment, ids)
@@ -199,10 +202,14 @@ def staffing(appointment: Appointment, *, lock: bool = False) -> list[Candidate]
     return sorted(out, key=lambda c: (bool(c.reason), c.worker.user_id is None))
 
 
-def _free_worker(appointment: Appointment, worker_id: int, *, field: str) -> Worker:
+def _free_worker(
+    appointment: Appointment, worker_id: int, *, field: str, yourself: bool = False
+) -> Worker:
     choice = next((c for c in staffing(appointment, lock=True) if c.worker.pk == worker_id), None)
     if choice is None:
         raise ValidationError({field: _("No active worker with this trade in the workshop.")})
+    if choice.reason and yourself:
+        raise ValidationError({field: _("You cannot take it: %s.") % choice.reason})
     if choice.reason:
         raise ValidationError(
             {
@@ -211,6 +218,25 @@ def _free_worker(appointment: Appointment, worker_id: int, *, field: str) -> Wor
             }
         )
     return choice.worker
+
+
+def own_refusal(user, offer: Dispatch) -> str:
+    """Why a worker answering an open offer for themselves could not take it (what Accept would
+    refuse: absent, busy then, certification missing, another trade), so that the offer says so
+    before the tap. Empty when they can, and for the management and the office, who accept for
+    whoever they choose."""
+    if offer.status != Dispatch.Status.OFFERED or is_office(user):
+        return ""
+    if offer.workshop_id in administered_workshop_ids(user):
+        return ""
+    worker = Worker.objects.filter(user=user, workshop_id=offer.workshop_id).first()
+    if worker is None:
+        return ""
+    appointment = offer.appointment
+    choice = staffing(appointment, worker_ids=[worker.pk])
+    if not choice:
+        return _("not in the trade %(trade)s") % {"trade": appointment.task.trade.name}
+    return choice[0].reason
 
 
 def may_staff(user, appointment: Appointment) -> bool:

@@ -45,6 +45,8 @@ LABELS = {
         "send": "Senden",
         "cancel": "Abbrechen",
         "answer_by": "Antwort bis",
+        "cannot_take": "Nicht für Sie: {reason}. Die Betriebsleitung kann es für jemanden aus "
+        "dem Team annehmen.",
         "hours": "Std.",
         "km": "km",
         "accepted": "Angenommen – steht im Kalender.",
@@ -206,6 +208,8 @@ LABELS = {
         "send": "Send",
         "cancel": "Cancel",
         "answer_by": "Answer by",
+        "cannot_take": "Not for you: {reason}. Your workshop's management can accept it for "
+        "someone in the team.",
         "hours": "h",
         "km": "km",
         "accepted": "Accepted – it is in the agenda.",

@@ -320,11 +320,28 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     today = timezone.localdate()
     far_page = (today + dt.timedelta(days=21)).isoformat()
 
+    # One of them needs a certificate Laura does not hold.
+    from jobs.models import Task
+    from trades.models import Certification
+
+    needs = offers[2]
+    cert = Certification.objects.create(code="e-check", name_de="E-Check", name_en="E-check")
+    Task.objects.filter(pk=needs.appointment.task_id).update(required_certification=cert)
+
     van = phone(browser, coop.anton, base)
     page = van.new_page()
     page.goto(f"{base}/monteur/#/angebote")
     cards = page.get_by_test_id("offer")
     expect(cards).to_have_count(4, timeout=15000)
+    # It says so before she taps, and Accept is not offered; her management may give it on.
+    barred = page.locator(f"[data-dispatch='{needs.pk}']")
+    expect(barred.get_by_test_id("cannot-take")).to_have_text(
+        "Nicht für Sie: E-Check fehlt oder ist abgelaufen. Die Betriebsleitung kann es für "
+        "jemanden aus dem Team annehmen."
+    )
+    expect(barred.get_by_test_id("accept")).to_be_disabled()
+    expect(page.locator(f"[data-dispatch='{far.pk}']").get_by_test_id("accept")).to_be_enabled()
+    page.screenshot(path=SHOTS / "field-ux-1b-offer-not-for-her.png", full_page=True)
     by_start = sorted(offers, key=lambda d: d.appointment.start)
     shown = [int(cards.nth(i).get_attribute("data-dispatch")) for i in range(4)]
     assert shown == [d.pk for d in by_start]

@@ -417,13 +417,25 @@ def test_who_can_take_a_job_counts_its_working_days_other_jobs_and_certificates(
 def test_a_worker_away_on_the_day_cannot_accept_the_offer_for_themselves(coop, offered, api_as):
     from trades.models import Absence
 
+    def said(user):
+        items = api_as(user).get("/api/v1/dispatches").json()["items"]
+        return next(d["you_cannot"] for d in items if d["id"] == offered.pk)
+
+    assert said(coop.anton) == ""
+    trade = coop.anton_worker.trades.get(pk=offered.appointment.task.trade_id)
+    coop.anton_worker.trades.remove(trade)
+    assert said(coop.anton) == f"nicht im Gewerk {trade.name_de}"
+    coop.anton_worker.trades.add(trade)
     day = dispatch.working_days(offered.appointment)[0]
     Absence.objects.create(
         workshop=coop.a, worker=coop.anton_worker, kind="holiday", start=day, end=day
     )
+    # The offer says so before the tap; the management, who choose someone, see no such note.
+    assert said(coop.anton) == "abwesend" and said(coop.alice) == ""
     url = f"/api/v1/dispatches/{offered.pk}/accept"
     refused = api_as(coop.anton).post(url, {}, "application/json")
-    assert refused.status_code == 422 and "abwesend" in refused.json()["detail"][0]["msg"]
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["msg"] == "Sie können den Termin nicht übernehmen: abwesend."
     assert Dispatch.objects.get(pk=offered.pk).status == "offered"  # still open for the others
     named = api_as(coop.alice).post(url, {"worker_id": coop.anton_worker.pk}, "application/json")
     assert named.status_code == 422

@@ -269,9 +269,11 @@
         h("span", { class: "pill" }, offer.trade)),
       h("p", { class: "when" }, span(offer.start, offer.end)),
       h("p", { class: "meta" }, `${offer.city} · ${num(offer.hours)} ${L.hours} · ${offer.travel_km} ${L.km}`),
-      offer.deadline ? h("p", { class: "deadline" }, `${L.answer_by} ${when(offer.deadline)}`) : null);
+      offer.deadline ? h("p", { class: "deadline" }, `${L.answer_by} ${when(offer.deadline)}`) : null,
+      // Said before the tap, not refused after it: the management may accept it for a colleague.
+      offer.you_cannot ? h("p", { class: "note", "data-testid": "cannot-take" }, words(L.cannot_take, { reason: offer.you_cannot })) : null);
     const actions = h("div", { class: "actions two" },
-      h("button", { class: "big ok", "data-testid": "accept", onclick: () => acceptOffer(offer) }, L.accept),
+      h("button", { class: "big ok", "data-testid": "accept", disabled: Boolean(offer.you_cannot), onclick: () => acceptOffer(offer) }, L.accept),
       h("button", { class: "big secondary", "data-testid": "decline", onclick: () => showDecline(offer) }, L.decline));
     card.append(answering.get(offer.id) || actions);
     return card;
