@@ -18,6 +18,11 @@ Per month and member the cooperative issues
 Idempotent: a month is settled once (``SettlementRun`` per month, locked ``FOR UPDATE``), and an
 invoice share is settled once (unique per invoice, workshop and VAT rate). Invoices paid after
 their month's run are picked up by the next month's run.
+
+A package invoice cancelled after its shares were paid out is taken back: each member's share
+becomes a negative line ("Rückforderung") on its next credit note, settled like a share (against
+the cancellation document). A member is never credited a negative month: what its new shares do
+not cover waits for the next month, and the month-end page lists it as open.
 """
 
 from __future__ import annotations
@@ -154,9 +159,78 @@ def shares(invoices) -> dict[int, list[dict]]:
     return result
 
 
+def open_reclaims(end: date) -> dict[int, list[dict]]:
+    """Per workshop, oldest first: its shares, paid out already, of package invoices cancelled
+    by ``end`` and not taken back yet; as negative rows against the cancellation document."""
+    settled = SettlementItem.objects.filter(
+        invoice__state=Invoice.State.CANCELLED,
+        invoice__corrections__kind=Invoice.Kind.CANCELLATION,
+        invoice__corrections__issue_date__lte=end,
+    ).values_list("workshop_id", "vat_rate", "net", "invoice__corrections")
+    taken = set(
+        SettlementItem.objects.filter(invoice__kind=Invoice.Kind.CANCELLATION).values_list(
+            "invoice_id", "workshop_id", "vat_rate"
+        )
+    )
+    result: dict[int, list[dict]] = defaultdict(list)
+    for workshop_id, vat_rate, net, cancellation in sorted(settled, key=lambda r: (r[3], r[1])):
+        if (cancellation, workshop_id, vat_rate) not in taken:
+            result[workshop_id].append(
+                {
+                    "performed_by": workshop_id,
+                    "invoice": cancellation,
+                    "vat_rate": vat_rate,
+                    "net": -net,
+                }
+            )
+    return result
+
+
+def covered(items: list[dict], reclaims: list[dict]) -> list[dict]:
+    """The reclaims, oldest first, that the month's shares ``items`` cover (a member is not
+    credited a negative month; the rest waits for its next shares)."""
+    left = sum((i["net"] for i in items), ZERO)
+    taken = []
+    for reclaim in reclaims:
+        if left + reclaim["net"] < 0:
+            break
+        left += reclaim["net"]
+        taken.append(reclaim)
+    return taken
+
+
+def _credit_line(item: dict, invoice: Invoice) -> services.LineInput:
+    if invoice.kind == Invoice.Kind.CANCELLATION:
+        original = invoice.original
+        text = f"Rückforderung Anteil an Rechnung {original.number}: {original.title}"
+        detail = f"storniert am {invoice.issue_date:%d.%m.%Y} mit {invoice.number}"
+    else:
+        text = f"Anteil an Rechnung {invoice.number}: {invoice.title}"
+        detail = f"bezahlt am {invoice.paid_on:%d.%m.%Y}"
+    return services.LineInput(
+        kind=InvoiceLine.Kind.OTHER,
+        text=text[:300],
+        detail=detail,
+        # A share taken back is minus one of it: an item's price is never negative (EN 16931).
+        quantity=Decimal(1) if item["net"] >= 0 else Decimal(-1),
+        unit=InvoiceLine.Unit.LUMP_SUM,
+        unit_price=abs(item["net"]),
+        vat_rate=item["vat_rate"],
+    )
+
+
 def _credit_note(workshop: Workshop, items: list[dict], invoices: dict, today, month) -> Invoice:
     perf_start = min(invoices[i["invoice"]].performance_start for i in items)
     perf_end = max(invoices[i["invoice"]].performance_end for i in items)
+    introduction = (
+        "Für Ihre Leistungen in den folgenden, vollständig bezahlten Aufträgen schreiben wir "
+        "Ihnen gut:"
+    )
+    if any(i["net"] < 0 for i in items):
+        introduction += (
+            " Anteile an inzwischen stornierten Rechnungen, die wir Ihnen bereits ausgezahlt "
+            "haben, verrechnen wir."
+        )
     note = Invoice.objects.create(
         issuer_key=services.CREDIT_NOTE_KEY,
         kind=Invoice.Kind.CREDIT_NOTE,
@@ -165,27 +239,11 @@ def _credit_note(workshop: Workshop, items: list[dict], invoices: dict, today, m
         performance_end=perf_end,
         payment_days=0,
         title=f"Gutschrift Leistungsabrechnung {month:%m/%Y}",
-        introduction=(
-            "Für Ihre Leistungen in den folgenden, vollständig bezahlten Aufträgen schreiben wir "
-            "Ihnen gut:"
-        ),
+        introduction=introduction,
         **services._seller_fields(workshop),
         **_cooperative_as_buyer(),
     )
-    lines = []
-    for item in items:
-        invoice = invoices[item["invoice"]]
-        lines.append(
-            services.LineInput(
-                kind=InvoiceLine.Kind.OTHER,
-                text=f"Anteil an Rechnung {invoice.number}: {invoice.title}"[:300],
-                detail=f"bezahlt am {invoice.paid_on:%d.%m.%Y}",
-                quantity=Decimal(1),
-                unit=InvoiceLine.Unit.LUMP_SUM,
-                unit_price=item["net"],
-                vat_rate=item["vat_rate"],
-            )
-        )
+    lines = [_credit_line(item, invoices[item["invoice"]]) for item in items]
     services._add_lines(note, lines)
     services._store_totals(note)
     return services.issue_invoice(note, issue_date=today, today=today)
@@ -237,20 +295,26 @@ def _fee_invoice(workshop: Workshop, credit_note: Invoice, share: Decimal, rate,
     )
 
 
+def _statement_item(item: dict, invoice: Invoice) -> dict:
+    row = {
+        "invoice": invoice.number,
+        "title": invoice.title,
+        "paid_on": invoice.paid_on.isoformat() if invoice.paid_on else None,
+        "vat_rate": str(item["vat_rate"]),
+        "net": str(item["net"]),
+    }
+    if invoice.kind == Invoice.Kind.CANCELLATION:  # a share taken back
+        row.update(
+            {"reclaims": invoice.original.number, "cancelled_on": invoice.issue_date.isoformat()}
+        )
+    return row
+
+
 def _statement(workshop, month, items, invoices, credit_note, fee_invoice, payout) -> dict:
     return {
         "period": f"{month:%Y-%m}",
         "workshop": {"id": workshop.pk, "name": workshop.legal_name, "iban": workshop.iban},
-        "items": [
-            {
-                "invoice": invoices[i["invoice"]].number,
-                "title": invoices[i["invoice"]].title,
-                "paid_on": invoices[i["invoice"]].paid_on.isoformat(),
-                "vat_rate": str(i["vat_rate"]),
-                "net": str(i["net"]),
-            }
-            for i in items
-        ],
+        "items": [_statement_item(i, invoices[i["invoice"]]) for i in items],
         "credit_note": {
             "number": credit_note.number,
             "net": str(credit_note.net_total),
@@ -327,8 +391,20 @@ def settle_month(period: date, *, today: date | None = None) -> SettlementRun:
             return run
         invoices = {i.pk: i for i in settleable_invoices(end)}
         per_workshop = shares(list(invoices))
+        reclaims = open_reclaims(end)
+        taken = {
+            workshop_id: covered(per_workshop[workshop_id], rows)
+            for workshop_id, rows in reclaims.items()
+            if workshop_id in per_workshop
+        }
+        cancellations = {r["invoice"] for rows in taken.values() for r in rows}
+        invoices.update(
+            (c.pk, c)
+            for c in Invoice.objects.filter(pk__in=cancellations).select_related("original")
+        )
         for workshop in Workshop.objects.filter(pk__in=per_workshop).order_by("pk"):
-            settle_member(run, workshop, per_workshop[workshop.pk], invoices, today)
+            items = per_workshop[workshop.pk] + taken.get(workshop.pk, [])
+            settle_member(run, workshop, items, invoices, today)
         content = payout_file(run, execution_date=today + timedelta(days=1))
         run.pain001 = content
         run.pain001_sha256 = hashlib.sha256(content).hexdigest()

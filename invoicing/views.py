@@ -383,6 +383,14 @@ def cancel(request, invoice_id: int):
                 _("Invoice %(number)s cancelled by %(storno)s.")
                 % {"number": invoice.number, "storno": storno.number},
             )
+            if invoice.settled_in.exists():
+                messages.info(
+                    request,
+                    _(
+                        "The members' shares of this invoice were paid out already: they come "
+                        "off their next credit notes (month-end run, “Shares to take back”)."
+                    ),
+                )
             return redirect("invoicing:detail", invoice_id=storno.pk)
     return _render_detail(request, invoice, status=422, cancel_form=form)
 
@@ -634,6 +642,7 @@ def _render_month_end(request, form, status, payout: tuple | None = None):
             run.payout_form = PayoutForm(initial={"booked_on": today}, prefix=f"run{run.pk}")
     last_month_end = today.replace(day=1) - timedelta(days=1)
     context = {
+        "reclaims": _open_reclaims(today),
         "form": form,
         "recent": operations.select_related("created_by")[:10],
         "runs": runs,
@@ -644,6 +653,22 @@ def _render_month_end(request, form, status, payout: tuple | None = None):
         **_operation_context(operation),
     }
     return render(request, "invoicing/office/month_end.html", context, status=status)
+
+
+def _open_reclaims(today) -> list[dict]:
+    """Members' shares of cancelled invoices paid out already and not yet taken back."""
+    rows = [r for per in settlement.open_reclaims(today).values() for r in per]
+    cancellations = Invoice.objects.select_related("original").in_bulk({r["invoice"] for r in rows})
+    workshops = Workshop.objects.in_bulk({r["performed_by"] for r in rows})
+    out = [
+        {
+            "workshop": workshops[r["performed_by"]],
+            "cancellation": cancellations[r["invoice"]],
+            "amount": -r["net"],
+        }
+        for r in rows
+    ]
+    return sorted(out, key=lambda r: (r["workshop"].name, r["cancellation"].issue_date))
 
 
 @office_page

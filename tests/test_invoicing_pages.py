@@ -416,6 +416,25 @@ def test_a_paid_invoice_cancelled_shows_its_credit_once_on_the_invoice(books, ap
     assert "Erstattung an den Kunden" in after  # the payments table names it
 
 
+def test_cancelling_an_invoice_paid_out_to_the_members_says_their_shares_come_back(books, api_as):
+    bathroom = books.bathroom
+    payments.record_payment(bathroom, amount=bathroom.amount_due, booked_on=TODAY)
+    with time_machine.travel("2026-04-01 09:00 +02:00", tick=False):
+        settlement.settle_month(date(2026, 3, 1))
+        client = api_as(books.office)  # a session from a month ago has expired
+        assert 'data-testid="reclaims"' not in page(client, "/buero/rechnungen/monatsabschluss/")
+    with time_machine.travel("2026-04-02 09:00 +02:00", tick=False):
+        done = client.post(f"{LIST}{bathroom.pk}/stornieren/", {"confirm": "on", "issue_date": ""})
+        shown = page(client, done["Location"])
+        assert "bereits ausgezahlt" in shown and "nächsten Gutschriften" in shown
+        month_end = page(client, "/buero/rechnungen/monatsabschluss/")
+    panel = month_end.split('data-testid="reclaims"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r'<tr data-testid="reclaim">(.*?)</tr>', panel, re.S)
+    assert len(rows) == 2
+    assert any(books.world.sanitaer.name in r and "6.175,20 €" in r for r in rows)
+    assert all(bathroom.number in r and "02.04.2026" in r for r in rows)
+
+
 def test_a_payment_by_hand_is_recorded_and_settles_the_invoice(books, api_as):
     client = api_as(books.office)
     bathroom = books.bathroom

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from lxml import etree
 
 from invoicing import documents, einvoice, payments, samples, services, settlement, texts
@@ -306,3 +307,47 @@ def test_a_month_before_2000_is_refused_as_such_by_the_month_end_api(
         }
     ]
     assert not Operation.objects.exists() and not SettlementRun.objects.exists()
+
+
+def test_shares_of_an_invoice_cancelled_after_payout_are_taken_back_from_the_next(
+    world, paid_bathroom
+):
+    """Paid, settled in March, cancelled in April: each member's share comes off its next
+    credit note, the fee follows the smaller share, and a member whose new shares do not cover
+    it is credited no negative month: the reclaim waits, listed as open."""
+    from invoicing import validation
+
+    settle()
+    with time_machine.travel("2026-04-02 09:00 +02:00", tick=False):
+        storno = services.cancel_invoice(paid_bathroom)
+    with time_machine.travel("2026-04-10 12:00 +02:00", tick=False):
+        (new,) = samples.reverse_charge(world, date(2026, 4, 10))  # plumbing only
+        payments.record_payment(new, amount=new.amount_due, booked_on=date(2026, 4, 10))
+    open_before = settlement.open_reclaims(date(2026, 4, 30))
+    assert {w: [r["net"] for r in rows] for w, rows in open_before.items()} == {
+        world.sanitaer.pk: [D("-6175.20")],
+        world.elektro.pk: [D("-750.35")],
+    }
+
+    april = settle(period=date(2026, 4, 1), day="2026-05-01")
+    (plumbing,) = april.settlements.select_related("credit_note", "fee_invoice")
+    assert plumbing.workshop == world.sanitaer
+    new_share = new.lines.filter(performed_by=world.sanitaer).aggregate(s=Sum("net_amount"))["s"]
+    assert plumbing.share_net == new_share - D("6175.20") > 0
+    note = plumbing.credit_note
+    reclaim = note.lines.get(quantity=-1)
+    assert reclaim.net_amount == D("-6175.20") and reclaim.unit_price == D("6175.20")
+    assert reclaim.text.startswith(f"Rückforderung Anteil an Rechnung {paid_bathroom.number}")
+    assert storno.number in reclaim.detail
+    assert "verrechnen wir" in note.introduction
+    assert note.net_total == plumbing.share_net
+    assert plumbing.fee_invoice.net_total == (plumbing.share_net * D("0.08")).quantize(D("0.01"))
+    assert plumbing.statement["items"][1]["reclaims"] == paid_bathroom.number
+    report = validation.validate(einvoice.render_xml(note, "factur-x"))
+    assert report.ok, str(report)
+    # Electrics had no work in April: nothing credited, its reclaim still open; plumbing's is
+    # taken once.
+    left = settlement.open_reclaims(date(2026, 5, 31))
+    assert {w: [r["net"] for r in rows] for w, rows in left.items()} == {
+        world.elektro.pk: [D("-750.35")]
+    }
