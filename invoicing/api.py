@@ -27,6 +27,7 @@ from invoicing.schemas import (
     MonthEndIn,
     OperationOut,
     PaymentIn,
+    RefundTransferIn,
     SettlementOut,
 )
 from invoicing.selectors import (
@@ -158,6 +159,21 @@ def record_refund(request, invoice_id: int, payload: PaymentIn):
     """Book a customer's credit (over-payment, or paid on an invoice cancelled since) as
     transferred back to her: at most the credit."""
     return _book(request, invoice_id, payload, payments.record_refund)
+
+
+@router.post(
+    "/invoices/{invoice_id}/refund-transfer",
+    response={200: None, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    openapi_extra={"responses": {200: {"content": {"application/xml": {}}}}},
+)
+def refund_transfer(request, invoice_id: int, payload: RefundTransferIn):
+    """The credit's transfer back to the customer as a SEPA file (pain.001.001.09) for the bank;
+    books nothing (book the refund once the bank carried it out). At most the credit."""
+    invoice = _managed(request, invoice_id)
+    content = payments.refund_transfer_file(invoice, **payload.dict())
+    response = HttpResponse(content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="erstattung-{invoice.number}.xml"'
+    return response
 
 
 @router.post(

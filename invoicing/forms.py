@@ -133,14 +133,32 @@ def confirm_if_over(form, field: str, amount: Decimal, owed: Decimal, message, *
         )
 
 
-class AmountOnDayForm(ServiceErrorsMixin, forms.Form):
-    """An amount of money that moved on a day: a payment received, a credit refunded."""
-
-    amount = forms.CharField(
+def amount_field() -> forms.CharField:
+    """Euros as people type them (1.234,56), parsed by :func:`clean_money`."""
+    return forms.CharField(
         label=_("Amount (€)"),
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
+
+
+def clean_money(value: str) -> Decimal:
+    """A positive amount in whole cents, or the error to show at the field."""
+    try:
+        amount = parse_amount(value)
+    except ValueError:
+        raise ValidationError(_("Enter an amount such as 1.234,56."), code="invalid") from None
+    if amount <= 0:
+        raise ValidationError(_("The amount must be more than 0 €."), code="min_value")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError(_("Amounts are whole cents."), code="cents")
+    return amount
+
+
+class AmountOnDayForm(ServiceErrorsMixin, forms.Form):
+    """An amount of money that moved on a day: a payment received, a credit refunded."""
+
+    amount = amount_field()
     booked_on = forms.DateField(
         label=_("Booked on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -150,15 +168,7 @@ class AmountOnDayForm(ServiceErrorsMixin, forms.Form):
     )
 
     def clean_amount(self) -> Decimal:
-        try:
-            amount = parse_amount(self.cleaned_data["amount"])
-        except ValueError:
-            raise ValidationError(_("Enter an amount such as 1.234,56."), code="invalid") from None
-        if amount <= 0:
-            raise ValidationError(_("The amount must be more than 0 €."), code="min_value")
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValidationError(_("Amounts are whole cents."), code="cents")
-        return amount
+        return clean_money(self.cleaned_data["amount"])
 
     def clean_booked_on(self) -> date:
         booked_on = self.cleaned_data["booked_on"]
@@ -194,6 +204,25 @@ class RefundForm(AmountOnDayForm):
         self.fields["amount"].label = _("Amount refunded (€)")
         self.fields["booked_on"].label = _("Transferred on")
         self.fields["reference"].help_text = ""
+
+
+class RefundTransferForm(ServiceErrorsMixin, forms.Form):
+    """A transfer of a customer's credit back to her, for the bank (a SEPA file)."""
+
+    name = forms.CharField(label=_("Account holder"), max_length=70)
+    iban = forms.CharField(
+        label=_("IBAN"),
+        max_length=42,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    amount = amount_field()
+    execution_date = forms.DateField(
+        label=_("Execute on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean_amount(self) -> Decimal:
+        return clean_money(self.cleaned_data["amount"])
 
 
 class MonthEndForm(ServiceErrorsMixin, forms.Form):

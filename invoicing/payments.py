@@ -52,6 +52,7 @@ from invoicing.models import (
     Invoice,
     Payment,
 )
+from trades.validators import validate_iban
 from zunft.core.money import ZERO, format_money, round_money, to_decimal
 from zunft.core.realtime import emit
 
@@ -265,6 +266,70 @@ def record_payment(
 
 # RE-2026-00042, RE12-2026-00042; banks and people add spaces or drop the hyphens.
 NUMBER_PATTERN = re.compile(r"\b([A-Z]{1,6}\d{0,6})\s?-?\s?(20\d\d)\s?-?\s?(\d{5})\b")
+
+
+def refund_payee(invoice: Invoice) -> tuple[str, str]:
+    """Whom a credit goes back to, as far as the bank told us: the name and IBAN of the last
+    credit booked on the invoice from a statement ("", "" when it was booked by hand)."""
+    row = (
+        BankTransaction.objects.filter(invoices=invoice)
+        .exclude(payer_iban="")
+        .order_by("-booked_on", "-pk")
+        .values_list("payer_name", "payer_iban")
+        .first()
+    )
+    return row if row else ("", "")
+
+
+def sepa_transfer(name: str, iban: str, bic: str, *, batch: bool = False):
+    """An empty SEPA credit transfer (pain.001.001.09, what German banks take under the DK
+    rules) from the account given; ``export(validate=True)`` checks it against the schema."""
+    from sepaxml import SepaTransfer
+
+    debtor = {"name": name[:70], "IBAN": iban.replace(" ", ""), "BIC": bic}
+    return SepaTransfer({**debtor, "batch": batch, "currency": "EUR"}, schema="pain.001.001.09")
+
+
+def refund_transfer_file(
+    invoice: Invoice, *, name: str, iban: str, amount: Decimal, execution_date: date
+) -> bytes:
+    """A SEPA credit transfer (pain.001.001.09) paying ``amount`` of the invoice's credit back
+    to ``name``/``iban``, for the clerk to hand to the bank. Books nothing: the refund is booked
+    once the bank carried it out. At most the credit still open."""
+    errors = {}
+    iban = iban.replace(" ", "").upper()
+    try:
+        validate_iban(iban)
+    except ValidationError as error:
+        errors["iban"] = error.messages
+    if not name.strip():
+        errors["name"] = [_("Whom the money goes to: the account holder's name.")]
+    if execution_date < timezone.localdate():
+        errors["execution_date"] = [_("A transfer is executed today or later.")]
+    credit = -balance(invoice).open
+    if credit <= 0:
+        errors["amount"] = [_("There is no credit to refund on this invoice.")]
+    elif amount > credit:
+        errors["amount"] = [
+            _("At most the credit of %(credit)s can be refunded.")
+            % {"credit": format_money(credit)}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    # Paid back from the account the invoice asked to be paid into (the cooperative's, or a
+    # member's for its own invoices).
+    transfer = sepa_transfer(invoice.seller_name, invoice.seller_iban, invoice.seller_bic)
+    transfer.add_payment(
+        {
+            "name": name[:70],
+            "IBAN": iban,
+            "amount": int((amount * 100).to_integral_value()),
+            "execution_date": execution_date,
+            "description": f"Erstattung Guthaben {invoice.number}"[:140],
+            "endtoend_id": f"ERST-{invoice.number}"[:35],
+        }
+    )
+    return transfer.export(validate=True, pretty_print=True)
 
 
 def record_refund(

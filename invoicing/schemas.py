@@ -80,6 +80,13 @@ class PaymentIn(Schema):
     reference: str = Field("", max_length=300)
 
 
+class RefundTransferIn(Schema):
+    name: str = Field(..., min_length=1, max_length=70, description="the account holder")
+    iban: str = Field(..., max_length=42)
+    amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
+    execution_date: date
+
+
 class ImportOut(Schema):
     statement: int
     created: bool

@@ -415,19 +415,8 @@ def settle_month(period: date, *, today: date | None = None) -> SettlementRun:
 def payout_file(run: SettlementRun, *, execution_date: date) -> bytes:
     """The SEPA credit transfer (pain.001.001.09, accepted by German banks under the DK rules)
     paying each member its payout, validated against the schema by ``sepaxml``."""
-    from sepaxml import SepaTransfer
-
     coop = services.get_cooperative()
-    transfer = SepaTransfer(
-        {
-            "name": coop.legal_name[:70],
-            "IBAN": coop.iban.replace(" ", ""),
-            "BIC": coop.bic,
-            "batch": True,
-            "currency": "EUR",
-        },
-        schema="pain.001.001.09",
-    )
+    transfer = payments.sepa_transfer(coop.legal_name, coop.iban, coop.bic, batch=True)
     count = 0
     for settlement in run.settlements.select_related("workshop", "credit_note").order_by("pk"):
         if settlement.payout <= 0:

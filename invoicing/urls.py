@@ -15,6 +15,11 @@ urlpatterns = [
     path("buero/rechnungen/<int:invoice_id>/loeschen/", views.delete_draft, name="delete-draft"),
     path("buero/rechnungen/<int:invoice_id>/zahlung/", views.record_payment, name="payment"),
     path("buero/rechnungen/<int:invoice_id>/erstattung/", views.record_refund, name="refund"),
+    path(
+        "buero/rechnungen/<int:invoice_id>/erstattung/sepa/",
+        views.refund_transfer,
+        name="refund-transfer",
+    ),
     path("buero/rechnungen/<int:invoice_id>/senden/", views.send_again, name="send-again"),
     path(
         "buero/rechnungen/<int:invoice_id>/mahnkosten-erlassen/",

@@ -51,6 +51,7 @@ from invoicing.forms import (
     PaymentForm,
     PayoutForm,
     RefundForm,
+    RefundTransferForm,
     StatementForm,
 )
 from invoicing.models import (
@@ -315,8 +316,24 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
                 "reference": _("Refund %(number)s") % {"number": invoice.number},
             }
         ),
+        "transfer_form": forms.get("transfer_form") or _transfer_form(invoice, today),
         "section": "list",
     }
+
+
+def _transfer_form(invoice: Invoice, today) -> RefundTransferForm | None:
+    """The SEPA transfer of the credit, filled in with the account it was paid from."""
+    if invoice.open >= 0:
+        return None
+    name, iban = payments.refund_payee(invoice)
+    return RefundTransferForm(
+        initial={
+            "name": name or invoice.buyer_name,
+            "iban": iban,
+            "amount": number_format(-invoice.open, decimal_pos=2),
+            "execution_date": today,
+        }
+    )
 
 
 def _visible_invoice(request, invoice_id: int) -> Invoice:
@@ -393,6 +410,34 @@ def cancel(request, invoice_id: int):
                 )
             return redirect("invoicing:detail", invoice_id=storno.pk)
     return _render_detail(request, invoice, status=422, cancel_form=form)
+
+
+@office_page
+@require_POST
+def refund_transfer(request, invoice_id: int):
+    """The credit's transfer back to the customer as a SEPA file (pain.001) for the bank. It
+    books nothing: the refund is booked once the bank carried it out."""
+    invoice = _visible_invoice(request, invoice_id)
+    form = RefundTransferForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            content = payments.refund_transfer_file(
+                invoice,
+                name=data["name"],
+                iban=data["iban"],
+                amount=data["amount"],
+                execution_date=data["execution_date"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            response = HttpResponse(content, content_type="application/xml")
+            response["Content-Disposition"] = (
+                f'attachment; filename="erstattung-{invoice.number}.xml"'
+            )
+            return response
+    return _render_detail(request, invoice, status=422, transfer_form=form)
 
 
 def _book(request, invoice: Invoice, form, service):

@@ -292,6 +292,18 @@ RULES: dict[str, Rule] = {
         ok=frozenset({422}),
         why="no credit on the world's invoice to refund",
     ),
+    "invoicing_api_refund_transfer": only(
+        ADMIN_A,
+        OFFICE,
+        body=lambda w: {
+            "name": "Hanna",
+            "iban": "DE89370400440532013000",
+            "amount": "10.00",
+            "execution_date": "2099-01-01",
+        },
+        ok=frozenset({422}),
+        why="no credit on the world's invoice to refund",
+    ),
     "invoicing_api_waive_charges": only(
         ADMIN_A, OFFICE, ok=frozenset({422}), why="no dunning charges open on the world's invoice"
     ),
@@ -645,6 +657,9 @@ PAGES: dict[str, Page] = {
     ),
     "buero/rechnungen/<int:invoice_id>/erstattung/": page(
         OFFICE, method="post", ok=frozenset({422}), why="an empty refund is refused at its field"
+    ),
+    "buero/rechnungen/<int:invoice_id>/erstattung/sepa/": page(
+        OFFICE, method="post", ok=frozenset({422}), why="an empty transfer is refused at its field"
     ),
     "buero/rechnungen/<int:invoice_id>/senden/": page(
         OFFICE, method="post", ok=frozenset({302}), why="the office mails a customer's invoice"

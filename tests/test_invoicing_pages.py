@@ -401,6 +401,27 @@ def test_a_paid_invoice_cancelled_shows_its_credit_once_on_the_invoice(books, ap
     assert "<dt>Fällig</dt>" not in cancellation
     assert payments.balance(storno) == payments.Balance(open=0, charges_open=0)
 
+    # The transfer for the bank, filled in with the customer's name (no statement named an
+    # account: the payment was booked by hand), refused at its fields, then as a SEPA file.
+    transfer = original.split('data-testid="refund-transfer-form"', 1)[1].split("</form>", 1)[0]
+    assert f'value="{bathroom.buyer_name}"' in transfer and 'value="8241,40"' in transfer
+    sepa = f"{LIST}{bathroom.pk}/erstattung/sepa/"
+    filled = {"name": "Hanna Kundin", "execution_date": "2026-03-02"}
+    wrong = client.post(sepa, {**filled, "iban": "DE00 1234", "amount": "9.000,00"})
+    assert wrong.status_code == 422
+    assert field_errors(wrong.content.decode(), "iban")[0] == "DE001234 ist keine gültige IBAN."
+    good = {**filled, "iban": "de89 3704 0044 0532 0130 00", "amount": "9.000,00"}
+    over = client.post(sepa, good)
+    assert "Höchstens das Guthaben" in field_errors(over.content.decode(), "amount")[0]
+    xml = client.post(sepa, {**good, "amount": "8.241,40"})
+    assert xml.status_code == 200 and xml["Content-Type"] == "application/xml"
+    assert f"erstattung-{bathroom.number}.xml" in xml["Content-Disposition"]
+    body = xml.content.decode()
+    assert "<IBAN>DE89370400440532013000</IBAN>" in body and "8241.40" in body
+    # the file books nothing
+    assert f"Erstattung Guthaben {bathroom.number}" in body
+    assert payments.balance(Invoice.objects.get(pk=bathroom.pk)).open == Decimal("-8241.40")
+
     # The credit is paid back and booked: then nothing is left to do.
     form = original.split('data-testid="refund-form"', 1)[1].split("</form>", 1)[0]
     assert 'value="8241,40"' in form

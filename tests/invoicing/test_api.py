@@ -130,7 +130,20 @@ def test_recording_payments_partial_then_over(people, api_as):
     assert body["state"] == "paid" and body["paid_on"] == "2026-03-02"
     assert body["open"] == "-58.60" and body["credit"] == "58.60"
     assert [p["amount"] for p in body["payments"]] == ["8000.00", "300.00"]
-    # the surplus is transferred back: at most the credit, then nothing is left
+    # the surplus goes back by a SEPA file for the bank (refused at its fields first)...
+    sepa = f"/api/v1/invoices/{people.bathroom.pk}/refund-transfer"
+    order = {"name": "Hanna", "iban": "DE00 1", "amount": "58.61", "execution_date": "2026-03-01"}
+    refused = office.post(sepa, order, "application/json")
+    assert refused.status_code == 422
+    assert {e["loc"][-1] for e in refused.json()["detail"]} == {
+        "iban",
+        "amount",
+        "execution_date",
+    }
+    order.update(iban="DE89 3704 0044 0532 0130 00", amount="58.60", execution_date="2026-03-02")
+    xml = office.post(sepa, order, "application/json")
+    assert xml.status_code == 200 and b'<InstdAmt Ccy="EUR">58.60</InstdAmt>' in xml.content
+    # ...and is booked once transferred: at most the credit, then nothing is left
     refunds = f"/api/v1/invoices/{people.bathroom.pk}/refunds"
     too_much = office.post(
         refunds, {"amount": "58.61", "booked_on": "2026-03-02"}, "application/json"

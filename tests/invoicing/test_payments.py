@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from lxml import etree
 
 from invoicing import payments, samples, services
 from invoicing.models import BankStatementImport, BankTransaction, Invoice, Payment
 from invoicing.privacy import erasure_blockers
 
 D = Decimal
+PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
 CAMT = Path(__file__).parent / "fixtures" / "camt053_2026-03-02.xml"
 
 
@@ -163,6 +165,32 @@ def test_a_camt_statement_books_full_partial_and_lists_unknown(two_open, frozen)
     assert "Rechnungsnummer" in unknown.note
     # the debit (bank fees) is not an incoming payment
     assert BankTransaction.objects.count() == 3
+
+
+def test_a_credit_goes_back_to_the_account_it_came_from_by_a_sepa_file(two_open, frozen):
+    bathroom, _construction = two_open
+    assert payments.refund_payee(bathroom) == ("", "")  # nothing from the bank yet
+    payments.import_camt053(CAMT.read_bytes(), filename=CAMT.name)
+    services.cancel_invoice(bathroom)
+    bathroom.refresh_from_db()
+    payee = payments.refund_payee(bathroom)
+    assert payee == ("Hanna Huesing", "DE02100100100006820101")
+    credit = -payments.balance(bathroom).open
+    xml = payments.refund_transfer_file(
+        bathroom, name=payee[0], iban=payee[1], amount=credit, execution_date=frozen
+    )
+    root = etree.fromstring(xml)
+    (tx,) = root.iter(f"{PAIN}CdtTrfTxInf")
+    assert tx.findtext(f"{PAIN}CdtrAcct/{PAIN}Id/{PAIN}IBAN") == "DE02100100100006820101"
+    assert D(tx.findtext(f"{PAIN}Amt/{PAIN}InstdAmt")) == credit
+    assert tx.findtext(f"{PAIN}PmtId/{PAIN}EndToEndId") == f"ERST-{bathroom.number}"
+    debtor = root.findtext(f".//{PAIN}DbtrAcct/{PAIN}Id/{PAIN}IBAN")
+    assert debtor == bathroom.seller_iban.replace(" ", "")  # the account it was paid into
+    with pytest.raises(ValidationError) as too_much:
+        payments.refund_transfer_file(
+            bathroom, name="H", iban=payee[1], amount=credit + 1, execution_date=frozen
+        )
+    assert "amount" in too_much.value.message_dict
 
 
 def test_importing_the_same_statement_again_changes_nothing(two_open):
