@@ -43,6 +43,7 @@ from trades.models import (
     Workshop,
     WorkshopTrade,
 )
+from trades.selectors import workshops_serving
 from zunft.core.models import User
 from zunft.demo import data, history
 
@@ -545,4 +546,9 @@ def test_a_fresh_install_locates_addresses_in_the_demo_region(demo):
         assert found is not None, code
         assert (round(found.lat, 4), round(found.lon, 4), found.state) == (lat, lon, "NI")
     assert locate("", "26135", "Oldenburg") is not None
+    # The Münsterland's other district: located, and the Cloppenburg members reach Vechta.
+    vechta = locate("", "49377", "Vechta")
+    point = Point(vechta.lon, vechta.lat, srid=4326)
+    for code in ("elektro", "shk", "maler"):
+        assert workshops_serving(point, Trade.objects.get(code=code)).exists(), code
     assert locate("", "80331", "München") is None  # outside the region: not made up

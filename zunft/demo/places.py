@@ -29,6 +29,18 @@ TOWNS = {
     "Sögel": ("49751", 52.85, 7.5167, HWK_OS),
     "Lindern (Oldenburg)": ("49699", 52.85, 7.7833, HWK_OL),
     "Wardenburg": ("26203", 53.0667, 8.2, HWK_OL),
+    # The district of Vechta, the other half of the Oldenburger Münsterland: no member sits
+    # there yet, but homeowners there ask, and the workshops around Cloppenburg reach them.
+    "Vechta": ("49377", 52.7263, 8.286, HWK_OL),
+    "Lohne (Oldenburg)": ("49393", 52.6589, 8.225, HWK_OL),
+    "Damme": ("49401", 52.5216, 8.1979, HWK_OL),
+    "Dinklage": ("49413", 52.6622, 8.1244, HWK_OL),
+    "Goldenstedt": ("49424", 52.7883, 8.432, HWK_OL),
+    "Visbek": ("49429", 52.8333, 8.3167, HWK_OL),
+    "Neuenkirchen-Vörden": ("49434", 52.5167, 8.0667, HWK_OL),
+    "Steinfeld (Oldenburg)": ("49439", 52.5864, 8.2157, HWK_OL),
+    "Holdorf": ("49451", 52.5833, 8.1167, HWK_OL),
+    "Bakum": ("49456", 52.7412, 8.1955, HWK_OL),
 }
 
 # Oldenburg has several postal codes; sites there are spread over them.
