@@ -134,6 +134,7 @@ APPOINTMENT_FIELDS = (
     "task__name_de",
     "task__name_en",
     "task__status",
+    "task__code",
     "task__duration_hours",
     "task__trade__code",
     "task__trade__name_de",
@@ -302,6 +303,7 @@ def _item(a: dict) -> dict:
         "hours": float(a["task__duration_hours"]),
         "sequence": a["sequence"],
         "pinned": a["pinned"],
+        "urgent": a["task__code"] == services.EMERGENCY_TASK_CODE,  # a Notdienst: today, now
         "promised": promised,
         "late": bool(promised and a["end"].astimezone(BERLIN).date() > promised),
     }

@@ -70,6 +70,7 @@ class ItemOut(Row):
     hours: float
     sequence: int
     pinned: bool = Field(..., description="placed by the office; re-plans keep it")
+    urgent: bool = Field(False, description="a Notdienst (emergency call-out)")
     promised: date | None
     late: bool
 

@@ -2,13 +2,22 @@
 from ``GET /api/v1/board`` and follows the office group live."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
+from customers.models import Site
+from customers.services import save_customer, save_site
 from jobs.models import Request
-from scheduling import board
+from scheduling import board, services
+from scheduling.forms import CALLER_FIELDS, EmergencyForm
+from trades.models import Certification, Trade
 from zunft.core.auth import office_page
 
 
@@ -82,6 +91,7 @@ def _labels() -> dict:
             "office": _("office"),
             "empty": _("No messages yet."),
         },
+        "urgent": _("Emergency"),
         "decline": _("Decline"),
         "reopen": _("Reopen"),
         "open_package": _("Package"),
@@ -153,3 +163,93 @@ def board_page(request):
     return render(
         request, "scheduling/office/board.html", {"config": config, "week": config["week"]}
     )
+
+
+def _matching_sites(query: str):
+    """Known sites for a caller, by name, company, street or postal code (at most 20)."""
+    words = query.split()
+    if not words:
+        return []
+    sites = Site.objects.select_related("customer")
+    for word in words:
+        sites = sites.filter(
+            Q(customer__last_name__icontains=word)
+            | Q(customer__first_name__icontains=word)
+            | Q(customer__company__icontains=word)
+            | Q(street__icontains=word)
+            | Q(postal_code__startswith=word)
+            | Q(city__icontains=word)
+        )
+    return list(sites.order_by("customer__last_name", "street", "pk")[:20])
+
+
+def _place_emergency(data: dict) -> services.EmergencyMatch:
+    """The caller's site (known, or made from what she said) and the offer to the nearest free
+    worker, in one transaction: when nobody is free, no customer is left behind."""
+    with transaction.atomic():
+        if data["site"] is not None:
+            site = Site.objects.get(pk=data["site"])
+        else:
+            # The site's address is also the customer's, to send the invoice to.
+            customer = save_customer({name: data[name] for name in CALLER_FIELDS})
+            address = {name: data[name] for name in ("street", "postal_code", "city")}
+            site = save_site(customer, address)
+        return services.dispatch_emergency(
+            site=site,
+            trade=Trade.objects.get(code=data["trade"]),
+            certification=Certification.objects.filter(code=data["certification"]).first(),
+            hours=data["hours"],
+            description=data["description"],
+        )
+
+
+@office_page
+def emergency_page(request):
+    """Notdienst: the office takes the call, the nearest qualified worker free now gets a short
+    offer on the phone. ``?suche=`` finds the caller among the known sites; a new caller's
+    address is located by its postal code."""
+    query = request.GET.get("suche", "").strip()
+    chosen = None
+    if request.method == "POST":
+        form = EmergencyForm(request.POST)
+        if form.is_valid():
+            try:
+                match = _place_emergency(form.cleaned_data)
+            except Site.DoesNotExist:
+                form.add_error(None, _("That site no longer exists; search again."))
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                a = match.appointment
+                messages.success(
+                    request,
+                    _(
+                        "Emergency offered to %(worker)s (%(workshop)s, %(km)s km away); "
+                        "answer by %(deadline)s."
+                    )
+                    % {
+                        "worker": a.worker,
+                        "workshop": a.workshop.name,
+                        "km": number_format(match.distance_km, decimal_pos=1),
+                        "deadline": date_format(
+                            timezone.localtime(match.dispatch.deadline), "TIME_FORMAT"
+                        ),
+                    },
+                )
+                return redirect("office-board")
+        site_id = form.data.get("site")
+        chosen = Site.objects.filter(pk=site_id).first() if str(site_id).isdigit() else None
+        status = 422
+    else:
+        site_id = request.GET.get("ort", "")
+        chosen = Site.objects.filter(pk=site_id).first() if site_id.isdigit() else None
+        form = EmergencyForm(initial={"site": chosen.pk if chosen else None})
+        status = 200
+    context = {
+        "form": form,
+        "query": query,
+        "sites": _matching_sites(query),
+        "chosen": chosen,
+        "caller_fields": [form[name] for name in CALLER_FIELDS],
+    }
+    return render(request, "scheduling/office/emergency.html", context, status=status)

@@ -641,6 +641,7 @@ PAGES: dict[str, Page] = {
     "betrieb/abrechnungen/": page(
         ADMIN_A, ADMIN_B, OFFICE, why="each workshop its own (isolation: test_settlement)"
     ),
+    "buero/notdienst/": page(OFFICE, why="the office takes emergency calls"),
     "buero/rechnungen/": page(OFFICE),
     "buero/rechnungen/<int:invoice_id>/": page(OFFICE),
     "buero/rechnungen/<int:invoice_id>/ausstellen/": page(

@@ -311,7 +311,44 @@ def test_screenshots_of_the_demo_week(board_stack, browser):
     page.wait_for_timeout(600)
     page.screenshot(path=SHOTS / "board-390-full.png", full_page=True)
     assert page.evaluate(CRAMPED, []) == []
+    page.set_viewport_size({"width": 320, "height": 720})  # the smallest phone: KPI words wrap
+    page.wait_for_timeout(300)
+    assert page.evaluate(CRAMPED, ["kpis"]) == []
     phone.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_office_takes_an_emergency_call_on_a_phone_and_sees_it_on_the_board(
+    board_stack, browser, coop
+):
+    """The Notdienst page on the smallest phone: the caller found by name, the trade chosen,
+    sent; the board says who got it and shows the job red and readable in today's week."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = board_stack.base_url
+    office = desktop(browser, coop.olga, base, viewport={"width": 320, "height": 720})
+    page = office.new_page()
+    page.goto(f"{base}/buero/plantafel/")
+    page.get_by_test_id("nav-emergency").click()
+    page.get_by_test_id("site-search").fill(coop.hanna_site.customer.last_name)
+    page.get_by_test_id("site-search").press("Enter")
+    page.get_by_test_id("pick-site").first.click()
+    expect(page.get_by_test_id("chosen-site")).to_contain_text(coop.hanna_site.street)
+    page.select_option("#id_trade", "elektro")
+    assert page.evaluate(CRAMPED, ["emergency-page"]) == []
+    page.fill("#id_description", "Sicherung fliegt raus, kein Strom in der Küche")
+    page.screenshot(path=SHOTS / "emergency-320.png", full_page=True)
+    page.get_by_test_id("emergency-send").click()
+    page.wait_for_url(f"{base}/buero/plantafel/")
+    expect(page.locator(".messages")).to_contain_text("Notdienst an")
+    expect(page.locator(".messages")).to_contain_text("Elektro Janßen")
+    office.close()
+
+    board_page = open_board(desktop(browser, coop.olga, base, viewport=LAPTOP), base, "")
+    urgent = board_page.locator(".vis-item.urgent")
+    expect(urgent).to_have_count(1)
+    expect(urgent).to_contain_text("Notdienst: Sicherung fliegt raus")
+    assert urgent.bounding_box()["width"] >= 110  # readable, not a sliver of two hours
+    urgent.screenshot(path=SHOTS / "emergency-on-board.png")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -278,6 +278,60 @@ def test_the_office_calls_out_an_emergency_through_the_api(coop, api_as):
     assert {tuple(d["loc"]) for d in typo.json()["detail"]} == {("body", "site"), ("body", "trade")}
 
 
+def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
+    from customers.models import Customer
+    from scheduling.models import Dispatch
+    from trades.models import Trade
+
+    page = "/buero/notdienst/"
+    assert api_as(coop.alice).get(page).status_code in (302, 403)  # the office's page
+    office = api_as(coop.olga)
+    # A known caller, found by her name, picked, and the job sent to the nearest electrician.
+    found = office.get(page, {"suche": coop.hanna_site.customer.last_name}).content.decode()
+    assert f"ort={coop.hanna_site.pk}" in found
+    picked = office.get(page, {"ort": coop.hanna_site.pk}).content.decode()
+    assert 'data-testid="chosen-site"' in picked and 'name="first_name"' not in picked
+    sent = office.post(
+        page, {"site": coop.hanna_site.pk, "trade": "elektro", "hours": "2", "description": "x"}
+    )
+    assert sent.status_code == 302 and sent["Location"] == "/buero/plantafel/"
+    board = office.get(sent["Location"]).content.decode()
+    assert "Notdienst an" in board and "Elektro Janßen" in board
+    assert Dispatch.objects.get().appointment.task.name_de == "x"
+
+    # A new caller: what is missing is said at its field; an unknown postal code at its own.
+    customers = Customer.objects.count()
+    empty = office.post(page, {"trade": "elektro", "hours": "2"})
+    assert empty.status_code == 422
+    html = empty.content.decode()
+    assert html.count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 7
+    caller = {
+        "first_name": "Gerda",
+        "last_name": "Notruf",
+        "phone": "04471 555",
+        "email": "gerda@example.org",
+        "street": "Am Markt 1",
+        "postal_code": "99999",
+        "city": "Nirgendwo",
+        "trade": "elektro",
+        "hours": "2",
+    }
+    unknown = office.post(page, caller)
+    assert unknown.status_code == 422 and "99999" in unknown.content.decode()
+    # Known postal code, but nobody of the trade near: refused, and no customer left behind.
+    f.PostalCodeFactory()
+    Trade.objects.create(code="ofenbau", name_de="Ofenbau", name_en="Stove building")
+    nobody = office.post(page, {**caller, "postal_code": "26169", "trade": "ofenbau"})
+    assert nobody.status_code == 422
+    assert "kein qualifizierter Monteur frei" in nobody.content.decode()
+    assert Customer.objects.count() == customers
+    # The same caller with an electrician's job: she is a customer now, and the job is offered.
+    done = office.post(page, {**caller, "postal_code": "26169", "city": "Friesoythe"})
+    assert done.status_code == 302
+    assert Customer.objects.filter(last_name="Notruf", phone="04471 555").exists()
+    assert Dispatch.objects.count() == 2
+
+
 def test_a_task_without_work_at_these_values_is_left_out_and_precedence_bridged(coop):
     template = save_template(
         {"code": "fenster", "name_de": "Fenster", "name_en": "Windows"},

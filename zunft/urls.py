@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.views import my_data
 from invoicing.views import acceptance_pdf, quote_pdf
-from scheduling.board_views import board_page
+from scheduling.board_views import board_page, emergency_page
 from scheduling.views import feed, package_ics, package_message, package_page
 from zunft.api import api
 from zunft.core.health import healthz
@@ -34,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("abmelden/", LogoutView.as_view(next_page="home"), name="logout"),
     path("angebot/<int:quote_id>/pdf/", quote_pdf, name="quote-pdf"),
     path("buero/plantafel/", board_page, name="office-board"),
+    path("buero/notdienst/", emergency_page, name="office-emergency"),
     path("", include("invoicing.urls")),
     path("zwei-faktor/", include("zunft.core.twofactor")),
     path("auftrag/<int:package_id>/", package_page, name="package"),

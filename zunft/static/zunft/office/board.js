@@ -162,7 +162,7 @@
       end: new Date(it.end),
       content: `<span class="it-name"></span><span class="it-sub"></span>`,
       title: itemTitle(it),
-      className: `pkg-c${it.colour} state-${it.state}${it.late ? " late" : ""}`,
+      className: `pkg-c${it.colour} state-${it.state}${it.late ? " late" : ""}${it.urgent ? " urgent" : ""}`,
       editable: it.state === "tentative" || it.state === "accepted",
       raw: it,
     }));
@@ -205,7 +205,7 @@
   function groupTemplate(group) {
     if (!group) return "";
     if (group.raw && group.raw.rows) {
-      return el("div", { class: "g-workshop" }, el("strong", { text: group.raw.name }), el("span", { class: "muted", text: group.raw.city }));
+      return el("div", { class: "g-workshop", title: `${group.raw.name}, ${group.raw.city}` }, el("strong", { text: group.raw.name }), el("span", { class: "muted", text: group.raw.city }));
     }
     const r = group.raw || {};
     return el("div", { class: "g-trade" }, el("span", { text: r.trade_name || group.content }),
@@ -224,7 +224,7 @@
       openLog(it.package, `${it.package_title} #${it.package}`);
     };
     return el("div", { class: "it", tabindex: "0", role: "button", "aria-label": label, onkeydown: open, dataset: { task: it.task, state: it.state, testid: "board-item", pinned: it.pinned ? "1" : "" } },
-      el("span", { class: "it-name", text: `${it.pinned ? "⚑ " : ""}${icon} ${it.task_name}` }),
+      el("span", { class: "it-name", text: it.urgent ? `${L10N.urgent}: ${it.task_name}` : `${it.pinned ? "⚑ " : ""}${icon} ${it.task_name}` }),
       el("span", { class: "it-sub", text: `#${it.package} ${it.package_title} · ${it.city}` }));
   }
 
