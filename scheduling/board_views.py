@@ -71,6 +71,8 @@ def _labels() -> dict:
         "new_offer": _("new offer to the workshop"),
         "confirmed": _("confirmed appointment"),
         "package_end": _("Package finishes"),
+        "days_shift": _("%(n)s days"),
+        "days_shift_one": _("%(n)s day"),
         "applied": _("Move applied; the workshops have been told."),
         "stale": _("The plan changed meanwhile; check again."),
         "offered": _("Offers"),

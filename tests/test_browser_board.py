@@ -230,6 +230,10 @@ def test_a_live_accept_a_refused_move_and_a_valid_move_that_tells_the_workshop(
         changes = page.get_by_test_id("move-change")
         expect(changes).to_have_count(3, timeout=15000)
         expect(page.get_by_test_id("move-body")).to_contain_text("Elektro Janßen")
+        # The package's end before and after, and by how much.
+        expect(page.get_by_test_id("move-end")).to_have_text(
+            re.compile(r"^\d\d\.\d\d\.\d{4} → \d\d\.\d\d\.\d{4} \(\+\d+ Tage?\)$")
+        )
         page.screenshot(path=SHOTS / "board-move-preview.png")
         page.get_by_test_id("move-confirm").click()
         expect(page.get_by_test_id("move-applied")).to_be_visible(timeout=15000)

@@ -14,6 +14,7 @@
   const TZ = "Europe/Berlin";
   const fmtDay = new Intl.DateTimeFormat(dateLocale, { weekday: "short", day: "2-digit", month: "2-digit", timeZone: TZ });
   const fmtDate = new Intl.DateTimeFormat(dateLocale, { day: "2-digit", month: "2-digit", year: "numeric", timeZone: TZ });
+  const fmtIso = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: TZ }); // 2026-12-30: a calendar day in the zone
   const fmtTime = new Intl.DateTimeFormat(dateLocale, { weekday: "short", day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: TZ });
   const fmtPct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
   const fmtNum = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
@@ -344,7 +345,14 @@
       el("td", { class: "arrow", text: "→" }),
       el("td", {}, el("strong", { text: `${fmtTime.format(new Date(c.start_to))} – ${fmtTime.format(new Date(c.end_to))}` }), el("br"),
         el("span", { class: c.new_offer ? "changed" : "muted", text: c.workshop_to_name }))));
-    const end = p.end_after ? fmtDate.format(new Date(p.end_after)) : "–";
+    // Before → after, and by how many days, so the office weighs the move at a glance.
+    let end = p.end_after ? fmtDate.format(new Date(p.end_after)) : "–";
+    if (p.end_before && p.end_after) {
+      const day = (iso) => Date.parse(fmtIso.format(new Date(iso)));
+      const shift = Math.round((day(p.end_after) - day(p.end_before)) / 864e5);
+      const was = fmtDate.format(new Date(p.end_before));
+      if (was !== end) end = `${was} → ${end} (${shift > 0 ? "+" : ""}${fill(Math.abs(shift) === 1 ? L10N.days_shift_one : L10N.days_shift, { n: shift })})`;
+    }
     return el("div", { class: "preview" },
       el("h3", { text: L10N.consequences }),
       el("table", { class: "changes" }, el("tbody", {}, rows)),
