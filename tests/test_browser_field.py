@@ -464,6 +464,11 @@ def test_offers_come_in_date_order_and_a_job_accepted_weeks_ahead_is_found_again
     fits_the_phone(plumber, "[data-testid=field-language]")
     who = plumber.locator(".app-bar .who")  # the name keeps its room beside the switch
     assert who.evaluate("el => el.clientWidth >= 80 && el.scrollWidth <= el.clientWidth")
+    gap = plumber.evaluate(
+        """() => document.querySelector('[data-testid=field-language]').getBoundingClientRect().left
+             - document.querySelector('.app-title').getBoundingClientRect().right"""
+    )
+    assert gap >= 4, gap  # the title does not run into the switch
     task_url = plumber.url
     plumber.get_by_test_id("field-language").click()
     plumber.wait_for_url(task_url)
