@@ -556,14 +556,18 @@ def kpis(appointments, ledger, now: dt.datetime) -> dict:
     on_time = [f.astimezone(BERLIN).date() <= p for f, p in done]
     offered = sum(r["offered"] for r in ledger)
     accepted = sum(r["accepted"] for r in ledger)
+    # Open offers are not refusals: the rate is of those the members answered (or let lapse).
+    answered = accepted + sum(r["declined"] for r in ledger)  # declined or expired
     return {
         "days": KPI_DAYS,
         "request_to_quote_hours": round(statistics.median(waits), 1) if waits else None,
         "requests_quoted": len(waits),
         "quote_acceptance": _rate(quotes["accepted"], quotes["packages"]),
         "quotes": quotes["packages"],
-        "dispatch_acceptance": _rate(accepted, offered),
+        "dispatch_acceptance": _rate(accepted, answered),
         "offers": offered,
+        "offers_answered": answered,
+        "offers_open": offered - answered,
         "on_time": _rate(sum(on_time), len(on_time)),
         "completed": len(on_time),
         "travel_km": sum(a["travel_km"] for a in appointments),

@@ -77,6 +77,7 @@ def _labels() -> dict:
         "stale": _("The plan changed meanwhile; check again."),
         "offered": _("Offers"),
         "offers_count": _("offers"),  # after a number: "113 offers"
+        "offers_answered": _("of %(answered)s answered · %(open)s open"),
         "accepted": _("accepted"),
         "revenue_share": _("Revenue share"),
         "target": _("target"),

@@ -114,6 +114,14 @@ def test_the_week_shows_every_task_with_its_state_and_the_side_lists(coop, plann
     heat = {r["name"]: r for r in data["heatmap"]["rows"]}
     assert sum(c["used"] for c in heat["Sanitär Meyer"]["cells"]) >= 1
     assert data["kpis"]["travel_km"] >= 0
+    # Offers still open are no refusals: no rate until one is answered.
+    kpi = data["kpis"]
+    assert kpi["offers_open"] == kpi["offers"] > 0 and kpi["offers_answered"] == 0
+    assert kpi["dispatch_acceptance"] is None
+    Dispatch.objects.filter(appointment=wiring).update(status="accepted")
+    kpi = api_as(coop.olga).get(f"/api/v1/board?week={week}").json()["kpis"]
+    assert (kpi["dispatch_acceptance"], kpi["offers_answered"]) == (1.0, 1)
+    assert kpi["offers_open"] == kpi["offers"] - 1
     assert {s["site"] for s in data["map"]["sites"]} == {coop.hanna_site.pk}
 
 

@@ -126,7 +126,7 @@
       [fmtNum.format(k.appointments), K.appointments, L10N.week + " " + data.week.split("-W")[1]],
       [k.request_to_quote_hours === null ? dash : `${fmtNum.format(k.request_to_quote_hours)} ${L10N.hours}`, K.request_to_quote, `${K.median} · ${k.requests_quoted} · ${per}`],
       [k.quote_acceptance === null ? dash : fmtPct.format(k.quote_acceptance), K.quote_acceptance, `${k.quotes} · ${per}`],
-      [k.dispatch_acceptance === null ? dash : fmtPct.format(k.dispatch_acceptance), K.dispatch_acceptance, `${k.offers} ${L10N.offers_count}`],
+      [k.dispatch_acceptance === null ? dash : fmtPct.format(k.dispatch_acceptance), K.dispatch_acceptance, fill(L10N.offers_answered, { answered: k.offers_answered, open: k.offers_open })],
       [k.on_time === null ? dash : fmtPct.format(k.on_time), K.on_time, `${k.completed} · ${per}`],
       [`${fmtNum.format(k.travel_km)} km`, K.travel, L10N.week + " " + data.week.split("-W")[1]],
     ];
