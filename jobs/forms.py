@@ -83,7 +83,7 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
         required=False,
         help_text=_("Dates separated by commas, e.g. 24.12.2026, 31.12.2026"),
     )
-    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    first_name = forms.CharField(label=_("First name (optional)"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     email = forms.EmailField(
         label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})

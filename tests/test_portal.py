@@ -357,6 +357,16 @@ def test_an_english_homeowner_reads_her_order_and_the_offices_mails_in_english(
     assert Message.objects.get().body == "Wir kommen am Dienstag."
 
 
+def test_the_wizard_marks_its_optional_fields_as_optional(portal):  # noqa: F811
+    german = Client().get("/pakete/bad/anfrage/").content.decode()
+    english = Client().get("/en/pakete/bad/anfrage/").content.decode()
+    for label in ("Vorname (optional)", "Telefon (optional)", "Hinweise zum Zugang (optional)"):
+        assert f"{label}</label>" in german
+    for label in ("First name (optional)", "Phone (optional)", "How to get in (optional)"):
+        assert f"{label}</label>" in english
+    assert "Nachname</label>" in german and "Last name</label>" in english
+
+
 def test_the_wizard_stores_the_pin_the_homeowner_placed(portal):  # noqa: F811
     response = Client().post(
         "/pakete/bad/anfrage/", wizard_form(latitude="53.031234", longitude="7.871234")
