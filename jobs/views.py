@@ -46,7 +46,7 @@ from trades.models import Cooperative, Trade
 from zunft.core.auth import homeowner_link, office_page
 from zunft.core.errors import Conflict
 from zunft.core.login import send_login_code
-from zunft.core.money import format_quantity
+from zunft.core.money import format_number
 
 DIRECTORY_PAGE_SIZE = 10
 DIRECTORY_PHOTOS = 3  # per member on the list
@@ -218,7 +218,7 @@ def _render_quote(request, quote: Quote, *, consent_error: str = "", status: int
         "quote": quote,
         "trades": trades,
         "latest": latest,
-        "vat_rate": format_quantity(lines[0].vat_rate) if lines else "",
+        "vat_rate": format_number(lines[0].vat_rate) if lines else "",
         "changes": changes_of(quote) if quote.version > 1 else None,
         "is_owner": request.user.is_authenticated and customer_user == request.user,
         "cooperative": Cooperative.objects.order_by("pk").first(),

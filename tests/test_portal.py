@@ -1005,3 +1005,18 @@ def test_the_homeowner_declines_a_quote_and_the_request_is_closed(coop, bathroom
     hanna.post(f"/angebot/{quote.pk}/annehmen/", {"version": quote.version})
     quote.package.refresh_from_db()
     assert quote.package.status == Package.Status.CANCELLED
+
+
+def test_the_quote_page_writes_quantities_as_its_language_does(coop, bathroom):  # noqa: F811
+    """The page follows its reader (2.6 h in English); the PDF is a German document (2,6)."""
+    quote = hannas_quote(coop, bathroom)
+    line = quote.lines.filter(kind="labour").first()
+    line.quantity = Decimal("1234.50")
+    line.save(update_fields=["quantity"])
+    client = Client()
+    client.force_login(coop.hanna)
+    english = client.get(f"/en/angebot/{quote.pk}/").content.decode()
+    german = client.get(f"/angebot/{quote.pk}/").content.decode()
+    assert '<span class="nowrap">1,234.5 h</span>' in english and "1.234,5" not in english
+    assert '<span class="nowrap">1.234,5 Std.</span>' in german
+    assert "1.234,5 Std." in pdf_text(client.get(f"/en/angebot/{quote.pk}/pdf/").content)

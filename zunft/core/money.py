@@ -91,11 +91,24 @@ def format_money(value) -> str:
     return format_eur_english(value) if english else format_eur(value)
 
 
-def format_quantity(value) -> str:
+def _plain(value) -> Decimal:
+    """``value`` without trailing zeros, never in exponent notation (15.1, 2; not 2E+1)."""
     value = to_decimal(value).normalize()
-    if value == value.to_integral():
-        value = value.quantize(Decimal(1))
-    return f"{value:,}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+
+
+def format_quantity(value) -> str:
+    """German notation for documents: 1.234,5 (not 1.234,500)."""
+    text = f"{_plain(value):,}"
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def format_number(value) -> str:
+    """A quantity or rate in the active language's notation, for pages: 1.234,5 on German
+    pages, 1,234.5 on English ones (documents stay German: ``format_quantity``)."""
+    from django.utils.formats import number_format
+
+    return number_format(_plain(value), use_l10n=True, force_grouping=True)
 
 
 GERMAN_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+$")

@@ -11,10 +11,11 @@ def get_field(form, name):
 
 @register.filter
 def quantity(value):
-    """A quantity as written in German, without trailing zeros: 15,1 (not 15,100), 2, 0,25."""
-    from zunft.core.money import format_quantity
+    """A quantity as the page's language writes it, without trailing zeros: 15,1 (not 15,100),
+    2, 0,25 on German pages; 15.1, 2, 0.25 on English ones."""
+    from zunft.core.money import format_number
 
-    return format_quantity(value) if value not in (None, "") else ""
+    return format_number(value) if value not in (None, "") else ""
 
 
 @register.filter
