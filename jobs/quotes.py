@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from jobs.models import Package, QuoteLine
 from trades.models import Cooperative, WorkshopTrade
@@ -78,6 +79,20 @@ TRAVEL_TEXT = "Anfahrt: %s"
 COORDINATION_FEE_TEXT = "Koordination und Bauleitung"
 TAX_REDUCTION_RATE = Decimal("0.20")  # §35a Abs. 3 EStG
 TAX_REDUCTION_CAP = Decimal("1200.00")
+
+
+def line_text_for_reader(text: str, task_names: dict[str, str]) -> str | None:
+    """A stored (German) line text as ``price`` writes it, in the active language: the task's
+    name (``task_names`` maps the German names to the reader's), "Material: …" and
+    "Anfahrt: …" around it, or the coordination fee. None for a text ``price`` does not write,
+    such as a line the office typed: that one exists in German only."""
+    if text == COORDINATION_FEE_TEXT:
+        return _("Coordination and site management")
+    for german, reader in ((MATERIAL_TEXT, _("Material: %s")), (TRAVEL_TEXT, _("Travel: %s"))):
+        prefix = german.removesuffix("%s")
+        if text.startswith(prefix) and text.removeprefix(prefix) in task_names:
+            return reader % task_names[text.removeprefix(prefix)]
+    return task_names.get(text)
 
 
 def totals(kinds_and_nets) -> tuple[Decimal, Decimal, Decimal, Decimal]:

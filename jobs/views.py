@@ -33,7 +33,7 @@ from jobs import services
 from jobs.api import changes_of, remember_quote, visible_quote
 from jobs.forms import DirectoryFilter, QuoteLineFormSet, RequestForm, RevisionForm
 from jobs.models import Package, PackageTemplate, Photo, Quote
-from jobs.quotes import price_ranges
+from jobs.quotes import line_text_for_reader, price_ranges
 from jobs.selectors import (
     directory_workshops,
     homeowner_orders,
@@ -45,6 +45,7 @@ from jobs.selectors import (
 from trades.models import Cooperative, Trade
 from zunft.core.auth import homeowner_link, office_page
 from zunft.core.errors import Conflict
+from zunft.core.language import active_language
 from zunft.core.login import send_login_code
 from zunft.core.money import format_number
 
@@ -202,8 +203,34 @@ def quote_page(request, quote_id: int):
     return _render_quote(request, visible_quote(request, quote_id))
 
 
+def _for_reader(items, task_names: dict[str, str] | None) -> bool:
+    """Give each line (a ``QuoteLine`` or a dict of ``changes_of``) its ``shown_text``: in the
+    reader's language where ``task_names`` (German name to the reader's; None on a German page)
+    lets it be derived, else the stored German with ``in_german``. True when a line stays
+    German."""
+    left_german = False
+    for item in items:
+        text = item["text"] if isinstance(item, dict) else item.text
+        shown = text if task_names is None else line_text_for_reader(text, task_names)
+        left_german = left_german or shown is None
+        if isinstance(item, dict):
+            item.update(shown_text=shown or text, in_german=shown is None)
+        else:
+            item.shown_text, item.in_german = shown or text, shown is None
+    return left_german
+
+
 def _render_quote(request, quote: Quote, *, consent_error: str = "", status: int = 200):
     lines = list(quote.lines.all())
+    changes = changes_of(quote) if quote.version > 1 else None
+    changed = [*changes["changed"], *changes["added"], *changes["removed"]] if changes else []
+    task_names = (
+        {t.name_de: t.name_en for t in quote.package.tasks.all() if t.name_en}
+        if active_language() != "de"
+        else None
+    )
+    german_texts = _for_reader(lines, task_names)
+    _for_reader(changed, task_names)
     # Lines keep the German trade name they were quoted with; head them in the reader's language.
     names = {t.name_de: t.name for t in Trade.objects.filter(name_de__in={x.trade for x in lines})}
     trades = {}
@@ -219,7 +246,9 @@ def _render_quote(request, quote: Quote, *, consent_error: str = "", status: int
         "trades": trades,
         "latest": latest,
         "vat_rate": format_number(lines[0].vat_rate) if lines else "",
-        "changes": changes_of(quote) if quote.version > 1 else None,
+        "changes": changes,
+        # The quote is a German contract: a line the office typed is not translated.
+        "german_texts": german_texts,
         "is_owner": request.user.is_authenticated and customer_user == request.user,
         "cooperative": Cooperative.objects.order_by("pk").first(),
         "needs_consent": services.needs_early_start_consent(quote, timezone.localdate()),

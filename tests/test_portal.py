@@ -968,6 +968,61 @@ def test_the_english_quote_page_heads_the_lines_with_english_trade_names(coop, b
         assert f">{trade.name_de}<" in german
 
 
+def test_the_english_quote_page_words_the_lines_in_english_but_office_typed_ones_in_german(
+    portal,  # noqa: F811 - with the cooperative's fee
+    bathroom,  # noqa: F811
+):
+    """The stored texts are German (the quote is a German contract); the English page derives
+    each line's text from its task. A line the office typed stays German, marked as such."""
+    from jobs.models import QuoteLine
+    from jobs.services import create_quote
+    from zunft.core.units import Unit
+
+    coop = portal
+    package = book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=bathroom,
+        values={"area": 8},
+        earliest_start=timezone.localdate() + dt.timedelta(days=30),
+    )
+    package.tasks.update(material_cost=Decimal("50.00"))
+    quote = create_quote(package)
+    client = Client()
+    client.force_login(coop.hanna)
+    kinds = set(quote.lines.values_list("kind", flat=True))
+    assert {"labour", "material", "travel", "fee"} <= kinds
+    english = client.get(f"/en/angebot/{quote.pk}/").content.decode()
+    for task in quote.package.tasks.all():
+        assert f"<td>{task.name_en}</td>" in english and task.name_de not in english
+        assert f"<td>Material: {task.name_en}</td>" in english
+    assert "<td>Travel: " in english and "Anfahrt" not in english
+    assert "<td>Coordination and site management</td>" in english
+    assert '<td lang="de">' not in english and 'data-testid="german-line-texts"' not in english
+    german = client.get(f"/angebot/{quote.pk}/").content.decode()
+    for line in quote.lines.all():
+        assert f"<td>{line.text}</td>" in german
+    assert 'data-testid="german-line-texts"' not in german
+
+    QuoteLine.objects.create(
+        quote=quote,
+        position=99,
+        kind="material",
+        trade=quote.lines.first().trade,
+        text="Silikonfugen erneuern",
+        quantity=1,
+        unit=Unit.LUMP_SUM,
+        unit_price=40,
+        net=40,
+        vat_rate=19,
+    )
+    english = client.get(f"/en/angebot/{quote.pk}/").content.decode()
+    assert '<td lang="de">Silikonfugen erneuern</td>' in english
+    assert 'data-testid="german-line-texts"' in english
+    german = client.get(f"/angebot/{quote.pk}/").content.decode()
+    assert "<td>Silikonfugen erneuern</td>" in german and '<td lang="de">' not in german
+
+
 def test_the_homeowner_declines_a_quote_and_the_request_is_closed(coop, bathroom):  # noqa: F811
     """Not wanted after all (or filed by somebody else before addresses were checked): she says
     no on the quote page; the order is cancelled, the office sees it, and her erasure is no
