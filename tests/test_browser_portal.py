@@ -1,5 +1,6 @@
 """The portal on a phone (390×844) in headless Chromium: the wizard's map pin with and without map
-tiles, and screenshots of the catalogue, the wizard's address step and the member directory."""
+tiles, screenshots of the catalogue, the wizard's address step and the member directory, and the
+homeowner's quote and order at 320 and 390 px without sideways scrolling."""
 
 import io
 import re
@@ -17,6 +18,7 @@ from playwright.sync_api import expect
 
 from customers.models import Site
 from tests.live import Stack
+from tests.test_browser_board import session
 from tests.test_journey_api import portal  # noqa: F401 - fixture
 from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
 
@@ -225,7 +227,7 @@ def test_screenshots_of_the_catalogue_and_the_member_directory(
 ):
     """The demo cooperative with three finished single jobs, two with the homeowner's consent."""
     from customers.models import Customer
-    from jobs.models import Package, PackageTemplate, Photo, Task
+    from jobs.models import Package, PackageTemplate, Photo, Quote, Task
     from jobs.services import book_package
     from trades.models import Workshop
     from zunft.core.models import User
@@ -291,3 +293,23 @@ def test_screenshots_of_the_catalogue_and_the_member_directory(
     page.goto(f"{base}/mitglieder/{janssen.pk}/")
     expect(page.get_by_test_id("no-photos")).to_be_visible()  # no consent for the sockets
     context.close()
+
+    # The demo homeowner's open quote and her order on the narrowest phones, in both languages:
+    # nothing sticks out sideways (the line tables did by a few pixels at 320 px).
+    homeowner = User.objects.get(username=data.HOMEOWNER)
+    quote = Quote.objects.get(package__customer__user=homeowner, status=Quote.Status.OPEN)
+    order = Package.objects.filter(customer__user=homeowner, status=Package.Status.ACCEPTED)[0]
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session(homeowner), "url": base}
+    pages = {"quote": f"angebot/{quote.pk}/", "order": f"auftrag/{order.pk}/"}
+    for width in (320, 390):
+        context = browser.new_context(viewport={"width": width, "height": 844}, locale="de-DE")
+        context.add_cookies([cookie])
+        page = context.new_page()
+        for prefix in ("/en", ""):
+            for name, path in pages.items():
+                page.goto(f"{base}{prefix}/{path}")
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, (prefix, path, width, wide)
+                if prefix:
+                    page.screenshot(path=SHOTS / f"portal-{name}-en-{width}.png", full_page=True)
+        context.close()
