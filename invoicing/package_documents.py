@@ -10,6 +10,7 @@ from invoicing.models import Invoice
 from invoicing.payments import with_balance
 from invoicing.selectors import invoices_visible_to
 from jobs.documents import Document
+from zunft.core.language import format_day
 from zunft.core.money import format_money
 
 
@@ -24,7 +25,7 @@ def payment_state(invoice: Invoice, today) -> tuple[str, str]:
     if invoice.state == Invoice.State.CANCELLED:
         return _("cancelled"), ""
     if invoice.open > 0:
-        amount = {"amount": format_money(invoice.open), "day": f"{invoice.due_date:%d.%m.%Y}"}
+        amount = {"amount": format_money(invoice.open), "day": format_day(invoice.due_date)}
         if invoice.due_date < today:
             note = _("%(amount)s open, overdue since %(day)s") % amount
             if invoice.charges_open > 0:
@@ -38,7 +39,7 @@ def payment_state(invoice: Invoice, today) -> tuple[str, str]:
             "charges": format_money(invoice.charges_open)
         }, "late"
     if invoice.paid_on:
-        return _("paid on %(day)s") % {"day": f"{invoice.paid_on:%d.%m.%Y}"}, "ok"
+        return _("paid on %(day)s") % {"day": format_day(invoice.paid_on)}, "ok"
     return _("paid"), "ok"
 
 

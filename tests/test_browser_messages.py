@@ -1,10 +1,13 @@
 """Messages in real Chromium against the live stack: the homeowner writes on her phone, the office
 reads it on the board and answers, and the answer appears on her page without a reload."""
 
+import re
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from playwright.sync_api import expect
 
 from jobs.models import Message
@@ -76,5 +79,16 @@ def test_homeowner_and_office_exchange_messages_live(live_stack, browser, coop, 
     timeline = hanna.locator("#timeline")
     expect(timeline).to_contain_text(task.name_en)
     expect(timeline).not_to_contain_text(task.name_de)
+    # Its dates as the server writes them on English pages ("Mon 7 Dec 2026, 08:00–12:00"),
+    # not Intl's "Mon 07/12", after the script re-drew them; the messages' times alike.
+    served = Client()
+    served.force_login(coop.hanna)
+    html = served.get(f"/en/auftrag/{package.pk}/").content.decode()
+    when = re.search(r'<span class="when">([^<]+)</span>', html)[1]
+    assert re.match(r"[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}", when), when
+    expect(timeline.locator("li").first).to_contain_text(html_unescape(when))
+    stamp = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$")
+    for shown in hanna.locator("#message-log time").all_inner_texts():
+        assert stamp.match(shown), shown
     phone.close()
     office.context.close()

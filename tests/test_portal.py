@@ -1075,3 +1075,41 @@ def test_the_quote_page_writes_quantities_as_its_language_does(coop, bathroom): 
     assert '<span class="nowrap">1,234.5 h</span>' in english and "1.234,5" not in english
     assert '<span class="nowrap">1.234,5 Std.</span>' in german
     assert "1.234,5 Std." in pdf_text(client.get(f"/en/angebot/{quote.pk}/pdf/").content)
+
+
+def test_english_portal_pages_name_the_month_in_their_dates_and_german_ones_stay_numeric(
+    coop,
+    bathroom,  # noqa: F811
+):
+    """One style on English pages, never 07/12 (7 December or 12 July?): 7 Dec 2026."""
+    quote = hannas_quote(coop, bathroom)
+    package = quote.package
+    requested = timezone.make_aware(dt.datetime(2026, 10, 5, 9, 30))
+    Package.objects.filter(pk=package.pk).update(created_at=requested)
+    until, done = quote.valid_until, quote.completion_date
+
+    def english(day: dt.date, weekday: bool = False) -> str:
+        # strftime's names are English here (the C locale), as Django's are on English pages
+        return (f"{day:%A} " if weekday else "") + f"{day.day} {day:%b %Y}"
+
+    client = Client()
+    client.force_login(coop.hanna)
+    page = client.get(f"/en/angebot/{quote.pk}/").content.decode()
+    assert f"valid until {english(until)}" in page
+    assert f'data-testid="completion">{english(done, weekday=True)}</strong>' in page
+    assert f"{until:%d.%m.%Y}" not in page
+    page = client.get(f"/angebot/{quote.pk}/").content.decode()
+    assert f"gültig bis {until:%d.%m.%Y}" in page
+    assert f", {done:%d.%m.%Y}</strong>" in page  # after the weekday, as before
+
+    page = client.get("/en/meine-auftraege/").content.decode()
+    assert '<time datetime="2026-10-05">5 Oct 2026</time>' in page
+    assert f"valid until {english(until)}" in page
+    page = client.get("/meine-auftraege/").content.decode()
+    assert '<time datetime="2026-10-05">05.10.2026</time>' in page
+
+    issued = timezone.localdate(quote.created_at)
+    page = client.get(f"/en/auftrag/{package.pk}/").content.decode()
+    assert f'<span class="muted">{english(issued)} · PDF</span>' in page
+    page = client.get(f"/auftrag/{package.pk}/").content.decode()
+    assert f'<span class="muted">{issued:%d.%m.%Y} · PDF</span>' in page

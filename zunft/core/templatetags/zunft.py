@@ -25,3 +25,12 @@ def eur(value):
     from zunft.core.money import format_money
 
     return format_money(value) if value is not None else ""
+
+
+@register.filter(expects_localtime=True)
+def day(value, style="date"):
+    """``{{ when|day }}``, ``{{ when|day:"weekday" }}``: a date as the page's language writes
+    it (``zunft.core.language.DAY_FORMATS``)."""
+    from zunft.core.language import format_day
+
+    return format_day(value, style) if value not in (None, "") else ""

@@ -1,6 +1,7 @@
 """English as the cooperative's English-speaking customers and staff read it in Germany: day
 before month and a 24-hour clock (Django's "en" is American: 10/05/2026 would be 5 October to
-some and 10 May to others). The pages' own "d.m.Y" dates read the same."""
+some and 10 May to others). The portal's pages write theirs with the month's name (7 Dec 2026,
+``zunft.core.language.DAY_FORMATS``)."""
 
 DATE_FORMAT = "j F Y"
 DATETIME_FORMAT = "j F Y, H:i"

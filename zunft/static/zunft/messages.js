@@ -24,7 +24,10 @@
     const who = message.workshop ? `${message.author} · ${message.workshop}` : message.author;
     const time = document.createElement("time");
     time.dateTime = message.created_at;
-    time.textContent = fmt.format(new Date(message.created_at));
+    const when = new Date(message.created_at);
+    time.textContent = document.documentElement.lang === "en"
+      ? window.ZunftDates.english(when, { time: true })
+      : fmt.format(when);
     meta.append(`${who} · `, time);
     const body = document.createElement("p");
     body.textContent = message.body; // text, never HTML: messages are user input

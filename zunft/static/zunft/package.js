@@ -8,7 +8,8 @@
   const labels = JSON.parse(document.getElementById("timeline-labels").textContent);
   let lastEvent = Number(list.dataset.lastEvent || 0);
 
-  const locale = document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang;
+  const english = document.documentElement.lang === "en";
+  const locale = english ? "en-GB" : document.documentElement.lang;
   const fmt = new Intl.DateTimeFormat(locale, {
     weekday: "short", day: "2-digit", month: "2-digit", timeZone: "Europe/Berlin",
   });
@@ -17,6 +18,12 @@
   const span = (start, end) => (fmt.format(start) === fmt.format(end)
     ? `${fmt.format(start)} ${fmtTime.format(start)}–${fmtTime.format(end)}`
     : `${fmt.format(start)} – ${fmt.format(end)}`);
+  // English pages write "Mon 7 Dec 2026" as the server does (zunft.core.language.DAY_FORMATS);
+  // Intl's en-GB would say "Mon 07/12".
+  const day = (when, year) => window.ZunftDates.english(when, { weekday: true, year });
+  const englishSpan = (start, end) => (day(start, true) === day(end, true)
+    ? `${day(start, true)}, ${fmtTime.format(start)}–${fmtTime.format(end)}`
+    : `${day(start, false)} – ${day(end, true)}`);
 
   function render(pkg) {
     document.querySelector("[data-testid=package-status]").textContent =
@@ -37,7 +44,7 @@
         : task.start ? labels.planned : labels.planning;
       info.innerHTML = "";
       if (task.start) {
-        const when = span(new Date(task.start), new Date(task.end));
+        const when = (english ? englishSpan : span)(new Date(task.start), new Date(task.end));
         const who = task.worker ? `${task.workshop} (${task.worker})` : task.workshop;
         info.append(document.createElement("br"), `${when} · ${who} · `);
       } else {

@@ -1,0 +1,22 @@
+// Dates on English pages as the server writes them (zunft.core.language.DAY_FORMATS):
+// "Mon 7 Dec 2026", "7 Dec 2026, 09:00". Intl's en-GB would write "Mon 07/12", or
+// "Mon, 7 Dec 2026" with "Sept" for September, next to the server's "Mon 7 Dec 2026".
+(function () {
+  "use strict";
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    weekday: "short", day: "numeric", month: "numeric", year: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "Europe/Berlin",
+  });
+
+  function english(when, { weekday = false, year = true, time = false } = {}) {
+    const p = Object.fromEntries(parts.formatToParts(when).map((part) => [part.type, part.value]));
+    let text = `${p.day} ${MONTHS[Number(p.month) - 1]}`;
+    if (weekday) text = `${p.weekday} ${text}`;
+    if (year) text += ` ${p.year}`;
+    if (time) text += `, ${p.hour}:${p.minute}`;
+    return text;
+  }
+
+  window.ZunftDates = { english };
+})();
