@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Min
 from django.test import RequestFactory, override_settings
 from schwifty import IBAN
 from stdnum.de import leitweg, stnr
@@ -466,6 +467,9 @@ def test_the_demo_has_a_past_to_invoice_dun_and_settle(demo):
     assert done.count() == len(history.PAST_JOBS)
     for package in done:
         assert set(package.tasks.values_list("status", flat=True)) == {"done"}
+        # Asked for a while before the work began, not on the day the demo was seeded.
+        work = Appointment.objects.filter(task__package=package).aggregate(first=Min("start"))
+        assert package.created_at < work["first"] - dt.timedelta(days=7)
         for appointment in Appointment.objects.filter(task__package=package):
             # Staffed by a member serving the site, on its working days, before the demo starts.
             assert appointment.worker.workshop == appointment.workshop

@@ -47,6 +47,8 @@ PAST_JOBS = [
 ]
 # Private customers after these many (ordered by e-mail) have no packages yet.
 FIRST_FREE_PRIVATE = 20
+# A past job was asked for this long before its work began (not on the day the demo was seeded).
+REQUESTED_BEFORE = timedelta(days=18)
 
 
 def month_start(start: date, back: int) -> date:
@@ -157,6 +159,10 @@ def seed_history(start: date, domain: str) -> None:
             status=Package.Status.ACCEPTED,
             today=first_day,
         )
+        requested = datetime.combine(
+            first_day - REQUESTED_BEFORE, time(10, 15), timezone.get_current_timezone()
+        )
+        Package.objects.filter(pk=package.pk).update(created_at=requested)
         done = _finish(package, first_day, settings.PLANNER_DAY_START_HOUR)
         if job.invoiced:
             invoices.append((done + timedelta(days=1), package, job.paid_after))
