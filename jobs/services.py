@@ -25,6 +25,7 @@ from jobs.models import (
 )
 from jobs.quotes import PricedLine, Pricing, totals
 from trades.models import Certification, Trade
+from trades.selectors import area_served
 from zunft.core.language import active_language
 from zunft.core.realtime import emit
 from zunft.core.units import Unit, parse_unit, unknown_unit
@@ -406,6 +407,16 @@ def submit_request(
             }
         )
     site_obj = save_site(customer, dict(site))
+    if not area_served(site_obj.location):
+        raise ValidationError(
+            {
+                "postal_code": _(
+                    "No member of the cooperative works at %(code)s %(city)s yet, so we "
+                    "cannot take this request."
+                )
+                % {"code": site_obj.postal_code, "city": site_obj.city}
+            }
+        )
     package = book_package(
         customer=customer,
         site=site_obj,

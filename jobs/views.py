@@ -7,6 +7,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.geos import Point
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -43,6 +44,7 @@ from jobs.selectors import (
     workshop_photos,
 )
 from trades.models import Cooperative, Trade
+from trades.selectors import area_served
 from zunft.core.auth import homeowner_link, office_page
 from zunft.core.errors import Conflict
 from zunft.core.language import active_language
@@ -92,6 +94,7 @@ def _map_config() -> dict:
         "max_km": PIN_MAX_KM,
         "labels": {
             "unknown": _("We do not know this postal code."),
+            "outside": _("No member of the cooperative works at %(code)s %(place)s yet."),
             "moved": _("Pin set by you: %(lat)s° N, %(lon)s° E."),
             "centre": _("The pin stands in the middle of the postal code %(code)s %(place)s."),
             "far": _(
@@ -194,6 +197,8 @@ def postcode_point(request, postal_code: str):
             "lat": found.lat,
             "lon": found.lon,
             "max_km": PIN_MAX_KM,
+            # known, but perhaps outside the cooperative's area: the wizard says so at once
+            "served": area_served(Point(found.lon, found.lat, srid=4326)),
         }
     )
 

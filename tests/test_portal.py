@@ -425,9 +425,36 @@ def test_the_postcode_lookup_gives_the_centre_for_the_map(portal):  # noqa: F811
     assert found["max_km"] == 30
     other = client.get("/pakete/plz/26169/?ort=Markhausen").json()
     assert (other["lat"], other["lon"]) == (52.95, 7.95)
+    assert found["served"] is True
     unknown = client.get("/pakete/plz/99999/")
     assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["postal_code"]
     assert client.get("/pakete/plz/2616/").status_code == 400
+    PostalCode.objects.create(
+        code="10115", place="Berlin", state="BE", location=Point(13.3846, 52.5323)
+    )
+    assert client.get("/pakete/plz/10115/").json()["served"] is False
+
+
+def test_a_known_postcode_outside_the_area_is_told_apart_from_an_unknown_one(portal):  # noqa: F811
+    """Berlin is a real place where the cooperative does not work (yet); 99999 is no place."""
+    PostalCode.objects.create(
+        code="10115", place="Berlin", state="BE", location=Point(13.3846, 52.5323)
+    )
+
+    def postal_code_error(language: str, **address) -> str:
+        page = Client().post(f"{language}/pakete/bad/anfrage/", wizard_form(**address))
+        assert page.status_code == 200
+        field = page.content.decode().split('for="id_postal_code"', 1)[1].split("</div>", 1)[0]
+        return re.search(r'class="field-error" role="alert">([^<]*)<', field)[1]
+
+    outside = postal_code_error("/en", postal_code="10115", city="Berlin")
+    assert outside == (
+        "No member of the cooperative works at 10115 Berlin yet, so we cannot take this request."
+    )
+    german = postal_code_error("", postal_code="10115", city="Berlin")
+    assert german.startswith("In 10115 Berlin arbeitet noch kein Mitglied")
+    assert "do not know" in postal_code_error("/en", postal_code="99999", city="Nirgendwo")
+    assert not Package.objects.exists() and not Site.objects.filter(postal_code="10115").exists()
 
 
 def test_the_wizard_loads_the_vendored_leaflet_and_the_tile_setting_without_inline_script(

@@ -111,6 +111,12 @@ def serving_area(qs: QuerySet[Workshop], point) -> QuerySet[Workshop]:
     )
 
 
+def area_served(point) -> bool:
+    """Whether some active member works at ``point`` at all: a place we know but where the
+    cooperative does not work (yet) is not an unknown place."""
+    return serving_area(Workshop.objects.filter(active=True), point).exists()
+
+
 def workshops_serving(point, trade: Trade, certification=None):
     """Active workshops that offer ``trade`` (holding ``certification`` when the task requires
     it) and whose service area covers ``point`` (:func:`serving_area`), nearest first,

@@ -131,7 +131,9 @@
     } catch (_error) {
       return; // offline: the form still works with the postal code alone
     }
-    if (!response.ok) {
+    // An unknown postal code, or a known one where no member works (yet): say which.
+    const found = response.ok ? await response.json() : null;
+    if (!found || found.served === false) {
       box.hidden = true;
       forget();
       say("");
@@ -139,13 +141,15 @@
       hint.id = "pin-unknown";
       hint.className = "muted";
       hint.setAttribute("role", "status");
-      hint.textContent = config.labels.unknown;
+      hint.textContent = found
+        ? fill(config.labels.outside, { code: found.postal_code, place: found.place })
+        : config.labels.unknown;
       box.before(hint);
       return;
     }
     document.getElementById("pin-unknown")?.remove();
     // A pin the homeowner placed stays when only the town's spelling changed.
-    show(await response.json(), keepPin || (sameCode && box.dataset.moved === "true"));
+    show(found, keepPin || (sameCode && box.dataset.moved === "true"));
   }
 
   let timer = null;
