@@ -660,7 +660,7 @@ def tentative_schedule(package: Package) -> dict:
     result = solver.heuristic_plan(problem, passes=4)
     if result.status not in ("feasible", "optimal") or len(result.assignments) != len(ctx.tasks):
         names = ", ".join(
-            t.name_de for t in ctx.tasks.values() if not any(e for e in _eligible(problem, t.pk))
+            t.name for t in ctx.tasks.values() if not any(e for e in _eligible(problem, t.pk))
         )
         detail = (
             _("No member workshop can do this at the site: %s") % names

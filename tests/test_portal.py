@@ -1140,3 +1140,12 @@ def test_english_portal_pages_name_the_month_in_their_dates_and_german_ones_stay
     assert f'<span class="muted">{english(issued)} · PDF</span>' in page
     page = client.get(f"/auftrag/{package.pk}/").content.decode()
     assert f'<span class="muted">{issued:%d.%m.%Y} · PDF</span>' in page
+
+
+def test_a_trade_nobody_offers_at_the_site_is_named_in_the_readers_language(portal):  # noqa: F811
+    from trades.models import WorkshopTrade
+
+    WorkshopTrade.objects.filter(trade__code="elektro").delete()
+    page = Client().post("/en/pakete/bad/anfrage/", wizard_form()).content.decode()
+    assert "Wiring" in page  # the task as the English page names it, not "Elektro"
+    assert not Package.objects.exists()
