@@ -639,9 +639,16 @@ class SettlementItem(models.Model):
         verbose_name = _("settled invoice share")
         verbose_name_plural = _("settled invoice shares")
         constraints = [
+            # A share is settled once; a share taken back (against a cancellation) may be taken
+            # in parts over several months, once per settlement.
             models.UniqueConstraint(
-                fields=["invoice", "workshop", "vat_rate"], name="invoice_share_settled_once"
-            )
+                fields=["invoice", "workshop", "vat_rate"],
+                condition=models.Q(net__gt=0),
+                name="invoice_share_settled_once",
+            ),
+            models.UniqueConstraint(
+                fields=["settlement", "invoice", "vat_rate"], name="share_once_per_settlement"
+            ),
         ]
 
     def __str__(self) -> str:

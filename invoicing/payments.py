@@ -286,7 +286,9 @@ def sepa_transfer(name: str, iban: str, bic: str, *, batch: bool = False):
     rules) from the account given; ``export(validate=True)`` checks it against the schema."""
     from sepaxml import SepaTransfer
 
-    debtor = {"name": name[:70], "IBAN": iban.replace(" ", ""), "BIC": bic}
+    debtor = {"name": name[:70], "IBAN": iban.replace(" ", "")}
+    if bic:  # IBAN only is enough within SEPA; an empty BIC fails the schema
+        debtor["BIC"] = bic
     return SepaTransfer({**debtor, "batch": batch, "currency": "EUR"}, schema="pain.001.001.09")
 
 
@@ -296,6 +298,8 @@ def refund_transfer_file(
     """A SEPA credit transfer (pain.001.001.09) paying ``amount`` of the invoice's credit back
     to ``name``/``iban``, for the clerk to hand to the bank. Books nothing: the refund is booked
     once the bank carried it out. At most the credit still open."""
+    if invoice.kind not in (Invoice.Kind.INVOICE, Invoice.Kind.PROGRESS, Invoice.Kind.FINAL):
+        raise ValidationError({"invoice": _("Only a customer's invoice has a credit to refund.")})
     errors = {}
     iban = iban.replace(" ", "").upper()
     try:
@@ -316,9 +320,16 @@ def refund_transfer_file(
         ]
     if errors:
         raise ValidationError(errors)
-    # Paid back from the account the invoice asked to be paid into (the cooperative's, or a
-    # member's for its own invoices).
-    transfer = sepa_transfer(invoice.seller_name, invoice.seller_iban, invoice.seller_bic)
+    # Paid back by whoever was paid: the cooperative, or a member for its own invoices, from the
+    # account it keeps now (the one printed on the invoice may have been closed since).
+    if invoice.issuer_workshop_id:
+        payer = invoice.issuer_workshop
+        transfer = sepa_transfer(payer.legal_name or payer.name, payer.iban, payer.bic)
+    else:
+        from invoicing.services import get_cooperative
+
+        coop = get_cooperative()
+        transfer = sepa_transfer(coop.legal_name, coop.iban, coop.bic)
     transfer.add_payment(
         {
             "name": name[:70],

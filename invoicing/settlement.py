@@ -22,7 +22,8 @@ their month's run are picked up by the next month's run.
 A package invoice cancelled after its shares were paid out is taken back: each member's share
 becomes a negative line ("Rückforderung") on its next credit note, settled like a share (against
 the cancellation document). A member is never credited a negative month: what its new shares do
-not cover waits for the next month, and the month-end page lists it as open.
+not cover (at the same VAT rate, where the credit note carries VAT) is taken in part, the rest
+waits for the next month, and the month-end page lists it as open.
 """
 
 from __future__ import annotations
@@ -160,42 +161,51 @@ def shares(invoices) -> dict[int, list[dict]]:
 
 
 def open_reclaims(end: date) -> dict[int, list[dict]]:
-    """Per workshop, oldest first: its shares, paid out already, of package invoices cancelled
-    by ``end`` and not taken back yet; as negative rows against the cancellation document."""
+    """Per workshop, oldest first: what is still to take back of its shares, paid out already,
+    of package invoices cancelled by ``end``; as negative rows (per VAT rate) against the
+    cancellation document. A reclaim taken back in part leaves the rest open."""
     settled = SettlementItem.objects.filter(
         invoice__state=Invoice.State.CANCELLED,
         invoice__corrections__kind=Invoice.Kind.CANCELLATION,
         invoice__corrections__issue_date__lte=end,
     ).values_list("workshop_id", "vat_rate", "net", "invoice__corrections")
-    taken = set(
-        SettlementItem.objects.filter(invoice__kind=Invoice.Kind.CANCELLATION).values_list(
-            "invoice_id", "workshop_id", "vat_rate"
-        )
-    )
+    taken = defaultdict(Decimal)  # (cancellation, workshop, rate) → taken back so far (< 0)
+    for row in (
+        SettlementItem.objects.filter(invoice__kind=Invoice.Kind.CANCELLATION)
+        .values("invoice_id", "workshop_id", "vat_rate")
+        .annotate(total=Sum("net"))
+    ):
+        taken[(row["invoice_id"], row["workshop_id"], row["vat_rate"])] = row["total"]
     result: dict[int, list[dict]] = defaultdict(list)
     for workshop_id, vat_rate, net, cancellation in sorted(settled, key=lambda r: (r[3], r[1])):
-        if (cancellation, workshop_id, vat_rate) not in taken:
+        rest = -net - taken[(cancellation, workshop_id, vat_rate)]
+        if rest < 0:
             result[workshop_id].append(
                 {
                     "performed_by": workshop_id,
                     "invoice": cancellation,
                     "vat_rate": vat_rate,
-                    "net": -net,
+                    "net": rest,
                 }
             )
     return result
 
 
-def covered(items: list[dict], reclaims: list[dict]) -> list[dict]:
-    """The reclaims, oldest first, that the month's shares ``items`` cover (a member is not
-    credited a negative month; the rest waits for its next shares)."""
-    left = sum((i["net"] for i in items), ZERO)
+def covered(items: list[dict], reclaims: list[dict], *, by_rate: bool) -> list[dict]:
+    """What of the reclaims, oldest first, the month's shares ``items`` cover, in part where
+    they do not reach; the rest waits for the member's next shares. On a credit note with VAT
+    (``by_rate``) each reclaim is set against the new shares at its own rate, so no rate, nor
+    the total, nor the payout after the fee turns negative; without VAT the net total counts."""
+    key = (lambda row: row["vat_rate"]) if by_rate else (lambda row: None)
+    left = defaultdict(Decimal)
+    for item in items:
+        left[key(item)] += item["net"]
     taken = []
     for reclaim in reclaims:
-        if left + reclaim["net"] < 0:
-            break
-        left += reclaim["net"]
-        taken.append(reclaim)
+        amount = max(reclaim["net"], -left[key(reclaim)])  # both negative or zero
+        if amount < 0:
+            left[key(reclaim)] += amount
+            taken.append({**reclaim, "net": amount})
     return taken
 
 
@@ -392,8 +402,13 @@ def settle_month(period: date, *, today: date | None = None) -> SettlementRun:
         invoices = {i.pk: i for i in settleable_invoices(end)}
         per_workshop = shares(list(invoices))
         reclaims = open_reclaims(end)
+        members = Workshop.objects.in_bulk(per_workshop)
         taken = {
-            workshop_id: covered(per_workshop[workshop_id], rows)
+            workshop_id: covered(
+                per_workshop[workshop_id],
+                rows,
+                by_rate=credit_treatment(members[workshop_id]) == Invoice.TaxTreatment.STANDARD,
+            )
             for workshop_id, rows in reclaims.items()
             if workshop_id in per_workshop
         }

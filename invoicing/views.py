@@ -144,10 +144,22 @@ def member_settlements(request):
                     format_money(item.fee_invoice.gross_total) if item.fee_invoice else None
                 ),
                 "payout": format_money(item.payout),
-                # A line per invoice and VAT rate: counted as invoices.
-                "invoices": len({line["invoice"] for line in statement.get("items", [])}),
+                # A line per invoice and VAT rate: counted as invoices (not the shares taken
+                # back, which are lines against a cancellation).
+                "invoices": len(
+                    {
+                        line["invoice"]
+                        for line in statement.get("items", [])
+                        if not line.get("reclaims")
+                    }
+                ),
                 "items": [
-                    {**line, "net": format_money(line["net"]), "paid_on": _iso_date(line)}
+                    {
+                        **line,
+                        "net": format_money(line["net"]),
+                        "paid_on": _iso_date(line, "paid_on"),
+                        "cancelled_on": _iso_date(line, "cancelled_on"),
+                    }
                     for line in statement.get("items", [])
                 ],
             }
@@ -160,8 +172,8 @@ def member_settlements(request):
     )
 
 
-def _iso_date(line: dict):
-    return date.fromisoformat(line["paid_on"]) if line.get("paid_on") else None
+def _iso_date(line: dict, key: str):
+    return date.fromisoformat(line[key]) if line.get(key) else None
 
 
 # --- the office's pages ---------------------------------------------------------------------------

@@ -185,12 +185,43 @@ def test_a_credit_goes_back_to_the_account_it_came_from_by_a_sepa_file(two_open,
     assert D(tx.findtext(f"{PAIN}Amt/{PAIN}InstdAmt")) == credit
     assert tx.findtext(f"{PAIN}PmtId/{PAIN}EndToEndId") == f"ERST-{bathroom.number}"
     debtor = root.findtext(f".//{PAIN}DbtrAcct/{PAIN}Id/{PAIN}IBAN")
-    assert debtor == bathroom.seller_iban.replace(" ", "")  # the account it was paid into
+    assert debtor == services.get_cooperative().iban.replace(" ", "")  # the payee pays back
     with pytest.raises(ValidationError) as too_much:
         payments.refund_transfer_file(
             bathroom, name="H", iban=payee[1], amount=credit + 1, execution_date=frozen
         )
     assert "amount" in too_much.value.message_dict
+
+
+def test_a_members_own_credit_goes_back_from_its_account_even_without_a_bic(world, frozen):
+    """A member invoices a job itself: its refund file debits the member's account as it is
+    now, and a member without a BIC (IBAN only, enough in SEPA) still gets a valid file."""
+    (painting,) = samples.small_business(world, frozen)
+    assert painting.issuer_workshop_id == world.maler.pk
+    payments.record_payment(painting, amount=painting.amount_due + 20, booked_on=frozen)
+    world.maler.bic = ""
+    world.maler.iban = "DE02120300000000202051"  # the member changed banks since
+    world.maler.save()
+    xml = payments.refund_transfer_file(
+        painting,
+        name="Heinz Bruns",
+        iban="DE89370400440532013000",
+        amount=D("20.00"),
+        execution_date=frozen,
+    )
+    root = etree.fromstring(xml)
+    assert root.findtext(f".//{PAIN}DbtrAcct/{PAIN}Id/{PAIN}IBAN") == "DE02120300000000202051"
+    assert root.find(f".//{PAIN}DbtrAgt/{PAIN}FinInstnId/{PAIN}BICFI") is None
+    storno = services.cancel_invoice(painting)
+    with pytest.raises(ValidationError) as not_a_claim:
+        payments.refund_transfer_file(
+            storno,
+            name="H",
+            iban="DE89370400440532013000",
+            amount=D("1.00"),
+            execution_date=frozen,
+        )
+    assert "invoice" in not_a_claim.value.message_dict
 
 
 def test_importing_the_same_statement_again_changes_nothing(two_open):

@@ -310,7 +310,7 @@ def test_a_month_before_2000_is_refused_as_such_by_the_month_end_api(
 
 
 def test_shares_of_an_invoice_cancelled_after_payout_are_taken_back_from_the_next(
-    world, paid_bathroom
+    world, paid_bathroom, client, django_user_model
 ):
     """Paid, settled in March, cancelled in April: each member's share comes off its next
     credit note, the fee follows the smaller share, and a member whose new shares do not cover
@@ -345,9 +345,58 @@ def test_shares_of_an_invoice_cancelled_after_payout_are_taken_back_from_the_nex
     assert plumbing.statement["items"][1]["reclaims"] == paid_bathroom.number
     report = validation.validate(einvoice.render_xml(note, "factur-x"))
     assert report.ok, str(report)
+    # The plumber's own page says what was taken back and counts only the invoice paid.
+    owner = django_user_model.objects.create_user("meyer", role="workshop_admin")
+    world.sanitaer.admins.add(owner)
+    with time_machine.travel("2026-05-01 10:00 +02:00", tick=False):
+        client.force_login(owner)
+        text = client.get("/betrieb/abrechnungen/").content.decode()
+    april_card = (
+        text.split(note.number, 1)[0].rsplit("<article", 1)[-1]
+        + text.split(note.number, 1)[1].split("</article>", 1)[0]
+    )
+    assert "1 bezahlte Kundenrechnung" in april_card
+    assert f"Zurückgefordert: Ihr bereits ausgezahlter Anteil an {paid_bathroom.number}" in (
+        april_card
+    )
     # Electrics had no work in April: nothing credited, its reclaim still open; plumbing's is
     # taken once.
     left = settlement.open_reclaims(date(2026, 5, 31))
     assert {w: [r["net"] for r in rows] for w, rows in left.items()} == {
         world.elektro.pk: [D("-750.35")]
     }
+
+
+def test_a_reclaim_larger_than_a_months_shares_is_taken_in_parts(world, paid_bathroom):
+    """The electrician's 750,35 € is more than a small job a month brings: each month takes what
+    the new shares cover, at the same VAT rate, until it is back; the month never goes negative."""
+    settle()
+    with time_machine.travel("2026-04-02 09:00 +02:00", tick=False):
+        services.cancel_invoice(paid_bathroom)
+    rows = [{"vat_rate": D("19.00"), "net": D("500.00")}, {"vat_rate": D("7.00"), "net": D("90")}]
+    (reclaim,) = settlement.open_reclaims(date(2026, 4, 30))[world.elektro.pk]
+    # With VAT on the credit note: only the 19 % share covers it; without, the whole net does.
+    (part,) = settlement.covered(rows, [reclaim], by_rate=True)
+    assert part["net"] == D("-500.00")
+    (pooled,) = settlement.covered(rows, [reclaim], by_rate=False)
+    assert pooled["net"] == D("-590.00")
+    assert settlement.covered([], [reclaim], by_rate=False) == []
+
+    def small_job(day: str):
+        with time_machine.travel(f"{day} 12:00 +02:00", tick=False):
+            (kitchen,) = samples.coordinated_package(world, date.fromisoformat(day))
+            payments.record_payment(
+                kitchen, amount=kitchen.amount_due, booked_on=date.fromisoformat(day)
+            )
+
+    small_job("2026-04-14")
+    april = settle(period=date(2026, 4, 1), day="2026-05-01")
+    electrics = april.settlements.get(workshop=world.elektro)
+    assert electrics.share_net == 0 and electrics.payout == 0  # all of it went to the reclaim
+    taken = -electrics.credit_note.lines.get(quantity=-1).net_amount
+    (rest,) = settlement.open_reclaims(date(2026, 5, 31))[world.elektro.pk]
+    assert rest["net"] == -(D("750.35") - taken) < 0
+    small_job("2026-05-12")
+    may = settle(period=date(2026, 5, 1), day="2026-06-01")
+    assert may.settlements.get(workshop=world.elektro).share_net > 0  # the rest is back
+    assert world.elektro.pk not in settlement.open_reclaims(date(2026, 6, 30))
