@@ -190,6 +190,8 @@ class Package(models.Model):
     # (without address or names); withdrawable, so the time is kept with it.
     photos_public = models.BooleanField(_("photos may be published"), default=False)
     photos_public_since = models.DateTimeField(_("photo consent given"), null=True, blank=True)
+    # The form that made it (a Notdienst taken on the phone): sent twice, it is made once.
+    form_token = models.UUIDField(_("form token"), null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("package")

@@ -1,10 +1,12 @@
 """The office's dispatch board page (Plantafel). The page is a shell; its script loads the week
 from ``GET /api/v1/board`` and follows the office group live."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Site
 from customers.services import save_customer, save_site
-from jobs.models import Request
+from jobs.models import Package, Request
 from scheduling import board, services
 from scheduling.forms import CALLER_FIELDS, EmergencyForm
 from trades.models import Certification, Trade
@@ -186,9 +188,31 @@ def _matching_sites(query: str):
     return list(sites.order_by("customer__last_name", "street", "pk")[:20])
 
 
+class AlreadySent(Exception):
+    """This form was sent before (a double click): the job it made, not a second one."""
+
+    def __init__(self, package):
+        super().__init__(package)
+        self.package = package
+
+
 def _place_emergency(data: dict) -> services.EmergencyMatch:
     """The caller's site (known, or made from what she said) and the offer to the nearest free
-    worker, in one transaction: when nobody is free, no customer is left behind."""
+    worker, in one transaction: when nobody is free, no customer is left behind. A form sent
+    twice (even at once: the token is unique) raises :class:`AlreadySent`."""
+    earlier = Package.objects.filter(form_token=data["token"]).first()
+    if earlier is not None:
+        raise AlreadySent(earlier)
+    try:
+        return _place_emergency_once(data)
+    except IntegrityError:
+        earlier = Package.objects.filter(form_token=data["token"]).first()
+        if earlier is None:
+            raise
+        raise AlreadySent(earlier) from None
+
+
+def _place_emergency_once(data: dict) -> services.EmergencyMatch:
     with transaction.atomic():
         if data["site"] is not None:
             site = Site.objects.get(pk=data["site"])
@@ -203,6 +227,7 @@ def _place_emergency(data: dict) -> services.EmergencyMatch:
             certification=Certification.objects.filter(code=data["certification"]).first(),
             hours=data["hours"],
             description=data["description"],
+            form_token=data["token"],
         )
 
 
@@ -220,6 +245,13 @@ def emergency_page(request):
                 match = _place_emergency(form.cleaned_data)
             except Site.DoesNotExist:
                 form.add_error(None, _("That site no longer exists; search again."))
+            except AlreadySent as sent:
+                messages.info(
+                    request,
+                    _("This call was sent already (#%(package)s); no second worker is sent.")
+                    % {"package": sent.package.pk},
+                )
+                return redirect("office-board")
             except ValidationError as error:
                 form.add_service_errors(error)
             else:
@@ -246,7 +278,7 @@ def emergency_page(request):
     else:
         site_id = request.GET.get("ort", "")
         chosen = Site.objects.filter(pk=site_id).first() if site_id.isdigit() else None
-        form = EmergencyForm(initial={"site": chosen.pk if chosen else None})
+        form = EmergencyForm(initial={"site": chosen.pk if chosen else None, "token": uuid.uuid4()})
         status = 200
     context = {
         "form": form,

@@ -16,6 +16,8 @@ class EmergencyForm(ServiceErrorsMixin, forms.Form):
     trade needed, how long it will take, what is wrong."""
 
     site = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # One per form shown: a second click on "send" finds the job the first one made.
+    token = forms.UUIDField(widget=forms.HiddenInput)
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     phone = forms.CharField(

@@ -508,7 +508,14 @@ class EmergencyMatch:
 
 @transaction.atomic
 def dispatch_emergency(
-    *, site, trade, hours: int = 2, certification=None, description: str = "", now=None
+    *,
+    site,
+    trade,
+    hours: int = 2,
+    certification=None,
+    description: str = "",
+    now=None,
+    form_token=None,
 ) -> EmergencyMatch:
     """Urgent single job (Notdienst): offer it to the nearest qualified worker who is free now.
 
@@ -518,6 +525,7 @@ def dispatch_emergency(
     deadline (``EMERGENCY_OFFER_MINUTES``). Raises ``ValidationError`` when nobody is free.
     """
     from django.core.exceptions import ValidationError
+    from django.utils import translation
     from django.utils.translation import gettext as _
 
     from trades.models import Absence, Worker
@@ -555,17 +563,20 @@ def dispatch_emergency(
         worker = workers.filter(user__isnull=False).first() or workers.first()
         if worker is None:
             continue
+        with translation.override("de"):  # stored for the record, in its language
+            title, call_out = _("Emergency: %s") % trade.name_de, _("Emergency call-out")
         package = Package.objects.create(
             customer=site.customer,
             site=site,
-            title=_("Emergency: %s") % trade.name_de,
+            title=title,
             status=Package.Status.ACCEPTED,
             earliest_start=today,
+            form_token=form_token,
         )
         task = Task.objects.create(
             package=package,
             code=EMERGENCY_TASK_CODE,
-            name_de=description or _("Emergency call-out"),
+            name_de=description or call_out,
             name_en=description or "Emergency call-out",
             trade=trade,
             required_certification=certification,

@@ -1,6 +1,8 @@
 """The planner adapter end to end: book, plan, store, check with the independent checker."""
 
 import datetime as dt
+import re
+import uuid
 
 import pytest
 import time_machine
@@ -291,17 +293,22 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     assert f"ort={coop.hanna_site.pk}" in found
     picked = office.get(page, {"ort": coop.hanna_site.pk}).content.decode()
     assert 'data-testid="chosen-site"' in picked and 'name="first_name"' not in picked
-    sent = office.post(
-        page, {"site": coop.hanna_site.pk, "trade": "elektro", "hours": "2", "description": "x"}
-    )
+    token = re.search(r'name="token" value="([0-9a-f-]+)"', picked)[1]
+    call = {"site": coop.hanna_site.pk, "trade": "elektro", "hours": "2", "description": "x"}
+    sent = office.post(page, {**call, "token": token})
     assert sent.status_code == 302 and sent["Location"] == "/buero/plantafel/"
     board = office.get(sent["Location"]).content.decode()
     assert "Notdienst an" in board and "Elektro Janßen" in board
     assert Dispatch.objects.get().appointment.task.name_de == "x"
+    # A second click on the same form sends nobody else.
+    again = office.post(page, {**call, "token": token})
+    assert again.status_code == 302
+    assert "wurde schon gesendet" in office.get(again["Location"]).content.decode()
+    assert Dispatch.objects.count() == 1
 
     # A new caller: what is missing is said at its field; an unknown postal code at its own.
     customers = Customer.objects.count()
-    empty = office.post(page, {"trade": "elektro", "hours": "2"})
+    empty = office.post(page, {"trade": "elektro", "hours": "2", "token": str(uuid.uuid4())})
     assert empty.status_code == 422
     html = empty.content.decode()
     assert html.count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 7
@@ -315,6 +322,7 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
         "city": "Nirgendwo",
         "trade": "elektro",
         "hours": "2",
+        "token": str(uuid.uuid4()),
     }
     unknown = office.post(page, caller)
     assert unknown.status_code == 422 and "99999" in unknown.content.decode()
@@ -330,6 +338,41 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     assert done.status_code == 302
     assert Customer.objects.filter(last_name="Notruf", phone="04471 555").exists()
     assert Dispatch.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notdienst_sent_twice_at_once_sends_one_worker(coop):
+    """Two clicks on 'send' that reach the server together: one job, one worker on the road."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from scheduling.models import Dispatch
+
+    office = Client()
+    office.force_login(coop.olga)
+    cookies = office.cookies
+    call = {"site": coop.hanna_site.pk, "trade": "elektro", "hours": "2", "token": uuid.uuid4()}
+    barrier = threading.Barrier(4, timeout=60)
+    codes = []
+
+    def click():
+        client = Client()
+        client.cookies = cookies
+        try:
+            barrier.wait()
+            codes.append(client.post("/buero/notdienst/", call).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [302] * 4  # each click lands on the board
+    assert Dispatch.objects.count() == 1 and Package.objects.count() == 1
 
 
 def test_a_task_without_work_at_these_values_is_left_out_and_precedence_bridged(coop):
