@@ -247,7 +247,10 @@ class DispatchOut(Schema):
 
     @staticmethod
     def resolve_you_cannot(obj, context) -> str:
-        return dispatch.own_refusal(context["request"].user, obj)
+        request = context["request"]
+        if not hasattr(request, "answerer"):  # once per list, not per offer
+            request.answerer = dispatch.Answerer.of(request.user)
+        return dispatch.own_refusal(request.answerer, obj)
 
 
 class AcceptOfferIn(Schema):

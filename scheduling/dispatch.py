@@ -220,16 +220,36 @@ def _free_worker(
     return choice.worker
 
 
-def own_refusal(user, offer: Dispatch) -> str:
+@dataclass(frozen=True)
+class Answerer:
+    """Who reads a list of offers, looked up once per list: the workshops they run and their
+    own worker records by workshop."""
+
+    office: bool
+    administered: frozenset
+    workers: dict
+
+    @classmethod
+    def of(cls, user) -> "Answerer":
+        if not getattr(user, "is_authenticated", False):
+            return cls(False, frozenset(), {})
+        return cls(
+            is_office(user),
+            frozenset(administered_workshop_ids(user)),
+            {w.workshop_id: w for w in Worker.objects.filter(user=user)},
+        )
+
+
+def own_refusal(who: Answerer, offer: Dispatch) -> str:
     """Why a worker answering an open offer for themselves could not take it (what Accept would
     refuse: absent, busy then, certification missing, another trade), so that the offer says so
     before the tap. Empty when they can, and for the management and the office, who accept for
     whoever they choose."""
-    if offer.status != Dispatch.Status.OFFERED or is_office(user):
+    if offer.status != Dispatch.Status.OFFERED or who.office:
         return ""
-    if offer.workshop_id in administered_workshop_ids(user):
+    if offer.workshop_id in who.administered:
         return ""
-    worker = Worker.objects.filter(user=user, workshop_id=offer.workshop_id).first()
+    worker = who.workers.get(offer.workshop_id)
     if worker is None:
         return ""
     appointment = offer.appointment

@@ -16,6 +16,9 @@ from tests import factories as f
 from tests.test_planner_integration import TODAY, bathroom, book  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
+# Listing offers as a workshop admin: session, user, device, her workshops and worker records (for
+# the list, then once for the notes on it), the count and the page.
+QUERIES_FOR_ALICE = 9
 
 
 @pytest.fixture
@@ -414,8 +417,15 @@ def test_who_can_take_a_job_counts_its_working_days_other_jobs_and_certificates(
     assert reasons()[coop.a_colleague.pk] == ""
 
 
-def test_a_worker_away_on_the_day_cannot_accept_the_offer_for_themselves(coop, offered, api_as):
+def test_a_worker_away_on_the_day_cannot_accept_the_offer_for_themselves(
+    coop, offered, api_as, django_assert_max_num_queries
+):
     from trades.models import Absence
+
+    # Who reads the list is looked up once: the management's list costs nothing per offer.
+    alice = api_as(coop.alice)
+    with django_assert_max_num_queries(QUERIES_FOR_ALICE):
+        assert len(alice.get("/api/v1/dispatches").json()["items"]) == 1
 
     def said(user):
         items = api_as(user).get("/api/v1/dispatches").json()["items"]
