@@ -364,6 +364,8 @@ def settle_member(run: SettlementRun, workshop: Workshop, items, invoices, today
                 reference=reference,
                 source=Payment.Source.OFFSET,
             )
+    if credit_note.gross_total == 0:  # new shares all went to a reclaim: nothing to pay out
+        credit_note = services.mark_paid(credit_note, paid_on=credit_note.issue_date)
     settlement = Settlement.objects.create(
         run=run,
         workshop=workshop,

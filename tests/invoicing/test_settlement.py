@@ -393,6 +393,7 @@ def test_a_reclaim_larger_than_a_months_shares_is_taken_in_parts(world, paid_bat
     april = settle(period=date(2026, 4, 1), day="2026-05-01")
     electrics = april.settlements.get(workshop=world.elektro)
     assert electrics.share_net == 0 and electrics.payout == 0  # all of it went to the reclaim
+    assert electrics.credit_note.state == Invoice.State.PAID  # settled: not left open forever
     taken = -electrics.credit_note.lines.get(quantity=-1).net_amount
     (rest,) = settlement.open_reclaims(date(2026, 5, 31))[world.elektro.pk]
     assert rest["net"] == -(D("750.35") - taken) < 0
