@@ -252,6 +252,8 @@ def own_refusal(who: Answerer, offer: Dispatch) -> str:
     worker = who.workers.get(offer.workshop_id)
     if worker is None:
         return ""
+    if not worker.active:
+        return _("no longer on the workshop's team")
     appointment = offer.appointment
     choice = staffing(appointment, worker_ids=[worker.pk])
     if not choice:

@@ -436,6 +436,11 @@ def test_a_worker_away_on_the_day_cannot_accept_the_offer_for_themselves(
     coop.anton_worker.trades.remove(trade)
     assert said(coop.anton) == f"nicht im Gewerk {trade.name_de}"
     coop.anton_worker.trades.add(trade)
+    coop.anton_worker.active = False  # let go: said so, not as a missing trade
+    coop.anton_worker.save()
+    assert said(coop.anton) == "nicht mehr im Team des Betriebs"
+    coop.anton_worker.active = True
+    coop.anton_worker.save()
     day = dispatch.working_days(offered.appointment)[0]
     Absence.objects.create(
         workshop=coop.a, worker=coop.anton_worker, kind="holiday", start=day, end=day
