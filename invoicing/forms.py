@@ -133,32 +133,32 @@ def confirm_if_over(form, field: str, amount: Decimal, owed: Decimal, message, *
         )
 
 
-def amount_field() -> forms.CharField:
-    """Euros as people type them (1.234,56), parsed by :func:`clean_money`."""
-    return forms.CharField(
-        label=_("Amount (€)"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+class AmountField(forms.CharField):
+    """Euros as people type them (1.234,56), cleaned to a positive amount in whole cents."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Amount (€)"))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        )
+        super().__init__(max_length=20, **kwargs)
 
-def clean_money(value: str) -> Decimal:
-    """A positive amount in whole cents, or the error to show at the field."""
-    try:
-        amount = parse_amount(value)
-    except ValueError:
-        raise ValidationError(_("Enter an amount such as 1.234,56."), code="invalid") from None
-    if amount <= 0:
-        raise ValidationError(_("The amount must be more than 0 €."), code="min_value")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError(_("Amounts are whole cents."), code="cents")
-    return amount
+    def clean(self, value) -> Decimal:
+        try:
+            amount = parse_amount(super().clean(value))
+        except ValueError:
+            raise ValidationError(_("Enter an amount such as 1.234,56."), code="invalid") from None
+        if amount <= 0:
+            raise ValidationError(_("The amount must be more than 0 €."), code="min_value")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError(_("Amounts are whole cents."), code="cents")
+        return amount
 
 
 class AmountOnDayForm(ServiceErrorsMixin, forms.Form):
     """An amount of money that moved on a day: a payment received, a credit refunded."""
 
-    amount = amount_field()
+    amount = AmountField()
     booked_on = forms.DateField(
         label=_("Booked on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -166,9 +166,6 @@ class AmountOnDayForm(ServiceErrorsMixin, forms.Form):
     reference = forms.CharField(
         label=_("Reference"), required=False, max_length=300, help_text=_("e.g. the bank's text")
     )
-
-    def clean_amount(self) -> Decimal:
-        return clean_money(self.cleaned_data["amount"])
 
     def clean_booked_on(self) -> date:
         booked_on = self.cleaned_data["booked_on"]
@@ -215,14 +212,11 @@ class RefundTransferForm(ServiceErrorsMixin, forms.Form):
         max_length=42,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    amount = amount_field()
+    amount = AmountField()
     execution_date = forms.DateField(
         label=_("Execute on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-
-    def clean_amount(self) -> Decimal:
-        return clean_money(self.cleaned_data["amount"])
 
 
 class MonthEndForm(ServiceErrorsMixin, forms.Form):

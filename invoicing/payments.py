@@ -268,6 +268,24 @@ def record_payment(
 NUMBER_PATTERN = re.compile(r"\b([A-Z]{1,6}\d{0,6})\s?-?\s?(20\d\d)\s?-?\s?(\d{5})\b")
 
 
+def _check_refundable(invoice: Invoice) -> None:
+    if invoice.kind not in (Invoice.Kind.INVOICE, Invoice.Kind.PROGRESS, Invoice.Kind.FINAL):
+        raise ValidationError({"invoice": _("Only a customer's invoice has a credit to refund.")})
+
+
+def _refund_amount_error(invoice: Invoice, amount: Decimal) -> str | None:
+    """Why ``amount`` cannot go back to the customer (no credit, or more than it); None if it
+    can."""
+    credit = -balance(invoice).open
+    if credit <= 0:
+        return _("There is no credit to refund on this invoice.")
+    if amount > credit:
+        return _("At most the credit of %(credit)s can be refunded.") % {
+            "credit": format_money(credit)
+        }
+    return None
+
+
 def refund_payee(invoice: Invoice) -> tuple[str, str]:
     """Whom a credit goes back to, as far as the bank told us: the name and IBAN of the last
     credit booked on the invoice from a statement ("", "" when it was booked by hand)."""
@@ -298,8 +316,7 @@ def refund_transfer_file(
     """A SEPA credit transfer (pain.001.001.09) paying ``amount`` of the invoice's credit back
     to ``name``/``iban``, for the clerk to hand to the bank. Books nothing: the refund is booked
     once the bank carried it out. At most the credit still open."""
-    if invoice.kind not in (Invoice.Kind.INVOICE, Invoice.Kind.PROGRESS, Invoice.Kind.FINAL):
-        raise ValidationError({"invoice": _("Only a customer's invoice has a credit to refund.")})
+    _check_refundable(invoice)
     errors = {}
     iban = iban.replace(" ", "").upper()
     try:
@@ -310,14 +327,8 @@ def refund_transfer_file(
         errors["name"] = [_("Whom the money goes to: the account holder's name.")]
     if execution_date < timezone.localdate():
         errors["execution_date"] = [_("A transfer is executed today or later.")]
-    credit = -balance(invoice).open
-    if credit <= 0:
-        errors["amount"] = [_("There is no credit to refund on this invoice.")]
-    elif amount > credit:
-        errors["amount"] = [
-            _("At most the credit of %(credit)s can be refunded.")
-            % {"credit": format_money(credit)}
-        ]
+    if error := _refund_amount_error(invoice, amount):
+        errors["amount"] = [error]
     if errors:
         raise ValidationError(errors)
     # Paid back by whoever was paid: the cooperative, or a member for its own invoices, from the
@@ -354,20 +365,9 @@ def record_refund(
         raise ValidationError({"booked_on": _("The booking date lies in the future.")})
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if invoice.kind not in (Invoice.Kind.INVOICE, Invoice.Kind.PROGRESS, Invoice.Kind.FINAL):
-            raise ValidationError(
-                {"invoice": _("Only a customer's invoice has a credit to refund.")}
-            )
-        credit = -balance(invoice).open
-        if credit <= 0:
-            raise ValidationError({"amount": _("There is no credit to refund on this invoice.")})
-        if amount > credit:
-            raise ValidationError(
-                {
-                    "amount": _("At most the credit of %(credit)s can be refunded.")
-                    % {"credit": format_money(credit)}
-                }
-            )
+        _check_refundable(invoice)
+        if error := _refund_amount_error(invoice, amount):
+            raise ValidationError({"amount": error})
         last = invoice.payments.order_by("-booked_on").values_list("booked_on", flat=True).first()
         if last and booked_on < last:
             raise ValidationError({"booked_on": _("A refund follows the payment it pays back.")})

@@ -419,9 +419,9 @@ def settle_month(period: date, *, today: date | None = None) -> SettlementRun:
             (c.pk, c)
             for c in Invoice.objects.filter(pk__in=cancellations).select_related("original")
         )
-        for workshop in Workshop.objects.filter(pk__in=per_workshop).order_by("pk"):
-            items = per_workshop[workshop.pk] + taken.get(workshop.pk, [])
-            settle_member(run, workshop, items, invoices, today)
+        for pk in sorted(members):
+            items = per_workshop[pk] + taken.get(pk, [])
+            settle_member(run, members[pk], items, invoices, today)
         content = payout_file(run, execution_date=today + timedelta(days=1))
         run.pain001 = content
         run.pain001_sha256 = hashlib.sha256(content).hexdigest()

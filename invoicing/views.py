@@ -277,6 +277,8 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         level = 0
     # Paid in full, nothing to book by hand (a bank import still books a second transfer).
     may_pay = invoice.state in payments.PAYABLE_STATES and invoice.open + invoice.charges_open > 0
+    # a credit to pay back: what was over-paid, or paid on an invoice cancelled since
+    may_refund = invoice.open < 0 and invoice.kind in dunning.DUNNED_KINDS
     try:
         waived = invoice.dunning if invoice.dunning.charges_waived else None
         default_since = invoice.dunning.default_since
@@ -318,8 +320,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "payment_form": forms.get("payment_form")
         or PaymentForm(initial={"booked_on": today, "reference": invoice.number}),
-        # a credit to pay back: what was over-paid, or paid on an invoice cancelled since
-        "may_refund": invoice.open < 0 and invoice.kind in dunning.DUNNED_KINDS,
+        "may_refund": may_refund,
         "refund_form": forms.get("refund_form")
         or RefundForm(
             initial={
@@ -328,15 +329,14 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
                 "reference": _("Refund %(number)s") % {"number": invoice.number},
             }
         ),
-        "transfer_form": forms.get("transfer_form") or _transfer_form(invoice, today),
+        "transfer_form": forms.get("transfer_form")
+        or (_transfer_form(invoice, today) if may_refund else None),
         "section": "list",
     }
 
 
-def _transfer_form(invoice: Invoice, today) -> RefundTransferForm | None:
+def _transfer_form(invoice: Invoice, today) -> RefundTransferForm:
     """The SEPA transfer of the credit, filled in with the account it was paid from."""
-    if invoice.open >= 0:
-        return None
     name, iban = payments.refund_payee(invoice)
     return RefundTransferForm(
         initial={

@@ -283,7 +283,7 @@ def emergency_page(request):
     context = {
         "form": form,
         "query": query,
-        "sites": _matching_sites(query),
+        "sites": [] if chosen else _matching_sites(query),
         "chosen": chosen,
         "caller_fields": [form[name] for name in CALLER_FIELDS],
     }

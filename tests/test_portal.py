@@ -737,18 +737,22 @@ def test_the_consent_snippet_shows_to_the_homeowner_only(coop, work):
     assert render(coop.heinz).strip() == "" and render(coop.olga).strip() == ""
 
 
-def hannas_quote(coop, bathroom):  # noqa: F811
-    """A bathroom Hanna requested for a month from now, quoted and not yet decided."""
-    from jobs.services import create_quote
-
-    package = book_package(
+def hannas_package(coop, bathroom):  # noqa: F811
+    """A bathroom Hanna requested for a month from now, not quoted yet."""
+    return book_package(
         customer=coop.hanna_site.customer,
         site=coop.hanna_site,
         template=bathroom,
         values={"area": 8},
         earliest_start=timezone.localdate() + dt.timedelta(days=30),
     )
-    return create_quote(package)
+
+
+def hannas_quote(coop, bathroom):  # noqa: F811
+    """That bathroom quoted and not yet decided."""
+    from jobs.services import create_quote
+
+    return create_quote(hannas_package(coop, bathroom))
 
 
 def test_a_returning_homeowner_finds_her_orders_and_nobody_elses(coop, bathroom):  # noqa: F811
@@ -1006,13 +1010,7 @@ def test_the_english_quote_page_words_the_lines_in_english_but_office_typed_ones
     from zunft.core.units import Unit
 
     coop = portal
-    package = book_package(
-        customer=coop.hanna_site.customer,
-        site=coop.hanna_site,
-        template=bathroom,
-        values={"area": 8},
-        earliest_start=timezone.localdate() + dt.timedelta(days=30),
-    )
+    package = hannas_package(coop, bathroom)
     package.tasks.update(material_cost=Decimal("50.00"))
     quote = create_quote(package)
     client = Client()
