@@ -15,7 +15,14 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from invoicing import dunning, exports, payments, services, settlement
 from invoicing.documents import render_documents
-from invoicing.models import BankTransaction, BaseRate, Invoice, InvoiceDocument, SettlementRun
+from invoicing.models import (
+    BankTransaction,
+    BaseRate,
+    Invoice,
+    InvoiceDocument,
+    RefundTransfer,
+    SettlementRun,
+)
 from invoicing.schemas import (
     AssignIn,
     BankTransactionOut,
@@ -28,7 +35,9 @@ from invoicing.schemas import (
     OperationOut,
     PaymentIn,
     RefundTransferIn,
+    RefundTransferOut,
     SettlementOut,
+    TransferBookedIn,
 )
 from invoicing.selectors import (
     books_visible_to,
@@ -162,18 +171,68 @@ def record_refund(request, invoice_id: int, payload: PaymentIn):
 
 
 @router.post(
-    "/invoices/{invoice_id}/refund-transfer",
-    response={200: None, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    "/invoices/{invoice_id}/refund-transfers",
+    response={201: RefundTransferOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def prepare_refund_transfer(request, invoice_id: int, payload: RefundTransferIn):
+    """Prepare the credit's transfer back to the customer as a SEPA file (pain.001.001.09) for
+    the bank, fetched from ``…/file``. It books no refund (``…/book`` does, once the bank carried
+    it out) but holds its amount: at most what the credit and earlier transfers leave."""
+    invoice = _managed(request, invoice_id)
+    transfer = payments.prepare_refund_transfer(invoice, **payload.dict(), user=request.user)
+    return Status(201, transfer)
+
+
+def _transfer(request, invoice_id: int, transfer_id: int) -> tuple[Invoice, RefundTransfer]:
+    invoice = _managed(request, invoice_id)
+    return invoice, get_object_or_404(invoice.refund_transfers, pk=transfer_id)
+
+
+@router.get(
+    "/invoices/{invoice_id}/refund-transfers/{transfer_id}/file",
+    response={200: None, 403: ErrorOut, 404: ErrorOut},
     openapi_extra={"responses": {200: {"content": {"application/xml": {}}}}},
 )
-def refund_transfer(request, invoice_id: int, payload: RefundTransferIn):
-    """The credit's transfer back to the customer as a SEPA file (pain.001.001.09) for the bank;
-    books nothing (book the refund once the bank carried it out). At most the credit."""
-    invoice = _managed(request, invoice_id)
-    content = payments.refund_transfer_file(invoice, **payload.dict())
-    response = HttpResponse(content, content_type="application/xml")
-    response["Content-Disposition"] = f'attachment; filename="erstattung-{invoice.number}.xml"'
+def refund_transfer_file(request, invoice_id: int, transfer_id: int):
+    """The prepared transfer's SEPA file, the same each time it is fetched."""
+    invoice, transfer = _transfer(request, invoice_id, transfer_id)
+    return transfer_file_response(invoice, transfer)
+
+
+def transfer_file_response(invoice: Invoice, transfer: RefundTransfer) -> HttpResponse:
+    """The prepared transfer's SEPA file as a download (the office page's too)."""
+    response = HttpResponse(bytes(transfer.document), content_type="application/xml")
+    response["Content-Disposition"] = (
+        f'attachment; filename="erstattung-{invoice.number}-{transfer.pk}.xml"'
+    )
     return response
+
+
+@router.post(
+    "/invoices/{invoice_id}/refund-transfers/{transfer_id}/book",
+    response={201: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def book_refund_transfer(request, invoice_id: int, transfer_id: int, payload: TransferBookedIn):
+    """The bank carried the prepared transfer out: book it as the refund of its amount."""
+    invoice, transfer = _transfer(request, invoice_id, transfer_id)
+    payments.record_refund(
+        invoice,
+        amount=transfer.amount,
+        booked_on=payload.booked_on,
+        user=request.user,
+        transfer=transfer.pk,
+    )
+    return Status(201, _detail_out(_visible(request, invoice_id)))
+
+
+@router.post(
+    "/invoices/{invoice_id}/refund-transfers/{transfer_id}/discard",
+    response={200: RefundTransferOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def discard_refund_transfer(request, invoice_id: int, transfer_id: int):
+    """The transfer was not carried out: its amount is free again."""
+    invoice, transfer = _transfer(request, invoice_id, transfer_id)
+    return payments.discard_refund_transfer(invoice, transfer.pk)
 
 
 @router.post(

@@ -219,6 +219,21 @@ class RefundTransferForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+class TransferBookedForm(ServiceErrorsMixin, forms.Form):
+    """The bank carried a prepared refund transfer out on this day."""
+
+    booked_on = forms.DateField(
+        label=_("Carried out on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean_booked_on(self) -> date:
+        booked_on = self.cleaned_data["booked_on"]
+        if booked_on > timezone.localdate():
+            raise ValidationError(_("The booking date lies in the future."), code="future")
+        return booked_on
+
+
 class MonthEndForm(ServiceErrorsMixin, forms.Form):
     period = MonthField(label=_("Month"))
 

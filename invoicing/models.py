@@ -427,6 +427,64 @@ class Payment(models.Model):
         return f"{self.invoice} {self.amount} ({self.booked_on})"
 
 
+class RefundTransfer(models.Model):
+    """A credit's transfer back to the customer, prepared as a SEPA file for the bank. Until it
+    is booked (the bank carried it out) or discarded, its amount is spoken for: a second file
+    for the same money is refused, so two clicks or two clerks do not pay a credit back twice."""
+
+    class State(models.TextChoices):
+        PREPARED = "prepared", _("prepared")
+        BOOKED = "booked", _("booked")
+        DISCARDED = "discarded", _("discarded")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refund_transfers")
+    amount = money(_("amount"))
+    payee_name = models.CharField(_("account holder"), max_length=70)
+    payee_iban = models.CharField(_("IBAN"), max_length=34)
+    execution_date = models.DateField(_("execute on"))
+    document = models.BinaryField(_("SEPA file"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PREPARED
+    )
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfer",
+        verbose_name=_("refund booked"),
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("prepared by"),
+    )
+    created_at = models.DateTimeField(_("prepared"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("booked or discarded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund transfer")
+        verbose_name_plural = _("refund transfers")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="refund_transfer_positive"
+            ),
+            # booked exactly when its refund is in the books
+            models.CheckConstraint(
+                condition=models.Q(state="booked", payment__isnull=False)
+                | (~models.Q(state="booked") & models.Q(payment__isnull=True)),
+                name="refund_transfer_booked_with_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} → {self.payee_name} {self.amount}"
+
+
 class BankStatementImport(models.Model):
     """One uploaded CAMT.053 file. The same file (by SHA-256) is imported once."""
 

@@ -51,6 +51,7 @@ from invoicing.models import (
     DunningNotice,
     Invoice,
     Payment,
+    RefundTransfer,
 )
 from trades.validators import validate_iban
 from zunft.core.money import ZERO, format_money, round_money, to_decimal
@@ -273,17 +274,37 @@ def _check_refundable(invoice: Invoice) -> None:
         raise ValidationError({"invoice": _("Only a customer's invoice has a credit to refund.")})
 
 
-def _refund_amount_error(invoice: Invoice, amount: Decimal) -> str | None:
-    """Why ``amount`` cannot go back to the customer (no credit, or more than it); None if it
-    can."""
+def prepared_transfers(invoice: Invoice) -> QuerySet[RefundTransfer]:
+    """The credit's transfers prepared for the bank and neither booked nor discarded yet."""
+    return invoice.refund_transfers.filter(state=RefundTransfer.State.PREPARED)
+
+
+def _refund_amount_error(invoice: Invoice, amount: Decimal, prepared: Decimal = ZERO) -> str | None:
+    """Why ``amount`` cannot go back to the customer (no credit, or more than is left of it
+    once the ``prepared`` transfers are paid); None if it can."""
     credit = -balance(invoice).open
     if credit <= 0:
         return _("There is no credit to refund on this invoice.")
-    if amount > credit:
+    free = credit - prepared
+    if amount <= free:
+        return None
+    if prepared <= 0:
         return _("At most the credit of %(credit)s can be refunded.") % {
             "credit": format_money(credit)
         }
-    return None
+    if free <= 0:
+        return _(
+            "The whole credit is in a transfer prepared already: book that transfer once the "
+            "bank has carried it out, or discard it."
+        )
+    return _(
+        "%(prepared)s of the credit are in a transfer prepared already: at most %(free)s can "
+        "be refunded besides."
+    ) % {"prepared": format_money(prepared), "free": format_money(free)}
+
+
+def _prepared_sum(invoice: Invoice) -> Decimal:
+    return prepared_transfers(invoice).aggregate(s=Sum("amount"))["s"] or ZERO
 
 
 def refund_payee(invoice: Invoice) -> tuple[str, str]:
@@ -310,27 +331,9 @@ def sepa_transfer(name: str, iban: str, bic: str, *, batch: bool = False):
     return SepaTransfer({**debtor, "batch": batch, "currency": "EUR"}, schema="pain.001.001.09")
 
 
-def refund_transfer_file(
-    invoice: Invoice, *, name: str, iban: str, amount: Decimal, execution_date: date
+def _transfer_document(
+    invoice: Invoice, *, name: str, iban: str, amount: Decimal, execution_date: date, seq: int
 ) -> bytes:
-    """A SEPA credit transfer (pain.001.001.09) paying ``amount`` of the invoice's credit back
-    to ``name``/``iban``, for the clerk to hand to the bank. Books nothing: the refund is booked
-    once the bank carried it out. At most the credit still open."""
-    _check_refundable(invoice)
-    errors = {}
-    iban = iban.replace(" ", "").upper()
-    try:
-        validate_iban(iban)
-    except ValidationError as error:
-        errors["iban"] = error.messages
-    if not name.strip():
-        errors["name"] = [_("Whom the money goes to: the account holder's name.")]
-    if execution_date < timezone.localdate():
-        errors["execution_date"] = [_("A transfer is executed today or later.")]
-    if error := _refund_amount_error(invoice, amount):
-        errors["amount"] = [error]
-    if errors:
-        raise ValidationError(errors)
     # Paid back by whoever was paid: the cooperative, or a member for its own invoices, from the
     # account it keeps now (the one printed on the invoice may have been closed since).
     if invoice.issuer_workshop_id:
@@ -348,25 +351,124 @@ def refund_transfer_file(
             "amount": int((amount * 100).to_integral_value()),
             "execution_date": execution_date,
             "description": f"Erstattung Guthaben {invoice.number}"[:140],
-            "endtoend_id": f"ERST-{invoice.number}"[:35],
+            # unique per transfer, so the bank's statement names which one was carried out
+            "endtoend_id": (f"ERST-{invoice.number}" + (f"-{seq}" if seq > 1 else ""))[:35],
         }
     )
     return transfer.export(validate=True, pretty_print=True)
 
 
+def prepare_refund_transfer(
+    invoice: Invoice,
+    *,
+    name: str,
+    iban: str,
+    amount: Decimal,
+    execution_date: date,
+    user=None,
+) -> RefundTransfer:
+    """A SEPA credit transfer (pain.001.001.09) paying ``amount`` of the invoice's credit back
+    to ``name``/``iban``, kept with the invoice for the clerk to hand to the bank. Books no
+    refund (that follows once the bank carried it out), but holds its amount: another transfer
+    or refund can only take what is left of the credit. Locks the invoice row."""
+    _check_refundable(invoice)
+    errors = {}
+    iban = iban.replace(" ", "").upper()
+    try:
+        validate_iban(iban)
+    except ValidationError as error:
+        errors["iban"] = error.messages
+    if not name.strip():
+        errors["name"] = [_("Whom the money goes to: the account holder's name.")]
+    if execution_date < timezone.localdate():
+        errors["execution_date"] = [_("A transfer is executed today or later.")]
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("issuer_workshop")
+            .get(pk=invoice.pk)
+        )
+        if error := _refund_amount_error(invoice, amount, _prepared_sum(invoice)):
+            errors["amount"] = [error]
+        if errors:
+            raise ValidationError(errors)
+        document = _transfer_document(
+            invoice,
+            name=name.strip(),
+            iban=iban,
+            amount=amount,
+            execution_date=execution_date,
+            seq=invoice.refund_transfers.count() + 1,
+        )
+        return RefundTransfer.objects.create(
+            invoice=invoice,
+            amount=amount,
+            payee_name=name.strip()[:70],
+            payee_iban=iban,
+            execution_date=execution_date,
+            document=document,
+            prepared_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+
+
+def _locked_transfer(invoice: Invoice, transfer_id: int) -> RefundTransfer:
+    """The invoice's prepared transfer, locked (call with the invoice row locked)."""
+    transfer = (
+        RefundTransfer.objects.select_for_update().filter(invoice=invoice, pk=transfer_id).first()
+    )
+    if transfer is None or transfer.state != RefundTransfer.State.PREPARED:
+        raise ValidationError(
+            {"transfer": _("This transfer has been booked or discarded already.")}
+        )
+    return transfer
+
+
+def discard_refund_transfer(invoice: Invoice, transfer_id: int) -> RefundTransfer:
+    """The bank did not carry the transfer out (or the file was never handed in): its amount
+    is free again for another transfer or a refund."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        transfer = _locked_transfer(invoice, transfer_id)
+        transfer.state = RefundTransfer.State.DISCARDED
+        transfer.closed_at = timezone.now()
+        transfer.save(update_fields=["state", "closed_at"])
+    return transfer
+
+
 def record_refund(
-    invoice: Invoice, *, amount, booked_on: date, reference: str = "", user=None
+    invoice: Invoice,
+    *,
+    amount,
+    booked_on: date,
+    reference: str = "",
+    user=None,
+    transfer: int | None = None,
 ) -> Recorded:
     """The cooperative paid a customer's credit back (an over-payment, or what was paid on an
-    invoice cancelled since): booked as a negative payment, at most the credit. Locks the
-    invoice row like a payment."""
+    invoice cancelled since): booked as a negative payment, at most the credit. Books the
+    prepared ``transfer`` given, or else the oldest one of just this amount; other amounts can
+    only take what the prepared transfers leave. Locks the invoice row like a payment."""
     amount = _check_amount(amount)
     if booked_on > timezone.localdate():
         raise ValidationError({"booked_on": _("The booking date lies in the future.")})
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         _check_refundable(invoice)
-        if error := _refund_amount_error(invoice, amount):
+        if transfer is not None:
+            carried_out = _locked_transfer(invoice, transfer)
+            if carried_out.amount != amount:
+                raise ValidationError(
+                    {
+                        "amount": _("The transfer was over %(amount)s.")
+                        % {"amount": format_money(carried_out.amount)}
+                    }
+                )
+        else:
+            carried_out = (
+                prepared_transfers(invoice).select_for_update().filter(amount=amount).first()
+            )
+        prepared = _prepared_sum(invoice) - (carried_out.amount if carried_out else ZERO)
+        if error := _refund_amount_error(invoice, amount, prepared):
             raise ValidationError({"amount": error})
         last = invoice.payments.order_by("-booked_on").values_list("booked_on", flat=True).first()
         if last and booked_on < last:
@@ -375,10 +477,18 @@ def record_refund(
             invoice=invoice,
             amount=-amount,
             booked_on=booked_on,
-            reference=reference[:300],
+            # a booked transfer without a reference carries the text the bank was given
+            reference=(
+                reference or (f"Erstattung Guthaben {invoice.number}" if carried_out else "")
+            )[:300],
             source=Payment.Source.REFUND,
             recorded_by=user if getattr(user, "is_authenticated", False) else None,
         )
+        if carried_out:
+            carried_out.state = RefundTransfer.State.BOOKED
+            carried_out.payment = payment
+            carried_out.closed_at = timezone.now()
+            carried_out.save(update_fields=["state", "payment", "closed_at"])
         after = balance(invoice)
         emit(
             invoice.staff_groups(),

@@ -1,6 +1,6 @@
 """API shapes of invoicing."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
@@ -65,6 +65,20 @@ class PaymentOut(Schema):
     payer_name: str
 
 
+class RefundTransferOut(Schema):
+    """A credit's transfer back to the customer, prepared as a SEPA file: ``prepared`` holds its
+    amount until it is ``booked`` (the bank carried it out) or ``discarded``."""
+
+    id: int
+    amount: Decimal
+    payee_name: str
+    payee_iban: str
+    execution_date: date
+    state: str
+    created_at: datetime
+    payment: int | None = Field(None, alias="payment_id")
+
+
 class InvoiceDetailOut(InvoiceOut):
     tax_treatment: str
     performance_start: date
@@ -72,6 +86,7 @@ class InvoiceDetailOut(InvoiceOut):
     legal_notes: list[str]
     lines: list[LineOut]
     payments: list[PaymentOut]
+    refund_transfers: list[RefundTransferOut]
 
 
 class PaymentIn(Schema):
@@ -85,6 +100,10 @@ class RefundTransferIn(Schema):
     iban: str = Field(..., max_length=42)
     amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
     execution_date: date
+
+
+class TransferBookedIn(Schema):
+    booked_on: date = Field(..., description="the day the bank carried the transfer out")
 
 
 class ImportOut(Schema):

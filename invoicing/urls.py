@@ -20,6 +20,21 @@ urlpatterns = [
         views.refund_transfer,
         name="refund-transfer",
     ),
+    path(
+        "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/",
+        views.refund_transfer_file,
+        name="refund-transfer-file",
+    ),
+    path(
+        "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/gebucht/",
+        views.book_refund_transfer,
+        name="refund-transfer-booked",
+    ),
+    path(
+        "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/verwerfen/",
+        views.discard_refund_transfer,
+        name="refund-transfer-discard",
+    ),
     path("buero/rechnungen/<int:invoice_id>/senden/", views.send_again, name="send-again"),
     path(
         "buero/rechnungen/<int:invoice_id>/mahnkosten-erlassen/",

@@ -40,7 +40,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from invoicing import delivery, dunning, payments, services, settlement
-from invoicing.api import MAX_STATEMENT_BYTES
+from invoicing.api import MAX_STATEMENT_BYTES, transfer_file_response
 from invoicing.forms import (
     AssignForm,
     BaseRateForm,
@@ -53,6 +53,7 @@ from invoicing.forms import (
     RefundForm,
     RefundTransferForm,
     StatementForm,
+    TransferBookedForm,
 )
 from invoicing.models import (
     BankStatementImport,
@@ -64,6 +65,7 @@ from invoicing.models import (
     InvoiceLine,
     InvoiceMail,
     Payment,
+    RefundTransfer,
     Settlement,
     SettlementRun,
 )
@@ -279,6 +281,9 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
     may_pay = invoice.state in payments.PAYABLE_STATES and invoice.open + invoice.charges_open > 0
     # a credit to pay back: what was over-paid, or paid on an invoice cancelled since
     may_refund = invoice.open < 0 and invoice.kind in dunning.DUNNED_KINDS
+    prepared = list(payments.prepared_transfers(invoice).select_related("prepared_by"))
+    # what no prepared transfer holds yet: the default of a new transfer or refund
+    free = max(-invoice.open - sum((t.amount for t in prepared), ZERO), ZERO)
     try:
         waived = invoice.dunning if invoice.dunning.charges_waived else None
         default_since = invoice.dunning.default_since
@@ -308,7 +313,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "mail": InvoiceMail.objects.filter(invoice=invoice).first(),
         "waived": waived,
         "may_waive": invoice.charges_open > 0 and invoice.open <= 0,
-        "payments": invoice.payments.select_related("recorded_by"),
+        "payments": invoice.payments.select_related("recorded_by", "transfer"),
         "corrections": invoice.corrections.order_by("pk"),
         "notices": invoice.dunning_notices.order_by("level"),
         "dunning_level": Dunning.Level(level).label if level else "",
@@ -324,25 +329,45 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "refund_form": forms.get("refund_form")
         or RefundForm(
             initial={
-                "amount": number_format(-invoice.open, decimal_pos=2) if invoice.open < 0 else "",
+                "amount": number_format(free, decimal_pos=2) if free > 0 else "",
                 "booked_on": today,
                 "reference": _("Refund %(number)s") % {"number": invoice.number},
             }
         ),
+        "refund_free": free,
+        # each prepared transfer with its "carried out on" form (the refused one kept)
+        "prepared_transfers": [
+            (
+                transfer,
+                forms["booked_form"]
+                if forms.get("booked_form_for") == transfer.pk
+                else _booked_form(transfer, today),
+            )
+            for transfer in prepared
+        ],
         "transfer_form": forms.get("transfer_form")
-        or (_transfer_form(invoice, today) if may_refund else None),
+        or (_transfer_form(invoice, today, free) if may_refund and free > 0 else None),
         "section": "list",
     }
 
 
-def _transfer_form(invoice: Invoice, today) -> RefundTransferForm:
+def _booked_form(transfer: RefundTransfer, today, data=None) -> TransferBookedForm:
+    # a prefix per transfer keeps the date fields' ids apart on the page
+    return TransferBookedForm(
+        data,
+        prefix=f"transfer{transfer.pk}",
+        initial={"booked_on": min(transfer.execution_date, today)},
+    )
+
+
+def _transfer_form(invoice: Invoice, today, free) -> RefundTransferForm:
     """The SEPA transfer of the credit, filled in with the account it was paid from."""
     name, iban = payments.refund_payee(invoice)
     return RefundTransferForm(
         initial={
             "name": name or invoice.buyer_name,
             "iban": iban,
-            "amount": number_format(-invoice.open, decimal_pos=2),
+            "amount": number_format(free, decimal_pos=2),
             "execution_date": today,
         }
     )
@@ -427,29 +452,92 @@ def cancel(request, invoice_id: int):
 @office_page
 @require_POST
 def refund_transfer(request, invoice_id: int):
-    """The credit's transfer back to the customer as a SEPA file (pain.001) for the bank. It
-    books nothing: the refund is booked once the bank carried it out."""
+    """Prepare the credit's transfer back to the customer as a SEPA file (pain.001) for the
+    bank. It books no refund (that follows once the bank carried it out), but holds its amount,
+    so a second click does not pay the credit back twice."""
     invoice = _visible_invoice(request, invoice_id)
     form = RefundTransferForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            content = payments.refund_transfer_file(
+            transfer = payments.prepare_refund_transfer(
                 invoice,
                 name=data["name"],
                 iban=data["iban"],
                 amount=data["amount"],
                 execution_date=data["execution_date"],
+                user=request.user,
             )
         except ValidationError as error:
             form.add_service_errors(error)
         else:
-            response = HttpResponse(content, content_type="application/xml")
-            response["Content-Disposition"] = (
-                f'attachment; filename="erstattung-{invoice.number}.xml"'
+            messages.success(
+                request,
+                _(
+                    "Transfer of %(amount)s to %(name)s prepared: download the file below and "
+                    "hand it to the bank."
+                )
+                % {"amount": format_money(transfer.amount), "name": transfer.payee_name},
             )
-            return response
+            return redirect(
+                reverse("invoicing:detail", args=[invoice.pk]) + f"#transfer-{transfer.pk}"
+            )
     return _render_detail(request, invoice, status=422, transfer_form=form)
+
+
+def _invoice_transfer(request, invoice_id: int, transfer_id: int):
+    invoice = _visible_invoice(request, invoice_id)
+    return invoice, get_object_or_404(invoice.refund_transfers, pk=transfer_id)
+
+
+@office_page
+def refund_transfer_file(request, invoice_id: int, transfer_id: int):
+    """A prepared transfer's SEPA file, the same each time."""
+    return transfer_file_response(*_invoice_transfer(request, invoice_id, transfer_id))
+
+
+@office_page
+@require_POST
+def book_refund_transfer(request, invoice_id: int, transfer_id: int):
+    """The bank carried a prepared transfer out: its refund is booked."""
+    invoice, transfer = _invoice_transfer(request, invoice_id, transfer_id)
+    form = _booked_form(transfer, timezone.localdate(), request.POST)
+    if form.is_valid():
+        try:
+            recorded = payments.record_refund(
+                invoice,
+                amount=transfer.amount,
+                booked_on=form.cleaned_data["booked_on"],
+                user=request.user,
+                transfer=transfer.pk,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            _refund_booked(request, transfer.amount, recorded)
+            return redirect("invoicing:detail", invoice_id=invoice.pk)
+    return _render_detail(
+        request, invoice, status=422, booked_form=form, booked_form_for=transfer.pk
+    )
+
+
+@office_page
+@require_POST
+def discard_refund_transfer(request, invoice_id: int, transfer_id: int):
+    """The transfer was not carried out (the bank refused it, or the file was never handed
+    in): its amount is free again."""
+    invoice, transfer = _invoice_transfer(request, invoice_id, transfer_id)
+    try:
+        payments.discard_refund_transfer(invoice, transfer.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The transfer of %(amount)s to %(name)s has been discarded.")
+            % {"amount": format_money(transfer.amount), "name": transfer.payee_name},
+        )
+    return redirect("invoicing:detail", invoice_id=invoice.pk)
 
 
 def _book(request, invoice: Invoice, form, service):
@@ -504,6 +592,19 @@ def record_payment(request, invoice_id: int):
     return _render_detail(request, invoice, status=422, payment_form=form)
 
 
+def _refund_booked(request, amount, recorded: payments.Recorded) -> None:
+    left = -recorded.open
+    messages.success(
+        request,
+        (
+            _("Refund of %(amount)s recorded; %(credit)s of credit remain.")
+            if left > 0
+            else _("Refund of %(amount)s recorded; nothing is left to refund.")
+        )
+        % {"amount": format_money(amount), "credit": format_money(left)},
+    )
+
+
 @office_page
 @require_POST
 def record_refund(request, invoice_id: int):
@@ -512,17 +613,7 @@ def record_refund(request, invoice_id: int):
     form = RefundForm(request.POST)
     recorded = _book(request, invoice, form, payments.record_refund)
     if recorded is not None:
-        data = form.cleaned_data
-        left = -recorded.open
-        messages.success(
-            request,
-            (
-                _("Refund of %(amount)s recorded; %(credit)s of credit remain.")
-                if left > 0
-                else _("Refund of %(amount)s recorded; nothing is left to refund.")
-            )
-            % {"amount": format_money(data["amount"]), "credit": format_money(left)},
-        )
+        _refund_booked(request, form.cleaned_data["amount"], recorded)
         return redirect("invoicing:detail", invoice_id=invoice.pk)
     return _render_detail(request, invoice, status=422, refund_form=form)
 

@@ -292,7 +292,7 @@ RULES: dict[str, Rule] = {
         ok=frozenset({422}),
         why="no credit on the world's invoice to refund",
     ),
-    "invoicing_api_refund_transfer": only(
+    "invoicing_api_prepare_refund_transfer": only(
         ADMIN_A,
         OFFICE,
         body=lambda w: {
@@ -304,6 +304,15 @@ RULES: dict[str, Rule] = {
         ok=frozenset({422}),
         why="no credit on the world's invoice to refund",
     ),
+    "invoicing_api_refund_transfer_file": only(ADMIN_A, OFFICE),
+    "invoicing_api_book_refund_transfer": only(
+        ADMIN_A,
+        OFFICE,
+        body=lambda w: {"booked_on": "2026-03-31"},
+        ok=frozenset({422}),
+        why="no credit on the world's invoice to refund",
+    ),
+    "invoicing_api_discard_refund_transfer": only(ADMIN_A, OFFICE),
     "invoicing_api_waive_charges": only(
         ADMIN_A, OFFICE, ok=frozenset({422}), why="no dunning charges open on the world's invoice"
     ),
@@ -436,6 +445,7 @@ PATH_OBJECTS = {
     "dispatch_id": lambda w: w.dispatch.pk,
     "feed_id": lambda w: w.feed.pk,
     "invoice_id": lambda w: w.invoice.pk,
+    "transfer_id": lambda w: w.transfer.pk,
     "transaction_id": lambda w: w.bank_transaction.pk,
     "settlement_id": lambda w: w.settlement.pk,
     "period": lambda w: "2026-03",
@@ -662,6 +672,15 @@ PAGES: dict[str, Page] = {
     "buero/rechnungen/<int:invoice_id>/erstattung/sepa/": page(
         OFFICE, method="post", ok=frozenset({422}), why="an empty transfer is refused at its field"
     ),
+    "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/": page(
+        OFFICE, why="the file handed to the bank"
+    ),
+    "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/gebucht/": page(
+        OFFICE, method="post", ok=frozenset({422}), why="an empty date is refused at its field"
+    ),
+    "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/verwerfen/": page(
+        OFFICE, method="post", ok=frozenset({302}), why="discarded: back to the invoice"
+    ),
     "buero/rechnungen/<int:invoice_id>/senden/": page(
         OFFICE, method="post", ok=frozenset({302}), why="the office mails a customer's invoice"
     ),
@@ -745,7 +764,12 @@ def build_world():
 
     from customers.models import Customer, PostalCode, Site
     from invoicing import payments, samples, services, settlement
-    from invoicing.models import BankStatementImport, BankTransaction, DunningNotice
+    from invoicing.models import (
+        BankStatementImport,
+        BankTransaction,
+        DunningNotice,
+        RefundTransfer,
+    )
     from jobs import fieldwork
     from jobs.models import Acceptance, ChecklistItem, Package, Request
     from jobs.services import book_package, create_quote, save_template
@@ -861,6 +885,15 @@ def build_world():
         w.invoice = services.issue_invoice(billed(done_package("A selbst"), issuer=w.a))
         w.draft = billed(done_package("A Entwurf"), issuer=w.a)
         w.coop_invoice = services.issue_invoice(billed(done_package("Verbund")))
+        # a refund transfer prepared on A's invoice (its credit is not the point here)
+        w.transfer = RefundTransfer.objects.create(
+            invoice=w.invoice,
+            amount=Decimal("10.00"),
+            payee_name="Hanna",
+            payee_iban="DE89370400440532013000",
+            execution_date=dt.date(2026, 3, 2),
+            document=b"<Document/>",
+        )
         w.notice = DunningNotice.objects.create(
             invoice=w.coop_invoice,
             level=1,

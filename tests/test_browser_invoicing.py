@@ -262,6 +262,8 @@ def test_the_invoice_pages_hold_at_desktop_and_phone_width(live_stack, browser, 
     samples.cancellation(world, today)
     (bathroom,) = samples.private_package(world, today)
     payments.record_payment(bathroom, amount="1500.00", booked_on=today, reference="Anzahlung")
+    (overpaid,) = samples.private_package(world, today)
+    payments.record_payment(overpaid, amount=overpaid.amount_due + 25, booked_on=today)
     customer, _site = samples.private_customer()
     draft = services.create_draft(
         customer=customer,
@@ -345,6 +347,18 @@ def test_the_invoice_pages_hold_at_desktop_and_phone_width(live_stack, browser, 
     expect(phone.get_by_test_id("exports")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(SHOTS / "invoicing-month-end-phone.png"), full_page=True)
+    # The over-payment's transfer back, prepared on the phone: kept with its file and held.
+    phone.goto(f"{base}/buero/rechnungen/{overpaid.pk}/")
+    phone.get_by_text("Überweisung für die Bank vorbereiten (SEPA-Datei)").click()
+    phone.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 00")
+    phone.get_by_role("button", name="SEPA-Datei vorbereiten").click()
+    expect(phone.locator(".messages")).to_contain_text("Überweisung über 25,00 € an")
+    transfer = phone.get_by_test_id("prepared-transfer")
+    expect(transfer).to_contain_text("IBAN DE89370400440532013000")
+    expect(transfer.get_by_role("button", name="Ausgeführt: Erstattung buchen")).to_be_visible()
+    expect(phone.get_by_test_id("refund-transfer-form")).to_have_count(0)  # all of it is held
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(SHOTS / "invoicing-refund-transfer-phone.png"), full_page=True)
     assert phone.problems == [], phone.problems
 
 

@@ -24,6 +24,7 @@ from invoicing.models import (
     Invoice,
     InvoiceCounter,
     Payment,
+    RefundTransfer,
 )
 from zunft.core.models import Operation
 from zunft.core.money import format_eur
@@ -413,14 +414,63 @@ def test_a_paid_invoice_cancelled_shows_its_credit_once_on_the_invoice(books, ap
     good = {**filled, "iban": "de89 3704 0044 0532 0130 00", "amount": "9.000,00"}
     over = client.post(sepa, good)
     assert "Höchstens das Guthaben" in field_errors(over.content.decode(), "amount")[0]
-    xml = client.post(sepa, {**good, "amount": "8.241,40"})
+    prepared = client.post(sepa, {**good, "amount": "8.000,00"})
+    assert prepared.status_code == 302
+    transfer = RefundTransfer.objects.get(invoice=bathroom)
+    assert prepared["Location"].endswith(f"{bathroom.pk}/#transfer-{transfer.pk}")
+    listed = page(client, prepared["Location"])
+    assert "Überweisung über 8.000,00 € an Hanna Kundin vorbereitet" in listed
+    (item,) = [c.split("</li>")[0] for c in listed.split('data-testid="prepared-transfer"')[1:]]
+    assert "IBAN DE89370400440532013000" in item
+    file_url = f"{sepa}{transfer.pk}/"
+    assert f'href="{file_url}"' in item
+    xml = client.get(file_url)
     assert xml.status_code == 200 and xml["Content-Type"] == "application/xml"
-    assert f"erstattung-{bathroom.number}.xml" in xml["Content-Disposition"]
+    assert f"erstattung-{bathroom.number}-{transfer.pk}.xml" in xml["Content-Disposition"]
     body = xml.content.decode()
-    assert "<IBAN>DE89370400440532013000</IBAN>" in body and "8241.40" in body
-    # the file books nothing
+    assert "<IBAN>DE89370400440532013000</IBAN>" in body and "8000.00" in body
     assert f"Erstattung Guthaben {bathroom.number}" in body
+    # the file books nothing, but holds its amount: a second click cannot pay it twice
     assert payments.balance(Invoice.objects.get(pk=bathroom.pk)).open == Decimal("-8241.40")
+    twice = client.post(sepa, {**good, "amount": "8.000,00"})
+    assert "höchstens 241,40 €" in field_errors(twice.content.decode(), "amount")[0]
+    rest_form = listed.split('data-testid="refund-transfer-form"', 1)[1].split("</form>", 1)[0]
+    assert 'value="241,40"' in rest_form  # what is left, offered for another transfer
+    # the bank refused it: discarded, the whole credit is free again
+    discarded = client.post(f"{file_url}verwerfen/")
+    assert discarded.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.state == RefundTransfer.State.DISCARDED
+    original = page(client, f"{LIST}{bathroom.pk}/")
+    assert 'data-testid="prepared-transfer"' not in original
+
+    # the whole credit in one transfer, carried out and booked there
+    client.post(sepa, {**good, "amount": "8.241,40"})
+    whole = RefundTransfer.objects.get(invoice=bathroom, state=RefundTransfer.State.PREPARED)
+    held = page(client, f"{LIST}{bathroom.pk}/")
+    assert 'data-testid="refund-transfer-form"' not in held  # nothing left to transfer
+    assert 'data-testid="refund-form"' not in held  # nor to book some other way
+    booked_url = f"{sepa}{whole.pk}/gebucht/"
+    prefix = f"transfer{whole.pk}"
+    future = client.post(booked_url, {f"{prefix}-booked_on": "2026-03-09"})
+    assert future.status_code == 422
+    assert field_errors(future.content.decode(), f"{prefix}-booked_on")
+    done = client.post(booked_url, {f"{prefix}-booked_on": "2026-03-02"})
+    assert done.status_code == 302
+    after = page(client, done["Location"])
+    assert "Erstattung von 8.241,40 € gebucht; es ist nichts mehr zu erstatten." in after
+    assert "per SEPA-Überweisung an Hanna Kundin" in after  # the payments table names it
+    assert 'data-testid="refund"' not in after
+    whole.refresh_from_db()
+    assert whole.state == RefundTransfer.State.BOOKED
+
+
+def test_a_credit_booked_by_hand_without_a_transfer(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    payments.record_payment(bathroom, amount=bathroom.amount_due, booked_on=TODAY)
+    client.post(f"{LIST}{bathroom.pk}/stornieren/", {"confirm": "on", "issue_date": ""})
+    original = page(client, f"{LIST}{bathroom.pk}/")
 
     # The credit is paid back and booked: then nothing is left to do.
     form = original.split('data-testid="refund-form"', 1)[1].split("</form>", 1)[0]

@@ -131,7 +131,7 @@ def test_recording_payments_partial_then_over(people, api_as):
     assert body["open"] == "-58.60" and body["credit"] == "58.60"
     assert [p["amount"] for p in body["payments"]] == ["8000.00", "300.00"]
     # the surplus goes back by a SEPA file for the bank (refused at its fields first)...
-    sepa = f"/api/v1/invoices/{people.bathroom.pk}/refund-transfer"
+    sepa = f"/api/v1/invoices/{people.bathroom.pk}/refund-transfers"
     order = {"name": "Hanna", "iban": "DE00 1", "amount": "58.61", "execution_date": "2026-03-01"}
     refused = office.post(sepa, order, "application/json")
     assert refused.status_code == 422
@@ -140,23 +140,39 @@ def test_recording_payments_partial_then_over(people, api_as):
         "amount",
         "execution_date",
     }
-    order.update(iban="DE89 3704 0044 0532 0130 00", amount="58.60", execution_date="2026-03-02")
-    xml = office.post(sepa, order, "application/json")
-    assert xml.status_code == 200 and b'<InstdAmt Ccy="EUR">58.60</InstdAmt>' in xml.content
+    order.update(iban="DE89 3704 0044 0532 0130 00", amount="20.00", execution_date="2026-03-02")
+    prepared = office.post(sepa, order, "application/json")
+    assert prepared.status_code == 201
+    transfer = prepared.json()
+    assert transfer["state"] == "prepared" and transfer["amount"] == "20.00"
+    assert transfer["payee_iban"] == "DE89370400440532013000" and transfer["payment"] is None
+    xml = office.get(f"{sepa}/{transfer['id']}/file")
+    assert xml.status_code == 200 and b'<InstdAmt Ccy="EUR">20.00</InstdAmt>' in xml.content
+    held = office.post(sepa, {**order, "amount": "58.60"}, "application/json")
+    assert held.status_code == 422 and held.json()["detail"][0]["loc"] == ["body", "amount"]
+    booked = office.post(
+        f"{sepa}/{transfer['id']}/book", {"booked_on": "2026-03-02"}, "application/json"
+    )
+    assert booked.status_code == 201
+    (listed,) = booked.json()["refund_transfers"]
+    assert listed["state"] == "booked" and listed["payment"] is not None
+    assert booked.json()["credit"] == "38.60"
+    again = office.post(f"{sepa}/{transfer['id']}/discard")
+    assert again.status_code == 422 and again.json()["detail"][0]["loc"] == ["body", "transfer"]
     # ...and is booked once transferred: at most the credit, then nothing is left
     refunds = f"/api/v1/invoices/{people.bathroom.pk}/refunds"
     too_much = office.post(
-        refunds, {"amount": "58.61", "booked_on": "2026-03-02"}, "application/json"
+        refunds, {"amount": "38.61", "booked_on": "2026-03-02"}, "application/json"
     )
     assert too_much.status_code == 422
     assert too_much.json()["detail"][0]["loc"] == ["body", "amount"]
     refund = office.post(
-        refunds, {"amount": "58.60", "booked_on": "2026-03-02"}, "application/json"
+        refunds, {"amount": "38.60", "booked_on": "2026-03-02"}, "application/json"
     )
     assert refund.status_code == 201
     body = refund.json()
     assert body["open"] == "0.00" and body["state"] == "paid"
-    assert [p["amount"] for p in body["payments"]][-1] == "-58.60"
+    assert [p["amount"] for p in body["payments"]][-2:] == ["-20.00", "-38.60"]
 
 
 def test_bad_payments_and_forbidden_changes(people, api_as):

@@ -1,15 +1,23 @@
 """Payments by hand and from the bank: the open amount is derived, paid means paid in full."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from lxml import etree
 
 from invoicing import payments, samples, services
-from invoicing.models import BankStatementImport, BankTransaction, Invoice, Payment
+from invoicing.models import (
+    BankStatementImport,
+    BankTransaction,
+    Invoice,
+    Payment,
+    RefundTransfer,
+)
 from invoicing.privacy import erasure_blockers
 
 D = Decimal
@@ -176,21 +184,98 @@ def test_a_credit_goes_back_to_the_account_it_came_from_by_a_sepa_file(two_open,
     payee = payments.refund_payee(bathroom)
     assert payee == ("Hanna Huesing", "DE02100100100006820101")
     credit = -payments.balance(bathroom).open
-    xml = payments.refund_transfer_file(
+    with pytest.raises(ValidationError) as too_much:
+        payments.prepare_refund_transfer(
+            bathroom, name="H", iban=payee[1], amount=credit + 1, execution_date=frozen
+        )
+    assert "amount" in too_much.value.message_dict
+    transfer = payments.prepare_refund_transfer(
         bathroom, name=payee[0], iban=payee[1], amount=credit, execution_date=frozen
     )
-    root = etree.fromstring(xml)
+    assert transfer.state == RefundTransfer.State.PREPARED
+    root = etree.fromstring(bytes(transfer.document))
     (tx,) = root.iter(f"{PAIN}CdtTrfTxInf")
     assert tx.findtext(f"{PAIN}CdtrAcct/{PAIN}Id/{PAIN}IBAN") == "DE02100100100006820101"
     assert D(tx.findtext(f"{PAIN}Amt/{PAIN}InstdAmt")) == credit
     assert tx.findtext(f"{PAIN}PmtId/{PAIN}EndToEndId") == f"ERST-{bathroom.number}"
     debtor = root.findtext(f".//{PAIN}DbtrAcct/{PAIN}Id/{PAIN}IBAN")
     assert debtor == services.get_cooperative().iban.replace(" ", "")  # the payee pays back
-    with pytest.raises(ValidationError) as too_much:
-        payments.refund_transfer_file(
-            bathroom, name="H", iban=payee[1], amount=credit + 1, execution_date=frozen
+
+
+def test_a_prepared_transfer_holds_its_amount_until_booked_or_discarded(bathroom, frozen):
+    """Two clicks, or two clerks, cannot prepare the same credit twice; the refund booked for
+    the transfer's amount books that transfer; a discarded one frees its amount."""
+    payments.record_payment(bathroom, amount="8300.00", booked_on=frozen)  # 58.60 credit
+    iban = "DE89370400440532013000"
+    first = payments.prepare_refund_transfer(
+        bathroom, name="Hanna", iban=iban, amount=D("50.00"), execution_date=frozen
+    )
+    with pytest.raises(ValidationError) as twice:
+        payments.prepare_refund_transfer(
+            bathroom, name="Hanna", iban=iban, amount=D("58.60"), execution_date=frozen
         )
-    assert "amount" in too_much.value.message_dict
+    assert "8,60" in twice.value.message_dict["amount"][0]  # what is left besides
+    rest = payments.prepare_refund_transfer(
+        bathroom, name="Hanna", iban=iban, amount=D("8.60"), execution_date=frozen
+    )
+    # unique end-to-end ids, so the statement tells the two apart
+    ids = {
+        etree.fromstring(bytes(t.document)).findtext(f".//{PAIN}EndToEndId") for t in (first, rest)
+    }
+    assert ids == {f"ERST-{bathroom.number}", f"ERST-{bathroom.number}-2"}
+    with pytest.raises(ValidationError) as booked_otherwise:  # all of it is held
+        payments.record_refund(bathroom, amount="5.00", booked_on=frozen)
+    assert "amount" in booked_otherwise.value.message_dict
+    # the bank carried the first out: booking its amount books that transfer
+    recorded = payments.record_refund(bathroom, amount="50.00", booked_on=frozen)
+    first.refresh_from_db()
+    assert first.state == RefundTransfer.State.BOOKED and first.payment == recorded.payment
+    assert recorded.payment.reference == f"Erstattung Guthaben {bathroom.number}"
+    with pytest.raises(ValidationError) as again:
+        payments.record_refund(bathroom, amount="50.00", booked_on=frozen, transfer=first.pk)
+    assert "transfer" in again.value.message_dict
+    # the second was refused by the bank: discarded, its amount can be refunded otherwise
+    payments.discard_refund_transfer(bathroom, rest.pk)
+    with pytest.raises(ValidationError):
+        payments.record_refund(bathroom, amount="8.60", booked_on=frozen, transfer=rest.pk)
+    payments.record_refund(bathroom, amount="8.60", booked_on=frozen)
+    assert payments.balance(bathroom).open == 0
+    assert list(payments.prepared_transfers(bathroom)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_preparing_the_credits_transfer_at_once_prepare_one(frozen):
+    world = samples.build_world()
+    (invoice,) = samples.private_package(world, frozen)
+    payments.record_payment(invoice, amount=invoice.amount_due + 40, booked_on=frozen)
+    start = threading.Barrier(2)
+    errors, prepared = [], []
+
+    def prepare():
+        try:
+            start.wait()
+            prepared.append(
+                payments.prepare_refund_transfer(
+                    invoice,
+                    name="Hanna Huesing",
+                    iban="DE02100100100006820101",
+                    amount=D("40.00"),
+                    execution_date=frozen,
+                )
+            )
+        except ValidationError as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=prepare) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(prepared) == 1 and len(errors) == 1
+    assert "amount" in errors[0].message_dict
+    assert RefundTransfer.objects.filter(invoice=invoice).count() == 1
 
 
 def test_a_members_own_credit_goes_back_from_its_account_even_without_a_bic(world, frozen):
@@ -202,19 +287,19 @@ def test_a_members_own_credit_goes_back_from_its_account_even_without_a_bic(worl
     world.maler.bic = ""
     world.maler.iban = "DE02120300000000202051"  # the member changed banks since
     world.maler.save()
-    xml = payments.refund_transfer_file(
+    xml = payments.prepare_refund_transfer(
         painting,
         name="Heinz Bruns",
         iban="DE89370400440532013000",
         amount=D("20.00"),
         execution_date=frozen,
-    )
-    root = etree.fromstring(xml)
+    ).document
+    root = etree.fromstring(bytes(xml))
     assert root.findtext(f".//{PAIN}DbtrAcct/{PAIN}Id/{PAIN}IBAN") == "DE02120300000000202051"
     assert root.find(f".//{PAIN}DbtrAgt/{PAIN}FinInstnId/{PAIN}BICFI") is None
     storno = services.cancel_invoice(painting)
     with pytest.raises(ValidationError) as not_a_claim:
-        payments.refund_transfer_file(
+        payments.prepare_refund_transfer(
             storno,
             name="H",
             iban="DE89370400440532013000",
