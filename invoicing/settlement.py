@@ -15,8 +15,9 @@ Per month and member the cooperative issues
 * a statement listing the invoices settled, and one SEPA credit transfer (pain.001) per month for
   all payouts (credit note gross minus fee gross).
 
-Idempotent: a month is settled once (``SettlementRun`` per month, locked ``FOR UPDATE``), and an
-invoice share is settled once (unique per invoice, workshop and VAT rate). Invoices paid after
+Idempotent: a month is settled once (``SettlementRun`` per month, locked ``FOR UPDATE``; runs
+for different months wait for each other on an advisory lock), and an invoice share is settled
+once (unique per invoice, workshop and VAT rate). Invoices paid after
 their month's run are picked up by the next month's run.
 
 A package invoice cancelled after its shares were paid out is taken back: each member's share
@@ -38,7 +39,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +63,7 @@ logger = logging.getLogger(__name__)
 
 SETTLED_KINDS = (Invoice.Kind.INVOICE, Invoice.Kind.FINAL)
 FEE_VAT_RATE = Decimal("19.00")
+SETTLEMENT_LOCK_KEY = 0x5A554E4653  # one month-end run at a time (the planner has ...54, ...55)
 
 
 def month_bounds(period: date) -> tuple[date, date]:
@@ -398,6 +400,10 @@ def settle_month(period: date, *, today: date | None = None) -> SettlementRun:
         raise ValidationError({"period": _("A month is settled only after it has ended.")})
     SettlementRun.objects.get_or_create(period=start)
     with transaction.atomic():
+        # One month-end at a time, whatever the month: two months' runs both see a share paid
+        # before either ended (or a reclaim still open), and only one of them may take it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SETTLEMENT_LOCK_KEY])
         run = SettlementRun.objects.select_for_update().get(period=start)
         if run.pain001_sha256:
             return run

@@ -1,13 +1,15 @@
-"""Numbers under load: many clerks issuing at once for one issuer."""
+"""Under load: many clerks issuing at once for one issuer; two month-end runs at once."""
 
 import threading
+from datetime import date
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 
-from invoicing import samples, services
-from invoicing.models import Invoice
+from invoicing import payments, samples, services, settlement
+from invoicing.models import Invoice, SettlementItem, SettlementRun
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,3 +49,41 @@ def test_fifty_invoices_issued_at_once_get_fifty_distinct_gapless_numbers(frozen
     assert numbers == list(range(1, 51))
     assert Invoice.objects.values("number").distinct().count() == 50
     assert Invoice.objects.filter(state=Invoice.State.ISSUED).count() == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_months_settled_at_once_settle_each_share_once(frozen):
+    """March and April started at the same moment (two clerks, or a late March run): an
+    invoice paid in March is open to both, and is settled in exactly one of them; neither run
+    fails."""
+    world = samples.build_world()
+    (invoice,) = samples.private_package(world, frozen)
+    with time_machine.travel("2026-03-10 12:00 +01:00", tick=False):
+        payments.record_payment(invoice, amount=invoice.amount_due, booked_on=date(2026, 3, 10))
+    start = threading.Barrier(2)
+    errors, runs = [], []
+
+    def settle(month):
+        try:
+            start.wait()
+            runs.append(settlement.settle_month(month))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=settle, args=(month,))
+        for month in (date(2026, 3, 1), date(2026, 4, 1))
+    ]
+    with time_machine.travel("2026-05-04 09:00 +02:00", tick=False):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == [] and len(runs) == 2
+    settled_in = set(
+        SettlementItem.objects.filter(invoice=invoice).values_list("settlement__run", flat=True)
+    )
+    assert len(settled_in) == 1  # one month took it, the other found it settled
+    assert all(run.pain001_sha256 for run in SettlementRun.objects.all())
