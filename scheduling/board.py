@@ -43,6 +43,7 @@ SIDE_LIST_LIMIT = 100
 KPI_DAYS = 90
 PALETTE_SIZE = 12
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{1,2})$")
+DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LIVE_TASK_STATUSES = [
     Task.Status.OPEN,
     Task.Status.PLANNED,
@@ -55,17 +56,25 @@ LIVE_TASK_STATUSES = [
 
 
 def parse_week(value: str | None, today: dt.date | None = None) -> dt.date:
-    """The Monday of an ISO week written ``2026-W48`` (the current week when empty)."""
+    """The Monday of an ISO week written ``2026-W48``, or of the week holding a day written
+    ``2026-11-25`` (what a date field gives: most browsers have no week field); the current
+    week when empty."""
     if not value:
         today = today or timezone.localdate()
         return today - dt.timedelta(days=today.weekday())
-    match = WEEK_PATTERN.match(value.strip())
+    value = value.strip()
+    match = WEEK_PATTERN.match(value)
     try:
         if match is None:
-            raise ValueError(value)
+            day = dt.date.fromisoformat(value) if DAY_PATTERN.match(value) else None
+            if day is None:
+                raise ValueError(value)
+            return day - dt.timedelta(days=day.weekday())
         return dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError as exc:
-        raise ValidationError({"week": _("Give the week as YYYY-Www, e.g. 2026-W48.")}) from exc
+        raise ValidationError(
+            {"week": _("Give the week as YYYY-Www (2026-W48) or a day in it (2026-11-25).")}
+        ) from exc
 
 
 def iso_week(monday: dt.date) -> str:

@@ -166,7 +166,9 @@ def board_page(request):
         "labels": _labels(),
     }
     return render(
-        request, "scheduling/office/board.html", {"config": config, "week": config["week"]}
+        request,
+        "scheduling/office/board.html",
+        {"config": config, "week": config["week"], "monday": monday},
     )
 
 

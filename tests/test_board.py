@@ -75,9 +75,16 @@ def test_only_office_staff_see_the_board_members_and_homeowners_get_403(coop, ap
 
 
 def test_a_bad_week_is_refused_naming_the_field(coop, api_as):
-    response = api_as(coop.olga).get("/api/v1/board?week=2025-48")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][-1] == "week"
+    for bad in ("2025-48", "2025-02-30", "2025-W54"):
+        response = api_as(coop.olga).get(f"/api/v1/board?week={bad}")
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"][-1] == "week"
+
+
+def test_a_day_opens_the_week_it_is_in(coop, api_as):
+    """The date field (browsers without a week field) sends a day: its ISO week answers."""
+    body = api_as(coop.olga).get("/api/v1/board?week=2026-01-01").json()
+    assert body["week"] == "2026-W01" and body["start"] == "2025-12-29"
 
 
 def test_the_board_page_is_for_the_office(coop, api_as):

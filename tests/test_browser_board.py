@@ -455,7 +455,7 @@ def expect_week_shown(page, monday: dt.date) -> None:
 
     week = board.iso_week(monday)
     sunday = monday + dt.timedelta(days=6)
-    expect(page.locator("#week-input")).to_have_value(week, timeout=15000)
+    expect(page.locator("#week-input")).to_have_value(f"{monday:%Y-%m-%d}", timeout=15000)
     expect(page.get_by_test_id("week-range")).to_have_text(
         f"{monday:%d.%m.%Y} – {sunday:%d.%m.%Y}", timeout=15000
     )
@@ -506,4 +506,7 @@ def test_weeks_navigated_in_the_page_show_the_days_named_in_the_header(
     expect_week_shown(page, first)
     expect(page.locator(".it").first).to_be_visible()
     expect(empty).to_be_hidden()
+    # Any day picked in the date field opens its week (the address names the week).
+    page.locator("#week-input").fill(f"{first + dt.timedelta(weeks=3, days=3):%Y-%m-%d}")
+    expect_week_shown(page, first + dt.timedelta(weeks=3))
     office.close()

@@ -75,6 +75,8 @@
       const r = await api(`${config.api}?week=${encodeURIComponent(week)}`);
       if (r.ok) {
         data = r.body;
+        // a day picked in the date field comes back as its ISO week, which the address keeps
+        if (data.week !== week) { week = data.week; history.replaceState(null, "", `?woche=${week}`); }
         lastEvent = Math.max(lastEvent, data.last_event);
         render();
         root.dataset.loaded = String(Date.now());
@@ -89,7 +91,7 @@
   const soon = () => { clearTimeout(timer); timer = setTimeout(load, 250); };
 
   function render() {
-    $("week-input").value = data.week;
+    $("week-input").value = data.start;
     $("week-range").textContent = `${fmtDate.format(parseDay(data.start))} – ${fmtDate.format(parseDay(data.end))}`;
     renderKpis(data.kpis);
     renderTimeline();
