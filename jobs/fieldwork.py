@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -180,6 +181,27 @@ def may_work(user, assignment: Assignment) -> bool:
 def _check_access(user, assignment: Assignment) -> None:
     # Like scheduling.dispatch: who may not see it is told it does not exist (HTTP 404).
     if not may_work(user, assignment):
+        raise Task.DoesNotExist
+
+
+def worked_on(user, task_id: int) -> bool:
+    """The user was on the task themselves: set out for it, arrived, paused or finished."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return WorkLog.objects.filter(
+        Q(created_by=user) | Q(worker__user=user), task_id=task_id
+    ).exists()
+
+
+def _check_record_access(user, assignment: Assignment) -> None:
+    """Hours, material and photos from the site stay theirs to record for a worker of the
+    workshop who was on the task, after it went to a colleague: an offline phone sends them
+    later, and they are the worker's own (booked on their worker record). The status, the
+    checklist and the signature belong to whoever has the job now."""
+    if may_work(user, assignment):
+        return
+    still_on_the_team = Worker.objects.filter(user=user, workshop_id=assignment.workshop_id)
+    if not (still_on_the_team.exists() and worked_on(user, assignment.task_id)):
         raise Task.DoesNotExist
 
 
@@ -465,7 +487,7 @@ def record_time(
     calendar day they touch. Locks the task row, then the worker's row, so two phones booking
     for one worker take turns."""
     now = now or timezone.now()
-    _check_access(user, assignment)
+    _check_record_access(user, assignment)
     start = _moment(start, now, "start")
     if end is not None:
         end = _moment(end, now, "end")
@@ -557,7 +579,7 @@ def record_material(
 
     ``unit`` is a code of the unit vocabulary or a common spelling of one ("Stk", "m2"); it is
     stored as the code."""
-    _check_access(user, assignment)
+    _check_record_access(user, assignment)
     errors = {}
     if not text.strip():
         errors["text"] = _("What was used?")
@@ -665,7 +687,7 @@ def add_photo(
     then ticks off). The image is cleaned before the transaction starts: it takes a while and
     needs no lock. Raises ``UploadTooLarge`` (413) or ``UploadRejected`` (415)."""
     now = now or timezone.now()
-    _check_access(user, assignment)
+    _check_record_access(user, assignment)
     existing = _replayed(Photo, client_id, assignment)
     if existing is not None:
         return existing, True

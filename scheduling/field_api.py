@@ -263,6 +263,49 @@ def _get(request, appointment_id: int) -> Appointment:
     return get_object_or_404(_with_details(visible_appointments(request.user)), pk=appointment_id)
 
 
+def _handed_on(request, appointment_id: int) -> Appointment | None:
+    """The appointment, when the user worked on its task as one of the workshop's workers and
+    the job has gone to a colleague since (their phone may still send what they did)."""
+    a = (
+        _with_details(Appointment.objects.exclude(status=Appointment.Status.CANCELLED))
+        .filter(pk=appointment_id, workshop__workers__user=request.user)
+        .first()
+    )
+    return a if a is not None and fieldwork.worked_on(request.user, a.task_id) else None
+
+
+def _get_to_record(request, appointment_id: int) -> Appointment:
+    """For hours, material and photos: also a job handed on, to one who worked on it."""
+    try:
+        return _get(request, appointment_id)
+    except Http404:
+        if (a := _handed_on(request, appointment_id)) is None:
+            raise
+        return a
+
+
+def _get_to_act(request, appointment_id: int) -> Appointment:
+    """For the status, the checklist and the signature: a job handed on answers 409 and says
+    to whom, where its former worker would otherwise read that it does not exist."""
+    try:
+        return _get(request, appointment_id)
+    except Http404:
+        if (a := _handed_on(request, appointment_id)) is None:
+            raise
+        if a.worker is None:
+            raise HttpError(
+                409, _("This job is no longer yours: the workshop's management plans it anew.")
+            ) from None
+        raise HttpError(
+            409,
+            _(
+                "This job has been handed to %(name)s: status, checklist and signature are "
+                "theirs now."
+            )
+            % {"name": str(a.worker)},
+        ) from None
+
+
 def assignment_of(appointment: Appointment, *, with_successors: bool = False):
     successors = {}
     if with_successors:
@@ -577,7 +620,7 @@ def _call(fn, *args, **kwargs):
 def change_status(request, appointment_id: int, payload: StatusIn, response: HttpResponse):
     """On the way, arrived, pause, resume, finish. Finishing needs the checklist complete (422
     names what is missing) and releases the successors."""
-    a = _get(request, appointment_id)
+    a = _get_to_act(request, appointment_id)
     log, replayed = _call(
         fieldwork.change_status,
         assignment_of(a, with_successors=payload.action == "finish"),
@@ -595,7 +638,7 @@ def change_status(request, appointment_id: int, payload: StatusIn, response: Htt
 )
 def tick(request, appointment_id: int, item_id: int, payload: TickIn):
     """Tick a checklist point off or on (setting a state is idempotent by itself)."""
-    a = _get(request, appointment_id)
+    a = _get_to_act(request, appointment_id)
     item = _call(
         fieldwork.tick, assignment_of(a), user=request.user, item_id=item_id, done=payload.done
     )
@@ -611,7 +654,7 @@ def tick(request, appointment_id: int, item_id: int, payload: TickIn):
 @router.post("/appointments/{appointment_id}/time", response={201: TimeOut, **WRITE_ERRORS})
 def record_time(request, appointment_id: int, payload: TimeIn, response: HttpResponse):
     """Hours worked: from–to, or from and a number of hours."""
-    a = _get(request, appointment_id)
+    a = _get_to_record(request, appointment_id)
     entry, replayed = _call(
         fieldwork.record_time,
         assignment_of(a),
@@ -628,7 +671,7 @@ def record_time(request, appointment_id: int, payload: TimeIn, response: HttpRes
 @router.post("/appointments/{appointment_id}/material", response={201: MaterialOut, **WRITE_ERRORS})
 def record_material(request, appointment_id: int, payload: MaterialIn, response: HttpResponse):
     """Material used, with the workshop's net unit price."""
-    a = _get(request, appointment_id)
+    a = _get_to_record(request, appointment_id)
     entry, replayed = _call(
         fieldwork.record_material,
         assignment_of(a),
@@ -652,7 +695,7 @@ def upload_photo(
 ):
     """A photo (JPEG, PNG or WebP, at most 15 MB): stored at most 1600 px wide, re-encoded so
     its EXIF data (GPS position, camera) is gone. 413 when too large, 415 when not a photo."""
-    a = _get(request, appointment_id)
+    a = _get_to_record(request, appointment_id)
     if file.size > fieldwork.PHOTO_MAX_BYTES:  # refused before it is read into memory
         raise HttpError(413, "file: " + fieldwork.too_large_message())
     photo, replayed = _call(
@@ -672,7 +715,7 @@ def upload_photo(
 )
 def sign(request, appointment_id: int, payload: SignatureIn, response: HttpResponse):
     """The customer's signature, drawn on the phone, as a PNG data URL."""
-    a = _get(request, appointment_id)
+    a = _get_to_act(request, appointment_id)
     prefix = "data:image/png;base64,"
     if not payload.image.startswith(prefix):
         raise HttpError(415, "image: a PNG data URL is expected.")

@@ -178,6 +178,9 @@ LABELS = {
         "offline": "Offline – gespeicherte Daten",
         "stale": "Stand",
         "rejected": "Nicht übernommen",
+        "task_gone": "Dieser Termin ist nicht mehr in Ihrer Liste: übergeben oder abgesagt. "
+        "Stunden, Material und Fotos, die noch warten, werden trotzdem übertragen.",
+        "to_today": "Zu Heute",
         "login_again": "Bitte neu anmelden.",
         "live": {"connecting": "verbinde …", "live": "live", "offline": "offline"},
         "logout": "Abmelden",
@@ -338,6 +341,9 @@ LABELS = {
         "offline": "Offline – saved data",
         "stale": "as of",
         "rejected": "Not applied",
+        "task_gone": "This job is no longer in your list: handed on or cancelled. Hours, "
+        "material and photos still waiting are sent all the same.",
+        "to_today": "To Today",
         "login_again": "Please log in again.",
         "live": {"connecting": "connecting …", "live": "live", "offline": "offline"},
         "logout": "Log out",

@@ -763,3 +763,54 @@ def test_the_owner_hears_of_a_job_left_without_worker_and_gives_it_to_a_colleagu
     expect(page.get_by_test_id("team-count")).to_be_hidden()
     assert problems == [], problems
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_handed_on_while_the_phone_was_offline_keeps_the_material_and_says_to_whom(
+    field_stack, browser, coop
+):
+    """Anton arrives, the cellar has no network, he notes material and presses "finish";
+    meanwhile the job goes to a colleague. Back online the material is taken on, the finish is
+    refused naming the colleague, and the job's page says it is no longer his (not "offline")."""
+    from playwright.sync_api import expect
+
+    from jobs.models import MaterialEntry, WorkLog
+    from scheduling.models import Appointment
+    from tests import factories as f
+
+    base = field_stack.base_url
+    offer = offer_wiring(coop, kitchen(coop), days_ahead=0, deadline_hours=24)
+    Appointment.objects.filter(pk=offer.appointment_id).update(
+        status=Appointment.Status.ACCEPTED, worker=coop.anton_worker
+    )
+    van = phone(browser, coop.anton, base)
+    page = van.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/monteur/#/heute")
+    page.get_by_test_id("agenda-item").first.click()
+    page.get_by_test_id("action-arrive").click()
+    expect(page.get_by_test_id("field-status")).to_have_attribute("data-status", "on_site")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+
+    van.set_offline(True)
+    page.fill("#mat-text", "Abzweigdose")
+    page.fill("#mat-qty", "2")
+    page.fill("#mat-price", "3.40")
+    page.get_by_test_id("material-form").locator("button[type=submit]").click()
+    page.get_by_test_id("action-finish").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("2 Aktion(en) warten auf Netz")
+    carl = f.WorkerFactory(workshop=coop.a, first_name="Carl", last_name="Kollege")
+    Appointment.objects.filter(pk=offer.appointment_id).update(worker=carl)
+
+    van.set_offline(False)
+    page.evaluate("window.ZunftField.outbox.flush()")
+    expect(page.get_by_test_id("toast")).to_contain_text("an Carl Kollege übergeben", timeout=15000)
+    expect(page.get_by_test_id("task-gone")).to_contain_text("nicht mehr in Ihrer Liste")
+    expect(page.get_by_test_id("banner")).to_be_hidden(timeout=15000)
+    page.screenshot(path=SHOTS / "field-handed-on.png")
+    (entry,) = MaterialEntry.objects.all()
+    assert entry.text == "Abzweigdose" and entry.created_by == coop.anton
+    assert not WorkLog.objects.filter(status="done").exists()
+    assert problems == [], problems
+    van.close()

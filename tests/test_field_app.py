@@ -750,3 +750,48 @@ def test_work_running_past_its_end_is_noticed_without_a_tap_in_the_field_app(
     assert Event.objects.filter(type="task.overran", group="office").count() == 1
     assert len(Operation.objects.get(kind="replan").params["reasons"]) == 1
     assert len(sent) == 1
+
+
+def test_a_job_handed_to_a_colleague_keeps_what_its_first_worker_did_there(
+    coop, job, api_as, at_work
+):
+    """Anton arrived and worked, went ill, and the management gave the job to Carl while
+    Anton's phone was offline. When it comes back online, its hours, material and photo are
+    taken on Anton's own record; its status step is refused, naming Carl, not "not found"."""
+    anton = api_as(coop.anton)
+    assert act(anton, job.wiring, "arrive").status_code == 200
+    carl = f.WorkerFactory(workshop=coop.a, trades=[coop.trades.elektro])
+    Appointment.objects.filter(pk=job.wiring.pk).update(worker=carl)
+
+    hours = post(
+        anton,
+        url(job.wiring, "/time"),
+        {"client_id": str(uuid.uuid4()), "start": MONDAY.isoformat(), "hours": "1"},
+    )
+    assert hours.status_code == 201, hours.content
+    assert TimeEntry.objects.get().worker == coop.anton_worker  # his hours, not Carl's
+    material = {
+        "client_id": str(uuid.uuid4()),
+        "text": "Dose",
+        "quantity": "2",
+        "unit": "Stk",
+        "unit_price": "1.20",
+    }
+    assert post(anton, url(job.wiring, "/material"), material).status_code == 201
+    assert upload(anton, job.wiring).status_code == 201
+
+    finish = act(anton, job.wiring, "finish")
+    assert finish.status_code == 409
+    assert str(carl) in finish.json()["detail"]
+    assert post(anton, url(job.wiring, "/checklist/1"), {"done": True}).status_code == 409
+    assert sign(anton, job.wiring).status_code == 409
+    assert WorkLog.objects.filter(status="done").count() == 0
+    assert anton.get(url(job.wiring)).status_code == 404  # no longer on his phone
+
+    # Carl takes it from there; Bernd (another workshop) still finds nothing.
+    Appointment.objects.filter(pk=job.wiring.pk).update(worker=None)
+    gone = act(anton, job.wiring, "pause").json()["detail"]
+    assert "plant ihn neu" in gone or "plans it anew" in gone
+    bernd = api_as(coop.bernd)
+    assert post(bernd, url(job.wiring, "/material"), material).status_code == 404
+    assert act(bernd, job.wiring, "arrive").status_code == 404

@@ -17,6 +17,7 @@
   let offers = store.get("offers");
   let unstaffed = store.get("unstaffed"); // the workshop's jobs without a worker (management)
   let details = {};
+  const gone = new Set(); // jobs the server no longer shows this user (handed on, cancelled)
   const weeks = {}; // later weeks, by their first day (the "Woche" tab pages through them)
   let pending = [];
   let offline = false;
@@ -183,9 +184,17 @@
     try {
       details[id] = await getJSON(`${config.api}appointments/${id}`);
       store.set(`detail.${id}`, details[id]);
+      gone.delete(id);
     } catch (error) {
-      details[id] = details[id] || store.get(`detail.${id}`);
-      offline = true;
+      if (error.message === "404") {
+        // not the network: the job went to a colleague or was cancelled
+        gone.add(id);
+        delete details[id];
+        store.set(`detail.${id}`, null);
+      } else {
+        details[id] = details[id] || store.get(`detail.${id}`);
+        offline = true;
+      }
     }
     render();
   }
@@ -722,6 +731,11 @@
   }
 
   function renderTask(id, wanted) {
+    if (gone.has(id)) {
+      return h("article", { class: "task", "data-testid": "task-gone" },
+        h("p", { class: "card" }, L.task_gone),
+        h("a", { class: "button", href: "#/heute" }, L.to_today));
+    }
     const c = cardFor(id);
     if (!c) return h("p", { class: "muted" }, "…");
     const days = daysOf(c);
