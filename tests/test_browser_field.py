@@ -81,6 +81,18 @@ def photo_file(tmp_path) -> Path:
     return path
 
 
+def material_then_finish_offline(page) -> None:
+    """Two junction boxes noted and the job finished in the cellar: both wait for the net."""
+    from playwright.sync_api import expect
+
+    page.fill("#mat-text", "Abzweigdose")
+    page.fill("#mat-qty", "2")
+    page.fill("#mat-price", "3.40")
+    page.get_by_test_id("material-form").locator("button[type=submit]").click()
+    page.get_by_test_id("action-finish").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("2 Aktion(en) warten auf Netz")
+
+
 def draw_signature(page):
     pad = page.get_by_test_id("signature-pad")
     pad.scroll_into_view_if_needed()
@@ -211,12 +223,7 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     page.screenshot(path=SHOTS / "field-5-offline-agenda.png")
 
     page.get_by_test_id("agenda-item").click()
-    page.fill("#mat-text", "Abzweigdose")
-    page.fill("#mat-qty", "2")
-    page.fill("#mat-price", "3.40")
-    page.get_by_test_id("material-form").locator("button[type=submit]").click()
-    page.get_by_test_id("action-finish").click()
-    expect(page.get_by_test_id("banner")).to_contain_text("2 Aktion(en) warten auf Netz")
+    material_then_finish_offline(page)
     # Started again in the cellar: the queued step still shows, and is not offered once more.
     page.reload()
     expect(page.get_by_test_id("field-status")).to_have_attribute("data-status", "done")
@@ -794,12 +801,7 @@ def test_a_job_handed_on_while_the_phone_was_offline_keeps_the_material_and_says
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
 
     van.set_offline(True)
-    page.fill("#mat-text", "Abzweigdose")
-    page.fill("#mat-qty", "2")
-    page.fill("#mat-price", "3.40")
-    page.get_by_test_id("material-form").locator("button[type=submit]").click()
-    page.get_by_test_id("action-finish").click()
-    expect(page.get_by_test_id("banner")).to_contain_text("2 Aktion(en) warten auf Netz")
+    material_then_finish_offline(page)
     carl = f.WorkerFactory(workshop=coop.a, first_name="Carl", last_name="Kollege")
     Appointment.objects.filter(pk=offer.appointment_id).update(worker=carl)
 
