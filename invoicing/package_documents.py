@@ -1,12 +1,13 @@
 """Invoices as documents of a package page (registered with jobs.documents), each with where its
 payment stands: the homeowner sees on her phone whether her transfer arrived."""
 
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from invoicing.models import Invoice
+from invoicing.models import Invoice, RefundTransfer
 from invoicing.payments import with_balance
 from invoicing.selectors import invoices_visible_to
 from jobs.documents import Document
@@ -19,6 +20,16 @@ def payment_state(invoice: Invoice, today) -> tuple[str, str]:
     if invoice.kind in (Invoice.Kind.CANCELLATION, Invoice.Kind.CREDIT_NOTE):
         return "", ""
     if invoice.open < 0:
+        # prepared by the office and handed to the bank: the homeowner hears it is on its way
+        prepared = getattr(invoice, "prepared_transfers", [])
+        if prepared:
+            return _(
+                "credit of %(amount)s: the refund is on its way to your account "
+                "(transfer on %(day)s)"
+            ) % {
+                "amount": format_money(-invoice.open),
+                "day": format_day(max(t.execution_date for t in prepared)),
+            }, "ok"
         return _("credit of %(amount)s, to be refunded") % {
             "amount": format_money(-invoice.open)
         }, "ok"
@@ -50,6 +61,12 @@ def package_invoices(user, package) -> list[Document]:
         .filter(package=package)
         .exclude(state=Invoice.State.DRAFT)
         .order_by("issue_date", "id")
+    ).prefetch_related(
+        Prefetch(
+            "refund_transfers",
+            queryset=RefundTransfer.objects.filter(state=RefundTransfer.State.PREPARED),
+            to_attr="prepared_transfers",
+        )
     )
     today = timezone.localdate()
     documents = []

@@ -721,6 +721,20 @@ def test_the_homeowner_sees_on_her_order_where_the_invoices_payment_stands(books
         assert "paid on 8 Apr 2026" in english  # an English page names the month
         # the office sees the same on the order's page
         assert "bezahlt am 08.04.2026" in page(api_as(books.office), url)
+        # paid twice: a credit, and once the office prepared its transfer, on its way
+        payments.record_payment(invoice, amount="50.00", booked_on=date(2026, 4, 8))
+        assert note(hanna) == "Guthaben von 50,00 €, wird erstattet"
+        payments.prepare_refund_transfer(
+            invoice,
+            name="Hanna",
+            iban="DE89370400440532013000",
+            amount=Decimal("50.00"),
+            execution_date=date(2026, 4, 9),
+        )
+        assert note(hanna) == (
+            "Guthaben von 50,00 €: Die Erstattung ist auf dem Weg zu Ihrem Konto "
+            "(Überweisung am 09.04.2026)"
+        )
 
 
 # --- dunning ------------------------------------------------------------------------------------
