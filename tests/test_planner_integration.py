@@ -311,7 +311,8 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     empty = office.post(page, {"trade": "elektro", "hours": "2", "token": str(uuid.uuid4())})
     assert empty.status_code == 422
     html = empty.content.decode()
-    assert html.count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 7
+    # Everything but the e-mail address: not every caller has one.
+    assert html.count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 6
     caller = {
         "first_name": "Gerda",
         "last_name": "Notruf",
@@ -338,6 +339,42 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     assert done.status_code == 302
     assert Customer.objects.filter(last_name="Notruf", phone="04471 555").exists()
     assert Dispatch.objects.count() == 2
+
+
+def test_a_caller_without_email_is_taken_down_and_gets_a_worker(coop, api_as):
+    """An elderly caller with a phone but no e-mail address: she becomes a customer with a
+    site, the job is offered, and her invoice will go by post."""
+    from customers.models import Customer
+
+    f.PostalCodeFactory()
+    office = api_as(coop.olga)
+    caller = {
+        "first_name": "Erna",
+        "last_name": "Ohnemail",
+        "phone": "04491 1234",
+        "email": "",
+        "street": "Kirchstraße 3",
+        "postal_code": "26169",
+        "city": "Friesoythe",
+        "trade": "elektro",
+        "hours": "2",
+        "token": str(uuid.uuid4()),
+    }
+    # The phone is still needed: the worker rings her on the way.
+    no_phone = office.post("/buero/notdienst/", {**caller, "phone": ""})
+    assert no_phone.status_code == 422
+    assert no_phone.content.decode().count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 1
+    assert not Customer.objects.filter(last_name="Ohnemail").exists()
+
+    sent = office.post("/buero/notdienst/", caller)
+    assert sent.status_code == 302, sent.content.decode()
+    erna = Customer.objects.get(last_name="Ohnemail")
+    assert (erna.email, erna.phone, erna.display_name) == ("", "04491 1234", "Erna Ohnemail")
+    (site,) = erna.sites.all()
+    assert (site.street, site.postal_code) == ("Kirchstraße 3", "26169")
+    offer = Dispatch.objects.get(appointment__task__package__customer=erna)
+    assert offer.status == "offered" and offer.appointment.task.package.site == site
+    assert "Notdienst an" in office.get(sent["Location"]).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
