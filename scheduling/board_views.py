@@ -15,7 +15,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from customers.models import Site
-from customers.services import save_customer, save_site
+from customers.services import locate_address, save_customer, save_site
 from jobs.models import Package, Request
 from scheduling import board, services
 from scheduling.forms import CALLER_FIELDS, EmergencyForm
@@ -198,8 +198,9 @@ class AlreadySent(Exception):
 
 def _place_emergency(data: dict) -> services.EmergencyMatch:
     """The caller's site (known, or made from what she said) and the offer to the nearest free
-    worker, in one transaction: when nobody is free, no customer is left behind. A form sent
-    twice (even at once: the token is unique) raises :class:`AlreadySent`."""
+    worker, in one transaction: when nobody is free, no customer is left behind. A new
+    caller's address is located before that transaction. A form sent twice (even at once: the
+    token is unique) raises :class:`AlreadySent`."""
     earlier = Package.objects.filter(form_token=data["token"]).first()
     if earlier is not None:
         raise AlreadySent(earlier)
@@ -213,14 +214,17 @@ def _place_emergency(data: dict) -> services.EmergencyMatch:
 
 
 def _place_emergency_once(data: dict) -> services.EmergencyMatch:
+    address = {name: data[name] for name in ("street", "postal_code", "city")}
+    # Before the transaction: an online geocoder may take seconds, and nothing should wait on
+    # the locks the placement takes meanwhile.
+    located = locate_address(**address) if data["site"] is None else None
     with transaction.atomic():
         if data["site"] is not None:
             site = Site.objects.get(pk=data["site"])
         else:
             # The site's address is also the customer's, to send the invoice to.
             customer = save_customer({name: data[name] for name in CALLER_FIELDS})
-            address = {name: data[name] for name in ("street", "postal_code", "city")}
-            site = save_site(customer, address)
+            site = save_site(customer, address, located=located)
         return services.dispatch_emergency(
             site=site,
             trade=Trade.objects.get(code=data["trade"]),

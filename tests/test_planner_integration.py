@@ -378,6 +378,47 @@ def test_a_caller_without_email_is_taken_down_and_gets_a_worker(coop, api_as):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_new_callers_address_is_located_before_the_placement_takes_its_locks(
+    coop, settings, monkeypatch
+):
+    """An online geocoder may take seconds: the transaction that locks the workers and writes
+    the customer, site and offer must not be open while it waits."""
+    from django.db import connection
+    from django.test import Client
+
+    from customers import geocoding
+    from customers.models import Customer
+    from tests.test_geocoding import NOMINATIM_HIT, fake_opener
+
+    settings.GEOCODER = "nominatim"
+    in_transaction = []
+
+    def geocoder(request, timeout):
+        in_transaction.append(connection.in_atomic_block)
+        return fake_opener([NOMINATIM_HIT])(request, timeout)
+
+    monkeypatch.setattr(geocoding.urllib.request, "urlopen", geocoder)
+    office = Client()
+    office.force_login(coop.olga)
+    caller = {
+        "first_name": "Gerda",
+        "last_name": "Notruf",
+        "phone": "04471 555",
+        "street": "Lange Straße 5",
+        "postal_code": "49661",
+        "city": "Cloppenburg",
+        "trade": "elektro",
+        "hours": "2",
+        "token": str(uuid.uuid4()),
+    }
+    sent = office.post("/buero/notdienst/", caller)
+    assert sent.status_code == 302, sent.content.decode()
+    assert in_transaction == [False]  # asked once, with no transaction open
+    site = Customer.objects.get(last_name="Notruf").sites.get()
+    assert (site.location_source, round(site.location.y, 4)) == ("geocoder", 52.8461)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_notdienst_sent_twice_at_once_sends_one_worker(coop):
     """Two clicks on 'send' that reach the server together: one job, one worker on the road."""
     import threading
