@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -188,6 +188,10 @@ def _matching_sites(query: str):
     return list(sites.order_by("customer__last_name", "street", "pk")[:20])
 
 
+# First key of the two-key advisory lock one Notdienst form's sends take ("ND").
+EMERGENCY_FORM_LOCK_CLASS = 0x4E44
+
+
 class AlreadySent(Exception):
     """This form was sent before (a double click): the job it made, not a second one."""
 
@@ -219,6 +223,16 @@ def _place_emergency_once(data: dict) -> services.EmergencyMatch:
     # the locks the placement takes meanwhile.
     located = locate_address(**address) if data["site"] is None else None
     with transaction.atomic():
+        # A second click waits here until the first is done, then finds its job: without this
+        # it would wait for the first's worker locks and then see that worker busy.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))",
+                [EMERGENCY_FORM_LOCK_CLASS, str(data["token"])],
+            )
+        earlier = Package.objects.filter(form_token=data["token"]).first()
+        if earlier is not None:
+            raise AlreadySent(earlier)
         if data["site"] is not None:
             site = Site.objects.get(pk=data["site"])
         else:
