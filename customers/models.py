@@ -53,7 +53,9 @@ class Customer(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     company = models.CharField(_("company or authority"), max_length=200, blank=True)
-    email = models.EmailField(_("email"))
+    # Optional: the office takes a Notdienst caller on the phone who may have none; her
+    # invoice then goes by post. A customer with a login always has one (see clean()).
+    email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     street = models.CharField(_("street and number"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=10)
@@ -84,7 +86,13 @@ class Customer(models.Model):
     @property
     def display_name(self) -> str:
         person = f"{self.first_name} {self.last_name}".strip()
-        return self.company or person or self.email
+        return (
+            self.company
+            or person
+            or self.email
+            or self.phone
+            or _("Customer #%(number)s") % {"number": self.pk}
+        )
 
     def clean(self):
         super().clean()
@@ -99,6 +107,9 @@ class Customer(models.Model):
             errors["buyer_reference"] = _("Public-sector invoices need the Leitweg-ID.")
         if self.construction_business and not self.vat_id:
             errors["vat_id"] = _("Reverse charge needs the customer's VAT id.")
+        if self.user_id and not self.email:
+            # Her login codes, quotes and order confirmations go there.
+            errors["email"] = _("A customer who logs in needs an e-mail address.")
         if errors:
             raise ValidationError(errors)
 

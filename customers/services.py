@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from customers.geocoding import geocode_postcode, locate
+from customers.geocoding import GeoResult, geocode_postcode, locate
 from customers.models import Customer, Site
 from trades.validators import normalize_compact
 
@@ -39,12 +39,30 @@ def save_customer(data: dict, customer: Customer | None = None) -> Customer:
     return customer
 
 
-@transaction.atomic
-def save_site(customer: Customer, data: dict, site: Site | None = None) -> Site:
+def locate_address(street: str, postal_code: str, city: str) -> GeoResult:
+    """Where an address lies: the configured geocoder, else the postal code's centre. Raises
+    ``ValidationError`` at ``postal_code`` when not even the postal code is known. An online
+    geocoder may take seconds: call this before a transaction, not inside one, and hand the
+    result to :func:`save_site`."""
+    found = locate(street, postal_code, city)
+    if found is None:
+        raise _unknown_postal_code(postal_code)
+    return found
+
+
+def _unknown_postal_code(postal_code: str) -> ValidationError:
+    return ValidationError({"postal_code": _("We do not know the postal code %s.") % postal_code})
+
+
+def save_site(
+    customer: Customer, data: dict, site: Site | None = None, *, located: GeoResult | None = None
+) -> Site:
     """Create or update a site. Without coordinates the address is geocoded (postcode table or
-    the configured geocoder); with coordinates the user has moved the pin themselves, which must
-    lie within ``PIN_MAX_KM`` of the postal code's centre. An unknown postal code is refused, so
-    every site can be planned."""
+    the configured geocoder), or ``located`` (from :func:`locate_address` for this address) is
+    taken as it is; with coordinates the user has moved the pin themselves, which must lie
+    within ``PIN_MAX_KM`` of the postal code's centre. An unknown postal code is refused, so
+    every site can be planned. The lookup comes before the write, so called outside a
+    transaction it holds none open while it waits."""
     site = site or Site(customer=customer)
     lat, lon = data.pop("latitude", None), data.pop("longitude", None)
     for field, value in data.items():
@@ -53,12 +71,10 @@ def save_site(customer: Customer, data: dict, site: Site | None = None) -> Site:
     # A pin the homeowner placed needs only the postcode's centre (and state), not a geocoder.
     if pinned:
         found = geocode_postcode(site.postal_code, site.city)
+        if found is None:
+            raise _unknown_postal_code(site.postal_code)
     else:
-        found = locate(site.street, site.postal_code, site.city)
-    if found is None:
-        raise ValidationError(
-            {"postal_code": _("We do not know the postal code %s.") % site.postal_code}
-        )
+        found = located or locate_address(site.street, site.postal_code, site.city)
     if not site.state:
         site.state = found.state
     if pinned:

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from customers.models import Site
-from customers.services import save_customer, save_site
+from customers.services import locate_address, save_customer, save_site
 from jobs.models import Package, Request
 from scheduling import board, services
 from scheduling.forms import CALLER_FIELDS, EmergencyForm
@@ -190,6 +190,10 @@ def _matching_sites(query: str):
     return list(sites.order_by("customer__last_name", "street", "pk")[:20])
 
 
+# First key of the two-key advisory lock one Notdienst form's sends take ("ND").
+EMERGENCY_FORM_LOCK_CLASS = 0x4E44
+
+
 class AlreadySent(Exception):
     """This form was sent before (a double click): the job it made, not a second one."""
 
@@ -200,8 +204,9 @@ class AlreadySent(Exception):
 
 def _place_emergency(data: dict) -> services.EmergencyMatch:
     """The caller's site (known, or made from what she said) and the offer to the nearest free
-    worker, in one transaction: when nobody is free, no customer is left behind. A form sent
-    twice (even at once: the token is unique) raises :class:`AlreadySent`."""
+    worker, in one transaction: when nobody is free, no customer is left behind. A new
+    caller's address is located before that transaction. A form sent twice (even at once: the
+    token is unique) raises :class:`AlreadySent`."""
     earlier = Package.objects.filter(form_token=data["token"]).first()
     if earlier is not None:
         raise AlreadySent(earlier)
@@ -215,14 +220,27 @@ def _place_emergency(data: dict) -> services.EmergencyMatch:
 
 
 def _place_emergency_once(data: dict) -> services.EmergencyMatch:
+    address = {name: data[name] for name in ("street", "postal_code", "city")}
+    # Before the transaction: an online geocoder may take seconds, and nothing should wait on
+    # the locks the placement takes meanwhile.
+    located = locate_address(**address) if data["site"] is None else None
     with transaction.atomic():
+        # A second click waits here until the first is done, then finds its job: without this
+        # it would wait for the first's worker locks and then see that worker busy.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))",
+                [EMERGENCY_FORM_LOCK_CLASS, str(data["token"])],
+            )
+        earlier = Package.objects.filter(form_token=data["token"]).first()
+        if earlier is not None:
+            raise AlreadySent(earlier)
         if data["site"] is not None:
             site = Site.objects.get(pk=data["site"])
         else:
             # The site's address is also the customer's, to send the invoice to.
             customer = save_customer({name: data[name] for name in CALLER_FIELDS})
-            address = {name: data[name] for name in ("street", "postal_code", "city")}
-            site = save_site(customer, address)
+            site = save_site(customer, address, located=located)
         return services.dispatch_emergency(
             site=site,
             trade=Trade.objects.get(code=data["trade"]),

@@ -7,8 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from trades.models import Certification, Trade
 from zunft.core.forms import ServiceErrorsMixin
 
-#: What an emergency caller must tell when the office does not know her yet.
+#: What the office takes down from an emergency caller it does not know yet.
 CALLER_FIELDS = ("first_name", "last_name", "phone", "email", "street", "postal_code", "city")
+#: What such a caller must tell: not every caller has an e-mail address (her invoice then goes
+#: by post), but the worker and the office must be able to ring her back.
+CALLER_REQUIRED = tuple(name for name in CALLER_FIELDS if name != "email")
 
 
 class EmergencyForm(ServiceErrorsMixin, forms.Form):
@@ -26,7 +29,11 @@ class EmergencyForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
-    email = forms.EmailField(label=_("E-mail (for the invoice)"), required=False)
+    email = forms.EmailField(
+        label=_("E-mail (for the invoice)"),
+        required=False,
+        help_text=_("Leave it empty if the caller has none: the invoice then goes by post."),
+    )
     street = forms.CharField(label=_("Street and number"), max_length=200, required=False)
     postal_code = forms.CharField(
         label=_("Postal code"),
@@ -57,7 +64,7 @@ class EmergencyForm(ServiceErrorsMixin, forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("site") is None:
-            for name in CALLER_FIELDS:
+            for name in CALLER_REQUIRED:
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, _("Needed for a caller who is not a customer yet."))
         return data

@@ -523,6 +523,10 @@ def dispatch_emergency(
     first; a worker qualifies with the trade, a valid certification where one is required, no
     absence today and no live appointment overlapping the next ``hours``. The offer has a short
     deadline (``EMERGENCY_OFFER_MINUTES``). Raises ``ValidationError`` when nobody is free.
+
+    Locks the rows of every worker of the candidate workshops (one statement, in id order, as
+    the absence cover and the owner's choice of a worker do) before it looks who is busy: of
+    two calls at once, the second waits and then counts the appointment the first gave.
     """
     from django.core.exceptions import ValidationError
     from django.utils import translation
@@ -534,9 +538,17 @@ def dispatch_emergency(
     today = timezone.localdate(now)
     until = now + dt.timedelta(hours=hours)
     busy = Appointment.objects.filter(start__lt=until, end__gt=now).exclude(status="cancelled")
-    for workshop in workshops_serving(site.location, trade, certification).prefetch_related(None)[
-        :25
-    ]:
+    serving = workshops_serving(site.location, trade, certification).prefetch_related(None)
+    workshops = list(serving[:25])
+    # No key update: inserts that only point at a worker (a time entry from the site) need
+    # not wait for a Notdienst being placed.
+    list(
+        Worker.objects.select_for_update(no_key=True)
+        .filter(workshop__in=[w.pk for w in workshops])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for workshop in workshops:
         workers = (
             Worker.objects.filter(workshop=workshop, active=True, trades=trade)
             # One absence covering today (chained to-many conditions in exclude() would take

@@ -183,6 +183,31 @@ def test_a_site_with_an_unknown_postcode_is_refused(coop, api_as):
     assert pinned["location_source"] == "manual" and pinned["latitude"] == 53.03
 
 
+def test_a_customer_may_lack_an_email_address_unless_she_logs_in(coop, api_as):
+    from customers.models import Customer
+
+    caller = {
+        "email": "",
+        "last_name": "Ohnemail",
+        "phone": "04471 1",
+        "street": "Neue Straße 1",
+        "postal_code": "49661",
+        "city": "Cloppenburg",
+    }
+    # The office takes down a customer who has none (a caller on the phone).
+    office = api_as(coop.olga).post("/api/v1/customers", caller, "application/json")
+    assert office.status_code == 201, office.content
+    assert (office.json()["email"], office.json()["display_name"]) == ("", "Ohnemail")
+    # A homeowner's own record is the one her login codes and quotes are mailed to.
+    own = api_as(coop.otto).post("/api/v1/customers", caller, "application/json")
+    assert own.status_code == 422
+    assert errors(own) == {("email",): "Ein Kunde mit Anmeldung braucht eine E-Mail-Adresse."}
+    assert not Customer.objects.filter(user=coop.otto).exists()
+    # Nothing else to name her by: the phone number, else her customer number.
+    assert Customer(pk=7, phone="04471 1").display_name == "04471 1"
+    assert Customer(pk=7).display_name == "Kunde #7"
+
+
 def test_capacity_over_a_week_with_reformation_day_and_a_workers_holiday(coop):
     # 27–31 Oct 2025: Mon–Fri; 31 Oct is Reformation Day in Lower Saxony. Workshop A has two
     # electricians (anton and a colleague) and two crews; anton is on holiday on Tuesday.

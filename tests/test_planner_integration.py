@@ -311,7 +311,8 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     empty = office.post(page, {"trade": "elektro", "hours": "2", "token": str(uuid.uuid4())})
     assert empty.status_code == 422
     html = empty.content.decode()
-    assert html.count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 7
+    # Everything but the e-mail address: not every caller has one.
+    assert html.count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 6
     caller = {
         "first_name": "Gerda",
         "last_name": "Notruf",
@@ -340,9 +341,89 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     assert Dispatch.objects.count() == 2
 
 
+def test_a_caller_without_email_is_taken_down_and_gets_a_worker(coop, api_as):
+    """An elderly caller with a phone but no e-mail address: she becomes a customer with a
+    site, the job is offered, and her invoice will go by post."""
+    from customers.models import Customer
+
+    f.PostalCodeFactory()
+    office = api_as(coop.olga)
+    caller = {
+        "first_name": "Erna",
+        "last_name": "Ohnemail",
+        "phone": "04491 1234",
+        "email": "",
+        "street": "Kirchstraße 3",
+        "postal_code": "26169",
+        "city": "Friesoythe",
+        "trade": "elektro",
+        "hours": "2",
+        "token": str(uuid.uuid4()),
+    }
+    # The phone is still needed: the worker rings her on the way.
+    no_phone = office.post("/buero/notdienst/", {**caller, "phone": ""})
+    assert no_phone.status_code == 422
+    assert no_phone.content.decode().count("Für Anrufer, die noch nicht Kunde sind, nötig.") == 1
+    assert not Customer.objects.filter(last_name="Ohnemail").exists()
+
+    sent = office.post("/buero/notdienst/", caller)
+    assert sent.status_code == 302, sent.content.decode()
+    erna = Customer.objects.get(last_name="Ohnemail")
+    assert (erna.email, erna.phone, erna.display_name) == ("", "04491 1234", "Erna Ohnemail")
+    (site,) = erna.sites.all()
+    assert (site.street, site.postal_code) == ("Kirchstraße 3", "26169")
+    offer = Dispatch.objects.get(appointment__task__package__customer=erna)
+    assert offer.status == "offered" and offer.appointment.task.package.site == site
+    assert "Notdienst an" in office.get(sent["Location"]).content.decode()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_notdienst_sent_twice_at_once_sends_one_worker(coop):
-    """Two clicks on 'send' that reach the server together: one job, one worker on the road."""
+def test_a_new_callers_address_is_located_before_the_placement_takes_its_locks(
+    coop, settings, monkeypatch
+):
+    """An online geocoder may take seconds: the transaction that locks the workers and writes
+    the customer, site and offer must not be open while it waits."""
+    from django.db import connection
+    from django.test import Client
+
+    from customers import geocoding
+    from customers.models import Customer
+    from tests.test_geocoding import NOMINATIM_HIT, fake_opener
+
+    settings.GEOCODER = "nominatim"
+    in_transaction = []
+
+    def geocoder(request, timeout):
+        in_transaction.append(connection.in_atomic_block)
+        return fake_opener([NOMINATIM_HIT])(request, timeout)
+
+    monkeypatch.setattr(geocoding.urllib.request, "urlopen", geocoder)
+    office = Client()
+    office.force_login(coop.olga)
+    caller = {
+        "first_name": "Gerda",
+        "last_name": "Notruf",
+        "phone": "04471 555",
+        "street": "Lange Straße 5",
+        "postal_code": "49661",
+        "city": "Cloppenburg",
+        "trade": "elektro",
+        "hours": "2",
+        "token": str(uuid.uuid4()),
+    }
+    sent = office.post("/buero/notdienst/", caller)
+    assert sent.status_code == 302, sent.content.decode()
+    assert in_transaction == [False]  # asked once, with no transaction open
+    site = Customer.objects.get(last_name="Notruf").sites.get()
+    assert (site.location_source, round(site.location.y, 4)) == ("geocoder", 52.8461)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("trade", ["elektro", "sanitaer"])
+def test_a_notdienst_sent_twice_at_once_sends_one_worker(coop, trade):
+    """Two clicks on 'send' that reach the server together: one job, one worker on the road.
+    Also when that was the only free plumber: the later clicks find the job, they are not
+    told that nobody is free."""
     import threading
 
     from django.db import connection
@@ -353,7 +434,7 @@ def test_a_notdienst_sent_twice_at_once_sends_one_worker(coop):
     office = Client()
     office.force_login(coop.olga)
     cookies = office.cookies
-    call = {"site": coop.hanna_site.pk, "trade": "elektro", "hours": "2", "token": uuid.uuid4()}
+    call = {"site": coop.hanna_site.pk, "trade": trade, "hours": "2", "token": uuid.uuid4()}
     barrier = threading.Barrier(4, timeout=60)
     codes = []
 
@@ -373,6 +454,68 @@ def test_a_notdienst_sent_twice_at_once_sends_one_worker(coop):
         t.join()
     assert codes == [302] * 4  # each click lands on the board
     assert Dispatch.objects.count() == 1 and Package.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("plumbers", [1, 2])
+def test_two_clerks_sending_notdienste_at_once_never_send_one_worker_twice(
+    coop, office_user, plumbers, monkeypatch
+):
+    """Two callers, two clerks, the same moment, one free plumber (Bernd): one call gets him,
+    the other hears that nobody is free. With a second free plumber each call gets one."""
+    import contextlib
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from scheduling import notify
+
+    if plumbers == 2:
+        f.WorkerFactory(workshop=coop.b, trades=[coop.trades.sanitaer])
+    # Both calls meet once each has chosen its worker, before either commits: without a lock
+    # both would have chosen Bernd. With it the second is still waiting for the first, which
+    # goes on alone after the timeout.
+    chosen = threading.Barrier(2, timeout=3)
+    mail_offers = notify.mail_offers
+
+    def meet_then_mail(offers):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            chosen.wait()
+        mail_offers(offers)
+
+    monkeypatch.setattr(notify, "mail_offers", meet_then_mail)
+    clerks = []
+    for user in (coop.olga, office_user):
+        clerk = Client()
+        clerk.force_login(user)
+        clerks.append(clerk)
+    start = threading.Barrier(2, timeout=60)
+    answers = []
+
+    def call(clerk):
+        form = {"site": coop.hanna_site.pk, "trade": "sanitaer", "hours": "2"}
+        try:
+            start.wait()
+            answers.append(clerk.post("/buero/notdienst/", {**form, "token": uuid.uuid4()}))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call, args=(clerk,)) for clerk in clerks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    workers = list(Appointment.objects.values_list("worker_id", flat=True))
+    if plumbers == 1:
+        assert sorted(a.status_code for a in answers) == [302, 422]
+        assert workers == [coop.bernd_worker.pk]
+        refused = next(a for a in answers if a.status_code == 422).content.decode()
+        assert "kein qualifizierter Monteur frei" in refused
+        assert Package.objects.count() == 1
+    else:
+        assert [a.status_code for a in answers] == [302, 302]
+        assert len(set(workers)) == 2 and coop.bernd_worker.pk in workers
 
 
 def test_a_task_without_work_at_these_values_is_left_out_and_precedence_bridged(coop):

@@ -96,6 +96,12 @@ def test_without_an_address_nothing_is_mailed_and_the_office_is_told_to_post_it(
     client.force_login(office_user)
     page = client.get(f"/buero/rechnungen/{invoice.pk}/").content.decode()
     assert "Keine E-Mail-Adresse: per Post senden" in page
+    assert 'data-testid="send-again"' not in page
+    # Sending it "again" anyway says why not, and mails nothing.
+    url = f"/buero/rechnungen/{invoice.pk}/senden/"
+    refused = client.post(url, follow=True).content.decode()
+    assert "Es gibt keine E-Mail-Adresse, an die sie gehen kann." in refused
+    assert mail.outbox == [] and not InvoiceMail.objects.exists()
 
 
 def test_the_office_sends_an_invoice_again_to_the_customers_current_address(
