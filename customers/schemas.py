@@ -27,7 +27,9 @@ class CustomerIn(Schema):
     first_name: str = Field("", max_length=100)
     last_name: str = Field("", max_length=100)
     company: str = Field("", max_length=200)
-    email: str = Field(..., max_length=254)
+    email: str = Field(
+        "", max_length=254, description="may stay empty for the office's customers, not for a login"
+    )
     phone: str = Field("", max_length=40)
     street: str = Field(..., min_length=3, max_length=200)
     postal_code: str = Field(..., max_length=10)

@@ -187,8 +187,7 @@ def test_a_customer_may_lack_an_email_address_unless_she_logs_in(coop, api_as):
     from customers.models import Customer
 
     caller = {
-        "email": "",
-        "last_name": "Ohnemail",
+        "last_name": "Ohnemail",  # no e-mail field at all
         "phone": "04471 1",
         "street": "Neue Straße 1",
         "postal_code": "49661",
