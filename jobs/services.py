@@ -382,9 +382,11 @@ def submit_request(
     blocked_days=(),
     description: str = "",
     today=None,
+    located=None,
 ) -> Request:
-    """The wizard's result: the homeowner's customer record and site (geocoded), a package from
-    the template, and an instant quote — all or nothing."""
+    """The wizard's result: the homeowner's customer record and site (geocoded, or ``located``
+    beforehand by :func:`customers.services.locate_address`), a package from the template, and
+    an instant quote — all or nothing."""
     from customers.models import Customer
     from customers.services import save_customer, save_site
 
@@ -406,7 +408,7 @@ def submit_request(
                 "city": site["city"],
             }
         )
-    site_obj = save_site(customer, dict(site))
+    site_obj = save_site(customer, dict(site), located=located)
     if not area_served(site_obj.location):
         raise ValidationError(
             {
@@ -629,17 +631,28 @@ class LoginFirst(Exception):
         self.user = user
 
 
-@transaction.atomic
 def request_quote(*, user, contact: dict, privacy_consent: bool, **request_fields) -> Request:
     """The portal's front door: the homeowner's account (created on first contact; logged-in
     users keep theirs), the recorded privacy consent, the request with its instant quote, and
     — for a new visitor — a login code by mail after commit. All or nothing. A visitor not
-    logged in who gives the address of an existing account gets ``LoginFirst``."""
-    from zunft.core.login import homeowner_for_email, send_login_code
-    from zunft.core.models import Consent, User
+    logged in who gives the address of an existing account gets ``LoginFirst``. The site is
+    located first: an online geocoder may take seconds, and no transaction waits for it."""
+    from customers.services import locate_address
 
     if not privacy_consent:
         raise ValidationError({"privacy_consent": _("Please accept the privacy notice.")})
+    site = request_fields["site"]
+    located = None
+    if site.get("latitude") is None or site.get("longitude") is None:  # not a pin of hers
+        located = locate_address(site["street"], site["postal_code"], site["city"])
+    with transaction.atomic():
+        return _request_quote(user=user, contact=contact, located=located, **request_fields)
+
+
+def _request_quote(*, user, contact: dict, located, **request_fields) -> Request:
+    from zunft.core.login import homeowner_for_email, send_login_code
+    from zunft.core.models import Consent, User
+
     anonymous = not getattr(user, "is_authenticated", False)
     if anonymous:
         known = User.objects.filter(
@@ -652,7 +665,7 @@ def request_quote(*, user, contact: dict, privacy_consent: bool, **request_field
             first_name=contact.get("first_name", ""),
             last_name=contact.get("last_name", ""),
         )
-    created = submit_request(user=user, contact=contact, **request_fields)
+    created = submit_request(user=user, contact=contact, located=located, **request_fields)
     Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY, text_version="2026-1")
     if anonymous:
         # the mailed link opens the quote, where the homeowner accepts it

@@ -349,3 +349,34 @@ def test_the_homeowner_declines_through_the_api(portal):
     assert Package.objects.get(pk=body["package_id"]).status == "cancelled"
     accept = f"/api/v1/quotes/{body['quote']['id']}/accept"
     assert browser.post(accept, {"version": 1}, "application/json").status_code == 409
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_requests_address_is_located_before_its_transaction_opens(
+    portal, settings, monkeypatch
+):
+    """An online geocoder may take seconds: the homeowner's request (account, site, package,
+    quote) is written in one transaction, which must not be open while it waits."""
+    from customers import geocoding
+    from tests.test_geocoding import NOMINATIM_HIT, fake_opener
+
+    settings.GEOCODER = "nominatim"
+    in_transaction = []
+
+    house = {
+        **NOMINATIM_HIT,
+        "lat": "53.0190",
+        "lon": "7.8590",
+        "address": {**NOMINATIM_HIT["address"], "town": "Friesoythe", "postcode": "26169"},
+    }
+
+    def geocoder(request, timeout):
+        in_transaction.append(connection.in_atomic_block)
+        return fake_opener([house])(request, timeout)
+
+    monkeypatch.setattr(geocoding.urllib.request, "urlopen", geocoder)
+    response = submit(Client(), wizard())
+    assert response.status_code == 201, response.content
+    assert in_transaction == [False]  # asked once, with no transaction open
+    site = Request.objects.get().site
+    assert site.location_source == "geocoder"
