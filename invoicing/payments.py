@@ -445,9 +445,10 @@ def record_refund(
     transfer: int | None = None,
 ) -> Recorded:
     """The cooperative paid a customer's credit back (an over-payment, or what was paid on an
-    invoice cancelled since): booked as a negative payment, at most the credit. Books the
-    prepared ``transfer`` given, or else the oldest one of just this amount; other amounts can
-    only take what the prepared transfers leave. Locks the invoice row like a payment."""
+    invoice cancelled since): booked as a negative payment, at most the credit. With
+    ``transfer`` it is that prepared transfer, carried out by the bank; without, a refund made
+    some other way (cash, a transfer typed at the bank), which can only take what the
+    prepared transfers leave. Locks the invoice row like a payment."""
     amount = _check_amount(amount)
     if booked_on > timezone.localdate():
         raise ValidationError({"booked_on": _("The booking date lies in the future.")})
@@ -464,9 +465,7 @@ def record_refund(
                     }
                 )
         else:
-            carried_out = (
-                prepared_transfers(invoice).select_for_update().filter(amount=amount).first()
-            )
+            carried_out = None  # a refund of the same amount is not taken for the file's
         prepared = _prepared_sum(invoice) - (carried_out.amount if carried_out else ZERO)
         if error := _refund_amount_error(invoice, amount, prepared):
             raise ValidationError({"amount": error})

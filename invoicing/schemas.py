@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from invoicing.selectors import may_manage
+
 
 class InvoiceOut(Schema):
     id: int
@@ -86,7 +88,16 @@ class InvoiceDetailOut(InvoiceOut):
     legal_notes: list[str]
     lines: list[LineOut]
     payments: list[PaymentOut]
-    refund_transfers: list[RefundTransferOut]
+    refund_transfers: list[RefundTransferOut] = []
+
+    @staticmethod
+    def resolve_refund_transfers(obj, context) -> list:
+        """For whoever manages the invoice: the payee (maybe not the buyer) and its IBAN are
+        not the homeowner's to read."""
+        request = (context or {}).get("request")
+        if request is None or not may_manage(request.user, obj):
+            return []
+        return list(obj.refund_transfers.all())
 
 
 class PaymentIn(Schema):

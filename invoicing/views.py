@@ -512,6 +512,9 @@ def book_refund_transfer(request, invoice_id: int, transfer_id: int):
                 transfer=transfer.pk,
             )
         except ValidationError as error:
+            if "transfer" in error.message_dict:  # booked or discarded meanwhile: no form left
+                messages.error(request, " ".join(error.message_dict["transfer"]))
+                return redirect("invoicing:detail", invoice_id=invoice.pk)
             form.add_service_errors(error)
         else:
             _refund_booked(request, transfer.amount, recorded)

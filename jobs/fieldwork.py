@@ -98,6 +98,7 @@ class Assignment:
     planned_end: dt.datetime
     accepted: bool
     successor_workshops: Mapping[int, int] = field(default_factory=dict)
+    former_workers: tuple[int, ...] = ()  # who had the job before it was handed on
 
     @property
     def groups(self) -> list[str]:
@@ -193,16 +194,28 @@ def worked_on(user, task_id: int) -> bool:
     ).exists()
 
 
-def _check_record_access(user, assignment: Assignment) -> None:
-    """Hours, material and photos from the site stay theirs to record for a worker of the
-    workshop who was on the task, after it went to a colleague: an offline phone sends them
+def handed_on_from(user, assignment: Assignment) -> bool:
+    """The job went from the user to a colleague, and the user is still on the workshop's team:
+    they had it (or were on the task) before."""
+    own = Worker.objects.filter(
+        user=user, workshop_id=assignment.workshop_id, active=True
+    ).values_list("pk", flat=True)
+    if not getattr(user, "is_authenticated", False) or not own:
+        return False
+    return bool(set(own) & set(assignment.former_workers)) or worked_on(user, assignment.task_id)
+
+
+def _check_record_access(user, assignment: Assignment) -> bool:
+    """Whether the user has the job; else, whether hours, material and photos from the site
+    are still theirs to record: after it went to a colleague, an offline phone sends them
     later, and they are the worker's own (booked on their worker record). The status, the
-    checklist and the signature belong to whoever has the job now."""
+    checklist and the signature belong to whoever has the job now. Someone let go since, or
+    never on it, is told it does not exist."""
     if may_work(user, assignment):
-        return
-    still_on_the_team = Worker.objects.filter(user=user, workshop_id=assignment.workshop_id)
-    if not (still_on_the_team.exists() and worked_on(user, assignment.task_id)):
+        return True
+    if not handed_on_from(user, assignment):
         raise Task.DoesNotExist
+    return False
 
 
 def current_status(task_id: int) -> str:
@@ -687,7 +700,8 @@ def add_photo(
     then ticks off). The image is cleaned before the transaction starts: it takes a while and
     needs no lock. Raises ``UploadTooLarge`` (413) or ``UploadRejected`` (415)."""
     now = now or timezone.now()
-    _check_record_access(user, assignment)
+    if not _check_record_access(user, assignment):
+        checklist_item_id = None  # the checklist is the colleague's now: a photo, no tick
     existing = _replayed(Photo, client_id, assignment)
     if existing is not None:
         return existing, True

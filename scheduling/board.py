@@ -69,8 +69,13 @@ def parse_week(value: str | None, today: dt.date | None = None) -> dt.date:
             day = dt.date.fromisoformat(value) if DAY_PATTERN.match(value) else None
             if day is None:
                 raise ValueError(value)
-            return day - dt.timedelta(days=day.weekday())
-        return dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+            monday = day - dt.timedelta(days=day.weekday())
+        else:
+            monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        # the board looks a week back and ahead; a date field mid-typing sends year 0202
+        if not 2000 <= monday.year <= 2999:
+            raise ValueError(value)
+        return monday
     except ValueError as exc:
         raise ValidationError(
             {"week": _("Give the week as YYYY-Www (2026-W48) or a day in it (2026-11-25).")}

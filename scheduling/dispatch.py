@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Func, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -294,6 +294,12 @@ def assign_worker(appointment_id: int, *, user, worker_id: int) -> Appointment:
 
 
 def announce_worker_change(appointment: Appointment, previous: int | None) -> None:
+    """Tell the workshop, the office and both workers; remember the previous worker on the
+    appointment (see ``Appointment.former_workers``)."""
+    if previous is not None and previous != appointment.worker_id:
+        Appointment.objects.filter(pk=appointment.pk).exclude(
+            former_workers__contains=[previous]
+        ).update(former_workers=Func(F("former_workers"), Value(previous), function="array_append"))
     groups = [f"workshop.{appointment.workshop_id}", "office"]
     groups += [f"worker.{w}" for w in (previous, appointment.worker_id) if w is not None]
     emit(

@@ -264,14 +264,14 @@ def _get(request, appointment_id: int) -> Appointment:
 
 
 def _handed_on(request, appointment_id: int) -> Appointment | None:
-    """The appointment, when the user worked on its task as one of the workshop's workers and
-    the job has gone to a colleague since (their phone may still send what they did)."""
+    """The appointment, when the job went from the user to a colleague and the user is still
+    on the workshop's team (their phone may still send what they did there)."""
     a = (
         _with_details(Appointment.objects.exclude(status=Appointment.Status.CANCELLED))
-        .filter(pk=appointment_id, workshop__workers__user=request.user)
+        .filter(pk=appointment_id)
         .first()
     )
-    return a if a is not None and fieldwork.worked_on(request.user, a.task_id) else None
+    return a if a is not None and fieldwork.handed_on_from(request.user, assignment_of(a)) else None
 
 
 def _get_to_record(request, appointment_id: int) -> Appointment:
@@ -325,6 +325,7 @@ def assignment_of(appointment: Appointment, *, with_successors: bool = False):
         planned_end=appointment.end,
         accepted=appointment.status == Appointment.Status.ACCEPTED,
         successor_workshops=successors,
+        former_workers=tuple(appointment.former_workers),
     )
 
 

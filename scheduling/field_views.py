@@ -179,7 +179,7 @@ LABELS = {
         "stale": "Stand",
         "rejected": "Nicht übernommen",
         "task_gone": "Dieser Termin ist nicht mehr in Ihrer Liste: übergeben oder abgesagt. "
-        "Stunden, Material und Fotos, die noch warten, werden trotzdem übertragen.",
+        "Wurde er übergeben, gehen Ihre wartenden Stunden, Material und Fotos trotzdem ein.",
         "to_today": "Zu Heute",
         "login_again": "Bitte neu anmelden.",
         "live": {"connecting": "verbinde …", "live": "live", "offline": "offline"},
@@ -341,8 +341,8 @@ LABELS = {
         "offline": "Offline – saved data",
         "stale": "as of",
         "rejected": "Not applied",
-        "task_gone": "This job is no longer in your list: handed on or cancelled. Hours, "
-        "material and photos still waiting are sent all the same.",
+        "task_gone": "This job is no longer in your list: handed on or cancelled. If it was "
+        "handed on, your hours, material and photos still waiting arrive all the same.",
         "to_today": "To Today",
         "login_again": "Please log in again.",
         "live": {"connecting": "connecting …", "live": "live", "offline": "offline"},

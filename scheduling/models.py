@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,11 @@ class Appointment(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="appointments")
     worker = models.ForeignKey(
         Worker, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+    )
+    # Who had the job before it was handed on: their offline phones may still send the hours,
+    # material and photos of the visit.
+    former_workers = ArrayField(
+        models.PositiveIntegerField(), verbose_name=_("former workers"), default=list, blank=True
     )
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))

@@ -770,14 +770,7 @@ def test_a_job_handed_to_a_colleague_keeps_what_its_first_worker_did_there(
     )
     assert hours.status_code == 201, hours.content
     assert TimeEntry.objects.get().worker == coop.anton_worker  # his hours, not Carl's
-    material = {
-        "client_id": str(uuid.uuid4()),
-        "text": "Dose",
-        "quantity": "2",
-        "unit": "Stk",
-        "unit_price": "1.20",
-    }
-    assert post(anton, url(job.wiring, "/material"), material).status_code == 201
+    assert post(anton, url(job.wiring, "/material"), material_body()).status_code == 201
     assert upload(anton, job.wiring).status_code == 201
 
     finish = act(anton, job.wiring, "finish")
@@ -788,10 +781,57 @@ def test_a_job_handed_to_a_colleague_keeps_what_its_first_worker_did_there(
     assert WorkLog.objects.filter(status="done").count() == 0
     assert anton.get(url(job.wiring)).status_code == 404  # no longer on his phone
 
-    # Carl takes it from there; Bernd (another workshop) still finds nothing.
+    # Nobody has it now: the management plans it anew. Bernd (another workshop) finds nothing.
     Appointment.objects.filter(pk=job.wiring.pk).update(worker=None)
     gone = act(anton, job.wiring, "pause").json()["detail"]
     assert "plant ihn neu" in gone or "plans it anew" in gone
     bernd = api_as(coop.bernd)
-    assert post(bernd, url(job.wiring, "/material"), material).status_code == 404
+    assert post(bernd, url(job.wiring, "/material"), material_body()).status_code == 404
     assert act(bernd, job.wiring, "arrive").status_code == 404
+
+
+def material_body(**changes):
+    return {
+        "client_id": str(uuid.uuid4()),
+        "text": "Dose",
+        "quantity": "2",
+        "unit": "Stk",
+        "unit_price": "1.20",
+        **changes,
+    }
+
+
+def test_a_phone_offline_for_the_whole_visit_sends_it_after_the_hand_over(
+    coop, job, api_as, at_work
+):
+    """Nothing of Anton's visit reached the server before the job went to Carl (the handover
+    remembers him): the arrival is refused naming Carl, hours, material and photo arrive, the
+    photo ticks no point of Carl's checklist. Once Anton is let go, nothing more is taken."""
+    from scheduling.dispatch import announce_worker_change
+
+    carl = f.WorkerFactory(workshop=coop.a, trades=[coop.trades.elektro])
+    wiring = job.wiring
+    wiring.worker = carl
+    wiring.save(update_fields=["worker"])
+    announce_worker_change(wiring, coop.anton_worker.pk)
+    wiring.refresh_from_db()
+    assert wiring.former_workers == [coop.anton_worker.pk]
+    api_as(coop.olga).get(url(wiring))  # the checklist is copied onto the task when first read
+
+    anton = api_as(coop.anton)  # (the same test client, now Anton's)
+    arrive = act(anton, wiring, "arrive", at=MONDAY)
+    assert arrive.status_code == 409 and str(carl) in arrive.json()["detail"]
+    hours = {"client_id": str(uuid.uuid4()), "start": MONDAY.isoformat(), "hours": "1"}
+    assert post(anton, url(wiring, "/time"), hours).status_code == 201
+    assert post(anton, url(wiring, "/material"), material_body()).status_code == 201
+    item = ChecklistItem.objects.filter(task=wiring.task).first()
+    photo = upload(anton, wiring, item=item.pk)
+    assert photo.status_code == 201
+    item.refresh_from_db()
+    assert item.done_at is None and Photo.objects.get().checklist_item is None
+
+    coop.anton_worker.active = False  # let go: the handover no longer opens the job to him
+    coop.anton_worker.save(update_fields=["active"])
+    assert post(anton, url(wiring, "/material"), material_body()).status_code == 404
+    assert act(anton, wiring, "finish").status_code == 404
+    assert MaterialEntry.objects.count() == 1

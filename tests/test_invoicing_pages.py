@@ -463,6 +463,13 @@ def test_a_paid_invoice_cancelled_shows_its_credit_once_on_the_invoice(books, ap
     assert 'data-testid="refund"' not in after
     whole.refresh_from_db()
     assert whole.state == RefundTransfer.State.BOOKED
+    # the button pressed twice (or a second clerk): said, and booked once
+    again = client.post(booked_url, {f"{prefix}-booked_on": "2026-03-02"})
+    assert again.status_code == 302
+    assert "Diese Überweisung ist bereits gebucht oder verworfen." in page(
+        client, again["Location"]
+    )
+    assert bathroom.payments.filter(source=Payment.Source.REFUND).count() == 1
 
 
 def test_a_credit_booked_by_hand_without_a_transfer(books, api_as):

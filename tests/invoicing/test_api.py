@@ -148,6 +148,11 @@ def test_recording_payments_partial_then_over(people, api_as):
     assert transfer["payee_iban"] == "DE89370400440532013000" and transfer["payment"] is None
     xml = office.get(f"{sepa}/{transfer['id']}/file")
     assert xml.status_code == 200 and b'<InstdAmt Ccy="EUR">20.00</InstdAmt>' in xml.content
+    invoice_url = f"/api/v1/invoices/{people.bathroom.pk}"
+    assert [t["id"] for t in office.get(invoice_url).json()["refund_transfers"]] == [transfer["id"]]
+    # the homeowner reads her invoice, not the payee's account the office prepared
+    assert api_as(people.hanna).get(invoice_url).json()["refund_transfers"] == []
+    office = api_as(people.office)
     held = office.post(sepa, {**order, "amount": "58.60"}, "application/json")
     assert held.status_code == 422 and held.json()["detail"][0]["loc"] == ["body", "amount"]
     booked = office.post(

@@ -226,8 +226,11 @@ def test_a_prepared_transfer_holds_its_amount_until_booked_or_discarded(bathroom
     with pytest.raises(ValidationError) as booked_otherwise:  # all of it is held
         payments.record_refund(bathroom, amount="5.00", booked_on=frozen)
     assert "amount" in booked_otherwise.value.message_dict
-    # the bank carried the first out: booking its amount books that transfer
-    recorded = payments.record_refund(bathroom, amount="50.00", booked_on=frozen)
+    # paid back some other way, the same amount: not taken for the file, which is still held
+    with pytest.raises(ValidationError):
+        payments.record_refund(bathroom, amount="50.00", booked_on=frozen)
+    # the bank carried the first out: that transfer is booked
+    recorded = payments.record_refund(bathroom, amount="50.00", booked_on=frozen, transfer=first.pk)
     first.refresh_from_db()
     assert first.state == RefundTransfer.State.BOOKED and first.payment == recorded.payment
     assert recorded.payment.reference == f"Erstattung Guthaben {bathroom.number}"

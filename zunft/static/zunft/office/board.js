@@ -72,14 +72,22 @@
   async function load() {
     if (loading) { again = true; return loading; }
     loading = (async () => {
-      const r = await api(`${config.api}?week=${encodeURIComponent(week)}`);
+      const asked = week;
+      const r = await api(`${config.api}?week=${encodeURIComponent(asked)}`);
+      // the clerk moved on meanwhile: the queued load fetches that week instead
+      if (week !== asked) { again = true; return; }
       if (r.ok) {
         data = r.body;
         // a day picked in the date field comes back as its ISO week, which the address keeps
-        if (data.week !== week) { week = data.week; history.replaceState(null, "", `?woche=${week}`); }
+        if (data.week !== asked) { week = data.week; history.replaceState(null, "", `?woche=${week}`); }
         lastEvent = Math.max(lastEvent, data.last_event);
         render();
         root.dataset.loaded = String(Date.now());
+      } else if (r.status === 422 && data) {
+        // a day the board does not show (a year half typed): live updates stay on the week
+        // shown, and the field is left to the clerk's typing
+        week = data.week;
+        history.replaceState(null, "", `?woche=${week}`);
       }
     })();
     try { await loading; } finally {
