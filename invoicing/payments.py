@@ -211,8 +211,8 @@ def record_payment(
         if invoice.state not in PAYABLE_STATES:
             raise ValidationError(
                 {
-                    "invoice": _("An invoice in the state %(state)s takes no payments.")
-                    % {"state": invoice.state}
+                    "invoice": _("An invoice in the state “%(state)s” takes no payments.")
+                    % {"state": invoice.get_state_display()}
                 }
             )
         if invoice.amount_due <= 0:

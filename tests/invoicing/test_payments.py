@@ -63,7 +63,11 @@ def test_payments_on_a_cancelled_invoice_become_a_credit(world, frozen):
     original, _storno = samples.cancellation(world, frozen)
     with pytest.raises(ValidationError) as err:
         payments.record_payment(original, amount="10.00", booked_on=frozen)
-    assert "invoice" in err.value.message_dict
+    # the state in words, not its code
+    assert err.value.message_dict["invoice"] == [
+        f"Auf eine Rechnung im Zustand „{original.get_state_display()}“ wird nicht gezahlt."
+    ]
+    assert "cancelled" not in err.value.message_dict["invoice"][0]
     row = payments.with_balance(Invoice.objects.filter(pk=original.pk)).get()
     assert row.open == 0
 
