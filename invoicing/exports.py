@@ -341,8 +341,11 @@ def _book_payment(batch: Batch, payment: Payment) -> None:
             **common,
         )
         return
-    # A refund is a negative amount: booked the other way round, bank credited.
-    text = "Erstattung" if payment.source == Payment.Source.REFUND else "Zahlung"
+    # A refund is a negative amount: booked the other way round, bank credited; one the bank
+    # returned comes back like a payment.
+    text = "Zahlung"
+    if payment.source == Payment.Source.REFUND:
+        text = "Erstattung" if payment.amount < 0 else "Rücklauf Erstattung"
     batch.add(
         payment.amount,
         True,

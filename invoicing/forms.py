@@ -234,6 +234,14 @@ class TransferBookedForm(ServiceErrorsMixin, forms.Form):
         return booked_on
 
 
+class TransferReturnedForm(TransferBookedForm):
+    """The bank returned a refund transfer on this day (booked back on the invoice)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["booked_on"].label = _("Came back on")
+
+
 class MonthEndForm(ServiceErrorsMixin, forms.Form):
     period = MonthField(label=_("Month"))
 

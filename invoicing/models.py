@@ -436,6 +436,7 @@ class RefundTransfer(models.Model):
         PREPARED = "prepared", _("prepared")
         BOOKED = "booked", _("booked")
         DISCARDED = "discarded", _("discarded")
+        RETURNED = "returned", _("returned by the bank")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refund_transfers")
     amount = money(_("amount"))
@@ -464,6 +465,15 @@ class RefundTransfer(models.Model):
     )
     created_at = models.DateTimeField(_("prepared"), auto_now_add=True)
     closed_at = models.DateTimeField(_("booked or discarded"), null=True, blank=True)
+    # the bank returned it after it was booked (an account closed since): booked back
+    returned = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="returned_transfer",
+        verbose_name=_("return booked"),
+    )
 
     class Meta:
         verbose_name = _("refund transfer")
@@ -473,10 +483,16 @@ class RefundTransfer(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="refund_transfer_positive"
             ),
-            # booked exactly when its refund is in the books
+            # its refund is in the books once booked (and stays, when returned, beside the
+            # return)
             models.CheckConstraint(
-                condition=models.Q(state="booked", payment__isnull=False)
-                | (~models.Q(state="booked") & models.Q(payment__isnull=True)),
+                condition=models.Q(state="booked", payment__isnull=False, returned__isnull=True)
+                | models.Q(state="returned", payment__isnull=False, returned__isnull=False)
+                | models.Q(
+                    state__in=("prepared", "discarded"),
+                    payment__isnull=True,
+                    returned__isnull=True,
+                ),
                 name="refund_transfer_booked_with_payment",
             ),
         ]

@@ -435,6 +435,62 @@ def discard_refund_transfer(invoice: Invoice, transfer_id: int) -> RefundTransfe
     return transfer
 
 
+def _booked(invoice: Invoice, payment: Payment) -> Recorded:
+    """The balance after money moved on the invoice, told to the office live."""
+    after = balance(invoice)
+    emit(
+        invoice.staff_groups(),
+        "invoice.payment",
+        {
+            "invoice": invoice.pk,
+            "number": invoice.number,
+            "amount": str(payment.amount),
+            "open": str(after.open),
+            "charges_open": str(after.charges_open),
+            "state": invoice.state,
+        },
+    )
+    return Recorded(payment, invoice, after.open, after.charges_open)
+
+
+def record_transfer_returned(
+    invoice: Invoice, transfer_id: int, *, booked_on: date, user=None
+) -> Recorded:
+    """The bank returned a refund transfer booked already (the account was closed, the name did
+    not match): the money is back, booked as a return against the refund, and the credit is
+    open again for another transfer."""
+    if booked_on > timezone.localdate():
+        raise ValidationError({"booked_on": _("The booking date lies in the future.")})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        transfer = (
+            RefundTransfer.objects.select_for_update(of=("self",))
+            .select_related("payment")
+            .filter(invoice=invoice, pk=transfer_id)
+            .first()
+        )
+        if transfer is None or transfer.state != RefundTransfer.State.BOOKED:
+            raise ValidationError(
+                {"transfer": _("Only a transfer booked as carried out can come back.")}
+            )
+        if booked_on < transfer.payment.booked_on:
+            raise ValidationError(
+                {"booked_on": _("The money comes back after the transfer was carried out.")}
+            )
+        payment = Payment.objects.create(
+            invoice=invoice,
+            amount=transfer.amount,
+            booked_on=booked_on,
+            reference=f"Rücklauf Erstattung {invoice.number}",
+            source=Payment.Source.REFUND,
+            recorded_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        transfer.state = RefundTransfer.State.RETURNED
+        transfer.returned = payment
+        transfer.save(update_fields=["state", "returned"])
+        return _booked(invoice, payment)
+
+
 def record_refund(
     invoice: Invoice,
     *,
@@ -488,20 +544,7 @@ def record_refund(
             carried_out.payment = payment
             carried_out.closed_at = timezone.now()
             carried_out.save(update_fields=["state", "payment", "closed_at"])
-        after = balance(invoice)
-        emit(
-            invoice.staff_groups(),
-            "invoice.payment",
-            {
-                "invoice": invoice.pk,
-                "number": invoice.number,
-                "amount": str(-amount),
-                "open": str(after.open),
-                "charges_open": str(after.charges_open),
-                "state": invoice.state,
-            },
-        )
-    return Recorded(payment, invoice, after.open, after.charges_open)
+        return _booked(invoice, payment)
 
 
 def invoice_numbers_in(text: str) -> list[str]:

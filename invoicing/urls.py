@@ -31,6 +31,11 @@ urlpatterns = [
         name="refund-transfer-booked",
     ),
     path(
+        "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/zurueck/",
+        views.refund_transfer_returned,
+        name="refund-transfer-returned",
+    ),
+    path(
         "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/verwerfen/",
         views.discard_refund_transfer,
         name="refund-transfer-discard",

@@ -54,6 +54,7 @@ from invoicing.forms import (
     RefundTransferForm,
     StatementForm,
     TransferBookedForm,
+    TransferReturnedForm,
 )
 from invoicing.models import (
     BankStatementImport,
@@ -314,6 +315,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "waived": waived,
         "may_waive": invoice.charges_open > 0 and invoice.open <= 0,
         "payments": invoice.payments.select_related("recorded_by", "transfer"),
+        "today": today,
         "corrections": invoice.corrections.order_by("pk"),
         "notices": invoice.dunning_notices.order_by("level"),
         "dunning_level": Dunning.Level(level).label if level else "",
@@ -522,6 +524,33 @@ def book_refund_transfer(request, invoice_id: int, transfer_id: int):
     return _render_detail(
         request, invoice, status=422, booked_form=form, booked_form_for=transfer.pk
     )
+
+
+@office_page
+@require_POST
+def refund_transfer_returned(request, invoice_id: int, transfer_id: int):
+    """The bank returned a booked refund transfer: booked back, the credit is open again."""
+    invoice, transfer = _invoice_transfer(request, invoice_id, transfer_id)
+    form = TransferReturnedForm(request.POST, prefix=f"return{transfer.pk}")
+    if form.is_valid():
+        try:
+            payments.record_transfer_returned(
+                invoice, transfer.pk, booked_on=form.cleaned_data["booked_on"], user=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _(
+                    "The transfer of %(amount)s to %(name)s came back: the credit is open "
+                    "again, ready for another transfer."
+                )
+                % {"amount": format_money(transfer.amount), "name": transfer.payee_name},
+            )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("invoicing:detail", invoice_id=invoice.pk)
 
 
 @office_page

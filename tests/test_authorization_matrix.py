@@ -678,6 +678,9 @@ PAGES: dict[str, Page] = {
     "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/gebucht/": page(
         OFFICE, method="post", ok=frozenset({422}), why="an empty date is refused at its field"
     ),
+    "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/zurueck/": page(
+        OFFICE, method="post", ok=frozenset({302}), why="refused with a message: not booked yet"
+    ),
     "buero/rechnungen/<int:invoice_id>/erstattung/sepa/<int:transfer_id>/verwerfen/": page(
         OFFICE, method="post", ok=frozenset({302}), why="discarded: back to the invoice"
     ),

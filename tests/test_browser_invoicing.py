@@ -359,6 +359,15 @@ def test_the_invoice_pages_hold_at_desktop_and_phone_width(live_stack, browser, 
     expect(phone.get_by_test_id("refund-transfer-form")).to_have_count(0)  # all of it is held
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(SHOTS / "invoicing-refund-transfer-phone.png"), full_page=True)
+    # carried out by the bank, booked; and the way back should the bank return it
+    transfer.get_by_role("button", name="Ausgeführt: Erstattung buchen").click()
+    expect(phone.locator(".messages")).to_contain_text("Erstattung von 25,00 € gebucht")
+    payments_panel = phone.get_by_test_id("payments")
+    expect(payments_panel).to_contain_text("per SEPA-Überweisung an")
+    payments_panel.get_by_text("Von der Bank zurückgekommen?").click()
+    expect(payments_panel.get_by_role("button", name="Rücklauf buchen")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    payments_panel.screenshot(path=str(SHOTS / "invoicing-refund-booked-phone.png"))
     assert phone.problems == [], phone.problems
 
 

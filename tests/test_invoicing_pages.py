@@ -470,6 +470,17 @@ def test_a_paid_invoice_cancelled_shows_its_credit_once_on_the_invoice(books, ap
         client, again["Location"]
     )
     assert bathroom.payments.filter(source=Payment.Source.REFUND).count() == 1
+    # the bank returns it (her account was closed): booked back, the credit open again
+    assert 'data-testid="transfer-returned"' in after
+    came_back = client.post(
+        f"{sepa}{whole.pk}/zurueck/", {f"return{whole.pk}-booked_on": "2026-03-02"}
+    )
+    assert came_back.status_code == 302
+    reopened = page(client, came_back["Location"])
+    assert "kam zurück: Das Guthaben ist wieder offen" in reopened
+    assert "von der Bank zurückgegeben" in reopened
+    assert 'data-testid="refund-transfer-form"' in reopened  # ready for another transfer
+    assert payments.balance(Invoice.objects.get(pk=bathroom.pk)).open == Decimal("-8241.40")
 
 
 def test_a_credit_booked_by_hand_without_a_transfer(books, api_as):

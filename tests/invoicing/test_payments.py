@@ -250,6 +250,41 @@ def test_a_prepared_transfer_holds_its_amount_until_booked_or_discarded(bathroom
     assert list(payments.prepared_transfers(bathroom)) == []
 
 
+def test_a_refund_transfer_the_bank_returned_opens_the_credit_again(bathroom, frozen):
+    """The customer's account was closed: the carried-out transfer comes back. Booked back,
+    the credit is open for a transfer to her new account; only a booked transfer comes back,
+    once, and not before it was carried out."""
+    payments.record_payment(bathroom, amount="8300.00", booked_on=frozen)  # 58.60 credit
+    iban = "DE89370400440532013000"
+    transfer = payments.prepare_refund_transfer(
+        bathroom, name="Hanna", iban=iban, amount=D("58.60"), execution_date=frozen
+    )
+    with pytest.raises(ValidationError) as not_yet:
+        payments.record_transfer_returned(bathroom, transfer.pk, booked_on=frozen)
+    assert "transfer" in not_yet.value.message_dict
+    payments.record_refund(bathroom, amount="58.60", booked_on=frozen, transfer=transfer.pk)
+    assert payments.balance(bathroom).open == 0
+    with pytest.raises(ValidationError) as before:
+        payments.record_transfer_returned(
+            bathroom, transfer.pk, booked_on=frozen - timedelta(days=1)
+        )
+    assert "booked_on" in before.value.message_dict
+    back = payments.record_transfer_returned(bathroom, transfer.pk, booked_on=frozen)
+    assert back.open == D("-58.60") and back.payment.amount == D("58.60")
+    transfer.refresh_from_db()
+    assert transfer.state == RefundTransfer.State.RETURNED and transfer.returned == back.payment
+    with pytest.raises(ValidationError):
+        payments.record_transfer_returned(bathroom, transfer.pk, booked_on=frozen)
+    again = payments.prepare_refund_transfer(
+        bathroom,
+        name="Hanna",
+        iban="DE02100100100006820101",
+        amount=D("58.60"),
+        execution_date=frozen,
+    )
+    assert again.state == RefundTransfer.State.PREPARED
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_clerks_preparing_the_credits_transfer_at_once_prepare_one(frozen):
     world = samples.build_world()
