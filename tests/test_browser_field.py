@@ -794,6 +794,8 @@ def test_a_job_handed_on_says_so_on_the_first_workers_phone(field_stack, browser
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(f"{base}/monteur/#/termin/{offer.appointment_id}")
     expect(page.get_by_test_id("action-travel")).to_be_visible()
+    # connected before the change, so it is heard live
+    expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live", timeout=15000)
 
     job = Appointment.objects.get(pk=offer.appointment_id)
     job.worker = f.WorkerFactory(workshop=coop.a, first_name="Carl", last_name="Kollege")
