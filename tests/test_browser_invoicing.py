@@ -354,7 +354,7 @@ def test_the_invoice_pages_hold_at_desktop_and_phone_width(live_stack, browser, 
     phone.get_by_role("button", name="SEPA-Datei vorbereiten").click()
     expect(phone.locator(".messages")).to_contain_text("Überweisung über 25,00 € an")
     transfer = phone.get_by_test_id("prepared-transfer")
-    expect(transfer).to_contain_text("IBAN DE89370400440532013000")
+    expect(transfer).to_contain_text("IBAN DE89 3704 0044 0532 0130 00")
     expect(transfer.get_by_role("button", name="Ausgeführt: Erstattung buchen")).to_be_visible()
     expect(phone.get_by_test_id("refund-transfer-form")).to_have_count(0)  # all of it is held
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -34,3 +34,10 @@ def day(value, style="date"):
     from zunft.core.language import format_day
 
     return format_day(value, style) if value not in (None, "") else ""
+
+
+@register.filter
+def iban(value):
+    """An IBAN in groups of four, as it is printed and read out: DE89 3704 0044 0532 0130 00."""
+    compact = "".join(str(value or "").split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
