@@ -69,10 +69,6 @@ def pseudonym(customer: Customer) -> str:
     return f"Gelöschte Person #{customer.pk}"
 
 
-def deleted_email(customer: Customer) -> str:
-    return f"deleted-{customer.pk}@invalid"
-
-
 # --- access log -----------------------------------------------------------------------------------
 
 
@@ -375,7 +371,7 @@ def _erase_sites(customer: Customer) -> list[int]:
 def _erase_login(user, customer: Customer, name: str, now: datetime) -> None:
     user.username = f"deleted-{customer.pk}"
     user.first_name, user.last_name = "", name
-    user.email = deleted_email(customer)
+    user.email = ""
     user.phone = ""
     user.is_active = False
     user.set_unusable_password()
@@ -421,7 +417,7 @@ def erase_customer(customer: Customer, *, actor) -> dict:
     """Erase a customer's personal data (Art. 17), keeping what retention law requires.
 
     Refuses with ``ErasureBlocked`` while packages, quotes or invoices are open. Otherwise, in one
-    transaction: names become ``Gelöschte Person #id``, the email ``deleted-<id>@invalid``, phone
+    transaction: names become ``Gelöschte Person #id``, the email, phone
     and street go, sites keep only postcode and city (the pin moves to the postcode's centre),
     access notes go, the login is disabled with its login codes and API tokens revoked; then the
     registered sources erase their parts (request descriptions, message texts, photos and
@@ -447,7 +443,7 @@ def erase_customer(customer: Customer, *, actor) -> dict:
             customer.last_name = name
             if customer.kind != Customer.Kind.PRIVATE:
                 customer.company = name
-            customer.email = deleted_email(customer)
+            customer.email = ""  # no placeholder address a mail could be sent to
             customer.save()
             site_ids = _erase_sites(customer)
             now = timezone.now()
