@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 
 from customers import privacy, services
 from customers.schemas import CustomerIn, CustomerOut, CustomerPatch, SiteIn, SiteOut
-from customers.selectors import customers_visible_to, sites_visible_to
+from customers.selectors import customers_visible_to, search_customers, sites_visible_to
 from trades.models import Certification, Trade
 from trades.schemas import ErrorOut, WorkshopOut
 from trades.selectors import is_office, workshops_serving
@@ -22,11 +22,12 @@ router = Router(tags=["customers"], auth=required_auth)
 @router.get("/customers", response=list[CustomerOut])
 @paginate(Pages, page_size=50)
 def list_customers(request, q: str | None = None, kind: str | None = None):
+    """``q``: a phone number in any spelling, or words found in the name, company or e-mail."""
     qs = customers_visible_to(request.user)
     if kind:
         qs = qs.filter(kind=kind)
     if q:
-        qs = qs.filter(last_name__icontains=q) | qs.filter(company__icontains=q)
+        qs = search_customers(qs, q)
     return qs
 
 

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from customers.models import Site
+from customers.selectors import search_customers
 from customers.services import locate_address, save_customer, save_site
 from jobs.models import Package, Request
 from scheduling import board, services
@@ -173,20 +173,18 @@ def board_page(request):
 
 
 def _matching_sites(query: str):
-    """Known sites for a caller, by name, company, street or postal code (at most 20)."""
-    words = query.split()
-    if not words:
+    """Known sites for a caller, by phone number, name, company, e-mail, street, postal code or
+    city (at most 20)."""
+    if not query.split():
         return []
-    sites = Site.objects.select_related("customer")
-    for word in words:
-        sites = sites.filter(
-            Q(customer__last_name__icontains=word)
-            | Q(customer__first_name__icontains=word)
-            | Q(customer__company__icontains=word)
-            | Q(street__icontains=word)
-            | Q(postal_code__startswith=word)
-            | Q(city__icontains=word)
-        )
+    sites = search_customers(
+        Site.objects.select_related("customer"),
+        query,
+        prefix="customer__",
+        street="icontains",
+        postal_code="startswith",
+        city="icontains",
+    )
     return list(sites.order_by("customer__last_name", "street", "pk")[:20])
 
 

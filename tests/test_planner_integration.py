@@ -341,6 +341,40 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     assert Dispatch.objects.count() == 2
 
 
+@pytest.mark.parametrize(
+    "typed", ["04471 123456", "+49 4471 123456", "0049 (4471) 12 34 56", "04471/123456", "123456"]
+)
+def test_a_caller_is_found_by_the_number_on_the_office_phone(coop, api_as, typed):
+    """The phone shows the caller's number: typed in any spelling (or only its end), it finds
+    her sites, and nobody else's; as a homeowner's API search it finds only her own record."""
+    hanna = coop.hanna_site.customer
+    hanna.phone = "+49 4471 123456"
+    hanna.save()
+    other = f.SiteFactory(customer=f.CustomerFactory(last_name="Nachbar", phone="04471 654321"))
+    office = api_as(coop.olga)
+
+    found = office.get("/buero/notdienst/", {"suche": typed}).content.decode()
+    assert f"ort={coop.hanna_site.pk}" in found and f"ort={other.pk}" not in found
+    listed = office.get("/api/v1/customers", {"q": typed}).json()["items"]
+    assert [c["id"] for c in listed] == [hanna.pk]
+
+
+def test_a_postal_code_or_an_email_address_finds_the_caller_too(coop, api_as):
+    """Five digits are a postal code, not the end of a number; words also match the e-mail."""
+    elsewhere = f.SiteFactory(
+        customer=f.CustomerFactory(last_name="Weit", email="weit@example.org", phone="0441 26169"),
+        postal_code="26122",
+        city="Oldenburg",
+    )
+    office = api_as(coop.olga)
+    by_code = office.get("/buero/notdienst/", {"suche": "26169"}).content.decode()
+    assert f"ort={coop.hanna_site.pk}" in by_code and f"ort={elsewhere.pk}" not in by_code
+    by_mail = office.get("/buero/notdienst/", {"suche": "weit@example"}).content.decode()
+    assert f"ort={elsewhere.pk}" in by_mail and f"ort={coop.hanna_site.pk}" not in by_mail
+    # A homeowner searching the API by another's number finds nothing of hers.
+    assert api_as(coop.hanna).get("/api/v1/customers", {"q": "0441 26169"}).json()["items"] == []
+
+
 def test_a_caller_without_email_is_taken_down_and_gets_a_worker(coop, api_as):
     """An elderly caller with a phone but no e-mail address: she becomes a customer with a
     site, the job is offered, and her invoice will go by post."""
