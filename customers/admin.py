@@ -2,6 +2,7 @@ from django.contrib.gis import admin
 
 from customers.models import Customer, PostalCode, Site
 from customers.privacy import AccessLoggedAdminMixin
+from customers.selectors import is_phone_number, search_customers
 
 
 class SiteInline(admin.StackedInline):
@@ -11,11 +12,16 @@ class SiteInline(admin.StackedInline):
 
 @admin.register(Customer)
 class CustomerAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
-    list_display = ["display_name", "kind", "city", "email", "created_at"]
+    list_display = ["display_name", "kind", "city", "phone", "email", "created_at"]
     list_filter = ["kind", "construction_business"]
     search_fields = ["last_name", "first_name", "company", "email", "city"]
     raw_id_fields = ["user"]
     inlines = [SiteInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        if is_phone_number(search_term):  # as on the Notdienst page: any spelling
+            return search_customers(queryset, search_term), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(Site)

@@ -45,16 +45,19 @@ class PhoneDigits(Func):
         super().__init__(digits, Value("^(00)?49"), Value("0"), function="regexp_replace")
 
 
+def is_phone_number(query: str) -> bool:
+    query = query.strip()
+    return bool(_PHONE_LIKE.match(query)) and len(phone_digits(query)) >= MIN_PHONE_DIGITS
+
+
 def search_customers(qs: QuerySet, query: str, prefix: str = "", **also) -> QuerySet:
     """``qs`` narrowed to the customers a clerk means by ``query``: a phone number (the caller
     ID, in any spelling), or words each found in the name, company or e-mail address, or in one
     of the lookups ``also`` (``{"street": "icontains"}``). ``prefix`` reaches the customer from
     a related model (``"customer__"`` for sites)."""
-    query = query.strip()
-    digits = phone_digits(query)
-    if _PHONE_LIKE.match(query) and len(digits) >= MIN_PHONE_DIGITS:
+    if is_phone_number(query):
         return qs.alias(caller_phone=PhoneDigits(f"{prefix}phone")).filter(
-            caller_phone__contains=digits
+            caller_phone__contains=phone_digits(query)
         )
     fields = [f"{prefix}{name}__icontains" for name in ("last_name", "first_name", "company")]
     fields += [f"{prefix}email__icontains", *(f"{field}__{how}" for field, how in also.items())]

@@ -536,6 +536,17 @@ def test_bank_data_invoice_state_and_roles_are_logged(people, world):
     assert (role.actor, role.changes_dict["role"]) == (people.olga, ["workshop_admin", "office"])
 
 
+def test_the_admin_finds_a_customer_by_her_phone_number_in_any_spelling(people, client):
+    people.olga.is_staff = people.olga.is_superuser = True
+    people.olga.save()
+    Customer.objects.filter(pk=people.customer.pk).update(phone="+49 4471 123456")
+    verified_login(client, people.olga)
+    for typed in ("04471 123456", "4471123456", "Hüsing"):
+        response = client.get("/pruef-admin/customers/customer/", {"q": typed})
+        found = list(response.context["cl"].queryset)
+        assert found == [people.customer], typed
+
+
 def test_opening_a_customer_in_the_admin_is_logged(people, client):
     from auditlog import get_logentry_model
 
