@@ -128,6 +128,7 @@ def _labels() -> dict:
             "dispatch.accepted": _("accepted by the workshop"),
             "dispatch.declined": _("declined by the workshop"),
             "dispatch.expired": _("offer expired"),
+            "emergency.unanswered": _("emergency: nobody else free now"),
             "package.schedule_changed": _("schedule changed"),
             "board.moved": _("moved on the board"),
             "board.released": _("given back to the planner"),

@@ -317,7 +317,8 @@ def announce_worker_change(appointment: Appointment, previous: int | None) -> No
 @transaction.atomic
 def decline(dispatch_id: int, *, user, reason: str, now=None) -> Dispatch:
     """Decline with a reason; the task goes back to the planner, which offers it to the
-    next-best eligible workshop (this one is left out for this task)."""
+    next-best eligible workshop (this one is left out for this task). A Notdienst goes on to
+    the next free worker at once."""
     from scheduling.services import request_replan
 
     now = now or timezone.now()
@@ -357,8 +358,16 @@ def expire_overdue(now=None) -> int:
 
 
 def _release(dispatch: Dispatch, event: str) -> None:
-    """The appointment is void: cancel it so the re-plan places the task elsewhere."""
+    """The appointment is void: cancel it so the re-plan places the task elsewhere (a Notdienst
+    goes on to the next free worker at once, after commit)."""
+    from scheduling.services import EMERGENCY_TASK_CODE, pass_emergency_on
+
     appointment = dispatch.appointment
+    if appointment.task.code == EMERGENCY_TASK_CODE:
+        task_id = appointment.task_id
+        # Before the re-plan the caller asked for (callbacks run in order); a failure there
+        # must not turn the committed answer into an error.
+        transaction.on_commit(lambda: pass_emergency_on(task_id), robust=True)
     Appointment.objects.filter(pk=appointment.pk).update(
         status=Appointment.Status.CANCELLED, sequence=appointment.sequence + 1
     )

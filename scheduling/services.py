@@ -506,37 +506,16 @@ class EmergencyMatch:
     distance_km: float
 
 
-@transaction.atomic
-def dispatch_emergency(
-    *,
-    site,
-    trade,
-    hours: int = 2,
-    certification=None,
-    description: str = "",
-    now=None,
-    form_token=None,
-) -> EmergencyMatch:
-    """Urgent single job (Notdienst): offer it to the nearest qualified worker who is free now.
-
-    Candidates come from the eligibility selector (trade, certification, service area), nearest
-    first; a worker qualifies with the trade, a valid certification where one is required, no
-    absence today and no live appointment overlapping the next ``hours``. The offer has a short
-    deadline (``EMERGENCY_OFFER_MINUTES``). Raises ``ValidationError`` when nobody is free.
+def _free_emergency_worker(site, trade, certification, now, until, passed_over=()):
+    """The nearest qualified worker free from ``now`` to ``until`` and their workshop (with its
+    ``distance``), or None. ``passed_over``: workers who had this call already.
 
     Locks the rows of every worker of the candidate workshops (one statement, in id order, as
     the absence cover and the owner's choice of a worker do) before it looks who is busy: of
-    two calls at once, the second waits and then counts the appointment the first gave.
-    """
-    from django.core.exceptions import ValidationError
-    from django.utils import translation
-    from django.utils.translation import gettext as _
-
+    two calls at once, the second waits and then counts the appointment the first gave."""
     from trades.models import Absence, Worker
 
-    now = now or timezone.now()
     today = timezone.localdate(now)
-    until = now + dt.timedelta(hours=hours)
     busy = Appointment.objects.filter(start__lt=until, end__gt=now).exclude(status="cancelled")
     serving = workshops_serving(site.location, trade, certification).prefetch_related(None)
     workshops = list(serving[:25])
@@ -559,6 +538,7 @@ def dispatch_emergency(
                 ).values("worker_id")
             )
             .exclude(pk__in=busy.filter(worker__isnull=False).values("worker_id"))
+            .exclude(pk__in=list(passed_over))
             .order_by("id")
         )
         if workshop.absences.filter(worker__isnull=True, start__lte=today, end__gte=today).exists():
@@ -573,65 +553,130 @@ def dispatch_emergency(
             )
         # One who can be reached: the offer's live event goes to the worker's login.
         worker = workers.filter(user__isnull=False).first() or workers.first()
-        if worker is None:
-            continue
-        with translation.override("de"):  # stored for the record, in its language
-            title, call_out = _("Emergency: %s") % trade.name_de, _("Emergency call-out")
-        package = Package.objects.create(
-            customer=site.customer,
-            site=site,
-            title=title,
-            status=Package.Status.ACCEPTED,
-            earliest_start=today,
-            form_token=form_token,
-        )
-        task = Task.objects.create(
-            package=package,
-            code=EMERGENCY_TASK_CODE,
-            name_de=description or call_out,
-            name_en=description or "Emergency call-out",
-            trade=trade,
-            required_certification=certification,
-            duration_hours=hours,
-            status=Task.Status.PLANNED,
-        )
-        appointment = Appointment.objects.create(
-            task=task,
-            workshop=workshop,
-            worker=worker,
-            # Now, not whenever a re-plan finds room: the planner keeps it where it is.
-            pinned=True,
-            start=now,
-            end=until,
-            segments=[
-                {
-                    "date": today.isoformat(),
-                    "start_hour": timezone.localtime(now).hour,
-                    "hours": hours,
-                }
-            ],
-            travel_km=round(2 * workshop.distance.km),
-        )
-        offer = Dispatch.objects.create(
-            appointment=appointment,
-            workshop=workshop,
-            status=Dispatch.Status.OFFERED,
-            deadline=now + dt.timedelta(minutes=settings.EMERGENCY_OFFER_MINUTES),
-        )
-        payload = {
-            "dispatch": offer.pk,
-            "task": task.pk,
-            "urgent": True,
-            "distance_km": round(workshop.distance.km, 1),
-        }
+        if worker is not None:
+            return workshop, worker
+    return None
+
+
+def _offer_emergency(task, workshop, worker, now, until) -> EmergencyMatch:
+    """The call-out as a pinned appointment from now, offered to ``worker`` with a short
+    deadline (``EMERGENCY_OFFER_MINUTES``), told live and by mail."""
+    appointment = Appointment.objects.create(
+        task=task,
+        workshop=workshop,
+        worker=worker,
+        # Now, not whenever a re-plan finds room: the planner keeps it where it is.
+        pinned=True,
+        start=now,
+        end=until,
+        segments=[
+            {
+                "date": timezone.localdate(now).isoformat(),
+                "start_hour": timezone.localtime(now).hour,
+                "hours": math.ceil(task.duration_hours),
+            }
+        ],
+        travel_km=round(2 * workshop.distance.km),
+    )
+    offer = Dispatch.objects.create(
+        appointment=appointment,
+        workshop=workshop,
+        status=Dispatch.Status.OFFERED,
+        deadline=now + dt.timedelta(minutes=settings.EMERGENCY_OFFER_MINUTES),
+    )
+    payload = {
+        "dispatch": offer.pk,
+        "task": task.pk,
+        "urgent": True,
+        "distance_km": round(workshop.distance.km, 1),
+    }
+    emit([f"worker.{worker.pk}", f"workshop.{workshop.pk}", "office"], "dispatch.offered", payload)
+    notify.mail_offers([offer])
+    return EmergencyMatch(appointment, offer, round(workshop.distance.km, 1))
+
+
+@transaction.atomic
+def dispatch_emergency(
+    *,
+    site,
+    trade,
+    hours: int = 2,
+    certification=None,
+    description: str = "",
+    now=None,
+    form_token=None,
+) -> EmergencyMatch:
+    """Urgent single job (Notdienst): offer it to the nearest qualified worker who is free now.
+
+    Candidates come from the eligibility selector (trade, certification, service area), nearest
+    first; a worker qualifies with the trade, a valid certification where one is required, no
+    absence today and no live appointment overlapping the next ``hours``. The offer has a short
+    deadline (``EMERGENCY_OFFER_MINUTES``); declined or left unanswered, the call goes on to the
+    next one (``pass_emergency_on``). Raises ``ValidationError`` when nobody is free.
+    """
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    now = now or timezone.now()
+    until = now + dt.timedelta(hours=hours)
+    found = _free_emergency_worker(site, trade, certification, now, until)
+    if found is None:
+        raise ValidationError({"trade": _("No qualified worker is free near this site right now.")})
+    workshop, worker = found
+    with translation.override("de"):  # stored for the record, in its language
+        title, call_out = _("Emergency: %s") % trade.name_de, _("Emergency call-out")
+    package = Package.objects.create(
+        customer=site.customer,
+        site=site,
+        title=title,
+        status=Package.Status.ACCEPTED,
+        earliest_start=timezone.localdate(now),
+        form_token=form_token,
+    )
+    task = Task.objects.create(
+        package=package,
+        code=EMERGENCY_TASK_CODE,
+        name_de=description or call_out,
+        name_en=description or "Emergency call-out",
+        trade=trade,
+        required_certification=certification,
+        duration_hours=hours,
+        status=Task.Status.PLANNED,
+    )
+    return _offer_emergency(task, workshop, worker, now, until)
+
+
+@transaction.atomic
+def pass_emergency_on(task_id: int, now=None) -> EmergencyMatch | None:
+    """A Notdienst declined or left unanswered goes to the next nearest qualified worker free
+    now, at once: the caller is waiting, a re-plan would put it into tomorrow's work. None
+    when nobody else is free; the office is told, the call stays on its board (declined), and
+    the next re-plan gives it the earliest place in the regular plan."""
+    now = now or timezone.now()
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("package__site", "trade", "required_certification")
+        .filter(pk=task_id, code=EMERGENCY_TASK_CODE, status=Task.Status.OPEN)
+        .first()
+    )
+    if task is None or task.appointments.exclude(status="cancelled").exists():
+        return None  # taken meanwhile (a clerk on the board), or no longer open
+    until = now + dt.timedelta(hours=float(task.duration_hours))
+    had_it = set(task.appointments.exclude(worker=None).values_list("worker_id", flat=True))
+    site = task.package.site
+    found = _free_emergency_worker(
+        site, task.trade, task.required_certification, now, until, passed_over=had_it
+    )
+    if found is None:
         emit(
-            [f"worker.{worker.pk}", f"workshop.{workshop.pk}", "office"],
-            "dispatch.offered",
-            payload,
+            ["office", f"package.{task.package_id}"],
+            "emergency.unanswered",
+            {"task": task.pk, "package": task.package_id},
         )
-        notify.mail_offers([offer])
-        return EmergencyMatch(appointment, offer, round(workshop.distance.km, 1))
-    raise ValidationError({"trade": _("No qualified worker is free near this site right now.")})
+        return None
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.PLANNED)
+    return _offer_emergency(task, *found, now, until)
 
 
 def _free_calendars(ctx: Context) -> solver.Problem:

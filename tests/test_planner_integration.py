@@ -254,6 +254,69 @@ def test_an_emergency_goes_to_the_nearest_qualified_free_worker(
         services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro, now=now)
 
 
+def test_a_declined_or_unanswered_emergency_goes_on_to_the_next_free_worker(
+    coop, django_user_model, django_capture_on_commit_callbacks, monkeypatch, api_as
+):
+    """The caller is waiting: a Notdienst declined, or not answered in its minutes, is offered
+    to the next nearest free worker at once, not planned into tomorrow's work by a re-plan.
+    Once nobody is left, the office hears of it and the call stays open."""
+    from django.utils import timezone
+
+    from scheduling import dispatch
+    from scheduling.board import side_lists
+
+    replans = []
+    monkeypatch.setattr(services, "request_replan", lambda reason, **kw: replans.append(reason))
+    now = timezone.make_aware(dt.datetime(2025, 10, 22, 21, 30))
+    near = f.WorkshopFactory(name="Elektro Nah", location=coop.hanna_site.location)
+    f.OfferFactory(workshop=near, trade=coop.trades.elektro)
+    nah = django_user_model.objects.create_user("nah", role="tradesperson")
+    f.WorkerFactory(workshop=near, trades=[coop.trades.elektro], user=nah)
+    with time_machine.travel(now, tick=False):
+        first = services.dispatch_emergency(
+            site=coop.hanna_site, trade=coop.trades.elektro, now=now
+        )
+        task = first.appointment.task
+        with django_capture_on_commit_callbacks(execute=True):
+            declined = api_as(nah).post(
+                f"/api/v1/dispatches/{first.dispatch.pk}/decline",
+                {"reason": "Bin in Bremen"},
+                "application/json",
+            )
+        assert declined.status_code == 200
+        second = Dispatch.objects.select_related("appointment").get(status="offered")
+        assert second.appointment.task == task and second.appointment.worker == coop.anton_worker
+        assert (second.appointment.start, second.appointment.pinned) == (now, True)
+        assert Event.objects.filter(
+            group=f"worker.{coop.anton_worker.pk}", type="dispatch.offered"
+        ).exists()
+        task.refresh_from_db()
+        assert task.status == Task.Status.PLANNED and replans
+
+    # Anton does not answer within the offer's minutes: his colleague gets it.
+    later = now + dt.timedelta(minutes=16)
+    with time_machine.travel(later, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert dispatch.expire_overdue() == 1
+        third = Dispatch.objects.select_related("appointment").get(status="offered")
+        assert third.appointment.worker == coop.a_colleague and third.appointment.start == later
+
+        # The workshop declines for him too: nobody is left, and the office is told.
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatch.decline(third.pk, user=coop.alice, reason="Niemand erreichbar")
+    assert not Dispatch.objects.filter(status="offered").exists()
+    assert Dispatch.objects.filter(appointment__task=task).count() == 3
+    assert Event.objects.filter(
+        group="office", type="emergency.unanswered", data__task=task.pk
+    ).exists()
+    task.refresh_from_db()
+    assert task.status == Task.Status.OPEN  # the next re-plan gives it the earliest place
+    declined_list = side_lists(later)["declined"]
+    assert [(r["task"], r["package_title"]) for r in declined_list] == [
+        (task.pk, "Notdienst: Elektrotechnik")
+    ]
+
+
 def test_the_office_calls_out_an_emergency_through_the_api(coop, api_as):
     body = {"site": coop.hanna_site.pk, "trade": "elektro", "hours": 3}
     assert (
