@@ -1219,11 +1219,16 @@ def _apply(change: Change, *, pin: bool = False) -> Appointment:
 
 @transaction.atomic
 def release_pin(appointment_id: int, *, user) -> Appointment:
-    """Give a hand-placed appointment back to the planner; the next re-plan may move it."""
-    appointment = Appointment.objects.select_for_update().get(
-        pk=appointment_id,
-        pinned=True,
-        status__in=(Appointment.Status.TENTATIVE, Appointment.Status.ACCEPTED),
+    """Give a hand-placed appointment back to the planner; the next re-plan may move it. A
+    Notdienst is pinned to now, not by hand: it is not given back."""
+    appointment = (
+        Appointment.objects.select_for_update()
+        .exclude(task__code=services.EMERGENCY_TASK_CODE)
+        .get(
+            pk=appointment_id,
+            pinned=True,
+            status__in=(Appointment.Status.TENTATIVE, Appointment.Status.ACCEPTED),
+        )
     )
     appointment.pinned = False
     appointment.save(update_fields=["pinned", "updated_at"])

@@ -413,6 +413,12 @@ def test_a_hand_placed_task_stays_put_through_replans_until_given_back(coop, pla
     assert as_planned().pinned is None and as_planned().previous is not None
     assert Event.objects.filter(group="office", type="board.released").exists()
 
+    # A Notdienst is pinned to now, not by hand: given back, a re-plan would make it tomorrow's.
+    call = services.dispatch_emergency(site=coop.hanna_site, trade=coop.trades.elektro)
+    urgent = f"/api/v1/board/appointments/{call.appointment.pk}/release"
+    assert api_as(coop.olga).post(urgent).status_code == 404
+    assert Appointment.objects.get(pk=call.appointment.pk).pinned
+
 
 def test_unread_messages_from_homeowners_and_workshops_are_listed_until_read(coop, planned, api_as):
     package, _appointments = planned

@@ -353,6 +353,24 @@ def test_the_office_takes_an_emergency_call_on_a_phone_and_sees_it_on_the_board(
     expect(urgent).to_contain_text("Notdienst: Sicherung fliegt raus")
     assert urgent.bounding_box()["width"] >= 110  # readable, not a sliver of two hours
     urgent.screenshot(path=SHOTS / "emergency-on-board.png")
+    # Pinned to now, not by a clerk: it is not offered back to the planner.
+    urgent.click()
+    expect(board_page.locator("#pin-bar")).to_be_hidden()
+
+    # A call at 22:40 (the board hides the night) starts on its own day, not next morning.
+    from django.utils import timezone
+
+    from scheduling import services
+
+    late = timezone.localtime().replace(hour=22, minute=40, second=0, microsecond=0)
+    services.dispatch_emergency(
+        site=coop.hanna_site, trade=coop.trades.elektro, now=late, description="Spätruf"
+    )
+    board_page.reload()
+    night = board_page.locator(".vis-item.urgent", has_text="Spätruf")
+    expect(night).to_have_count(1)
+    expect(night).to_contain_text("22:40")
+    assert day_at(board_page, night) == f"{late:%d.%m.}"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -446,6 +464,20 @@ def shown_days(page) -> list[str]:
             .filter(([x, date]) => date && x >= panel.left - 1 && x < panel.right)
             .sort((a, b) => a[0] - b[0]).map(([, date]) => date);
         }""",
+    )
+
+
+def day_at(page, item) -> str:
+    """The date ("08.12.") of the axis day the item starts in (its left edge)."""
+    edge = item.bounding_box()["x"] + 1
+    return page.eval_on_selector_all(
+        ".vis-time-axis.vis-foreground .vis-text.vis-minor",
+        """(els, x) => els
+          .map(e => [e.getBoundingClientRect().left, e.textContent.match(/\\d\\d\\.\\d\\d\\./)])
+          .filter(([left, date]) => date && left <= x)
+          .map(([left, date]) => [left, date[0]])
+          .sort((a, b) => a[0] - b[0]).map(([, date]) => date).pop()""",
+        edge,
     )
 
 

@@ -16,6 +16,7 @@
   const fmtDate = new Intl.DateTimeFormat(dateLocale, { day: "2-digit", month: "2-digit", year: "numeric", timeZone: TZ });
   const fmtIso = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: TZ }); // 2026-12-30: a calendar day in the zone
   const fmtTime = new Intl.DateTimeFormat(dateLocale, { weekday: "short", day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: TZ });
+  const fmtClock = new Intl.DateTimeFormat(dateLocale, { hour: "2-digit", minute: "2-digit", timeZone: TZ });
   const fmtPct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
   const fmtNum = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
   const fmtEur = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
@@ -164,17 +165,30 @@
     ].filter(Boolean).join("\n");
   }
 
+  // The night (NIGHT_FROM–DAY_FROM) is hidden, and the timeline draws what starts in it at the
+  // next visible hour: a Notdienst called out at 22:40 would sit on the next morning. It starts
+  // in its own day's last (or first) visible hour; its bar and title keep the real times.
+  const DAY_FROM = 6, NIGHT_FROM = 19;
+  function drawnAt(it) {
+    const start = new Date(it.start), end = new Date(it.end);
+    const hour = start.getHours();
+    if (hour >= DAY_FROM && hour < NIGHT_FROM) return { start, end };
+    const at = new Date(start);
+    at.setHours(hour >= NIGHT_FROM ? NIGHT_FROM - 1 : DAY_FROM, 0, 0, 0);
+    return { start: at, end: new Date(at.getTime() + 36e5) };
+  }
+
   function toVisItems() {
     const out = data.items.filter((it) => matches(`${it.task_name} ${it.package_title} ${it.customer} ${it.city} ${it.package}`)
       || matches(groupName(it.workshop))).map((it) => ({
       id: it.id,
       group: it.group,
-      start: new Date(it.start),
-      end: new Date(it.end),
+      ...drawnAt(it),
       content: `<span class="it-name"></span><span class="it-sub"></span>`,
       title: itemTitle(it),
       className: `pkg-c${it.colour} state-${it.state}${it.late ? " late" : ""}${it.urgent ? " urgent" : ""}`,
-      editable: it.state === "tentative" || it.state === "accepted",
+      // A Notdienst is now, with the worker it was offered to: not dragged to another day.
+      editable: !it.urgent && (it.state === "tentative" || it.state === "accepted"),
       raw: it,
     }));
     data.days.forEach((d) => {
@@ -236,7 +250,8 @@
     };
     return el("div", { class: "it", tabindex: "0", role: "button", "aria-label": label, onkeydown: open, dataset: { task: it.task, state: it.state, testid: "board-item", pinned: it.pinned ? "1" : "" } },
       el("span", { class: "it-name", text: it.urgent ? `${L10N.urgent}: ${it.task_name}` : `${it.pinned ? "⚑ " : ""}${icon} ${it.task_name}` }),
-      el("span", { class: "it-sub", text: `#${it.package} ${it.package_title} · ${it.city}` }));
+      // A Notdienst's time is read on the bar: at night it is drawn at the end of its day.
+      el("span", { class: "it-sub", text: `${it.urgent ? fmtClock.format(new Date(it.start)) + " · " : ""}#${it.package} ${it.package_title} · ${it.city}` }));
   }
 
   function snap(date) {
@@ -265,7 +280,7 @@
         zoomable: false, horizontalScroll: false, moveable: true, stack: true, orientation: { axis: "top", item: "top" },
         editable: { updateTime: true, updateGroup: true, add: false, remove: false, overrideItems: false },
         groupEditable: false, selectable: true, itemsAlwaysDraggable: { item: true, range: true }, multiselect: false, snap, margin: { item: { horizontal: 2, vertical: 4 } },
-        hiddenDates: [{ start: "2020-01-01 19:00:00", end: "2020-01-02 06:00:00", repeat: "daily" }],
+        hiddenDates: [{ start: `2020-01-01 ${NIGHT_FROM}:00:00`, end: `2020-01-02 0${DAY_FROM}:00:00`, repeat: "daily" }],
         verticalScroll: true, maxHeight: "70vh", groupOrder: "order", showCurrentTime: true, locale: "de",
         tooltip: { followMouse: true, overflowMethod: "cap", delay: 200 },
         tooltipOnItemUpdateTime: { template: (it) => fmtTime.format(it.start) },
@@ -311,7 +326,8 @@
   // --- pinned (hand-placed) appointments ---------------------------------------------------------
   let pinned = null;
   function showPin(item) {
-    pinned = item && item.raw && item.raw.pinned ? item.raw : null;
+    // A Notdienst is pinned to now: given back, the planner would put it into tomorrow's work.
+    pinned = item && item.raw && item.raw.pinned && !item.raw.urgent ? item.raw : null;
     $("pin-bar").hidden = !pinned;
     if (pinned) $("pin-text").textContent = fill(L10N.pinned, { task: pinned.task_name });
   }
