@@ -98,7 +98,8 @@ class Assignment:
     planned_end: dt.datetime
     accepted: bool
     successor_workshops: Mapping[int, int] = field(default_factory=dict)
-    former_workers: tuple[int, ...] = ()  # who had the job before it was handed on
+    # Who had the job before it was handed on, with the moment each of them last lost it.
+    handed_on: Mapping[int, dt.datetime] = field(default_factory=dict)
 
     @property
     def groups(self) -> list[str]:
@@ -202,7 +203,7 @@ def handed_on_from(user, assignment: Assignment) -> bool:
     ).values_list("pk", flat=True)
     if not getattr(user, "is_authenticated", False) or not own:
         return False
-    return bool(set(own) & set(assignment.former_workers)) or worked_on(user, assignment.task_id)
+    return bool(set(own) & set(assignment.handed_on)) or worked_on(user, assignment.task_id)
 
 
 def _check_record_access(user, assignment: Assignment) -> bool:
@@ -216,6 +217,28 @@ def _check_record_access(user, assignment: Assignment) -> bool:
     if not handed_on_from(user, assignment):
         raise Task.DoesNotExist
     return False
+
+
+def _handed_on_at(user, assignment: Assignment) -> dt.datetime | None:
+    """When the job was last handed on from the user's worker record; None when no hand-over of
+    theirs is known (on the task without being its worker)."""
+    own = Worker.objects.filter(user=user, workshop_id=assignment.workshop_id).values_list(
+        "pk", flat=True
+    )
+    return max((assignment.handed_on[pk] for pk in own if pk in assignment.handed_on), default=None)
+
+
+def _check_before_hand_over(
+    user, assignment: Assignment, moment: dt.datetime | None, name: str, message: str
+) -> None:
+    """Refuse what a former worker's phone says began at or after the job was handed on from
+    them (a timer started after it, hours typed in for the next day): it is not theirs.
+    ``message`` has a ``%(when)s`` slot. What does not say when it happened is taken."""
+    since = _handed_on_at(user, assignment)
+    if moment is None or since is None or moment < since:
+        return
+    when = date_format(timezone.localtime(since), "SHORT_DATETIME_FORMAT")
+    raise ValidationError({name: message % {"when": when}})
 
 
 def current_status(task_id: int) -> str:
@@ -232,7 +255,13 @@ def _locked_task(assignment: Assignment) -> Task:
     return Task.objects.select_for_update().select_related("trade").get(pk=assignment.task_id)
 
 
-def _moment(at: dt.datetime | None, now: dt.datetime, name: str = "at") -> dt.datetime:
+def _moment(
+    at: dt.datetime | None,
+    now: dt.datetime,
+    name: str = "at",
+    *,
+    oldest: dt.timedelta | None = OLDEST_REPLAY,
+) -> dt.datetime:
     """When it happened on the phone (an offline action is replayed later), within reason."""
     if at is None:
         return now
@@ -240,7 +269,7 @@ def _moment(at: dt.datetime | None, now: dt.datetime, name: str = "at") -> dt.da
         raise ValidationError({name: _("Give the time with its time zone.")})
     if at > now + CLOCK_SKEW:
         raise ValidationError({name: _("This time lies in the future.")})
-    if at < now - OLDEST_REPLAY:
+    if oldest is not None and at < now - oldest:
         raise ValidationError({name: _("This time lies too far in the past.")})
     return at
 
@@ -498,9 +527,14 @@ def record_time(
 
     With the worker's other entries (on any task) the hours come to at most 24 in each local
     calendar day they touch. Locks the task row, then the worker's row, so two phones booking
-    for one worker take turns."""
+    for one worker take turns.
+
+    A former worker's entry must start before the job was handed on from them. One that started
+    before and ran on past it is taken as it is: the hand-over is clicked in the office, often
+    before or after the worker actually left the site, and the hours they worked are theirs to be
+    paid; cutting them silently would falsify the time sheet (the office can still correct it)."""
     now = now or timezone.now()
-    _check_record_access(user, assignment)
+    own = _check_record_access(user, assignment)
     start = _moment(start, now, "start")
     if end is not None:
         end = _moment(end, now, "end")
@@ -518,7 +552,13 @@ def record_time(
         if existing is not None:
             return existing, True
         worker_id = _worker_for(user, assignment)
-        # After the replay check: an entry stored before this rule still replays.
+        # After the replay check: an entry stored before these rules still replays.
+        if not own:
+            message = _(
+                "The job was handed on at %(when)s: hours that start from then on are no longer "
+                "booked on it."
+            )
+            _check_before_hand_over(user, assignment, start, "start", message)
         _check_hours_in_a_day(worker_id, start, until)
         entry = TimeEntry.objects.create(
             client_id=client_id,
@@ -587,12 +627,20 @@ def record_material(
     quantity,
     unit: str,
     unit_price,
+    noted_at: dt.datetime | None = None,
+    now=None,
 ) -> tuple[MaterialEntry, bool]:
     """Record material used (net unit price of the workshop). Returns ``(entry, replayed)``.
 
     ``unit`` is a code of the unit vocabulary or a common spelling of one ("Stk", "m2"); it is
-    stored as the code."""
-    _check_record_access(user, assignment)
+    stored as the code. ``noted_at`` is when the phone noted it: a former worker's material
+    must be noted before the job was handed on from them (without it, as from an app that did
+    not send it yet, it is taken)."""
+    now = now or timezone.now()
+    own = _check_record_access(user, assignment)
+    if noted_at is not None:
+        # Only compared with the hand-over: a phone offline for weeks still sends it.
+        noted_at = _moment(noted_at, now, "noted_at", oldest=None)
     errors = {}
     if not text.strip():
         errors["text"] = _("What was used?")
@@ -613,6 +661,12 @@ def record_material(
             return existing, True
         # After the replay check: an entry stored before these limits, or before units were
         # codes, still replays.
+        if not own:
+            message = _(
+                "The job was handed on at %(when)s: material noted from then on is no longer "
+                "booked on it."
+            )
+            _check_before_hand_over(user, assignment, noted_at, "noted_at", message)
         _check_material_limits(quantity, unit_price)
         code = parse_unit(unit)
         if not code:
@@ -624,6 +678,7 @@ def record_material(
             quantity=quantity,
             unit=code,
             unit_price=unit_price,
+            noted_at=noted_at,
             created_by=user,
         )
         emit(assignment.groups, "field.material", {"task": assignment.task_id, "entry": entry.pk})
@@ -694,17 +749,31 @@ def add_photo(
     data: bytes,
     caption: str = "",
     checklist_item_id: int | None = None,
+    taken_at: dt.datetime | None = None,
     now=None,
 ) -> tuple[Photo, bool]:
     """Store a photo of the task (optionally as the evidence for a checklist point, which it
     then ticks off). The image is cleaned before the transaction starts: it takes a while and
-    needs no lock. Raises ``UploadTooLarge`` (413) or ``UploadRejected`` (415)."""
+    needs no lock. Raises ``UploadTooLarge`` (413) or ``UploadRejected`` (415).
+
+    A former worker's photo must be taken before the job was handed on from them (one that does
+    not say when, as from an app that did not send it yet, is taken)."""
     now = now or timezone.now()
-    if not _check_record_access(user, assignment):
+    own = _check_record_access(user, assignment)
+    if not own:
         checklist_item_id = None  # the checklist is the colleague's now: a photo, no tick
+    if taken_at is not None:
+        # Only compared with the hand-over: a photo from the phone's gallery may be older.
+        taken_at = _moment(taken_at, now, "taken_at", oldest=None)
     existing = _replayed(Photo, client_id, assignment)
     if existing is not None:
         return existing, True
+    if not own:
+        message = _(
+            "The job was handed on at %(when)s: photos taken from then on are no longer stored "
+            "with it."
+        )
+        _check_before_hand_over(user, assignment, taken_at, "taken_at", message)
     if len(data) > PHOTO_MAX_BYTES:
         raise UploadTooLarge(too_large_message())
     cleaned, (width, height) = clean_photo(data)
@@ -726,6 +795,7 @@ def add_photo(
             width=width,
             height=height,
             size=len(cleaned),
+            taken_at=taken_at,
             created_by=user,
         )
         photo.image.save(f"{client_id}.jpg", ContentFile(cleaned), save=False)

@@ -529,6 +529,8 @@ class MaterialEntry(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
     unit_price = models.DecimalField(_("unit price (net)"), max_digits=12, decimal_places=2)
+    # When the phone noted it (it may arrive much later); empty from phones that did not say.
+    noted_at = models.DateTimeField(_("noted"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -561,10 +563,12 @@ class Photo(models.Model):
     height = models.PositiveIntegerField(_("height"), default=0)
     size = models.PositiveIntegerField(_("bytes"), default=0)
     caption = models.CharField(_("caption"), max_length=200, blank=True)
+    # When the phone took it (it may arrive much later); empty from phones that did not say.
+    taken_at = models.DateTimeField(_("taken"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("taken"), auto_now_add=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("photo")

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Func, Q, Value
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jobs.models import Task
-from scheduling.models import Appointment, Dispatch
+from scheduling.models import Appointment, Dispatch, Handover
 from trades.models import Absence, Worker, WorkerCertification
 from trades.selectors import administered_workshop_ids, is_office, member_workshop_ids
 from zunft.core.errors import Conflict
@@ -293,13 +293,16 @@ def assign_worker(appointment_id: int, *, user, worker_id: int) -> Appointment:
     return appointment
 
 
-def announce_worker_change(appointment: Appointment, previous: int | None) -> None:
-    """Tell the workshop, the office and both workers; remember the previous worker on the
-    appointment (see ``Appointment.former_workers``)."""
+def announce_worker_change(appointment: Appointment, previous: int | None, *, now=None) -> None:
+    """Tell the workshop, the office and both workers; record the hand-over from the previous
+    worker with its moment (see ``Handover``)."""
     if previous is not None and previous != appointment.worker_id:
-        Appointment.objects.filter(pk=appointment.pk).exclude(
-            former_workers__contains=[previous]
-        ).update(former_workers=Func(F("former_workers"), Value(previous), function="array_append"))
+        Handover.objects.create(
+            appointment=appointment,
+            worker_id=previous,
+            to_worker_id=appointment.worker_id,
+            at=now or timezone.now(),
+        )
     groups = [f"workshop.{appointment.workshop_id}", "office"]
     groups += [f"worker.{w}" for w in (previous, appointment.worker_id) if w is not None]
     emit(

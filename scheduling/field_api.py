@@ -36,7 +36,7 @@ from jobs.models import (
     WorkLog,
 )
 from scheduling import dispatch
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Handover
 from trades.schemas import ErrorOut
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import required_auth
@@ -146,6 +146,7 @@ class MaterialOut(Schema):
     unit: str = Field(..., description="UN/ECE Recommendation 20/21 code, e.g. H87, MTR, XPK")
     unit_label: str = Field(..., description="the unit as the reader's language writes it")
     unit_price: Decimal
+    noted_at: dt.datetime | None
 
     @staticmethod
     def resolve_unit_label(entry) -> str:
@@ -160,6 +161,7 @@ class PhotoOut(Schema):
     checklist_item: int | None = Field(None, alias="checklist_item_id")
     width: int
     height: int
+    taken_at: dt.datetime | None
 
 
 class SignatureOut(Schema):
@@ -217,12 +219,16 @@ class MaterialIn(Schema):
     quantity: Decimal = Field(..., max_digits=10, decimal_places=2)
     unit: str = Field(..., max_length=20, description="a unit code (H87) or spelling (Stk, m2)")
     unit_price: Decimal = Field(..., max_digits=12, decimal_places=2)
+    noted_at: dt.datetime | None = Field(
+        None, description="when it was noted on the phone (an offline phone sends it later)"
+    )
 
 
 class PhotoForm(Schema):
     client_id: uuid.UUID
     caption: str = Field("", max_length=200)
     checklist_item: int | None = None
+    taken_at: dt.datetime | None = Field(None, description="when the photo was taken")
 
 
 class SignatureIn(Schema):
@@ -325,7 +331,12 @@ def assignment_of(appointment: Appointment, *, with_successors: bool = False):
         planned_end=appointment.end,
         accepted=appointment.status == Appointment.Status.ACCEPTED,
         successor_workshops=successors,
-        former_workers=tuple(appointment.former_workers),
+        # The latest hand-over of each former worker (ordered by moment, the last one wins).
+        handed_on=dict(
+            Handover.objects.filter(appointment_id=appointment.pk)
+            .order_by("at", "id")
+            .values_list("worker_id", "at")
+        ),
     )
 
 
@@ -485,6 +496,7 @@ def _photo_out(photo: Photo) -> dict:
         "checklist_item_id": photo.checklist_item_id,
         "width": photo.width,
         "height": photo.height,
+        "taken_at": photo.taken_at,
     }
 
 
@@ -654,7 +666,8 @@ def tick(request, appointment_id: int, item_id: int, payload: TickIn):
 
 @router.post("/appointments/{appointment_id}/time", response={201: TimeOut, **WRITE_ERRORS})
 def record_time(request, appointment_id: int, payload: TimeIn, response: HttpResponse):
-    """Hours worked: from–to, or from and a number of hours."""
+    """Hours worked: from–to, or from and a number of hours. After the job went to a colleague,
+    its former worker's hours must start before the hand-over (422 on ``start``)."""
     a = _get_to_record(request, appointment_id)
     entry, replayed = _call(
         fieldwork.record_time,
@@ -671,7 +684,8 @@ def record_time(request, appointment_id: int, payload: TimeIn, response: HttpRes
 
 @router.post("/appointments/{appointment_id}/material", response={201: MaterialOut, **WRITE_ERRORS})
 def record_material(request, appointment_id: int, payload: MaterialIn, response: HttpResponse):
-    """Material used, with the workshop's net unit price."""
+    """Material used, with the workshop's net unit price. After the job went to a colleague, its
+    former worker's material must be noted before the hand-over (422 on ``noted_at``)."""
     a = _get_to_record(request, appointment_id)
     entry, replayed = _call(
         fieldwork.record_material,
@@ -682,6 +696,7 @@ def record_material(request, appointment_id: int, payload: MaterialIn, response:
         quantity=payload.quantity,
         unit=payload.unit,
         unit_price=payload.unit_price,
+        noted_at=payload.noted_at,
     )
     return _answer(response, 201, entry, replayed)
 
@@ -695,7 +710,8 @@ def upload_photo(
     response: HttpResponse,
 ):
     """A photo (JPEG, PNG or WebP, at most 15 MB): stored at most 1600 px wide, re-encoded so
-    its EXIF data (GPS position, camera) is gone. 413 when too large, 415 when not a photo."""
+    its EXIF data (GPS position, camera) is gone. 413 when too large, 415 when not a photo; a
+    former worker's photo taken after the job was handed on is refused (422 on ``taken_at``)."""
     a = _get_to_record(request, appointment_id)
     if file.size > fieldwork.PHOTO_MAX_BYTES:  # refused before it is read into memory
         raise HttpError(413, "file: " + fieldwork.too_large_message())
@@ -707,6 +723,7 @@ def upload_photo(
         data=file.read(),
         caption=form.caption,
         checklist_item_id=form.checklist_item,
+        taken_at=form.taken_at,
     )
     return _answer(response, 201, _photo_out(photo), replayed)
 

@@ -3,7 +3,6 @@
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -55,11 +54,6 @@ class Appointment(models.Model):
     worker = models.ForeignKey(
         Worker, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
     )
-    # Who had the job before it was handed on: their offline phones may still send the hours,
-    # material and photos of the visit.
-    former_workers = ArrayField(
-        models.PositiveIntegerField(), verbose_name=_("former workers"), default=list, blank=True
-    )
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     segments = models.JSONField(_("working days"), default=list)
@@ -93,6 +87,34 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} @ {self.workshop} {self.start:%Y-%m-%d}"
+
+
+class Handover(models.Model):
+    """The job went from ``worker`` to ``to_worker`` (nobody yet: None) at ``at``. The former
+    worker's offline phone may still send the hours, material and photos of the visit, from
+    before that moment only."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="handovers")
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="+", verbose_name=_("former worker")
+    )
+    to_worker = models.ForeignKey(
+        Worker,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("new worker"),
+    )
+    at = models.DateTimeField(_("handed on"))
+
+    class Meta:
+        verbose_name = _("hand-over")
+        verbose_name_plural = _("hand-overs")
+        ordering = ["appointment", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id}: {self.worker_id} → {self.to_worker_id} {self.at:%Y-%m-%d}"
 
 
 class Dispatch(models.Model):

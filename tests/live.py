@@ -138,6 +138,23 @@ class Stack:
         self.processes.clear()
 
 
+def in_a_thread(function, *args, **kwargs):
+    """Run ``function`` in a thread of its own, as a request or a worker does, and return what
+    it returns. Playwright's sync API keeps an event loop running in the test's thread, where
+    ``async_to_sync`` refuses to run: an event emitted there fails its on-commit publish and
+    waits in the outbox for the republisher, which the test stack does not run (no beat)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=60)
+
+
 def wait_for_replans(timeout: float = 60) -> None:
     """Wait until the live worker has no re-plan queued or running (a test that booked something
     lets the re-plan it asked for land before it plans or changes things itself)."""

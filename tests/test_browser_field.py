@@ -774,36 +774,73 @@ def test_the_owner_hears_of_a_job_left_without_worker_and_gives_it_to_a_colleagu
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_handed_on_says_so_on_the_first_workers_phone(field_stack, browser, coop):
-    """Anton has the job open; the management gives it to Carl. His phone says the job is no
-    longer his (the server answers 404 for it), instead of claiming the network is gone."""
+    """Anton has the job open; the management gives it to Carl. His phone hears of it live and
+    says the job is no longer his (the server answers 404 for it), instead of claiming the
+    network is gone."""
+    import json
+    import time
+
     from playwright.sync_api import expect
 
-    from scheduling.dispatch import announce_worker_change
+    from scheduling.dispatch import assign_worker
     from scheduling.models import Appointment
     from tests import factories as f
+    from tests.live import in_a_thread
 
     base = field_stack.base_url
     offer = offer_wiring(coop, kitchen(coop), days_ahead=1, deadline_hours=24)
     Appointment.objects.filter(pk=offer.appointment_id).update(
         status=Appointment.Status.ACCEPTED, worker=coop.anton_worker
     )
+    carl = f.WorkerFactory(
+        workshop=coop.a, first_name="Carl", last_name="Kollege", trades=[coop.trades.elektro]
+    )
     van = phone(browser, coop.anton, base)
     page = van.new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
+    heard = []  # what the phone received on its socket and from the job's URL, in order
+    detail = f"/api/v1/field/appointments/{offer.appointment_id}"
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda frame: heard.append(json.loads(frame))),
+    )
+    page.on(
+        "response",
+        lambda r: heard.append({"detail": r.status}) if r.url.endswith(detail) else None,
+    )
+
+    def until(condition, timeout=15):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, heard
+            page.wait_for_timeout(50)
+
     page.goto(f"{base}/monteur/#/termin/{offer.appointment_id}")
     expect(page.get_by_test_id("action-travel")).to_be_visible()
 
-    job = Appointment.objects.get(pk=offer.appointment_id)
-    job.worker = f.WorkerFactory(workshop=coop.a, first_name="Carl", last_name="Kollege")
-    job.save(update_fields=["worker"])
-    announce_worker_change(job, coop.anton_worker.pk)
+    # Both groups joined and the job read again after the last join (the app's resync), so
+    # that only the live event can tell the page of the hand-over.
+    def settled():
+        joined = [i for i, m in enumerate(heard) if m.get("type") == "subscribed"]
+        return len(joined) == 2 and any("detail" in m for m in heard[joined[-1] :])
 
-    # opened again (or told live), the job's page says so
-    page.reload()
+    until(settled)
+    expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live")
+
+    # The owner gives it to Carl, as a request does: in a thread of its own (see in_a_thread).
+    in_a_thread(assign_worker, offer.appointment_id, user=coop.alice, worker_id=carl.pk)
+
+    # told live (the worker's group hears of the change), the open job's page says so
     expect(page.get_by_test_id("task-gone")).to_contain_text(
         "nicht mehr in Ihrer Liste", timeout=15000
     )
+
+    def asked_again_when_told():  # (the browser reports frames and responses a little later)
+        told = [i for i, m in enumerate(heard) if m.get("type") == "appointment.worker_changed"]
+        return told and {"detail": 404} in heard[told[0] :]
+
+    until(asked_again_when_told)
     expect(page.get_by_test_id("banner")).to_be_hidden()  # not "offline"
     page.screenshot(path=SHOTS / "field-handed-on.png")
     assert problems == [], problems

@@ -16,7 +16,7 @@ from django.db import transaction
 from PIL import Image
 
 from jobs.models import ChecklistItem, MaterialEntry, Photo, Signature, Task, TimeEntry, WorkLog
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Handover
 from tests import factories as f
 from tests.test_planner_integration import TODAY, bathroom, book  # noqa: F401 - fixture
 from zunft.core.models import Event, Operation
@@ -97,7 +97,9 @@ def jpeg(size=(3000, 2000), gps=True) -> bytes:
     return out.getvalue()
 
 
-def upload(client, appointment, data=None, name="foto.jpg", item=None, client_id=None):
+def upload(
+    client, appointment, data=None, name="foto.jpg", item=None, client_id=None, taken_at=None
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     body = {
@@ -106,6 +108,8 @@ def upload(client, appointment, data=None, name="foto.jpg", item=None, client_id
     }
     if item is not None:
         body["checklist_item"] = item
+    if taken_at is not None:
+        body["taken_at"] = taken_at.isoformat()
     return client.post(url(appointment, "/photos"), body)
 
 
@@ -814,8 +818,9 @@ def test_a_phone_offline_for_the_whole_visit_sends_it_after_the_hand_over(
     wiring.worker = carl
     wiring.save(update_fields=["worker"])
     announce_worker_change(wiring, coop.anton_worker.pk)
-    wiring.refresh_from_db()
-    assert wiring.former_workers == [coop.anton_worker.pk]
+    handover = Handover.objects.get(appointment=wiring)
+    assert (handover.worker, handover.to_worker) == (coop.anton_worker, carl)
+    assert handover.at == MONDAY + dt.timedelta(hours=1)  # when it was given to Carl
     api_as(coop.olga).get(url(wiring))  # the checklist is copied onto the task when first read
 
     anton = api_as(coop.anton)  # (the same test client, now Anton's)
@@ -835,3 +840,125 @@ def test_a_phone_offline_for_the_whole_visit_sends_it_after_the_hand_over(
     assert post(anton, url(wiring, "/material"), material_body()).status_code == 404
     assert act(anton, wiring, "finish").status_code == 404
     assert MaterialEntry.objects.count() == 1
+
+
+def hand_to_carl(coop, appointment, at):
+    """The management gives Anton's job to his colleague Carl at ``at``."""
+    from scheduling.dispatch import announce_worker_change
+
+    carl = f.WorkerFactory(workshop=coop.a, trades=[coop.trades.elektro])
+    appointment.worker = carl
+    appointment.save(update_fields=["worker"])
+    announce_worker_change(appointment, coop.anton_worker.pk, now=at)
+    return carl
+
+
+def refused_on(response, field):
+    assert response.status_code == 422, response.content
+    return [e["msg"] for e in response.json()["detail"] if e["loc"][-1] == field]
+
+
+def test_a_former_workers_hours_must_start_before_the_hand_over(coop, job, api_as):
+    """Carl took the job over at 10:00. Anton's phone, offline until the next day, sends the
+    hours of his morning there and of a stretch that ran on past 10:00: both are his, taken as
+    they are. Hours that start after the hand-over (a timer started later, the next day's hours
+    typed in on the old job) are refused, naming the start and when the job was handed on."""
+    handed_over = MONDAY + dt.timedelta(hours=3)
+    hand_to_carl(coop, job.wiring, handed_over)
+    anton = api_as(coop.anton)
+    morning = {"client_id": str(uuid.uuid4()), "start": MONDAY.isoformat(), "hours": "2"}
+    next_day = MONDAY + dt.timedelta(days=1)
+    with time_machine.travel(next_day, tick=False):
+        assert post(anton, url(job.wiring, "/time"), morning).status_code == 201
+        across = {
+            "client_id": str(uuid.uuid4()),
+            "start": (handed_over - dt.timedelta(hours=1)).isoformat(),
+            "end": (handed_over + dt.timedelta(hours=1)).isoformat(),
+        }
+        kept = post(anton, url(job.wiring, "/time"), across)
+        assert kept.status_code == 201 and Decimal(kept.json()["hours"]) == 2  # not cut
+        for start in (handed_over, handed_over + dt.timedelta(minutes=30), next_day):
+            later = {"client_id": str(uuid.uuid4()), "start": start.isoformat(), "hours": "1"}
+            messages = refused_on(post(anton, url(job.wiring, "/time"), later), "start")
+            assert messages == [
+                "Der Auftrag wurde am 27.10.2025 10:00 übergeben: danach begonnene Stunden "
+                "werden nicht mehr darauf gebucht."
+            ]
+        path = url(job.wiring, "/time")
+        english = anton.post(path, later, "application/json", HTTP_ACCEPT_LANGUAGE="en").json()
+        assert english["detail"][0]["msg"].startswith(
+            "The job was handed on at 27.10.2025 10:00: hours"
+        )
+        # Sent again (the phone did not hear the answer): the same entry, not refused.
+        again = post(anton, url(job.wiring, "/time"), morning)
+        assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert TimeEntry.objects.filter(worker=coop.anton_worker).count() == 2
+
+
+def test_a_former_workers_material_and_photos_must_be_from_before_the_hand_over(coop, job, api_as):
+    """What Anton's phone noted and photographed before the job went to Carl arrives later and
+    is taken; what it says was noted or taken after is refused, naming the field. Material or
+    a photo that does not say when (queued by the app before it sent the time) is taken."""
+    handed_over = MONDAY + dt.timedelta(hours=3)
+    hand_to_carl(coop, job.wiring, handed_over)
+    anton = api_as(coop.anton)
+    before, after = handed_over - dt.timedelta(minutes=20), handed_over + dt.timedelta(hours=1)
+    with time_machine.travel(MONDAY + dt.timedelta(hours=6), tick=False):
+        noted = material_body(noted_at=before.isoformat())
+        assert post(anton, url(job.wiring, "/material"), noted).status_code == 201
+        assert post(anton, url(job.wiring, "/material"), material_body()).status_code == 201
+        late = material_body(noted_at=after.isoformat())
+        assert refused_on(post(anton, url(job.wiring, "/material"), late), "noted_at") == [
+            "Der Auftrag wurde am 27.10.2025 10:00 übergeben: danach notiertes Material wird "
+            "nicht mehr darauf gebucht."
+        ]
+
+        assert upload(anton, job.wiring, taken_at=before).status_code == 201
+        assert refused_on(upload(anton, job.wiring, taken_at=after), "taken_at") == [
+            "Der Auftrag wurde am 27.10.2025 10:00 übergeben: danach aufgenommene Fotos werden "
+            "nicht mehr dazu gespeichert."
+        ]
+    assert MaterialEntry.objects.count() == 2
+    assert MaterialEntry.objects.get(noted_at__isnull=False).noted_at == before
+    assert list(Photo.objects.values_list("taken_at", flat=True)) == [before]
+
+
+def test_the_migration_keeps_the_former_workers_as_hand_overs(coop, job, api_as):
+    """Jobs handed on before the moment was kept: each former worker becomes a hand-over at the
+    appointment's last change (no earlier than the hand-over itself), and back."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("scheduling", "0006_appointment_former_workers")]
+    latest = [("scheduling", "0008_remove_appointment_former_workers")]
+
+    def migrate(target):
+        executor = MigrationExecutor(connection)
+        executor.migrate(target)
+        return executor.loader.project_state(target).apps.get_model("scheduling", "Appointment")
+
+    carl = f.WorkerFactory(workshop=coop.a, trades=[coop.trades.elektro])
+    changed = MONDAY + dt.timedelta(hours=3)
+    with connection.cursor() as cursor:  # the fixtures' rows checked, so the tables may change
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    old = migrate(before)
+    old.objects.filter(pk=job.wiring.pk).update(
+        worker=carl, former_workers=[coop.anton_worker.pk, 999_999], updated_at=changed
+    )
+    migrate(latest)
+    handover = Handover.objects.get()  # none for the worker deleted since (999999)
+    assert (handover.appointment_id, handover.worker, handover.at) == (
+        job.wiring.pk,
+        coop.anton_worker,
+        changed,
+    )
+    # Anton's hours from before that moment are still his to send; later ones are not.
+    anton = api_as(coop.anton)
+    with time_machine.travel(changed + dt.timedelta(hours=3), tick=False):
+        for start, status in ((MONDAY, 201), (changed + dt.timedelta(hours=1), 422)):
+            hours = {"client_id": str(uuid.uuid4()), "start": start.isoformat(), "hours": "1"}
+            assert post(anton, url(job.wiring, "/time"), hours).status_code == status
+
+    old = migrate(before)
+    assert old.objects.get(pk=job.wiring.pk).former_workers == [coop.anton_worker.pk]
+    migrate(latest)

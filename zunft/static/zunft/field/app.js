@@ -865,7 +865,10 @@
         [...input.files].forEach((file) => outbox.add({
           label: `${L.take_photo}: ${file.name}`, appointment: c.appointment,
           url: `${config.api}appointments/${c.appointment}/photos`,
-          fields: { checklist_item: itemId || null, caption: "" }, file, fileName: file.name,
+          // When it was taken (the camera's file time): a job handed on meanwhile takes only
+          // photos from before.
+          fields: { checklist_item: itemId || null, caption: "", taken_at: new Date(file.lastModified || Date.now()).toISOString() },
+          file, fileName: file.name,
         }));
       },
     });
@@ -948,7 +951,7 @@
         class: "grid", "data-testid": "material-form",
         onsubmit: (e) => {
           e.preventDefault();
-          queue(c, `${L.material}: ${text.value}`, "material", { text: text.value, quantity: quantity.value, unit: unit.value, unit_price: price.value });
+          queue(c, `${L.material}: ${text.value}`, "material", { text: text.value, quantity: quantity.value, unit: unit.value, unit_price: price.value, noted_at: new Date().toISOString() });
           e.target.reset();
         },
       },
