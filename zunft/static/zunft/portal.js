@@ -148,6 +148,8 @@
       return;
     }
     document.getElementById("pin-unknown")?.remove();
+    // The place is known from the code: filled in, never over what the homeowner typed.
+    if (!city.value.trim() && found.place) city.value = found.place;
     // A pin the homeowner placed stays when only the town's spelling changed.
     show(found, keepPin || (sameCode && box.dataset.moved === "true"));
   }
