@@ -62,12 +62,12 @@ def base_rates() -> Rates:
     return [(date.min, _setting("INVOICING_BASE_RATE", Decimal("1.27"))), *entered]
 
 
-def missing_base_rate(today: date, rates: Rates | None = None) -> date | None:
-    """The start of the current half-year when its base rate has not been entered yet: the last
-    one entered goes on being used until then."""
-    half_year = half_year_starts(today)[1]
+def missing_base_rates(today: date, rates: Rates | None = None) -> list[date]:
+    """The starts of the last and the current half-year whose base rate has not been entered
+    (oldest first): the last one entered goes on being used for their days until then."""
     rates = base_rates() if rates is None else rates
-    return None if any(on == half_year for on, _rate in rates) else half_year
+    entered = {on for on, _rate in rates}
+    return [day for day in half_year_starts(today)[:2] if day not in entered]
 
 
 def half_year_starts(today: date) -> list[date]:

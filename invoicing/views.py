@@ -34,7 +34,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -953,6 +953,14 @@ def enter_base_rate(request):
     return _render_dunning(request, form, status=422)
 
 
+def _days_named(days: list) -> str:
+    """ "01.07.2025" or "01.07.2025 and 01.01.2026" (at most two half-years are missing)."""
+    named = [date_format(day, "d.m.Y") for day in days]
+    if len(named) == 2:
+        return _("%(first)s and %(second)s") % {"first": named[0], "second": named[1]}
+    return ", ".join(named)
+
+
 def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int = 200):
     today = timezone.localdate()
     base = dunning.base_rates()
@@ -993,7 +1001,7 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
         )
     chosen = request.GET.get("stufe", "")
     days = dunning.half_year_starts(today)
-    missing = dunning.missing_base_rate(today, base)
+    missing = dunning.missing_base_rates(today, base)
     if chosen.isdigit() and int(chosen) in levels:
         rows = [r for r in rows if r["level"] == int(chosen)]
     context = {
@@ -1016,12 +1024,15 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
             "b2b": settings.INVOICING_DUNNING_B2B_FLAT,
             "base_rate": dunning.rate_on(base, today),
         },
-        "missing_rate": missing,
+        "missing_rates": missing,
+        "missing_days": _days_named(missing),
         # the rate in use meanwhile: the one in force today (not one entered ahead)
         "last_rate": next(((on, r) for on, r in reversed(base) if date.min < on <= today), None),
         "recent_rates": BaseRate.objects.order_by("-valid_from")[:4],
         "rate_form": rate_form
-        or BaseRateForm(days=days, initial={"valid_from": (missing or days[-1]).isoformat()}),
+        or BaseRateForm(
+            days=days, initial={"valid_from": (missing[0] if missing else days[-1]).isoformat()}
+        ),
         "section": "dunning",
     }
     return render(request, "invoicing/office/dunning.html", context, status=status)

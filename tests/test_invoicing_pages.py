@@ -822,8 +822,12 @@ def test_the_dunning_list_shows_levels_fees_and_the_next_step(books, api_as):
 def test_the_office_enters_the_half_years_base_rate_on_the_dunning_page(books, api_as):
     client = api_as(books.office)
     url = "/buero/rechnungen/mahnwesen/"
-    BaseRate.objects.filter(valid_from__gte=date(2026, 1, 1)).delete()
-    html = page(client, url)  # 2 March 2026: the rate from 1 January is missing
+    BaseRate.objects.filter(valid_from__gte=date(2025, 7, 1)).delete()
+    html = page(client, url)  # 2 March 2026: both half-years' rates are missing
+    assert "Die Basiszinssätze ab 01.07.2025 und 01.01.2026 sind noch nicht eingetragen." in html
+    assert '<option value="2025-07-01" selected>' in html  # the oldest offered first
+    dunning.enter_base_rate(date(2025, 7, 1), Decimal("1.27"), today=date(2026, 3, 2))
+    html = page(client, url)  # now only the rate from 1 January is missing
     assert "Der Basiszinssatz ab 01.01.2026 ist noch nicht eingetragen." in html
     assert 'data-testid="base-rate" open' in html
 

@@ -172,8 +172,11 @@ def test_interest_lowered_by_a_payment_booked_later_is_said_to_be_corrected(bath
 
 
 def test_the_base_rate_is_entered_for_a_half_year_and_its_absence_is_noticed(db, office_user):
-    BaseRate.objects.filter(valid_from__gte=date(2026, 1, 1)).delete()
-    assert dunning.missing_base_rate(date(2026, 3, 2)) == date(2026, 1, 1)
+    BaseRate.objects.filter(valid_from__gte=date(2025, 7, 1)).delete()
+    # Both half-years' rates are missing: each is named, oldest first.
+    assert dunning.missing_base_rates(date(2026, 3, 2)) == [date(2025, 7, 1), date(2026, 1, 1)]
+    dunning.enter_base_rate(date(2025, 7, 1), D("1.27"), today=date(2026, 3, 2))
+    assert dunning.missing_base_rates(date(2026, 3, 2)) == [date(2026, 1, 1)]
     assert dunning.half_year_starts(date(2026, 3, 2)) == [
         date(2025, 7, 1),
         date(2026, 1, 1),
@@ -186,8 +189,8 @@ def test_the_base_rate_is_entered_for_a_half_year_and_its_absence_is_noticed(db,
         dunning.enter_base_rate(date(2027, 1, 1), D("1.27"), today=date(2026, 3, 2))
     assert set(refused.value.message_dict) == {"valid_from"}
     dunning.enter_base_rate(date(2026, 1, 1), D("1.27"), user=office_user, today=date(2026, 3, 2))
-    assert dunning.missing_base_rate(date(2026, 3, 2)) is None
-    assert dunning.missing_base_rate(date(2026, 7, 1)) == date(2026, 7, 1)
+    assert dunning.missing_base_rates(date(2026, 3, 2)) == []
+    assert dunning.missing_base_rates(date(2026, 7, 1)) == [date(2026, 7, 1)]
     assert dunning.rate_on(dunning.base_rates(), date(2026, 3, 2)) == D("1.27")
 
 
