@@ -1,6 +1,7 @@
 """Invoices as documents of a package page (registered with jobs.documents), each with where its
 payment stands: the homeowner sees on her phone whether her transfer arrived."""
 
+import segno
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice, RefundTransfer
 from invoicing.payments import with_balance
+from invoicing.pdf import epc_payload, transfer_reference
 from invoicing.selectors import invoices_visible_to
+from invoicing.services import asks_for_transfer
 from jobs.documents import Document
 from zunft.core.language import format_day
 from zunft.core.money import format_money
@@ -54,6 +57,24 @@ def payment_state(invoice: Invoice, today) -> tuple[str, str]:
     return _("paid"), "ok"
 
 
+def payment_details(invoice: Invoice) -> dict | None:
+    """What the homeowner types into her banking app for an open invoice (annotated by
+    :func:`with_balance`), and the GiroCode that fills it in when scanned from the screen: the
+    open amount with the dunning charges, the invoice number as reference."""
+    if invoice.open <= 0 or not asks_for_transfer(invoice):
+        return None
+    amount = invoice.open + max(invoice.charges_open, 0)
+    payload = epc_payload(invoice, amount)
+    return {
+        "payee": invoice.seller_name,
+        "iban": invoice.seller_iban,
+        "bic": invoice.seller_bic,
+        "amount": amount,
+        "reference": transfer_reference(invoice),
+        "girocode": segno.make(payload, error="m").svg_data_uri(scale=4) if payload else "",
+    }
+
+
 def package_invoices(user, package) -> list[Document]:
     """Issued invoices of the package the user may see (homeowner: their own; office: all)."""
     invoices = with_balance(
@@ -80,6 +101,7 @@ def package_invoices(user, package) -> list[Document]:
                 invoice.issue_date,
                 note,
                 state,
+                payment_details(invoice),
             )
         )
     return documents

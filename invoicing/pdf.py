@@ -84,6 +84,11 @@ def _date(value: date) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+def transfer_reference(invoice: Invoice) -> str:
+    """The remittance text a transfer for the invoice carries (matched on the bank statement)."""
+    return f"Rechnung {invoice.number}"
+
+
 def epc_payload(invoice: Invoice, amount) -> str | None:
     """The GiroCode (EPC069-12, version 002, UTF-8) for a transfer of ``amount`` to the seller,
     with the invoice number as remittance text. None when nothing is to be paid."""
@@ -101,7 +106,7 @@ def epc_payload(invoice: Invoice, amount) -> str | None:
             f"EUR{amount:.2f}",
             "",
             "",
-            f"Rechnung {invoice.number}"[:140],
+            transfer_reference(invoice)[:140],
         ]
     )
 

@@ -26,6 +26,8 @@ class Document:
     # "open", "late" or "".
     note: str = ""
     state: str = ""
+    # How to pay what is open (payee, iban, bic, amount, reference, girocode): shown under it.
+    payment: dict | None = None
 
 
 Source = Callable[[object, Package], list[Document]]

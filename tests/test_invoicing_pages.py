@@ -719,10 +719,23 @@ def test_the_homeowner_sees_on_her_order_where_the_invoices_payment_stands(books
         item = html.split(invoice.number, 1)[1].split("</li>", 1)[0]
         return re.search(r'data-testid="doc-note">(.*?)</span>', item)[1]
 
+    def pay(client):
+        item = page(client, url).split(invoice.number, 1)[1].split("</li>", 1)[0]
+        block = re.search(r'data-testid="doc-pay">(.*?)</div>', item, re.S)
+        return block[1] if block else None
+
     hanna = api_as(books.hanna)
     assert note(hanna) == "8.241,40 € offen, zahlbar bis 16.03.2026"
+    # What her banking app needs, next to it: payee, IBAN as printed, amount, reference, and a
+    # GiroCode to scan from the laptop's screen.
+    details = pay(hanna)
+    spaced = " ".join(invoice.seller_iban[i : i + 4] for i in range(0, 22, 4))
+    for shown in (invoice.seller_name, spaced, "8.241,40 €", f"Rechnung {invoice.number}"):
+        assert shown in details, shown
+    assert 'src="data:image/svg+xml' in details
     payments.record_payment(invoice, amount="1000.00", booked_on=TODAY)
     assert note(hanna) == "7.241,40 € offen, zahlbar bis 16.03.2026"
+    assert "7.241,40 €" in pay(hanna)
     with time_machine.travel("2026-04-08 10:00 +02:00", tick=False):
         dunning.run_dunning(date(2026, 3, 23))
         dunning.run_dunning(date(2026, 4, 6))  # the first Mahnung: a 5 € fee and interest
@@ -730,11 +743,13 @@ def test_the_homeowner_sees_on_her_order_where_the_invoices_payment_stands(books
         late = note(hanna)
         assert late.startswith("7.241,40 € offen, überfällig seit 16.03.2026 (zzgl. ")
         assert "Mahnkosten" in late and 'class="doc-note late"' in page(hanna, url)
+        owed = invoice.amount_due - Decimal("1000.00") + payments.balance(invoice).charges_open
+        assert format_eur(owed) in pay(hanna)  # the charges are transferred with it
         payments.record_payment(invoice, amount="7241.40", booked_on=date(2026, 4, 8))
         assert note(hanna).startswith("bezahlt; Mahnkosten von ")
         charges = payments.balance(invoice).charges_open
         payments.record_payment(invoice, amount=charges, booked_on=date(2026, 4, 8))
-        assert note(hanna) == "bezahlt am 08.04.2026"
+        assert note(hanna) == "bezahlt am 08.04.2026" and pay(hanna) is None
         english = page(hanna, f"/en{url}")
         assert "paid on 8 Apr 2026" in english  # an English page names the month
         # the office sees the same on the order's page
