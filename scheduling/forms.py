@@ -61,6 +61,13 @@ class EmergencyForm(ServiceErrorsMixin, forms.Form):
             (c.code, c.name) for c in Certification.objects.order_by("name_de")
         ]
 
+    def clean_postal_code(self):
+        # Said at once, beside the other fields' errors (whether it is known is looked up later).
+        value = self.cleaned_data["postal_code"].strip()
+        if value and not (len(value) == 5 and value.isdigit()):
+            raise forms.ValidationError(_("A German postal code has five digits."))
+        return value
+
     def clean(self):
         data = super().clean()
         if data.get("site") is None:

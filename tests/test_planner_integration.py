@@ -390,6 +390,10 @@ def test_the_office_takes_an_emergency_call_on_its_page(coop, api_as):
     }
     unknown = office.post(page, caller)
     assert unknown.status_code == 422 and "99999" in unknown.content.decode()
+    # A mistyped one is said at once, together with the other fields' errors.
+    typo = office.post(page, {**caller, "postal_code": "4966", "hours": "-2"}).content.decode()
+    assert "Eine deutsche Postleitzahl hat fünf Ziffern." in typo and 'id="id_hours"' in typo
+    assert typo.count('class="field-error"') >= 2
     # Known postal code, but nobody of the trade near: refused, and no customer left behind.
     f.PostalCodeFactory()
     Trade.objects.create(code="ofenbau", name_de="Ofenbau", name_en="Stove building")
