@@ -70,6 +70,18 @@ def test_homeowner_and_office_exchange_messages_live(live_stack, browser, coop, 
         hanna.wait_for_timeout(100)
     assert answer.read_at is not None
 
+    # Redrawn by the script from the API, the timeline's dates read as the server wrote them
+    # ("Do 10.12.2026 08:00–12:00"), not Intl's "Do., 10.12."
+    served = Client()
+    served.force_login(coop.hanna)
+    html = served.get(f"/auftrag/{package.pk}/").content.decode()
+    when = re.search(r'<span class="when">([^<]+)</span>', html)[1]
+    assert re.match(r"[A-Z][a-z] \d\d\.\d\d\.", when), when
+    with hanna.expect_response(lambda r: r.url.endswith(f"/api/v1/packages/{package.pk}")):
+        hanna.reload()
+    hanna.wait_for_timeout(300)  # the answer drawn
+    expect(hanna.locator("#timeline li").first).to_contain_text(html_unescape(when))
+
     # Her page in English (the phone itself is German): what the page re-reads live from the
     # API is in the page's language too, not the phone's.
     task = package.tasks.order_by("position", "id").first()
@@ -81,8 +93,6 @@ def test_homeowner_and_office_exchange_messages_live(live_stack, browser, coop, 
     expect(timeline).not_to_contain_text(task.name_de)
     # Its dates as the server writes them on English pages ("Mon 7 Dec 2026, 08:00–12:00"),
     # not Intl's "Mon 07/12", after the script re-drew them; the messages' times alike.
-    served = Client()
-    served.force_login(coop.hanna)
     html = served.get(f"/en/auftrag/{package.pk}/").content.decode()
     when = re.search(r'<span class="when">([^<]+)</span>', html)[1]
     assert re.match(r"[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}", when), when

@@ -10,14 +10,13 @@
 
   const english = document.documentElement.lang === "en";
   const locale = english ? "en-GB" : document.documentElement.lang;
-  const fmt = new Intl.DateTimeFormat(locale, {
-    weekday: "short", day: "2-digit", month: "2-digit", timeZone: "Europe/Berlin",
-  });
   const fmtTime = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Berlin" });
-  // One day: the hours matter (someone opens the door); several: the days.
-  const span = (start, end) => (fmt.format(start) === fmt.format(end)
-    ? `${fmt.format(start)} ${fmtTime.format(start)}–${fmtTime.format(end)}`
-    : `${fmt.format(start)} – ${fmt.format(end)}`);
+  // One day: the hours matter (someone opens the door); several: the days, the year at the end
+  // (so work over New Year reads "Do 31.12. – Sa 02.01.2027"), as the server writes them.
+  const german = (when, options) => window.ZunftDates.german(when, { weekday: true, ...options });
+  const span = (start, end) => (german(start) === german(end)
+    ? `${german(start)} ${fmtTime.format(start)}–${fmtTime.format(end)}`
+    : `${german(start, { year: false })} – ${german(end)}`);
   // English pages write "Mon 7 Dec 2026" as the server does (zunft.core.language.DAY_FORMATS);
   // Intl's en-GB would say "Mon 07/12".
   const day = (when, year) => window.ZunftDates.english(when, { weekday: true, year });
