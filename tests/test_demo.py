@@ -33,7 +33,8 @@ from jobs.models import (
     TemplateParameter,
     TemplateTask,
 )
-from scheduling.models import Appointment
+from jobs.quotes import COORDINATION_FEE_TEXT
+from scheduling.models import Appointment, Dispatch
 from trades.models import (
     Absence,
     Certification,
@@ -479,6 +480,30 @@ def test_the_demo_has_a_past_to_invoice_dun_and_settle(demo):
                 day = dt.date.fromisoformat(segment["date"])
                 assert 0 < segment["hours"] <= appointment.workshop.daily_hours[day.weekday()]
                 assert day != dt.date(2026, 10, 3)  # Tag der Deutschen Einheit
+        # Asked for and quoted like any order, the completion it named promised; offered to
+        # the member and finished on the phone.
+        assert package.request.status == "accepted"
+        quote = package.quotes.get()
+        assert quote.status == "accepted" and package.promised_date == quote.completion_date
+        assert (
+            Dispatch.objects.filter(appointment__task__package=package)
+            .exclude(status="accepted")
+            .count()
+            == 0
+        )
+    # So the office's figures on the board have a past to count (dated to the demo's days).
+    from scheduling.board import board_data
+
+    now = dt.datetime.combine(data.REFERENCE_DATE, dt.time(9), tzinfo=dt.UTC)
+    figures = board_data(data.REFERENCE_DATE, now=now)["kpis"]
+    # (the last 90 days' of them: requests from August lie before)
+    assert figures["requests_quoted"] >= 2 and figures["request_to_quote_hours"] is not None
+    assert figures["quote_acceptance"] is not None and figures["dispatch_acceptance"] == 1.0
+    assert figures["completed"] >= 2 and figures["on_time"] == 1.0
+    # The invoices charge the accepted quotes' coordination fee, as for any order.
+    assert InvoiceLine.objects.filter(
+        invoice__package__in=done, text=COORDINATION_FEE_TEXT
+    ).exists()
     # Predecessors first, drying times kept.
     dependencies = TaskDependency.objects.filter(successor__package__in=done)
     assert dependencies.exists()

@@ -11,6 +11,7 @@ whose date is still ahead of the real clock is left out (a demo dated in the fut
 past).
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,8 +20,17 @@ from django.db.models import Min
 from django.utils import timezone
 
 from customers.models import Customer
-from jobs.models import Package, PackageTemplate, Task, TaskDependency
-from jobs.services import book_package
+from jobs.models import (
+    Package,
+    PackageTemplate,
+    Quote,
+    Request,
+    Task,
+    TaskDependency,
+    WorkLog,
+)
+from jobs.quotes import Slot, price
+from jobs.services import book_package, store_quote
 from trades.capacity import capacity
 from trades.selectors import workshops_serving
 
@@ -81,7 +91,7 @@ def _days_of_work(workshop, trade, first: date, hours: Decimal) -> list[tuple[da
 
 def _finish(package: Package, first_day: date, day_start: int) -> date:
     """Staff and finish every task of ``package`` from ``first_day`` on; returns the last day."""
-    from scheduling.models import Appointment
+    from scheduling.models import Appointment, Dispatch
 
     tasks = list(package.tasks.select_related("trade").order_by("position", "pk"))
     before = {t.pk: [] for t in tasks}
@@ -106,7 +116,7 @@ def _finish(package: Package, first_day: date, day_start: int) -> date:
         zone = timezone.get_current_timezone()
         start = datetime.combine(days[0][0], time(day_start), zone)
         end = datetime.combine(days[-1][0], time(day_start + days[-1][1]), zone)
-        Appointment.objects.create(
+        appointment = Appointment.objects.create(
             task=task,
             workshop=workshop,
             worker=worker,
@@ -118,11 +128,64 @@ def _finish(package: Package, first_day: date, day_start: int) -> date:
             status=Appointment.Status.ACCEPTED,
             travel_km=round(2 * workshop.distance.km),
         )
+        # Offered to the member two weeks ahead and taken the next morning; finished on the
+        # phone at the planned end (the office's KPIs and fairness ledger count both).
+        offered = start - timedelta(days=14)
+        offer = Dispatch.objects.create(
+            appointment=appointment,
+            workshop=workshop,
+            worker=worker,
+            status=Dispatch.Status.ACCEPTED,
+            deadline=offered + timedelta(hours=48),
+            answered_at=offered + timedelta(hours=18),
+            answered_by=worker.user,
+        )
+        Dispatch.objects.filter(pk=offer.pk).update(created_at=offered)
+        WorkLog.objects.create(
+            client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"zunft-demo-done-{task.pk}"),
+            task=task,
+            worker=worker,
+            status=WorkLog.Status.DONE,
+            at=end,
+            created_by=worker.user,
+        )
         ends[task.pk] = end.replace(tzinfo=None)
         last = max(last, days[-1][0])
     package.tasks.update(status=Task.Status.DONE)
     Package.objects.filter(pk=package.pk).update(status=Package.Status.DONE)
     return last
+
+
+def _asked_and_accepted(package: Package, requested: datetime) -> None:
+    """The request the job began with and its instant quote, priced from the schedule the work
+    was then done on and accepted two days later; the completion it named is the date promised.
+    The office's KPIs (request to quote, quotes accepted, finished on time) count them, and the
+    invoice charges the accepted quote's coordination fee, as for any order."""
+    from scheduling.models import Appointment
+
+    schedule = {
+        a.task_id: Slot(a.workshop_id, a.start, a.end, len(a.segments), a.travel_km)
+        for a in Appointment.objects.filter(task__package=package)
+    }
+    pricing = price(package, schedule)
+    quote = store_quote(
+        package,
+        pricing,
+        today=requested.date(),
+        status=Quote.Status.ACCEPTED,
+        accepted_at=requested + timedelta(days=2),
+    )
+    Quote.objects.filter(pk=quote.pk).update(created_at=requested)
+    Package.objects.filter(pk=package.pk).update(promised_date=pricing.completion)
+    request = Request.objects.create(
+        customer=package.customer,
+        site=package.site,
+        template=package.template,
+        earliest_start=package.earliest_start,
+        package=package,
+        status=Request.Status.ACCEPTED,
+    )
+    Request.objects.filter(pk=request.pk).update(created_at=requested)
 
 
 def due_jobs(start: date) -> list[PastJob]:
@@ -164,6 +227,7 @@ def seed_history(start: date, domain: str) -> None:
         )
         Package.objects.filter(pk=package.pk).update(created_at=requested)
         done = _finish(package, first_day, settings.PLANNER_DAY_START_HOUR)
+        _asked_and_accepted(package, requested)
         if job.invoiced:
             invoices.append((done + timedelta(days=1), package, job.paid_after))
     if not invoices:
