@@ -204,6 +204,10 @@ def test_a_live_accept_a_refused_move_and_a_valid_move_that_tells_the_workshop(
     assert answer.status == 200, answer.text()
     expect(wiring_item).to_have_attribute("data-state", "accepted", timeout=15000)
     van.close()
+    # Selected, it offers no ✕: removing it would only have hidden the job from the board.
+    wiring_item.click()
+    expect(page.locator(".vis-item.vis-selected")).to_have_count(1)
+    expect(page.locator(".vis-item.vis-selected .vis-delete")).to_have_count(0)
 
     # The wiring dragged before the rough-in is done: refused, with the reason.
     drag(page, wiring.task_id, -2)

@@ -178,6 +178,8 @@
     return { start: at, end: new Date(at.getTime() + 36e5) };
   }
 
+  const movable = (it) => !it.urgent && (it.state === "tentative" || it.state === "accepted");
+
   function toVisItems() {
     const out = data.items.filter((it) => matches(`${it.task_name} ${it.package_title} ${it.customer} ${it.city} ${it.package}`)
       || matches(groupName(it.workshop))).map((it) => ({
@@ -187,8 +189,9 @@
       content: `<span class="it-name"></span><span class="it-sub"></span>`,
       title: itemTitle(it),
       className: `pkg-c${it.colour} state-${it.state}${it.late ? " late" : ""}${it.urgent ? " urgent" : ""}`,
-      // A Notdienst is now, with the worker it was offered to: not dragged to another day.
-      editable: !it.urgent && (it.state === "tentative" || it.state === "accepted"),
+      // A Notdienst is now, with the worker it was offered to: not dragged to another day. An
+      // item's "true" would also mean removable: a ✕ that only hid the job from the board.
+      editable: { updateTime: movable(it), updateGroup: movable(it), remove: false },
       raw: it,
     }));
     data.days.forEach((d) => {
@@ -292,6 +295,7 @@
         timeAxis: { scale: "day", step: 1 },
         groupTemplate, template: itemTemplate,
         onMove: (item, callback) => { callback(null); previewMove(item); },
+        onRemove: (_item, callback) => callback(null), // work is cancelled elsewhere, never here
       });
       timeline.on("select", ({ items: chosen }) => showPin(chosen.length ? items.get(chosen[0]) : null));
       // Unassigned (or declined) tasks dragged from the side list onto a workshop's row.
