@@ -845,3 +845,85 @@ def test_a_job_handed_on_says_so_on_the_first_workers_phone(field_stack, browser
     page.screenshot(path=SHOTS / "field-handed-on.png")
     assert problems == [], problems
     van.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggles(
+    field_stack, browser, coop
+):
+    """The sink plumbing is planned for next week and waits for the wiring: setting off asks
+    first, and goes ahead once confirmed; a corrected entry of hours clears its error and says
+    it is saved; a tap on a checklist item's words ticks it."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from scheduling.models import Appointment
+
+    base = field_stack.base_url
+    offer = offer_wiring(coop, kitchen(coop), days_ahead=10, deadline_hours=24, code="rough")
+    Appointment.objects.filter(pk=offer.appointment_id).update(
+        status=Appointment.Status.ACCEPTED, worker=coop.anton_worker
+    )
+    day = timezone.localdate() + dt.timedelta(days=10)
+    weekday = ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"][day.weekday()]
+    van = phone(browser, coop.anton, base)
+    page = van.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/monteur/#/termin/{offer.appointment_id}")
+    status = page.get_by_test_id("field-status")
+    expect(page.get_by_test_id("action-travel")).to_be_visible()
+
+    asked = []
+    answers = iter([False, True])  # no on the first tap, yes on the second
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_test_id("action-travel").click()
+    assert asked[0] == (
+        f"Dieser Auftrag ist für {weekday} {day:%d.%m.} geplant, nicht für heute. "
+        "Vorher muss noch erledigt werden: Elektroanschluss Küche.\n\nTrotzdem beginnen?"
+    )
+    expect(status).to_have_attribute("data-status", "")
+    page.get_by_test_id("action-travel").click()
+    expect(page.get_by_test_id("toast")).to_have_text("Gespeichert: Unterwegs", timeout=10000)
+    expect(status).to_have_attribute("data-status", "travelling")
+    page.get_by_test_id("action-arrive").click()  # started: no second question
+    expect(status).to_have_attribute("data-status", "on_site", timeout=10000)
+    assert len(asked) == 2
+
+    # Hours typed in for tomorrow by mistake: refused; corrected: saved, and said so.
+    toast = page.get_by_test_id("toast")
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    page.fill("#time-from", f"{tomorrow}T08:00")
+    page.fill("#time-to", f"{tomorrow}T09:00")
+    page.get_by_test_id("time-form").locator("button[type=submit]").click()
+    expect(toast).to_contain_text("Nicht übernommen: Arbeitszeit", timeout=10000)
+    expect(toast).to_have_class(re.compile(r"\berror\b"))
+    hour_ago = timezone.localtime() - dt.timedelta(hours=1)
+    page.fill("#time-from", f"{hour_ago - dt.timedelta(minutes=30):%Y-%m-%dT%H:%M}")
+    page.fill("#time-to", f"{hour_ago:%Y-%m-%dT%H:%M}")
+    page.get_by_test_id("time-form").locator("button[type=submit]").click()
+    expect(toast).to_have_text("Arbeitszeit gespeichert", timeout=10000)
+    expect(toast).to_have_class(re.compile(r"\bok\b"))
+    page.screenshot(path=SHOTS / "field-time-saved.png")
+
+    # The item's words tick it; the box is named by them.
+    page.get_by_test_id("check-text-clean").click()
+    box = page.get_by_role("checkbox", name="Arbeitsbereich sauber hinterlassen")
+    expect(box).to_have_attribute("aria-checked", "true")
+    expect(page.get_by_role("checkbox", name="Alle Verbindungen dicht")).to_have_attribute(
+        "aria-checked", "false"
+    )
+    expect(page.get_by_test_id("banner")).to_be_hidden(timeout=10000)  # the tick is in
+    expect(box).to_have_attribute("aria-checked", "true")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_test_id("checklist").scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "field-checklist-row.png")
+    assert problems == [], problems
+    van.close()
