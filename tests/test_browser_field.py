@@ -601,9 +601,18 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     expect(page.locator("[data-testid=team-worker]")).to_have_count(2)  # not workshop B's
 
     anton.locator("details.absence-add summary").click()
+    anton.locator(f"#from-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=2)).isoformat())
     anton.locator(f"#to-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=1)).isoformat())
     anton.get_by_role("button", name="Abwesenheit eintragen").click()
+    expect(anton.get_by_test_id("error-end")).to_have_text(
+        "Der letzte Tag liegt vor dem ersten Tag."
+    )
+    expect(page.get_by_test_id("toast")).to_have_class(re.compile(r"\berror\b"))
+    # Corrected: the error goes, and the toast says it is in.
+    anton.locator(f"#from-{coop.anton_worker.pk}").fill(today.isoformat())
+    anton.get_by_role("button", name="Abwesenheit eintragen").click()
     expect(page.get_by_test_id("toast")).to_contain_text("Eingetragen")
+    expect(page.get_by_test_id("toast")).to_have_class(re.compile(r"\bok\b"))
     expect(anton.get_by_test_id("absences")).to_contain_text("Krankheit")
     absence = Absence.objects.get(worker=coop.anton_worker)
     assert (absence.kind, absence.start, absence.end) == (
@@ -624,6 +633,12 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     anton.get_by_text("Qualifikation eintragen", exact=True).first.click()
     form = anton.get_by_test_id("cert-form")
     expect(form.locator("select option")).to_have_text(["Zertifikat e-check (erneuern)"])
+    form.get_by_label("Gültig bis").fill("2020-01-01")  # the old certificate's date
+    form.get_by_role("button", name="Qualifikation eintragen").click()
+    expect(form.get_by_test_id("error-valid_until")).to_contain_text(
+        "Dieses Datum liegt in der Vergangenheit"
+    )
+    expect(form.get_by_label("Gültig bis")).to_have_attribute("aria-invalid", "true")
     next_year = today + dt.timedelta(days=365)
     form.get_by_label("Gültig bis").fill(next_year.isoformat())
     form.get_by_label("Nachweis-Nr.").fill("EC-2041")
@@ -639,6 +654,10 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     page.locator("details.card > summary", has_text="Mitarbeiter anlegen").click()
     new.get_by_label("Vorname").fill("Berta")
     new.get_by_label("Nachname").fill("Neumann")
+    new.get_by_role("button", name="Mitarbeiter anlegen").click()  # no trade ticked yet
+    expect(new.get_by_test_id("error-trades")).to_contain_text("mindestens ein Gewerk")
+    expect(page.get_by_test_id("toast")).to_contain_text("Gewerke: Wählen Sie")
+    page.screenshot(path=SHOTS / "field-team-no-trade.png")
     new.get_by_label("Elektrotechnik").check()
     new.get_by_label("Meister").check()
     new.get_by_role("button", name="Mitarbeiter anlegen").click()
