@@ -178,6 +178,8 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     expect(page.get_by_test_id("order-messages")).to_have_attribute(
         "href", re.compile(r"^/auftrag/\d+/#nachrichten$")
     )
+    # The job is tomorrow's: the app asks before setting off today, and he goes.
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("action-travel").click()
     page.get_by_test_id("action-arrive").click()
     expect(page.get_by_test_id("field-status")).to_have_attribute(
@@ -942,7 +944,8 @@ def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggl
     expect(page.get_by_test_id("banner")).to_be_hidden(timeout=10000)  # the tick is in
     expect(box).to_have_attribute("aria-checked", "true")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.get_by_test_id("checklist").scroll_into_view_if_needed()
+    # (in the page, in one go: the view is redrawn whenever fresh data arrives)
+    page.evaluate("document.querySelector('[data-testid=checklist]').scrollIntoView()")
     page.screenshot(path=SHOTS / "field-checklist-row.png")
     assert problems == [], problems
     van.close()
