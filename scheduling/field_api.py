@@ -475,11 +475,14 @@ def agenda(request, start: IsoDate | None = None, days: int = Query(7, ge=1, le=
 
 
 def _next_date(user, until: dt.date) -> dt.date | None:
-    """The first day from ``until`` on with an appointment, so that the app can point to work
-    beyond the window (an offer accepted for next month) instead of showing nothing."""
+    """The first day from ``until`` on with an appointment still to be worked on, so that the
+    app can point to work beyond the window (an offer accepted for next month) instead of
+    showing nothing. A job finished early (the customer called the worker in before its day)
+    is no work ahead."""
     later = (
         visible_appointments(user)
         .filter(end__gt=dt.datetime.combine(until, dt.time(), TZ))
+        .exclude(task__status__in=[Task.Status.DONE, Task.Status.CANCELLED])
         .order_by("start", "id")
         .values_list("start", flat=True)
         .first()

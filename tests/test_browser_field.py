@@ -178,6 +178,8 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     expect(page.get_by_test_id("order-messages")).to_have_attribute(
         "href", re.compile(r"^/auftrag/\d+/#nachrichten$")
     )
+    # The job is tomorrow's: the app asks before setting off today, and he goes.
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("action-travel").click()
     page.get_by_test_id("action-arrive").click()
     expect(page.get_by_test_id("field-status")).to_have_attribute(
@@ -601,9 +603,18 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     expect(page.locator("[data-testid=team-worker]")).to_have_count(2)  # not workshop B's
 
     anton.locator("details.absence-add summary").click()
+    anton.locator(f"#from-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=2)).isoformat())
     anton.locator(f"#to-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=1)).isoformat())
     anton.get_by_role("button", name="Abwesenheit eintragen").click()
+    expect(anton.get_by_test_id("error-end")).to_have_text(
+        "Der letzte Tag liegt vor dem ersten Tag."
+    )
+    expect(page.get_by_test_id("toast")).to_have_class(re.compile(r"\berror\b"))
+    # Corrected: the error goes, and the toast says it is in.
+    anton.locator(f"#from-{coop.anton_worker.pk}").fill(today.isoformat())
+    anton.get_by_role("button", name="Abwesenheit eintragen").click()
     expect(page.get_by_test_id("toast")).to_contain_text("Eingetragen")
+    expect(page.get_by_test_id("toast")).to_have_class(re.compile(r"\bok\b"))
     expect(anton.get_by_test_id("absences")).to_contain_text("Krankheit")
     absence = Absence.objects.get(worker=coop.anton_worker)
     assert (absence.kind, absence.start, absence.end) == (
@@ -624,6 +635,12 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     anton.get_by_text("Qualifikation eintragen", exact=True).first.click()
     form = anton.get_by_test_id("cert-form")
     expect(form.locator("select option")).to_have_text(["Zertifikat e-check (erneuern)"])
+    form.get_by_label("Gültig bis").fill("2020-01-01")  # the old certificate's date
+    form.get_by_role("button", name="Qualifikation eintragen").click()
+    expect(form.get_by_test_id("error-valid_until")).to_contain_text(
+        "Dieses Datum liegt in der Vergangenheit"
+    )
+    expect(form.get_by_label("Gültig bis")).to_have_attribute("aria-invalid", "true")
     next_year = today + dt.timedelta(days=365)
     form.get_by_label("Gültig bis").fill(next_year.isoformat())
     form.get_by_label("Nachweis-Nr.").fill("EC-2041")
@@ -639,6 +656,10 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     page.locator("details.card > summary", has_text="Mitarbeiter anlegen").click()
     new.get_by_label("Vorname").fill("Berta")
     new.get_by_label("Nachname").fill("Neumann")
+    new.get_by_role("button", name="Mitarbeiter anlegen").click()  # no trade ticked yet
+    expect(new.get_by_test_id("error-trades")).to_contain_text("mindestens ein Gewerk")
+    expect(page.get_by_test_id("toast")).to_contain_text("Gewerke: Wählen Sie")
+    page.screenshot(path=SHOTS / "field-team-no-trade.png")
     new.get_by_label("Elektrotechnik").check()
     new.get_by_label("Meister").check()
     new.get_by_role("button", name="Mitarbeiter anlegen").click()
@@ -843,5 +864,88 @@ def test_a_job_handed_on_says_so_on_the_first_workers_phone(field_stack, browser
     until(asked_again_when_told)
     expect(page.get_by_test_id("banner")).to_be_hidden()  # not "offline"
     page.screenshot(path=SHOTS / "field-handed-on.png")
+    assert problems == [], problems
+    van.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggles(
+    field_stack, browser, coop
+):
+    """The sink plumbing is planned for next week and waits for the wiring: setting off asks
+    first, and goes ahead once confirmed; a corrected entry of hours clears its error and says
+    it is saved; a tap on a checklist item's words ticks it."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from scheduling.models import Appointment
+
+    base = field_stack.base_url
+    offer = offer_wiring(coop, kitchen(coop), days_ahead=10, deadline_hours=24, code="rough")
+    Appointment.objects.filter(pk=offer.appointment_id).update(
+        status=Appointment.Status.ACCEPTED, worker=coop.anton_worker
+    )
+    day = timezone.localdate() + dt.timedelta(days=10)
+    weekday = ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"][day.weekday()]
+    van = phone(browser, coop.anton, base)
+    page = van.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/monteur/#/termin/{offer.appointment_id}")
+    status = page.get_by_test_id("field-status")
+    expect(page.get_by_test_id("action-travel")).to_be_visible()
+
+    asked = []
+    answers = iter([False, True])  # no on the first tap, yes on the second
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_test_id("action-travel").click()
+    assert asked[0] == (
+        f"Dieser Auftrag ist für {weekday} {day:%d.%m.} geplant, nicht für heute. "
+        "Vorher muss noch erledigt werden: Elektroanschluss Küche.\n\nTrotzdem beginnen?"
+    )
+    expect(status).to_have_attribute("data-status", "")
+    page.get_by_test_id("action-travel").click()
+    expect(page.get_by_test_id("toast")).to_have_text("Gespeichert: Unterwegs", timeout=10000)
+    expect(status).to_have_attribute("data-status", "travelling")
+    page.get_by_test_id("action-arrive").click()  # started: no second question
+    expect(status).to_have_attribute("data-status", "on_site", timeout=10000)
+    assert len(asked) == 2
+
+    # Hours typed in for tomorrow by mistake: refused; corrected: saved, and said so.
+    toast = page.get_by_test_id("toast")
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    page.fill("#time-from", f"{tomorrow}T08:00")
+    page.fill("#time-to", f"{tomorrow}T09:00")
+    page.get_by_test_id("time-form").locator("button[type=submit]").click()
+    expect(toast).to_contain_text("Nicht übernommen: Arbeitszeit", timeout=10000)
+    expect(toast).to_have_class(re.compile(r"\berror\b"))
+    hour_ago = timezone.localtime() - dt.timedelta(hours=1)
+    page.fill("#time-from", f"{hour_ago - dt.timedelta(minutes=30):%Y-%m-%dT%H:%M}")
+    page.fill("#time-to", f"{hour_ago:%Y-%m-%dT%H:%M}")
+    page.get_by_test_id("time-form").locator("button[type=submit]").click()
+    expect(toast).to_have_text("Arbeitszeit gespeichert", timeout=10000)
+    expect(toast).to_have_class(re.compile(r"\bok\b"))
+    page.screenshot(path=SHOTS / "field-time-saved.png")
+
+    # The item's words tick it; the box is named by them.
+    page.get_by_test_id("check-text-clean").click()
+    box = page.get_by_role("checkbox", name="Arbeitsbereich sauber hinterlassen")
+    expect(box).to_have_attribute("aria-checked", "true")
+    expect(page.get_by_role("checkbox", name="Alle Verbindungen dicht")).to_have_attribute(
+        "aria-checked", "false"
+    )
+    expect(page.get_by_test_id("banner")).to_be_hidden(timeout=10000)  # the tick is in
+    expect(box).to_have_attribute("aria-checked", "true")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # (in the page, in one go: the view is redrawn whenever fresh data arrives)
+    page.evaluate("document.querySelector('[data-testid=checklist]').scrollIntoView()")
+    page.screenshot(path=SHOTS / "field-checklist-row.png")
     assert problems == [], problems
     van.close()

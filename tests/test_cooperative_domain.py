@@ -402,7 +402,11 @@ def test_a_worker_with_a_trade_the_workshop_lacks_is_not_half_created_and_change
     assert not Worker.objects.filter(last_name="Neu").exists()
     blank = owner.post(url, {"first_name": "   ", "last_name": "Neu"}, "application/json")
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "first_name"
-    named = owner.post(url, {"first_name": " Berta ", "last_name": "Neu"}, "application/json")
+    named = owner.post(
+        url,
+        {"first_name": " Berta ", "last_name": "Neu", "trades": ["elektro"]},
+        "application/json",
+    )
     assert named.status_code == 201 and named.json()["first_name"] == "Berta"
     with django_capture_on_commit_callbacks(execute=True):
         left = owner.patch(
@@ -411,6 +415,52 @@ def test_a_worker_with_a_trade_the_workshop_lacks_is_not_half_created_and_change
     assert left.status_code == 200 and left.json()["active"] is False
     # One crew fewer: the planner is asked to look again.
     assert replans == [f"worker {coop.a_colleague.pk} of workshop {coop.a.pk} changed"]
+
+
+def test_a_worker_in_the_team_needs_a_trade_the_planner_can_plan_them_for(coop, api_as):
+    from trades.models import Worker
+
+    owner = api_as(coop.alice)
+    url = f"/api/v1/workshops/{coop.a.pk}/workers"
+    for trades in ({}, {"trades": []}):
+        none = owner.post(
+            url, {"first_name": "Berta", "last_name": "Neu", **trades}, "application/json"
+        )
+        assert none.status_code == 422, none.json()
+        assert errors(none) == {
+            ("trades",): "Wählen Sie mindestens ein Gewerk: ohne Gewerk wird der Mitarbeiter "
+            "nie eingeplant."
+        }
+    assert not Worker.objects.filter(last_name="Neu").exists()
+    anton = f"/api/v1/workers/{coop.anton_worker.pk}"
+    assert owner.patch(anton, {"trades": []}, "application/json").status_code == 422
+    assert list(coop.anton_worker.trades.values_list("code", flat=True)) == ["elektro"]
+    # One who has left plans nothing anyway; his trades may go with him.
+    gone = owner.patch(anton, {"active": False, "trades": []}, "application/json")
+    assert gone.status_code == 200 and gone.json()["trades"] == []
+
+
+def test_a_certificate_already_expired_is_refused_when_recorded(coop, api_as):
+    import time_machine
+
+    from trades.models import WorkerCertification
+
+    f.CertificationFactory(code="e-check", name_de="E-Check", name_en="E-check")
+    url = f"/api/v1/workers/{coop.anton_worker.pk}/certifications/e-check"
+    owner = api_as(coop.alice)
+    with time_machine.travel("2026-04-08 09:00 +02:00", tick=False):
+        old = owner.put(url, {"valid_until": "2020-01-01"}, "application/json")
+        assert old.status_code == 422
+        assert errors(old) == {
+            ("valid_until",): "Dieses Datum liegt in der Vergangenheit: tragen Sie ein, bis wann "
+            "die Qualifikation jetzt gilt."
+        }
+        yesterday = owner.put(url, {"valid_until": "2026-04-07"}, "application/json")
+        assert yesterday.status_code == 422
+        assert not WorkerCertification.objects.filter(worker=coop.anton_worker).exists()
+        # Valid through today, or with no expiry at all: recorded.
+        assert owner.put(url, {"valid_until": "2026-04-08"}, "application/json").status_code == 200
+        assert owner.put(url, {"valid_until": None}, "application/json").status_code == 200
 
 
 def test_an_owner_who_works_too_links_their_login_to_their_worker(coop, api_as):

@@ -232,6 +232,34 @@ def test_a_job_accepted_weeks_ahead_is_pointed_to_and_reached_by_paging_the_agen
     assert api_as(coop.bob).get(f"{API}/agenda?days=7").json()["next_date"] is None
 
 
+def test_a_job_done_weeks_early_and_before_its_predecessor_is_taken_and_pointed_to_no_more(
+    coop, job, api_as, at_work
+):
+    """The customer called him in early: the app asks first (app.js), the server takes every
+    step, so that an outbox replaying them later is never refused."""
+    far = MONDAY + dt.timedelta(days=24)
+    Appointment.objects.filter(pk=job.wiring.pk).update(
+        start=far,
+        end=far + dt.timedelta(hours=8),
+        segments=[{"date": far.date().isoformat(), "start_hour": 7, "hours": 8}],
+    )
+    client = api_as(coop.anton)
+    assert client.get(f"{API}/agenda?days=7").json()["next_date"] == "2025-11-20"
+    assert client.get(url(job.wiring)).json()["waiting_for"] == ["Rohinstallation"]
+
+    assert act(client, job.wiring, "travel").status_code == 200
+    assert act(client, job.wiring, "arrive").status_code == 200
+    hours = {"client_id": str(uuid.uuid4()), "start": MONDAY.isoformat(), "hours": "1.00"}
+    assert post(client, url(job.wiring, "/time"), hours).status_code == 201
+    complete_checklist(client, job.wiring)
+    assert act(client, job.wiring, "finish").status_code == 200
+
+    # Done: no "next appointment" leads to it any more.
+    assert client.get(f"{API}/agenda?days=7").json()["next_date"] is None
+    page = client.get(f"{API}/agenda?start=2025-11-17&days=7").json()
+    assert page["items"][0]["field_status"] == "done"
+
+
 def test_agenda_paging_refuses_a_bad_start_or_window_naming_the_field(coop, api_as):
     client = api_as(coop.anton)
     for query, field in (("start=2025-13-01", "start"), ("days=0", "days"), ("days=32", "days")):

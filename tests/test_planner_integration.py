@@ -779,10 +779,10 @@ def test_a_worker_let_go_hands_their_jobs_over_at_once(
         assert left.status_code == 200
         wiring.refresh_from_db()
         assert wiring.worker == coop.a_colleague
-        # The colleague stops doing electrics: nobody is left, the workshop chooses.
+        # The colleague leaves too: nobody is left, the workshop chooses.
         with django_capture_on_commit_callbacks(execute=True):
             owner.patch(
-                f"/api/v1/workers/{coop.a_colleague.pk}", {"trades": []}, "application/json"
+                f"/api/v1/workers/{coop.a_colleague.pk}", {"active": False}, "application/json"
             )
         wiring.refresh_from_db()
         assert wiring.worker is None and wiring.status == "accepted"

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trades.models import (
@@ -95,7 +96,15 @@ def _replace_offers(workshop: Workshop, offers: list[dict]) -> None:
 
 @transaction.atomic
 def save_worker(workshop: Workshop, data: dict, trade_codes: list[str] | None, worker=None):
-    """Create or update a worker of ``workshop``; trades must be ones the workshop offers."""
+    """Create or update a worker of ``workshop``; trades must be ones the workshop offers, and
+    one in the team needs at least one (without a trade the planner never gives them a job)."""
+    if trade_codes is None and worker is None:
+        trade_codes = []
+    active = data.get("active", worker.active if worker else True)
+    if trade_codes == [] and active:
+        raise ValidationError(
+            {"trades": _("Choose at least one trade: without one, the worker is never planned.")}
+        )
     if trade_codes is not None:
         offered = set(workshop.offers.values_list("trade__code", flat=True))
         foreign = sorted(set(trade_codes) - offered)
@@ -144,7 +153,17 @@ def link_login(worker: Worker, user, *, mine: bool) -> None:
 
 @transaction.atomic
 def certify(worker: Worker, certification: Certification, *, valid_until=None, reference=""):
-    """Record a worker's certification, or renew it (a new date, a new certificate number)."""
+    """Record a worker's certification, or renew it (a new date, a new certificate number).
+    One valid until a day already past is refused: it would count for nothing, and a renewal
+    comes with its new date."""
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise ValidationError(
+            {
+                "valid_until": _(
+                    "This date has passed: enter the date the certificate is valid until now."
+                )
+            }
+        )
     held = WorkerCertification.objects.filter(worker=worker, certification=certification).first()
     held = held or WorkerCertification(worker=worker, certification=certification)
     held.valid_until, held.reference = valid_until, reference

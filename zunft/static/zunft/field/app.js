@@ -112,7 +112,9 @@
   const money = (v) => Number(v).toLocaleString(config.lang, { style: "currency", currency: "EUR" });
   const num = (v) => Number(v).toLocaleString(config.lang, { maximumFractionDigits: 2 });
 
-  function toast(text, kind, link) {
+  // ``about`` names the form a message is about ("time-12"): its next success clears its error.
+  function toast(text, kind, link, about) {
+    toastBox.dataset.about = about || "";
     toastBox.replaceChildren(text);
     if (link) {
       toastBox.append(" ", h("a", { class: "toast-link", href: link.href, "data-testid": "toast-link", onclick: () => { toastBox.hidden = true; } }, link.text));
@@ -121,6 +123,12 @@
     toastBox.hidden = false;
     clearTimeout(toast.timer);
     toast.timer = setTimeout(() => { toastBox.hidden = true; }, link ? 10000 : 6000);
+  }
+  // A save that went through: said briefly, in place of this form's error (the worker corrected
+  // it). Another form's error stays up: it has not been dealt with.
+  function confirmSaved(text, about) {
+    const otherError = !toastBox.hidden && toastBox.classList.contains("error") && toastBox.dataset.about !== about;
+    if (!otherError) toast(text, "ok", null, about);
   }
   function errorText(data) {
     if (!data) return "";
@@ -203,15 +211,30 @@
     onChange: async () => { pending = await outbox.list(); renderBanner(); if (route().name === "task") render(); },
     onApplied: (item) => {
       const id = item.appointment;
+      const saved = savedText(item);
+      if (saved) confirmSaved(saved, formOf(item));
       if (id) loadDetail(id);
       loadAgenda();
     },
     onRejected: (item, status, data) => {
-      toast(`${L.rejected}: ${item.label} – ${errorText(data) || status}`, "error");
+      toast(`${L.rejected}: ${item.label} – ${errorText(data) || status}`, "error", null, formOf(item));
       if (item.appointment) loadDetail(item.appointment);
     },
     onAuth: () => toast(L.login_again, "error"),
   });
+
+  // Which of a job's forms an outbox entry came from ("time-12"), and what its success says. Hours,
+  // material and the status look the same before and after their save: without a word the
+  // worker takes it for lost. (Ticks and photos show themselves.)
+  const kindOf = (item) => item.url.split("/").pop();
+  const formOf = (item) => `${kindOf(item)}-${item.appointment}`;
+  function savedText(item) {
+    const kind = kindOf(item);
+    if (kind === "time") return L.saved_time;
+    if (kind === "material") return words(L.saved_material, { text: item.body.text });
+    if (kind === "status") return words(L.saved_status, { status: L.status[AFTER[item.body.action]] });
+    return null;
+  }
 
   // --- routes -----------------------------------------------------------------------------------
   function route() {
@@ -419,9 +442,34 @@
     if (route().name === "team") render();
   }
 
+  // A refusal's messages at the fields they name (the element with data-field="<name>" in
+  // ``form``), the input marked invalid and described by it; none when ``data`` is null.
+  let errorIds = 0;
+  function showFieldErrors(form, data) {
+    form.querySelectorAll(".field-error").forEach((p) => p.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((el) => {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
+    const detail = data && Array.isArray(data.detail) ? data.detail : [];
+    detail.forEach((d) => {
+      const name = Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : "";
+      const place = name && form.querySelector(`[data-field="${name}"]`);
+      if (!place) return;
+      const id = `field-error-${++errorIds}`;
+      place.append(h("p", { class: "field-error", id, role: "alert", "data-testid": `error-${name}` }, d.msg));
+      const control = place.matches("fieldset") ? place : place.querySelector("input, select");
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        control.setAttribute("aria-describedby", id);
+      }
+    });
+  }
+
   // A write that needs the server's answer now (not the outbox): online only; a refusal or no
-  // network is told in a toast and answers null.
-  async function send(method, url, body) {
+  // network is told in a toast and answers null. With ``form``, a refusal is also shown at its
+  // fields, and a success clears them and that form's error toast.
+  async function send(method, url, body, form) {
     let response;
     try {
       response = await fetch(url, {
@@ -434,16 +482,19 @@
       return null;
     }
     const data = response.status === 204 ? {} : await response.json().catch(() => null);
+    const about = form ? form.dataset.about : undefined;
+    if (form) showFieldErrors(form, response.ok ? null : data);
     if (!response.ok) {
-      toast(errorText(data) || String(response.status), "error");
+      toast(errorText(data) || String(response.status), "error", null, about);
       return null;
     }
+    if (about && toastBox.dataset.about === about) toastBox.hidden = true;
     return data;
   }
 
   // After a write the forms are made afresh from the new data.
-  async function teamChanged(message) {
-    toast(message, "ok");
+  async function teamChanged(message, about) {
+    confirmSaved(message, about);
     [...kept.keys()].filter((k) => k.startsWith("team-")).forEach((k) => kept.delete(k));
     await loadTeam();
   }
@@ -511,16 +562,16 @@
     const to = h("input", { type: "date", id: id("to"), value: todayIso(), min: todayIso(), required: true });
     return h("details", { class: "absence-add" }, h("summary", {}, L.absence_add),
       h("form", {
-        class: "grid", "data-testid": "absence-form",
+        class: "grid", "data-testid": "absence-form", "data-about": id("absence"),
         onsubmit: async (e) => {
           e.preventDefault();
           const body = { worker_id: w.id, kind: kind.value, start: from.value, end: to.value };
-          if (await send("POST", `/api/v1/workshops/${w.workshop_id}/absences`, body)) teamChanged(L.absence_saved);
+          if (await send("POST", `/api/v1/workshops/${w.workshop_id}/absences`, body, e.target)) teamChanged(L.absence_saved, id("absence"));
         },
       },
-      h("div", { class: "field wide" }, h("label", { for: id("kind") }, L.absence_kind), kind),
-      h("div", { class: "field" }, h("label", { for: id("from") }, L.from), from),
-      h("div", { class: "field" }, h("label", { for: id("to") }, L.to), to),
+      h("div", { class: "field wide", "data-field": "kind" }, h("label", { for: id("kind") }, L.absence_kind), kind),
+      h("div", { class: "field", "data-field": "start" }, h("label", { for: id("from") }, L.from), from),
+      h("div", { class: "field", "data-field": "end" }, h("label", { for: id("to") }, L.to), to),
       h("button", { type: "submit", class: "wide" }, L.absence_add)));
   }
 
@@ -542,16 +593,16 @@
     fill();
     return h("details", {}, h("summary", {}, L.cert_add),
       h("form", {
-        class: "grid", "data-testid": "cert-form",
+        class: "grid", "data-testid": "cert-form", "data-about": id("cert"),
         onsubmit: async (e) => {
           e.preventDefault();
           const body = { valid_until: until.value || null, reference: reference.value };
-          if (await send("PUT", `/api/v1/workers/${w.id}/certifications/${which.value}`, body)) teamChanged(L.saved);
+          if (await send("PUT", `/api/v1/workers/${w.id}/certifications/${which.value}`, body, e.target)) teamChanged(L.saved, id("cert"));
         },
       },
       h("div", { class: "field wide" }, h("label", { for: id("cert") }, L.certification), which),
-      h("div", { class: "field" }, h("label", { for: id("until") }, L.valid_until), until),
-      h("div", { class: "field" }, h("label", { for: id("reference") }, L.reference), reference),
+      h("div", { class: "field", "data-field": "valid_until" }, h("label", { for: id("until") }, L.valid_until), until),
+      h("div", { class: "field", "data-field": "reference" }, h("label", { for: id("reference") }, L.reference), reference),
       h("button", { type: "submit", class: "wide" }, L.cert_add)));
   }
 
@@ -571,16 +622,16 @@
     const linkable = Boolean(w && (w.is_me || (!config.worker && !w.has_login)));
     const workshopOf = (wid) => team.workshops.find((x) => x.id === wid);
     const shop = w ? null : h("select", { id: id("workshop") }, team.workshops.map((x) => h("option", { value: x.id }, x.name)));
-    const trades = h("fieldset", { class: "wide trades" }, h("legend", {}, L.trades));
+    const trades = h("fieldset", { class: "wide trades", "data-field": "trades" }, h("legend", {}, L.trades));
     const drawTrades = () => {
       const offers = (workshopOf(w ? w.workshop_id : Number(shop.value)) || { offers: [] }).offers;
-      trades.replaceChildren(trades.firstChild, ...offers.map((o) => h("label", { class: "check-line" },
+      trades.replaceChildren(trades.querySelector("legend"), ...offers.map((o) => h("label", { class: "check-line" },
         h("input", { type: "checkbox", name: "trade", value: o.trade, checked: Boolean(w && w.trades.includes(o.trade)) }), ` ${o.trade_name}`)));
     };
     if (shop) shop.addEventListener("change", drawTrades);
     drawTrades();
     const form = h("form", {
-      class: "grid", "data-testid": w ? "worker-form" : "worker-new",
+      class: "grid", "data-testid": w ? "worker-form" : "worker-new", "data-about": id("worker"),
       onsubmit: async (e) => {
         e.preventDefault();
         const body = {
@@ -590,19 +641,19 @@
           trades: [...trades.querySelectorAll("input:checked")].map((i) => i.value),
         };
         const url = w ? `/api/v1/workers/${w.id}` : `/api/v1/workshops/${shop.value}/workers`;
-        if (!(await send(w ? "PATCH" : "POST", url, body))) return;
+        if (!(await send(w ? "PATCH" : "POST", url, body, e.target))) return;
         // Linked or unlinked the owner's own login: the app's offers and groups follow it.
         if (w && "my_login" in body && body.my_login !== Boolean(w.is_me)) location.reload();
-        else teamChanged(L.saved);
+        else teamChanged(L.saved, id("worker"));
       },
     },
     shop && team.workshops.length > 1 ? h("div", { class: "field wide" }, h("label", { for: id("workshop") }, L.workshop), shop) : null,
-    h("div", { class: "field" }, h("label", { for: id("first") }, L.first_name), first),
-    h("div", { class: "field" }, h("label", { for: id("last") }, L.last_name), last),
-    h("div", { class: "field wide" }, h("label", { for: id("phone") }, L.phone), phone),
+    h("div", { class: "field", "data-field": "first_name" }, h("label", { for: id("first") }, L.first_name), first),
+    h("div", { class: "field", "data-field": "last_name" }, h("label", { for: id("last") }, L.last_name), last),
+    h("div", { class: "field wide", "data-field": "phone" }, h("label", { for: id("phone") }, L.phone), phone),
     trades,
     h("label", { class: "check-line wide" }, master, ` ${L.master}`),
-    linkable ? h("label", { class: "check-line wide" }, mine, ` ${L.my_login}`) : null,
+    linkable ? h("label", { class: "check-line wide", "data-field": "my_login" }, mine, ` ${L.my_login}`) : null,
     w ? h("label", { class: "check-line wide" }, left, ` ${L.left}`) : null,
     h("button", { type: "submit", class: "wide", "data-testid": "worker-save" }, w ? L.save : L.worker_add));
     return h("details", { class: w ? "" : "card" }, h("summary", {}, w ? L.worker_edit : L.worker_add), form);
@@ -639,8 +690,9 @@
     if (!data) return h("p", { class: "muted" }, "…");
     const today = todayIso();
     const items = data.items.filter((c) => c.date >= first && c.date <= last);
-    // Where the next work is, when it lies beyond what is shown (a job accepted for next month).
-    const later = data.items.find((c) => c.date > last);
+    // Where the next work is, when it lies beyond what is shown (a job accepted for next month);
+    // a job done already (called in early) is no work ahead.
+    const later = data.items.find((c) => c.date > last && effectiveStatus(c) !== "done");
     const nextDate = later ? later.date : data.next_date;
     const next = nextDate ? h("p", { class: "next-hint" },
       h("a", { class: "button secondary", href: weekHref(weekFor(nextDate)), "data-testid": "next-appointment" },
@@ -850,11 +902,25 @@
         class: `big ${action === "finish" ? "ok" : action === "pause" ? "secondary" : ""}`,
         "data-testid": `action-${action}`,
         onclick: () => {
+          if (status === "" && !startConfirmed(c)) return;
           queue(c, L.actions[action], "status", { action, at: new Date().toISOString() });
           c.field_status = AFTER[action];
           render();
         },
       }, L.actions[action])));
+  }
+
+  // Setting out on another day than planned, or before the work it waits for is done, is asked
+  // once more (a slip of the thumb on the wrong card is easy), not refused: customers do call
+  // people in early, and an outbox replaying the step later must not be turned away.
+  function startConfirmed(c) {
+    const days = daysOf(c);
+    const reasons = [];
+    if (!days.some((d) => d.date === todayIso())) {
+      reasons.push(words(L.start_not_today, { day: daySpan(days[0].date, days[days.length - 1].date) }));
+    }
+    if (c.waiting_for.length) reasons.push(words(L.start_waiting, { tasks: c.waiting_for.join(", ") }));
+    return !reasons.length || window.confirm(`${reasons.join(" ")}\n\n${L.start_anyway}`);
   }
 
   function photoInput(c, itemId, text) {
@@ -878,19 +944,30 @@
   function checklist(c) {
     return h("section", { class: "card" },
       h("h2", {}, L.checklist),
-      h("ul", { class: "checklist", "data-testid": "checklist" }, (c.checklist || []).map((item) => {
+      h("ul", { class: "checklist", "data-testid": "checklist" }, (c.checklist || []).map((stored) => {
+        // A tick still in the outbox holds over a fresher read that does not know of it yet.
+        const waiting = pending.filter((p) => p.url.endsWith(`/checklist/${stored.id}`) && p.body).pop();
+        const item = waiting ? { ...stored, done: waiting.body.done } : stored;
         const hint = item.evidence === "photo" ? L.photo_needed : item.evidence === "signature" ? L.signature_needed : "";
-        return h("li", { class: item.done ? "done" : "" },
+        const toggle = () => {
+          outbox.add({ label: item.name, appointment: c.appointment, url: `${config.api}appointments/${c.appointment}/checklist/${item.id}`, body: { done: !item.done } });
+          stored.done = !item.done;
+          render();
+        };
+        const name = `check-name-${item.id}`;
+        const hinted = hint && !item.done ? `check-hint-${item.id}` : null;
+        // The whole row is the target (a thumb aims at the words, not at the box); the box is
+        // what a screen reader and the keyboard reach, named by the item's text.
+        return h("li", {
+            class: `check-row${item.done ? " done" : ""}`,
+            onclick: (e) => { if (!e.target.closest(".camera")) toggle(); },
+          },
           h("button", {
-            class: "check", role: "checkbox", "aria-checked": item.done ? "true" : "false",
-            "data-testid": `check-${item.code}`,
-            onclick: () => {
-              outbox.add({ label: item.name, appointment: c.appointment, url: `${config.api}appointments/${c.appointment}/checklist/${item.id}`, body: { done: !item.done } });
-              item.done = !item.done;
-              render();
-            },
-          }, item.done ? "✓" : ""),
-          h("span", { class: "item-text" }, item.name, hint && !item.done ? h("small", {}, hint) : null),
+            type: "button", class: "check", role: "checkbox", "aria-checked": item.done ? "true" : "false",
+            "aria-labelledby": name, "aria-describedby": hinted, "data-testid": `check-${item.code}`,
+          }, h("span", { "aria-hidden": "true" }, item.done ? "✓" : "")),
+          h("span", { class: "item-text", "data-testid": `check-text-${item.code}` },
+            h("span", { id: name }, item.name), hinted ? h("small", { id: hinted }, hint) : null),
           item.evidence === "photo" && !item.done ? photoInput(c, item.id, L.take_photo) : null);
       })));
   }
