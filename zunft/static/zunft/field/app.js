@@ -152,9 +152,28 @@
     return response.json();
   }
 
+  // Reads of one thing overtake each other (a live event's re-read, the outbox's after each
+  // replayed action): an older answer arriving last would show the job as it was before the
+  // last change, and stay so. Only the answer to the latest read of a thing is taken.
+  const asked = {};
+  const STALE = Symbol("stale");
+  async function latest(key, read) {
+    const ask = (asked[key] || 0) + 1;
+    asked[key] = ask;
+    try {
+      const data = await read();
+      return asked[key] === ask ? data : STALE;
+    } catch (error) {
+      if (asked[key] !== ask) return STALE;
+      throw error;
+    }
+  }
+
   async function loadAgenda() {
     try {
-      agenda = await getJSON(`${config.api}agenda?days=7`);
+      const fresh = await latest("agenda", () => getJSON(`${config.api}agenda?days=7`));
+      if (fresh === STALE) return;
+      agenda = fresh;
       store.set("agenda", agenda);
     } catch (error) {
       offline = true;
@@ -165,7 +184,9 @@
   async function loadWeek(start) {
     if (start === todayIso()) return loadAgenda();
     try {
-      weeks[start] = await getJSON(`${config.api}agenda?start=${start}&days=7`);
+      const fresh = await latest(`week.${start}`, () => getJSON(`${config.api}agenda?start=${start}&days=7`));
+      if (fresh === STALE) return undefined;
+      weeks[start] = fresh;
       store.set(`week.${start}`, weeks[start]);
     } catch (error) {
       offline = true;
@@ -180,7 +201,9 @@
 
   async function loadOffers() {
     try {
-      offers = await getJSON(`${config.dispatches}?status=offered`);
+      const fresh = await latest("offers", () => getJSON(`${config.dispatches}?status=offered`));
+      if (fresh === STALE) return;
+      offers = fresh;
       store.set("offers", offers);
     } catch (error) {
       offline = true;
@@ -190,7 +213,9 @@
 
   async function loadDetail(id) {
     try {
-      details[id] = await getJSON(`${config.api}appointments/${id}`);
+      const fresh = await latest(`detail.${id}`, () => getJSON(`${config.api}appointments/${id}`));
+      if (fresh === STALE) return;
+      details[id] = fresh;
       store.set(`detail.${id}`, details[id]);
       gone.delete(id);
     } catch (error) {
@@ -412,7 +437,9 @@
   async function loadUnstaffed() {
     if (!config.admin_of.length) return;
     try {
-      unstaffed = await getJSON(`${config.api}unstaffed`);
+      const fresh = await latest("unstaffed", () => getJSON(`${config.api}unstaffed`));
+      if (fresh === STALE) return;
+      unstaffed = fresh;
       store.set("unstaffed", unstaffed);
     } catch (error) {
       offline = true;
@@ -424,12 +451,14 @@
   async function loadTeam() {
     try {
       // Per workshop: a page (50) holds any workshop's team and its coming absences.
-      const [pages, absences, workshops, catalogue] = await Promise.all([
+      const fresh = await latest("team", () => Promise.all([
         Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/workers?workshop=${id}`))),
         Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/absences?workshop=${id}&after=${todayIso()}`))),
         Promise.all(config.admin_of.map((id) => getJSON(`/api/v1/workshops/${id}`))),
         getJSON("/api/v1/certifications"),
-      ]);
+      ]));
+      if (fresh === STALE) return;
+      const [pages, absences, workshops, catalogue] = fresh;
       team = {
         workers: pages.flatMap((p) => p.items),
         absences: absences.flatMap((p) => p.items),
