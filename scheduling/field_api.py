@@ -224,6 +224,20 @@ class MaterialIn(Schema):
     )
 
 
+class TimeChangeIn(Schema):
+    start: dt.datetime
+    end: dt.datetime | None = None
+    hours: Decimal | None = Field(None, max_digits=5, decimal_places=2)
+    note: str = Field("", max_length=300)
+
+
+class MaterialChangeIn(Schema):
+    text: str = Field(..., max_length=200)
+    quantity: Decimal = Field(..., max_digits=10, decimal_places=2)
+    unit: str = Field(..., max_length=20, description="a unit code (H87) or spelling (Stk, m2)")
+    unit_price: Decimal = Field(..., max_digits=12, decimal_places=2)
+
+
 class PhotoForm(Schema):
     client_id: uuid.UUID
     caption: str = Field("", max_length=200)
@@ -239,6 +253,7 @@ class SignatureIn(Schema):
 
 
 WRITE_ERRORS = {404: ErrorOut, 409: ErrorOut, 422: dict}
+CHANGE_ERRORS = {403: ErrorOut, **WRITE_ERRORS}
 UPLOAD_ERRORS = {**WRITE_ERRORS, 413: ErrorOut, 415: ErrorOut}
 
 
@@ -630,6 +645,8 @@ def _call(fn, *args, **kwargs):
         raise Http404 from exc
     except fieldwork.UploadRejected as exc:
         raise HttpError(exc.status, f"{exc.field}: {exc}") from exc
+    except fieldwork.NotYourEntry as exc:
+        raise HttpError(403, str(exc)) from exc
 
 
 @router.post("/appointments/{appointment_id}/status", response={200: LogOut, **WRITE_ERRORS})
@@ -702,6 +719,72 @@ def record_material(request, appointment_id: int, payload: MaterialIn, response:
         noted_at=payload.noted_at,
     )
     return _answer(response, 201, entry, replayed)
+
+
+# Corrections need the network: an edit refers to the server's entry and is answered at once
+# (the app says "Nur mit Netz möglich" offline). Setting the same values again is harmless; a
+# second delete answers 404.
+
+
+@router.put(
+    "/appointments/{appointment_id}/time/{entry_id}", response={200: TimeOut, **CHANGE_ERRORS}
+)
+def update_time(request, appointment_id: int, entry_id: int, payload: TimeChangeIn):
+    """Correct an hours entry, checked like a new one (422 names the field). Only who recorded
+    it, the workshop's management or the office (403 for a colleague); 409 once the task is
+    finished."""
+    a = _get_to_record(request, appointment_id)
+    return _call(
+        fieldwork.update_time,
+        assignment_of(a),
+        user=request.user,
+        entry_id=entry_id,
+        start=payload.start,
+        end=payload.end,
+        hours=payload.hours,
+        note=payload.note,
+    )
+
+
+@router.delete(
+    "/appointments/{appointment_id}/time/{entry_id}", response={204: None, **CHANGE_ERRORS}
+)
+def delete_time(request, appointment_id: int, entry_id: int):
+    """Delete an hours entry (same rights and refusals as correcting it)."""
+    a = _get_to_record(request, appointment_id)
+    _call(fieldwork.delete_time, assignment_of(a), user=request.user, entry_id=entry_id)
+    return Status(204, None)
+
+
+@router.put(
+    "/appointments/{appointment_id}/material/{entry_id}",
+    response={200: MaterialOut, **CHANGE_ERRORS},
+)
+def update_material(request, appointment_id: int, entry_id: int, payload: MaterialChangeIn):
+    """Correct a material entry, checked like a new one (422 names the field). Only who recorded
+    it, the workshop's management or the office (403 for a colleague); 409 once the task is
+    finished."""
+    a = _get_to_record(request, appointment_id)
+    return _call(
+        fieldwork.update_material,
+        assignment_of(a),
+        user=request.user,
+        entry_id=entry_id,
+        text=payload.text,
+        quantity=payload.quantity,
+        unit=payload.unit,
+        unit_price=payload.unit_price,
+    )
+
+
+@router.delete(
+    "/appointments/{appointment_id}/material/{entry_id}", response={204: None, **CHANGE_ERRORS}
+)
+def delete_material(request, appointment_id: int, entry_id: int):
+    """Delete a material entry (same rights and refusals as correcting it)."""
+    a = _get_to_record(request, appointment_id)
+    _call(fieldwork.delete_material, assignment_of(a), user=request.user, entry_id=entry_id)
+    return Status(204, None)
 
 
 @router.post("/appointments/{appointment_id}/photos", response={201: PhotoOut, **UPLOAD_ERRORS})
