@@ -752,17 +752,34 @@ def may_change_entry(user, assignment: Assignment, entry) -> bool:
     return bool(worker_id and Worker.objects.filter(pk=worker_id, user=user).exists())
 
 
-def _check_not_settled(task: Task) -> None:
+def changeable_entries(user, assignment: Assignment, task: Task, entries) -> set[int]:
+    """The ids among ``entries`` (of ``task``) that the user may correct or delete now, for the
+    app to offer it only there: none once the task is settled."""
+    if is_settled(task):
+        return set()
+    if is_office(user) or assignment.workshop_id in administered_workshop_ids(user):
+        return {e.pk for e in entries}
+    own = set(Worker.objects.filter(user=user).values_list("pk", flat=True))
+    return {
+        e.pk for e in entries if e.created_by_id == user.pk or getattr(e, "worker_id", None) in own
+    }
+
+
+def is_settled(task: Task) -> bool:
     # Frozen once the task is done (or cancelled): the worker has handed the work over with the
     # checklist complete and the customer's signature, and from then on the office may invoice
     # the package (an invoice for a package needs every task done). What the customer signed
     # for and an invoice may state is not changed from a phone afterwards; the office corrects
     # it in the administration if need be.
-    closed = {Task.Status.DONE, Task.Status.CANCELLED}
-    package_closed = Package.objects.filter(
+    if task.status in {Task.Status.DONE, Task.Status.CANCELLED}:
+        return True
+    return Package.objects.filter(
         pk=task.package_id, status__in=[Package.Status.DONE, Package.Status.CANCELLED]
     ).exists()
-    if task.status in closed or package_closed:
+
+
+def _check_not_settled(task: Task) -> None:
+    if is_settled(task):
         raise Conflict(
             _(
                 "The task is finished: its hours and material are settled and can no longer be "

@@ -172,10 +172,18 @@ class SignatureOut(Schema):
     signed_at: dt.datetime
 
 
+class TimeRowOut(TimeOut):
+    changeable: bool = Field(..., description="the reader may correct or delete it now")
+
+
+class MaterialRowOut(MaterialOut):
+    changeable: bool = Field(..., description="the reader may correct or delete it now")
+
+
 class DetailOut(CardOut):
     log: list[LogOut]
-    time_entries: list[TimeOut]
-    materials: list[MaterialOut]
+    time_entries: list[TimeRowOut]
+    materials: list[MaterialRowOut]
     photos: list[PhotoOut]
     signature: SignatureOut | None
     worked_hours: Decimal
@@ -528,7 +536,7 @@ def _signature_out(signature: Signature) -> dict:
     }
 
 
-def detail(appointment: Appointment) -> dict:
+def detail(appointment: Appointment, user) -> dict:
     fieldwork.ensure_checklists([appointment.task])
     appointment = _with_details(Appointment.objects.filter(pk=appointment.pk)).get()
     task = appointment.task
@@ -546,11 +554,18 @@ def detail(appointment: Appointment) -> dict:
     successors = Task.objects.filter(
         pk__in=TaskDependency.objects.filter(predecessor=task).values("successor_id")
     )
+    time_entries = list(TimeEntry.objects.filter(task=task))
+    materials = list(MaterialEntry.objects.filter(task=task))
+    assignment = assignment_of(appointment)
+    for entries in (time_entries, materials):
+        changeable = fieldwork.changeable_entries(user, assignment, task, entries)
+        for entry in entries:
+            entry.changeable = entry.pk in changeable
     return {
         **card,
         "log": list(WorkLog.objects.filter(task=task)),
-        "time_entries": list(TimeEntry.objects.filter(task=task)),
-        "materials": list(MaterialEntry.objects.filter(task=task)),
+        "time_entries": time_entries,
+        "materials": materials,
         "photos": [_photo_out(p) for p in Photo.objects.filter(task=task)],
         "signature": _signature_out(signature) if signature else None,
         "worked_hours": fieldwork.worked_hours(task.pk),
@@ -561,7 +576,7 @@ def detail(appointment: Appointment) -> dict:
 @router.get("/appointments/{appointment_id}", response={200: DetailOut, 404: ErrorOut})
 def get_appointment(request, appointment_id: int):
     """Everything about one appointment: the card plus log, hours, material, photos, signature."""
-    return detail(_get(request, appointment_id))
+    return detail(_get(request, appointment_id), request.user)
 
 
 def _managed(request, appointment_id: int) -> Appointment:
@@ -625,7 +640,7 @@ def assign_worker(request, appointment_id: int, payload: WorkerIn):
         assigned = dispatch.assign_worker(a.pk, user=request.user, worker_id=payload.worker)
     except Appointment.DoesNotExist as exc:  # cancelled meanwhile by a re-plan
         raise Http404 from exc
-    return detail(assigned)
+    return detail(assigned, request.user)
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -1089,6 +1089,13 @@ def test_only_who_recorded_an_entry_its_workshops_management_or_the_office_may_c
         "Nur wer den Eintrag erfasst hat, die Betriebsleitung oder das Büro darf ihn ändern."
     )
     assert anton.delete(url(job.wiring, f"/material/{alices}")).status_code == 403
+    # The app offers "Ändern" and "Löschen" where they would be taken.
+    offered = anton.get(url(job.wiring)).json()
+    assert [m["changeable"] for m in offered["materials"]] == [True, False]
+    assert [t["changeable"] for t in offered["time_entries"]] == [True]
+    managed = api_as(coop.alice).get(url(job.wiring)).json()["materials"]
+    assert [m["changeable"] for m in managed] == [True, True]
+    anton = api_as(coop.anton)
     assert TimeEntry.objects.count() == 2 and MaterialEntry.objects.count() == 2
     assert MaterialEntry.objects.get(pk=material_id).text == "Dose"
     # ... and from the other side: the admin and the office may correct the worker's entries.
@@ -1123,6 +1130,8 @@ def test_hours_and_material_are_frozen_once_the_task_is_done(coop, job, api_as, 
         assert (response.status_code, response.json()["detail"]) == (409, message)
     assert TimeEntry.objects.get().hours == Decimal(1)
     assert MaterialEntry.objects.get().quantity == Decimal(4)
+    detail = api_as(coop.olga).get(url(job.wiring)).json()
+    assert not any(e["changeable"] for e in detail["time_entries"] + detail["materials"])
 
 
 def test_a_correction_is_checked_like_a_new_entry_naming_the_field(coop, job, api_as, at_work):
