@@ -1005,9 +1005,12 @@ def test_a_worker_corrects_his_hours_and_deletes_material_on_the_phone(field_sta
     page.goto(f"{base}/monteur/#/termin/{offer.appointment_id}")
     row = page.get_by_test_id("time-entry")
     expect(row).to_have_count(1, timeout=10000)
+    # (measured in the page, in one go: the view is redrawn whenever fresh data arrives)
+    size = "el => { const r = el.getBoundingClientRect(); return [r.width, r.height]; }"
     for button in ("change-time", "delete-time"):
-        box = row.get_by_test_id(button).bounding_box()
-        assert box["height"] >= 48 and box["width"] >= 48, (button, box)
+        expect(row.get_by_test_id(button)).to_be_visible(timeout=10000)
+        width, height = row.get_by_test_id(button).evaluate(size)
+        assert width >= 48 and height >= 48, (button, width, height)
     row.get_by_test_id("change-time").click()
     form = page.get_by_test_id("time-edit")
     expect(form.locator("input").nth(2)).to_have_value("Schlitze")
