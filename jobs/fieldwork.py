@@ -535,17 +535,7 @@ def record_time(
     paid; cutting them silently would falsify the time sheet (the office can still correct it)."""
     now = now or timezone.now()
     own = _check_record_access(user, assignment)
-    start = _moment(start, now, "start")
-    if end is not None:
-        end = _moment(end, now, "end")
-        if end <= start:
-            raise ValidationError({"end": _("The end must come after the start.")})
-        hours = Decimal((end - start).total_seconds() / 3600).quantize(Decimal("0.01"))
-    if hours is None:
-        raise ValidationError({"end": _("Give the end or the hours.")})
-    if not Decimal(0) < hours <= Decimal(24):
-        raise ValidationError({"hours": _("Between a few minutes and 24 hours.")})
-    until = end or start.astimezone(dt.UTC) + dt.timedelta(hours=float(hours))
+    start, end, hours, until = _clean_time(start, end, hours, now)
     with transaction.atomic():
         _locked_task(assignment)
         existing = _replayed(TimeEntry, client_id, assignment)
@@ -554,11 +544,7 @@ def record_time(
         worker_id = _worker_for(user, assignment)
         # After the replay check: an entry stored before these rules still replays.
         if not own:
-            message = _(
-                "The job was handed on at %(when)s: hours that start from then on are no longer "
-                "booked on it."
-            )
-            _check_before_hand_over(user, assignment, start, "start", message)
+            _check_hours_before_hand_over(user, assignment, start)
         _check_hours_in_a_day(worker_id, start, until)
         entry = TimeEntry.objects.create(
             client_id=client_id,
@@ -574,15 +560,54 @@ def record_time(
     return _stored(entry), False
 
 
+def _clean_time(
+    start: dt.datetime,
+    end: dt.datetime | None,
+    hours: Decimal | None,
+    now: dt.datetime,
+    *,
+    stored: TimeEntry | None = None,
+) -> tuple[dt.datetime, dt.datetime | None, Decimal, dt.datetime]:
+    """``(start, end, hours, until)`` checked as for a new entry, naming the field. Correcting an
+    older entry may keep its times: only a time that is changed must be recent."""
+
+    def oldest(value, kept):
+        return None if stored is not None and value == kept else OLDEST_REPLAY
+
+    start = _moment(start, now, "start", oldest=oldest(start, stored and stored.start))
+    if end is not None:
+        end = _moment(end, now, "end", oldest=oldest(end, stored and stored.end))
+        if end <= start:
+            raise ValidationError({"end": _("The end must come after the start.")})
+        hours = Decimal((end - start).total_seconds() / 3600).quantize(Decimal("0.01"))
+    if hours is None:
+        raise ValidationError({"end": _("Give the end or the hours.")})
+    if not Decimal(0) < hours <= Decimal(24):
+        raise ValidationError({"hours": _("Between a few minutes and 24 hours.")})
+    until = end or start.astimezone(dt.UTC) + dt.timedelta(hours=float(hours))
+    return start, end, hours, until
+
+
+def _check_hours_before_hand_over(user, assignment: Assignment, start: dt.datetime) -> None:
+    message = _(
+        "The job was handed on at %(when)s: hours that start from then on are no longer "
+        "booked on it."
+    )
+    _check_before_hand_over(user, assignment, start, "start", message)
+
+
 def _midnight(day: dt.date) -> dt.datetime:
     """The local midnight that starts ``day``, in UTC (a difference of two local times would
     ignore a change of summer time)."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time())).astimezone(dt.UTC)
 
 
-def _check_hours_in_a_day(worker_id: int | None, start: dt.datetime, until: dt.datetime) -> None:
+def _check_hours_in_a_day(
+    worker_id: int | None, start: dt.datetime, until: dt.datetime, *, besides: int | None = None
+) -> None:
     """Refuse a span that gives the worker more than 24 hours in a local calendar day, counting
-    the worker's entries on every task (a night shift counts on both of its days)."""
+    the worker's entries on every task (a night shift counts on both of its days) but the entry
+    ``besides`` (the one being corrected)."""
     if worker_id is None:
         return
     list(Worker.objects.select_for_update().filter(pk=worker_id).values_list("pk"))
@@ -593,7 +618,8 @@ def _check_hours_in_a_day(worker_id: int | None, start: dt.datetime, until: dt.d
         worker_id=worker_id,
         start__gt=_midnight(days[0]) - HOURS_IN_A_DAY,  # an entry is at most 24 hours long
         start__lt=_midnight(days[-1] + dt.timedelta(days=1)),
-    ).values_list("start", "end", "hours")
+    ).exclude(pk=besides)
+    others = others.values_list("start", "end", "hours")
     spans = [(start, until)] + [(s, e or s + dt.timedelta(hours=float(h))) for s, e, h in others]
     spans = [(s.astimezone(dt.UTC), e.astimezone(dt.UTC)) for s, e in spans]
     for day in days:
@@ -641,19 +667,7 @@ def record_material(
     if noted_at is not None:
         # Only compared with the hand-over: a phone offline for weeks still sends it.
         noted_at = _moment(noted_at, now, "noted_at", oldest=None)
-    errors = {}
-    if not text.strip():
-        errors["text"] = _("What was used?")
-    if not unit.strip():
-        errors["unit"] = _("Give a unit (Stk, m, kg, …).")
-    if errors:
-        raise ValidationError(errors)
-    quantity = _decimal(quantity, "quantity", 2)
-    unit_price = _decimal(unit_price, "unit_price", 2)
-    if quantity <= 0:
-        raise ValidationError({"quantity": _("The quantity must be positive.")})
-    if unit_price < 0:
-        raise ValidationError({"unit_price": _("The price must not be negative.")})
+    quantity, unit_price = _clean_material(text, quantity, unit, unit_price)
     with transaction.atomic():
         _locked_task(assignment)
         existing = _replayed(MaterialEntry, client_id, assignment)
@@ -685,6 +699,24 @@ def record_material(
     return _stored(entry), False
 
 
+def _clean_material(text: str, quantity, unit: str, unit_price) -> tuple[Decimal, Decimal]:
+    """``(quantity, unit_price)`` as decimals; text and unit present, naming the field."""
+    errors = {}
+    if not text.strip():
+        errors["text"] = _("What was used?")
+    if not unit.strip():
+        errors["unit"] = _("Give a unit (Stk, m, kg, …).")
+    if errors:
+        raise ValidationError(errors)
+    quantity = _decimal(quantity, "quantity", 2)
+    unit_price = _decimal(unit_price, "unit_price", 2)
+    if quantity <= 0:
+        raise ValidationError({"quantity": _("The quantity must be positive.")})
+    if unit_price < 0:
+        raise ValidationError({"unit_price": _("The price must not be negative.")})
+    return quantity, unit_price
+
+
 def _check_material_limits(quantity: Decimal, unit_price: Decimal) -> None:
     """Refuse a quantity or unit price no single entry on a site reaches (naming each field)."""
     errors = {}
@@ -698,6 +730,164 @@ def _check_material_limits(quantity: Decimal, unit_price: Decimal) -> None:
         }
     if errors:
         raise ValidationError(errors)
+
+
+# --- corrections to hours and material ------------------------------------------------------------
+
+
+class NotYourEntry(Exception):
+    """The user sees the job but did not record this entry and does not run the workshop:
+    HTTP 403."""
+
+
+def may_change_entry(user, assignment: Assignment, entry) -> bool:
+    """Who recorded the entry (for hours also the worker they are booked on), an admin of the
+    appointment's workshop, or the office. A colleague on the same job is not: these are the
+    recorder's own hours and purchases."""
+    if is_office(user) or assignment.workshop_id in administered_workshop_ids(user):
+        return True
+    if entry.created_by_id is not None and entry.created_by_id == user.pk:
+        return True
+    worker_id = getattr(entry, "worker_id", None)
+    return bool(worker_id and Worker.objects.filter(pk=worker_id, user=user).exists())
+
+
+def changeable_entries(user, assignment: Assignment, task: Task, entries) -> set[int]:
+    """The ids among ``entries`` (of ``task``) that the user may correct or delete now, for the
+    app to offer it only there: none once the task is settled."""
+    if is_settled(task):
+        return set()
+    if is_office(user) or assignment.workshop_id in administered_workshop_ids(user):
+        return {e.pk for e in entries}
+    own = set(Worker.objects.filter(user=user).values_list("pk", flat=True))
+    return {
+        e.pk for e in entries if e.created_by_id == user.pk or getattr(e, "worker_id", None) in own
+    }
+
+
+def is_settled(task: Task) -> bool:
+    # Frozen once the task is done (or cancelled): the worker has handed the work over with the
+    # checklist complete and the customer's signature, and from then on the office may invoice
+    # the package (an invoice for a package needs every task done). What the customer signed
+    # for and an invoice may state is not changed from a phone afterwards; the office corrects
+    # it in the administration if need be.
+    if task.status in {Task.Status.DONE, Task.Status.CANCELLED}:
+        return True
+    return Package.objects.filter(
+        pk=task.package_id, status__in=[Package.Status.DONE, Package.Status.CANCELLED]
+    ).exists()
+
+
+def _check_not_settled(task: Task) -> None:
+    if is_settled(task):
+        raise Conflict(
+            _(
+                "The task is finished: its hours and material are settled and can no longer be "
+                "changed here. The office corrects them if need be."
+            )
+        )
+
+
+def _entry_to_change(model, assignment: Assignment, user, entry_id: int):
+    """The task's entry, locked, once the user may change it and the task is still open (after
+    the task row's lock, so a finish racing the change waits for it or refuses it)."""
+    task = _locked_task(assignment)
+    entry = (
+        model.objects.select_for_update().filter(pk=entry_id, task_id=assignment.task_id).first()
+    )
+    if entry is None:
+        raise Task.DoesNotExist
+    if not may_change_entry(user, assignment, entry):
+        raise NotYourEntry(
+            _("Only who recorded it, the workshop's management or the office may change it.")
+        )
+    _check_not_settled(task)
+    return entry
+
+
+def update_time(
+    assignment: Assignment,
+    *,
+    user,
+    entry_id: int,
+    start: dt.datetime,
+    end: dt.datetime | None = None,
+    hours: Decimal | None = None,
+    note: str = "",
+    now=None,
+) -> TimeEntry:
+    """Correct an hours entry of the task: checked like a new one (same fields named), the
+    entry's own old hours left out of the 24 hours a day. Setting the same values again changes
+    nothing more, so the request may be repeated. Locks the task row, the entry and the worker's
+    row. ``NotYourEntry`` (403) for a colleague's entry; ``Conflict`` (409) once the task is
+    finished."""
+    now = now or timezone.now()
+    own = _check_record_access(user, assignment)
+    with transaction.atomic():
+        entry = _entry_to_change(TimeEntry, assignment, user, entry_id)
+        start, end, hours, until = _clean_time(start, end, hours, now, stored=entry)
+        if not own:
+            _check_hours_before_hand_over(user, assignment, start)
+        _check_hours_in_a_day(entry.worker_id, start, until, besides=entry.pk)
+        entry.start, entry.end, entry.hours, entry.note = start, end, hours, note.strip()[:300]
+        entry.save(update_fields=["start", "end", "hours", "note"])
+        emit(
+            assignment.groups, "field.time_changed", {"task": assignment.task_id, "entry": entry.pk}
+        )
+    logger.info("time entry %s on task %s changed by user %s", entry.pk, entry.task_id, user.pk)
+    return _stored(entry)
+
+
+def update_material(
+    assignment: Assignment, *, user, entry_id: int, text: str, quantity, unit: str, unit_price
+) -> MaterialEntry:
+    """Correct a material entry of the task, checked like a new one (same fields named; when it
+    was noted stays). Idempotent like :func:`update_time`; same locks but the worker's, same
+    refusals."""
+    _check_record_access(user, assignment)
+    with transaction.atomic():
+        entry = _entry_to_change(MaterialEntry, assignment, user, entry_id)
+        quantity, unit_price = _clean_material(text, quantity, unit, unit_price)
+        _check_material_limits(quantity, unit_price)
+        code = parse_unit(unit)
+        if not code:
+            raise ValidationError({"unit": unknown_unit(unit)})
+        entry.text, entry.quantity = text.strip()[:200], quantity
+        entry.unit, entry.unit_price = code, unit_price
+        entry.save(update_fields=["text", "quantity", "unit", "unit_price"])
+        emit(
+            assignment.groups,
+            "field.material_changed",
+            {"task": assignment.task_id, "entry": entry.pk},
+        )
+    logger.info("material %s on task %s changed by user %s", entry.pk, entry.task_id, user.pk)
+    return _stored(entry)
+
+
+def delete_time(assignment: Assignment, *, user, entry_id: int) -> None:
+    """Delete an hours entry of the task (same rights, locks and refusals as
+    :func:`update_time`). A second delete finds nothing: 404."""
+    _delete_entry(TimeEntry, "field.time_deleted", assignment, user, entry_id)
+
+
+def delete_material(assignment: Assignment, *, user, entry_id: int) -> None:
+    """Delete a material entry of the task (as :func:`delete_time`)."""
+    _delete_entry(MaterialEntry, "field.material_deleted", assignment, user, entry_id)
+
+
+def _delete_entry(model, event: str, assignment: Assignment, user, entry_id: int) -> None:
+    _check_record_access(user, assignment)
+    with transaction.atomic():
+        entry = _entry_to_change(model, assignment, user, entry_id)
+        entry.delete()
+        emit(assignment.groups, event, {"task": assignment.task_id, "entry": entry_id})
+    logger.info(
+        "%s %s on task %s deleted by user %s",
+        model._meta.model_name,
+        entry_id,
+        assignment.task_id,
+        user.pk,
+    )
 
 
 # --- photos and signature -------------------------------------------------------------------------

@@ -172,10 +172,18 @@ class SignatureOut(Schema):
     signed_at: dt.datetime
 
 
+class TimeRowOut(TimeOut):
+    changeable: bool = Field(..., description="the reader may correct or delete it now")
+
+
+class MaterialRowOut(MaterialOut):
+    changeable: bool = Field(..., description="the reader may correct or delete it now")
+
+
 class DetailOut(CardOut):
     log: list[LogOut]
-    time_entries: list[TimeOut]
-    materials: list[MaterialOut]
+    time_entries: list[TimeRowOut]
+    materials: list[MaterialRowOut]
     photos: list[PhotoOut]
     signature: SignatureOut | None
     worked_hours: Decimal
@@ -224,6 +232,20 @@ class MaterialIn(Schema):
     )
 
 
+class TimeChangeIn(Schema):
+    start: dt.datetime
+    end: dt.datetime | None = None
+    hours: Decimal | None = Field(None, max_digits=5, decimal_places=2)
+    note: str = Field("", max_length=300)
+
+
+class MaterialChangeIn(Schema):
+    text: str = Field(..., max_length=200)
+    quantity: Decimal = Field(..., max_digits=10, decimal_places=2)
+    unit: str = Field(..., max_length=20, description="a unit code (H87) or spelling (Stk, m2)")
+    unit_price: Decimal = Field(..., max_digits=12, decimal_places=2)
+
+
 class PhotoForm(Schema):
     client_id: uuid.UUID
     caption: str = Field("", max_length=200)
@@ -239,6 +261,7 @@ class SignatureIn(Schema):
 
 
 WRITE_ERRORS = {404: ErrorOut, 409: ErrorOut, 422: dict}
+CHANGE_ERRORS = {403: ErrorOut, **WRITE_ERRORS}
 UPLOAD_ERRORS = {**WRITE_ERRORS, 413: ErrorOut, 415: ErrorOut}
 
 
@@ -513,7 +536,7 @@ def _signature_out(signature: Signature) -> dict:
     }
 
 
-def detail(appointment: Appointment) -> dict:
+def detail(appointment: Appointment, user) -> dict:
     fieldwork.ensure_checklists([appointment.task])
     appointment = _with_details(Appointment.objects.filter(pk=appointment.pk)).get()
     task = appointment.task
@@ -531,11 +554,18 @@ def detail(appointment: Appointment) -> dict:
     successors = Task.objects.filter(
         pk__in=TaskDependency.objects.filter(predecessor=task).values("successor_id")
     )
+    time_entries = list(TimeEntry.objects.filter(task=task))
+    materials = list(MaterialEntry.objects.filter(task=task))
+    assignment = assignment_of(appointment)
+    for entries in (time_entries, materials):
+        changeable = fieldwork.changeable_entries(user, assignment, task, entries)
+        for entry in entries:
+            entry.changeable = entry.pk in changeable
     return {
         **card,
         "log": list(WorkLog.objects.filter(task=task)),
-        "time_entries": list(TimeEntry.objects.filter(task=task)),
-        "materials": list(MaterialEntry.objects.filter(task=task)),
+        "time_entries": time_entries,
+        "materials": materials,
         "photos": [_photo_out(p) for p in Photo.objects.filter(task=task)],
         "signature": _signature_out(signature) if signature else None,
         "worked_hours": fieldwork.worked_hours(task.pk),
@@ -546,7 +576,7 @@ def detail(appointment: Appointment) -> dict:
 @router.get("/appointments/{appointment_id}", response={200: DetailOut, 404: ErrorOut})
 def get_appointment(request, appointment_id: int):
     """Everything about one appointment: the card plus log, hours, material, photos, signature."""
-    return detail(_get(request, appointment_id))
+    return detail(_get(request, appointment_id), request.user)
 
 
 def _managed(request, appointment_id: int) -> Appointment:
@@ -610,7 +640,7 @@ def assign_worker(request, appointment_id: int, payload: WorkerIn):
         assigned = dispatch.assign_worker(a.pk, user=request.user, worker_id=payload.worker)
     except Appointment.DoesNotExist as exc:  # cancelled meanwhile by a re-plan
         raise Http404 from exc
-    return detail(assigned)
+    return detail(assigned, request.user)
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -630,6 +660,8 @@ def _call(fn, *args, **kwargs):
         raise Http404 from exc
     except fieldwork.UploadRejected as exc:
         raise HttpError(exc.status, f"{exc.field}: {exc}") from exc
+    except fieldwork.NotYourEntry as exc:
+        raise HttpError(403, str(exc)) from exc
 
 
 @router.post("/appointments/{appointment_id}/status", response={200: LogOut, **WRITE_ERRORS})
@@ -702,6 +734,72 @@ def record_material(request, appointment_id: int, payload: MaterialIn, response:
         noted_at=payload.noted_at,
     )
     return _answer(response, 201, entry, replayed)
+
+
+# Corrections need the network: an edit refers to the server's entry and is answered at once
+# (the app says "Nur mit Netz möglich" offline). Setting the same values again is harmless; a
+# second delete answers 404.
+
+
+@router.put(
+    "/appointments/{appointment_id}/time/{entry_id}", response={200: TimeOut, **CHANGE_ERRORS}
+)
+def update_time(request, appointment_id: int, entry_id: int, payload: TimeChangeIn):
+    """Correct an hours entry, checked like a new one (422 names the field). Only who recorded
+    it, the workshop's management or the office (403 for a colleague); 409 once the task is
+    finished."""
+    a = _get_to_record(request, appointment_id)
+    return _call(
+        fieldwork.update_time,
+        assignment_of(a),
+        user=request.user,
+        entry_id=entry_id,
+        start=payload.start,
+        end=payload.end,
+        hours=payload.hours,
+        note=payload.note,
+    )
+
+
+@router.delete(
+    "/appointments/{appointment_id}/time/{entry_id}", response={204: None, **CHANGE_ERRORS}
+)
+def delete_time(request, appointment_id: int, entry_id: int):
+    """Delete an hours entry (same rights and refusals as correcting it)."""
+    a = _get_to_record(request, appointment_id)
+    _call(fieldwork.delete_time, assignment_of(a), user=request.user, entry_id=entry_id)
+    return Status(204, None)
+
+
+@router.put(
+    "/appointments/{appointment_id}/material/{entry_id}",
+    response={200: MaterialOut, **CHANGE_ERRORS},
+)
+def update_material(request, appointment_id: int, entry_id: int, payload: MaterialChangeIn):
+    """Correct a material entry, checked like a new one (422 names the field). Only who recorded
+    it, the workshop's management or the office (403 for a colleague); 409 once the task is
+    finished."""
+    a = _get_to_record(request, appointment_id)
+    return _call(
+        fieldwork.update_material,
+        assignment_of(a),
+        user=request.user,
+        entry_id=entry_id,
+        text=payload.text,
+        quantity=payload.quantity,
+        unit=payload.unit,
+        unit_price=payload.unit_price,
+    )
+
+
+@router.delete(
+    "/appointments/{appointment_id}/material/{entry_id}", response={204: None, **CHANGE_ERRORS}
+)
+def delete_material(request, appointment_id: int, entry_id: int):
+    """Delete a material entry (same rights and refusals as correcting it)."""
+    a = _get_to_record(request, appointment_id)
+    _call(fieldwork.delete_material, assignment_of(a), user=request.user, entry_id=entry_id)
+    return Status(204, None)
 
 
 @router.post("/appointments/{appointment_id}/photos", response={201: PhotoOut, **UPLOAD_ERRORS})

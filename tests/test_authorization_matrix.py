@@ -364,6 +364,23 @@ RULES: dict[str, Rule] = {
             "unit_price": "1.50",
         },
     ),
+    # Anton recorded them: he, his workshop's admin and the office may correct them.
+    "scheduling_field_api_update_time": only(
+        *A_FIELD,
+        path={"entry_id": lambda w: w.time_entry.pk},
+        body=lambda w: {"start": at(6), "hours": "1.5"},
+    ),
+    "scheduling_field_api_delete_time": only(
+        *A_FIELD, path={"entry_id": lambda w: w.time_entry.pk}
+    ),
+    "scheduling_field_api_update_material": only(
+        *A_FIELD,
+        path={"entry_id": lambda w: w.material_entry.pk},
+        body=lambda w: {"text": "Kabel", "quantity": "3", "unit": "m", "unit_price": "1.50"},
+    ),
+    "scheduling_field_api_delete_material": only(
+        *A_FIELD, path={"entry_id": lambda w: w.material_entry.pk}
+    ),
     "scheduling_field_api_upload_photo": only(
         *A_FIELD, files=lambda w: {"client_id": new_id(), "file": jpeg_file()}
     ),
@@ -970,6 +987,22 @@ def build_world():
             client_id=uuid.uuid4(),
             signer_name="Hanna Vertraulich",
             data=signature_png(),
+        )
+        w.time_entry, _ = fieldwork.record_time(
+            assignment,
+            user=w.anton,
+            client_id=uuid.uuid4(),
+            start=dt.datetime(2026, 4, 1, 5, tzinfo=dt.UTC),
+            hours=Decimal(1),
+        )
+        w.material_entry, _ = fieldwork.record_material(
+            assignment,
+            user=w.anton,
+            client_id=uuid.uuid4(),
+            text="Kabel",
+            quantity="2",
+            unit="m",
+            unit_price="1.50",
         )
         w.acceptance = Acceptance(
             package=w.package, outcome="defects", signer_name="Hanna", created_by=w.hanna

@@ -949,3 +949,102 @@ def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggl
     page.screenshot(path=SHOTS / "field-checklist-row.png")
     assert problems == [], problems
     van.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_corrects_his_hours_and_deletes_material_on_the_phone(field_stack, browser, coop):
+    """Heute names its day when it is free; on the job, the worker's own hours get Ändern (the
+    form filled in) and his material Löschen (asked first), thumb-sized; offline both say that
+    they need the network."""
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from jobs.models import MaterialEntry, TimeEntry
+    from scheduling.models import Appointment
+
+    base = field_stack.base_url
+    offer = offer_wiring(coop, kitchen(coop), days_ahead=3, deadline_hours=24)
+    Appointment.objects.filter(pk=offer.appointment_id).update(
+        status=Appointment.Status.ACCEPTED, worker=coop.anton_worker
+    )
+    task_id = Appointment.objects.get(pk=offer.appointment_id).task_id
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    TimeEntry.objects.create(
+        client_id=uuid.uuid4(),
+        task_id=task_id,
+        worker=coop.anton_worker,
+        start=now - dt.timedelta(hours=3),
+        end=now - dt.timedelta(hours=2),
+        hours=1,
+        note="Schlitze",
+        created_by=coop.anton,
+    )
+    MaterialEntry.objects.create(
+        client_id=uuid.uuid4(),
+        task_id=task_id,
+        text="Abzweigdose",
+        quantity=4,
+        unit="H87",
+        unit_price="1.20",
+        created_by=coop.anton,
+    )
+    today = timezone.localdate()
+    weekday = ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"][today.weekday()]
+    van = phone(browser, coop.anton, base)
+    page = van.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/monteur/#/heute")
+    expect(page.get_by_test_id("today-title")).to_have_text(f"Heute, {weekday} {today:%d.%m.}")
+    expect(page.get_by_test_id("no-agenda")).to_have_text("Keine Termine heute.")
+    page.screenshot(path=SHOTS / "field-today-free.png")
+
+    page.goto(f"{base}/monteur/#/termin/{offer.appointment_id}")
+    row = page.get_by_test_id("time-entry")
+    expect(row).to_have_count(1, timeout=10000)
+    # (measured in the page, in one go: the view is redrawn whenever fresh data arrives)
+    size = "el => { const r = el.getBoundingClientRect(); return [r.width, r.height]; }"
+    for button in ("change-time", "delete-time"):
+        expect(row.get_by_test_id(button)).to_be_visible(timeout=10000)
+        width, height = row.get_by_test_id(button).evaluate(size)
+        assert width >= 48 and height >= 48, (button, width, height)
+    row.get_by_test_id("change-time").click()
+    form = page.get_by_test_id("time-edit")
+    expect(form.locator("input").nth(2)).to_have_value("Schlitze")
+    expect(form.locator("input").nth(0)).to_have_value(
+        f"{now - dt.timedelta(hours=3):%Y-%m-%dT%H:%M}"
+    )
+    form.locator("input").nth(1).fill(f"{now - dt.timedelta(minutes=90):%Y-%m-%dT%H:%M}")
+    form.locator("input").nth(2).fill("Schlitze gestemmt")
+    form.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "field-time-change.png")
+    form.get_by_test_id("save-time-change").click()
+    toast = page.get_by_test_id("toast")
+    expect(toast).to_have_text("Arbeitszeit geändert", timeout=10000)
+    expect(row).to_contain_text("1,5 Std. · Schlitze gestemmt", timeout=10000)
+    assert str(TimeEntry.objects.get().hours) == "1.50"
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.get_by_test_id("material-entry").get_by_test_id("delete-material").click()
+    expect(toast).to_have_text("Material gelöscht: Abzweigdose", timeout=10000)
+    assert asked == ["Material „Abzweigdose“ löschen?"]
+    expect(page.get_by_test_id("material-entry")).to_have_count(0, timeout=10000)
+    assert not MaterialEntry.objects.exists()
+
+    # In the cellar without a network: said at once, nothing queued.
+    van.set_offline(True)
+    row.get_by_test_id("delete-time").click()
+    expect(toast).to_have_text("Nur mit Netz möglich")
+    row.get_by_test_id("change-time").click()
+    expect(toast).to_have_text("Nur mit Netz möglich")
+    expect(page.get_by_test_id("time-edit")).to_have_count(0)
+    assert TimeEntry.objects.count() == 1
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "field-time-entry-row.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert problems == [], problems
+    van.close()

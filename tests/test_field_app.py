@@ -990,3 +990,180 @@ def test_the_migration_keeps_the_former_workers_as_hand_overs(coop, job, api_as)
     old = migrate(before)
     assert old.objects.get(pk=job.wiring.pk).former_workers == [coop.anton_worker.pk]
     migrate(latest)
+
+
+# --- corrections to hours and material ------------------------------------------------------------
+
+
+def put(client, path_, body):
+    return client.put(path_, body, "application/json")
+
+
+def hours_of(client, appointment, start, end, note=""):
+    body = {"client_id": str(uuid.uuid4()), "start": start.isoformat(), "end": end.isoformat()}
+    response = post(client, url(appointment, "/time"), {**body, "note": note})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def material_of(client, appointment, text="Dose", quantity="4", unit="Stk", unit_price="1.20"):
+    body = {"client_id": str(uuid.uuid4()), "text": text, "quantity": quantity, "unit": unit}
+    response = post(client, url(appointment, "/material"), {**body, "unit_price": unit_price})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_a_worker_corrects_and_deletes_his_own_hours_and_material_and_the_job_hears_of_it(
+    coop, job, api_as, at_work
+):
+    client = api_as(coop.anton)
+    time_id = hours_of(client, job.wiring, MONDAY, MONDAY + dt.timedelta(hours=1), "Schlitze")
+    material_id = material_of(client, job.wiring)
+    corrected = {
+        "start": MONDAY.isoformat(),
+        "end": (MONDAY + dt.timedelta(minutes=45)).isoformat(),
+        "note": "Schlitze gestemmt",
+    }
+    changed = put(client, url(job.wiring, f"/time/{time_id}"), corrected)
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["hours"], changed.json()["note"]) == ("0.75", "Schlitze gestemmt")
+    # The same correction again changes nothing more (a retry after a lost answer).
+    again = put(client, url(job.wiring, f"/time/{time_id}"), corrected)
+    assert (again.status_code, again.json()) == (200, changed.json())
+    fixed = put(
+        client,
+        url(job.wiring, f"/material/{material_id}"),
+        {"text": "Abzweigdose", "quantity": "6", "unit": "Stk", "unit_price": "1.35"},
+    )
+    assert fixed.status_code == 200, fixed.content
+    entry = MaterialEntry.objects.get()
+    assert (entry.text, entry.quantity, entry.unit, entry.unit_price) == (
+        "Abzweigdose",
+        Decimal(6),
+        "H87",
+        Decimal("1.35"),
+    )
+    detail = client.get(url(job.wiring)).json()
+    assert [t["hours"] for t in detail["time_entries"]] == ["0.75"]
+    assert [m["text"] for m in detail["materials"]] == ["Abzweigdose"]
+
+    assert client.delete(url(job.wiring, f"/time/{time_id}")).status_code == 204
+    assert client.delete(url(job.wiring, f"/material/{material_id}")).status_code == 204
+    assert not TimeEntry.objects.exists() and not MaterialEntry.objects.exists()
+    assert client.delete(url(job.wiring, f"/time/{time_id}")).status_code == 404
+    # Told live like the originals: to the worker, the workshop and the package.
+    for kind in ("time_changed", "material_changed", "time_deleted", "material_deleted"):
+        groups = set(Event.objects.filter(type=f"field.{kind}").values_list("group", flat=True))
+        assert groups == {
+            f"worker.{coop.anton_worker.pk}",
+            f"workshop.{coop.a.pk}",
+            f"package.{job.package.pk}",
+        }, kind
+
+
+def test_only_who_recorded_an_entry_its_workshops_management_or_the_office_may_change_it(
+    coop, job, api_as, at_work
+):
+    anton = api_as(coop.anton)
+    time_id = hours_of(anton, job.wiring, MONDAY, MONDAY + dt.timedelta(hours=1))
+    material_id = material_of(anton, job.wiring)
+    bernds = hours_of(api_as(coop.bernd), job.rough, MONDAY, MONDAY + dt.timedelta(hours=1))
+    hours = {"start": MONDAY.isoformat(), "hours": "2"}
+    material = {"text": "Dose", "quantity": "1", "unit": "Stk", "unit_price": "1"}
+    # Another member's people, and a homeowner: as if it did not exist.
+    for user in (coop.bernd, coop.bob, coop.hanna):
+        client = api_as(user)
+        assert put(client, url(job.wiring, f"/time/{time_id}"), hours).status_code == 404
+        assert put(client, url(job.wiring, f"/material/{material_id}"), material).status_code == 404
+        assert client.delete(url(job.wiring, f"/time/{time_id}")).status_code == 404
+        assert client.delete(url(job.wiring, f"/material/{material_id}")).status_code == 404
+    # An entry of another task, reached through this job: none of its entries.
+    alice = api_as(coop.alice)
+    assert alice.delete(url(job.wiring, f"/time/{bernds}")).status_code == 404
+    # Material the workshop's admin noted on the job is not the worker's to change.
+    alices = material_of(alice, job.wiring, text="Leitungsschutzschalter")
+    anton = api_as(coop.anton)
+    refused = put(anton, url(job.wiring, f"/material/{alices}"), material)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "Nur wer den Eintrag erfasst hat, die Betriebsleitung oder das Büro darf ihn ändern."
+    )
+    assert anton.delete(url(job.wiring, f"/material/{alices}")).status_code == 403
+    # The app offers "Ändern" and "Löschen" where they would be taken.
+    offered = anton.get(url(job.wiring)).json()
+    assert [m["changeable"] for m in offered["materials"]] == [True, False]
+    assert [t["changeable"] for t in offered["time_entries"]] == [True]
+    managed = api_as(coop.alice).get(url(job.wiring)).json()["materials"]
+    assert [m["changeable"] for m in managed] == [True, True]
+    anton = api_as(coop.anton)
+    assert TimeEntry.objects.count() == 2 and MaterialEntry.objects.count() == 2
+    assert MaterialEntry.objects.get(pk=material_id).text == "Dose"
+    # ... and from the other side: the admin and the office may correct the worker's entries.
+    assert put(api_as(coop.alice), url(job.wiring, f"/time/{time_id}"), hours).status_code == 200
+    olga = api_as(coop.olga)
+    assert put(olga, url(job.wiring, f"/material/{material_id}"), material).status_code == 200
+    assert olga.delete(url(job.wiring, f"/time/{time_id}")).status_code == 204
+    assert TimeEntry.objects.get().pk == bernds
+
+
+def test_hours_and_material_are_frozen_once_the_task_is_done(coop, job, api_as, at_work):
+    client = api_as(coop.anton)
+    time_id = hours_of(client, job.wiring, MONDAY, MONDAY + dt.timedelta(hours=1))
+    material_id = material_of(client, job.wiring)
+    # Done: the customer signed, and the package may be invoiced (which needs every task done).
+    Task.objects.filter(pk=job.wiring.task_id).update(status=Task.Status.DONE)
+    message = (
+        "Der Auftrag ist abgeschlossen: Zeiten und Material stehen fest und lassen sich hier "
+        "nicht mehr ändern. Bei Bedarf korrigiert sie das Büro."
+    )
+    attempts = [
+        put(client, url(job.wiring, f"/time/{time_id}"), {"start": MONDAY.isoformat(), "hours": 3}),
+        put(
+            client,
+            url(job.wiring, f"/material/{material_id}"),
+            {"text": "Dose", "quantity": "9", "unit": "Stk", "unit_price": "1"},
+        ),
+        client.delete(url(job.wiring, f"/time/{time_id}")),
+        api_as(coop.olga).delete(url(job.wiring, f"/material/{material_id}")),
+    ]
+    for response in attempts:
+        assert (response.status_code, response.json()["detail"]) == (409, message)
+    assert TimeEntry.objects.get().hours == Decimal(1)
+    assert MaterialEntry.objects.get().quantity == Decimal(4)
+    detail = api_as(coop.olga).get(url(job.wiring)).json()
+    assert not any(e["changeable"] for e in detail["time_entries"] + detail["materials"])
+
+
+def test_a_correction_is_checked_like_a_new_entry_naming_the_field(coop, job, api_as, at_work):
+    client = api_as(coop.anton)
+    wednesday = dt.datetime(2025, 10, 22, 5, tzinfo=BERLIN)
+    time_id = hours_of(client, job.wiring, wednesday, wednesday + dt.timedelta(hours=14))
+    hours_of(
+        client, job.wiring, wednesday + dt.timedelta(hours=14), wednesday + dt.timedelta(hours=19)
+    )
+    material_id = material_of(client, job.wiring)
+
+    def refused(response):
+        assert response.status_code == 422, response.content
+        return {tuple(error["loc"]) for error in response.json()["detail"]}
+
+    def time(start, end=None, hours=None):
+        body = {"start": start.isoformat(), "end": end and end.isoformat(), "hours": hours}
+        return put(client, url(job.wiring, f"/time/{time_id}"), body)
+
+    def material(**change):
+        body = {"text": "Dose", "quantity": "4", "unit": "Stk", "unit_price": "1.20", **change}
+        return put(client, url(job.wiring, f"/material/{material_id}"), body)
+
+    assert refused(time(wednesday, wednesday - dt.timedelta(hours=1))) == {("body", "end")}
+    assert refused(time(MONDAY + dt.timedelta(days=1), hours="1")) == {("body", "start")}
+    # Its own old hours do not count against the day (14 + 15 + 5), the other entry's do.
+    assert time(wednesday, hours="15").status_code == 200
+    midnight = wednesday.replace(hour=0)
+    assert refused(time(midnight, hours="20")) == {("body", "hours")}
+    assert refused(material(quantity="-1")) == {("body", "quantity")}
+    assert refused(material(unit="Sack Zement")) == {("body", "unit")}
+    assert refused(material(text=" ", unit_price="100000.01")) == {("body", "text")}
+    assert refused(material(unit_price="100000.01")) == {("body", "unit_price")}
+    assert TimeEntry.objects.get(pk=time_id).hours == Decimal(15)
+    assert MaterialEntry.objects.get().unit_price == Decimal("1.20")

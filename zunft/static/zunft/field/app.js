@@ -726,7 +726,14 @@
     const next = nextDate ? h("p", { class: "next-hint" },
       h("a", { class: "button secondary", href: weekHref(weekFor(nextDate)), "data-testid": "next-appointment" },
         `${L.next_appointment}: ${dayLabel(nextDate)} ›`)) : null;
-    if (!items.length) return h("div", {}, h("p", { class: "empty", "data-testid": "no-agenda" }, L.no_agenda), next);
+    if (!items.length) {
+      // The Heute tab names its day even when it is free: the worker sees at a glance that the
+      // list is today's and not a stale one.
+      const onlyToday = first === today && last === today;
+      return h("div", {},
+        onlyToday ? h("h2", { class: "day-title", "data-testid": "today-title" }, `${L.today}, ${dayLabel(today)}`) : null,
+        h("p", { class: "empty", "data-testid": "no-agenda" }, onlyToday ? L.no_agenda_today : L.no_agenda), next);
+    }
     const byDay = {};
     items.forEach((c) => { (byDay[c.date] = byDay[c.date] || []).push(c); });
     return h("div", { class: "agenda", "data-testid": "agenda" },
@@ -1013,59 +1020,141 @@
     return `${d.date}T${d.time}`;
   }
 
+  const timeText = (t) => `${when(t.start)} · ${num(t.hours)} ${L.hours}${t.note ? ` · ${t.note}` : ""}`;
+  const materialText = (m) => `${num(m.quantity)} ${m.unit_label || m.unit} ${m.text} · ${money(m.unit_price)}`;
+
   function timeSection(c) {
     return h("section", { class: "card" },
       h("h2", {}, L.time),
       c.worked_hours !== undefined ? h("p", { class: "meta" }, `${L.worked}: ${num(c.worked_hours)} ${L.hours}`) : null,
-      h("ul", { class: "entries" }, (c.time_entries || []).map((t) => h("li", {}, `${when(t.start)} · ${num(t.hours)} ${L.hours}${t.note ? ` · ${t.note}` : ""}`))),
+      h("ul", { class: "entries", "data-testid": "time-entries" }, (c.time_entries || []).map((t) => entryRow(c, "time", t, timeText(t)))),
       stable(`time-${c.appointment}`, () => timeForm(c)));
   }
 
-  function timeForm(c) {
+  // A new entry goes through the outbox; a correction (``entry``) is sent at once (see saveEntry).
+  function timeForm(c, entry) {
     const now = new Date();
-    const from = h("input", { type: "datetime-local", id: "time-from", value: localInput(new Date(now - 3600000)), required: true });
-    const to = h("input", { type: "datetime-local", id: "time-to", value: localInput(now), required: true });
-    const note = h("input", { id: "time-note", maxlength: 300 });
+    const id = entry ? `-${entry.id}` : "";
+    const start = entry ? new Date(entry.start) : new Date(now - 3600000);
+    const end = entry ? new Date(entry.end || start.getTime() + Number(entry.hours) * 3600000) : now;
+    const from = h("input", { type: "datetime-local", id: `time-from${id}`, value: localInput(start), required: true });
+    const to = h("input", { type: "datetime-local", id: `time-to${id}`, value: localInput(end), required: true });
+    const note = h("input", { id: `time-note${id}`, maxlength: 300, value: entry ? entry.note : null });
     return h("form", {
-        class: "grid", "data-testid": "time-form",
+        class: "grid", "data-testid": entry ? "time-edit" : "time-form", "data-about": `time-${c.appointment}`,
         onsubmit: (e) => {
           e.preventDefault();
-          queue(c, L.time, "time", { start: fromWall(from.value).toISOString(), end: fromWall(to.value).toISOString(), note: note.value });
+          const body = { start: fromWall(from.value).toISOString(), end: fromWall(to.value).toISOString(), note: note.value };
+          if (entry) {
+            saveEntry(c, "time", entry, body, e.target, L.changed_time);
+            return;
+          }
+          queue(c, L.time, "time", body);
           note.value = "";
         },
       },
+      entry ? h("h3", { class: "wide" }, L.change_time) : null,
       // Date and time need the whole width of a phone to be readable.
-      h("div", { class: "field wide" }, h("label", { for: "time-from" }, L.from), from),
-      h("div", { class: "field wide" }, h("label", { for: "time-to" }, L.to), to),
-      h("div", { class: "field wide" }, h("label", { for: "time-note" }, L.note), note),
-      h("button", { type: "submit", class: "big wide" }, L.save_time));
+      h("div", { class: "field wide", "data-field": "start" }, h("label", { for: `time-from${id}` }, L.from), from),
+      h("div", { class: "field wide", "data-field": "end" }, h("label", { for: `time-to${id}` }, L.to), to),
+      h("div", { class: "field wide", "data-field": "note" }, h("label", { for: `time-note${id}` }, L.note), note),
+      entry ? editButtons(c, "time", entry) : h("button", { type: "submit", class: "big wide" }, L.save_time));
   }
 
   function materialSection(c) {
     return h("section", { class: "card" },
       h("h2", {}, L.material),
-      h("ul", { class: "entries" }, (c.materials || []).map((m) => h("li", {}, `${num(m.quantity)} ${m.unit_label || m.unit} ${m.text} · ${money(m.unit_price)}`))),
+      h("ul", { class: "entries", "data-testid": "material-entries" }, (c.materials || []).map((m) => entryRow(c, "material", m, materialText(m)))),
       stable(`material-${c.appointment}`, () => materialForm(c)));
   }
 
-  function materialForm(c) {
-    const text = h("input", { id: "mat-text", required: true, maxlength: 200 });
-    const quantity = h("input", { id: "mat-qty", type: "number", step: "0.01", min: "0.01", inputmode: "decimal", required: true, value: "1" });
-    const unit = h("select", { id: "mat-unit" }, config.units.map(([code, label]) => h("option", { value: code }, label)));
-    const price = h("input", { id: "mat-price", type: "number", step: "0.01", min: "0", inputmode: "decimal", required: true });
+  function materialForm(c, entry) {
+    const id = entry ? `-${entry.id}` : "";
+    const text = h("input", { id: `mat-text${id}`, required: true, maxlength: 200, value: entry ? entry.text : null });
+    const quantity = h("input", { id: `mat-qty${id}`, type: "number", step: "0.01", min: "0.01", inputmode: "decimal", required: true, value: entry ? Number(entry.quantity) : "1" });
+    const unit = h("select", { id: `mat-unit${id}` }, config.units.map(([code, label]) => h("option", { value: code, selected: entry && entry.unit === code }, label)));
+    const price = h("input", { id: `mat-price${id}`, type: "number", step: "0.01", min: "0", inputmode: "decimal", required: true, value: entry ? Number(entry.unit_price) : null });
     return h("form", {
-        class: "grid", "data-testid": "material-form",
+        class: "grid", "data-testid": entry ? "material-edit" : "material-form", "data-about": `material-${c.appointment}`,
         onsubmit: (e) => {
           e.preventDefault();
-          queue(c, `${L.material}: ${text.value}`, "material", { text: text.value, quantity: quantity.value, unit: unit.value, unit_price: price.value, noted_at: new Date().toISOString() });
+          const body = { text: text.value, quantity: quantity.value, unit: unit.value, unit_price: price.value };
+          if (entry) {
+            saveEntry(c, "material", entry, body, e.target, words(L.changed_material, { text: text.value }));
+            return;
+          }
+          queue(c, `${L.material}: ${text.value}`, "material", { ...body, noted_at: new Date().toISOString() });
           e.target.reset();
         },
       },
-      h("div", { class: "field wide" }, h("label", { for: "mat-text" }, L.text), text),
-      h("div", { class: "field" }, h("label", { for: "mat-qty" }, L.quantity), quantity),
-      h("div", { class: "field" }, h("label", { for: "mat-unit" }, L.unit), unit),
-      h("div", { class: "field wide" }, h("label", { for: "mat-price" }, L.unit_price), price),
-      h("button", { type: "submit", class: "big wide" }, L.save_material));
+      entry ? h("h3", { class: "wide" }, L.change_material) : null,
+      h("div", { class: "field wide", "data-field": "text" }, h("label", { for: `mat-text${id}` }, L.text), text),
+      h("div", { class: "field", "data-field": "quantity" }, h("label", { for: `mat-qty${id}` }, L.quantity), quantity),
+      h("div", { class: "field", "data-field": "unit" }, h("label", { for: `mat-unit${id}` }, L.unit), unit),
+      h("div", { class: "field wide", "data-field": "unit_price" }, h("label", { for: `mat-price${id}` }, L.unit_price), price),
+      entry ? editButtons(c, "material", entry) : h("button", { type: "submit", class: "big wide" }, L.save_material));
+  }
+
+  // --- correcting one's own hours and material ---------------------------------------------------
+  // Online only: a correction names the stored entry and the worker should see at once whether it
+  // was taken (the task may have been finished meanwhile); entries still in the outbox have no
+  // stored entry yet. Offline, the buttons say so instead of queueing.
+  let editing = null; // the entry whose form is open ("time-12"), one at a time
+  const noNetwork = () => !navigator.onLine || offline;
+  const entryUrl = (c, kind, entry) => `${config.api}appointments/${c.appointment}/${kind}/${entry.id}`;
+
+  function entryRow(c, kind, entry, text) {
+    const key = `${kind}-${entry.id}`;
+    const attrs = { class: "entry", "data-testid": `${kind}-entry`, "data-entry": entry.id };
+    if (editing === key && entry.changeable) {
+      return h("li", attrs, stable(`edit-${key}`, () => (kind === "time" ? timeForm(c, entry) : materialForm(c, entry))));
+    }
+    return h("li", attrs,
+      h("span", { class: "entry-text" }, text),
+      entry.changeable ? h("div", { class: "actions two entry-actions" },
+        h("button", { type: "button", class: "secondary", "data-testid": `change-${kind}`, "aria-label": `${L.change}: ${text}`, onclick: () => startEditing(key) }, L.change),
+        h("button", { type: "button", class: "secondary delete", "data-testid": `delete-${kind}`, "aria-label": `${L.delete}: ${text}`, onclick: () => deleteEntry(c, kind, entry, text) }, L.delete)) : null);
+  }
+
+  function editButtons(c, kind, entry) {
+    return h("div", { class: "actions two wide" },
+      h("button", { type: "submit", class: "big ok", "data-testid": `save-${kind}-change` }, L.save),
+      h("button", { type: "button", class: "big secondary", onclick: () => stopEditing(`${kind}-${entry.id}`) }, L.cancel));
+  }
+
+  function startEditing(key) {
+    if (noNetwork()) { toast(L.online_only, "error"); return; }
+    if (editing) kept.delete(`edit-${editing}`);
+    editing = key;
+    render();
+    const input = kept.get(`edit-${key}`).querySelector("input");
+    if (input) input.focus();
+  }
+
+  function stopEditing(key) {
+    kept.delete(`edit-${key}`);
+    if (editing === key) editing = null;
+    render();
+  }
+
+  async function saveEntry(c, kind, entry, body, form, message) {
+    if (noNetwork()) { toast(L.online_only, "error", null, form.dataset.about); return; }
+    const data = await send("PUT", entryUrl(c, kind, entry), body, form);
+    if (!data) return;
+    confirmSaved(message, form.dataset.about);
+    stopEditing(`${kind}-${entry.id}`);
+    loadDetail(c.appointment);
+  }
+
+  async function deleteEntry(c, kind, entry, text) {
+    if (noNetwork()) { toast(L.online_only, "error"); return; }
+    const question = kind === "time" ? words(L.delete_time, { what: text }) : words(L.delete_material, { text: entry.text });
+    if (!window.confirm(question)) return;
+    const data = await send("DELETE", entryUrl(c, kind, entry));
+    if (!data) return;
+    confirmSaved(kind === "time" ? L.deleted_time : words(L.deleted_material, { text: entry.text }), `${kind}-${c.appointment}`);
+    if (editing === `${kind}-${entry.id}`) stopEditing(editing);
+    loadDetail(c.appointment);
   }
 
   function signatureSection(c) {
