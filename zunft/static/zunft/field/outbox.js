@@ -77,8 +77,18 @@
     }
 
     flush() {
-      // One flush at a time (per tab); across tabs the server's client ids keep it exact.
-      if (!this.flushing) this.flushing = this._flush().finally(() => { this.flushing = null; });
+      // One flush at a time (per tab); across tabs the server's client ids keep it exact. An
+      // action added during a flush is not in its list: another round follows at once instead
+      // of the next tick (the worker would wait seconds for the word that it is saved).
+      if (this.flushing) {
+        this.again = true;
+        return this.flushing;
+      }
+      this.again = false;
+      this.flushing = this._flush().finally(() => {
+        this.flushing = null;
+        if (this.again && navigator.onLine) this.flush();
+      });
       return this.flushing;
     }
 
