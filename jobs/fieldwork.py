@@ -681,10 +681,7 @@ def record_material(
                 "booked on it."
             )
             _check_before_hand_over(user, assignment, noted_at, "noted_at", message)
-        _check_material_limits(quantity, unit_price)
-        code = parse_unit(unit)
-        if not code:
-            raise ValidationError({"unit": unknown_unit(unit)})
+        code = _checked_unit(quantity, unit_price, unit)
         entry = MaterialEntry.objects.create(
             client_id=client_id,
             task_id=assignment.task_id,
@@ -732,6 +729,16 @@ def _check_material_limits(quantity: Decimal, unit_price: Decimal) -> None:
         raise ValidationError(errors)
 
 
+def _checked_unit(quantity: Decimal, unit_price: Decimal, unit: str) -> str:
+    """The limits kept and the unit's code (both checked where an entry is written, after a
+    replay is answered: an entry stored before them still replays)."""
+    _check_material_limits(quantity, unit_price)
+    code = parse_unit(unit)
+    if not code:
+        raise ValidationError({"unit": unknown_unit(unit)})
+    return code
+
+
 # --- corrections to hours and material ------------------------------------------------------------
 
 
@@ -740,29 +747,29 @@ class NotYourEntry(Exception):
     HTTP 403."""
 
 
-def may_change_entry(user, assignment: Assignment, entry) -> bool:
-    """Who recorded the entry (for hours also the worker they are booked on), an admin of the
-    appointment's workshop, or the office. A colleague on the same job is not: these are the
-    recorder's own hours and purchases."""
+def _entries_of_user(user, assignment: Assignment, entries) -> set[int]:
+    """The ids among ``entries`` the user may change: who recorded an entry (for hours also the
+    worker they are booked on), an admin of the appointment's workshop, or the office. A
+    colleague on the same job is not: these are the recorder's own hours and purchases."""
     if is_office(user) or assignment.workshop_id in administered_workshop_ids(user):
-        return True
-    if entry.created_by_id is not None and entry.created_by_id == user.pk:
-        return True
-    worker_id = getattr(entry, "worker_id", None)
-    return bool(worker_id and Worker.objects.filter(pk=worker_id, user=user).exists())
+        return {e.pk for e in entries}
+    own = set(Worker.objects.filter(user=user).values_list("pk", flat=True))
+    return {
+        e.pk
+        for e in entries
+        if (e.created_by_id is not None and e.created_by_id == user.pk)
+        or getattr(e, "worker_id", None) in own
+    }
+
+
+def may_change_entry(user, assignment: Assignment, entry) -> bool:
+    return entry.pk in _entries_of_user(user, assignment, [entry])
 
 
 def changeable_entries(user, assignment: Assignment, task: Task, entries) -> set[int]:
     """The ids among ``entries`` (of ``task``) that the user may correct or delete now, for the
     app to offer it only there: none once the task is settled."""
-    if is_settled(task):
-        return set()
-    if is_office(user) or assignment.workshop_id in administered_workshop_ids(user):
-        return {e.pk for e in entries}
-    own = set(Worker.objects.filter(user=user).values_list("pk", flat=True))
-    return {
-        e.pk for e in entries if e.created_by_id == user.pk or getattr(e, "worker_id", None) in own
-    }
+    return set() if is_settled(task) else _entries_of_user(user, assignment, entries)
 
 
 def is_settled(task: Task) -> bool:
@@ -848,10 +855,7 @@ def update_material(
     with transaction.atomic():
         entry = _entry_to_change(MaterialEntry, assignment, user, entry_id)
         quantity, unit_price = _clean_material(text, quantity, unit, unit_price)
-        _check_material_limits(quantity, unit_price)
-        code = parse_unit(unit)
-        if not code:
-            raise ValidationError({"unit": unknown_unit(unit)})
+        code = _checked_unit(quantity, unit_price, unit)
         entry.text, entry.quantity = text.strip()[:200], quantity
         entry.unit, entry.unit_price = code, unit_price
         entry.save(update_fields=["text", "quantity", "unit", "unit_price"])

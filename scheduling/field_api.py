@@ -754,10 +754,7 @@ def update_time(request, appointment_id: int, entry_id: int, payload: TimeChange
         assignment_of(a),
         user=request.user,
         entry_id=entry_id,
-        start=payload.start,
-        end=payload.end,
-        hours=payload.hours,
-        note=payload.note,
+        **payload.dict(),
     )
 
 
@@ -785,10 +782,7 @@ def update_material(request, appointment_id: int, entry_id: int, payload: Materi
         assignment_of(a),
         user=request.user,
         entry_id=entry_id,
-        text=payload.text,
-        quantity=payload.quantity,
-        unit=payload.unit,
-        unit_price=payload.unit_price,
+        **payload.dict(),
     )
 
 
