@@ -1061,6 +1061,35 @@ def test_a_worker_corrects_and_deletes_his_own_hours_and_material_and_the_job_he
         }, kind
 
 
+def test_every_correction_of_hours_and_material_is_kept_with_who_made_it(
+    coop, job, api_as, at_work
+):
+    from auditlog.models import LogEntry
+
+    anton = api_as(coop.anton)
+    time_id = hours_of(anton, job.wiring, MONDAY, MONDAY + dt.timedelta(hours=1))
+    material_id = material_of(anton, job.wiring, quantity="4")
+    half = {"start": MONDAY.isoformat(), "hours": "0.5"}
+    assert put(api_as(coop.alice), url(job.wiring, f"/time/{time_id}"), half).status_code == 200
+    olga = api_as(coop.olga)
+    assert olga.delete(url(job.wiring, f"/material/{material_id}")).status_code == 204
+
+    def trail(model, pk):
+        return list(
+            LogEntry.objects.get_for_object(model(pk=pk))
+            .order_by("pk")
+            .values_list("action", "actor__username", "changes")
+        )
+
+    created, corrected = trail(TimeEntry, time_id)
+    assert created[:2] == (LogEntry.Action.CREATE, coop.anton.username)
+    assert corrected[:2] == (LogEntry.Action.UPDATE, coop.alice.username)
+    assert corrected[2]["hours"] == ["1.00", "0.5"]  # what it was, what it became
+    created, deleted = trail(MaterialEntry, material_id)
+    assert deleted[:2] == (LogEntry.Action.DELETE, coop.olga.username)
+    assert deleted[2]["quantity"] == ["4.00", "None"]  # what was deleted stays readable
+
+
 def test_only_who_recorded_an_entry_its_workshops_management_or_the_office_may_change_it(
     coop, job, api_as, at_work
 ):

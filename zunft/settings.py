@@ -92,6 +92,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "trades.Workshop", "mask_fields": ["iban", "bic"], "m2m_fields": ["admins"]},
     {"model": "invoicing.Invoice", "include_fields": ["state", "paid_on"]},
     {"model": "core.User", "include_fields": ["role", "is_active", "is_staff", "is_superuser"]},
+    # Hours and material are what members are paid for: who corrected or deleted what, and when.
+    {"model": "jobs.TimeEntry", "include_fields": ["worker", "start", "end", "hours", "note"]},
+    {"model": "jobs.MaterialEntry", "include_fields": ["text", "quantity", "unit", "unit_price"]},
 )
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Zunft")
 
