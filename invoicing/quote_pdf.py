@@ -138,6 +138,16 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
             ),
             body,
         ),
+        *(
+            [
+                Paragraph(
+                    _esc(f"Fertigstellung verbindlich zugesagt bis: {_date(quote.promised_date)}"),
+                    body,
+                )
+            ]
+            if quote.promised_date
+            else []
+        ),
         Spacer(0, 6 * mm),
         Paragraph("Widerrufsbelehrung", _style(10, bold=True)),
         *_withdrawal(coop, quote, small),

@@ -234,6 +234,10 @@ def revise(request, package_id: int, payload: RevisionIn):
         lines=[line.dict() for line in payload.lines],
         start_date=payload.start_date,
         completion_date=payload.completion_date,
+        # Left out, the promise stays; sent as null, it is withdrawn.
+        promised_date=payload.promised_date
+        if "promised_date" in payload.model_fields_set
+        else services.KEEP,
         note=payload.note,
         by=request.user,
     )
@@ -253,6 +257,8 @@ def changes_of(quote: Quote) -> dict:
             "gross_after": quote.gross,
             "completion_before": None,
             "completion_after": quote.completion_date,
+            "promised_before": None,
+            "promised_after": quote.promised_date,
             "start_before": None,
             "start_after": quote.start_date,
         }
@@ -267,6 +273,8 @@ def changes_of(quote: Quote) -> dict:
         "gross_after": diff["gross"][1],
         "completion_before": diff["completion"][0],
         "completion_after": diff["completion"][1],
+        "promised_before": diff["promised"][0],
+        "promised_after": diff["promised"][1],
         "start_before": diff["start"][0],
         "start_after": diff["start"][1],
     }

@@ -334,6 +334,15 @@ class RevisionForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    promised_date = forms.DateField(
+        label=_("completion promised by"),
+        required=False,
+        help_text=_(
+            "Binding for the cooperative once the homeowner accepts: the planner aims for it and "
+            "the board marks the order late after it. Leave empty to promise no date."
+        ),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     note = forms.CharField(
         label=_("note to the homeowner"),
         max_length=2000,

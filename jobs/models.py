@@ -345,6 +345,9 @@ class Quote(models.Model):
     )
     start_date = models.DateField(_("planned start"), null=True, blank=True)
     completion_date = models.DateField(_("earliest completion"), null=True, blank=True)
+    # The office's binding promise; accepting the quote makes it the package's promised date,
+    # which the planner aims for and the board measures lateness against.
+    promised_date = models.DateField(_("completion promised by"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)

@@ -128,6 +128,7 @@ def _quote_data(quote: Quote, archive: Archive, render_quote: QuoteRenderer) -> 
         "tax_reduction": quote.tax_reduction,
         "start_date": quote.start_date,
         "completion_date": quote.completion_date,
+        "promised_date": quote.promised_date,
         "accepted_at": quote.accepted_at,
         "early_start_consent": quote.early_start_consent,
         "lines": [

@@ -140,6 +140,7 @@ class QuoteOut(Schema):
     tax_reduction: Decimal
     start_date: date | None
     completion_date: date | None
+    promised_date: date | None
     note: str
     lines: list[QuoteLineOut]
     early_start_consent_needed: bool = False
@@ -174,6 +175,11 @@ class RevisionIn(Schema):
     lines: list[RevisedLineIn] = Field(..., min_length=1, max_length=200)
     start_date: date | None = None
     completion_date: date | None = None
+    promised_date: date | None = Field(
+        None,
+        description="Binding completion promise; omitted keeps the previous version's, "
+        "null offers none.",
+    )
     note: str = Field("", max_length=2000)
 
 
@@ -193,5 +199,7 @@ class QuoteChangesOut(Schema):
     gross_after: Decimal
     completion_before: date | None
     completion_after: date | None
+    promised_before: date | None
+    promised_after: date | None
     start_before: date | None
     start_after: date | None

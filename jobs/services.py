@@ -30,6 +30,9 @@ from zunft.core.language import active_language
 from zunft.core.realtime import emit
 from zunft.core.units import Unit, parse_unit, unknown_unit
 
+# A revision's "leave this as it was" where ``None`` means "none" (the promised date).
+KEEP = object()
+
 
 class _Errors(dict):
     def add(self, field: str, message: str) -> None:
@@ -305,6 +308,7 @@ def store_quote(
     note: str = "",
     status: str = Quote.Status.OPEN,
     accepted_at=None,
+    promised_date=None,
 ) -> Quote:
     """``pricing`` (a ``jobs.quotes.Pricing``) stored as the package's next quote version with
     its lines, valid from ``today``; earlier open versions are superseded. The caller holds the
@@ -325,6 +329,7 @@ def store_quote(
         tax_reduction=pricing.tax_reduction,
         start_date=pricing.start,
         completion_date=pricing.completion,
+        promised_date=promised_date,
         note=note,
         accepted_at=accepted_at,
     )
@@ -358,7 +363,10 @@ def create_quote(package: Package, *, today=None, note: str = "") -> Quote:
     package = Package.objects.select_for_update().get(pk=package.pk)
     today = today or timezone.localdate()
     pricing = price(package, tentative_schedule(package))
-    quote = store_quote(package, pricing, today=today, note=note)
+    # A package booked with a promised date (through the API) offers that promise.
+    quote = store_quote(
+        package, pricing, today=today, note=note, promised_date=package.promised_date
+    )
     if package.status == Package.Status.DRAFT:
         package.status = Package.Status.QUOTED
         package.save(update_fields=["status"])
@@ -518,7 +526,11 @@ def accept_quote(
             subject=f"quote {quote.pk}",
         )
     package.status = Package.Status.ACCEPTED
-    package.save(update_fields=["status"])  # the planner listens (scheduling.signals)
+    if quote.promised_date:
+        # The promise the homeowner accepted: the planner aims for it, the board measures by it.
+        package.promised_date = quote.promised_date
+    # The planner listens (scheduling.signals).
+    package.save(update_fields=["status", "promised_date"])
     Request.objects.filter(package=package).update(status=Request.Status.ACCEPTED)
     _remember_language(package.customer_id)
     emit(
@@ -571,7 +583,6 @@ def confirm_order(quote: Quote) -> None:
     start. In the language the homeowner accepted in."""
     from django.conf import settings
     from django.core.mail import EmailMessage
-    from django.utils.formats import date_format
 
     from jobs.privacy import quote_document
 
@@ -593,6 +604,11 @@ def confirm_order(quote: Quote) -> None:
                 if quote.completion_date
                 else "–",
             }
+        )
+    if quote.promised_date:
+        lines.append(
+            _("We promise completion by %(date)s.")
+            % {"date": date_format(quote.promised_date, "SHORT_DATE_FORMAT")}
         )
     if quote.early_start_consent:
         lines.append(
@@ -686,13 +702,17 @@ def revise_quote(
     lines: list[dict],
     start_date=None,
     completion_date=None,
+    promised_date=KEEP,
     note: str = "",
     by=None,
     today=None,
 ) -> Quote:
     """The office's revision: a new quote version with the given lines (text, trade, kind,
     quantity, unit, unit price) and dates; the previous open version is superseded, the
-    homeowner is told by mail and live, and ``quote_changes`` shows what changed."""
+    homeowner is told by mail and live, and ``quote_changes`` shows what changed.
+
+    ``promised_date`` is the binding completion promise: ``None`` offers none, ``KEEP`` (the
+    default) keeps the previous version's."""
     from django.conf import settings
     from django.core.mail import send_mail
     from django.utils import timezone
@@ -710,15 +730,9 @@ def revise_quote(
         raise ValidationError({"lines": _("A quote needs at least one line.")})
     today = today or timezone.localdate()
     last = package.quotes.order_by("-version").first()
-    # A date left empty stays as it was; the new offer's dates, so resolved, lie ahead, in order.
-    start_date = start_date or (last.start_date if last else None)
-    completion_date = completion_date or (last.completion_date if last else None)
-    if start_date and start_date < today:
-        raise ValidationError({"start_date": _("The start cannot lie in the past.")})
-    if completion_date and completion_date < today:
-        raise ValidationError({"completion_date": _("The completion cannot lie in the past.")})
-    if completion_date and start_date and completion_date < start_date:
-        raise ValidationError({"completion_date": _("The completion lies before the start.")})
+    start_date, completion_date, promised_date = _revision_dates(
+        last, start_date, completion_date, promised_date, today
+    )
     # Units typed before the vocabulary existed (kept by its migration) may stay on their lines.
     typed = (
         {u for u in last.lines.values_list("unit", flat=True) if u not in Unit.values}
@@ -756,7 +770,7 @@ def revise_quote(
         start=start_date,
         completion=completion_date,
     )
-    quote = store_quote(package, pricing, today=today, note=note)
+    quote = store_quote(package, pricing, today=today, note=note, promised_date=promised_date)
     payload = {"package": package.pk, "quote": quote.pk, "version": quote.version}
     emit([f"package.{package.pk}", "office"], "quote.revised", payload)
     customer = package.customer
@@ -776,6 +790,36 @@ def revise_quote(
     return quote
 
 
+def _revision_dates(last: Quote | None, start_date, completion_date, promised_date, today):
+    """A revision's start, earliest completion and promise, each checked. A start or completion
+    left empty stays as it was (and ``KEEP`` keeps the promise); so resolved, they lie ahead
+    and in order."""
+    start_date = start_date or (last.start_date if last else None)
+    completion_date = completion_date or (last.completion_date if last else None)
+    if promised_date is KEEP:
+        promised_date = last.promised_date if last else None
+    if start_date and start_date < today:
+        raise ValidationError({"start_date": _("The start cannot lie in the past.")})
+    if completion_date and completion_date < today:
+        raise ValidationError({"completion_date": _("The completion cannot lie in the past.")})
+    if completion_date and start_date and completion_date < start_date:
+        raise ValidationError({"completion_date": _("The completion lies before the start.")})
+    if promised_date and promised_date < today:
+        raise ValidationError({"promised_date": _("The promised date cannot lie in the past.")})
+    earliest = completion_date or start_date
+    if promised_date and earliest and promised_date < earliest:
+        # Promising what the plan cannot reach would mark the order late on the day it is taken.
+        raise ValidationError(
+            {
+                "promised_date": _(
+                    "The promised date lies before the earliest completion (%(date)s)."
+                )
+                % {"date": date_format(earliest, "SHORT_DATE_FORMAT")}
+            }
+        )
+    return start_date, completion_date, promised_date
+
+
 def quote_changes(old: Quote, new: Quote) -> dict:
     """What changed between two versions: lines added, removed or changed (by text), totals and
     dates — for the homeowner to see at a glance."""
@@ -793,6 +837,7 @@ def quote_changes(old: Quote, new: Quote) -> dict:
         "changed": sorted(changed, key=lambda c: c["text"]),
         "gross": (old.gross, new.gross),
         "completion": (old.completion_date, new.completion_date),
+        "promised": (old.promised_date, new.promised_date),
         "start": (old.start_date, new.start_date),
     }
 

@@ -445,7 +445,11 @@ def revise_quote(request, package_id: int):
     ]
     initial = {}
     if latest:
-        initial = {"start_date": latest.start_date, "completion_date": latest.completion_date}
+        initial = {
+            "start_date": latest.start_date,
+            "completion_date": latest.completion_date,
+            "promised_date": latest.promised_date,
+        }
     data = request.POST if request.method == "POST" else None
     lines = QuoteLineFormSet(data, initial=initial_lines, prefix="lines")
     form = RevisionForm(data, initial=initial)

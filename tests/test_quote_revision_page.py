@@ -3,10 +3,12 @@ browser would: every pre-filled value as rendered, plus whatever the office type
 
 from decimal import Decimal
 from html.parser import HTMLParser
+from io import BytesIO
 
 import pytest
 from django.core import mail
 from django.test import Client
+from pypdf import PdfReader
 
 from jobs.models import Package, Quote
 from jobs.services import accept_quote
@@ -259,3 +261,92 @@ def test_a_quantity_of_zero_is_refused_in_words_not_with_djangos_0_01(quoted):
     form["lines-0-quantity"] = "0"
     refused = office.post(url, form).content.decode()
     assert "Die Menge muss größer als 0 sein." in refused and "0.01" not in refused
+
+
+def test_the_office_promises_a_completion_date_which_the_accepted_order_keeps(
+    quoted, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    quote, office, url = quoted
+    form = form_of(office.get(url))
+    assert form["promised_date"] == ""  # an instant quote promises nothing
+    too_early = quote.completion_date - dt.timedelta(days=1)
+    refused = office.post(url, form | {"promised_date": too_early.isoformat()})
+    assert refused.status_code == 422
+    assert "Der zugesagte Termin liegt vor der frühesten Fertigstellung" in refused.content.decode()
+    refused = office.post(url, form | {"promised_date": "2020-01-01"})
+    assert "Der zugesagte Termin darf nicht in der Vergangenheit liegen." in (
+        refused.content.decode()
+    )
+    assert Quote.objects.filter(package=quote.package).count() == 1
+
+    promise = quote.completion_date + dt.timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert office.post(url, form | {"promised_date": promise.isoformat()}).status_code == 302
+    revised = quote.package.quotes.get(version=2)
+    assert revised.promised_date == promise
+    assert form_of(office.get(url))["promised_date"] == promise.isoformat()  # offered again
+
+    homeowner = Client()
+    homeowner.force_login(quote.package.customer.user)
+    page = homeowner.get(f"/angebot/{revised.pk}/").content.decode()
+    shown = page.split('data-testid="promised">')[1].split("<")[0]
+    assert f"{promise:%d.%m.%Y}" in shown
+    changes = page.split('data-testid="changes"')[1].split("</section>")[0]
+    assert "Fertigstellung zugesagt bis" in changes
+    pdf = PdfReader(BytesIO(homeowner.get(f"/angebot/{revised.pk}/pdf/").content))
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert f"Fertigstellung verbindlich zugesagt bis: {promise:%d.%m.%Y}" in text
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        accept_quote(
+            revised.pk, version=2, user=quote.package.customer.user, early_start_consent=True
+        )
+    package = Package.objects.get(pk=quote.package_id)
+    assert package.promised_date == promise  # what the board's "late" and the planner use
+    assert f"Wir sagen die Fertigstellung bis {promise:%d.%m.%Y} zu." in mail.outbox[-1].body
+    order_page = homeowner.get(f"/auftrag/{package.pk}/").content.decode()
+    assert f'data-testid="package-promised">{promise:%d.%m.%Y}<' in order_page
+
+
+def test_a_promise_left_out_of_an_api_revision_stays_and_null_withdraws_it(quoted):
+    import datetime as dt
+    import json
+
+    quote, office, _url = quoted
+    line = quote.lines.order_by("position").first()
+    body = {
+        "lines": [
+            {
+                "kind": line.kind,
+                "trade": line.trade,
+                "text": line.text,
+                "quantity": str(line.quantity),
+                "unit": line.unit,
+                "unit_price": str(line.unit_price),
+            }
+        ]
+    }
+    promise = quote.completion_date + dt.timedelta(days=3)
+
+    def revise(**extra):
+        response = office.post(
+            f"/api/v1/packages/{quote.package_id}/quotes",
+            json.dumps(body | extra),
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        return response.json()["promised_date"]
+
+    assert revise(promised_date=promise.isoformat()) == promise.isoformat()
+    assert revise() == promise.isoformat()
+    assert revise(promised_date=None) is None
+    too_early = (quote.completion_date - dt.timedelta(days=1)).isoformat()
+    refused = office.post(
+        f"/api/v1/packages/{quote.package_id}/quotes",
+        json.dumps(body | {"promised_date": too_early}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 422 and "promised_date" in refused.json()["detail"][0]["loc"]
