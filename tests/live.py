@@ -75,7 +75,7 @@ class Stack:
             "web",
             [
                 str(BIN / "uvicorn"),
-                "zunft.asgi:application",
+                "tests.live_asgi:application",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -90,7 +90,7 @@ class Stack:
             [
                 str(BIN / "celery"),
                 "-A",
-                "zunft",
+                "tests.live_worker",
                 "worker",
                 "--pool=threads",
                 "--concurrency=4",
