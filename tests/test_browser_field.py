@@ -769,10 +769,11 @@ def test_the_owner_hears_of_a_job_left_without_worker_and_gives_it_to_a_colleagu
     times = page.locator("[data-testid=agenda-item] .time")
     expect(times).to_have_count(2)
     assert all(re.fullmatch(r"\d\d:\d\d–\d\d:\d\d", t) for t in times.all_inner_texts())
-    page.get_by_test_id("tab-team").click()
-
     # The colleague is back after all; the owner opens the job and chooses him.
     Absence.objects.filter(worker=coop.a_colleague).delete()
+    page.get_by_test_id("tab-team").click()
+    colleague = page.locator(f"[data-testid=team-worker][data-worker='{coop.a_colleague.pk}']")
+    expect(colleague.get_by_test_id("absences")).to_have_count(0)  # the tab has read the team
     listed.locator("a").click()
     staff = page.get_by_test_id("staff")
     expect(staff.get_by_test_id("staff-current")).to_contain_text("Noch kein Monteur")

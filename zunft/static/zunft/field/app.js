@@ -169,6 +169,11 @@
     }
   }
 
+  // A re-read that brings nothing new leaves the page as it is: redrawing it anyway swaps the
+  // nodes under the worker's finger, and a tap whose press and release land on different nodes
+  // is lost.
+  const same = (a, b) => b != null && JSON.stringify(a) === JSON.stringify(b);
+
   async function loadAgenda() {
     try {
       const fresh = await latest("agenda", () => getJSON(`${config.api}agenda?days=7`));
@@ -439,6 +444,7 @@
     try {
       const fresh = await latest("unstaffed", () => getJSON(`${config.api}unstaffed`));
       if (fresh === STALE) return;
+      if (same(fresh, unstaffed)) return renderBanner();  // the network may be back
       unstaffed = fresh;
       store.set("unstaffed", unstaffed);
     } catch (error) {
@@ -459,12 +465,14 @@
       ]));
       if (fresh === STALE) return;
       const [pages, absences, workshops, catalogue] = fresh;
-      team = {
+      const read = {
         workers: pages.flatMap((p) => p.items),
         absences: absences.flatMap((p) => p.items),
         workshops,
         certifications: catalogue.items || catalogue,
       };
+      if (same(read, team)) return renderBanner();
+      team = read;
     } catch (error) {
       team = team || { workers: [], absences: [], workshops: [], certifications: [], failed: true };
     }
