@@ -9,7 +9,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from jobs import services
-from jobs.models import Quote
+from jobs.models import Package, Quote
 from jobs.schemas import (
     AcceptIn,
     DeclineIn,
@@ -20,8 +20,9 @@ from jobs.schemas import (
     RevisionIn,
     TemplateIn,
     TemplateOut,
+    WithdrawalOut,
 )
-from jobs.selectors import templates_visible_to
+from jobs.selectors import owned_package, templates_visible_to
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
 from zunft.core.auth import optional_auth, required_auth
@@ -213,6 +214,53 @@ def decline(request, quote_id: int, payload: DeclineIn):
     except Quote.DoesNotExist as exc:
         raise Http404 from exc
     return _quote_out(quote)
+
+
+def _withdrawal_out(package) -> dict:
+    from jobs.withdrawal import withdrawal_state
+
+    state = withdrawal_state(package)
+    return {
+        "possible": state.possible,
+        "deadline": state.deadline,
+        "reason": state.reason,
+        "work_started": state.work_started,
+        "withdrawn_at": package.withdrawn_at,
+    }
+
+
+@router.get(
+    "/packages/{package_id}/withdrawal",
+    response={200: WithdrawalOut, 404: ErrorOut},
+    auth=required_auth,
+    tags=["journey"],
+)
+def get_withdrawal(request, package_id: int):
+    """The homeowner's right of withdrawal on her order: whether and until when she may
+    withdraw, or why not."""
+    try:
+        return _withdrawal_out(owned_package(request.user, package_id))
+    except Package.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@router.post(
+    "/packages/{package_id}/withdrawal",
+    response={200: WithdrawalOut, 404: ErrorOut, 409: ErrorOut},
+    auth=required_auth,
+    tags=["journey"],
+)
+def withdraw(request, package_id: int):
+    """Withdraw from the contract (consumers, within the withdrawal period): the work stops,
+    appointments are cancelled, an acknowledgement is mailed. Withdrawing twice is harmless;
+    409 with the reason when it is no longer possible."""
+    from jobs.withdrawal import withdraw as withdraw_contract
+
+    try:
+        package = withdraw_contract(package_id, user=request.user)
+    except Package.DoesNotExist as exc:
+        raise Http404 from exc
+    return _withdrawal_out(package)
 
 
 @router.post(

@@ -192,6 +192,17 @@ class Package(models.Model):
     photos_public_since = models.DateTimeField(_("photo consent given"), null=True, blank=True)
     # The form that made it (a Notdienst taken on the phone): sent twice, it is made once.
     form_token = models.UUIDField(_("form token"), null=True, blank=True, unique=True)
+    # A consumer's withdrawal from the contract (§ 355 BGB) through the portal's withdrawal
+    # function (§ 356a BGB): when it was received, and from whose login.
+    withdrawn_at = models.DateTimeField(_("withdrawal received"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawal by"),
+    )
 
     class Meta:
         verbose_name = _("package")

@@ -197,6 +197,7 @@ def export_packages(customer: Customer, archive: Archive) -> list[dict]:
                 "earliest_start": package.earliest_start,
                 "promised_date": package.promised_date,
                 "created_at": package.created_at,
+                "withdrawn_at": package.withdrawn_at,
                 "tasks": [
                     _task_data(t, appointments.get(t.pk, []), archive, folder)
                     for t in package.tasks.all()

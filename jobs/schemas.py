@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
@@ -160,6 +160,17 @@ class AcceptIn(Schema):
 
 class DeclineIn(Schema):
     version: int
+
+
+class WithdrawalOut(Schema):
+    """The homeowner's right of withdrawal on one order: whether it may be used now, until
+    when, why not (in words), and when it was used."""
+
+    possible: bool
+    deadline: date | None
+    reason: str
+    work_started: bool
+    withdrawn_at: datetime | None
 
 
 class RevisedLineIn(Schema):

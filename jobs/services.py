@@ -623,6 +623,11 @@ def confirm_order(quote: Quote) -> None:
         _("Your order online: %(url)s")
         % {"url": settings.SITE_URL + reverse("package", args=[package.pk])},
     ]
+    if package.customer.kind == package.customer.Kind.PRIVATE:
+        lines.append(
+            _("To withdraw from the contract: %(url)s")
+            % {"url": settings.SITE_URL + reverse("jobs:withdrawal", args=[package.pk])}
+        )
     message = EmailMessage(
         _("Order confirmation: %(title)s") % {"title": package.name},
         "\n".join(lines),

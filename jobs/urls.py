@@ -20,6 +20,7 @@ urlpatterns = [
         name="directory-thumbnail",
     ),
     path("auftrag/<int:package_id>/fotos-freigeben/", views.photo_consent, name="photo-consent"),
+    path("auftrag/<int:package_id>/widerruf/", views.withdrawal, name="withdrawal"),
     path("meine-auftraege/", views.my_orders, name="my-orders"),
     path("impressum/", views.imprint, name="imprint"),
     path("datenschutz/", views.privacy_notice, name="privacy"),

@@ -22,6 +22,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -410,6 +411,52 @@ def photo_consent(request, package_id: int):
     else:
         messages.success(request, _("Withdrawn: no photos of your job are shown any more."))
     return redirect(package_url + "#fotos")
+
+
+# --- the homeowner's withdrawal from the contract (§ 356a BGB) ----------------------------------
+
+
+def withdrawal(request, package_id: int):
+    """The withdrawal function: the statement to confirm (who, which contract, where the
+    acknowledgement goes, what follows), then "Widerruf bestätigen". Only the package's
+    homeowner; a withdrawal no longer possible says why."""
+    from jobs.withdrawal import withdraw, withdrawal_state
+
+    package_url = reverse("package", args=[package_id])
+    if not request.user.is_authenticated:
+        return redirect(reverse("login") + "?" + urlencode({"next": request.path}))
+    try:
+        package = owned_package(request.user, package_id)
+    except Package.DoesNotExist as exc:
+        raise Http404 from exc
+    error = ""
+    if request.method == "POST":
+        try:
+            package = withdraw(package.pk, user=request.user)
+        except Conflict as exc:
+            error = str(exc)
+        else:
+            received = timezone.localtime(package.withdrawn_at)
+            messages.success(
+                request,
+                _(
+                    "Your withdrawal was received on %(date)s at %(time)s. The acknowledgement "
+                    "is on its way to you by e-mail."
+                )
+                % {
+                    "date": date_format(received.date(), "SHORT_DATE_FORMAT"),
+                    "time": received.strftime("%H:%M"),
+                },
+            )
+            return redirect(package_url)
+    state = withdrawal_state(package)
+    context = {
+        "package": package,
+        "state": state,
+        "error": error,
+        "email": package.customer.email or request.user.email,
+    }
+    return render(request, "jobs/withdrawal.html", context, status=409 if error else 200)
 
 
 # --- the homeowner's own orders ------------------------------------------------------------------

@@ -145,6 +145,7 @@ class PackageOut(Schema):
     site: str
     earliest_start: date
     promised_date: date | None
+    withdrawn_at: datetime | None
     tasks: list[TimelineTaskOut]
     last_event: int
 
@@ -191,6 +192,7 @@ def package_timeline(package: Package) -> dict:
         "site": str(package.site),
         "earliest_start": package.earliest_start,
         "promised_date": package.promised_date,
+        "withdrawn_at": package.withdrawn_at,
         "tasks": tasks,
         "last_event": last.pk if last else 0,
     }

@@ -124,6 +124,8 @@ def _labels() -> dict:
             "quote.created": _("quote created"),
             "quote.revised": _("quote revised"),
             "quote.accepted": _("quote accepted"),
+            "quote.declined": _("quote declined by the homeowner"),
+            "contract.withdrawn": _("contract withdrawn by the homeowner"),
             "dispatch.offered": _("offered to a workshop"),
             "dispatch.accepted": _("accepted by the workshop"),
             "dispatch.declined": _("declined by the workshop"),
@@ -151,6 +153,7 @@ def _labels() -> dict:
             "invoice.paid": _("invoice paid"),
         },
         "event_other": _("other event (%(type)s)"),
+        "work_started": _("work had begun: bill the work done, in proportion (§ 357a BGB)"),
     }
 
 

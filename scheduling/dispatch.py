@@ -409,3 +409,32 @@ def fairness_ledger(user):
         )
         .order_by("workshop__name", "appointment__task__trade__code")
     )
+
+
+def cancel_package_work(package) -> list[Appointment]:
+    """The package ends before its work is done (the homeowner withdrew): its appointments
+    for work not done are cancelled (a calendar sees them go: the sequence rises), their offers
+    withdrawn, and each workshop and worker concerned is told live. The caller re-plans."""
+    appointments = list(
+        Appointment.objects.select_for_update()
+        .filter(task__package=package)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .exclude(task__status=Task.Status.DONE)
+        .order_by("pk")
+    )
+    ids = [a.pk for a in appointments]
+    Dispatch.objects.filter(
+        appointment_id__in=ids,
+        status__in=[Dispatch.Status.PROPOSED, Dispatch.Status.OFFERED, Dispatch.Status.ACCEPTED],
+    ).update(status=Dispatch.Status.WITHDRAWN)
+    now = timezone.now()
+    for appointment in appointments:
+        Appointment.objects.filter(pk=appointment.pk).update(
+            status=Appointment.Status.CANCELLED, sequence=appointment.sequence + 1, updated_at=now
+        )
+    payload = {"package": package.pk, "cancelled": ids}
+    for workshop in sorted({a.workshop_id for a in appointments}):
+        emit(f"workshop.{workshop}", "workshop.schedule_changed", {**payload, "workshop": workshop})
+    for worker in sorted({a.worker_id for a in appointments if a.worker_id}):
+        emit(f"worker.{worker}", "worker.schedule_changed", {**payload, "worker": worker})
+    return appointments

@@ -260,8 +260,22 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     moved = 0
     offered = []
     touched_packages, touched_workshops = set(), set()
+    # The packages still to be done, locked before their appointments (as a withdrawal does): a
+    # homeowner withdrawing during the solve has withdrawn (nothing is written for the package)
+    # or waits for this plan and then cancels what it wrote.
+    planned = set(
+        Package.objects.select_for_update()
+        .filter(
+            pk__in={task.package_id for task in ctx.tasks.values()},
+            status__in=Package.PLANNED_STATUSES,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for a in result.assignments:
         task = ctx.tasks[a.task]
+        if task.package_id not in planned:
+            continue
         start, end = _local(problem, a.start), _local(problem, a.end)
         segments = _segments_json(problem, a.segments)
         workshop_id = int(a.workshop)

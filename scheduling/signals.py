@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from jobs.acceptance import rework_requested
 from jobs.fieldwork import task_overran
 from jobs.models import Package
+from jobs.withdrawal import contract_withdrawn
 from trades.models import Absence, WorkerCertification
 from trades.services import team_changed
 
@@ -68,3 +69,11 @@ def plan_rework(sender, rework, **kwargs):
     from scheduling.services import plan_rework as plan
 
     plan(rework)
+
+
+@receiver(contract_withdrawn, dispatch_uid="cancel_withdrawn_work")
+def cancel_withdrawn_work(sender, package, **kwargs):
+    from scheduling.dispatch import cancel_package_work
+
+    if cancel_package_work(package):
+        _replan_after_commit(f"package {package.pk} withdrawn")

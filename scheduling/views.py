@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from jobs.acceptance import acceptable
 from jobs.documents import documents_for
 from jobs.models import Package
+from jobs.withdrawal import withdrawal_state
 from scheduling import messages
 from scheduling.api import package_timeline, visible_package
 from scheduling.feeds import build_calendar
@@ -33,6 +34,8 @@ def package_page(request, package_id: int):
             "offline": _("offline — retrying"),
         },
         "package": dict(Package.Status.choices),
+        "withdrawn": _("withdrawn from the contract"),
+        "dropped": _("dropped"),
         "message_empty": _("No messages yet."),
         "message_sent": _("sent"),
         "message_failed": _("Could not send; please try again."),
@@ -51,6 +54,7 @@ def package_page(request, package_id: int):
             "may_write": is_owner or bool(messages.own_working_workshops(request.user, package)),
             "documents": documents_for(request.user, package),
             "message_error": request.session.pop("message_error", None),
+            "withdrawal": withdrawal_state(package) if is_owner else None,
         },
     )
 

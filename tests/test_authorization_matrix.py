@@ -224,6 +224,12 @@ RULES: dict[str, Rule] = {
         body=lambda w: {"version": w.quote.version},
         why="only the customer says no to her quote",
     ),
+    "jobs_api_get_withdrawal": only(HOME_A, why="only the customer's own right of withdrawal"),
+    "jobs_api_withdraw": only(
+        HOME_A,
+        ok=SUCCESS | {409},
+        why="only the customer withdraws from her contract; 409 when there is none to withdraw",
+    ),
     "jobs_api_revise": only(
         OFFICE,
         ok=SUCCESS | {422},
@@ -642,6 +648,9 @@ PAGES: dict[str, Page] = {
         ok=frozenset({302}),
         lands="/auftrag/",
         why="the message form without JavaScript; each side writes in its own thread",
+    ),
+    "auftrag/<int:package_id>/widerruf/": page(
+        HOME_A, why="the withdrawal function is the customer's alone"
     ),
     "auftrag/<int:package_id>/fotos-freigeben/": page(
         HOME_A,

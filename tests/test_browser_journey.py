@@ -107,3 +107,43 @@ def test_catalogue_wizard_quote_login_accept_and_a_live_package_page(
     page.screenshot(path=SHOTS / "4-package-confirmed.png", full_page=True)
     van.close()
     phone.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_homeowner_withdraws_from_her_order_on_a_phone(
+    live_stack,
+    browser,
+    portal,  # noqa: F811
+):
+    """The withdrawal function (§ 356a BGB): a button on the order, the statement to confirm,
+    the order shown as withdrawn — on a phone, without sideways scrolling."""
+    from jobs.models import Package, Quote
+    from jobs.services import accept_quote
+    from tests.test_journey_api import submit, wizard
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_stack.base_url
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    user = quote.package.customer.user
+    accept_quote(quote.pk, version=1, user=user, early_start_consent=True)
+    phone = browser.new_context(viewport=PHONE, locale="de-DE", is_mobile=True, has_touch=True)
+    phone.add_cookies([session_cookie(user, base)])
+    page = phone.new_page()
+
+    page.goto(f"{base}/auftrag/{quote.package_id}/")
+    link = page.get_by_test_id("withdrawal-link")
+    expect(link).to_have_text("Vertrag hier widerrufen")
+    link.click()
+    statement = page.get_by_test_id("withdrawal-statement")
+    expect(statement).to_contain_text("Hiermit widerrufe ich den oben genannten Vertrag.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=SHOTS / "withdrawal-statement.png", full_page=True)
+    page.get_by_test_id("withdrawal-confirm").click()
+
+    expect(page.get_by_test_id("withdrawn")).to_contain_text("Sie haben diesen Vertrag am")
+    expect(page.locator("ul.messages")).to_contain_text("Eingangsbestätigung")
+    expect(page.get_by_test_id("package-status")).to_have_text("widerrufen")
+    expect(page.get_by_test_id("task-state").first).to_have_text("entfällt")
+    page.screenshot(path=SHOTS / "withdrawal-done.png", full_page=True)
+    assert Package.objects.get(pk=quote.package_id).withdrawn_at is not None
+    phone.close()

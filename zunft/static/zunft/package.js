@@ -26,7 +26,7 @@
 
   function render(pkg) {
     document.querySelector("[data-testid=package-status]").textContent =
-      labels.package[pkg.status] || pkg.status;
+      pkg.withdrawn_at ? labels.withdrawn : labels.package[pkg.status] || pkg.status;
     list.replaceChildren(...pkg.tasks.map((task) => {
       const li = document.createElement("li");
       li.className = `step state-${task.appointment_status || "open"}`;
@@ -37,7 +37,8 @@
       trade.className = "muted";
       trade.textContent = ` ${task.trade}`;
       const info = document.createElement("span");
-      const stateText = task.status === "done" ? labels.done
+      const stateText = task.status === "cancelled" ? labels.dropped
+        : task.status === "done" ? labels.done
         : task.status === "in_progress" ? labels.in_progress
         : task.appointment_status === "accepted" ? labels.confirmed
         : task.start ? labels.planned : labels.planning;

@@ -594,7 +594,8 @@
     $("log-body").replaceChildren(rows.length ? el("ol", { class: "log" }, rows.map((e) => el("li", {},
       el("time", { datetime: e.created_at, text: fmtTime.format(new Date(e.created_at)) }), " ",
       el("strong", { text: eventLabel(e.type) }), " ",
-      el("span", { class: "muted", text: e.data.task ? `· ${taskText(e.data.task)}` : "" })))) : el("p", { class: "muted", text: L10N.log_empty }));
+      el("span", { class: "muted", text: e.data.task ? `· ${taskText(e.data.task)}` : "" }),
+      e.data.work_started ? el("span", { class: "warn", text: ` · ${L10N.work_started}` }) : null))) : el("p", { class: "muted", text: L10N.log_empty }));
     if (msgs.some((m) => m.sender !== "office" && !m.read_at)) api(`${base}/read`, { method: "POST" }).then(soon);
     if (!dialog.open) dialog.showModal();
   }
