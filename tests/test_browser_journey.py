@@ -147,3 +147,55 @@ def test_the_homeowner_withdraws_from_her_order_on_a_phone(
     page.screenshot(path=SHOTS / "withdrawal-done.png", full_page=True)
     assert Package.objects.get(pk=quote.package_id).withdrawn_at is not None
     phone.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_homeowner_approves_the_work_with_the_keyboard_alone(
+    live_stack,
+    browser,
+    portal,  # noqa: F811
+):
+    """The Abnahme without mouse or touch: the typed name goes into the signature field."""
+    import io
+
+    from PIL import Image
+
+    from jobs.models import Acceptance, Quote, Task
+    from jobs.services import accept_quote
+    from tests.test_journey_api import submit, wizard
+
+    base = live_stack.base_url
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    user = quote.package.customer.user
+    accept_quote(quote.pk, version=1, user=user, early_start_consent=True)
+    Task.objects.filter(package=quote.package).update(status=Task.Status.DONE)
+    context = browser.new_context(viewport=PHONE, locale="de-DE")
+    context.add_cookies([session_cookie(user, base)])
+    page = context.new_page()
+    page.goto(f"{base}/auftrag/{quote.package_id}/#abnahme")
+
+    signer = page.locator("#signer")
+    signer.fill("")
+    signer.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past "Löschen" to the typed signature
+    expect(page.get_by_test_id("signature-typed")).to_be_focused()
+    page.keyboard.press("Enter")  # no name yet: it says so and goes back to the name
+    expect(page.locator("#acceptance-error")).to_have_text("Bitte zuerst Ihren Namen eintragen.")
+    expect(signer).to_be_focused()
+    page.keyboard.type("Greta Grote")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#acceptance-error")).to_be_hidden()
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("acceptance-submit")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#acceptance-form")).to_have_count(0)  # recorded, the page reloaded
+    acceptance = Acceptance.objects.get(package=quote.package)
+    assert (acceptance.outcome, acceptance.signer_name) == ("approved", "Greta Grote")
+    with acceptance.signature.open("rb") as stored:
+        ink = Image.open(io.BytesIO(stored.read())).convert("RGBA").getchannel("A")
+        assert ink.getbbox() is not None  # the name is written in it, not an empty field
+    context.close()

@@ -27,6 +27,24 @@
   });
   ["pointerup", "pointercancel", "pointerleave"].forEach((t) => canvas.addEventListener(t, () => { last = null; }));
   document.getElementById("signature-clear").addEventListener("click", () => ctx.clearRect(0, 0, canvas.width, canvas.height));
+  // Without a pointer (keyboard, screen reader) the typed name, written into the field, is the
+  // signature: an Abnahme needs no handwriting, only a clear declaration by its signer.
+  const typed = document.getElementById("signature-typed");
+  typed.addEventListener("click", () => {
+    const name = document.getElementById("signer").value.trim();
+    if (!name) {
+      error.hidden = false;
+      error.textContent = typed.dataset.empty;
+      document.getElementById("signer").focus();
+      return;
+    }
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    const height = canvas.clientHeight;
+    ctx.font = `italic ${Math.round(height / 3)}px serif`;
+    ctx.textBaseline = "middle";
+    ctx.fillText(name, 12, height / 2, canvas.clientWidth - 24);
+    error.hidden = true;
+  });
 
   const csrf = () => (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
   form.addEventListener("submit", async (event) => {
