@@ -357,6 +357,8 @@ class Quote(models.Model):
     early_start_consent = models.BooleanField(
         _("consent to start within the withdrawal period"), default=False
     )
+    # When the homeowner said no (quotes declined before this was kept have none).
+    declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("quote")

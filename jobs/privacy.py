@@ -130,6 +130,7 @@ def _quote_data(quote: Quote, archive: Archive, render_quote: QuoteRenderer) -> 
         "completion_date": quote.completion_date,
         "promised_date": quote.promised_date,
         "accepted_at": quote.accepted_at,
+        "declined_at": quote.declined_at,
         "early_start_consent": quote.early_start_consent,
         "lines": [
             {

@@ -1087,6 +1087,35 @@ def test_the_homeowner_declines_a_quote_and_the_request_is_closed(coop, bathroom
     assert quote.package.status == Package.Status.CANCELLED
 
 
+def test_a_declined_quote_reads_as_her_no_on_my_orders_not_as_a_live_offer(coop, bathroom):  # noqa: F811
+    """Declined by her, on the day she did; no validity, no button urging her to the quote
+    (it stays readable through a plain link); a decline from before the day was kept still
+    reads as hers."""
+    from jobs.models import Quote
+
+    quote = hannas_quote(coop, bathroom)
+    hanna = Client()
+    hanna.force_login(coop.hanna)
+    hanna.post(f"/angebot/{quote.pk}/ablehnen/", {"version": quote.version})
+    quote.refresh_from_db()
+
+    card = _order_cards(hanna.get("/meine-auftraege/").content.decode())[quote.package_id]
+    declined_on = timezone.localdate(quote.declined_at)
+    assert (
+        f'data-testid="order-status">von Ihnen abgelehnt am {declined_on:%d.%m.%Y}</strong>' in card
+    )
+    assert "storniert" not in card and "gültig bis" not in card
+    assert 'class="button"' not in card
+    link = re.search(r'<a href="([^"]+)" data-testid="declined-quote-link">([^<]+)</a>', card)
+    assert link.groups() == (f"/angebot/{quote.pk}/", "Abgelehntes Angebot ansehen (Version 1)")
+    english = _order_cards(hanna.get("/en/meine-auftraege/").content.decode())
+    assert "declined by you on" in english[quote.package_id]
+
+    Quote.objects.filter(pk=quote.pk).update(declined_at=None)
+    card = _order_cards(hanna.get("/meine-auftraege/").content.decode())[quote.package_id]
+    assert 'data-testid="order-status">von Ihnen abgelehnt</strong>' in card
+
+
 def test_the_quote_page_writes_quantities_as_its_language_does(coop, bathroom):  # noqa: F811
     """The page follows its reader (2.6 h in English); the PDF is a German document (2,6)."""
     quote = hannas_quote(coop, bathroom)
