@@ -1176,3 +1176,26 @@ def test_a_trade_nobody_offers_at_the_site_is_named_in_the_readers_language(port
     page = Client().post("/en/pakete/bad/anfrage/", wizard_form()).content.decode()
     assert "Wiring" in page  # the task as the English page names it, not "Elektro"
     assert not Package.objects.exists()
+
+
+def test_the_calendar_download_is_offered_once_something_is_planned(coop, bathroom):  # noqa: F811
+    """An order not planned yet would give an empty calendar file: it says so instead."""
+    from scheduling.models import Appointment
+    from tests.test_planner_integration import book
+
+    package = book(coop, bathroom, coop.hanna_site)  # ordered, not planned yet
+    client = Client()
+    client.force_login(coop.hanna)
+    ics = f'href="/auftrag/{package.pk}/termine.ics"'
+    page = client.get(f"/auftrag/{package.pk}/").content.decode()
+    assert ics not in page and "Noch keine Termine für Ihren Kalender." in page
+
+    task = package.tasks.order_by("position").last()
+    start = timezone.make_aware(dt.datetime(2025, 11, 3, 8))
+    end = start + dt.timedelta(hours=8)
+    Appointment.objects.create(task=task, workshop=coop.a, start=start, end=end, status="cancelled")
+    assert ics not in client.get(f"/auftrag/{package.pk}/").content.decode()
+
+    Appointment.objects.create(task=task, workshop=coop.a, start=start, end=end)
+    page = client.get(f"/auftrag/{package.pk}/").content.decode()
+    assert ics in page and "Noch keine Termine" not in page
