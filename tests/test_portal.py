@@ -802,6 +802,18 @@ def test_error_pages_speak_german_and_lead_back_home(coop):
     assert "Kein Zugang" in refused.content.decode() and 'href="/"' in refused.content.decode()
     missing = homeowner.get("/auftrag/999999/")
     assert missing.status_code == 404 and "Seite nicht gefunden" in missing.content.decode()
+    assert 'data-testid="back-to-field"' not in refused.content.decode()
+    # Tradespeople and workshop owners are led back to the field app, their home.
+    for member in (coop.anton, coop.alice):
+        client = Client()
+        client.force_login(member)
+        refused = client.get("/buero/plantafel/")
+        assert refused.status_code == 403
+        assert re.search(
+            r'<a class="button" href="/monteur/" data-testid="back-to-field">'
+            r"Zurück zur Monteur-App</a>",
+            refused.content.decode(),
+        )
     # An API path nobody serves answers like the API: JSON.
     unknown = homeowner.get("/api/v1/gibt-es-nicht")
     assert unknown.status_code == 404 and unknown.json() == {"detail": "Not Found"}
