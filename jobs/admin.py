@@ -94,7 +94,13 @@ class PackageAdmin(ViewOnly, admin.ModelAdmin):
 class RequestAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["__str__", "customer", "status", "earliest_start", "package", "created_at"]
     list_filter = ["status", "template"]
-    search_fields = ["=id", "customer__last_name", "customer__company", "customer__email"]
+    search_fields = [
+        "=id",
+        "=package__id",
+        "customer__last_name",
+        "customer__company",
+        "customer__email",
+    ]
     list_select_related = ["customer", "template", "trade", "package"]
     date_hierarchy = "created_at"
 

@@ -96,6 +96,10 @@ def test_orders_requests_and_quotes_are_looked_up_not_changed(verbund, hannas_or
     url = f"/admin/jobs/{model}/"
     listing = verbund.get(url)
     assert listing.status_code == 200 and f"{url}{obj.pk}/change/" in listing.content.decode()
+    # Found by her name, or by the package's number (as on the phone: "Auftrag 17").
+    for term in (package.customer.last_name, str(package.pk)):
+        found = verbund.get(url, {"q": term})
+        assert found.status_code == 200 and f"{url}{obj.pk}/change/" in found.content.decode()
     assert verbund.get(f"{url}{obj.pk}/change/").status_code == 200
     assert verbund.post(f"{url}{obj.pk}/change/", {"status": "accepted"}).status_code == 403
     assert verbund.get(f"{url}add/").status_code == 403
