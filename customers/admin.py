@@ -1,4 +1,5 @@
 from django.contrib.gis import admin
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, PostalCode, Site
 from customers.privacy import AccessLoggedAdminMixin
@@ -12,11 +13,15 @@ class SiteInline(admin.StackedInline):
 
 @admin.register(Customer)
 class CustomerAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
-    list_display = ["display_name", "kind", "city", "phone", "email", "created_at"]
+    list_display = ["name", "kind", "city", "phone", "email", "created_at"]
     list_filter = ["kind", "construction_business"]
     search_fields = ["last_name", "first_name", "company", "email", "city"]
     raw_id_fields = ["user"]
     inlines = [SiteInline]
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def name(self, obj):
+        return obj.display_name
 
     def get_search_results(self, request, queryset, search_term):
         if is_phone_number(search_term):  # as on the Notdienst page: any spelling

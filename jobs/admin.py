@@ -1,6 +1,19 @@
 from django.contrib import admin
 
-from jobs.models import PackageTemplate, TemplateDependency, TemplateParameter, TemplateTask
+from customers.admin import CustomerAdmin
+from customers.models import Customer
+from jobs.models import (
+    Package,
+    PackageTemplate,
+    Quote,
+    QuoteLine,
+    Request,
+    Task,
+    TemplateDependency,
+    TemplateParameter,
+    TemplateTask,
+)
+from zunft.core.admin import ViewOnly
 
 
 class ParameterInline(admin.TabularInline):
@@ -41,3 +54,85 @@ class PackageTemplateAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["code", "name_de", "name_en"]
     inlines = [ParameterInline, TaskInline, DependencyInline]
+
+
+# --- the office's lookups: orders as the services left them --------------------------------------
+
+
+class PackageTaskInline(ViewOnly, admin.TabularInline):
+    model = Task
+    fields = ["position", "name_de", "trade", "status", "duration_hours", "material_cost"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("trade")
+
+
+class PackageQuoteInline(ViewOnly, admin.TabularInline):
+    model = Quote
+    fields = ["version", "status", "gross", "valid_until", "accepted_at", "declined_at"]
+    show_change_link = True
+
+
+@admin.register(Package)
+class PackageAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "customer",
+        "status",
+        "earliest_start",
+        "promised_date",
+        "created_at",
+    ]
+    list_filter = ["status", "template"]
+    search_fields = ["=id", "title", "customer__last_name", "customer__company", "customer__email"]
+    list_select_related = ["customer"]
+    date_hierarchy = "created_at"
+    inlines = [PackageTaskInline, PackageQuoteInline]
+
+
+@admin.register(Request)
+class RequestAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ["__str__", "customer", "status", "earliest_start", "package", "created_at"]
+    list_filter = ["status", "template"]
+    search_fields = [
+        "=id",
+        "=package__id",
+        "customer__last_name",
+        "customer__company",
+        "customer__email",
+    ]
+    list_select_related = ["customer", "template", "trade", "package"]
+    date_hierarchy = "created_at"
+
+
+class QuoteLineInline(ViewOnly, admin.TabularInline):
+    model = QuoteLine
+    fields = ["position", "kind", "trade", "text", "quantity", "unit", "unit_price", "net"]
+
+
+@admin.register(Quote)
+class QuoteAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ["__str__", "package", "status", "gross", "valid_until", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["=package__id", "package__title", "package__customer__last_name"]
+    list_select_related = ["package"]
+    date_hierarchy = "created_at"
+    inlines = [QuoteLineInline]
+
+
+class CustomerPackageInline(ViewOnly, admin.TabularInline):
+    """Her orders on a customer's page, each linked to its own page."""
+
+    model = Package
+    fields = ["title", "status", "earliest_start", "promised_date", "created_at"]
+    show_change_link = True
+    ordering = ["-created_at"]
+
+
+# customers does not know jobs: its customer page gains her orders here.
+class CustomerWithPackagesAdmin(CustomerAdmin):
+    inlines = [*CustomerAdmin.inlines, CustomerPackageInline]
+
+
+admin.site.unregister(Customer)
+admin.site.register(Customer, CustomerWithPackagesAdmin)

@@ -133,8 +133,12 @@ class TemplateDependency(models.Model):
     template = models.ForeignKey(
         PackageTemplate, on_delete=models.CASCADE, related_name="dependencies"
     )
-    predecessor = models.ForeignKey(TemplateTask, on_delete=models.CASCADE, related_name="+")
-    successor = models.ForeignKey(TemplateTask, on_delete=models.CASCADE, related_name="+")
+    predecessor = models.ForeignKey(
+        TemplateTask, on_delete=models.CASCADE, related_name="+", verbose_name=_("predecessor")
+    )
+    successor = models.ForeignKey(
+        TemplateTask, on_delete=models.CASCADE, related_name="+", verbose_name=_("successor")
+    )
     lag_hours = models.PositiveIntegerField(_("waiting time (calendar hours)"), default=0)
 
     class Meta:
@@ -167,11 +171,21 @@ class Package(models.Model):
     PLANNED_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS)
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="packages"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="packages",
+        verbose_name=_("customer"),
     )
-    site = models.ForeignKey("customers.Site", on_delete=models.PROTECT, related_name="packages")
+    site = models.ForeignKey(
+        "customers.Site", on_delete=models.PROTECT, related_name="packages", verbose_name=_("site")
+    )
     template = models.ForeignKey(
-        PackageTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="packages"
+        PackageTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="packages",
+        verbose_name=_("package template"),
     )
     title = models.CharField(_("title"), max_length=200)
     status = models.CharField(
@@ -300,19 +314,38 @@ class Request(models.Model):
         DECLINED = "declined", _("declined")
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="requests"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("customer"),
     )
-    site = models.ForeignKey("customers.Site", on_delete=models.PROTECT, related_name="requests")
+    site = models.ForeignKey(
+        "customers.Site", on_delete=models.PROTECT, related_name="requests", verbose_name=_("site")
+    )
     template = models.ForeignKey(
-        PackageTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+        PackageTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("package template"),
     )
-    trade = models.ForeignKey(Trade, on_delete=models.PROTECT, null=True, blank=True)
+    trade = models.ForeignKey(
+        Trade, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("trade")
+    )
     description = models.TextField(_("description"), blank=True)
     parameters = models.JSONField(_("parameters"), default=dict, encoder=DjangoJSONEncoder)
     earliest_start = models.DateField(_("earliest start"))
-    blocked_days = ArrayField(models.DateField(), default=list, blank=True)
+    blocked_days = ArrayField(
+        models.DateField(), default=list, blank=True, verbose_name=_("days without work on site")
+    )
     package = models.OneToOneField(
-        Package, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
+        Package,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="request",
+        verbose_name=_("package"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.NEW
@@ -339,7 +372,9 @@ class Quote(models.Model):
         EXPIRED = "expired", _("expired")
         DECLINED = "declined", _("declined")
 
-    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="quotes")
+    package = models.ForeignKey(
+        Package, on_delete=models.CASCADE, related_name="quotes", verbose_name=_("package")
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
@@ -363,11 +398,18 @@ class Quote(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
     )
     early_start_consent = models.BooleanField(
         _("consent to start within the withdrawal period"), default=False
     )
+    # When the homeowner said no (quotes declined before this was kept have none).
+    declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("quote")

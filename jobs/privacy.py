@@ -17,7 +17,17 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from customers.privacy import REDACTED, Archive, Erasure
 from jobs.acceptance import rendered_protocol
-from jobs.models import Acceptance, Message, Package, Photo, Quote, Request, Signature, Task
+from jobs.models import (
+    Acceptance,
+    Defect,
+    Message,
+    Package,
+    Photo,
+    Quote,
+    Request,
+    Signature,
+    Task,
+)
 from zunft.core.units import unit_label
 
 OPEN_PACKAGE_STATUSES = ("draft", "quoted", "accepted", "in_progress")
@@ -85,7 +95,12 @@ def _packages(customer: Customer):
                 ),
             ),
             Prefetch("quotes", queryset=Quote.objects.prefetch_related("lines")),
-            "acceptances",
+            Prefetch(
+                "acceptances",
+                queryset=Acceptance.objects.prefetch_related(
+                    Prefetch("defects", queryset=Defect.objects.select_related("task", "rework"))
+                ),
+            ),
             "messages",
         )
         .order_by("id")
@@ -130,6 +145,7 @@ def _quote_data(quote: Quote, archive: Archive, render_quote: QuoteRenderer) -> 
         "completion_date": quote.completion_date,
         "promised_date": quote.promised_date,
         "accepted_at": quote.accepted_at,
+        "declined_at": quote.declined_at,
         "early_start_consent": quote.early_start_consent,
         "lines": [
             {
@@ -166,6 +182,17 @@ def _acceptance_data(package: Package, archive: Archive, folder: str) -> list[di
                 "date": acceptance.created_at,
                 "file": path,
                 "protocol": protocol,
+                # What she wrote about each defect, machine-readable and not only in the PDF.
+                "defects": [
+                    {
+                        "task": defect.task.code,
+                        "task_name": defect.task.name_de,
+                        "text": defect.description,
+                        "reported_at": acceptance.created_at,
+                        "rework_status": defect.rework.status if defect.rework else None,
+                    }
+                    for defect in acceptance.defects.all()
+                ],
             }
         )
     return acceptances

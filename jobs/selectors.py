@@ -155,7 +155,8 @@ def work_days(package_ids: Iterable[int]) -> dict[int, tuple[date, date]]:
 def homeowner_orders(user) -> list[Package]:
     """The user's own packages, newest first, each with what its card on "Meine Aufträge" shows:
     ``unread`` office messages, ``latest_quote`` (``quote_expired`` when its validity has
-    passed undecided), ``followable``, and the dates besides ``created_at`` (requested) —
+    passed undecided, ``declined`` when the homeowner said no to it), ``followable``, and the
+    dates besides ``created_at`` (requested) —
     ``ordered_at`` (the accepted quote), ``work_days`` (first and last day planned, or
     ``None``), ``awaiting_plan`` (ordered but not planned yet) and ``approved_at`` (the last
     approved Abnahme). A constant number of queries however many orders there are."""
@@ -191,8 +192,14 @@ def homeowner_orders(user) -> list[Package]:
     for package in packages:
         quotes = list(package.quotes.all())
         package.latest_quote = quotes[0] if quotes else None
-        package.quote_expired = bool(package.latest_quote and package.latest_quote.expired(today))
-        package.followable = package.status in ordered
+        package.declined = bool(
+            package.latest_quote and package.latest_quote.status == Quote.Status.DECLINED
+        )
+        package.quote_expired = not package.declined and bool(
+            package.latest_quote and package.latest_quote.expired(today)
+        )
+        # A withdrawn order stays on its page: the withdrawal and its messages are read there.
+        package.followable = package.status in ordered or package.withdrawn_at is not None
         package.ordered_at = next(
             (q.accepted_at for q in quotes if q.status == Quote.Status.ACCEPTED), None
         )

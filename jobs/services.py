@@ -564,8 +564,11 @@ def decline_quote(quote_id: int, *, version: int, user) -> Quote:
         return quote
     if quote.status != Quote.Status.OPEN:
         raise Conflict(_("This quote can no longer be declined."))
+    from django.utils import timezone
+
     quote.status = Quote.Status.DECLINED
-    quote.save(update_fields=["status"])
+    quote.declined_at = timezone.now()
+    quote.save(update_fields=["status", "declined_at"])
     package.status = Package.Status.CANCELLED
     package.save(update_fields=["status"])
     Request.objects.filter(package=package).update(status=Request.Status.DECLINED)

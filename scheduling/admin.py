@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from scheduling.models import Appointment, Dispatch, PlanRun
+from zunft.core.admin import ViewOnly
 
 
 @admin.register(PlanRun)
@@ -10,13 +11,13 @@ class PlanRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in PlanRun._meta.fields]
 
 
-class DispatchInline(admin.TabularInline):
+class DispatchInline(ViewOnly, admin.TabularInline):
     model = Dispatch
     extra = 0
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["task", "workshop", "worker", "start", "end", "status", "sequence"]
     list_filter = ["status", "workshop"]
     date_hierarchy = "start"

@@ -49,10 +49,19 @@ class Appointment(models.Model):
         ACCEPTED = "accepted", _("accepted")
         CANCELLED = "cancelled", _("cancelled")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="appointments")
-    workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="appointments")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="appointments", verbose_name=_("task")
+    )
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("workshop")
+    )
     worker = models.ForeignKey(
-        Worker, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+        Worker,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("worker"),
     )
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
@@ -66,7 +75,9 @@ class Appointment(models.Model):
     # Placed by a clerk on the board: re-plans keep it where it is (like an accepted one) until
     # the office releases it again.
     pinned = models.BooleanField(_("pinned by the office"), default=False)
-    plan_run = models.ForeignKey(PlanRun, on_delete=models.SET_NULL, null=True, blank=True)
+    plan_run = models.ForeignKey(
+        PlanRun, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("plan run")
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -129,9 +140,14 @@ class Dispatch(models.Model):
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, related_name="dispatches"
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="dispatches",
+        verbose_name=_("appointment"),
     )
-    workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="dispatches")
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.PROTECT, related_name="dispatches", verbose_name=_("workshop")
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED
     )
@@ -139,10 +155,20 @@ class Dispatch(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     answered_by = models.ForeignKey(
-        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "core.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
     )
     worker = models.ForeignKey(
-        Worker, on_delete=models.SET_NULL, null=True, blank=True, related_name="dispatches"
+        Worker,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dispatches",
+        verbose_name=_("worker"),
     )
     decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
 

@@ -27,6 +27,7 @@ from jobs.models import (
     PackageTemplate,
     Quote,
     QuoteLine,
+    Request,
     Task,
     TaskDependency,
     TemplateDependency,
@@ -74,6 +75,7 @@ MODELS = [
     Task,
     Quote,
     QuoteLine,
+    Request,
     Appointment,
     Invoice,
     InvoiceLine,
@@ -453,6 +455,32 @@ def test_the_demo_homeowner_has_an_accepted_order_and_a_quote_to_decide_on(demo)
     [offer] = packages.get(status="quoted").quotes.all()
     assert offer.status == "open" and offer.valid_until >= data.REFERENCE_DATE
     assert offer.lines.exists() and offer.completion_date
+
+
+@pytest.mark.django_db
+def test_the_board_inbox_shows_the_demos_requests_and_her_decline_reaches_it(demo):
+    """Every demo package was asked for: the office finds her open quote among the quoted
+    requests (with the package to revise) and, once she says no, among the declined."""
+    from jobs.services import decline_quote
+    from scheduling.board import request_inbox
+
+    assert not Package.objects.filter(request__isnull=True).exists()
+    inbox = request_inbox()
+    accepted = data.DEMO_PACKAGES + 1 + len(history.PAST_JOBS)
+    assert inbox["counts"] == {"new": 0, "quoted": 1, "accepted": accepted, "declined": 0}
+    homeowner = User.objects.get(username=data.HOMEOWNER)
+    [quoted] = request_inbox("quoted")["requests"]
+    package = Package.objects.get(pk=quoted["package"])
+    assert package.customer.user == homeowner and quoted["package_status"] == "quoted"
+    assert Request.objects.get(package__customer__user=homeowner, package__status="accepted")
+
+    offer = package.quotes.get(status="open")
+    decline_quote(offer.pk, version=offer.version, user=homeowner)
+
+    inbox = request_inbox()
+    assert inbox["counts"]["quoted"] == 0 and inbox["counts"]["declined"] == 1
+    [declined] = request_inbox("declined")["requests"]
+    assert declined["package"] == package.pk and declined["package_status"] == "cancelled"
 
 
 @pytest.mark.django_db

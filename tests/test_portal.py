@@ -802,6 +802,18 @@ def test_error_pages_speak_german_and_lead_back_home(coop):
     assert "Kein Zugang" in refused.content.decode() and 'href="/"' in refused.content.decode()
     missing = homeowner.get("/auftrag/999999/")
     assert missing.status_code == 404 and "Seite nicht gefunden" in missing.content.decode()
+    assert 'data-testid="back-to-field"' not in refused.content.decode()
+    # Tradespeople and workshop owners are led back to the field app, their home.
+    for member in (coop.anton, coop.alice):
+        client = Client()
+        client.force_login(member)
+        refused = client.get("/buero/plantafel/")
+        assert refused.status_code == 403
+        assert re.search(
+            r'<a class="button" href="/monteur/" data-testid="back-to-field">'
+            r"Zurück zur Monteur-App</a>",
+            refused.content.decode(),
+        )
     # An API path nobody serves answers like the API: JSON.
     unknown = homeowner.get("/api/v1/gibt-es-nicht")
     assert unknown.status_code == 404 and unknown.json() == {"detail": "Not Found"}
@@ -1087,6 +1099,35 @@ def test_the_homeowner_declines_a_quote_and_the_request_is_closed(coop, bathroom
     assert quote.package.status == Package.Status.CANCELLED
 
 
+def test_a_declined_quote_reads_as_her_no_on_my_orders_not_as_a_live_offer(coop, bathroom):  # noqa: F811
+    """Declined by her, on the day she did; no validity, no button urging her to the quote
+    (it stays readable through a plain link); a decline from before the day was kept still
+    reads as hers."""
+    from jobs.models import Quote
+
+    quote = hannas_quote(coop, bathroom)
+    hanna = Client()
+    hanna.force_login(coop.hanna)
+    hanna.post(f"/angebot/{quote.pk}/ablehnen/", {"version": quote.version})
+    quote.refresh_from_db()
+
+    card = _order_cards(hanna.get("/meine-auftraege/").content.decode())[quote.package_id]
+    declined_on = timezone.localdate(quote.declined_at)
+    assert (
+        f'data-testid="order-status">von Ihnen abgelehnt am {declined_on:%d.%m.%Y}</strong>' in card
+    )
+    assert "storniert" not in card and "gültig bis" not in card
+    assert 'class="button"' not in card
+    link = re.search(r'<a href="([^"]+)" data-testid="declined-quote-link">([^<]+)</a>', card)
+    assert link.groups() == (f"/angebot/{quote.pk}/", "Abgelehntes Angebot ansehen (Version 1)")
+    english = _order_cards(hanna.get("/en/meine-auftraege/").content.decode())
+    assert "declined by you on" in english[quote.package_id]
+
+    Quote.objects.filter(pk=quote.pk).update(declined_at=None)
+    card = _order_cards(hanna.get("/meine-auftraege/").content.decode())[quote.package_id]
+    assert 'data-testid="order-status">von Ihnen abgelehnt</strong>' in card
+
+
 def test_the_quote_page_writes_quantities_as_its_language_does(coop, bathroom):  # noqa: F811
     """The page follows its reader (2.6 h in English); the PDF is a German document (2,6)."""
     quote = hannas_quote(coop, bathroom)
@@ -1147,3 +1188,26 @@ def test_a_trade_nobody_offers_at_the_site_is_named_in_the_readers_language(port
     page = Client().post("/en/pakete/bad/anfrage/", wizard_form()).content.decode()
     assert "Wiring" in page  # the task as the English page names it, not "Elektro"
     assert not Package.objects.exists()
+
+
+def test_the_calendar_download_is_offered_once_something_is_planned(coop, bathroom):  # noqa: F811
+    """An order not planned yet would give an empty calendar file: it says so instead."""
+    from scheduling.models import Appointment
+    from tests.test_planner_integration import book
+
+    package = book(coop, bathroom, coop.hanna_site)  # ordered, not planned yet
+    client = Client()
+    client.force_login(coop.hanna)
+    ics = f'href="/auftrag/{package.pk}/termine.ics"'
+    page = client.get(f"/auftrag/{package.pk}/").content.decode()
+    assert ics not in page and "Noch keine Termine für Ihren Kalender." in page
+
+    task = package.tasks.order_by("position").last()
+    start = timezone.make_aware(dt.datetime(2025, 11, 3, 8))
+    end = start + dt.timedelta(hours=8)
+    Appointment.objects.create(task=task, workshop=coop.a, start=start, end=end, status="cancelled")
+    assert ics not in client.get(f"/auftrag/{package.pk}/").content.decode()
+
+    Appointment.objects.create(task=task, workshop=coop.a, start=start, end=end)
+    page = client.get(f"/auftrag/{package.pk}/").content.decode()
+    assert ics in page and "Noch keine Termine" not in page

@@ -616,3 +616,51 @@ def test_the_export_carries_each_abnahme_protocol(people, api_as):
     assert files[f"auftraege/{people.package.pk}/abnahme-{signed.pk}.pdf"] == b"%PDF-1.7 as signed"
     rendered = next(p for p in protocols if p.endswith(f"abnahme-{older.pk}.pdf"))
     assert files[rendered].startswith(b"%PDF")
+
+
+def test_the_export_holds_the_defects_she_reported_at_the_abnahme(people, api_as):
+    """Her own words about each defect, for the task it concerns, when she reported it and how
+    far its rework has come; not only inside the protocol PDF (Art. 20: machine-readable)."""
+    from jobs.models import Acceptance, Defect, Task
+
+    reported = Acceptance.objects.create(
+        package=people.package, outcome="defects", signer_name="Hanna Hüsing"
+    )
+    rework = Task.objects.create(
+        package=people.package,
+        code="nacharbeit-elektro",
+        name_de="Nacharbeit: Elektroinstallation Bad",
+        name_en="Rework: electrics bathroom",
+        trade=people.task.trade,
+        duration_hours=Decimal(2),
+        status="planned",
+    )
+    Defect.objects.create(
+        acceptance=reported,
+        task=people.task,
+        description="Steckdose am Waschtisch sitzt schief.",
+        rework=rework,
+    )
+    Defect.objects.create(acceptance=reported, task=people.task, description="Abdeckung fehlt.")
+
+    data, _files = read_zip(api_as(people.hanna).get(EXPORT))
+    [package] = data["packages"]
+    [acceptance] = package["acceptances"]
+    assert acceptance["outcome"] == "defects"
+    assert acceptance["defects"] == [
+        {
+            "task": "elektro",
+            "task_name": "Elektroinstallation Bad",
+            "text": "Steckdose am Waschtisch sitzt schief.",
+            "reported_at": acceptance["date"],
+            "rework_status": "planned",
+        },
+        {
+            "task": "elektro",
+            "task_name": "Elektroinstallation Bad",
+            "text": "Abdeckung fehlt.",
+            "reported_at": acceptance["date"],
+            "rework_status": None,
+        },
+    ]
+    assert acceptance["date"].startswith("2026-03-02")

@@ -245,3 +245,13 @@ def test_a_plan_solved_while_the_homeowner_withdrew_writes_nothing_for_her_order
     services.plan_cooperative(today=TODAY, time_limit=3)
     assert not Appointment.objects.filter(task__package=package).exists()
     assert Appointment.objects.filter(task__package=other).count() == 3
+
+
+def test_her_order_list_shows_the_withdrawn_order_as_withdrawn_and_leads_to_it(ordered):
+    client, package = ordered.client, ordered.package
+    assert client.post(f"/api/v1/packages/{package.pk}/withdrawal").status_code == 200
+    listed = client.get("/meine-auftraege/").content.decode()
+    card = listed.split(f'data-package="{package.pk}"')[1].split("</li>")[0]
+    today = timezone.localdate()
+    assert f"von Ihnen widerrufen am {today:%d.%m.%Y}" in card
+    assert f'href="/auftrag/{package.pk}/"' in card and "gültig bis" not in card

@@ -1,4 +1,5 @@
 from django.contrib.gis import admin
+from django.utils.translation import gettext_lazy as _
 
 from trades.models import (
     Absence,
@@ -56,7 +57,7 @@ class WorkshopAdmin(admin.GISModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("trades")
 
-    @admin.display(description="Gewerke")
+    @admin.display(description=_("trades"))
     def trade_list(self, obj):
         return ", ".join(t.code for t in obj.trades.all())
 

@@ -42,10 +42,10 @@ INSTALLED_APPS = [
     "ninja",  # serves its API docs from local static files, not a CDN
     "csp",
     "axes",
-    "auditlog",
+    "zunft.core.vendor_apps.AuditLog",  # auditlog, named for the admin
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",  # one-time backup codes for a lost phone
+    "zunft.core.vendor_apps.TotpOtp",  # django_otp's TOTP plugin, named for the admin
+    "zunft.core.vendor_apps.StaticOtp",  # one-time backup codes for a lost phone
     "zunft.core",
     "trades",
     "customers",

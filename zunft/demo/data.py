@@ -557,19 +557,20 @@ def _seed_packages(today: date) -> None:
     )
     for i, customer in enumerate(customers):
         template = templates[i % len(templates)]
-        if Package.objects.filter(customer=customer, template=template).exists():
-            continue
-        start = today + timedelta(days=7 + 2 * i)
-        book_package(
-            customer=customer,
-            site=customer.sites.order_by("id").first(),
-            template=template,
-            values={},
-            earliest_start=start,
-            blocked_days=[start + timedelta(days=3)] if i == 0 else [],
-            status=Package.Status.ACCEPTED,
-            today=today,
-        )
+        package = Package.objects.filter(customer=customer, template=template).first()
+        if package is None:
+            start = today + timedelta(days=7 + 2 * i)
+            package = book_package(
+                customer=customer,
+                site=customer.sites.order_by("id").first(),
+                template=template,
+                values={},
+                earliest_start=start,
+                blocked_days=[start + timedelta(days=3)] if i == 0 else [],
+                status=Package.Status.ACCEPTED,
+                today=today,
+            )
+        _requested(package)
 
 
 def _seed_homeowner_orders(user, today: date) -> None:
@@ -584,7 +585,9 @@ def _seed_homeowner_orders(user, today: date) -> None:
     customer = Customer.objects.get(user=user)
     for code, days, accepted in HOMEOWNER_ORDERS:
         template = PackageTemplate.objects.get(code=code)
-        if Package.objects.filter(customer=customer, template=template).exists():
+        package = Package.objects.filter(customer=customer, template=template).first()
+        if package is not None:
+            _requested(package)  # a demo seeded before its requests were
             continue
         package = book_package(
             customer=customer,
@@ -594,6 +597,7 @@ def _seed_homeowner_orders(user, today: date) -> None:
             earliest_start=today + timedelta(days=days),
             today=today,
         )
+        _requested(package)
         quote = create_quote(package, today=today)
         if accepted:
             accept_quote(
@@ -603,6 +607,34 @@ def _seed_homeowner_orders(user, today: date) -> None:
                 early_start_consent=needs_early_start_consent(quote, today),
                 today=today,
             )
+
+
+def _requested(package) -> None:
+    """The request ``package`` was made from, as the wizard leaves it (``submit_request``), so
+    the board's request inbox shows the demo's open work; its status follows the package's
+    latest quote as accepting or declining it would have set it (an order booked without a
+    quote: accepted). A package that has its request keeps it."""
+    from jobs.models import Package, Quote, Request
+
+    if Request.objects.filter(package=package).exists():
+        return
+    latest = package.quotes.order_by("-version").first()
+    status = {
+        Quote.Status.ACCEPTED: Request.Status.ACCEPTED,
+        Quote.Status.DECLINED: Request.Status.DECLINED,
+    }.get(latest.status if latest else None, Request.Status.QUOTED)
+    if latest is None and package.status != Package.Status.DRAFT:
+        status = Request.Status.ACCEPTED
+    Request.objects.create(
+        customer=package.customer,
+        site=package.site,
+        template=package.template,
+        parameters=package.parameters,
+        earliest_start=package.earliest_start,
+        blocked_days=package.blocked_days,
+        package=package,
+        status=status,
+    )
 
 
 # --- writing the plan --------------------------------------------------------------------------

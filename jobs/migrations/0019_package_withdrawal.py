@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0016_quote_promised_date'),
+        ('jobs', '0018_field_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,113 @@
+"""The Django admin: in the office's language throughout, and the order lookups (packages,
+requests, quotes, a customer's orders) shown as the services left them, changed nowhere here."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from jobs.models import Request
+from jobs.services import book_package, create_quote
+from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def verbund(coop, django_user_model):
+    """The cooperative's administrator, with every right in the admin (and a second factor)."""
+    user = django_user_model.objects.create_superuser(
+        "volker", "volker@zunft.example", "pw", role="coop_admin"
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def hannas_order(coop, bathroom):  # noqa: F811
+    """Hanna's bathroom, asked for and quoted."""
+    package = book_package(
+        customer=coop.hanna_site.customer,
+        site=coop.hanna_site,
+        template=bathroom,
+        values={"area": 8},
+        earliest_start=timezone.localdate() + dt.timedelta(days=30),
+    )
+    request = Request.objects.create(
+        customer=package.customer,
+        site=package.site,
+        template=bathroom,
+        earliest_start=package.earliest_start,
+        package=package,
+        status=Request.Status.QUOTED,
+    )
+    return package, request, create_quote(package)
+
+
+def sections(page: str) -> list[str]:
+    """The app headings of the admin's start page (and of its side bar)."""
+    return re.findall(r'class="section"[^>]*>([^<]+)</a>', page)
+
+
+def test_the_admin_names_every_app_and_model_in_german(verbund):
+    page = verbund.get("/admin/").content.decode()
+    headings = set(sections(page))
+    assert {
+        "Kunden",
+        "Aufträge",
+        "Änderungs- und Zugriffsprotokoll",
+        "Zweiter Faktor: Notfallcodes",
+        "Zweiter Faktor: Authenticator-Apps",
+    } <= headings
+    for english in ("Customers", "Jobs", "Audit log", "Otp_Static", "Otp_Totp"):
+        assert english not in headings
+    assert "Authenticator-Apps</a>" in page and "Notfallcode-Sätze</a>" in page
+    assert "TOTP devices" not in page and "Static devices" not in page
+
+    customers = verbund.get("/admin/customers/customer/").content.decode()
+    assert "Display name" not in customers and ">Name</a>" in customers
+    assert re.search(r"Start</a>\s*&rsaquo; <a [^>]*>Kunden</a>\s*&rsaquo; Kunden\s", customers)
+
+
+def test_a_customers_page_lists_her_orders_each_opening_as_it_is(verbund, coop, hannas_order):
+    package, _request, quote = hannas_order
+    customer = coop.hanna_site.customer
+    page = verbund.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    assert f'href="/admin/jobs/package/{package.pk}/change/"' in page
+    assert "Bad" in page and "Angebot erstellt" in page
+
+    page = verbund.get(f"/admin/jobs/package/{package.pk}/change/").content.decode()
+    # Its tasks and quote beside it, the labels in German.
+    for task in package.tasks.all():
+        assert task.name_de in page
+    assert f'href="/admin/jobs/quote/{quote.pk}/change/"' in page
+    for label in ("Kunde:", "Objekt:", "Paketvorlage:"):
+        assert f"<label>{label}</label>" in page
+    assert 'name="_save"' not in page
+
+
+@pytest.mark.parametrize("model", ["package", "request", "quote"])
+def test_orders_requests_and_quotes_are_looked_up_not_changed(verbund, hannas_order, model):
+    """Status, versions and dates follow the services (acceptance, decline, revision, the
+    planner): the admin shows them and refuses to add, change or delete."""
+    package, request, quote = hannas_order
+    obj = {"package": package, "request": request, "quote": quote}[model]
+    url = f"/admin/jobs/{model}/"
+    listing = verbund.get(url)
+    assert listing.status_code == 200 and f"{url}{obj.pk}/change/" in listing.content.decode()
+    # Found by her name, or by the package's number (as on the phone: "Auftrag 17").
+    for term in (package.customer.last_name, str(package.pk)):
+        found = verbund.get(url, {"q": term})
+        assert found.status_code == 200 and f"{url}{obj.pk}/change/" in found.content.decode()
+    assert verbund.get(f"{url}{obj.pk}/change/").status_code == 200
+    assert verbund.post(f"{url}{obj.pk}/change/", {"status": "accepted"}).status_code == 403
+    assert verbund.get(f"{url}add/").status_code == 403
+    assert verbund.post(f"{url}{obj.pk}/delete/", {"post": "yes"}).status_code == 403
+    obj.refresh_from_db()
+    assert obj.status != "accepted"
+
+
+def test_appointments_are_moved_on_the_board_not_in_the_admin(verbund):
+    assert verbund.get("/admin/scheduling/appointment/").status_code == 200
+    assert verbund.get("/admin/scheduling/appointment/add/").status_code == 403
