@@ -102,7 +102,9 @@ def field_errors(html, field) -> list[str]:
     blocks = re.findall(r'<div class="field has-error[^"]*">.*?</div>', html, re.S)
     found = [b for b in blocks if f'id="id_{field}"' in b]
     assert found, f"no error shown at {field}"
-    return re.findall(r'<p class="field-error" role="alert">(.*?)</p>', found[0])
+    pattern = r'<p id="[^"]*_error" class="field-error" role="alert">(.*?)</p>'
+    (shown,) = re.findall(pattern, found[0])
+    return shown.split("<br>")
 
 
 # --- who may open the pages -------------------------------------------------------------------
@@ -983,3 +985,33 @@ def test_the_pages_speak_english_under_the_english_prefix(books, api_as):
     german = page(api_as(books.office), f"{LIST}{books.bathroom.pk}/")
     assert f"Rechnung {books.bathroom.number}" in german
     assert 'data-testid="notes-as-printed"' not in german
+
+
+# --- field errors are linked to their input -----------------------------------------------------
+
+
+def described_by(html, input_id) -> list[str]:
+    """The texts of the elements the input's ``aria-describedby`` names."""
+    tag = re.search(rf'<[^>]*\bid="{input_id}"[^>]*>', html)[0]
+    ids = re.search(r'aria-describedby="([^"]*)"', tag)[1].split()
+    return [re.search(rf'id="{i}"[^>]*>(.*?)</', html, re.S)[1] for i in ids]
+
+
+def test_an_inputs_error_is_the_element_its_aria_describedby_names(books, api_as):
+    client = api_as(books.office)
+    refused = client.post(
+        f"{LIST}{books.bathroom.pk}/zahlung/", {"amount": "zehn", "booked_on": "2026-03-02"}
+    )
+    assert refused.status_code == 422
+    assert described_by(refused.content.decode(), "id_amount") == [
+        "Bitte einen Betrag wie 1.234,56 eingeben."
+    ]
+    # with help text too: both named, both there
+    refused = client.post(
+        "/buero/rechnungen/mahnwesen/basiszins/", {"valid_from": "2026-01-01", "rate": "zwei"}
+    )
+    shown = described_by(refused.content.decode(), "id_rate")
+    assert len(shown) == 2 and "Bundesbank" in shown[0] and "wie 1,27" in shown[1]
+    # the list's filters and the bank's assign form write their errors the same way
+    bad_month = page(client, f"{LIST}?monat=13/2026", status=400)
+    assert "Einen Monat 13 gibt es nicht" in described_by(bad_month, "id_monat")[0]
