@@ -273,7 +273,7 @@ def test_the_detail_shows_lines_totals_payments_and_documents(books, api_as):
         quantity=Decimal("15.100"), unit="HUR"
     )
     shown = page(api_as(books.office), f"{LIST}{books.draft.pk}/")
-    assert 'class="num">15,1 Std.</td>' in shown
+    assert 'class="num qty">15,1 <span class="nowrap">Std.</span></td>' in shown
     assert format_eur(bathroom.net_total) in html and format_eur(bathroom.gross_total) in html
     assert "USt. 19 %" in html
     assert "Anzahlung Hüsing" in html and "500,00 €" in html
