@@ -246,6 +246,18 @@ class MonthEndForm(ServiceErrorsMixin, forms.Form):
     period = MonthField(label=_("Month"))
 
 
+class ExportForm(ServiceErrorsMixin, forms.Form):
+    """The period of the books to export from the month-end page, and which file."""
+
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    format = forms.ChoiceField(choices=(("csv", "CSV"), ("datev", "DATEV")), initial="csv")
+
+
 class PayoutForm(ServiceErrorsMixin, forms.Form):
     """The month's payouts were transferred (the bank executed the SEPA file) on this day."""
 

@@ -39,12 +39,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from invoicing import delivery, dunning, payments, services, settlement
+from invoicing import delivery, dunning, exports, payments, services, settlement
 from invoicing.api import MAX_STATEMENT_BYTES, transfer_file_response
 from invoicing.forms import (
     AssignForm,
     BaseRateForm,
     CancelForm,
+    ExportForm,
     InvoiceFilterForm,
     IssueForm,
     MonthEndForm,
@@ -796,8 +797,11 @@ def month_end(request):
     return _render_month_end(request, form, status)
 
 
-def _render_month_end(request, form, status, payout: tuple | None = None):
-    """The month-end page; ``payout`` is (settlement run, its payout form with errors)."""
+def _render_month_end(
+    request, form, status, payout: tuple | None = None, export: ExportForm | None = None
+):
+    """The month-end page; ``payout`` is (settlement run, its payout form with errors),
+    ``export`` the export form with its errors."""
     operations = _month_end_operations()
     chosen = request.GET.get("vorgang", "")
     if chosen.isdigit():
@@ -827,7 +831,8 @@ def _render_month_end(request, form, status, payout: tuple | None = None):
         "recent": operations.select_related("created_by")[:10],
         "runs": runs,
         # the books for the tax advisor: the last month by default
-        "export": {"start": last_month_end.replace(day=1), "end": last_month_end},
+        "export": export
+        or ExportForm(initial={"start": last_month_end.replace(day=1), "end": last_month_end}),
         "labels": _month_end_labels(),
         "section": "month-end",
         **_operation_context(operation),
@@ -883,6 +888,30 @@ def record_payouts(request, period: str):
     return _render_month_end(
         request, MonthEndForm(initial={"period": run.period}), 422, (run, form)
     )
+
+
+@office_page
+def export_books(request):
+    """The cooperative's books of a period as a file for the tax advisor (the invoice list or
+    the DATEV batch). A period the export cannot take is shown at its field on the month-end
+    page, which works without a script."""
+    if not request.GET:
+        return redirect(reverse("invoicing:month-end") + "#exports")
+    form = ExportForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            filename, mimetype, content = exports.export_file(
+                data["format"], "coop", data["start"], data["end"]
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            response = HttpResponse(content, content_type=mimetype)
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+    previous = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    return _render_month_end(request, MonthEndForm(initial={"period": previous}), 422, export=form)
 
 
 # --- dunning --------------------------------------------------------------------------------------

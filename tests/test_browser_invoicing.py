@@ -451,8 +451,8 @@ def test_line_tables_give_the_room_to_the_text_and_keep_amounts_on_one_line(
         # the figures leave: the table scrolls sideways in its box)
         assert pos["width"] < 60 and text["width"] > 2.5 * pos["width"], (name, pos, text)
         assert all(cell["lines"] == 1 for cell in figures), (name, figures)
-        booked_on, amount, *_rest = page.get_by_test_id("payments").locator("table").evaluate(
-            COLUMNS
+        booked_on, amount, *_rest = (
+            page.get_by_test_id("payments").locator("table").evaluate(COLUMNS)
         )
         assert booked_on["lines"] == 1 and amount["lines"] == 1, (name, booked_on, amount)
         if name == "desktop":  # the detail column leaves the lines ~700 px

@@ -692,14 +692,48 @@ def test_the_books_are_exported_from_the_month_end_page(books, api_as):
     form = html.split('data-testid="exports"', 1)[1].split("</form>", 1)[0]
     # the month before (the page is opened on 2 March 2026)
     assert 'name="start" value="2026-02-01"' in form and 'name="end" value="2026-02-28"' in form
-    csv_url = re.search(r'action="([^"]+)"', form)[1]
-    datev_url = re.search(r'formaction="([^"]+)"', form)[1]
+    url = re.search(r'action="([^"]+)"', form)[1]
+    assert 'name="format" value="csv"' in form and 'name="format" value="datev"' in form
     march = {"start": "2026-03-01", "end": "2026-03-31"}
-    listed = client.get(csv_url, march)
+    listed = client.get(url, {**march, "format": "csv"})
     assert listed.status_code == 200 and books.bathroom.number in listed.content.decode()
-    batch = client.get(datev_url, march)
+    assert "rechnungen_coop_20260301_20260331.csv" in listed["Content-Disposition"]
+    batch = client.get(url, {**march, "format": "datev"})
     assert batch.status_code == 200 and batch.content.startswith(b'"EXTF";700')
-    assert api_as(books.painter).get(datev_url, march).status_code == 403
+    assert api_as(books.painter).get(url, {**march, "format": "datev"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("period", "field", "text"),
+    [
+        ({"start": "2026-03-31", "end": "2026-03-01"}, "end", "Das Ende liegt vor dem Beginn."),
+        ({"start": "2026-03-01", "end": "31.03."}, "end", "gültiges Datum"),
+        ({"start": "", "end": "2026-03-31"}, "start", "zwingend erforderlich"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["csv", "datev"])
+def test_a_period_the_export_cannot_take_is_shown_at_its_field_on_the_page(
+    books, api_as, period, field, text, kind
+):
+    refused = api_as(books.office).get(
+        "/buero/rechnungen/monatsabschluss/export/", {**period, "format": kind}
+    )
+    assert refused.status_code == 422 and refused["Content-Type"].startswith("text/html")
+    html = refused.content.decode()
+    assert any(text in error for error in field_errors(html, field))
+    # what was typed stays, the rest of the page is there
+    form = html.split('data-testid="exports"', 1)[1].split("</form>", 1)[0]
+    assert f'value="{period["start"]}"' in form or not period["start"]
+    assert 'data-testid="month-end-form"' in html
+
+
+def test_a_datev_batch_across_two_fiscal_years_is_refused_at_the_end(books, api_as):
+    refused = api_as(books.office).get(
+        "/buero/rechnungen/monatsabschluss/export/",
+        {"start": "2025-12-01", "end": "2026-01-31", "format": "datev"},
+    )
+    assert refused.status_code == 422
+    assert "in einem Wirtschaftsjahr" in field_errors(refused.content.decode(), "end")[0]
 
 
 def test_only_month_end_runs_are_shown_on_the_page(books, api_as):
