@@ -305,7 +305,9 @@ def list_base_rates(request):
 def enter_base_rate(request, payload: BaseRateIn):
     """Enter (or correct) the base rate the Bundesbank published for a half-year."""
     _office_only(request)
-    entry = dunning.enter_base_rate(payload.valid_from, payload.rate, user=request.user)
+    entry = dunning.enter_base_rate(
+        payload.valid_from, payload.rate, user=request.user, replace=payload.replace
+    )
     return Status(201, entry)
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from invoicing.models import Invoice
 from invoicing.settlement import FIRST_YEAR
 from zunft.core.forms import ServiceErrorsMixin
+from zunft.core.language import format_day
 from zunft.core.money import format_money, parse_amount
 
 MONTH_FORMATS = (
@@ -335,9 +336,15 @@ class BaseRateForm(ServiceErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
+    replace = forms.BooleanField(
+        label=_("Yes, replace the rate entered for this half-year."), required=False
+    )
+
     def __init__(self, *args, days: list[date], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["valid_from"].choices = [(d.isoformat(), f"{d:%d.%m.%Y}") for d in days]
+        self.fields["valid_from"].choices = [(d.isoformat(), format_day(d)) for d in days]
+        # the tick is asked for (and shown) once the half-year turns out to have a rate
+        self.asks_replace = False
 
     def clean_rate(self) -> Decimal:
         try:

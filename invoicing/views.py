@@ -34,7 +34,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -77,6 +77,7 @@ from jobs.api import visible_quote
 from trades.models import Workshop
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import homeowner_link, office_page
+from zunft.core.language import format_day
 from zunft.core.money import ZERO, format_money
 
 PAGE_SIZE = 25
@@ -966,25 +967,29 @@ def enter_base_rate(request):
     today = timezone.localdate()
     form = BaseRateForm(request.POST, days=dunning.half_year_starts(today))
     if form.is_valid():
+        data = form.cleaned_data
         try:
             entry = dunning.enter_base_rate(
-                form.cleaned_data["valid_from"], form.cleaned_data["rate"], user=request.user
+                data["valid_from"], data["rate"], user=request.user, replace=data["replace"]
             )
         except ValidationError as error:
+            form.asks_replace = BaseRate.objects.filter(valid_from=data["valid_from"]).exists()
             form.add_service_errors(error)
         else:
-            messages.success(
-                request,
-                _("Base rate of %(rate)s %% from %(day)s entered.")
-                % {"rate": number_format(entry.rate), "day": f"{entry.valid_from:%d.%m.%Y}"},
-            )
+            values = {"rate": number_format(entry.rate), "day": format_day(entry.valid_from)}
+            if entry.replaced is not None:
+                text = _("Base rate of %(rate)s %% from %(day)s entered; it replaces %(old)s %%.")
+                values["old"] = number_format(entry.replaced)
+            else:
+                text = _("Base rate of %(rate)s %% from %(day)s entered.")
+            messages.success(request, text % values)
             return redirect("invoicing:dunning")
     return _render_dunning(request, form, status=422)
 
 
 def _days_named(days: list) -> str:
     """ "01.07.2025" or "01.07.2025 and 01.01.2026" (at most two half-years are missing)."""
-    named = [date_format(day, "d.m.Y") for day in days]
+    named = [format_day(day) for day in days]
     if len(named) == 2:
         return _("%(first)s and %(second)s") % {"first": named[0], "second": named[1]}
     return ", ".join(named)

@@ -886,7 +886,8 @@ def test_the_office_enters_the_half_years_base_rate_on_the_dunning_page(books, a
     for data, field, text in (
         ({"valid_from": "2026-03-01", "rate": "1,27"}, "valid_from", "gültige Auswahl"),
         ({"valid_from": "2026-01-01", "rate": "zwei"}, "rate", "wie 1,27"),
-        ({"valid_from": "2026-01-01", "rate": "25"}, "rate", "zwischen -10 und 20"),
+        ({"valid_from": "2026-01-01", "rate": "12"}, "rate", "zwischen -5 und 10 %"),
+        ({"valid_from": "2026-01-01", "rate": "-5,5"}, "rate", "nicht 127"),
         ({"valid_from": "2026-01-01", "rate": "1,275"}, "rate", "zwei Nachkommastellen"),
     ):
         refused = client.post(f"{url}basiszins/", data)
@@ -902,9 +903,24 @@ def test_the_office_enters_the_half_years_base_rate_on_the_dunning_page(books, a
     assert 'data-testid="base-rate-missing"' not in html and "ab 01.01.2026: 1,27 %" in html
     entry = BaseRate.objects.get(valid_from=date(2026, 1, 1))
     assert entry.rate == Decimal("1.27") and entry.entered_by == books.office
-    # a correction replaces the half-year's rate
-    client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52"})
+    # a correction replaces the half-year's rate only when confirmed, and says what it was
+    asked = client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52"})
+    assert asked.status_code == 422
+    (error,) = field_errors(asked.content.decode(), "rate")
+    assert "1,27 % ab 01.01.2026 ist bereits eingetragen" in error
+    assert 'name="replace"' in asked.content.decode()
+    assert BaseRate.objects.get(valid_from=date(2026, 1, 1)).rate == Decimal("1.27")
+    replaced = client.post(
+        f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52", "replace": "on"}
+    )
+    assert replaced.status_code == 302
+    assert "Basiszinssatz von 1,52 % ab 01.01.2026 eingetragen; er ersetzt 1,27 %." in page(
+        client, url
+    )
     assert BaseRate.objects.get(valid_from=date(2026, 1, 1)).rate == Decimal("1.52")
+    # the same rate again changes nothing and asks nothing
+    same = client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52"})
+    assert same.status_code == 302
     assert api_as(books.painter).post(f"{url}basiszins/", {}).status_code == 403
 
 
