@@ -35,7 +35,14 @@ from django.utils.translation import gettext as _
 from invoicing.models import BaseRate, Dunning, DunningNotice, Invoice
 from invoicing.payments import balance, with_balance
 from zunft.core.language import format_day
-from zunft.core.money import ZERO, format_eur, format_number, format_quantity, round_money
+from zunft.core.money import (
+    ZERO,
+    format_eur,
+    format_iban,
+    format_number,
+    format_quantity,
+    round_money,
+)
 from zunft.core.realtime import emit
 
 logger = logging.getLogger(__name__)
@@ -398,7 +405,8 @@ def notice_text(notice: DunningNotice) -> tuple[str, str]:
     lines += [
         "",
         f"Bitte überweisen Sie den Betrag bis zum {notice.pay_by:%d.%m.%Y} auf das Konto "
-        f"IBAN {invoice.seller_iban} unter Angabe der Rechnungsnummer {invoice.number}.",
+        f"IBAN {format_iban(invoice.seller_iban)} unter Angabe der Rechnungsnummer "
+        f"{invoice.number}.",
         "Haben Sie inzwischen gezahlt, betrachten Sie dieses Schreiben bitte als gegenstandslos.",
         "",
         "Die Rechnung finden Sie noch einmal im Anhang.",

@@ -302,7 +302,16 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
             default_since,
             today,
         )
+    # A cancelled invoice's notes as printed, without the payment terms it no longer has.
+    notes, terms_void = invoice.legal_notes or [], ""
+    if invoice.state == Invoice.State.CANCELLED and invoice.legal_notes:
+        terms = services.payment_terms(invoice)
+        notes = [note for note in invoice.legal_notes if note != terms]
+        if len(notes) < len(invoice.legal_notes):
+            terms_void = ", ".join(c.number for c in invoice.corrections.all() if c.number)
     return {
+        "notes": notes,
+        "terms_void": terms_void,
         "accrued_interest": accrued,
         "claimed_interest": invoice.dunning_notices.order_by("-level")
         .values_list("interest", flat=True)

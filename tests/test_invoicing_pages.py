@@ -1065,3 +1065,63 @@ def test_an_inputs_error_is_the_element_its_aria_describedby_names(books, api_as
     # the list's filters and the bank's assign form write their errors the same way
     bad_month = page(client, f"{LIST}?monat=13/2026", status=400)
     assert "Einen Monat 13 gibt es nicht" in described_by(bad_month, "id_monat")[0]
+
+
+# --- a cancelled invoice, the dunning letter, the month-end history ------------------------------
+
+
+def test_a_cancelled_invoice_shows_no_payment_terms_and_says_why_its_credit_is_owed(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    payments.record_payment(bathroom, amount="500.00", booked_on=TODAY)
+    assert "Zahlbar ohne Abzug bis 16.03.2026" in page(client, f"{LIST}{bathroom.pk}/")
+    client.post(f"{LIST}{bathroom.pk}/stornieren/", {"confirm": "on", "issue_date": ""})
+    storno = Invoice.objects.get(kind=Invoice.Kind.CANCELLATION)
+    html = page(client, f"{LIST}{bathroom.pk}/")
+    assert "Zahlbar ohne Abzug" not in html and "<dt>Fällig</dt>" not in html
+    assert f"Storniert durch {storno.number}" in html.split('data-testid="terms-void"')[1]
+    reason = html.split('data-testid="refund-reason">', 1)[1].split("</p>", 1)[0]
+    assert "500,00 € wurden auf diese Rechnung vor ihrer Stornierung gezahlt" in reason
+    assert "mehr gezahlt als geschuldet" not in reason
+    # the other notes stay as printed (the §35a share, the duty to keep the invoice)
+    assert "§ 35a" in html
+
+
+def test_the_dunning_letter_prints_the_iban_in_groups_of_four(books, api_as):
+    (late,) = samples.private_package(books.world, date(2026, 1, 10))
+    dunning.run_dunning(TODAY)
+    notice = DunningNotice.objects.get(invoice=late)
+    html = page(api_as(books.office), f"/buero/rechnungen/mahnwesen/{notice.pk}/")
+    letter = html.split('data-testid="notice-letter"', 1)[1]
+    grouped = " ".join(late.seller_iban[i : i + 4] for i in range(0, len(late.seller_iban), 4))
+    assert f"IBAN {grouped}" in letter and late.seller_iban not in letter
+
+
+def test_months_settled_without_a_run_on_the_page_are_not_called_no_run(books, api_as):
+    from invoicing.models import SettlementRun
+
+    url = "/buero/rechnungen/monatsabschluss/"
+    assert "Hier noch kein Lauf gestartet." in page(api_as(books.office), url)
+    SettlementRun.objects.create(period=date(2026, 1, 1))
+    html = page(api_as(books.office), url)
+    assert "Hier noch kein Lauf gestartet." not in html
+    assert 'data-testid="no-runs-here"' in html and 'data-period="2026-01"' in html
+
+
+# --- dates as the page's language writes them -----------------------------------------------------
+
+
+def test_english_office_pages_write_dates_with_the_months_name(books, api_as):
+    client = api_as(books.office)
+    listed = page(client, f"/en{LIST}")
+    row = listed.split(f'<tr data-invoice="{books.bathroom.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "2 Mar 2026" in row and "16 Mar 2026" in row and "02.03.2026" not in row
+    detail = page(client, f"/en{LIST}{books.bathroom.pk}/")
+    facts = detail.split('class="facts"', 1)[1].split("</dl>", 1)[0]
+    assert "2 Mar 2026" in facts and ".2026" not in facts
+    # the German pages as before
+    assert "02.03.2026" in page(client, LIST)
+    BaseRate.objects.filter(valid_from__gte=date(2025, 7, 1)).delete()
+    dunning_page = page(client, "/en/buero/rechnungen/mahnwesen/")
+    assert "1 Jul 2025 and 1 Jan 2026" in dunning_page
+    assert '<option value="2025-07-01" selected>1 Jul 2025</option>' in dunning_page
