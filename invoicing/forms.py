@@ -71,12 +71,14 @@ class InvoiceFilterForm(forms.Form):
     """The list's filters, read from the query string."""
 
     # The invoice states, with "overdue" (issued, unpaid, past due) after "issued", and the
-    # invoices whose dunning charges are still open (mostly paid ones) at the end.
+    # invoices whose dunning charges are still open (mostly paid ones) and those with a credit
+    # owed back to the customer (over-paid, or paid and cancelled since) at the end.
     STATES = (
         *Invoice.State.choices[:2],
         ("overdue", _("overdue")),
         *Invoice.State.choices[2:],
         ("charges", _("dunning charges open")),
+        ("refund", _("to refund")),
     )
 
     status = forms.ChoiceField(

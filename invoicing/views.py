@@ -240,11 +240,20 @@ def invoice_list(request):
     counts["all"] = sum(counts.values())
     counts["overdue"] = qs.filter(dunning.past_due(today)).count()
     counts["charges"] = qs.filter(charges_open__gt=0).count()
+    # credits owed back to customers: over-paid, or paid and cancelled since (the credit stands
+    # on the cancelled invoice; a credit note's is the members' payout, not a refund)
+    refunds = qs.filter(kind__in=dunning.DUNNED_KINDS, open__lt=0).exclude(
+        state=Invoice.State.DRAFT
+    )
+    counts["refund"] = refunds.count()
+    refund_total = -(refunds.aggregate(s=Sum("open"))["s"] or ZERO)
     state = form.cleaned_data.get("status") if form.is_bound and status == 200 else ""
     if state == "overdue":
         qs = qs.filter(dunning.past_due(today))
     elif state == "charges":
         qs = qs.filter(charges_open__gt=0)
+    elif state == "refund":
+        qs = refunds
     elif state:
         qs = qs.filter(tab=state)
     # what customers and members still owe: not the cancellations (their negative amount only
@@ -261,6 +270,7 @@ def invoice_list(request):
         "tabs": tabs,
         "state": state or "",
         "open_total": open_total,
+        "refund_total": refund_total,
         "filtered": bool(form.is_bound and any(request.GET.get(k) for k in form.fields)),
         "section": "list",
     }

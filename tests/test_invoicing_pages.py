@@ -1125,3 +1125,31 @@ def test_english_office_pages_write_dates_with_the_months_name(books, api_as):
     dunning_page = page(client, "/en/buero/rechnungen/mahnwesen/")
     assert "1 Jul 2025 and 1 Jan 2026" in dunning_page
     assert '<option value="2025-07-01" selected>1 Jul 2025</option>' in dunning_page
+
+
+# --- credits owed back in the list --------------------------------------------------------------
+
+
+def test_credits_to_refund_are_summed_in_the_header_and_filtered_in_the_list(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    payments.record_payment(bathroom, amount="1100.00", booked_on=TODAY)
+    client.post(f"{LIST}{bathroom.pk}/stornieren/", {"confirm": "on", "issue_date": ""})
+    storno = Invoice.objects.get(kind=Invoice.Kind.CANCELLATION)
+    html = page(client, LIST)
+    summary = html.split('data-testid="summary"', 1)[1].split("</p>", 1)[0]
+    assert "zu erstatten <strong>1.100,00 €</strong>" in summary
+    tab = html.split('data-state="refund"', 1)[1].split("</a>", 1)[0]
+    assert "zu erstatten" in tab and '<span class="count">1</span>' in tab
+    assert rows(page(client, f"{LIST}?status=refund")) == [bathroom.pk]
+    row = html.split(f'<tr data-invoice="{bathroom.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "num refund" in row and 'data-testid="to-refund"' in row
+    # the cancellation: a neutral badge, no due date
+    row = html.split(f'<tr data-invoice="{storno.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="badge st-cancellation" data-state="cancellation">Stornorechnung' in row
+    assert storno.due_date is None or storno.due_date.strftime("%d.%m.%Y") not in row
+    # refunded: nothing left to refund, the header says nothing of it
+    payments.record_refund(bathroom, amount=Decimal("1100.00"), booked_on=TODAY, reference="R")
+    html = page(client, LIST)
+    assert 'data-testid="refund-total"' not in html
+    assert rows(page(client, f"{LIST}?status=refund")) == []
