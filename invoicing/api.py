@@ -305,7 +305,9 @@ def list_base_rates(request):
 def enter_base_rate(request, payload: BaseRateIn):
     """Enter (or correct) the base rate the Bundesbank published for a half-year."""
     _office_only(request)
-    entry = dunning.enter_base_rate(payload.valid_from, payload.rate, user=request.user)
+    entry = dunning.enter_base_rate(
+        payload.valid_from, payload.rate, user=request.user, replace=payload.replace
+    )
     return Status(201, entry)
 
 
@@ -399,10 +401,11 @@ def payout_file(request, period: str = Path(..., pattern=MONTH)):
 # --- exports ------------------------------------------------------------------------------------
 
 
-def _export(request, issuer: str, start: date, end: date, build, filename, mimetype):
+def _export(request, kind: str, issuer: str, start: date, end: date):
     if not books_visible_to(request.user, issuer):
         raise HttpError(403, "Diese Bücher dürfen Sie nicht exportieren.")
-    response = HttpResponse(build(issuer, start, end), content_type=mimetype)
+    filename, mimetype, content = exports.export_file(kind, issuer, start, end)
+    response = HttpResponse(content, content_type=mimetype)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -414,10 +417,7 @@ def _export(request, issuer: str, start: date, end: date, build, filename, mimet
 )
 def export_datev(request, start: date, end: date, issuer: str = "coop"):
     """DATEV Buchungsstapel (EXTF 700, Windows-1252) for one fiscal year's period."""
-    name = f"EXTF_Buchungsstapel_{issuer}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
-    return _export(
-        request, issuer, start, end, exports.datev_batch, name, "text/csv; charset=windows-1252"
-    )
+    return _export(request, "datev", issuer, start, end)
 
 
 @router.get(
@@ -427,7 +427,4 @@ def export_datev(request, start: date, end: date, issuer: str = "coop"):
 )
 def export_invoices(request, start: date, end: date, issuer: str = "coop"):
     """The documents issued in the period with paid and open amounts (CSV, UTF-8)."""
-    name = f"rechnungen_{issuer}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
-    return _export(
-        request, issuer, start, end, exports.invoices_csv, name, "text/csv; charset=utf-8"
-    )
+    return _export(request, "csv", issuer, start, end)

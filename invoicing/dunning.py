@@ -34,7 +34,15 @@ from django.utils.translation import gettext as _
 
 from invoicing.models import BaseRate, Dunning, DunningNotice, Invoice
 from invoicing.payments import balance, with_balance
-from zunft.core.money import ZERO, format_eur, format_quantity, round_money
+from zunft.core.language import format_day
+from zunft.core.money import (
+    ZERO,
+    format_eur,
+    format_iban,
+    format_number,
+    format_quantity,
+    round_money,
+)
 from zunft.core.realtime import emit
 
 logger = logging.getLogger(__name__)
@@ -79,26 +87,56 @@ def half_year_starts(today: date) -> list[date]:
     return [date(today.year, 1, 1), current, date(today.year + 1, 1, 1)]
 
 
+# What a base rate can plausibly be: the Bundesbank's has stayed between -0.88 % and 4.12 %
+# since 2002; outside this it is a slip (12 for 1.2) that would charge 17 % default interest.
+BASE_RATE_RANGE = (Decimal("-5"), Decimal("10"))
+
+
 def enter_base_rate(
-    valid_from: date, rate: Decimal, *, user=None, today: date | None = None
+    valid_from: date,
+    rate: Decimal,
+    *,
+    user=None,
+    today: date | None = None,
+    replace: bool = False,
 ) -> BaseRate:
-    """Enter (or correct) the base rate from a half-year's first day on. Notices already sent
-    keep the interest they stated; later ones use the rate from its day on."""
+    """Enter the base rate from a half-year's first day on; a rate already entered for that
+    half-year is replaced only with ``replace`` (the entry then names the rate it replaced in
+    ``replaced``, else None). Notices already sent keep the interest they stated; later ones use
+    the rate from its day on. Locks the half-year's row while it decides."""
     errors = {}
     if valid_from not in half_year_starts(today or timezone.localdate()):
         errors["valid_from"] = _(
             "The base rate changes on 1 January and 1 July: enter it for the last, the current "
             "or the coming half-year."
         )
-    if not Decimal(-10) <= rate <= Decimal(20):
-        errors["rate"] = _("A base rate lies between -10 and 20 %.")
+    low, high = BASE_RATE_RANGE
+    if not low <= rate <= high:
+        errors["rate"] = _(
+            "A base rate lies between %(low)s and %(high)s %%: please check the figure "
+            "(e.g. 1.27, not 127)."
+        ) % {"low": format_number(low), "high": format_number(high)}
     elif rate != rate.quantize(Decimal("0.01")):
         errors["rate"] = _("The base rate has two decimals, such as 1.27.")
     if errors:
         raise ValidationError(errors)
-    entry, _created = BaseRate.objects.update_or_create(
-        valid_from=valid_from, defaults={"rate": rate, "entered_by": user}
-    )
+    with transaction.atomic():
+        entry = BaseRate.objects.select_for_update().filter(valid_from=valid_from).first()
+        previous = entry.rate if entry else None
+        if entry and entry.rate != rate and not replace:
+            raise ValidationError(
+                {
+                    "rate": _(
+                        "A base rate of %(rate)s %% from %(day)s is entered already: tick the "
+                        "box to replace it."
+                    )
+                    % {"rate": format_number(entry.rate), "day": format_day(valid_from)}
+                }
+            )
+        entry, _created = BaseRate.objects.update_or_create(
+            valid_from=valid_from, defaults={"rate": rate, "entered_by": user}
+        )
+    entry.replaced = previous if previous is not None and previous != rate else None
     return entry
 
 
@@ -367,7 +405,8 @@ def notice_text(notice: DunningNotice) -> tuple[str, str]:
     lines += [
         "",
         f"Bitte überweisen Sie den Betrag bis zum {notice.pay_by:%d.%m.%Y} auf das Konto "
-        f"IBAN {invoice.seller_iban} unter Angabe der Rechnungsnummer {invoice.number}.",
+        f"IBAN {format_iban(invoice.seller_iban)} unter Angabe der Rechnungsnummer "
+        f"{invoice.number}.",
         "Haben Sie inzwischen gezahlt, betrachten Sie dieses Schreiben bitte als gegenstandslos.",
         "",
         "Die Rechnung finden Sie noch einmal im Anhang.",

@@ -601,3 +601,14 @@ def invoices_csv(issuer: str, start: date, end: date) -> bytes:
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def export_file(kind: str, issuer: str, start: date, end: date) -> tuple[str, str, bytes]:
+    """The period's books as a file: ``csv`` (the invoice list) or ``datev`` (the booking
+    batch); returns (filename, mimetype, content). Raises ValidationError naming ``start`` or
+    ``end`` for a period the export cannot take."""
+    if kind == "datev":
+        name = f"EXTF_Buchungsstapel_{issuer}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
+        return name, "text/csv; charset=windows-1252", datev_batch(issuer, start, end)
+    name = f"rechnungen_{issuer}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
+    return name, "text/csv; charset=utf-8", invoices_csv(issuer, start, end)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from invoicing.models import Invoice
 from invoicing.settlement import FIRST_YEAR
 from zunft.core.forms import ServiceErrorsMixin
+from zunft.core.language import format_day
 from zunft.core.money import format_money, parse_amount
 
 MONTH_FORMATS = (
@@ -70,12 +71,14 @@ class InvoiceFilterForm(forms.Form):
     """The list's filters, read from the query string."""
 
     # The invoice states, with "overdue" (issued, unpaid, past due) after "issued", and the
-    # invoices whose dunning charges are still open (mostly paid ones) at the end.
+    # invoices whose dunning charges are still open (mostly paid ones) and those with a credit
+    # owed back to the customer (over-paid, or paid and cancelled since) at the end.
     STATES = (
         *Invoice.State.choices[:2],
         ("overdue", _("overdue")),
         *Invoice.State.choices[2:],
         ("charges", _("dunning charges open")),
+        ("refund", _("to refund")),
     )
 
     status = forms.ChoiceField(
@@ -246,6 +249,18 @@ class MonthEndForm(ServiceErrorsMixin, forms.Form):
     period = MonthField(label=_("Month"))
 
 
+class ExportForm(ServiceErrorsMixin, forms.Form):
+    """The period of the books to export from the month-end page, and which file."""
+
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    format = forms.ChoiceField(choices=(("csv", "CSV"), ("datev", "DATEV")), initial="csv")
+
+
 class PayoutForm(ServiceErrorsMixin, forms.Form):
     """The month's payouts were transferred (the bank executed the SEPA file) on this day."""
 
@@ -323,9 +338,15 @@ class BaseRateForm(ServiceErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
+    replace = forms.BooleanField(
+        label=_("Yes, replace the rate entered for this half-year."), required=False
+    )
+
     def __init__(self, *args, days: list[date], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["valid_from"].choices = [(d.isoformat(), f"{d:%d.%m.%Y}") for d in days]
+        self.fields["valid_from"].choices = [(d.isoformat(), format_day(d)) for d in days]
+        # the tick is asked for (and shown) once the half-year turns out to have a rate
+        self.asks_replace = False
 
     def clean_rate(self) -> Decimal:
         try:

@@ -169,7 +169,8 @@ class BaseRateIn(Schema):
     valid_from: date = Field(
         ..., description="1 January or 1 July of the last, current or next half-year"
     )
-    rate: Decimal = Field(..., ge=-10, le=20, max_digits=4, decimal_places=2)
+    rate: Decimal = Field(..., max_digits=4, decimal_places=2)
+    replace: bool = Field(False, description="replace the rate already entered for this half-year")
 
 
 class BaseRateOut(Schema):

@@ -47,6 +47,7 @@ urlpatterns = [
         name="waive-charges",
     ),
     path("buero/rechnungen/monatsabschluss/", views.month_end, name="month-end"),
+    path("buero/rechnungen/monatsabschluss/export/", views.export_books, name="export"),
     path(
         "buero/rechnungen/monatsabschluss/<str:period>/auszahlung/",
         views.record_payouts,

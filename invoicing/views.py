@@ -34,17 +34,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from invoicing import delivery, dunning, payments, services, settlement
+from invoicing import delivery, dunning, exports, payments, services, settlement
 from invoicing.api import MAX_STATEMENT_BYTES, transfer_file_response
 from invoicing.forms import (
     AssignForm,
     BaseRateForm,
     CancelForm,
+    ExportForm,
     InvoiceFilterForm,
     IssueForm,
     MonthEndForm,
@@ -76,6 +77,7 @@ from jobs.api import visible_quote
 from trades.models import Workshop
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import homeowner_link, office_page
+from zunft.core.language import format_day
 from zunft.core.money import ZERO, format_money
 
 PAGE_SIZE = 25
@@ -238,11 +240,20 @@ def invoice_list(request):
     counts["all"] = sum(counts.values())
     counts["overdue"] = qs.filter(dunning.past_due(today)).count()
     counts["charges"] = qs.filter(charges_open__gt=0).count()
+    # credits owed back to customers: over-paid, or paid and cancelled since (the credit stands
+    # on the cancelled invoice; a credit note's is the members' payout, not a refund)
+    refunds = qs.filter(kind__in=dunning.DUNNED_KINDS, open__lt=0).exclude(
+        state=Invoice.State.DRAFT
+    )
+    counts["refund"] = refunds.count()
+    refund_total = -(refunds.aggregate(s=Sum("open"))["s"] or ZERO)
     state = form.cleaned_data.get("status") if form.is_bound and status == 200 else ""
     if state == "overdue":
         qs = qs.filter(dunning.past_due(today))
     elif state == "charges":
         qs = qs.filter(charges_open__gt=0)
+    elif state == "refund":
+        qs = refunds
     elif state:
         qs = qs.filter(tab=state)
     # what customers and members still owe: not the cancellations (their negative amount only
@@ -259,6 +270,7 @@ def invoice_list(request):
         "tabs": tabs,
         "state": state or "",
         "open_total": open_total,
+        "refund_total": refund_total,
         "filtered": bool(form.is_bound and any(request.GET.get(k) for k in form.fields)),
         "section": "list",
     }
@@ -300,7 +312,16 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
             default_since,
             today,
         )
+    # A cancelled invoice's notes as printed, without the payment terms it no longer has.
+    notes, terms_void = invoice.legal_notes or [], ""
+    if invoice.state == Invoice.State.CANCELLED and invoice.legal_notes:
+        terms = services.payment_terms(invoice)
+        notes = [note for note in invoice.legal_notes if note != terms]
+        if len(notes) < len(invoice.legal_notes):
+            terms_void = ", ".join(c.number for c in invoice.corrections.all() if c.number)
     return {
+        "notes": notes,
+        "terms_void": terms_void,
         "accrued_interest": accrued,
         "claimed_interest": invoice.dunning_notices.order_by("-level")
         .values_list("interest", flat=True)
@@ -796,8 +817,11 @@ def month_end(request):
     return _render_month_end(request, form, status)
 
 
-def _render_month_end(request, form, status, payout: tuple | None = None):
-    """The month-end page; ``payout`` is (settlement run, its payout form with errors)."""
+def _render_month_end(
+    request, form, status, payout: tuple | None = None, export: ExportForm | None = None
+):
+    """The month-end page; ``payout`` is (settlement run, its payout form with errors),
+    ``export`` the export form with its errors."""
     operations = _month_end_operations()
     chosen = request.GET.get("vorgang", "")
     if chosen.isdigit():
@@ -827,7 +851,8 @@ def _render_month_end(request, form, status, payout: tuple | None = None):
         "recent": operations.select_related("created_by")[:10],
         "runs": runs,
         # the books for the tax advisor: the last month by default
-        "export": {"start": last_month_end.replace(day=1), "end": last_month_end},
+        "export": export
+        or ExportForm(initial={"start": last_month_end.replace(day=1), "end": last_month_end}),
         "labels": _month_end_labels(),
         "section": "month-end",
         **_operation_context(operation),
@@ -885,6 +910,30 @@ def record_payouts(request, period: str):
     )
 
 
+@office_page
+def export_books(request):
+    """The cooperative's books of a period as a file for the tax advisor (the invoice list or
+    the DATEV batch). A period the export cannot take is shown at its field on the month-end
+    page, which works without a script."""
+    if not request.GET:
+        return redirect(reverse("invoicing:month-end") + "#exports")
+    form = ExportForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            filename, mimetype, content = exports.export_file(
+                data["format"], "coop", data["start"], data["end"]
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            response = HttpResponse(content, content_type=mimetype)
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+    previous = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    return _render_month_end(request, MonthEndForm(initial={"period": previous}), 422, export=form)
+
+
 # --- dunning --------------------------------------------------------------------------------------
 
 
@@ -937,25 +986,29 @@ def enter_base_rate(request):
     today = timezone.localdate()
     form = BaseRateForm(request.POST, days=dunning.half_year_starts(today))
     if form.is_valid():
+        data = form.cleaned_data
         try:
             entry = dunning.enter_base_rate(
-                form.cleaned_data["valid_from"], form.cleaned_data["rate"], user=request.user
+                data["valid_from"], data["rate"], user=request.user, replace=data["replace"]
             )
         except ValidationError as error:
+            form.asks_replace = BaseRate.objects.filter(valid_from=data["valid_from"]).exists()
             form.add_service_errors(error)
         else:
-            messages.success(
-                request,
-                _("Base rate of %(rate)s %% from %(day)s entered.")
-                % {"rate": number_format(entry.rate), "day": f"{entry.valid_from:%d.%m.%Y}"},
-            )
+            values = {"rate": number_format(entry.rate), "day": format_day(entry.valid_from)}
+            if entry.replaced is not None:
+                text = _("Base rate of %(rate)s %% from %(day)s entered; it replaces %(old)s %%.")
+                values["old"] = number_format(entry.replaced)
+            else:
+                text = _("Base rate of %(rate)s %% from %(day)s entered.")
+            messages.success(request, text % values)
             return redirect("invoicing:dunning")
     return _render_dunning(request, form, status=422)
 
 
 def _days_named(days: list) -> str:
     """ "01.07.2025" or "01.07.2025 and 01.01.2026" (at most two half-years are missing)."""
-    named = [date_format(day, "d.m.Y") for day in days]
+    named = [format_day(day) for day in days]
     if len(named) == 2:
         return _("%(first)s and %(second)s") % {"first": named[0], "second": named[1]}
     return ", ".join(named)

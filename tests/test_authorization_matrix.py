@@ -717,6 +717,12 @@ PAGES: dict[str, Page] = {
         OFFICE, method="post", ok=frozenset({302}), why="nothing open: back to the invoice"
     ),
     "buero/rechnungen/monatsabschluss/": page(OFFICE),
+    "buero/rechnungen/monatsabschluss/export/": page(
+        OFFICE,
+        ok=frozenset({302}),
+        lands="/buero/rechnungen/monatsabschluss/",
+        why="the cooperative's books for the tax advisor; without a period: the month-end page",
+    ),
     "buero/rechnungen/mahnwesen/<int:notice_id>/": page(OFFICE, why="the office's letters"),
     "buero/rechnungen/monatsabschluss/<str:period>/auszahlung/": page(
         OFFICE,

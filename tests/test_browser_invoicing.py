@@ -412,3 +412,50 @@ def test_a_member_reads_its_settlement_on_the_phone(live_stack, browser, django_
     assert pdf.value.status == 200
     assert pdf.value.headers["content-type"] == "application/pdf"
     assert page.problems == [], page.problems
+
+
+# the columns' widths on screen, and the rows a cell's text takes
+COLUMNS = """(table) => {
+  const row = table.querySelector("tbody tr");
+  return [...row.cells].map((cell) => ({
+    width: cell.getBoundingClientRect().width,
+    lines: (() => {
+      const range = document.createRange();
+      range.selectNodeContents(cell);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.bottom))).size;
+    })(),
+    text: cell.innerText,
+  }));
+}"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_line_tables_give_the_room_to_the_text_and_keep_amounts_on_one_line(
+    live_stack, browser, office
+):
+    from invoicing import payments, samples, services
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_stack.base_url
+    today = timezone.localdate()
+    world = samples.build_world()
+    (invoice,) = samples.private_package(world, today)
+    payments.record_payment(invoice, amount="500.00", booked_on=today, reference="Teilzahlung")
+    services.cancel_invoice(invoice, issue_date=today)
+    for name, viewport in (("desktop", {"width": 1366, "height": 900}), ("phone", PHONE)):
+        page = open_as(browser, office, base, viewport=viewport)
+        page.goto(f"{base}/buero/rechnungen/{invoice.pk}/")
+        page.screenshot(path=str(SHOTS / f"invoicing-lines-{name}.png"), full_page=True)
+        pos, text, *figures = page.get_by_test_id("lines").evaluate(COLUMNS)
+        # "Pos." is as narrow as its number; the description has the room (on the phone what
+        # the figures leave: the table scrolls sideways in its box)
+        assert pos["width"] < 60 and text["width"] > 2.5 * pos["width"], (name, pos, text)
+        assert all(cell["lines"] == 1 for cell in figures), (name, figures)
+        booked_on, amount, *_rest = (
+            page.get_by_test_id("payments").locator("table").evaluate(COLUMNS)
+        )
+        assert booked_on["lines"] == 1 and amount["lines"] == 1, (name, booked_on, amount)
+        if name == "desktop":  # the detail column leaves the lines ~700 px
+            assert text["width"] > 450, text
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert page.problems == [], page.problems

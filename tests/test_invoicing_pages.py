@@ -102,7 +102,9 @@ def field_errors(html, field) -> list[str]:
     blocks = re.findall(r'<div class="field has-error[^"]*">.*?</div>', html, re.S)
     found = [b for b in blocks if f'id="id_{field}"' in b]
     assert found, f"no error shown at {field}"
-    return re.findall(r'<p class="field-error" role="alert">(.*?)</p>', found[0])
+    pattern = r'<p id="[^"]*_error" class="field-error" role="alert">(.*?)</p>'
+    (shown,) = re.findall(pattern, found[0])
+    return shown.split("<br>")
 
 
 # --- who may open the pages -------------------------------------------------------------------
@@ -271,7 +273,7 @@ def test_the_detail_shows_lines_totals_payments_and_documents(books, api_as):
         quantity=Decimal("15.100"), unit="HUR"
     )
     shown = page(api_as(books.office), f"{LIST}{books.draft.pk}/")
-    assert 'class="num">15,1 Std.</td>' in shown
+    assert 'class="num qty">15,1 <span class="nowrap">Std.</span></td>' in shown
     assert format_eur(bathroom.net_total) in html and format_eur(bathroom.gross_total) in html
     assert "USt. 19 %" in html
     assert "Anzahlung Hüsing" in html and "500,00 €" in html
@@ -690,14 +692,48 @@ def test_the_books_are_exported_from_the_month_end_page(books, api_as):
     form = html.split('data-testid="exports"', 1)[1].split("</form>", 1)[0]
     # the month before (the page is opened on 2 March 2026)
     assert 'name="start" value="2026-02-01"' in form and 'name="end" value="2026-02-28"' in form
-    csv_url = re.search(r'action="([^"]+)"', form)[1]
-    datev_url = re.search(r'formaction="([^"]+)"', form)[1]
+    url = re.search(r'action="([^"]+)"', form)[1]
+    assert 'name="format" value="csv"' in form and 'name="format" value="datev"' in form
     march = {"start": "2026-03-01", "end": "2026-03-31"}
-    listed = client.get(csv_url, march)
+    listed = client.get(url, {**march, "format": "csv"})
     assert listed.status_code == 200 and books.bathroom.number in listed.content.decode()
-    batch = client.get(datev_url, march)
+    assert "rechnungen_coop_20260301_20260331.csv" in listed["Content-Disposition"]
+    batch = client.get(url, {**march, "format": "datev"})
     assert batch.status_code == 200 and batch.content.startswith(b'"EXTF";700')
-    assert api_as(books.painter).get(datev_url, march).status_code == 403
+    assert api_as(books.painter).get(url, {**march, "format": "datev"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("period", "field", "text"),
+    [
+        ({"start": "2026-03-31", "end": "2026-03-01"}, "end", "Das Ende liegt vor dem Beginn."),
+        ({"start": "2026-03-01", "end": "31.03."}, "end", "gültiges Datum"),
+        ({"start": "", "end": "2026-03-31"}, "start", "zwingend erforderlich"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["csv", "datev"])
+def test_a_period_the_export_cannot_take_is_shown_at_its_field_on_the_page(
+    books, api_as, period, field, text, kind
+):
+    refused = api_as(books.office).get(
+        "/buero/rechnungen/monatsabschluss/export/", {**period, "format": kind}
+    )
+    assert refused.status_code == 422 and refused["Content-Type"].startswith("text/html")
+    html = refused.content.decode()
+    assert any(text in error for error in field_errors(html, field))
+    # what was typed stays, the rest of the page is there
+    form = html.split('data-testid="exports"', 1)[1].split("</form>", 1)[0]
+    assert f'value="{period["start"]}"' in form or not period["start"]
+    assert 'data-testid="month-end-form"' in html
+
+
+def test_a_datev_batch_across_two_fiscal_years_is_refused_at_the_end(books, api_as):
+    refused = api_as(books.office).get(
+        "/buero/rechnungen/monatsabschluss/export/",
+        {"start": "2025-12-01", "end": "2026-01-31", "format": "datev"},
+    )
+    assert refused.status_code == 422
+    assert "in einem Wirtschaftsjahr" in field_errors(refused.content.decode(), "end")[0]
 
 
 def test_only_month_end_runs_are_shown_on_the_page(books, api_as):
@@ -850,7 +886,8 @@ def test_the_office_enters_the_half_years_base_rate_on_the_dunning_page(books, a
     for data, field, text in (
         ({"valid_from": "2026-03-01", "rate": "1,27"}, "valid_from", "gültige Auswahl"),
         ({"valid_from": "2026-01-01", "rate": "zwei"}, "rate", "wie 1,27"),
-        ({"valid_from": "2026-01-01", "rate": "25"}, "rate", "zwischen -10 und 20"),
+        ({"valid_from": "2026-01-01", "rate": "12"}, "rate", "zwischen -5 und 10 %"),
+        ({"valid_from": "2026-01-01", "rate": "-5,5"}, "rate", "nicht 127"),
         ({"valid_from": "2026-01-01", "rate": "1,275"}, "rate", "zwei Nachkommastellen"),
     ):
         refused = client.post(f"{url}basiszins/", data)
@@ -866,9 +903,24 @@ def test_the_office_enters_the_half_years_base_rate_on_the_dunning_page(books, a
     assert 'data-testid="base-rate-missing"' not in html and "ab 01.01.2026: 1,27 %" in html
     entry = BaseRate.objects.get(valid_from=date(2026, 1, 1))
     assert entry.rate == Decimal("1.27") and entry.entered_by == books.office
-    # a correction replaces the half-year's rate
-    client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52"})
+    # a correction replaces the half-year's rate only when confirmed, and says what it was
+    asked = client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52"})
+    assert asked.status_code == 422
+    (error,) = field_errors(asked.content.decode(), "rate")
+    assert "1,27 % ab 01.01.2026 ist bereits eingetragen" in error
+    assert 'name="replace"' in asked.content.decode()
+    assert BaseRate.objects.get(valid_from=date(2026, 1, 1)).rate == Decimal("1.27")
+    replaced = client.post(
+        f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52", "replace": "on"}
+    )
+    assert replaced.status_code == 302
+    assert "Basiszinssatz von 1,52 % ab 01.01.2026 eingetragen; er ersetzt 1,27 %." in page(
+        client, url
+    )
     assert BaseRate.objects.get(valid_from=date(2026, 1, 1)).rate == Decimal("1.52")
+    # the same rate again changes nothing and asks nothing
+    same = client.post(f"{url}basiszins/", {"valid_from": "2026-01-01", "rate": "1,52"})
+    assert same.status_code == 302
     assert api_as(books.painter).post(f"{url}basiszins/", {}).status_code == 403
 
 
@@ -983,3 +1035,121 @@ def test_the_pages_speak_english_under_the_english_prefix(books, api_as):
     german = page(api_as(books.office), f"{LIST}{books.bathroom.pk}/")
     assert f"Rechnung {books.bathroom.number}" in german
     assert 'data-testid="notes-as-printed"' not in german
+
+
+# --- field errors are linked to their input -----------------------------------------------------
+
+
+def described_by(html, input_id) -> list[str]:
+    """The texts of the elements the input's ``aria-describedby`` names."""
+    tag = re.search(rf'<[^>]*\bid="{input_id}"[^>]*>', html)[0]
+    ids = re.search(r'aria-describedby="([^"]*)"', tag)[1].split()
+    return [re.search(rf'id="{i}"[^>]*>(.*?)</', html, re.S)[1] for i in ids]
+
+
+def test_an_inputs_error_is_the_element_its_aria_describedby_names(books, api_as):
+    client = api_as(books.office)
+    refused = client.post(
+        f"{LIST}{books.bathroom.pk}/zahlung/", {"amount": "zehn", "booked_on": "2026-03-02"}
+    )
+    assert refused.status_code == 422
+    assert described_by(refused.content.decode(), "id_amount") == [
+        "Bitte einen Betrag wie 1.234,56 eingeben."
+    ]
+    # with help text too: both named, both there
+    refused = client.post(
+        "/buero/rechnungen/mahnwesen/basiszins/", {"valid_from": "2026-01-01", "rate": "zwei"}
+    )
+    shown = described_by(refused.content.decode(), "id_rate")
+    assert len(shown) == 2 and "Bundesbank" in shown[0] and "wie 1,27" in shown[1]
+    # the list's filters and the bank's assign form write their errors the same way
+    bad_month = page(client, f"{LIST}?monat=13/2026", status=400)
+    assert "Einen Monat 13 gibt es nicht" in described_by(bad_month, "id_monat")[0]
+
+
+# --- a cancelled invoice, the dunning letter, the month-end history ------------------------------
+
+
+def test_a_cancelled_invoice_shows_no_payment_terms_and_says_why_its_credit_is_owed(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    payments.record_payment(bathroom, amount="500.00", booked_on=TODAY)
+    assert "Zahlbar ohne Abzug bis 16.03.2026" in page(client, f"{LIST}{bathroom.pk}/")
+    client.post(f"{LIST}{bathroom.pk}/stornieren/", {"confirm": "on", "issue_date": ""})
+    storno = Invoice.objects.get(kind=Invoice.Kind.CANCELLATION)
+    html = page(client, f"{LIST}{bathroom.pk}/")
+    assert "Zahlbar ohne Abzug" not in html and "<dt>Fällig</dt>" not in html
+    assert f"Storniert durch {storno.number}" in html.split('data-testid="terms-void"')[1]
+    reason = html.split('data-testid="refund-reason">', 1)[1].split("</p>", 1)[0]
+    assert "500,00 € wurden auf diese Rechnung vor ihrer Stornierung gezahlt" in reason
+    assert "mehr gezahlt als geschuldet" not in reason
+    # the other notes stay as printed (the §35a share, the duty to keep the invoice)
+    assert "§ 35a" in html
+
+
+def test_the_dunning_letter_prints_the_iban_in_groups_of_four(books, api_as):
+    (late,) = samples.private_package(books.world, date(2026, 1, 10))
+    dunning.run_dunning(TODAY)
+    notice = DunningNotice.objects.get(invoice=late)
+    html = page(api_as(books.office), f"/buero/rechnungen/mahnwesen/{notice.pk}/")
+    letter = html.split('data-testid="notice-letter"', 1)[1]
+    grouped = " ".join(late.seller_iban[i : i + 4] for i in range(0, len(late.seller_iban), 4))
+    assert f"IBAN {grouped}" in letter and late.seller_iban not in letter
+
+
+def test_months_settled_without_a_run_on_the_page_are_not_called_no_run(books, api_as):
+    from invoicing.models import SettlementRun
+
+    url = "/buero/rechnungen/monatsabschluss/"
+    assert "Hier noch kein Lauf gestartet." in page(api_as(books.office), url)
+    SettlementRun.objects.create(period=date(2026, 1, 1))
+    html = page(api_as(books.office), url)
+    assert "Hier noch kein Lauf gestartet." not in html
+    assert 'data-testid="no-runs-here"' in html and 'data-period="2026-01"' in html
+
+
+# --- dates as the page's language writes them -----------------------------------------------------
+
+
+def test_english_office_pages_write_dates_with_the_months_name(books, api_as):
+    client = api_as(books.office)
+    listed = page(client, f"/en{LIST}")
+    row = listed.split(f'<tr data-invoice="{books.bathroom.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "2 Mar 2026" in row and "16 Mar 2026" in row and "02.03.2026" not in row
+    detail = page(client, f"/en{LIST}{books.bathroom.pk}/")
+    facts = detail.split('class="facts"', 1)[1].split("</dl>", 1)[0]
+    assert "2 Mar 2026" in facts and ".2026" not in facts
+    # the German pages as before
+    assert "02.03.2026" in page(client, LIST)
+    BaseRate.objects.filter(valid_from__gte=date(2025, 7, 1)).delete()
+    dunning_page = page(client, "/en/buero/rechnungen/mahnwesen/")
+    assert "1 Jul 2025 and 1 Jan 2026" in dunning_page
+    assert '<option value="2025-07-01" selected>1 Jul 2025</option>' in dunning_page
+
+
+# --- credits owed back in the list --------------------------------------------------------------
+
+
+def test_credits_to_refund_are_summed_in_the_header_and_filtered_in_the_list(books, api_as):
+    client = api_as(books.office)
+    bathroom = books.bathroom
+    payments.record_payment(bathroom, amount="1100.00", booked_on=TODAY)
+    client.post(f"{LIST}{bathroom.pk}/stornieren/", {"confirm": "on", "issue_date": ""})
+    storno = Invoice.objects.get(kind=Invoice.Kind.CANCELLATION)
+    html = page(client, LIST)
+    summary = html.split('data-testid="summary"', 1)[1].split("</p>", 1)[0]
+    assert "zu erstatten <strong>1.100,00 €</strong>" in summary
+    tab = html.split('data-state="refund"', 1)[1].split("</a>", 1)[0]
+    assert "zu erstatten" in tab and '<span class="count">1</span>' in tab
+    assert rows(page(client, f"{LIST}?status=refund")) == [bathroom.pk]
+    row = html.split(f'<tr data-invoice="{bathroom.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "num refund" in row and 'data-testid="to-refund"' in row
+    # the cancellation: a neutral badge, no due date
+    row = html.split(f'<tr data-invoice="{storno.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="badge st-cancellation" data-state="cancellation">Stornorechnung' in row
+    assert storno.due_date is None or storno.due_date.strftime("%d.%m.%Y") not in row
+    # refunded: nothing left to refund, the header says nothing of it
+    payments.record_refund(bathroom, amount=Decimal("1100.00"), booked_on=TODAY, reference="R")
+    html = page(client, LIST)
+    assert 'data-testid="refund-total"' not in html
+    assert rows(page(client, f"{LIST}?status=refund")) == []

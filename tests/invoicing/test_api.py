@@ -309,4 +309,11 @@ def test_the_office_enters_a_base_rate_through_the_api(people, api_as):
     assert entered.status_code == 201
     assert entered.json() == {"valid_from": "2026-01-01", "rate": "1.27"}
     assert office.get(url).json()[0] == {"valid_from": "2026-01-01", "rate": "1.27"}
+    slip = office.post(url, {"valid_from": "2026-01-01", "rate": "12"}, "application/json")
+    assert slip.status_code == 422 and slip.json()["detail"][0]["loc"] == ["body", "rate"]
+    again = {"valid_from": "2026-01-01", "rate": "1.52"}
+    kept = office.post(url, again, "application/json")
+    assert kept.status_code == 422 and "1,27 %" in str(kept.json()["detail"])
+    replaced = office.post(url, {**again, "replace": True}, "application/json")
+    assert replaced.status_code == 201 and replaced.json()["rate"] == "1.52"
     assert api_as(people.hanna).get(url).status_code == 403

@@ -192,6 +192,18 @@ def test_the_base_rate_is_entered_for_a_half_year_and_its_absence_is_noticed(db,
     assert dunning.missing_base_rates(date(2026, 3, 2)) == []
     assert dunning.missing_base_rates(date(2026, 7, 1)) == [date(2026, 7, 1)]
     assert dunning.rate_on(dunning.base_rates(), date(2026, 3, 2)) == D("1.27")
+    # implausible (12 for 1.2) is refused; a half-year's rate is replaced only on purpose
+    with pytest.raises(ValidationError) as refused:
+        dunning.enter_base_rate(date(2026, 1, 1), D("12"), today=date(2026, 3, 2))
+    assert set(refused.value.message_dict) == {"rate"}
+    with pytest.raises(ValidationError) as refused:
+        dunning.enter_base_rate(date(2026, 1, 1), D("1.2"), today=date(2026, 3, 2))
+    assert set(refused.value.message_dict) == {"rate"}
+    assert BaseRate.objects.get(valid_from=date(2026, 1, 1)).rate == D("1.27")
+    entry = dunning.enter_base_rate(
+        date(2026, 1, 1), D("1.2"), today=date(2026, 3, 2), replace=True
+    )
+    assert entry.rate == D("1.2") and entry.replaced == D("1.27")
 
 
 def test_a_business_pays_nine_points_and_the_flat_40_euro_once(world, frozen):

@@ -151,3 +151,10 @@ def parse_amount(value: str, language: str | None = None) -> Decimal:
     if not amount.is_finite():
         raise ValueError(text)
     return amount
+
+
+def format_iban(value) -> str:
+    """An IBAN in groups of four, as it is printed and read out: DE89 3704 0044 0532 0130 00
+    (pages, documents and letters alike)."""
+    compact = "".join(str(value or "").split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

@@ -39,5 +39,6 @@ def day(value, style="date"):
 @register.filter
 def iban(value):
     """An IBAN in groups of four, as it is printed and read out: DE89 3704 0044 0532 0130 00."""
-    compact = "".join(str(value or "").split()).upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+    from zunft.core.money import format_iban
+
+    return format_iban(value)
