@@ -32,7 +32,13 @@ from customers.geocoding import geocode_postcode
 from customers.services import PIN_MAX_KM
 from jobs import services
 from jobs.api import changes_of, remember_quote, visible_quote
-from jobs.forms import DirectoryFilter, QuoteLineFormSet, RequestForm, RevisionForm
+from jobs.forms import (
+    DirectoryFilter,
+    QuoteLineFormSet,
+    RequestForm,
+    RevisionForm,
+    trade_choices,
+)
 from jobs.models import Package, PackageTemplate, Photo, Quote
 from jobs.quotes import line_text_for_reader, price_ranges
 from jobs.selectors import (
@@ -451,7 +457,9 @@ def revise_quote(request, package_id: int):
             "promised_date": latest.promised_date,
         }
     data = request.POST if request.method == "POST" else None
-    lines = QuoteLineFormSet(data, initial=initial_lines, prefix="lines")
+    lines = QuoteLineFormSet(
+        data, initial=initial_lines, prefix="lines", form_kwargs={"trades": trade_choices()}
+    )
     form = RevisionForm(data, initial=initial)
     status = 200
     if data is not None:
@@ -461,7 +469,9 @@ def revise_quote(request, package_id: int):
                     package, lines=lines.lines(), by=request.user, **form.cleaned_data
                 )
             except ValidationError as error:
-                form.add_service_errors(error)
+                rest = lines.take_service_errors(error)
+                if rest is not None:
+                    form.add_service_errors(rest)
             else:
                 messages.success(
                     request,
