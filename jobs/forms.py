@@ -284,8 +284,13 @@ class QuoteLineForm(forms.Form):
     )
     remove = forms.BooleanField(label=_("remove"), required=False)
 
-    def __init__(self, *args, trades: list[tuple[str, str]] = (), **kwargs):
+    def __init__(self, *args, trades: list[tuple[str, str]] = (), row: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.row = row
+        for field in self.fields.values():
+            # The table's column heads name the cells for the eye only: each control says its
+            # row and column itself.
+            field.widget.attrs["aria-label"] = self.cell_name(field.label)
         typed = self.initial.get("unit")
         if typed and typed not in Unit.values:
             # A unit typed before the vocabulary existed stays on offer, shown as it was typed.
@@ -297,6 +302,16 @@ class QuoteLineForm(forms.Form):
             label = _("%(trade)s (not one of the cooperative's trades)") % {"trade": typed}
             trade_choices.append((typed, label))
         self.fields["trade"].choices = trade_choices
+
+    def cell_name(self, column) -> str:
+        return _("Line %(row)s: %(column)s") % {"row": self.row, "column": column}
+
+    @property
+    def cells(self) -> list[tuple]:
+        """The row's controls with the name each says (its row and column), for the table."""
+        return [
+            (self[name], field.widget.attrs["aria-label"]) for name, field in self.fields.items()
+        ]
 
     def has_changed(self):
         # Ticking "remove" on a blank extra row does not make it a line.
@@ -312,6 +327,22 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
     """The latest version's lines (pre-filled) and blank extra rows. Every pre-filled line is
     kept, changed or not, unless ticked "remove"; an extra row counts once something is typed
     in it, and then must be complete."""
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "row": index + 1}
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """Each line error as (id of the control to go to, the message naming row and column);
+        an error about a whole line (from the service) goes to its first control."""
+        summary = []
+        for form in self.forms:
+            for name, errors in form.errors.items():
+                if name in form.fields:
+                    control, where = form[name], form.cell_name(form.fields[name].label)
+                else:
+                    control, where = form["kind"], _("Line %(row)s") % {"row": form.row}
+                summary += [(control.auto_id, f"{where} – {error}") for error in errors]
+        return summary
 
     def kept_forms(self) -> list[forms.Form]:
         return [
@@ -387,3 +418,9 @@ class RevisionForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def date_values(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("start_date", "completion_date", "promised_date")
+        }

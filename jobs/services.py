@@ -790,6 +790,17 @@ def revise_quote(
     return quote
 
 
+def check_revision_dates(
+    package: Package, *, start_date=None, completion_date=None, promised_date=KEEP, today=None
+) -> None:
+    """Refuse the dates ``revise_quote`` would refuse for this package (no lock: the form's
+    early check, so that the dates' errors come with the lines')."""
+    from django.utils import timezone
+
+    last = package.quotes.order_by("-version").first()
+    _revision_dates(last, start_date, completion_date, promised_date, today or timezone.localdate())
+
+
 def quotable_trades() -> set[str]:
     """The trades a quote line may name: the cooperative's, by the German name the instant quote
     writes (the quote page groups and translates its lines by it), and "" for the cooperative's

@@ -463,7 +463,14 @@ def revise_quote(request, package_id: int):
     form = RevisionForm(data, initial=initial)
     status = 200
     if data is not None:
-        if lines.is_valid() and form.is_valid():
+        lines_valid = lines.is_valid()
+        if form.is_valid() and not lines_valid:
+            # The dates are checked now too, not only once the lines are right.
+            try:
+                services.check_revision_dates(package, **form.date_values())
+            except ValidationError as error:
+                form.add_service_errors(error)
+        if lines_valid and form.is_valid():
             try:
                 quote = services.revise_quote(
                     package, lines=lines.lines(), by=request.user, **form.cleaned_data

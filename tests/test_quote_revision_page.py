@@ -430,3 +430,78 @@ def test_a_trade_typed_before_it_was_a_choice_stays_on_offer_and_can_be_correcte
     assert form["lines-0-trade"] == "Installateurr"
     assert office.post(url, form | {"lines-0-trade": "Installateur"}).status_code == 302
     assert quote.package.quotes.get(version=2).lines.get(text=first.text).trade == "Installateur"
+
+
+# --- every control is named; errors say where, all in one round -------------------------------
+
+
+class _Controls(HTMLParser):
+    """The form's visible controls (id, name, aria-label, aria-describedby), the ids that
+    <label for> names and every element id on the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.controls, self.labelled, self.ids = [], set(), set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "label" and a.get("for"):
+            self.labelled.add(a["for"])
+        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+            self.controls.append(a)
+
+
+def controls_of(response) -> _Controls:
+    parser = _Controls()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def test_every_control_of_the_revision_form_has_a_name_saying_its_row_and_column(quoted):
+    _quote, office, url = quoted
+    page = controls_of(office.get(url))
+    unnamed = [
+        c["name"]
+        for c in page.controls
+        if not (c.get("aria-label") or c.get("aria-labelledby") or c.get("id") in page.labelled)
+    ]
+    assert page.controls and unnamed == []
+    named = {c["name"]: c.get("aria-label") for c in page.controls}
+    assert named["lines-2-quantity"] == "Zeile 3: Menge"
+    assert named["lines-0-trade"] == "Zeile 1: Gewerk"
+    assert named["lines-1-remove"] == "Zeile 2: entfernen"
+
+
+def test_line_and_date_errors_are_reported_together_each_naming_row_and_column(quoted):
+    import datetime as dt
+
+    quote, office, url = quoted
+    form = form_of(office.get(url))
+    start = quote.start_date + dt.timedelta(days=10)
+    refused = office.post(
+        url,
+        form
+        | {
+            "lines-2-quantity": "",
+            "start_date": start.isoformat(),
+            "completion_date": (start - dt.timedelta(days=8)).isoformat(),
+        },
+    )
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    # One round: the line's error and the reversed dates at once.
+    assert "Die Fertigstellung liegt vor dem Beginn." in body
+    summary = body.split('data-testid="line-errors"')[1].split("</ul>")[0]
+    assert (
+        '<a href="#id_lines-2-quantity">Zeile 3: Menge – Dieses Feld ist zwingend erforderlich.</a>'
+        in summary
+    )
+    page = controls_of(refused)
+    [quantity] = [c for c in page.controls if c["name"] == "lines-2-quantity"]
+    assert quantity["aria-invalid"] == "true"
+    assert quantity["aria-describedby"] in page.ids  # the error it points to exists
+    [completion] = [c for c in page.controls if c["name"] == "completion_date"]
+    assert completion["aria-describedby"] in page.ids
+    assert Quote.objects.filter(package=quote.package).count() == 1
