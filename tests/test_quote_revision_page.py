@@ -505,3 +505,15 @@ def test_line_and_date_errors_are_reported_together_each_naming_row_and_column(q
     [completion] = [c for c in page.controls if c["name"] == "completion_date"]
     assert completion["aria-describedby"] in page.ids
     assert Quote.objects.filter(package=quote.package).count() == 1
+
+
+def test_the_revision_page_has_the_office_pages_layout_and_navigation(quoted):
+    _quote, office, url = quoted
+    body = office.get(url).content.decode()
+    assert "/static/zunft/office/board." in body and "/static/zunft/portal." not in body
+    nav = body.split('aria-label="Hauptnavigation"')[1].split("</nav>")[0]
+    for link in ("nav-board", "nav-emergency", "nav-invoices"):
+        assert f'data-testid="{link}"' in nav
+    # Quotes are revised from the board's inbox: its tab is marked, as a section, not the page.
+    board = nav.split('data-testid="nav-board"')[0].rsplit("<a ", 1)[1]
+    assert 'class="office-link current"' in board and 'aria-current="true"' in board
