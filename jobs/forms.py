@@ -284,7 +284,7 @@ class QuoteLineForm(forms.Form):
     )
     remove = forms.BooleanField(label=_("remove"), required=False)
 
-    def __init__(self, *args, trades: list[tuple[str, str]] = (), row: int = 0, **kwargs):
+    def __init__(self, *args, trades: list[tuple[str, str]] = (), row: int | str = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.row = row
         for field in self.fields.values():
@@ -329,7 +329,9 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
     in it, and then must be complete."""
 
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "row": index + 1}
+        # ``index`` is None for the empty form, a template for rows added in the browser.
+        row = "__prefix__" if index is None else index + 1
+        return {**super().get_form_kwargs(index), "row": row}
 
     def error_summary(self) -> list[tuple[str, str]]:
         """Each line error as (id of the control to go to, the message naming row and column);
