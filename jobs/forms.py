@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.geocoding import geocode_postcode
 from jobs.models import PackageTemplate, QuoteLine, TemplateParameter
+from trades.models import Trade
 from zunft.core.forms import ServiceErrorsMixin
 from zunft.core.money import parse_amount
 from zunft.core.units import Unit, parse_unit
@@ -244,12 +245,25 @@ class UnitField(forms.ChoiceField):
         return parse_unit(value) or value
 
 
+def trade_choices() -> list[tuple[str, str]]:
+    """The cooperative's trades for a quote line: stored by the German name the instant quote
+    writes (the quote groups its lines by it and names each group in the reader's language),
+    offered by the name in the page's language."""
+    trades = Trade.objects.only("name_de", "name_en")
+    return sorted(((t.name_de, t.name) for t in trades), key=lambda choice: choice[1].lower())
+
+
 class QuoteLineForm(forms.Form):
     """One line of a revised quote; German number input (``1.234,50``) is accepted."""
 
     # The blank choice lets an extra row stay untouched, so that it is ignored rather than refused.
     kind = forms.ChoiceField(label=_("kind"), choices=[("", "—"), *QuoteLine.Kind.choices])
-    trade = forms.CharField(label=_("trade"), max_length=150, required=False)
+    # Blank: the cooperative's own line (the coordination fee), headed "Cooperative" on the quote.
+    trade = forms.ChoiceField(
+        label=_("trade"),
+        required=False,
+        error_messages={"invalid_choice": _("“%(value)s” is not one of the cooperative's trades.")},
+    )
     text = forms.CharField(label=_("text"), max_length=250)
     quantity = GermanDecimalField(
         label=_("quantity"),
@@ -270,12 +284,34 @@ class QuoteLineForm(forms.Form):
     )
     remove = forms.BooleanField(label=_("remove"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, trades: list[tuple[str, str]] = (), row: int | str = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.row = row
+        for field in self.fields.values():
+            # The table's column heads name the cells for the eye only: each control says its
+            # row and column itself.
+            field.widget.attrs["aria-label"] = self.cell_name(field.label)
         typed = self.initial.get("unit")
         if typed and typed not in Unit.values:
             # A unit typed before the vocabulary existed stays on offer, shown as it was typed.
             self.fields["unit"].choices = [*self.fields["unit"].choices, (typed, typed)]
+        trade_choices = [("", _("Cooperative")), *trades]
+        typed = self.initial.get("trade")
+        if typed and typed not in dict(trades):
+            # A trade typed when this was free text stays on offer, said to be none of ours.
+            label = _("%(trade)s (not one of the cooperative's trades)") % {"trade": typed}
+            trade_choices.append((typed, label))
+        self.fields["trade"].choices = trade_choices
+
+    def cell_name(self, column) -> str:
+        return _("Line %(row)s: %(column)s") % {"row": self.row, "column": column}
+
+    @property
+    def cells(self) -> list[tuple]:
+        """The row's controls with the name each says (its row and column), for the table."""
+        return [
+            (self[name], field.widget.attrs["aria-label"]) for name, field in self.fields.items()
+        ]
 
     def has_changed(self):
         # Ticking "remove" on a blank extra row does not make it a line.
@@ -291,6 +327,24 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
     """The latest version's lines (pre-filled) and blank extra rows. Every pre-filled line is
     kept, changed or not, unless ticked "remove"; an extra row counts once something is typed
     in it, and then must be complete."""
+
+    def get_form_kwargs(self, index):
+        # ``index`` is None for the empty form, a template for rows added in the browser.
+        row = "__prefix__" if index is None else index + 1
+        return {**super().get_form_kwargs(index), "row": row}
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """Each line error as (id of the control to go to, the message naming row and column);
+        an error about a whole line (from the service) goes to its first control."""
+        summary = []
+        for form in self.forms:
+            for name, errors in form.errors.items():
+                if name in form.fields:
+                    control, where = form[name], form.cell_name(form.fields[name].label)
+                else:
+                    control, where = form["kind"], _("Line %(row)s") % {"row": form.row}
+                summary += [(control.auto_id, f"{where} – {error}") for error in errors]
+        return summary
 
     def kept_forms(self) -> list[forms.Form]:
         return [
@@ -309,6 +363,23 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
             return
         if not self.kept_forms():
             raise ValidationError(_("A quote needs at least one line."))
+
+    def take_service_errors(self, error: ValidationError) -> ValidationError | None:
+        """Put the service's errors about a line (``lines.<n>.<field>``, ``n`` counting the kept
+        lines from 1) at that row's field; what is left is returned for the form, or None."""
+        if not hasattr(error, "error_dict"):
+            return error
+        kept, rest = self.kept_forms(), {}
+        for key, errors in error.error_dict.items():
+            _lines, _dot, place = key.partition(".")
+            number, _dot, field = place.partition(".")
+            if _lines == "lines" and number.isdigit() and 0 < int(number) <= len(kept):
+                row = kept[int(number) - 1]
+                for message in ValidationError(errors).messages:
+                    row.add_error(field if field in row.fields else None, message)
+            else:
+                rest[key] = errors
+        return ValidationError(rest) if rest else None
 
     def lines(self) -> list[dict]:
         return [
@@ -349,3 +420,9 @@ class RevisionForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def date_values(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("start_date", "completion_date", "promised_date")
+        }

@@ -175,7 +175,12 @@ class WithdrawalOut(Schema):
 
 class RevisedLineIn(Schema):
     kind: str = Field(..., pattern="^(labour|travel|material|fee)$")
-    trade: str = Field("", max_length=150)
+    trade: str = Field(
+        "",
+        max_length=150,
+        description="A trade's German name (as `GET /trades` gives it); empty for the "
+        "cooperative's own lines such as the coordination fee",
+    )
     text: str = Field(..., min_length=1, max_length=250)
     quantity: Decimal = Field(..., gt=0, max_digits=10, decimal_places=2)
     unit: str = Field(..., min_length=1, max_length=10)
@@ -198,6 +203,8 @@ class ChangedLineOut(Schema):
     text: str
     before: Decimal
     after: Decimal
+    trade_before: str = Field("", description="German name; empty for the cooperative's own")
+    trade_after: str = Field("", description="German name; empty for the cooperative's own")
 
 
 class QuoteChangesOut(Schema):

@@ -720,7 +720,10 @@ def revise_quote(
     homeowner is told by mail and live, and ``quote_changes`` shows what changed.
 
     ``promised_date`` is the binding completion promise: ``None`` offers none, ``KEEP`` (the
-    default) keeps the previous version's."""
+    default) keeps the previous version's. A line's trade is one of ``quotable_trades`` (or the
+    one it had in the previous version). Refused input raises one ``ValidationError`` with every
+    error, each under the field it names (``lines.<n>.<field>``, lines counted from 1, or a
+    date). Takes the package's row lock."""
     from django.conf import settings
     from django.core.mail import send_mail
     from django.utils import timezone
@@ -738,35 +741,32 @@ def revise_quote(
         raise ValidationError({"lines": _("A quote needs at least one line.")})
     today = today or timezone.localdate()
     last = package.quotes.order_by("-version").first()
-    start_date, completion_date, promised_date = _revision_dates(
-        last, start_date, completion_date, promised_date, today
-    )
-    # Units typed before the vocabulary existed (kept by its migration) may stay on their lines.
-    typed = (
-        {u for u in last.lines.values_list("unit", flat=True) if u not in Unit.values}
-        if last
-        else set()
-    )
+    errors = {}  # all at once: the lines' and the dates', so nothing turns up after a fix
+    try:
+        start_date, completion_date, promised_date = _revision_dates(
+            last, start_date, completion_date, promised_date, today
+        )
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    # Units typed before the vocabulary existed (kept by its migration) may stay on their lines,
+    # and so may trades typed when the trade was free text.
+    kept_lines = list(last.lines.values_list("unit", "trade")) if last else []
+    typed = {unit for unit, _trade in kept_lines if unit not in Unit.values}
+    trades = quotable_trades() | {trade for _unit, trade in kept_lines}
     priced = []
     for i, line in enumerate(lines, start=1):
         quantity, unit_price = Decimal(str(line["quantity"])), Decimal(str(line["unit_price"]))
-        if quantity <= 0 or unit_price < 0:
-            raise ValidationError(
-                {f"lines.{i}": _("Quantity must be positive, price not negative.")}
-            )
         unit = parse_unit(line["unit"]) or (line["unit"] if line["unit"] in typed else None)
+        trade = line.get("trade", "")
+        if quantity <= 0 or unit_price < 0:
+            errors[f"lines.{i}"] = [_("Quantity must be positive, price not negative.")]
         if not unit:
-            raise ValidationError({f"lines.{i}.unit": unknown_unit(line["unit"])})
-        priced.append(
-            PricedLine(
-                line["kind"],
-                line.get("trade", ""),
-                line["text"],
-                quantity,
-                unit,
-                unit_price,
-            )
-        )
+            errors[f"lines.{i}.unit"] = [unknown_unit(line["unit"])]
+        if trade not in trades:
+            errors[f"lines.{i}.trade"] = [unknown_trade(trade)]
+        priced.append(PricedLine(line["kind"], trade, line["text"], quantity, unit, unit_price))
+    if errors:
+        raise ValidationError(errors)
     net, vat, labour_gross, reduction = totals((line.kind, line.net) for line in priced)
     pricing = Pricing(
         lines=priced,
@@ -796,6 +796,32 @@ def revise_quote(
             }
         transaction.on_commit(lambda: send_mail(subject, text, None, [customer.email]))
     return quote
+
+
+def check_revision_dates(
+    package: Package, *, start_date=None, completion_date=None, promised_date=KEEP, today=None
+) -> None:
+    """Refuse the dates ``revise_quote`` would refuse for this package (no lock: the form's
+    early check, so that the dates' errors come with the lines')."""
+    from django.utils import timezone
+
+    last = package.quotes.order_by("-version").first()
+    _revision_dates(last, start_date, completion_date, promised_date, today or timezone.localdate())
+
+
+def quotable_trades() -> set[str]:
+    """The trades a quote line may name: the cooperative's, by the German name the instant quote
+    writes (the quote page groups and translates its lines by it), and "" for the cooperative's
+    own lines such as the coordination fee."""
+    return {"", *Trade.objects.values_list("name_de", flat=True)}
+
+
+def unknown_trade(text: str) -> str:
+    """The error for a trade the cooperative does not have, listing the ones it has."""
+    return _("“%(trade)s” is not one of the cooperative's trades; use one of: %(trades)s.") % {
+        "trade": text,
+        "trades": ", ".join(sorted(quotable_trades() - {""})),
+    }
 
 
 def _revision_dates(last: Quote | None, start_date, completion_date, promised_date, today):
@@ -829,15 +855,22 @@ def _revision_dates(last: Quote | None, start_date, completion_date, promised_da
 
 
 def quote_changes(old: Quote, new: Quote) -> dict:
-    """What changed between two versions: lines added, removed or changed (by text), totals and
-    dates — for the homeowner to see at a glance."""
+    """What changed between two versions: lines added, removed or changed (by text: quantity,
+    price or trade, the group the quote shows it in), totals and dates — for the homeowner to see
+    at a glance."""
     before = {line.text: line for line in old.lines.all()}
     after = {line.text: line for line in new.lines.all()}
     changed = [
-        {"text": text, "before": before[text].net, "after": after[text].net}
+        {
+            "text": text,
+            "before": before[text].net,
+            "after": after[text].net,
+            "trade_before": before[text].trade,
+            "trade_after": after[text].trade,
+        }
         for text in before.keys() & after.keys()
-        if (before[text].quantity, before[text].unit_price)
-        != (after[text].quantity, after[text].unit_price)
+        if (before[text].quantity, before[text].unit_price, before[text].trade)
+        != (after[text].quantity, after[text].unit_price, after[text].trade)
     ]
     return {
         "added": [after[text] for text in after.keys() - before.keys()],

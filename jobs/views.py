@@ -33,7 +33,13 @@ from customers.geocoding import geocode_postcode
 from customers.services import PIN_MAX_KM
 from jobs import services
 from jobs.api import changes_of, remember_quote, visible_quote
-from jobs.forms import DirectoryFilter, QuoteLineFormSet, RequestForm, RevisionForm
+from jobs.forms import (
+    DirectoryFilter,
+    QuoteLineFormSet,
+    RequestForm,
+    RevisionForm,
+    trade_choices,
+)
 from jobs.models import Package, PackageTemplate, Photo, Quote
 from jobs.quotes import line_text_for_reader, price_ranges
 from jobs.selectors import (
@@ -238,7 +244,18 @@ def _render_quote(request, quote: Quote, *, consent_error: str = "", status: int
     german_texts = _for_reader(lines, task_names)
     _for_reader(changed, task_names)
     # Lines keep the German trade name they were quoted with; head them in the reader's language.
-    names = {t.name_de: t.name for t in Trade.objects.filter(name_de__in={x.trade for x in lines})}
+    moved = (
+        [c for c in changes["changed"] if c["trade_before"] != c["trade_after"]] if changes else []
+    )
+    quoted_trades = {x.trade for x in lines} | {
+        c[k] for c in moved for k in ("trade_before", "trade_after")
+    }
+    names = {t.name_de: t.name for t in Trade.objects.filter(name_de__in=quoted_trades)}
+    for change in moved:  # a line moved to another trade names both, in the reader's language
+        change["trades_shown"] = [
+            names.get(change[k], change[k]) or _("Cooperative")
+            for k in ("trade_before", "trade_after")
+        ]
     trades = {}
     for line in lines:
         trades.setdefault(names.get(line.trade, line.trade) or _("Cooperative"), []).append(line)
@@ -498,17 +515,28 @@ def revise_quote(request, package_id: int):
             "promised_date": latest.promised_date,
         }
     data = request.POST if request.method == "POST" else None
-    lines = QuoteLineFormSet(data, initial=initial_lines, prefix="lines")
+    lines = QuoteLineFormSet(
+        data, initial=initial_lines, prefix="lines", form_kwargs={"trades": trade_choices()}
+    )
     form = RevisionForm(data, initial=initial)
     status = 200
     if data is not None:
-        if lines.is_valid() and form.is_valid():
+        lines_valid = lines.is_valid()
+        if form.is_valid() and not lines_valid:
+            # The dates are checked now too, not only once the lines are right.
+            try:
+                services.check_revision_dates(package, **form.date_values())
+            except ValidationError as error:
+                form.add_service_errors(error)
+        if lines_valid and form.is_valid():
             try:
                 quote = services.revise_quote(
                     package, lines=lines.lines(), by=request.user, **form.cleaned_data
                 )
             except ValidationError as error:
-                form.add_service_errors(error)
+                rest = lines.take_service_errors(error)
+                if rest is not None:
+                    form.add_service_errors(rest)
             else:
                 messages.success(
                     request,

@@ -137,6 +137,9 @@ LABELS = {
         "reference": "Nachweis-Nr.",
         "remove": "entfernen",
         "lift": "Aufheben",
+        "lift_confirm": (
+            "Abwesenheit von {who} ({what}) wirklich aufheben? Die Planung wird neu berechnet."
+        ),
         "lifted": "Aufgehoben – der Planer plant neu.",
         "who_does_it": "Wer übernimmt den Auftrag?",
         "decide_later": "Später entscheiden (unter Team)",
@@ -320,6 +323,7 @@ LABELS = {
         "reference": "Certificate no.",
         "remove": "remove",
         "lift": "Take back",
+        "lift_confirm": "Really take back the absence of {who} ({what})? The planner re-plans.",
         "lifted": "Taken back – the planner re-plans.",
         "who_does_it": "Who does the job?",
         "decide_later": "Decide later (under Team)",

@@ -625,9 +625,34 @@ def test_the_workshop_owner_sees_the_team_and_reports_a_worker_ill(field_stack, 
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=SHOTS / "field-team.png", full_page=True)
 
-    # He is well again after all: taken back, gone from the list and the database.
+    # A holiday over the sick days is refused at its first day, naming the absence it meets.
+    anton.locator("details.absence-add summary").click()
+    anton.locator(f"#kind-{coop.anton_worker.pk}").select_option("holiday")
+    anton.locator(f"#from-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=1)).isoformat())
+    anton.locator(f"#to-{coop.anton_worker.pk}").fill((today + dt.timedelta(days=3)).isoformat())
+    anton.get_by_role("button", name="Abwesenheit eintragen").click()
+    expect(anton.get_by_test_id("error-start")).to_contain_text(
+        f"ist vom {today:%d.%m.%Y} bis {today + dt.timedelta(days=1):%d.%m.%Y} bereits abwesend "
+        "(Krankheit)"
+    )
+    expect(anton.locator(f"#from-{coop.anton_worker.pk}")).to_have_attribute("aria-invalid", "true")
+    assert Absence.objects.filter(worker=coop.anton_worker).count() == 1
+
+    # He is well again after all: taken back once the owner confirms, as it re-plans.
+    asked, answers = [], iter([False, True])
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    anton.get_by_test_id("absence-lift").click()  # not confirmed: nothing happens
+    assert asked and "wirklich aufheben? Die Planung wird neu berechnet." in asked[0]
+    assert f"{coop.anton_worker} (Krankheit: " in asked[0]
+    assert Absence.objects.filter(worker=coop.anton_worker).exists()
     anton.get_by_test_id("absence-lift").click()
     expect(page.get_by_test_id("toast")).to_contain_text("Aufgehoben")
+    page.remove_listener("dialog", answer)
     expect(anton.get_by_test_id("absences")).to_have_count(0)
     assert not Absence.objects.filter(worker=coop.anton_worker).exists()
 

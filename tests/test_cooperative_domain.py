@@ -388,6 +388,34 @@ def test_an_absence_is_taken_back_from_today_on_and_the_planner_re_plans(
         assert api_as(coop.anton).delete(f"/api/v1/absences/{running.pk}").status_code == 403
 
 
+def test_an_absence_overlapping_another_of_the_same_worker_is_refused_naming_it(coop, api_as):
+    owner = api_as(coop.alice)
+    url = f"/api/v1/workshops/{coop.a.pk}/absences"
+    anton = coop.anton_worker.pk
+
+    def record(start, end, kind="holiday", worker=anton):
+        body = {"worker_id": worker, "kind": kind, "start": start, "end": end}
+        return owner.post(url, body, "application/json")
+
+    assert record("2030-11-30", "2030-12-02", kind="illness").status_code == 201
+    refused = record("2030-12-01", "2030-12-03")
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"][-1] == "start"
+    assert error["msg"].startswith(
+        f"{coop.anton_worker} ist vom 30.11.2030 bis 02.12.2030 bereits abwesend (Krankheit)."
+    )
+    assert record("2030-11-25", "2030-12-05").status_code == 422  # around it
+    assert Absence.objects.filter(worker=coop.anton_worker).count() == 1
+    # The day after it, a colleague on the same days, and the whole workshop closed: all fine.
+    assert record("2030-12-03", "2030-12-04").status_code == 201
+    assert record("2030-12-01", "2030-12-03", worker=coop.a_colleague.pk).status_code == 201
+    closure = owner.post(
+        url, {"kind": "closure", "start": "2030-12-01", "end": "2030-12-31"}, "application/json"
+    )
+    assert closure.status_code == 201
+
+
 def test_a_worker_with_a_trade_the_workshop_lacks_is_not_half_created_and_changes_replan(
     coop, api_as, replans, django_capture_on_commit_callbacks
 ):

@@ -73,6 +73,14 @@ def quoted(portal):  # noqa: F811
     return quote, office, f"/buero/angebote/{quote.package_id}/"
 
 
+def api_lines(quote) -> list[dict]:
+    """The quote's lines as the revision API takes them."""
+    return [
+        {name: str(value) for name, value in zip(AMOUNTS, line, strict=True)}
+        for line in quote.lines.order_by("position").values_list(*AMOUNTS)
+    ]
+
+
 def amounts(quote) -> list[tuple]:
     return list(quote.lines.order_by("position").values_list(*AMOUNTS))
 
@@ -316,19 +324,7 @@ def test_a_promise_left_out_of_an_api_revision_stays_and_null_withdraws_it(quote
     import json
 
     quote, office, _url = quoted
-    line = quote.lines.order_by("position").first()
-    body = {
-        "lines": [
-            {
-                "kind": line.kind,
-                "trade": line.trade,
-                "text": line.text,
-                "quantity": str(line.quantity),
-                "unit": line.unit,
-                "unit_price": str(line.unit_price),
-            }
-        ]
-    }
+    body = {"lines": api_lines(quote)[:1]}
     promise = quote.completion_date + dt.timedelta(days=3)
 
     def revise(**extra):
@@ -350,3 +346,180 @@ def test_a_promise_left_out_of_an_api_revision_stays_and_null_withdraws_it(quote
         content_type="application/json",
     )
     assert refused.status_code == 422 and "promised_date" in refused.json()["detail"][0]["loc"]
+
+
+# --- a line's trade is one of the cooperative's -----------------------------------------------
+
+
+def options_of(body: str, name: str) -> list[str]:
+    """The option values of the select called ``name``."""
+    import re
+
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', body, re.S)
+    assert select, f"no select {name}"
+    return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+def test_a_lines_trade_is_chosen_from_the_cooperatives_trades_and_a_typo_is_refused(quoted):
+    quote, office, url = quoted
+    body = office.get(url).content.decode()
+    # The stored German names, and blank for the cooperative's own line (the coordination fee).
+    assert sorted(options_of(body, "lines-0-trade")) == ["", "Elektrotechnik", "Installateur"]
+    assert '<input type="text" name="lines-0-trade"' not in body
+    form = form_of(office.get(url))
+    fee = quote.lines.get(kind="fee").position - 1
+    assert form[f"lines-{fee}-trade"] == ""  # stays possible, as "Genossenschaft"
+
+    refused = office.post(url, form | {"lines-0-trade": "Installateurr"})
+    assert refused.status_code == 422
+    page = refused.content.decode()
+    assert "„Installateurr“ ist keines der Gewerke der Genossenschaft." in page
+    assert page.count('class="has-error"') == 1  # at that row
+    assert Quote.objects.filter(package=quote.package).count() == 1
+
+
+def test_a_trade_changed_on_a_line_is_saved_and_listed_among_the_changes(quoted):
+    quote, office, url = quoted
+    first = quote.lines.order_by("position").first()
+    assert first.trade == "Installateur"
+    form = form_of(office.get(url))
+    assert office.post(url, form | {"lines-0-trade": "Elektrotechnik"}).status_code == 302
+    revised = quote.package.quotes.get(version=2)
+    assert revised.lines.get(text=first.text).trade == "Elektrotechnik"
+    assert revised.gross == quote.gross  # only the trade changed
+
+    homeowner = Client()
+    homeowner.force_login(quote.package.customer.user)
+    api = homeowner.get(f"/api/v1/quotes/{revised.pk}/changes").json()
+    assert [(c["text"], c["trade_before"], c["trade_after"]) for c in api["changed"]] == [
+        (first.text, "Installateur", "Elektrotechnik")
+    ]
+    page = homeowner.get(f"/angebot/{revised.pk}/").content.decode()
+    changes = page.split('data-testid="changes"')[1].split("</section>")[0]
+    assert first.text in changes
+    assert "Gewerk: <s>Installateur</s> → Elektrotechnik" in changes
+    english = Client()
+    english.force_login(quote.package.customer.user)
+    english.cookies["django_language"] = "en"
+    page = english.get(f"/en/angebot/{revised.pk}/").content.decode()
+    assert "trade: <s>Plumbing</s> → Electrics" in page
+
+
+def test_the_api_refuses_a_trade_the_cooperative_lacks_naming_the_line(quoted):
+    import json
+
+    quote, office, _url = quoted
+    lines = api_lines(quote)
+    api = f"/api/v1/packages/{quote.package_id}/quotes"
+    lines[1]["trade"] = "Tischlerr"
+    refused = office.post(api, json.dumps({"lines": lines}), content_type="application/json")
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["body", "lines", "2", "trade"]
+    assert error["msg"].startswith("„Tischlerr“ ist keines der Gewerke der Genossenschaft")
+    assert "Elektrotechnik, Installateur" in error["msg"]
+    assert Quote.objects.filter(package=quote.package).count() == 1
+
+    lines[1]["trade"] = "Installateur"
+    saved = office.post(api, json.dumps({"lines": lines}), content_type="application/json")
+    assert saved.status_code == 201
+    assert quote.package.quotes.get(version=2).lines.filter(trade="").count() == 1  # the fee
+
+
+def test_a_trade_typed_before_it_was_a_choice_stays_on_offer_and_can_be_corrected(quoted):
+    quote, office, url = quoted
+    first = quote.lines.order_by("position").first()
+    type(first).objects.filter(pk=first.pk).update(trade="Installateurr")
+    body = office.get(url).content.decode()
+    assert "Installateurr (keines der Gewerke der Genossenschaft)" in body
+    form = form_of(office.get(url))
+    assert form["lines-0-trade"] == "Installateurr"
+    assert office.post(url, form | {"lines-0-trade": "Installateur"}).status_code == 302
+    assert quote.package.quotes.get(version=2).lines.get(text=first.text).trade == "Installateur"
+
+
+# --- every control is named; errors say where, all in one round -------------------------------
+
+
+class _Controls(HTMLParser):
+    """The form's visible controls (id, name, aria-label, aria-describedby), the ids that
+    <label for> names and every element id on the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.controls, self.labelled, self.ids = [], set(), set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "label" and a.get("for"):
+            self.labelled.add(a["for"])
+        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+            self.controls.append(a)
+
+
+def controls_of(response) -> _Controls:
+    parser = _Controls()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def test_every_control_of_the_revision_form_has_a_name_saying_its_row_and_column(quoted):
+    _quote, office, url = quoted
+    page = controls_of(office.get(url))
+    unnamed = [
+        c["name"]
+        for c in page.controls
+        if not (c.get("aria-label") or c.get("aria-labelledby") or c.get("id") in page.labelled)
+    ]
+    assert page.controls and unnamed == []
+    named = {c["name"]: c.get("aria-label") for c in page.controls}
+    assert named["lines-2-quantity"] == "Zeile 3: Menge"
+    assert named["lines-0-trade"] == "Zeile 1: Gewerk"
+    assert named["lines-1-remove"] == "Zeile 2: entfernen"
+
+
+def test_line_and_date_errors_are_reported_together_each_naming_row_and_column(quoted):
+    import datetime as dt
+
+    quote, office, url = quoted
+    form = form_of(office.get(url))
+    start = quote.start_date + dt.timedelta(days=10)
+    refused = office.post(
+        url,
+        form
+        | {
+            "lines-2-quantity": "",
+            "start_date": start.isoformat(),
+            "completion_date": (start - dt.timedelta(days=8)).isoformat(),
+        },
+    )
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    # One round: the line's error and the reversed dates at once.
+    assert "Die Fertigstellung liegt vor dem Beginn." in body
+    summary = body.split('data-testid="line-errors"')[1].split("</ul>")[0]
+    assert (
+        '<a href="#id_lines-2-quantity">Zeile 3: Menge – Dieses Feld ist zwingend erforderlich.</a>'
+        in summary
+    )
+    page = controls_of(refused)
+    [quantity] = [c for c in page.controls if c["name"] == "lines-2-quantity"]
+    assert quantity["aria-invalid"] == "true"
+    assert quantity["aria-describedby"] in page.ids  # the error it points to exists
+    [completion] = [c for c in page.controls if c["name"] == "completion_date"]
+    assert completion["aria-describedby"] in page.ids
+    assert Quote.objects.filter(package=quote.package).count() == 1
+
+
+def test_the_revision_page_has_the_office_pages_layout_and_navigation(quoted):
+    _quote, office, url = quoted
+    body = office.get(url).content.decode()
+    assert "/static/zunft/office/board." in body and "/static/zunft/portal." not in body
+    nav = body.split('aria-label="Hauptnavigation"')[1].split("</nav>")[0]
+    for link in ("nav-board", "nav-emergency", "nav-invoices"):
+        assert f'data-testid="{link}"' in nav
+    # Quotes are revised from the board's inbox: its tab is marked, as a section, not the page.
+    board = nav.split('data-testid="nav-board"')[0].rsplit("<a ", 1)[1]
+    assert 'class="office-link current"' in board and 'aria-current="true"' in board

@@ -100,7 +100,8 @@ def test_the_office_picks_units_by_their_label_and_old_spellings_are_read(portal
     }
     unknown = office.post(url, form | {f"lines-{new}-unit": "Sack"})
     assert unknown.status_code == 422 and Quote.objects.filter(package=quote.package).count() == 1
-    assert re.search(r'class="field-error">[^<]*Sack', unknown.content.decode())
+    error = unknown.content.decode().split(f'id="id_lines-{new}-unit_error">')[1]
+    assert "Sack" in error.split("</div>")[0]  # said at the unit
     saved = office.post(url, form | {f"lines-{new}-unit": "Stk."})
     assert saved.status_code == 302
     revised = quote.package.quotes.get(version=2)

@@ -7,6 +7,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -350,3 +351,34 @@ class Absence(models.Model):
             raise ValidationError({"end": _("The last day lies before the first day.")})
         if self.worker_id and self.workshop_id and self.worker.workshop_id != self.workshop_id:
             raise ValidationError({"worker": _("The worker belongs to another workshop.")})
+        overlapping = self.overlapping()
+        if overlapping is not None:
+            raise ValidationError(
+                {
+                    "start": _(
+                        "%(worker)s is already away from %(start)s to %(end)s (%(kind)s). "
+                        "Take that absence back first, or record only the days it leaves free."
+                    )
+                    % {
+                        "worker": self.worker,
+                        "start": date_format(overlapping.start, "SHORT_DATE_FORMAT"),
+                        "end": date_format(overlapping.end, "SHORT_DATE_FORMAT"),
+                        "kind": overlapping.get_kind_display(),
+                    }
+                }
+            )
+
+    def overlapping(self) -> "Absence | None":
+        """The worker's first other absence sharing a day with this one. A whole-workshop
+        closure (no worker) is another matter: it is not the worker's, and a holiday or an
+        illness may well fall into it."""
+        if not (self.worker_id and self.start and self.end) or self.end < self.start:
+            return None
+        return (
+            Absence.objects.filter(
+                worker_id=self.worker_id, start__lte=self.end, end__gte=self.start
+            )
+            .exclude(pk=self.pk)
+            .order_by("start")
+            .first()
+        )

@@ -195,5 +195,9 @@ def lift_absence(absence: Absence, today) -> Absence | None:
 
 @transaction.atomic
 def add_absence(workshop: Workshop, data: dict) -> Absence:
-    """Record an absence of a worker, or of the whole workshop when no worker is given."""
+    """Record an absence of a worker, or of the whole workshop when no worker is given. One
+    sharing a day with another absence of the same worker is refused at ``start``, naming it
+    (``Absence.clean``); the worker's row is locked so that two at once cannot both pass."""
+    if data.get("worker") is not None:
+        Worker.objects.select_for_update().get(pk=data["worker"].pk)
     return _save(Absence(workshop=workshop, **data))

@@ -580,11 +580,17 @@
             },
           }, "×"));
       })) : null,
-      away.length ? h("ul", { class: "absences", "data-testid": "absences" }, away.map((a) =>
-        h("li", {}, `${L.absent} (${L.absence_kinds[a.kind] || (a.kind === "closure" ? L.closure : a.kind)}): ${daySpan(a.start, a.end)} `,
+      away.length ? h("ul", { class: "absences", "data-testid": "absences" }, away.map((a) => {
+        const what = `${L.absence_kinds[a.kind] || (a.kind === "closure" ? L.closure : a.kind)}: ${daySpan(a.start, a.end)}`;
+        return h("li", {}, `${L.absent} (${what}) `,
           h("button", { class: "small secondary", "data-testid": "absence-lift", onclick: async () => {
-            if (await send("DELETE", `/api/v1/absences/${a.id}`)) teamChanged(L.lifted);
-          } }, L.lift)))) : null,
+            // It re-plans and may hand jobs over: asked first, like removing a certificate.
+            if (!window.confirm(words(L.lift_confirm, { who: `${w.first_name} ${w.last_name}`, what }))) return;
+            // In place of the absence form's error: the form is made afresh, and an overlap it
+            // refused may be the very absence now taken back.
+            if (await send("DELETE", `/api/v1/absences/${a.id}`)) teamChanged(L.lifted, `absence-${w.id}`);
+          } }, L.lift));
+      })) : null,
       // Kept while typing, made afresh when the worker's record changed (here or elsewhere).
       stable(`team-absence-${w.id}`, () => absenceForm(w)),
       stable(`team-cert-${w.id}-${JSON.stringify(w.certifications)}`, () => certificationForm(w)),
