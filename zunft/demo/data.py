@@ -758,6 +758,14 @@ def _seed_workshop(spec: dict, users: dict, trades: dict, certifications: dict) 
         _seed_worker(workshop, worker, users, trades, certifications) for worker in spec["workers"]
     ]
     _prune(workshop.workers, [worker.pk for worker in workers])
+    # What the plan no longer has goes first: seeded from another day, an absence moves, and the
+    # moved one would overlap its old self (overlapping absences of a worker are refused).
+    planned = {
+        (workers[a["worker"]].pk if a["worker"] is not None else None, a["kind"], a["start"])
+        for a in spec["absences"]
+    }
+    stale = [a.pk for a in workshop.absences.all() if (a.worker_id, a.kind, a.start) not in planned]
+    workshop.absences.filter(pk__in=stale).delete()
     absences = [
         upsert(
             Absence,
