@@ -28,6 +28,7 @@ from invoicing.schemas import (
     BankTransactionOut,
     BaseRateIn,
     BaseRateOut,
+    DealtWithIn,
     ImportOut,
     InvoiceDetailOut,
     InvoiceOut,
@@ -324,15 +325,40 @@ def list_bank_transactions(request, status: BankTransaction.Status | None = None
 
 @router.post(
     "/bank-transactions/{transaction_id}/assign",
-    response={200: BankTransactionOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    response={200: BankTransactionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
 )
 def assign_transaction(request, transaction_id: int, payload: AssignIn):
+    """Book an unmatched credit onto an invoice; 409 once it is assigned or dealt with."""
     _office_only(request)
     row = get_object_or_404(BankTransaction, pk=transaction_id)
     invoice = get_object_or_404(Invoice, pk=payload.invoice)
     payments.assign_transaction(row, invoice, user=request.user)
     row.refresh_from_db()
     return row
+
+
+@router.post(
+    "/bank-transactions/{transaction_id}/dealt-with",
+    response={200: BankTransactionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+)
+def mark_dealt_with(request, transaction_id: int, payload: DealtWithIn):
+    """Mark an unmatched credit as dealt with otherwise (sent back, a membership fee): the note
+    says how. Books nothing; 409 once it is assigned or marked."""
+    _office_only(request)
+    row = get_object_or_404(BankTransaction, pk=transaction_id)
+    return payments.mark_dealt_with(row, payload.note, user=request.user)
+
+
+@router.delete(
+    "/bank-transactions/{transaction_id}/dealt-with",
+    response={200: BankTransactionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def undo_dealt_with(request, transaction_id: int):
+    """Put a credit marked as dealt with by mistake back on the unmatched list; 409 unless it
+    is marked."""
+    _office_only(request)
+    row = get_object_or_404(BankTransaction, pk=transaction_id)
+    return payments.undo_dealt_with(row, user=request.user)
 
 
 # --- month-end and settlements ------------------------------------------------------------------

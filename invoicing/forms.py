@@ -329,6 +329,18 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
         return found[0]
 
 
+class DealtWithForm(ServiceErrorsMixin, forms.Form):
+    """Mark an unmatched credit as dealt with otherwise, saying how."""
+
+    note = forms.CharField(
+        label=_("How was it dealt with?"),
+        max_length=300,
+        help_text=_("E.g. sent back to the payer on 3 March, or a membership fee."),
+        error_messages={"required": _("Say how the credit was dealt with.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
 class BaseRateForm(ServiceErrorsMixin, forms.Form):
     valid_from = forms.TypedChoiceField(label=_("Valid from"), coerce=date.fromisoformat)
     rate = forms.CharField(

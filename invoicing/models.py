@@ -525,7 +525,12 @@ class BankStatementImport(models.Model):
 
 class BankTransaction(models.Model):
     """One incoming credit from a statement and what became of it. ``unmatched`` ones are the
-    office's list to assign by hand."""
+    office's list to assign by hand, or to mark as dealt with otherwise (sent back, a membership
+    fee) with a note saying how, who and when.
+
+    ``reason`` says why the import matched the credit or not, as a code shown in the reader's
+    language; ``note`` holds what a code cannot (the message a refused booking gave, the invoice
+    assigned by hand)."""
 
     class Status(models.TextChoices):
         MATCHED = "matched", _("matched in full")
@@ -533,6 +538,22 @@ class BankTransaction(models.Model):
         OVERPAID = "overpaid", _("over-payment")
         UNMATCHED = "unmatched", _("unmatched")
         ASSIGNED = "assigned", _("assigned by hand")
+        DEALT = "dealt", _("dealt with otherwise")
+
+    class Reason(models.TextChoices):
+        CURRENCY = "currency", _("Foreign currency")
+        CANCELLED = "cancelled", _("The invoice is cancelled")
+        UNKNOWN_NUMBER = "unknown_number", _("Invoice number unknown")
+        NUMBER = "number", _("Invoice number")
+        NUMBERS_SUM = "numbers_sum", _("Invoice numbers, the sum fits")
+        NUMBERS_MISMATCH = (
+            "numbers_mismatch",
+            _("Several invoice numbers, the amount does not fit their sum"),
+        )
+        AMOUNT_AND_NAME = "amount_name", _("Amount and name")
+        NO_NUMBER = "no_number", _("No invoice number in the remittance information")
+        REFUSED = "refused", _("Booking refused")
+        ASSIGNED = "assigned", _("Assigned by hand")
 
     statement = models.ForeignKey(
         BankStatementImport, on_delete=models.PROTECT, related_name="transactions"
@@ -546,16 +567,44 @@ class BankTransaction(models.Model):
     payer_name = models.CharField(_("payer"), max_length=200, blank=True)
     payer_iban = models.CharField(_("payer IBAN"), max_length=34, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, db_index=True)
+    reason = models.CharField(_("match reason"), max_length=20, choices=Reason.choices, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     invoices = models.ManyToManyField(Invoice, blank=True, related_name="bank_transactions")
+    dealt_note = models.CharField(_("how it was dealt with"), max_length=300, blank=True)
+    dealt_at = models.DateTimeField(_("marked as dealt with"), null=True, blank=True)
+    dealt_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
 
     class Meta:
         verbose_name = _("bank transaction")
         verbose_name_plural = _("bank transactions")
         ordering = ["booked_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="dealt", dealt_at__isnull=False) & ~models.Q(dealt_note="")
+                    | ~models.Q(status="dealt") & models.Q(dealt_at__isnull=True, dealt_note="")
+                ),
+                name="bank_transaction_dealt_with_a_note",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.booked_on} {self.amount} {self.remittance[:40]}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why the credit was matched or not, in the active language."""
+        if self.reason == self.Reason.ASSIGNED and self.note:
+            return _("Assigned by hand to %(number)s") % {"number": self.note}
+        label = str(self.get_reason_display()) if self.reason else ""
+        return ": ".join(part for part in (label, self.note) if part)
 
 
 # --- dunning ------------------------------------------------------------------------------------

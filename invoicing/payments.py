@@ -54,6 +54,7 @@ from invoicing.models import (
     RefundTransfer,
 )
 from trades.validators import validate_iban
+from zunft.core.errors import Conflict
 from zunft.core.money import ZERO, format_money, round_money, to_decimal
 from zunft.core.realtime import emit
 
@@ -682,11 +683,12 @@ def _by_name(credit: BankCredit, invoices: list[Invoice]) -> list[Invoice]:
 
 
 def match_credit(iban: str, credit: BankCredit) -> tuple[list[Invoice], str]:
-    """Which invoices a credit pays, and why (or why not). By invoice number in the remittance
-    first; without one, by an exact open amount of a single invoice whose buyer name the payer
-    name contains."""
+    """Which invoices a credit pays, and why (or why not) as a :class:`BankTransaction.Reason`.
+    By invoice number in the remittance first; without one, by an exact open amount of a single
+    invoice whose buyer name the payer name contains."""
+    Reason = BankTransaction.Reason
     if credit.currency != "EUR":
-        return [], "Fremdwährung"
+        return [], Reason.CURRENCY
     numbers = invoice_numbers_in(f"{credit.remittance} {credit.end_to_end_id}")
     candidates = _candidates(iban)
     if numbers:
@@ -694,16 +696,16 @@ def match_credit(iban: str, credit: BankCredit) -> tuple[list[Invoice], str]:
         if not found:
             cancelled = Invoice.objects.filter(number__in=numbers, state=Invoice.State.CANCELLED)
             if cancelled.exists():
-                return [], "Rechnung ist storniert"
-            return [], "Rechnungsnummer unbekannt"
+                return [], Reason.CANCELLED
+            return [], Reason.UNKNOWN_NUMBER
         if len(found) == 1:
-            return found, "Rechnungsnummer"
+            return found, Reason.NUMBER
         if credit.amount in (
             sum(i.open for i in found),
             sum(i.open + i.charges_open for i in found),
         ):
-            return found, "Rechnungsnummern, Summe passt"
-        return [], "Mehrere Rechnungsnummern, Betrag passt nicht zur Summe"
+            return found, Reason.NUMBERS_SUM
+        return [], Reason.NUMBERS_MISMATCH
     # The invoice's rest, or its rest with the charges a dunning notice asked for.
     same_amount = list(
         with_balance(candidates.filter(state=Invoice.State.ISSUED)).filter(
@@ -712,15 +714,15 @@ def match_credit(iban: str, credit: BankCredit) -> tuple[list[Invoice], str]:
     )
     named = _by_name(credit, same_amount)
     if len(named) == 1:
-        return named, "Betrag und Name"
-    return [], "Keine Rechnungsnummer im Verwendungszweck"
+        return named, Reason.AMOUNT_AND_NAME
+    return [], Reason.NO_NUMBER
 
 
 def _apply_credit(statement, iban, credit: BankCredit, user) -> str:
     """Store one credit and its payments in a savepoint; returns the status or 'duplicate'."""
     try:
         with transaction.atomic():
-            invoices, note = match_credit(iban, credit)
+            invoices, reason = match_credit(iban, credit)
             row = BankTransaction.objects.create(
                 statement=statement,
                 transaction_id=credit.transaction_id,
@@ -732,7 +734,7 @@ def _apply_credit(statement, iban, credit: BankCredit, user) -> str:
                 payer_name=credit.payer_name,
                 payer_iban=credit.payer_iban,
                 status=BankTransaction.Status.UNMATCHED,
-                note=note,
+                reason=reason,
             )
     except IntegrityError:
         return "duplicate"
@@ -745,8 +747,9 @@ def _apply_credit(statement, iban, credit: BankCredit, user) -> str:
             row.invoices.set(invoices)
     except ValidationError as exc:
         row.status = BankTransaction.Status.UNMATCHED
+        row.reason = BankTransaction.Reason.REFUSED
         row.note = "; ".join(exc.messages)[:300]
-        row.save(update_fields=["status", "note"])
+        row.save(update_fields=["status", "reason", "note"])
     return row.status
 
 
@@ -826,12 +829,24 @@ def import_camt053(content: bytes, *, filename: str = "", user=None) -> ImportRe
     return ImportResult(statement, created=True, counts=counts)
 
 
+def _locked_unmatched(row: BankTransaction) -> BankTransaction:
+    """The credit's row ``FOR UPDATE``, refused (Conflict) unless it is still unmatched: two
+    clerks acting on the same credit at once are served one after the other."""
+    row = BankTransaction.objects.select_for_update().get(pk=row.pk)
+    if row.status == BankTransaction.Status.DEALT:
+        raise Conflict(
+            _("The credit was marked as dealt with already (%(note)s).") % {"note": row.dealt_note}
+        )
+    if row.status != BankTransaction.Status.UNMATCHED:
+        raise Conflict(_("The credit has been assigned already."))
+    return row
+
+
 def assign_transaction(row: BankTransaction, invoice: Invoice, *, user=None) -> Recorded:
-    """The office books an unmatched credit onto an invoice by hand."""
+    """The office books an unmatched credit onto an invoice by hand. Locks the credit's row, then
+    the invoice's (:func:`record_payment`); Conflict once it is assigned or dealt with."""
     with transaction.atomic():
-        row = BankTransaction.objects.select_for_update().get(pk=row.pk)
-        if row.status != BankTransaction.Status.UNMATCHED:
-            raise ValidationError({"transaction": _("The credit has been assigned already.")})
+        row = _locked_unmatched(row)
         recorded = record_payment(
             invoice,
             amount=row.amount,
@@ -844,7 +859,51 @@ def assign_transaction(row: BankTransaction, invoice: Invoice, *, user=None) -> 
             user=user,
         )
         row.status = BankTransaction.Status.ASSIGNED
-        row.note = f"zugeordnet zu {invoice.number}"
-        row.save(update_fields=["status", "note"])
+        row.reason = BankTransaction.Reason.ASSIGNED
+        row.note = invoice.number
+        row.save(update_fields=["status", "reason", "note"])
         row.invoices.add(invoice)
     return recorded
+
+
+def mark_dealt_with(row: BankTransaction, note: str, *, user=None) -> BankTransaction:
+    """An unmatched credit that pays no invoice (sent back to the payer, a membership fee) leaves
+    the office's list, with a note saying how it was dealt with, who marked it and when. Books
+    nothing. Locks the credit's row; ValidationError on ``note`` when it is empty, Conflict once
+    the credit is assigned or marked."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise ValidationError({"note": _("Say how the credit was dealt with.")})
+    if len(note) > 300:
+        raise ValidationError({"note": _("At most 300 characters, please.")})
+    with transaction.atomic():
+        row = _locked_unmatched(row)
+        row.status = BankTransaction.Status.DEALT
+        row.dealt_note = note
+        row.dealt_at = timezone.now()
+        row.dealt_by = user if getattr(user, "is_authenticated", False) else None
+        row.save(update_fields=["status", "dealt_note", "dealt_at", "dealt_by"])
+    logger.info("bank credit %s marked as dealt with by %s: %s", row.pk, user, note)
+    return row
+
+
+def undo_dealt_with(row: BankTransaction, *, user=None) -> BankTransaction:
+    """Put a credit marked as dealt with by mistake back on the unmatched list (the marking's note
+    goes; the log keeps it). Locks the credit's row; Conflict unless it is marked."""
+    with transaction.atomic():
+        row = BankTransaction.objects.select_for_update().get(pk=row.pk)
+        if row.status != BankTransaction.Status.DEALT:
+            raise Conflict(_("The credit is not marked as dealt with."))
+        logger.info(
+            "bank credit %s: %s's marking (%s) undone by %s",
+            row.pk,
+            row.dealt_by,
+            row.dealt_note,
+            user,
+        )
+        row.status = BankTransaction.Status.UNMATCHED
+        row.dealt_note = ""
+        row.dealt_at = None
+        row.dealt_by = None
+        row.save(update_fields=["status", "dealt_note", "dealt_at", "dealt_by"])
+    return row

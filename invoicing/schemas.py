@@ -136,11 +136,23 @@ class BankTransactionOut(Schema):
     payer_name: str
     payer_iban: str
     status: str
-    note: str
+    reason: str = Field(description="why the import matched it or not, as a code")
+    note: str = Field(description="why it was matched or not, in the request's language")
+    dealt_note: str
+    dealt_at: datetime | None
+    dealt_by_id: int | None
+
+    @staticmethod
+    def resolve_note(obj) -> str:
+        return obj.reason_text
 
 
 class AssignIn(Schema):
     invoice: int
+
+
+class DealtWithIn(Schema):
+    note: str = Field(..., max_length=300, examples=["an Kunden zurücküberwiesen am 3. März"])
 
 
 class MonthEndIn(Schema):

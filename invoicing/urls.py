@@ -66,4 +66,14 @@ urlpatterns = [
         views.assign,
         name="assign",
     ),
+    path(
+        "buero/rechnungen/kontoauszuege/<int:transaction_id>/erledigt/",
+        views.mark_dealt_with,
+        name="dealt-with",
+    ),
+    path(
+        "buero/rechnungen/kontoauszuege/<int:transaction_id>/erledigt/zuruecknehmen/",
+        views.undo_dealt_with,
+        name="dealt-with-undo",
+    ),
 ]

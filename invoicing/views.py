@@ -45,6 +45,7 @@ from invoicing.forms import (
     AssignForm,
     BaseRateForm,
     CancelForm,
+    DealtWithForm,
     ExportForm,
     InvoiceFilterForm,
     IssueForm,
@@ -77,6 +78,7 @@ from jobs.api import visible_quote
 from trades.models import Workshop
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import homeowner_link, office_page
+from zunft.core.errors import Conflict
 from zunft.core.language import format_day
 from zunft.core.money import ZERO, format_money
 
@@ -1102,11 +1104,19 @@ def _imports() -> list[BankStatementImport]:
     return imports
 
 
-def _render_bank(request, *, upload=None, failed: dict | None = None, status: int = 200):
+def _render_bank(
+    request,
+    *,
+    upload=None,
+    failed: dict | None = None,
+    failed_dealt: dict | None = None,
+    status: int = 200,
+):
     unmatched = BankTransaction.objects.filter(status=BankTransaction.Status.UNMATCHED).order_by(
         "-booked_on", "-pk"
     )
     page = Paginator(unmatched, 50).get_page(request.GET.get("seite"))
+    dealt = BankTransaction.objects.filter(status=BankTransaction.Status.DEALT)
     # Open invoices, and paid ones whose dunning charges are still open.
     open_invoices = list(
         payments.with_balance(
@@ -1118,20 +1128,33 @@ def _render_bank(request, *, upload=None, failed: dict | None = None, status: in
         .values("pk", "number", "buyer_name", "open", "owed")[:500]
     )
     failed = failed or {}
+    failed_dealt = failed_dealt or {}
     rows = []
     for row in page.object_list:
         form = failed.get(row.pk) or AssignForm(prefix=f"tx{row.pk}")
+        dealt_form = failed_dealt.get(row.pk) or DealtWithForm(prefix=f"dw{row.pk}")
         same_amount = [i for i in open_invoices if row.amount in (i["open"], i["owed"])][:3]
-        rows.append({"row": row, "form": form, "candidates": same_amount})
+        rows.append({"row": row, "form": form, "dealt_form": dealt_form, "candidates": same_amount})
     context = {
         "upload": upload or StatementForm(max_bytes=MAX_STATEMENT_BYTES),
         "page": page,
         "rows": rows,
+        "dealt": dealt.select_related("dealt_by").order_by("-dealt_at", "-pk")[:DEALT_SHOWN],
+        "dealt_count": dealt.count(),
         "open_invoices": open_invoices,
         "imports": _imports(),
         "section": "bank",
     }
     return render(request, "invoicing/office/bank.html", context, status=status)
+
+
+DEALT_SHOWN = 20  # the latest credits marked as dealt with, listed below the unmatched ones
+
+
+def _bank_conflict(request, error: Conflict):
+    """Someone else was faster (assigned or marked the credit): say so on the page, 409."""
+    messages.error(request, str(error))
+    return _render_bank(request, status=409)
 
 
 @office_page
@@ -1175,6 +1198,8 @@ def assign(request, transaction_id: int):
         invoice = form.cleaned_data["invoice"]
         try:
             payments.assign_transaction(row, invoice, user=request.user)
+        except Conflict as error:
+            return _bank_conflict(request, error)
         except ValidationError as error:
             form.add_service_errors(
                 error,
@@ -1193,3 +1218,41 @@ def assign(request, transaction_id: int):
             )
             return redirect("invoicing:bank")
     return _render_bank(request, failed={row.pk: form}, status=422)
+
+
+@office_page
+@require_POST
+def mark_dealt_with(request, transaction_id: int):
+    row = get_object_or_404(BankTransaction, pk=transaction_id)
+    form = DealtWithForm(request.POST, prefix=f"dw{row.pk}")
+    if form.is_valid():
+        try:
+            payments.mark_dealt_with(row, form.cleaned_data["note"], user=request.user)
+        except Conflict as error:
+            return _bank_conflict(request, error)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                _("The credit of %(amount)s from %(booked_on)s is marked as dealt with.")
+                % {"amount": format_money(row.amount), "booked_on": format_day(row.booked_on)},
+            )
+            return redirect("invoicing:bank")
+    return _render_bank(request, failed_dealt={row.pk: form}, status=422)
+
+
+@office_page
+@require_POST
+def undo_dealt_with(request, transaction_id: int):
+    row = get_object_or_404(BankTransaction, pk=transaction_id)
+    try:
+        payments.undo_dealt_with(row, user=request.user)
+    except Conflict as error:
+        return _bank_conflict(request, error)
+    messages.success(
+        request,
+        _("The credit of %(amount)s from %(booked_on)s is back on the unmatched list.")
+        % {"amount": format_money(row.amount), "booked_on": format_day(row.booked_on)},
+    )
+    return redirect("invoicing:bank")

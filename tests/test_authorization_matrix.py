@@ -336,6 +336,12 @@ RULES: dict[str, Rule] = {
     "invoicing_api_assign_transaction": only(
         OFFICE, body=lambda w: {"invoice": w.coop_invoice.pk}, ok=SUCCESS | {422}
     ),
+    "invoicing_api_mark_dealt_with": only(
+        OFFICE, body=lambda w: {"note": "an Kunden zurücküberwiesen"}
+    ),
+    "invoicing_api_undo_dealt_with": only(
+        OFFICE, ok=frozenset({409}), why="the world's credit is not marked as dealt with"
+    ),
     "invoicing_api_month_end": only(OFFICE, body=lambda w: {"period": "2026-03"}),
     "invoicing_api_list_settlements": listing(
         lambda w: w.settlement.credit_note.number, sees={ADMIN_A, OFFICE}
@@ -741,6 +747,12 @@ PAGES: dict[str, Page] = {
     "buero/rechnungen/kontoauszuege/": page(OFFICE),
     "buero/rechnungen/kontoauszuege/<int:transaction_id>/zuordnen/": page(
         OFFICE, method="post", ok=frozenset({302, 422}), why="no invoice number given: refused"
+    ),
+    "buero/rechnungen/kontoauszuege/<int:transaction_id>/erledigt/": page(
+        OFFICE, method="post", ok=frozenset({422}), why="no note given: refused at its field"
+    ),
+    "buero/rechnungen/kontoauszuege/<int:transaction_id>/erledigt/zuruecknehmen/": page(
+        OFFICE, method="post", ok=frozenset({409}), why="the world's credit is not marked"
     ),
     "admin/": page(
         OFFICE,

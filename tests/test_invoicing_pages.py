@@ -1014,6 +1014,64 @@ def test_a_statement_is_imported_and_an_unmatched_credit_assigned_by_hand(books,
     assert junk.status_code == 422
 
 
+def test_a_stray_credit_is_marked_as_dealt_with_and_can_be_put_back(books, api_as):
+    client = api_as(books.office)
+    url = "/buero/rechnungen/kontoauszuege/"
+    with CAMT.open("rb") as handle:
+        client.post(url, {"file": handle})
+    stray = BankTransaction.objects.get(amount=Decimal("123.45"))
+    html = page(client, url)
+    assert "Keine Rechnungsnummer im Verwendungszweck" in html
+    assert f'action="{url}{stray.pk}/erledigt/"' in html
+    assert "Keine Gutschrift ist als erledigt markiert." in html
+
+    mark = f"{url}{stray.pk}/erledigt/"
+    empty = client.post(mark, {f"dw{stray.pk}-note": "   "})
+    assert empty.status_code == 422
+    assert field_errors(empty.content.decode(), f"dw{stray.pk}-note") == [
+        "Bitte angeben, wie die Gutschrift erledigt wurde."
+    ]
+    assert BankTransaction.objects.get(pk=stray.pk).status == "unmatched"
+
+    done = client.post(mark, {f"dw{stray.pk}-note": "an Kunden zurücküberwiesen am 3.3."})
+    assert done.status_code == 302
+    html = page(client, url)
+    assert "ist als erledigt markiert" in html
+    assert f'data-transaction="{stray.pk}"' not in html  # off the unmatched list
+    assert f'data-dealt="{stray.pk}"' in html
+    assert "an Kunden zurücküberwiesen am 3.3." in html
+    assert "markiert von Olga am 02.03.2026" in html
+
+    # a second clerk with the old page: told, nothing changes
+    again = client.post(mark, {f"dw{stray.pk}-note": "Mitgliedsbeitrag"})
+    assert again.status_code == 409
+    assert "bereits als erledigt markiert" in again.content.decode()
+    assign = client.post(
+        f"{url}{stray.pk}/zuordnen/", {f"tx{stray.pk}-invoice": books.painting.number}
+    )
+    assert assign.status_code == 409
+    assert not Payment.objects.filter(amount=Decimal("123.45")).exists()
+    assert BankTransaction.objects.get(pk=stray.pk).dealt_note == (
+        "an Kunden zurücküberwiesen am 3.3."
+    )
+
+    undone = client.post(f"{url}{stray.pk}/erledigt/zuruecknehmen/")
+    assert undone.status_code == 302
+    html = page(client, url)
+    assert f'data-transaction="{stray.pk}"' in html and f'data-dealt="{stray.pk}"' not in html
+    assert client.post(f"{url}{stray.pk}/erledigt/zuruecknehmen/").status_code == 409
+
+
+def test_the_bank_page_says_why_a_credit_was_not_matched_in_english(books, api_as):
+    client = api_as(books.office)
+    with CAMT.open("rb") as handle:
+        client.post("/buero/rechnungen/kontoauszuege/", {"file": handle})
+    html = page(client, "/en/buero/rechnungen/kontoauszuege/")
+    assert "No invoice number in the remittance information" in html
+    assert "Keine Rechnungsnummer" not in html
+    assert "No invoice: mark as dealt with" in html
+
+
 def test_the_pages_speak_english_under_the_english_prefix(books, api_as):
     html = page(api_as(books.office), f"/en{LIST}")
     assert "<h1>Invoices" in html and "all issuers" in html and "overdue" in html

@@ -244,6 +244,53 @@ def test_camt_upload_is_for_the_office_and_idempotent(people, api_as):
     assert junk.status_code == 422
 
 
+def test_the_office_marks_a_stray_credit_as_dealt_with_through_the_api(people, api_as):
+    office = api_as(people.office)
+    with CAMT.open("rb") as handle:
+        office.post("/api/v1/bank-statements", {"file": handle})
+    (stray,) = [
+        t
+        for t in office.get("/api/v1/bank-transactions?status=unmatched").json()["items"]
+        if t["amount"] == "123.45"
+    ]
+    assert stray["reason"] == "no_number"
+    assert stray["note"] == "Keine Rechnungsnummer im Verwendungszweck"
+    url = f"/api/v1/bank-transactions/{stray['id']}/dealt-with"
+    empty = office.post(url, {"note": " "}, content_type="application/json")
+    assert empty.status_code == 422
+    assert empty.json()["detail"][0]["loc"] == ["body", "note"]
+
+    marked = office.post(url, {"note": "Mitgliedsbeitrag"}, content_type="application/json")
+    assert marked.status_code == 200, marked.content
+    body = marked.json()
+    assert (body["status"], body["dealt_note"], body["dealt_by_id"]) == (
+        "dealt",
+        "Mitgliedsbeitrag",
+        people.office.pk,
+    )
+    assert body["dealt_at"]
+    again = office.post(url, {"note": "doch nicht"}, content_type="application/json")
+    assert again.status_code == 409 and "bereits als erledigt" in again.json()["detail"]
+    assign = office.post(
+        f"/api/v1/bank-transactions/{stray['id']}/assign",
+        {"invoice": people.bathroom.pk},
+        content_type="application/json",
+    )
+    assert assign.status_code == 409
+    todo = office.get("/api/v1/bank-transactions?status=unmatched").json()["items"]
+    assert stray["id"] not in {t["id"] for t in todo}
+    assert api_as(people.painter).delete(url).status_code == 403
+
+    office = api_as(people.office)
+    undone = office.delete(url)
+    assert undone.status_code == 200 and undone.json()["status"] == "unmatched"
+    assert office.delete(url).status_code == 409
+    english = office.get(
+        "/api/v1/bank-transactions?status=unmatched", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()["items"]
+    assert "No invoice number in the remittance information" in {t["note"] for t in english}
+
+
 def test_month_end_invoices_finished_packages_with_progress_once(
     people, world, api_as, django_capture_on_commit_callbacks
 ):

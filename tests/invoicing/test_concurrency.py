@@ -87,3 +87,52 @@ def test_two_months_settled_at_once_settle_each_share_once(frozen):
     )
     assert len(settled_in) == 1  # one month took it, the other found it settled
     assert all(run.pain001_sha256 for run in SettlementRun.objects.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_at_one_stray_credit_one_assigns_or_marks_the_other_is_told(frozen):
+    """One clerk books the credit onto an invoice while another marks it as dealt with: the
+    credit's row is locked, so exactly one of them wins and the other gets the conflict."""
+    from invoicing.models import BankStatementImport, BankTransaction, Payment
+    from zunft.core.errors import Conflict
+
+    world = samples.build_world()
+    (invoice,) = samples.private_package(world, frozen)
+    statement = BankStatementImport.objects.create(sha256="2" * 64)
+    row = BankTransaction.objects.create(
+        statement=statement,
+        transaction_id="STRAY-1",
+        booked_on=date(2026, 3, 2),
+        amount=Decimal("250.00"),
+        status=BankTransaction.Status.UNMATCHED,
+        reason=BankTransaction.Reason.NO_NUMBER,
+    )
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def act(work):
+        try:
+            start.wait()
+            work()
+            outcomes.append("done")
+        except Conflict:
+            outcomes.append("conflict")
+        except Exception as exc:  # collected and asserted below
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    jobs = [
+        lambda: payments.assign_transaction(row, invoice),
+        lambda: payments.mark_dealt_with(row, "an Kunden zurücküberwiesen"),
+    ]
+    threads = [threading.Thread(target=act, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes, key=str) == ["conflict", "done"]
+    row.refresh_from_db()
+    booked = Payment.objects.filter(bank_transaction_id="STRAY-1").count()
+    assert (row.status, booked) in {("assigned", 1), ("dealt", 0)}

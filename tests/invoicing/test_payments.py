@@ -1,5 +1,6 @@
 """Payments by hand and from the bank: the open amount is derived, paid means paid in full."""
 
+import importlib
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone, translation
 from lxml import etree
 
 from invoicing import payments, samples, services
@@ -19,6 +21,7 @@ from invoicing.models import (
     RefundTransfer,
 )
 from invoicing.privacy import erasure_blockers
+from zunft.core.errors import Conflict
 
 D = Decimal
 PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
@@ -174,7 +177,7 @@ def test_a_camt_statement_books_full_partial_and_lists_unknown(two_open, frozen)
 
     (unknown,) = BankTransaction.objects.filter(status=BankTransaction.Status.UNMATCHED)
     assert unknown.amount == D("123.45") and unknown.payer_name == "Max Mustermann"
-    assert "Rechnungsnummer" in unknown.note
+    assert unknown.reason == BankTransaction.Reason.NO_NUMBER
     # the debit (bank fees) is not an incoming payment
     assert BankTransaction.objects.count() == 3
 
@@ -373,8 +376,112 @@ def test_an_unmatched_credit_is_assigned_by_the_office(two_open, frozen):
     unknown.refresh_from_db()
     assert unknown.status == BankTransaction.Status.ASSIGNED
     assert payments.open_amount(construction) == D("8705.60") - D("5000.00") - D("123.45")
-    with pytest.raises(ValidationError):
+    assert unknown.reason_text == f"Von Hand zugeordnet zu {construction.number}"
+    with pytest.raises(Conflict):
         payments.assign_transaction(unknown, construction)
+
+
+def test_why_a_credit_was_not_matched_is_told_in_the_readers_language(two_open, frozen):
+    payments.import_camt053(CAMT.read_bytes())
+    unknown = BankTransaction.objects.get(status=BankTransaction.Status.UNMATCHED)
+    with translation.override("de"):
+        assert unknown.reason_text == "Keine Rechnungsnummer im Verwendungszweck"
+    with translation.override("en"):
+        assert unknown.reason_text == "No invoice number in the remittance information"
+
+
+def test_reasons_stored_as_german_text_become_codes(two_open, frozen, office_user):
+    """The data migration: texts the import wrote before are read as their codes."""
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "invoicing.migrations.0012_bank_transactions_dealt_with_and_reasons"
+    )
+    _bathroom, construction = two_open
+    statement = BankStatementImport.objects.create(sha256="1" * 64)
+    old = {
+        "a": ("unmatched", "Keine Rechnungsnummer im Verwendungszweck"),
+        "b": ("matched", "Betrag und Name"),
+        "c": ("assigned", f"zugeordnet zu {construction.number}"),
+        "d": ("unmatched", "Die Zahlung ist nicht möglich."),
+        "e": ("matched", ""),
+    }
+    for key, (status, note) in old.items():
+        BankTransaction.objects.create(
+            statement=statement,
+            transaction_id=key,
+            booked_on=frozen,
+            amount=D("1.00"),
+            status=status,
+            note=note,
+        )
+    migration.texts_to_codes(apps, None)
+    rows = {r.transaction_id: r for r in BankTransaction.objects.filter(statement=statement)}
+    assert [(rows[k].reason, rows[k].note) for k in "abcde"] == [
+        ("no_number", ""),
+        ("amount_name", ""),
+        ("assigned", construction.number),
+        ("refused", "Die Zahlung ist nicht möglich."),
+        ("", ""),
+    ]
+    with translation.override("en"):
+        assert rows["a"].reason_text == "No invoice number in the remittance information"
+        assert rows["d"].reason_text == "Booking refused: Die Zahlung ist nicht möglich."
+    migration.codes_to_texts(apps, None)
+    notes = dict(
+        BankTransaction.objects.filter(statement=statement).values_list("transaction_id", "note")
+    )
+    assert notes == {k: note for k, (_status, note) in old.items()}
+
+
+def test_a_credit_that_pays_no_invoice_is_marked_as_dealt_with(two_open, frozen, office_user):
+    payments.import_camt053(CAMT.read_bytes())
+    stray = BankTransaction.objects.get(amount=D("123.45"))
+    payments_before = Payment.objects.count()
+    marked = payments.mark_dealt_with(
+        stray, "  an Kunden zurücküberwiesen\n am 3. März ", user=office_user
+    )
+    stray.refresh_from_db()
+    assert stray.status == BankTransaction.Status.DEALT
+    assert stray.dealt_note == "an Kunden zurücküberwiesen am 3. März"
+    assert (stray.dealt_by, stray.dealt_at) == (office_user, timezone.now())
+    assert marked.pk == stray.pk
+    assert Payment.objects.count() == payments_before  # books nothing
+    assert not BankTransaction.objects.filter(pk=stray.pk, status="unmatched").exists()
+
+    # once marked, neither marked again nor assigned
+    with pytest.raises(Conflict, match="bereits als erledigt markiert"):
+        payments.mark_dealt_with(stray, "Mitgliedsbeitrag", user=office_user)
+    with pytest.raises(Conflict, match="bereits als erledigt markiert"):
+        payments.assign_transaction(stray, two_open[1], user=office_user)
+    stray.refresh_from_db()
+    assert stray.dealt_note == "an Kunden zurücküberwiesen am 3. März"
+
+    # a mistake is put right: back on the list, and then it can be assigned
+    payments.undo_dealt_with(stray, user=office_user)
+    stray.refresh_from_db()
+    assert (stray.status, stray.dealt_note, stray.dealt_at, stray.dealt_by) == (
+        "unmatched",
+        "",
+        None,
+        None,
+    )
+    with pytest.raises(Conflict):
+        payments.undo_dealt_with(stray, user=office_user)
+    payments.assign_transaction(stray, two_open[1], user=office_user)
+    with pytest.raises(Conflict, match="bereits zugeordnet"):
+        payments.mark_dealt_with(stray, "Mitgliedsbeitrag", user=office_user)
+
+
+def test_a_credit_is_not_marked_as_dealt_with_without_a_note(two_open, frozen):
+    payments.import_camt053(CAMT.read_bytes())
+    stray = BankTransaction.objects.get(amount=D("123.45"))
+    for note in ("", "   ", "x" * 301):
+        with pytest.raises(ValidationError) as refused:
+            payments.mark_dealt_with(stray, note)
+        assert list(refused.value.message_dict) == ["note"]
+    stray.refresh_from_db()
+    assert (stray.status, stray.dealt_note, stray.dealt_at) == ("unmatched", "", None)
 
 
 def test_a_file_that_is_not_camt_is_refused(db):
