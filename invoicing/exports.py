@@ -564,11 +564,37 @@ CSV_COLUMNS = [
     # "Offen" is then only what is to be refunded (negative).
     "Mahnkosten",
     "Mahnkosten offen",
+    # The member a settlement document concerns, which "Empfänger" does not name on its own: the
+    # seller of a self-billing credit note (its buyer, the Empfänger, is the cooperative) and the
+    # buyer of the cooperative's fee invoice; on their cancellations too. Empty on other rows.
+    "Mitgliedsbetrieb",
+    "USt-IdNr. Mitgliedsbetrieb",
+    "Steuernummer Mitgliedsbetrieb",
 ]
 
 
 def _de(value: Decimal) -> str:
     return f"{round_money(value):.2f}".replace(".", ",")
+
+
+def _fee_settlement(invoice: Invoice):
+    """The settlement whose fee invoice this is (or whose fee invoice it cancels), else None."""
+    found = getattr(invoice, "settlement_as_fee", None)
+    if found is None and invoice.original_id:
+        found = getattr(invoice.original, "settlement_as_fee", None)
+    return found
+
+
+def _member(invoice: Invoice) -> list[str]:
+    """Name, VAT id and tax number of the member a credit note or fee invoice concerns, as the
+    documents state them when issued (the fee invoice does not carry the member's tax number:
+    its credit note of the same settlement does)."""
+    if invoice.is_self_billed:
+        return [invoice.seller_name, invoice.seller_vat_id, invoice.seller_tax_number]
+    fee_of = _fee_settlement(invoice)
+    if fee_of is None:
+        return ["", "", ""]
+    return [invoice.buyer_name, invoice.buyer_vat_id, fee_of.credit_note.seller_tax_number]
 
 
 def invoices_csv(issuer: str, start: date, end: date) -> bytes:
@@ -578,7 +604,10 @@ def invoices_csv(issuer: str, start: date, end: date) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for inv in with_balance(_issued(books(issuer), start, end)):
+    documents = _issued(books(issuer), start, end).select_related(
+        "settlement_as_fee__credit_note", "original__settlement_as_fee__credit_note"
+    )
+    for inv in with_balance(documents):
         writer.writerow(
             [
                 inv.number,
@@ -598,6 +627,7 @@ def invoices_csv(issuer: str, start: date, end: date) -> bytes:
                 f"{inv.paid_on:%d.%m.%Y}" if inv.paid_on else "",
                 _de(inv.charges),
                 _de(inv.charges_open),
+                *_member(inv),
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -162,20 +162,24 @@ def shares(invoices) -> dict[int, list[dict]]:
     return result
 
 
-def open_reclaims(end: date) -> dict[int, list[dict]]:
+def open_reclaims(end: date, workshops=None) -> dict[int, list[dict]]:
     """Per workshop, oldest first: what is still to take back of its shares, paid out already,
     of package invoices cancelled by ``end``; as negative rows (per VAT rate) against the
-    cancellation document. A reclaim taken back in part leaves the rest open."""
+    cancellation document. A reclaim taken back in part leaves the rest open. ``workshops``
+    (ids) limits it to those members; None means all."""
     settled = SettlementItem.objects.filter(
         invoice__state=Invoice.State.CANCELLED,
         invoice__corrections__kind=Invoice.Kind.CANCELLATION,
         invoice__corrections__issue_date__lte=end,
-    ).values_list("workshop_id", "vat_rate", "net", "invoice__corrections")
+    )
+    taken_back = SettlementItem.objects.filter(invoice__kind=Invoice.Kind.CANCELLATION)
+    if workshops is not None:
+        settled = settled.filter(workshop_id__in=workshops)
+        taken_back = taken_back.filter(workshop_id__in=workshops)
+    settled = settled.values_list("workshop_id", "vat_rate", "net", "invoice__corrections")
     taken = defaultdict(Decimal)  # (cancellation, workshop, rate) → taken back so far (< 0)
-    for row in (
-        SettlementItem.objects.filter(invoice__kind=Invoice.Kind.CANCELLATION)
-        .values("invoice_id", "workshop_id", "vat_rate")
-        .annotate(total=Sum("net"))
+    for row in taken_back.values("invoice_id", "workshop_id", "vat_rate").annotate(
+        total=Sum("net")
     ):
         taken[(row["invoice_id"], row["workshop_id"], row["vat_rate"])] = row["total"]
     result: dict[int, list[dict]] = defaultdict(list)
@@ -190,6 +194,99 @@ def open_reclaims(end: date) -> dict[int, list[dict]]:
                     "net": rest,
                 }
             )
+    return result
+
+
+def _still_open(today: date, workshops) -> defaultdict[tuple[int, int], Decimal]:
+    """(workshop id, cancellation id) → what is still to take back (positive), rates summed."""
+    per_key = defaultdict(Decimal)
+    for rows in open_reclaims(today, workshops).values():
+        for row in rows:
+            per_key[(row["performed_by"], row["invoice"])] -= row["net"]
+    return per_key
+
+
+def _member_rows(per_key: dict, documents, document: str, amount: str) -> list[dict]:
+    """(workshop id, invoice id) → amount, as rows with the member and the invoice fetched."""
+    found = documents.in_bulk({pk for _, pk in per_key})
+    members = Workshop.objects.in_bulk({workshop for workshop, _ in per_key})
+    return [
+        {"workshop": members[w], document: found[pk], amount: value}
+        for (w, pk), value in per_key.items()
+    ]
+
+
+def open_reclaim_rows(today: date, workshops=None) -> list[dict]:
+    """The reclaims open on ``today`` as the pages list them: per member and cancelled invoice
+    (its VAT rates summed), ``workshop``, ``cancellation`` (with ``original``) and the
+    ``amount`` still to take back (positive), by member name, oldest cancellation first."""
+    per_key = _still_open(today, workshops)
+    out = _member_rows(
+        per_key, Invoice.objects.select_related("original"), "cancellation", "amount"
+    )
+    return sorted(
+        out, key=lambda r: (r["workshop"].name, r["cancellation"].issue_date, r["cancellation"].pk)
+    )
+
+
+def coming_shares(today: date, workshops=None) -> list[dict]:
+    """The members' shares of package invoices paid by ``today`` and not settled yet — what the
+    month-end runs will credit, each with the run for the month it was paid in (the same
+    selection as :func:`settle_month`). Per member and invoice (VAT rates summed):
+    ``workshop``, ``invoice``, ``net``; by member name, then by the day it was paid."""
+    invoices = settleable_invoices(today)
+    if workshops is not None:
+        invoices = invoices.filter(lines__performed_by__in=workshops)
+    per_key = defaultdict(Decimal)
+    for workshop_id, rows in shares(invoices).items():
+        if workshops is None or workshop_id in workshops:
+            for row in rows:
+                per_key[(workshop_id, row["invoice"])] += row["net"]
+    out = _member_rows(per_key, Invoice.objects.all(), "invoice", "net")
+    return sorted(
+        out, key=lambda r: (r["workshop"].name, r["invoice"].paid_on, r["invoice"].number)
+    )
+
+
+def settled_then_cancelled(today: date, workshops) -> dict[tuple[int, str], dict]:
+    """Shares settled (paid out) of package invoices cancelled since, per ``(workshop id,
+    invoice number)``: ``cancelled_on``, the ``credit_notes`` (numbers) that took the share back
+    so far, and the ``open`` rest (positive; zero once all of it is back)."""
+    settled = SettlementItem.objects.filter(
+        workshop_id__in=workshops,
+        invoice__state=Invoice.State.CANCELLED,
+        invoice__kind__in=SETTLED_KINDS,
+        net__gt=0,
+    ).values_list("workshop_id", "invoice_id", "invoice__number")
+    originals = {(w, pk): number for w, pk, number in settled}
+    cancellations = {
+        c.original_id: c
+        for c in Invoice.objects.filter(
+            kind=Invoice.Kind.CANCELLATION, original_id__in={pk for _, pk in originals}
+        )
+    }
+    taken = defaultdict(list)
+    for workshop_id, cancellation, note in (
+        SettlementItem.objects.filter(
+            workshop_id__in=workshops, invoice__in=[c.pk for c in cancellations.values()]
+        )
+        .order_by("settlement__run__period", "pk")
+        .values_list("workshop_id", "invoice_id", "settlement__credit_note__number")
+    ):
+        if note not in taken[(workshop_id, cancellation)]:
+            taken[(workshop_id, cancellation)].append(note)
+    still_open = _still_open(today, workshops)
+    result = {}
+    for (workshop_id, pk), number in originals.items():
+        cancellation = cancellations.get(pk)
+        if cancellation is None:
+            continue
+        key = (workshop_id, cancellation.pk)
+        result[(workshop_id, number)] = {
+            "cancelled_on": cancellation.issue_date,
+            "credit_notes": taken[key],
+            "open": still_open[key],
+        }
     return result
 
 

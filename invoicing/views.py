@@ -139,7 +139,12 @@ def member_settlements(request):
     workshops = administered_workshop_ids(request.user)
     if not is_office(request.user) and not workshops:
         raise PermissionDenied
+    today = timezone.localdate()
+    scope = None if is_office(request.user) else workshops  # the same rule as the settlements
     page = Paginator(qs, 12).get_page(request.GET.get("seite"))
+    cancelled = settlement.settled_then_cancelled(
+        today, {item.workshop_id for item in page} if scope is None else scope
+    )
     rows = []
     for item in page:
         statement = item.statement or {}
@@ -166,16 +171,32 @@ def member_settlements(request):
                         "net": format_money(line["net"]),
                         "paid_on": _iso_date(line, "paid_on"),
                         "cancelled_on": _iso_date(line, "cancelled_on"),
+                        # a share paid out of an invoice cancelled since: taken back when
+                        "cancelled_since": (
+                            None
+                            if line.get("reclaims")
+                            else cancelled.get((item.workshop_id, line["invoice"]))
+                        ),
                     }
                     for line in statement.get("items", [])
                 ],
             }
         )
     several = len(workshops) > 1 or is_office(request.user)
+    coming = settlement.coming_shares(today, scope)
     return render(
         request,
         "invoicing/member/settlements.html",
-        {"page": page, "rows": rows, "several": several},
+        {
+            "page": page,
+            "rows": rows,
+            "several": several,
+            # what is still to come: the shares the next runs credit, the reclaims they deduct
+            "coming": coming,
+            # one member's total; across workshops (the office) it would mean nothing
+            "coming_total": None if several else sum((r["net"] for r in coming), ZERO),
+            "reclaims": settlement.open_reclaim_rows(today, scope),
+        },
     )
 
 
@@ -848,7 +869,7 @@ def _render_month_end(
             run.payout_form = PayoutForm(initial={"booked_on": today}, prefix=f"run{run.pk}")
     last_month_end = today.replace(day=1) - timedelta(days=1)
     context = {
-        "reclaims": _open_reclaims(today),
+        "reclaims": settlement.open_reclaim_rows(today),
         "form": form,
         "recent": operations.select_related("created_by")[:10],
         "runs": runs,
@@ -860,22 +881,6 @@ def _render_month_end(
         **_operation_context(operation),
     }
     return render(request, "invoicing/office/month_end.html", context, status=status)
-
-
-def _open_reclaims(today) -> list[dict]:
-    """Members' shares of cancelled invoices paid out already and not yet taken back."""
-    rows = [r for per in settlement.open_reclaims(today).values() for r in per]
-    cancellations = Invoice.objects.select_related("original").in_bulk({r["invoice"] for r in rows})
-    workshops = Workshop.objects.in_bulk({r["performed_by"] for r in rows})
-    out = [
-        {
-            "workshop": workshops[r["performed_by"]],
-            "cancellation": cancellations[r["invoice"]],
-            "amount": -r["net"],
-        }
-        for r in rows
-    ]
-    return sorted(out, key=lambda r: (r["workshop"].name, r["cancellation"].issue_date))
 
 
 @office_page

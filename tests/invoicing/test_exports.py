@@ -124,7 +124,29 @@ def test_the_plain_csv_lists_each_document_with_paid_and_open(booked):
     bathroom, construction = booked
     text = exports.invoices_csv("coop", *MARCH).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[0] == exports.CSV_COLUMNS
+    # The tax advisor's import reads the columns by position: new ones only ever come last.
+    assert rows[0] == [
+        "Nummer",
+        "Art",
+        "Datum",
+        "Fällig",
+        "Leistung von",
+        "Leistung bis",
+        "Empfänger",
+        "Netto",
+        "USt",
+        "Brutto",
+        "Zahlbetrag",
+        "Bezahlt",
+        "Offen",
+        "Status",
+        "Bezahlt am",
+        "Mahnkosten",
+        "Mahnkosten offen",
+        "Mitgliedsbetrieb",
+        "USt-IdNr. Mitgliedsbetrieb",
+        "Steuernummer Mitgliedsbetrieb",
+    ]
     by_number = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert set(by_number) == {bathroom.number, construction.number}
     assert by_number[construction.number]["Brutto"] == "8705,60"
@@ -132,6 +154,40 @@ def test_the_plain_csv_lists_each_document_with_paid_and_open(booked):
     assert by_number[construction.number]["Offen"] == "7705,60"
     assert by_number[construction.number]["Mahnkosten"] == "0,00"
     assert by_number[bathroom.number]["Datum"] == "02.03.2026"
+
+
+def test_the_plain_csv_names_the_member_a_credit_note_pays_and_a_fee_invoice_bills(world, frozen):
+    """A self-billing credit note's Empfänger is the cooperative: the row names the member it
+    pays, with its tax ids, and so does the fee invoice's; a customer's invoice names none."""
+    from invoicing import services
+
+    world.sanitaer.tax_number = "64/123/45678"
+    world.sanitaer.save(update_fields=["tax_number"])
+    (bathroom,) = samples.private_package(world, frozen)
+    with time_machine.travel("2026-03-10 12:00 +01:00", tick=False):
+        payments.record_payment(bathroom, amount=bathroom.amount_due, booked_on=date(2026, 3, 10))
+    with time_machine.travel("2026-04-01 09:00 +02:00", tick=False):
+        run = settlement.settle_month(date(2026, 3, 1))
+    sanitaer = run.settlements.select_related("credit_note", "fee_invoice").get(
+        workshop=world.sanitaer
+    )
+    with time_machine.travel("2026-04-02 09:00 +02:00", tick=False):
+        storno = services.cancel_invoice(sanitaer.fee_invoice)
+    text = exports.invoices_csv("coop", date(2026, 3, 1), date(2026, 4, 30)).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    by_number = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    member = ["Sanitär Meyer e.K.", world.sanitaer.vat_id, "64/123/45678"]
+
+    def named(number):
+        row = by_number[number]
+        return [row[c] for c in rows[0][-3:]]
+
+    credit = by_number[sanitaer.credit_note.number]
+    assert credit["Empfänger"] == world.cooperative.legal_name
+    assert named(sanitaer.credit_note.number) == member
+    assert named(sanitaer.fee_invoice.number) == member
+    assert named(storno.number) == member  # the fee invoice's cancellation too
+    assert named(bathroom.number) == ["", "", ""]
 
 
 def test_the_plain_csv_shows_dunning_charges_beside_the_open_amount(world, frozen):

@@ -12,6 +12,7 @@ from lxml import etree
 from invoicing import documents, einvoice, payments, samples, services, settlement, texts
 from invoicing.models import Invoice, Settlement, SettlementRun
 from tests.invoicing.test_documents import page_png, pdf_text
+from zunft.core.money import format_eur
 
 D = Decimal
 PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
@@ -367,7 +368,9 @@ def test_shares_of_an_invoice_cancelled_after_payout_are_taken_back_from_the_nex
     }
 
 
-def test_a_reclaim_larger_than_a_months_shares_is_taken_in_parts(world, paid_bathroom):
+def test_a_reclaim_larger_than_a_months_shares_is_taken_in_parts(
+    world, paid_bathroom, client, django_user_model
+):
     """The electrician's 750,35 € is more than a small job a month brings: each month takes what
     the new shares cover, at the same VAT rate, until it is back; the month never goes negative."""
     settle()
@@ -397,7 +400,85 @@ def test_a_reclaim_larger_than_a_months_shares_is_taken_in_parts(world, paid_bat
     taken = -electrics.credit_note.lines.get(quantity=-1).net_amount
     (rest,) = settlement.open_reclaims(date(2026, 5, 31))[world.elektro.pk]
     assert rest["net"] == -(D("750.35") - taken) < 0
+    # The electrician's page: the March invoice set off in part, the rest with the next.
+    owner = django_user_model.objects.create_user("strom", role="workshop_admin")
+    world.elektro.admins.add(owner)
+    march_note = Settlement.objects.get(run__period=date(2026, 3, 1), workshop=world.elektro)
+    with time_machine.travel("2026-05-02 10:00 +02:00", tick=False):
+        client.force_login(owner)
+        text = client.get("/betrieb/abrechnungen/").content.decode()
+    assert (
+        f"storniert am 02.04.2026, zum Teil verrechnet mit Gutschrift "
+        f"{electrics.credit_note.number}; {format_eur(-rest['net'])} mit der nächsten"
+    ) in _card(text, march_note.credit_note.number)
     small_job("2026-05-12")
     may = settle(period=date(2026, 5, 1), day="2026-06-01")
     assert may.settlements.get(workshop=world.elektro).share_net > 0  # the rest is back
     assert world.elektro.pk not in settlement.open_reclaims(date(2026, 6, 30))
+
+
+def _card(text: str, number: str) -> str:
+    """The settlement card (article) on the page that holds ``number``."""
+    before, after = text.split(number, 1)
+    return before.rsplit("<article", 1)[-1] + number + after.split("</article>", 1)[0]
+
+
+def test_an_owner_sees_a_claw_back_coming_and_what_the_next_run_credits(
+    world, paid_bathroom, client, django_user_model
+):
+    """Settled in March, cancelled in April: the plumber's page says so on the March invoice,
+    lists the share to be taken back, and what customers paid since that the next run credits;
+    once deducted, the March invoice names the credit note that took it back. The electrician
+    sees only its own reclaim; another member and the workshop's tradespeople see nothing."""
+    from tests import factories as f
+
+    march = settle()
+    with time_machine.travel("2026-04-02 09:00 +02:00", tick=False):
+        services.cancel_invoice(paid_bathroom)
+    with time_machine.travel("2026-04-10 12:00 +02:00", tick=False):
+        (new,) = samples.reverse_charge(world, date(2026, 4, 10))  # plumbing only
+        payments.record_payment(new, amount=new.amount_due, booked_on=date(2026, 4, 10))
+    new_share = new.lines.filter(performed_by=world.sanitaer).aggregate(s=Sum("net_amount"))["s"]
+    plumber = django_user_model.objects.create_user("meyer", role="workshop_admin")
+    world.sanitaer.admins.add(plumber)
+    electrician = django_user_model.objects.create_user("strom", role="workshop_admin")
+    world.elektro.admins.add(electrician)
+    other = django_user_model.objects.create_user("neu", role="workshop_admin")
+    f.WorkshopFactory(name="Neu").admins.add(other)
+    fitter = django_user_model.objects.create_user("monteur", role="tradesperson")
+    f.WorkerFactory(workshop=world.sanitaer, user=fitter)
+    march_note = march.settlements.get(workshop=world.sanitaer).credit_note.number
+
+    def page(user, day="2026-04-15"):
+        with time_machine.travel(f"{day} 10:00 +02:00", tick=False):
+            client.force_login(user)
+            return client.get("/betrieb/abrechnungen/")
+
+    text = page(plumber).content.decode()
+    reclaims = text.split('data-testid="open-reclaims"', 1)[1].split("</section>", 1)[0]
+    assert paid_bathroom.number in reclaims and "− 6.175,20 €" in reclaims
+    assert "storniert am 02.04.2026, wird von Ihrer nächsten Gutschrift abgezogen" in reclaims
+    coming = text.split('data-testid="coming-shares"', 1)[1].split("</section>", 1)[0]
+    assert new.number in coming and "bezahlt am 10.04.2026" in coming
+    assert format_eur(new_share) in coming
+    assert paid_bathroom.number not in coming  # paid out already, nothing more to come
+    march_card = _card(text, march_note)
+    assert "storniert am 02.04.2026, wird mit der nächsten Gutschrift verrechnet" in march_card
+
+    # The electrician: its own share of the cancelled invoice, none of the plumber's.
+    theirs = page(electrician).content.decode()
+    assert "− 750,35 €" in theirs and "6.175,20" not in theirs
+    assert new.number not in theirs
+    # Another member sees none of it; the workshop's tradespeople not the money.
+    outsider = page(other).content.decode()
+    assert paid_bathroom.number not in outsider and new.number not in outsider
+    assert 'data-testid="open-reclaims"' not in outsider
+    assert page(fitter).status_code == 403
+
+    april = settle(period=date(2026, 4, 1), day="2026-05-01")
+    april_note = april.settlements.get(workshop=world.sanitaer).credit_note.number
+    text = page(plumber, day="2026-05-02").content.decode()
+    assert 'data-testid="open-reclaims"' not in text and 'data-testid="coming-shares"' not in text
+    assert f"storniert am 02.04.2026, verrechnet mit Gutschrift {april_note}" in _card(
+        text, march_note
+    )
