@@ -333,6 +333,13 @@ def change_status(
     _check_access(user, assignment)
     at = _moment(at, now)
     with transaction.atomic():
+        # The package before its task, as the planner and a withdrawal lock them: this step may
+        # start or close the package.
+        list(
+            Package.objects.select_for_update(of=("self",))
+            .filter(tasks__id=assignment.task_id)
+            .values_list("pk", flat=True)
+        )
         task = _locked_task(assignment)
         existing = _replayed(WorkLog, client_id, assignment)
         if existing is not None:

@@ -292,11 +292,14 @@ WITHDRAWAL_DAYS = 14  # §355 Abs. 2 BGB
 
 def needs_early_start_consent(quote: Quote, today) -> bool:
     """Whether a consumer must agree to work starting inside the withdrawal period
-    (§356 Abs. 4 BGB): the one rule the quote page, the API and acceptance share."""
+    (§356 Abs. 4 BGB): the one rule the quote page, the API and acceptance share. The period
+    is the one a withdrawal is measured by, accepted today."""
+    from jobs.withdrawal import withdrawal_deadline
+
     return (
         quote.package.customer.kind == quote.package.customer.Kind.PRIVATE
         and quote.start_date is not None
-        and quote.start_date <= today + timedelta(days=WITHDRAWAL_DAYS)
+        and quote.start_date <= withdrawal_deadline(today)
     )
 
 
@@ -526,9 +529,9 @@ def accept_quote(
             subject=f"quote {quote.pk}",
         )
     package.status = Package.Status.ACCEPTED
-    if quote.promised_date:
-        # The promise the homeowner accepted: the planner aims for it, the board measures by it.
-        package.promised_date = quote.promised_date
+    # The promise the homeowner accepted (or none): the planner aims for it, the board measures
+    # by it.
+    package.promised_date = quote.promised_date
     # The planner listens (scheduling.signals).
     package.save(update_fields=["status", "promised_date"])
     Request.objects.filter(package=package).update(status=Request.Status.ACCEPTED)
@@ -832,6 +835,8 @@ def _revision_dates(last: Quote | None, start_date, completion_date, promised_da
     completion_date = completion_date or (last.completion_date if last else None)
     if promised_date is KEEP:
         promised_date = last.promised_date if last else None
+        if promised_date and promised_date < today:
+            promised_date = None  # a promise left as it was and passed since is not offered again
     if start_date and start_date < today:
         raise ValidationError({"start_date": _("The start cannot lie in the past.")})
     if completion_date and completion_date < today:

@@ -8,7 +8,7 @@ appointments and offers and gives the time to other jobs. Work already done at t
 request is paid for in proportion (§ 357a Abs. 2 BGB); the office is told so and bills it."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -42,10 +42,12 @@ class WithdrawalState:
 
 
 def withdrawal_deadline(accepted_at) -> date:
-    """The last day to withdraw: fourteen days after the day the contract was made (§ 355
-    Abs. 2, § 187 Abs. 1 BGB), moved to the next working day when it falls on a Saturday,
-    Sunday or public holiday at the cooperative's seat (§ 193 BGB)."""
-    day = timezone.localdate(accepted_at) + timedelta(days=WITHDRAWAL_DAYS)
+    """The last day to withdraw for a contract made at ``accepted_at`` (a moment, or a day):
+    fourteen days after the contract's day (§ 355 Abs. 2, § 187 Abs. 1 BGB), moved to the next
+    working day when it falls on a Saturday, Sunday or public holiday at the cooperative's seat
+    (§ 193 BGB)."""
+    made = accepted_at if not isinstance(accepted_at, datetime) else None
+    day = (made or timezone.localdate(accepted_at)) + timedelta(days=WITHDRAWAL_DAYS)
     cooperative = Cooperative.objects.order_by("pk").first()
     state = cooperative.state if cooperative else ""
     while day.weekday() >= 5 or (state and holiday_name(state, day)):
@@ -71,20 +73,7 @@ def withdrawal_state(package: Package, today: date | None = None) -> WithdrawalS
             False, reason=_("An order placed for a business has no statutory right of withdrawal.")
         )
     contract = package.quotes.filter(status=Quote.Status.ACCEPTED).first()
-    if package.status == Package.Status.DONE:
-        return WithdrawalState(
-            False,
-            reason=_(
-                "The work is complete, which you asked us to begin early: the right of "
-                "withdrawal has ended (§ 356 Abs. 4 BGB)."
-            ),
-            contract=contract,
-        )
-    if (
-        contract is None
-        or contract.accepted_at is None
-        or package.status not in Package.PLANNED_STATUSES
-    ):
+    if contract is None or contract.accepted_at is None:
         return WithdrawalState(False, reason=_("There is no order to withdraw from."))
     deadline = withdrawal_deadline(contract.accepted_at)
     if today > deadline:
@@ -94,6 +83,17 @@ def withdrawal_state(package: Package, today: date | None = None) -> WithdrawalS
             reason=_("The withdrawal period ended on %(date)s.") % {"date": _day(deadline)},
             contract=contract,
         )
+    if package.status == Package.Status.DONE and contract.early_start_consent:
+        return WithdrawalState(
+            False,
+            reason=_(
+                "The work is complete, which you asked us to begin early: the right of "
+                "withdrawal has ended (§ 356 Abs. 4 BGB)."
+            ),
+            contract=contract,
+        )
+    if package.status not in Package.PLANNED_STATUSES:
+        return WithdrawalState(False, reason=_("There is no order to withdraw from."))
     started = (
         package.tasks.filter(status__in=[Task.Status.IN_PROGRESS, Task.Status.DONE]).exists()
         or TimeEntry.objects.filter(task__package=package).exists()
@@ -122,8 +122,9 @@ def withdraw(package_id: int, *, user, today: date | None = None) -> Package:
     package.withdrawn_at = timezone.now()
     package.withdrawn_by = user
     package.save(update_fields=["status", "withdrawn_at", "withdrawn_by"])
-    package.tasks.exclude(status=Task.Status.DONE).update(status=Task.Status.CANCELLED)
+    # Appointments before tasks, the order in which offers and the planner lock them.
     contract_withdrawn.send(sender=Package, package=package)
+    package.tasks.exclude(status=Task.Status.DONE).update(status=Task.Status.CANCELLED)
     emit(
         [f"package.{package.pk}", "office"],
         "contract.withdrawn",
@@ -172,6 +173,11 @@ def acknowledge(package: Package, contract: Quote, work_started: bool, language:
             )
         lines += [
             _(
+                "Anything you paid us is refunded within fourteen days, by the same means of "
+                "payment, less the value of the work done."
+            )
+            if work_started
+            else _(
                 "Anything you paid us is refunded within fourteen days, by the same means of "
                 "payment."
             ),

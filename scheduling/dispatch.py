@@ -416,7 +416,7 @@ def cancel_package_work(package) -> list[Appointment]:
     for work not done are cancelled (a calendar sees them go: the sequence rises), their offers
     withdrawn, and each workshop and worker concerned is told live. The caller re-plans."""
     appointments = list(
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .filter(task__package=package)
         .exclude(status=Appointment.Status.CANCELLED)
         .exclude(task__status=Task.Status.DONE)

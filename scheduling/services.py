@@ -260,22 +260,26 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     moved = 0
     offered = []
     touched_packages, touched_workshops = set(), set()
-    # The packages still to be done, locked before their appointments (as a withdrawal does): a
-    # homeowner withdrawing during the solve has withdrawn (nothing is written for the package)
-    # or waits for this plan and then cancels what it wrote.
+    # The packages this plan creates or moves appointments for, still to be done, locked before
+    # their appointments (as a withdrawal does): a homeowner withdrawing during the solve has
+    # withdrawn (nothing is written for the package) or waits for this plan and then cancels
+    # what it wrote.
+    writes = set()
+    for a in result.assignments:
+        current = ctx.live.get(ctx.tasks[a.task].pk)
+        placed = (int(a.workshop), _local(problem, a.start), _local(problem, a.end))
+        if current is None or (current.workshop_id, current.start, current.end) != placed:
+            writes.add(ctx.tasks[a.task].package_id)
     planned = set(
-        Package.objects.select_for_update()
-        .filter(
-            pk__in={task.package_id for task in ctx.tasks.values()},
-            status__in=Package.PLANNED_STATUSES,
-        )
+        Package.objects.select_for_update(of=("self",))
+        .filter(pk__in=writes, status__in=Package.PLANNED_STATUSES)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     for a in result.assignments:
         task = ctx.tasks[a.task]
         if task.package_id not in planned:
-            continue
+            continue  # unchanged, or no longer to be done
         start, end = _local(problem, a.start), _local(problem, a.end)
         segments = _segments_json(problem, a.segments)
         workshop_id = int(a.workshop)

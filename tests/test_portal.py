@@ -1114,7 +1114,7 @@ def test_a_declined_quote_reads_as_her_no_on_my_orders_not_as_a_live_offer(coop,
     card = _order_cards(hanna.get("/meine-auftraege/").content.decode())[quote.package_id]
     declined_on = timezone.localdate(quote.declined_at)
     assert (
-        f'data-testid="order-status">von Ihnen abgelehnt am {declined_on:%d.%m.%Y}</strong>' in card
+        f'data-testid="order-status">am {declined_on:%d.%m.%Y} von Ihnen abgelehnt</strong>' in card
     )
     assert "storniert" not in card and "gültig bis" not in card
     assert 'class="button"' not in card

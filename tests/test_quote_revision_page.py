@@ -523,3 +523,17 @@ def test_the_revision_page_has_the_office_pages_layout_and_navigation(quoted):
     # Quotes are revised from the board's inbox: its tab is marked, as a section, not the page.
     board = nav.split('data-testid="nav-board"')[0].rsplit("<a ", 1)[1]
     assert 'class="office-link current"' in board and 'aria-current="true"' in board
+
+
+def test_a_promise_taken_off_the_quote_is_taken_off_the_order_when_she_accepts(quoted):
+    import datetime as dt
+
+    quote, office, url = quoted
+    promise = quote.completion_date + dt.timedelta(days=5)
+    Package.objects.filter(pk=quote.package_id).update(promised_date=promise)  # booked so
+    form = form_of(office.get(url))
+    assert office.post(url, form | {"promised_date": ""}).status_code == 302  # none offered
+    revised = quote.package.quotes.get(version=2)
+    assert revised.promised_date is None
+    accept_quote(revised.pk, version=2, user=quote.package.customer.user, early_start_consent=True)
+    assert Package.objects.get(pk=quote.package_id).promised_date is None

@@ -253,5 +253,49 @@ def test_her_order_list_shows_the_withdrawn_order_as_withdrawn_and_leads_to_it(o
     listed = client.get("/meine-auftraege/").content.decode()
     card = listed.split(f'data-package="{package.pk}"')[1].split("</li>")[0]
     today = timezone.localdate()
-    assert f"von Ihnen widerrufen am {today:%d.%m.%Y}" in card
+    assert f"am {today:%d.%m.%Y} von Ihnen widerrufen" in card
     assert f'href="/auftrag/{package.pk}/"' in card and "gültig bis" not in card
+
+
+def test_finished_work_ends_the_right_only_when_she_asked_for_the_early_start(ordered):
+    from jobs.withdrawal import withdrawal_state
+
+    package = ordered.package
+    Package.objects.filter(pk=package.pk).update(status=Package.Status.DONE)
+    package.refresh_from_db()
+    state = withdrawal_state(package)
+    assert not state.possible and "§ 356 Abs. 4 BGB" in state.reason  # she consented
+    Quote.objects.filter(pk=ordered.quote.pk).update(early_start_consent=False)
+    state = withdrawal_state(package)
+    assert "vorzeitig" not in state.reason  # no early start was asked for: not that reason
+    deadline = withdrawal_deadline(Quote.objects.get(pk=ordered.quote.pk).accepted_at)
+    later = dt.datetime.combine(deadline + dt.timedelta(days=3), dt.time(9), BERLIN)
+    with time_machine.travel(later, tick=False):
+        state = withdrawal_state(package)
+    assert state.reason == f"Die Widerrufsfrist ist am {deadline:%d.%m.%Y} abgelaufen."
+
+
+def test_the_office_reads_that_the_homeowner_withdrew_not_that_it_did(
+    ordered,
+    portal,  # noqa: F811
+):
+    assert (
+        ordered.client.post(f"/api/v1/packages/{ordered.package.pk}/withdrawal").status_code == 200
+    )
+    office = Client()
+    office.force_login(portal.olga)
+    page = office.get(f"/auftrag/{ordered.package.pk}/").content.decode()
+    assert "Der Kunde hat diesen Vertrag am" in page and "Sie haben diesen Vertrag" not in page
+
+
+def test_the_early_start_consent_is_asked_up_to_the_periods_real_last_day(
+    portal,  # noqa: F811
+):
+    from jobs.services import needs_early_start_consent
+
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    friday = dt.date(2026, 11, 27)  # fourteen days on is Friday 11 December: a working day
+    quote.start_date = dt.date(2026, 12, 14)
+    assert not needs_early_start_consent(quote, friday)
+    saturday_start = dt.date(2026, 11, 28)  # the period would end on a Saturday: Monday 14th
+    assert needs_early_start_consent(quote, saturday_start)

@@ -534,6 +534,8 @@
     confirmSaved(message, about);
     [...kept.keys()].filter((k) => k.startsWith("team-")).forEach((k) => kept.delete(k));
     await loadTeam();
+    // The forms were let go: drawn afresh even when the re-read brought nothing new.
+    if (route().name === "team") render();
   }
 
   function renderTeam() {
