@@ -833,7 +833,8 @@ def _revision_dates(last: Quote | None, start_date, completion_date, promised_da
     and in order."""
     start_date = start_date or (last.start_date if last else None)
     completion_date = completion_date or (last.completion_date if last else None)
-    if promised_date is KEEP:
+    kept = promised_date is KEEP
+    if kept:
         promised_date = last.promised_date if last else None
         if promised_date and promised_date < today:
             promised_date = None  # a promise left as it was and passed since is not offered again
@@ -848,14 +849,22 @@ def _revision_dates(last: Quote | None, start_date, completion_date, promised_da
     earliest = completion_date or start_date
     if promised_date and earliest and promised_date < earliest:
         # Promising what the plan cannot reach would mark the order late on the day it is taken.
-        raise ValidationError(
-            {
-                "promised_date": _(
-                    "The promised date lies before the earliest completion (%(date)s)."
-                )
-                % {"date": date_format(earliest, "SHORT_DATE_FORMAT")}
+        date = date_format(earliest, "SHORT_DATE_FORMAT")
+        message = (
+            _(
+                "The promise kept from version %(version)s (%(promise)s) lies before the new "
+                "earliest completion (%(date)s): promise a later date, or none."
+            )
+            % {
+                "version": last.version,
+                "promise": date_format(promised_date, "SHORT_DATE_FORMAT"),
+                "date": date,
             }
+            if kept
+            else _("The promised date lies before the earliest completion (%(date)s).")
+            % {"date": date}
         )
+        raise ValidationError({"promised_date": message})
     return start_date, completion_date, promised_date
 
 

@@ -347,6 +347,19 @@ def test_a_promise_left_out_of_an_api_revision_stays_and_null_withdraws_it(quote
     )
     assert refused.status_code == 422 and "promised_date" in refused.json()["detail"][0]["loc"]
 
+    # A promise left out is kept: when a new earliest completion passes it, the refusal says so.
+    assert revise(promised_date=promise.isoformat()) == promise.isoformat()
+    later = (promise + dt.timedelta(days=2)).isoformat()
+    refused = office.post(
+        f"/api/v1/packages/{quote.package_id}/quotes",
+        json.dumps(body | {"completion_date": later}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["msg"].startswith(
+        f"Die aus Version 5 übernommene Zusage ({promise:%d.%m.%Y}) liegt vor der neuen "
+    )
+
 
 # --- a line's trade is one of the cooperative's -----------------------------------------------
 
