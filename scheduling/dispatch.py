@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -427,11 +427,9 @@ def cancel_package_work(package) -> list[Appointment]:
         appointment_id__in=ids,
         status__in=[Dispatch.Status.PROPOSED, Dispatch.Status.OFFERED, Dispatch.Status.ACCEPTED],
     ).update(status=Dispatch.Status.WITHDRAWN)
-    now = timezone.now()
-    for appointment in appointments:
-        Appointment.objects.filter(pk=appointment.pk).update(
-            status=Appointment.Status.CANCELLED, sequence=appointment.sequence + 1, updated_at=now
-        )
+    Appointment.objects.filter(pk__in=ids).update(
+        status=Appointment.Status.CANCELLED, sequence=F("sequence") + 1, updated_at=timezone.now()
+    )
     payload = {"package": package.pk, "cancelled": ids}
     for workshop in sorted({a.workshop_id for a in appointments}):
         emit(f"workshop.{workshop}", "workshop.schedule_changed", {**payload, "workshop": workshop})

@@ -264,12 +264,16 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     # their appointments (as a withdrawal does): a homeowner withdrawing during the solve has
     # withdrawn (nothing is written for the package) or waits for this plan and then cancels
     # what it wrote.
+    placed = {
+        a.task: (int(a.workshop), _local(problem, a.start), _local(problem, a.end))
+        for a in result.assignments
+    }
     writes = set()
     for a in result.assignments:
-        current = ctx.live.get(ctx.tasks[a.task].pk)
-        placed = (int(a.workshop), _local(problem, a.start), _local(problem, a.end))
-        if current is None or (current.workshop_id, current.start, current.end) != placed:
-            writes.add(ctx.tasks[a.task].package_id)
+        task = ctx.tasks[a.task]
+        current = ctx.live.get(task.pk)
+        if current is None or (current.workshop_id, current.start, current.end) != placed[a.task]:
+            writes.add(task.package_id)
     planned = set(
         Package.objects.select_for_update(of=("self",))
         .filter(pk__in=writes, status__in=Package.PLANNED_STATUSES)
@@ -280,9 +284,8 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
         task = ctx.tasks[a.task]
         if task.package_id not in planned:
             continue  # unchanged, or no longer to be done
-        start, end = _local(problem, a.start), _local(problem, a.end)
+        workshop_id, start, end = placed[a.task]
         segments = _segments_json(problem, a.segments)
-        workshop_id = int(a.workshop)
         current = ctx.live.get(task.pk)
         if current is not None:
             if (current.workshop_id, current.start, current.end) == (workshop_id, start, end):

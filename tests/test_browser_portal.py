@@ -36,9 +36,7 @@ def media_dir(tmp_path_factory):
 @pytest.fixture
 def tiles_stack(django_db_setup, django_db_blocker, media_dir):
     """A web server with a tile server configured (``MAP_TILE_URL``, as an operator would) and
-    its own media folder. No worker: the wizard's instant quote needs none. One per test: the
-    database is flushed after each test, and a server living longer would keep the content
-    type ids of the flushed rows in its cache (django-auditlog writes them)."""
+    its own media folder. No worker: the wizard's instant quote needs none."""
     stack = Stack(
         env={"MAP_TILE_URL": f"{TILE_HOST}/{{z}}/{{x}}/{{y}}.png", "MEDIA_ROOT": str(media_dir)}
     )
