@@ -30,7 +30,7 @@ from invoicing.models import (
     InvoiceDeduction,
     InvoiceLine,
 )
-from jobs.models import Package, Quote, QuoteLine, Task
+from jobs.models import Package, Quote, QuoteLine, Supplement, SupplementLine, Task
 from jobs.quotes import COORDINATION_FEE_TEXT
 from trades.models import Cooperative, Workshop, WorkshopTrade
 from zunft.core.money import ZERO, TaxedAmount, format_eur, round_money, tax_for, to_decimal
@@ -482,26 +482,40 @@ def lines_for_billing(billing: TaskBilling) -> list[LineInput]:
 
 def coordination_fee_lines(package: Package) -> list[LineInput]:
     """The cooperative's coordination fee as the homeowner accepted it: one position per fee line
-    of the package's accepted quote (the accepted version of a revised one), with the quote
-    line's net amount and VAT rate — not recomputed from what is billed, which may differ from
-    the quote's estimate. The positions are the cooperative's own (no ``performed_by``): the
-    member settlement pays them out to no one. They are not labour, so they stay outside the
-    §35a share, as on the quote. No accepted quote, or no fee on it: no position."""
+    of the package's accepted quote (the accepted version of a revised one) and of each
+    supplement she accepted, with the line's net amount and VAT rate — not recomputed from what
+    is billed, which may differ from the estimate. The positions are the cooperative's own (no
+    ``performed_by``): the member settlement pays them out to no one. They are not labour, so
+    they stay outside the §35a share, as on the quote. No accepted quote, or no fee on it: no
+    position."""
     quote = package.quotes.filter(status=Quote.Status.ACCEPTED).first()
     if quote is None:
         return []
+    accepted = [
+        (f"gemäß angenommenem Angebot {package.pk}-{quote.version}", line)
+        for line in quote.lines.filter(kind=QuoteLine.Kind.FEE).order_by("position")
+    ] + [
+        (f"gemäß angenommenem Nachtrag {package.pk}-N{line.supplement.number}", line)
+        for line in SupplementLine.objects.filter(
+            supplement__package=package,
+            supplement__status=Supplement.Status.ACCEPTED,
+            kind=SupplementLine.Kind.FEE,
+        )
+        .select_related("supplement")
+        .order_by("supplement__number", "position")
+    ]
     return [
         LineInput(
             kind=InvoiceLine.Kind.OTHER,
             text=COORDINATION_FEE_TEXT,
-            detail=f"gemäß angenommenem Angebot {package.pk}-{quote.version}",
+            detail=detail,
             quantity=Decimal(1),
             unit=InvoiceLine.Unit.LUMP_SUM,
             unit_price=line.net,
             vat_rate=line.vat_rate,
             performed_by=None,
         )
-        for line in quote.lines.filter(kind=QuoteLine.Kind.FEE).order_by("position")
+        for detail, line in accepted
         if line.net
     ]
 

@@ -9,7 +9,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from jobs import services
-from jobs.models import Package, Quote
+from jobs.models import Package, Quote, Supplement
 from jobs.schemas import (
     AcceptIn,
     DeclineIn,
@@ -18,6 +18,8 @@ from jobs.schemas import (
     RequestIn,
     RequestOut,
     RevisionIn,
+    SupplementIn,
+    SupplementOut,
     TemplateIn,
     TemplateOut,
     WithdrawalOut,
@@ -337,3 +339,108 @@ def changes_of(quote: Quote) -> dict:
 def quote_changes(request, quote_id: int):
     """What changed against the previous version of this quote."""
     return changes_of(visible_quote(request, quote_id))
+
+
+# --- supplements to a running order (Nachträge) -------------------------------------------------
+
+
+def _supplements_of(request, package_id: int):
+    """The package's supplements for its homeowner and the office; prices are not the
+    workshops' to see. Anybody else: 404."""
+    package = get_object_or_404(Package.objects.select_related("customer"), pk=package_id)
+    user = request.user
+    if not (is_office(user) or package.customer.user_id == user.pk):
+        raise Http404
+    return package
+
+
+def _supplement_rows(package):
+    return package.supplements.prefetch_related("lines", "tasks__trade").order_by("number")
+
+
+@router.get(
+    "/packages/{package_id}/supplements",
+    response={200: list[SupplementOut], 404: ErrorOut},
+    auth=required_auth,
+    tags=["journey"],
+)
+def list_supplements(request, package_id: int):
+    """The supplements to an order: open ones to decide on, accepted, declined or taken back."""
+    return list(_supplement_rows(_supplements_of(request, package_id)))
+
+
+@router.post(
+    "/packages/{package_id}/supplements",
+    response={201: SupplementOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    auth=required_auth,
+    tags=["journey"],
+)
+def propose_supplement(request, package_id: int, payload: SupplementIn):
+    """Office staff propose a supplement to an accepted order: the reason and each piece of
+    work (trade, hours, crew, material, after/before which task), priced at the rates the
+    homeowner accepted. She is told by mail and live; nothing is planned before she accepts.
+    409 when the order takes none (not accepted yet, done, withdrawn)."""
+    from jobs.supplements import propose_supplement as propose
+
+    if not is_office(request.user):
+        raise HttpError(403, _("Only office staff write supplements."))
+    package = get_object_or_404(Package, pk=package_id)
+    supplement = propose(
+        package,
+        reason=payload.reason,
+        tasks=[piece.dict() for piece in payload.tasks],
+        by=request.user,
+    )
+    return Status(201, _supplement_rows(package).get(pk=supplement.pk))
+
+
+def _decide(request, supplement_id: int, decide):
+    try:
+        supplement = decide(supplement_id, user=request.user)
+    except Supplement.DoesNotExist as exc:
+        raise Http404 from exc
+    return _supplement_rows(supplement.package).get(pk=supplement.pk)
+
+
+@router.post(
+    "/supplements/{supplement_id}/accept",
+    response={200: SupplementOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    auth=required_auth,
+    tags=["journey"],
+)
+def accept_supplement(request, supplement_id: int):
+    """The homeowner accepts a supplement: its work joins the order and is planned. Accepting
+    twice is harmless; a declined, taken back or expired one is refused."""
+    from jobs.supplements import accept_supplement as accept
+
+    return _decide(request, supplement_id, accept)
+
+
+@router.post(
+    "/supplements/{supplement_id}/decline",
+    response={200: SupplementOut, 404: ErrorOut, 409: ErrorOut, 422: dict},
+    auth=required_auth,
+    tags=["journey"],
+)
+def decline_supplement(request, supplement_id: int):
+    """The homeowner declines a supplement: the order goes on without it, the office is told."""
+    from jobs.supplements import decline_supplement as decline
+
+    return _decide(request, supplement_id, decline)
+
+
+@router.post(
+    "/supplements/{supplement_id}/retract",
+    response={200: SupplementOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=required_auth,
+    tags=["journey"],
+)
+def retract_supplement(request, supplement_id: int):
+    """Office staff take back an open supplement; a decided one gets 409."""
+    from jobs.supplements import retract_supplement as retract
+
+    if not is_office(request.user):
+        raise HttpError(403, _("Only office staff take supplements back."))
+    supplement = get_object_or_404(Supplement, pk=supplement_id)
+    retract(supplement, by=request.user)
+    return _supplement_rows(supplement.package).get(pk=supplement.pk)

@@ -323,10 +323,16 @@ class QuoteLineForm(forms.Form):
             self._errors.clear()  # a line on its way out need not be valid
 
 
-class BaseQuoteLineFormSet(forms.BaseFormSet):
-    """The latest version's lines (pre-filled) and blank extra rows. Every pre-filled line is
-    kept, changed or not, unless ticked "remove"; an extra row counts once something is typed
-    in it, and then must be complete."""
+class BaseRowFormSet(forms.BaseFormSet):
+    """Rows of a table form (pre-filled ones and blank extra rows) whose service names its
+    errors ``<service_key>.<n>.<field>``, ``n`` counting the kept rows from 1. Every pre-filled
+    row is kept, changed or not, unless ticked "remove"; an extra row counts once something is
+    typed in it, and then must be complete. The row forms have ``row`` and ``cell_name``."""
+
+    service_key = "lines"
+    first_field = "kind"  # where an error about a whole row goes
+    empty_message = _("A quote needs at least one line.")
+    row_label = _("Line %(row)s")
 
     def get_form_kwargs(self, index):
         # ``index`` is None for the empty form, a template for rows added in the browser.
@@ -342,7 +348,8 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
                 if name in form.fields:
                     control, where = form[name], form.cell_name(form.fields[name].label)
                 else:
-                    control, where = form["kind"], _("Line %(row)s") % {"row": form.row}
+                    control = form[self.first_field]
+                    where = self.row_label % {"row": form.row}
                 summary += [(control.auto_id, f"{where} – {error}") for error in errors]
         return summary
 
@@ -362,7 +369,7 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         if not self.kept_forms():
-            raise ValidationError(_("A quote needs at least one line."))
+            raise ValidationError(self.empty_message)
 
     def take_service_errors(self, error: ValidationError) -> ValidationError | None:
         """Put the service's errors about a line (``lines.<n>.<field>``, ``n`` counting the kept
@@ -371,9 +378,9 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
             return error
         kept, rest = self.kept_forms(), {}
         for key, errors in error.error_dict.items():
-            _lines, _dot, place = key.partition(".")
+            rows, _dot, place = key.partition(".")
             number, _dot, field = place.partition(".")
-            if _lines == "lines" and number.isdigit() and 0 < int(number) <= len(kept):
+            if rows == self.service_key and number.isdigit() and 0 < int(number) <= len(kept):
                 row = kept[int(number) - 1]
                 for message in ValidationError(errors).messages:
                     row.add_error(field if field in row.fields else None, message)
@@ -389,7 +396,7 @@ class BaseQuoteLineFormSet(forms.BaseFormSet):
 
 
 QuoteLineFormSet = forms.formset_factory(
-    QuoteLineForm, formset=BaseQuoteLineFormSet, extra=2, max_num=200, validate_max=True
+    QuoteLineForm, formset=BaseRowFormSet, extra=2, max_num=200, validate_max=True
 )
 
 
@@ -426,3 +433,85 @@ class RevisionForm(ServiceErrorsMixin, forms.Form):
             name: self.cleaned_data[name]
             for name in ("start_date", "completion_date", "promised_date")
         }
+
+
+# --- the office's supplement to a running order ---------------------------------------------------
+
+
+class SupplementTaskForm(forms.Form):
+    """One piece of extra work: what, which trade, how long with how many, material, and where
+    it goes in the order of work."""
+
+    name = forms.CharField(label=_("work"), max_length=150)
+    trade = forms.ChoiceField(label=_("trade"))
+    duration_hours = GermanDecimalField(
+        label=_("hours"),
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("0.25"),
+        max_value=Decimal(500),
+        localize=True,
+    )
+    crew_size = forms.IntegerField(label=_("people"), min_value=1, max_value=10, initial=1)
+    material_cost = GermanDecimalField(
+        label=_("material (net, €)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        localize=True,
+    )
+    after = forms.TypedChoiceField(label=_("follows"), coerce=int, required=False, empty_value=None)
+    before = forms.TypedChoiceField(
+        label=_("done before"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, trades=(), tasks=(), row: int | str = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row = row
+        self.fields["trade"].choices = [("", "—"), *trades]
+        self.fields["after"].choices = [("", "—"), *tasks]
+        self.fields["before"].choices = [("", "—"), *tasks]
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = self.cell_name(field.label)
+
+    def cell_name(self, column) -> str:
+        return _("Work %(row)s: %(column)s") % {"row": self.row, "column": column}
+
+    @property
+    def cells(self) -> list[tuple]:
+        return [
+            (self[name], field.widget.attrs["aria-label"]) for name, field in self.fields.items()
+        ]
+
+    def has_changed(self):
+        # The preset crew of one alone does not make a row.
+        return any(name != "crew_size" for name in self.changed_data)
+
+
+class BaseSupplementTaskFormSet(BaseRowFormSet):
+    service_key = "tasks"
+    first_field = "name"
+    empty_message = _("A supplement needs at least one piece of work.")
+    row_label = _("Work %(row)s")
+
+    def tasks(self) -> list[dict]:
+        return [form.cleaned_data for form in self.kept_forms()]
+
+
+SupplementTaskFormSet = forms.formset_factory(
+    SupplementTaskForm, formset=BaseSupplementTaskFormSet, extra=3, max_num=20, validate_max=True
+)
+
+
+class SupplementForm(ServiceErrorsMixin, forms.Form):
+    # The service's own words when it is missing: the page shows one message per rule.
+    reason = forms.CharField(
+        label=_("reason for the homeowner"),
+        max_length=2000,
+        error_messages={"required": _("Tell the homeowner why the work is needed.")},
+        help_text=_(
+            "What was found and why the work is needed: the homeowner decides on this text."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -361,7 +361,25 @@ class Request(models.Model):
         return f"#{self.pk} {self.template or self.trade}"
 
 
-class Quote(models.Model):
+class PricedTotalsFields(models.Model):
+    """The sums of a priced offer (a quote or a supplement), as the page and the PDF state
+    them: net, VAT, gross, and the labour share with its §35a EStG estimate."""
+
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
+    labour_gross = models.DecimalField(
+        _("labour and travel (gross)"), max_digits=12, decimal_places=2
+    )
+    tax_reduction = models.DecimalField(
+        _("estimated tax reduction (§35a EStG)"), max_digits=12, decimal_places=2
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Quote(PricedTotalsFields):
     """A priced offer for a package (Angebot). Versions are immutable once sent; a revision is a
     new version and only the latest open version can be accepted."""
 
@@ -380,15 +398,6 @@ class Quote(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     valid_until = models.DateField(_("valid until"))
-    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
-    vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
-    gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
-    labour_gross = models.DecimalField(
-        _("labour and travel (gross)"), max_digits=12, decimal_places=2
-    )
-    tax_reduction = models.DecimalField(
-        _("estimated tax reduction (§35a EStG)"), max_digits=12, decimal_places=2
-    )
     start_date = models.DateField(_("planned start"), null=True, blank=True)
     completion_date = models.DateField(_("earliest completion"), null=True, blank=True)
     # The office's binding promise; accepting the quote makes it the package's promised date,
@@ -434,14 +443,16 @@ class Quote(models.Model):
         return self.status != self.Status.ACCEPTED and self.valid_until < today
 
 
-class QuoteLine(models.Model):
+class PricedLineFields(models.Model):
+    """What a priced line of a quote or a supplement says: the same columns, so that the page,
+    the PDF and the invoice read both alike."""
+
     class Kind(models.TextChoices):
         LABOUR = "labour", _("labour")
         TRAVEL = "travel", _("travel")
         MATERIAL = "material", _("material")
         FEE = "fee", _("coordination")
 
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     trade = models.CharField(_("trade"), max_length=150, blank=True)
@@ -453,12 +464,133 @@ class QuoteLine(models.Model):
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=2)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QuoteLine(PricedLineFields):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
         verbose_name = _("quote line")
         verbose_name_plural = _("quote lines")
         ordering = ["quote", "position"]
 
+
+class Supplement(PricedTotalsFields):
+    """A supplement to an accepted order (Nachtrag): work found necessary on site, with its
+    reason and price, which the homeowner accepts or declines like a quote. Once accepted, its
+    tasks join the package and are planned, done and invoiced like the others."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        RETRACTED = "retracted", _("taken back by the office")
+
+    package = models.ForeignKey(
+        Package, on_delete=models.CASCADE, related_name="supplements", verbose_name=_("package")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    reason = models.TextField(_("reason"))
+    valid_until = models.DateField(_("valid until"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        verbose_name = _("supplement")
+        verbose_name_plural = _("supplements")
+        ordering = ["package", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "number"], name="unique_supplement_number"),
+            models.CheckConstraint(
+                condition=models.Q(gross=models.F("net") + models.F("vat")),
+                name="supplement_gross_is_net_plus_vat",
+            ),
+        ]
+
     def __str__(self) -> str:
-        return self.text
+        return f"Nachtrag {self.package_id}-N{self.number}"
+
+    def expired(self, today) -> bool:
+        return self.status == self.Status.OPEN and self.valid_until < today
+
+
+class SupplementTask(models.Model):
+    """One piece of work a supplement adds: the task it becomes once accepted, and where it goes
+    in the package's order of work (after one task, before another)."""
+
+    supplement = models.ForeignKey(Supplement, on_delete=models.CASCADE, related_name="tasks")
+    position = models.PositiveSmallIntegerField(_("position"))
+    name = models.CharField(_("work"), max_length=150)
+    trade = models.ForeignKey(Trade, on_delete=models.PROTECT, verbose_name=_("trade"))
+    crew_size = models.PositiveSmallIntegerField(_("crew size"), default=1)
+    duration_hours = models.DecimalField(_("duration (h)"), max_digits=7, decimal_places=2)
+    material_cost = models.DecimalField(
+        _("material (net, €)"), max_digits=12, decimal_places=2, default=Decimal(0)
+    )
+    after = models.ForeignKey(
+        Task,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("follows"),
+    )
+    before = models.ForeignKey(
+        Task,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done before"),
+    )
+    task = models.OneToOneField(
+        Task,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supplement_task",
+        verbose_name=_("task"),
+    )
+
+    class Meta:
+        verbose_name = _("supplement task")
+        verbose_name_plural = _("supplement tasks")
+        ordering = ["supplement", "position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupplementLine(PricedLineFields):
+    supplement = models.ForeignKey(Supplement, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
+        verbose_name = _("supplement line")
+        verbose_name_plural = _("supplement lines")
+        ordering = ["supplement", "position"]
 
 
 # --- work on site (Stundenzettel, Aufmaß, Fotos, Abnahme) ---------------------------------------

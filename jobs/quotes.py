@@ -81,6 +81,27 @@ TAX_REDUCTION_RATE = Decimal("0.20")  # §35a Abs. 3 EStG
 TAX_REDUCTION_CAP = Decimal("1200.00")
 
 
+def stored_lines(model, lines: list[PricedLine], **parent) -> list:
+    """``lines`` as unsaved rows of ``model`` (``QuoteLine`` or ``SupplementLine``) for the
+    ``parent`` given by keyword, numbered from 1, with the VAT rate in per cent."""
+    vat_rate = Decimal(str(settings.VAT_RATE)) * 100
+    return [
+        model(
+            position=i,
+            kind=line.kind,
+            trade=line.trade,
+            text=line.text[:250],
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            net=line.net,
+            vat_rate=vat_rate,
+            **parent,
+        )
+        for i, line in enumerate(lines, start=1)
+    ]
+
+
 def line_text_for_reader(text: str, task_names: dict[str, str]) -> str | None:
     """A stored (German) line text as ``price`` writes it, in the active language: the task's
     name (``task_names`` maps the German names to the reader's), "Material: …" and

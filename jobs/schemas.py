@@ -221,3 +221,61 @@ class QuoteChangesOut(Schema):
     promised_after: date | None
     start_before: date | None
     start_after: date | None
+
+
+class SupplementTaskIn(Schema):
+    name: str = Field(
+        ..., min_length=1, max_length=150, description="the work, as the homeowner reads it"
+    )
+    trade: str = Field(
+        ..., min_length=1, max_length=40, description="a trade's code (`GET /trades`)"
+    )
+    duration_hours: Decimal = Field(..., gt=0, le=500, max_digits=7, decimal_places=2)
+    crew_size: int = Field(1, ge=1, le=10)
+    material_cost: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    after: int | None = Field(None, description="id of the order's task this work follows")
+    before: int | None = Field(
+        None, description="id of an order's task not begun yet that waits for this work"
+    )
+
+
+class SupplementIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=2000, description="why the work is needed")
+    tasks: list[SupplementTaskIn] = Field(..., min_length=1, max_length=20)
+
+
+class SupplementTaskOut(Schema):
+    position: int
+    name: str
+    trade: str = Field(..., alias="trade.code")
+    trade_name: str = Field("", description="the trade in the reader's language")
+    duration_hours: Decimal
+    crew_size: int
+    material_cost: Decimal
+    after: int | None = Field(None, alias="after_id")
+    before: int | None = Field(None, alias="before_id")
+    task: int | None = Field(
+        None, alias="task_id", description="the order's task it became once accepted"
+    )
+
+    @staticmethod
+    def resolve_trade_name(piece) -> str:
+        return piece.trade.name
+
+
+class SupplementOut(Schema):
+    id: int
+    package_id: int
+    number: int
+    status: str
+    reason: str
+    valid_until: date
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    labour_gross: Decimal
+    tax_reduction: Decimal
+    created_at: datetime
+    decided_at: datetime | None
+    tasks: list[SupplementTaskOut]
+    lines: list[QuoteLineOut]

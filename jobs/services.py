@@ -23,7 +23,7 @@ from jobs.models import (
     TemplateParameter,
     TemplateTask,
 )
-from jobs.quotes import PricedLine, Pricing, totals
+from jobs.quotes import PricedLine, Pricing, stored_lines, totals
 from trades.models import Certification, Trade
 from trades.selectors import area_served
 from zunft.core.language import active_language
@@ -336,22 +336,7 @@ def store_quote(
         note=note,
         accepted_at=accepted_at,
     )
-    vat_rate = Decimal(str(settings.VAT_RATE)) * 100
-    QuoteLine.objects.bulk_create(
-        QuoteLine(
-            quote=quote,
-            position=i,
-            kind=line.kind,
-            trade=line.trade,
-            text=line.text[:250],
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            net=line.net,
-            vat_rate=vat_rate,
-        )
-        for i, line in enumerate(pricing.lines, start=1)
-    )
+    QuoteLine.objects.bulk_create(stored_lines(QuoteLine, pricing.lines, quote=quote))
     return quote
 
 

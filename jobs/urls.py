@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jobs import views
+from jobs import supplement_views, views
 
 app_name = "jobs"
 urlpatterns = [
@@ -21,8 +21,30 @@ urlpatterns = [
     ),
     path("auftrag/<int:package_id>/fotos-freigeben/", views.photo_consent, name="photo-consent"),
     path("auftrag/<int:package_id>/widerruf/", views.withdrawal, name="withdrawal"),
+    path(
+        "auftrag/<int:package_id>/nachtrag/<int:supplement_id>/annehmen/",
+        supplement_views.decide_supplement,
+        {"decision": "accept"},
+        name="accept-supplement",
+    ),
+    path(
+        "auftrag/<int:package_id>/nachtrag/<int:supplement_id>/ablehnen/",
+        supplement_views.decide_supplement,
+        {"decision": "decline"},
+        name="decline-supplement",
+    ),
     path("meine-auftraege/", views.my_orders, name="my-orders"),
     path("impressum/", views.imprint, name="imprint"),
     path("datenschutz/", views.privacy_notice, name="privacy"),
     path("buero/angebote/<int:package_id>/", views.revise_quote, name="revise-quote"),
+    path(
+        "buero/auftraege/<int:package_id>/nachtrag/",
+        supplement_views.new_supplement,
+        name="new-supplement",
+    ),
+    path(
+        "buero/nachtraege/<int:supplement_id>/zuruecknehmen/",
+        supplement_views.retract_supplement,
+        name="retract-supplement",
+    ),
 ]

@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from jobs.acceptance import rework_requested
 from jobs.fieldwork import task_overran
 from jobs.models import Package
+from jobs.supplements import supplement_accepted
 from jobs.withdrawal import contract_withdrawn
 from trades.models import Absence, WorkerCertification
 from trades.services import team_changed
@@ -77,3 +78,8 @@ def cancel_withdrawn_work(sender, package, **kwargs):
 
     if cancel_package_work(package):
         _replan_after_commit(f"package {package.pk} withdrawn")
+
+
+@receiver(supplement_accepted, dispatch_uid="plan_supplement")
+def plan_supplement(sender, package, supplement, **kwargs):
+    _replan_after_commit(f"supplement {supplement.number} to package {package.pk} accepted")

@@ -6,12 +6,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jobs.acceptance import acceptable
 from jobs.documents import documents_for
 from jobs.models import Package
+from jobs.supplement_views import supplements_for_page
+from jobs.supplements import supplementable
 from jobs.withdrawal import withdrawal_state
 from scheduling import messages
 from scheduling.api import package_timeline, visible_package
@@ -41,6 +44,7 @@ def package_page(request, package_id: int):
         "message_failed": _("Could not send; please try again."),
     }
     is_owner = package.customer.user_id == request.user.pk
+    sees_prices = is_owner or request.user.is_office
     return render(
         request,
         "scheduling/package.html",
@@ -55,6 +59,9 @@ def package_page(request, package_id: int):
             "documents": documents_for(request.user, package),
             "message_error": request.session.pop("message_error", None),
             "withdrawal": withdrawal_state(package) if is_owner else None,
+            "supplements": supplements_for_page(package) if sees_prices else None,
+            "may_supplement": request.user.is_office and not supplementable(package),
+            "today": timezone.localdate(),
         },
     )
 

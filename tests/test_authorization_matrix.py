@@ -230,6 +230,20 @@ RULES: dict[str, Rule] = {
         ok=SUCCESS | {409},
         why="only the customer withdraws from her contract; 409 when there is none to withdraw",
     ),
+    "jobs_api_list_supplements": only(
+        HOME_A, OFFICE, why="prices of the order's extra work: the homeowner's and the office's"
+    ),
+    "jobs_api_propose_supplement": only(
+        OFFICE,
+        body=lambda w: {
+            "reason": "Feuchte Wand",
+            "tasks": [{"name": "Abdichten", "trade": w.supplement_trade, "duration_hours": 2}],
+        },
+        why="the office writes supplements",
+    ),
+    "jobs_api_accept_supplement": only(HOME_A, why="only the customer extends her order"),
+    "jobs_api_decline_supplement": only(HOME_A, why="only the customer says no to it"),
+    "jobs_api_retract_supplement": only(OFFICE, why="the office takes back what it sent"),
     "jobs_api_revise": only(
         OFFICE,
         ok=SUCCESS | {422},
@@ -483,6 +497,7 @@ PATH_OBJECTS = {
     "photo_id": lambda w: w.photo.pk,
     "signature_id": lambda w: w.signature.pk,
     "request_id": lambda w: w.request.pk,
+    "supplement_id": lambda w: w.supplement.pk,
     "acceptance_id": lambda w: w.acceptance.pk,
     "absence_id": lambda w: w.absence.pk,
     "notice_id": lambda w: w.notice.pk,
@@ -655,6 +670,20 @@ PAGES: dict[str, Page] = {
         lands="/auftrag/",
         why="the message form without JavaScript; each side writes in its own thread",
     ),
+    "auftrag/<int:package_id>/nachtrag/<int:supplement_id>/annehmen/": page(
+        HOME_A,
+        method="post",
+        ok=frozenset({302}),
+        lands="/auftrag/",
+        why="only the homeowner extends her order",
+    ),
+    "auftrag/<int:package_id>/nachtrag/<int:supplement_id>/ablehnen/": page(
+        HOME_A,
+        method="post",
+        ok=frozenset({302}),
+        lands="/auftrag/",
+        why="only the homeowner says no to a supplement",
+    ),
     "auftrag/<int:package_id>/widerruf/": page(
         HOME_A, why="the withdrawal function is the customer's alone"
     ),
@@ -679,6 +708,10 @@ PAGES: dict[str, Page] = {
     # the office
     "buero/plantafel/": page(OFFICE),
     "buero/angebote/<int:package_id>/": page(OFFICE, why="the office revises quotes"),
+    "buero/auftraege/<int:package_id>/nachtrag/": page(OFFICE, why="the office writes supplements"),
+    "buero/nachtraege/<int:supplement_id>/zuruecknehmen/": page(
+        OFFICE, method="post", ok=frozenset({302}), lands="/auftrag/"
+    ),
     # invoicing: office only (403 on the lists, 404 for one invoice so an id reveals nothing)
     "betrieb/abrechnungen/": page(
         ADMIN_A, ADMIN_B, OFFICE, why="each workshop its own (isolation: test_settlement)"
@@ -820,6 +853,7 @@ def build_world():
     from jobs import fieldwork
     from jobs.models import Acceptance, ChecklistItem, Package, Request
     from jobs.services import book_package, create_quote, save_template
+    from jobs.supplements import propose_supplement
     from scheduling.dispatch import offer
     from scheduling.field_api import assignment_of
     from scheduling.models import Appointment, FeedToken, PlanRun
@@ -999,6 +1033,13 @@ def build_world():
             segments=[{"date": "2026-04-02", "start_hour": 8, "hours": 4}],
         )
         w.dispatch = offer(offered)
+        w.supplement_trade = tasks["wiring"].trade.code
+        w.supplement = propose_supplement(
+            w.package,
+            reason="Feuchte Wand hinter der Dose",
+            tasks=[{"name": "Abdichten", "trade": w.supplement_trade, "duration_hours": 2}],
+            today=TODAY,
+        )
         fieldwork.ensure_checklists([tasks["wiring"]])
         w.checklist_item = (
             ChecklistItem.objects.filter(task=tasks["wiring"], evidence="").first()

@@ -199,3 +199,59 @@ def test_the_homeowner_approves_the_work_with_the_keyboard_alone(
         ink = Image.open(io.BytesIO(stored.read())).convert("RGBA").getchannel("A")
         assert ink.getbbox() is not None  # the name is written in it, not an empty field
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_phone(
+    live_stack,
+    browser,
+    portal,  # noqa: F811
+):
+    """A supplement (Nachtrag): the office writes it on its page, the homeowner's open order
+    shows it live, and she orders it there — on a phone, without sideways scrolling."""
+    from jobs.models import Quote, Supplement
+    from jobs.services import accept_quote
+    from tests.test_journey_api import submit, wizard
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_stack.base_url
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    package = quote.package
+    user = package.customer.user
+    accept_quote(quote.pk, version=1, user=user, early_start_consent=True)
+    phone = browser.new_context(viewport=PHONE, locale="de-DE", is_mobile=True, has_touch=True)
+    phone.add_cookies([session_cookie(user, base)])
+    order = phone.new_page()
+    order.goto(f"{base}/auftrag/{package.pk}/")
+    expect(order.get_by_test_id("live-state")).to_have_text("live")
+    expect(order.get_by_test_id("supplements")).to_have_count(0)
+
+    desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="de-DE")
+    desk.add_cookies([session_cookie(portal.olga, base)])
+    office = desk.new_page()
+    office.goto(f"{base}/buero/auftraege/{package.pk}/nachtrag/")
+    office.get_by_label("Begründung für den Eigentümer").fill(
+        "Unter dem alten Estrich ist ein Abflussrohr gebrochen; es muss ersetzt werden."
+    )
+    office.get_by_label("Arbeit 1: Arbeit").fill("Abflussrohr ersetzen")
+    office.get_by_label("Arbeit 1: Gewerk").select_option(value="sanitaer")
+    office.get_by_label("Arbeit 1: Stunden").fill("4,5")
+    office.get_by_label("Arbeit 1: Material (netto, €)").fill("85,50")
+    office.screenshot(path=SHOTS / "supplement-office.png", full_page=True)
+    office.get_by_test_id("supplement-submit").click()
+    expect(office.get_by_test_id("supplement")).to_contain_text("Nachtrag 1")
+    expect(office.get_by_test_id("supplement-retract")).to_be_visible()
+
+    # Her open page shows it without her reloading.
+    card = order.get_by_test_id("supplement")
+    expect(card).to_contain_text("ein Abflussrohr gebrochen")
+    expect(card).to_contain_text("wartet bis")
+    assert order.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    order.screenshot(path=SHOTS / "supplement-order.png", full_page=True)
+    order.get_by_test_id("supplement-accept").click()
+    expect(order.locator("ul.messages")).to_contain_text("Sie haben Nachtrag 1 beauftragt")
+    expect(order.get_by_test_id("supplement-state")).to_contain_text("angenommen am")
+    expect(order.locator("#timeline")).to_contain_text("Abflussrohr ersetzen")
+    assert Supplement.objects.get(package=package).status == "accepted"
+    phone.close()
+    desk.close()

@@ -77,12 +77,26 @@
   const groups = [`package.${packageId}`];
   if (list.dataset.owner) groups.push(`owner.${packageId}`);
 
+  // A form sent from this page (her own decision) is on its way: its answer is the new page.
+  let leaving = false;
+  document.addEventListener("submit", (e) => { if (!e.defaultPrevented) leaving = true; });
+
   new window.ZunftLive.LiveSocket({
     groups,
     onEvent: (event) => {
       if (event.type === "message.created") {
         document.dispatchEvent(new CustomEvent("zunft:messages"));
         return;
+      }
+      // A supplement proposed, decided or taken back: its card is drawn by the server. Reload
+      // unless the page shows it so already (the reader's own decision), or a message is being
+      // typed (it would be lost; the next visit shows it). Workshops see no card.
+      if (event.type.startsWith("supplement.") && (list.dataset.owner || document.getElementById("nachtraege"))) {
+        const kind = event.type.split(".")[1];
+        const shown = document.querySelector(`[data-testid="supplement"][data-number="${event.data && event.data.number}"]`);
+        const typing = document.getElementById("message-body");
+        const current = shown && shown.classList.contains(`state-${kind === "proposed" ? "open" : kind}`);
+        if (!current && !leaving && (!typing || !typing.value.trim())) { window.location.reload(); return; }
       }
       if (event.id > lastEvent) {
         lastEvent = event.id;

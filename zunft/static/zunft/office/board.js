@@ -556,6 +556,7 @@
       el("div", { class: "actions" },
         q.package ? el("button", { type: "button", class: "ghost small", text: L10N.open_package, onclick: () => openLog(q.package, `#${q.package}`) }) : null,
         q.package && ["draft", "quoted"].includes(q.package_status) ? el("a", { class: "button ghost small", href: config.revise_url.replace("/0/", `/${q.package}/`), text: L10N.revise_quote }) : null,
+        q.package && ["accepted", "in_progress"].includes(q.package_status) ? el("a", { class: "button ghost small", href: config.supplement_url.replace("/0/", `/${q.package}/`), text: L10N.supplement }) : null,
         q.status === "new" ? el("button", { type: "button", class: "ghost small", text: L10N.decline, onclick: () => triage(q.id, "declined") }) : null,
         q.status === "declined" ? el("button", { type: "button", class: "ghost small", text: L10N.reopen, onclick: () => triage(q.id, "new") }) : null)))
       : [el("li", { class: "empty muted", text: L10N.nothing })]));

@@ -1,0 +1,496 @@
+"""Supplements to accepted orders (Nachträge).
+
+Work found necessary on site (a rotten beam behind the tiles, a second circuit the old board
+cannot carry) changes an accepted order. The office writes it up as a supplement: the reason
+and each piece of work with its trade, hours, crew and material, priced at the rates the
+homeowner already accepted for that trade. The homeowner accepts or declines it on her order
+page; accepted, its work joins the package as tasks (after and before the tasks the office
+named), the planner places it (``supplement_accepted``), and the invoice bills it with the rest.
+Nothing of it is planned or billed before she says yes.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.dispatch import Signal
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from jobs.models import (
+    Package,
+    Quote,
+    QuoteLine,
+    Supplement,
+    SupplementLine,
+    SupplementTask,
+    Task,
+    TaskDependency,
+)
+from jobs.quotes import COORDINATION_FEE_TEXT, MATERIAL_TEXT, PricedLine, stored_lines, totals
+from trades.models import Cooperative, Trade, WorkshopTrade
+from zunft.core.errors import Conflict
+from zunft.core.money import format_money, format_number, round_money
+from zunft.core.realtime import emit
+from zunft.core.units import Unit
+
+#: Sent inside the acceptance's transaction with ``package`` and ``supplement``: the planner
+#: places the new tasks.
+supplement_accepted = Signal()
+
+#: A supplement waits for the homeowner no longer than this: the work on site waits with it.
+VALID_DAYS = 14
+MAX_HOURS = Decimal(500)
+MAX_CREW = 10
+#: The order is running: a supplement changes it. Before, the quote is revised; after, it is done.
+OPEN_FOR_SUPPLEMENTS = (Package.Status.ACCEPTED, Package.Status.IN_PROGRESS)
+#: Where a new task may be placed before: work not begun yet.
+NOT_BEGUN = (Task.Status.OPEN, Task.Status.PLANNED, Task.Status.ASSIGNED)
+
+
+def supplementable(package: Package) -> str:
+    """Why no supplement can be made to ``package`` now, or "" if one can."""
+    if package.withdrawn_at:
+        return _("The homeowner withdrew from this contract.")
+    if package.status in (Package.Status.DRAFT, Package.Status.QUOTED):
+        return _("The order is not accepted yet: revise its quote instead.")
+    if package.status not in OPEN_FOR_SUPPLEMENTS:
+        return _("The order is %(status)s: extra work is a new request.") % {
+            "status": package.get_status_display()
+        }
+    return ""
+
+
+def agreed_rates(package: Package) -> dict[str, Decimal]:
+    """Hourly rate per trade (German name, as lines store it) the homeowner accepted for this
+    package: from the accepted quote's labour lines and those of accepted supplements."""
+    rates: dict[str, Decimal] = {}
+    accepted_lines = list(
+        QuoteLine.objects.filter(
+            quote__package=package,
+            quote__status=Quote.Status.ACCEPTED,
+            kind=QuoteLine.Kind.LABOUR,
+        ).values_list("trade", "unit_price")
+    ) + list(
+        SupplementLine.objects.filter(
+            supplement__package=package,
+            supplement__status=Supplement.Status.ACCEPTED,
+            kind=SupplementLine.Kind.LABOUR,
+        ).values_list("trade", "unit_price")
+    )
+    for trade, rate in accepted_lines:
+        rates[trade] = max(rate, rates.get(trade, rate))
+    return rates
+
+
+def _rate(trade: Trade, agreed: dict[str, Decimal]) -> Decimal | None:
+    """The rate a supplement charges for ``trade``: the one agreed for this order, or for a trade
+    new to it the dearest active member's (the invoice bills the performing member's rate, so
+    the supplement never promises less than it will cost)."""
+    if trade.name_de in agreed:
+        return agreed[trade.name_de]
+    return (
+        WorkshopTrade.objects.filter(trade=trade, workshop__active=True)
+        .aggregate(rate=Max("hourly_rate"))
+        .get("rate")
+    )
+
+
+def _check_tasks(package: Package, tasks: list[dict]) -> tuple[list[dict], dict]:
+    """The pieces of work as the service stores them, and every error under
+    ``tasks.<n>.<field>`` (counted from 1)."""
+    if not tasks:
+        return [], {"tasks": [_("A supplement needs at least one piece of work.")]}
+    trades = {t.code: t for t in Trade.objects.all()}
+    package_tasks = {t.pk: t for t in package.tasks.exclude(status=Task.Status.CANCELLED)}
+    agreed = agreed_rates(package)
+    predecessors: dict[int, set[int]] = {}
+    for before, after in TaskDependency.objects.filter(package=package).values_list(
+        "predecessor_id", "successor_id"
+    ):
+        predecessors.setdefault(after, set()).add(before)
+    errors: dict[str, list[str]] = {}
+    clean = []
+    for i, raw in enumerate(tasks, start=1):
+        piece, piece_errors = _check_piece(raw, trades, agreed)
+        piece_errors.update(_check_place(raw, package_tasks, predecessors, piece))
+        errors.update({f"tasks.{i}.{field}": messages for field, messages in piece_errors.items()})
+        clean.append(piece)
+    return clean, errors
+
+
+def _check_piece(raw: dict, trades: dict, agreed: dict) -> tuple[dict, dict]:
+    errors: dict[str, list[str]] = {}
+    name = (raw.get("name") or "").strip()
+    if not name:
+        errors["name"] = [_("Describe the work.")]
+    elif len(name) > 150:
+        errors["name"] = [_("At most 150 characters.")]
+    trade = trades.get(raw.get("trade") or "")
+    rate = _rate(trade, agreed) if trade else None
+    if trade is None:
+        errors["trade"] = [_("Choose one of the cooperative's trades.")]
+    elif rate is None:
+        errors["trade"] = [_("No member of the cooperative offers this trade.")]
+    hours = Decimal(str(raw.get("duration_hours") or 0))
+    if not Decimal(0) < hours <= MAX_HOURS:
+        errors["duration_hours"] = [_("Between 0 and %(max)s hours.") % {"max": MAX_HOURS}]
+    crew = int(raw.get("crew_size") or 1)
+    if not 1 <= crew <= MAX_CREW:
+        errors["crew_size"] = [_("Between 1 and %(max)s people.") % {"max": MAX_CREW}]
+    material = Decimal(str(raw.get("material_cost") or 0))
+    if material < 0:
+        errors["material_cost"] = [_("The material cannot cost less than nothing.")]
+    piece = {
+        "name": name,
+        "trade": trade,
+        "rate": rate,
+        "duration_hours": hours,
+        "crew_size": crew,
+        "material_cost": round_money(material),
+    }
+    return piece, errors
+
+
+def _earlier(task_id: int, predecessors: dict[int, set[int]]) -> set[int]:
+    """Every task that must be done before ``task_id``, itself included."""
+    seen, stack = {task_id}, [task_id]
+    while stack:
+        for pred in predecessors.get(stack.pop(), ()):
+            if pred not in seen:
+                seen.add(pred)
+                stack.append(pred)
+    return seen
+
+
+def _check_place(raw: dict, package_tasks: dict, predecessors: dict, piece: dict) -> dict:
+    """Where the new work goes: after one of the order's tasks, before one not begun yet (and
+    not one the first must wait for: the order of work would go round in a circle). Sets
+    ``after`` and ``before`` on ``piece``; returns the errors."""
+    errors: dict[str, list[str]] = {}
+    after = package_tasks.get(int(raw["after"])) if raw.get("after") else None
+    before = package_tasks.get(int(raw["before"])) if raw.get("before") else None
+    if raw.get("after") and after is None:
+        errors["after"] = [_("Choose a task of this order.")]
+    if raw.get("before") and before is None:
+        errors["before"] = [_("Choose a task of this order.")]
+    elif before is not None and before.status not in NOT_BEGUN:
+        errors["before"] = [
+            _("“%(task)s” has begun already: new work cannot come before it.")
+            % {"task": before.name}
+        ]
+    elif before is not None and after is not None and before.pk in _earlier(after.pk, predecessors):
+        errors["before"] = [
+            _(
+                "“%(before)s” comes before “%(after)s”: the new work cannot go after the one "
+                "and before the other."
+            )
+            % {"before": before.name, "after": after.name}
+        ]
+    piece.update(after=after, before=before)
+    return errors
+
+
+def _price(work: list[dict]) -> list[PricedLine]:
+    """Labour (hours × crew at the agreed rate) and material per piece of work, then the
+    cooperative's coordination fee on them, as the instant quote prices."""
+    lines: list[PricedLine] = []
+    for piece in work:
+        trade = piece["trade"].name_de
+        lines.append(
+            PricedLine(
+                QuoteLine.Kind.LABOUR,
+                trade,
+                piece["name"],
+                piece["duration_hours"] * piece["crew_size"],
+                Unit.HOUR,
+                piece["rate"],
+            )
+        )
+        if piece["material_cost"]:
+            lines.append(
+                PricedLine(
+                    QuoteLine.Kind.MATERIAL,
+                    trade,
+                    MATERIAL_TEXT % piece["name"],
+                    Decimal(1),
+                    Unit.LUMP_SUM,
+                    piece["material_cost"],
+                )
+            )
+    subtotal = sum((line.net for line in lines), Decimal(0))
+    coop = Cooperative.objects.first()
+    if coop and coop.fee_rate and subtotal:
+        lines.append(
+            PricedLine(
+                QuoteLine.Kind.FEE,
+                "",
+                COORDINATION_FEE_TEXT,
+                Decimal(1),
+                Unit.LUMP_SUM,
+                round_money(subtotal * coop.fee_rate),
+            )
+        )
+    return lines
+
+
+@transaction.atomic
+def propose_supplement(package: Package, *, reason: str, tasks: list[dict], by=None, today=None):
+    """The office's supplement to a running order: ``tasks`` are dicts with ``name``, ``trade``
+    (a trade's code), ``duration_hours``, ``crew_size``, ``material_cost`` and optionally
+    ``after``/``before`` (ids of the package's tasks). Refused input raises one
+    ``ValidationError`` with every error (``reason``, ``tasks.<n>.<field>``); an order that
+    cannot take one is a ``Conflict``. The homeowner is told by mail and live. Locks the
+    package row."""
+    package = Package.objects.select_for_update(of=("self",)).get(pk=package.pk)
+    why_not = supplementable(package)
+    if why_not:
+        raise Conflict(why_not)
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Tell the homeowner why the work is needed.")]
+    elif len(reason) > 2000:
+        errors["reason"] = [_("At most 2,000 characters.")]
+    work, task_errors = _check_tasks(package, tasks)
+    errors.update(task_errors)
+    if errors:
+        raise ValidationError(errors)
+    lines = _price(work)
+    net, vat, labour_gross, reduction = totals((line.kind, line.net) for line in lines)
+    last = package.supplements.aggregate(n=Max("number"))["n"] or 0
+    supplement = Supplement.objects.create(
+        package=package,
+        number=last + 1,
+        reason=reason,
+        valid_until=today + timedelta(days=VALID_DAYS),
+        net=net,
+        vat=vat,
+        gross=net + vat,
+        labour_gross=labour_gross,
+        tax_reduction=reduction,
+        created_by=by,
+    )
+    SupplementTask.objects.bulk_create(
+        SupplementTask(
+            supplement=supplement,
+            position=i,
+            name=piece["name"],
+            trade=piece["trade"],
+            crew_size=piece["crew_size"],
+            duration_hours=piece["duration_hours"],
+            material_cost=piece["material_cost"],
+            after=piece["after"],
+            before=piece["before"],
+        )
+        for i, piece in enumerate(work, start=1)
+    )
+    SupplementLine.objects.bulk_create(stored_lines(SupplementLine, lines, supplement=supplement))
+    _announce(package, supplement, "supplement.proposed")
+    customer = package.customer
+    if customer.email:
+        with translation.override(customer.language):
+            subject = _("Supplement to your order: %(title)s") % {"title": package.name}
+            text = "\n".join(
+                [
+                    _(
+                        "Further work is needed for your order %(title)s. We need your "
+                        "agreement before we do it."
+                    )
+                    % {"title": package.name},
+                    "",
+                    reason,
+                    "",
+                    _("Supplement %(number)s: %(gross)s incl. VAT, valid until %(date)s.")
+                    % {
+                        "number": supplement.number,
+                        "gross": format_money(supplement.gross),
+                        "date": date_format(supplement.valid_until, "SHORT_DATE_FORMAT"),
+                    },
+                    _("Please accept or decline it here: %(url)s") % {"url": _url(package)},
+                ]
+            )
+        transaction.on_commit(lambda: _send(subject, text, customer.email))
+    return supplement
+
+
+def _homeowners_supplement(supplement_id: int, *, user) -> tuple[Supplement, Package]:
+    """The supplement its homeowner decides on, its package row locked (accepting and declining
+    lock alike, so a supplement is never both). Someone else's does not exist."""
+    supplement = Supplement.objects.select_related("package__customer").get(pk=supplement_id)
+    package = (
+        Package.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=supplement.package_id)
+    )
+    if package.customer.user_id != getattr(user, "pk", None):
+        raise Supplement.DoesNotExist
+    supplement.refresh_from_db()
+    return supplement, package
+
+
+def _still_open(supplement: Supplement, package: Package, today) -> None:
+    if supplement.status == Supplement.Status.DECLINED:
+        raise Conflict(_("You declined this supplement."))
+    if supplement.status == Supplement.Status.RETRACTED:
+        raise Conflict(_("The office has taken this supplement back."))
+    why_not = supplementable(package)
+    if why_not:
+        raise Conflict(why_not)
+    if supplement.expired(today):
+        raise ValidationError(
+            {
+                "supplement": _("This supplement expired on %s; please ask the office.")
+                % date_format(supplement.valid_until, "SHORT_DATE_FORMAT")
+            }
+        )
+
+
+@transaction.atomic
+def accept_supplement(supplement_id: int, *, user, today=None) -> Supplement:
+    """The homeowner agrees: the work becomes tasks of the package in the order the office gave,
+    and the planner places them. Idempotent (a second tab gets the same answer); declined,
+    taken back, expired or foreign ones are refused."""
+    today = today or timezone.localdate()
+    supplement, package = _homeowners_supplement(supplement_id, user=user)
+    if supplement.status == Supplement.Status.ACCEPTED:
+        return supplement
+    _still_open(supplement, package, today)
+    position = package.tasks.aggregate(p=Max("position"))["p"] or 0
+    for piece in supplement.tasks.select_related("trade", "after", "before"):
+        task = Task.objects.create(
+            package=package,
+            code=f"nachtrag-{supplement.number}-{piece.position}",
+            name_de=piece.name,
+            name_en=piece.name,  # typed by the office in one language
+            trade=piece.trade,
+            crew_size=piece.crew_size,
+            duration_hours=piece.duration_hours,
+            material_cost=piece.material_cost,
+            position=position + piece.position,
+        )
+        piece.task = task
+        piece.save(update_fields=["task"])
+        if piece.after_id:
+            TaskDependency.objects.create(package=package, predecessor=piece.after, successor=task)
+        if piece.before_id:
+            TaskDependency.objects.create(package=package, predecessor=task, successor=piece.before)
+    supplement.status = Supplement.Status.ACCEPTED
+    supplement.decided_at = timezone.now()
+    supplement.decided_by = user
+    supplement.save(update_fields=["status", "decided_at", "decided_by"])
+    _announce(package, supplement, "supplement.accepted")
+    supplement_accepted.send(sender=Supplement, package=package, supplement=supplement)
+    transaction.on_commit(lambda: _confirm(supplement), robust=True)
+    return supplement
+
+
+@transaction.atomic
+def decline_supplement(supplement_id: int, *, user, today=None) -> Supplement:
+    """The homeowner says no: nothing of it is done, the order goes on as it was, and the office
+    is told (to talk to her, or stop where the work cannot go on without it)."""
+    today = today or timezone.localdate()
+    supplement, package = _homeowners_supplement(supplement_id, user=user)
+    if supplement.status == Supplement.Status.DECLINED:
+        return supplement
+    if supplement.status == Supplement.Status.ACCEPTED:
+        raise Conflict(_("You accepted this supplement; its work is part of your order."))
+    _still_open(supplement, package, today)
+    supplement.status = Supplement.Status.DECLINED
+    supplement.decided_at = timezone.now()
+    supplement.decided_by = user
+    supplement.save(update_fields=["status", "decided_at", "decided_by"])
+    _announce(package, supplement, "supplement.declined")
+    return supplement
+
+
+@transaction.atomic
+def retract_supplement(supplement: Supplement, *, by=None) -> Supplement:
+    """The office takes back an open supplement (a mistake, or the homeowner and the office
+    agreed otherwise on the phone). Decided ones stay as they were decided."""
+    package = Package.objects.select_for_update(of=("self",)).get(pk=supplement.package_id)
+    supplement.refresh_from_db()
+    if supplement.status == Supplement.Status.RETRACTED:
+        return supplement
+    if supplement.status != Supplement.Status.OPEN:
+        raise Conflict(
+            _("The homeowner has %(decision)s this supplement already.")
+            % {"decision": supplement.get_status_display()}
+        )
+    supplement.status = Supplement.Status.RETRACTED
+    supplement.decided_at = timezone.now()
+    supplement.decided_by = by
+    supplement.save(update_fields=["status", "decided_at", "decided_by"])
+    _announce(package, supplement, "supplement.retracted")
+    return supplement
+
+
+def _announce(package: Package, supplement: Supplement, kind: str) -> None:
+    # Ids only: the package's group is also the workshops', who do not see prices.
+    emit(
+        [f"package.{package.pk}", "office"],
+        kind,
+        {"package": package.pk, "supplement": supplement.pk, "number": supplement.number},
+    )
+
+
+def _confirm(supplement: Supplement) -> None:
+    """The accepted supplement on a durable medium: its lines, sums and the moment of
+    acceptance, in the homeowner's language."""
+    package = supplement.package
+    customer = package.customer
+    email = customer.email or (supplement.decided_by.email if supplement.decided_by else "")
+    if not email:
+        return
+    with translation.override(customer.language):
+        accepted = timezone.localtime(supplement.decided_at)
+        lines = [
+            _("You accepted supplement %(number)s to your order %(title)s on %(date)s at %(time)s.")
+            % {
+                "number": supplement.number,
+                "title": package.name,
+                "date": date_format(accepted.date(), "SHORT_DATE_FORMAT"),
+                "time": accepted.strftime("%H:%M"),
+            },
+            "",
+            supplement.reason,
+            "",
+        ]
+        for line in supplement.lines.all():
+            amount = f"{format_number(line.quantity)} {line.get_unit_display()}"
+            lines.append(
+                f"{line.position}. {line.text}: {amount} × {format_money(line.unit_price)}"
+                f" = {format_money(line.net)}"
+            )
+        lines += [
+            "",
+            _("Net %(net)s, VAT %(vat)s, total %(gross)s.")
+            % {
+                "net": format_money(supplement.net),
+                "vat": format_money(supplement.vat),
+                "gross": format_money(supplement.gross),
+            },
+            _("Travel is charged as it arises, at the rate per kilometre of your order."),
+            _("Your order online: %(url)s") % {"url": _url(package)},
+        ]
+        subject = _("Supplement %(number)s accepted: %(title)s") % {
+            "number": supplement.number,
+            "title": package.name,
+        }
+    _send(subject, "\n".join(lines), email)
+
+
+def _send(subject: str, text: str, email: str) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(subject, text, None, [email])
+
+
+def _url(package: Package) -> str:
+    return settings.SITE_URL + reverse("package", args=[package.pk]) + "#nachtraege"

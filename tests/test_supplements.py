@@ -1,0 +1,301 @@
+"""Supplements to a running order (Nachträge): the office writes up work found on site, the
+homeowner accepts or declines it on her order page; accepted, it is planned and invoiced."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from jobs.models import Package, QuoteLine, Supplement, Task, TaskDependency
+from jobs.supplements import accept_supplement, propose_supplement
+from tests.test_journey_api import portal, submit, wizard  # noqa: F401 - fixture
+from tests.test_planner_integration import TODAY, bathroom, book  # noqa: F401 - fixture
+from tests.test_withdrawal import ordered  # noqa: F401 - fixture
+from zunft.core.models import Event, Operation
+
+pytestmark = pytest.mark.django_db
+
+
+def office_client(portal) -> Client:  # noqa: F811
+    client = Client()
+    client.force_login(portal.olga)
+    return client
+
+
+def work(**changes) -> dict:
+    return {"name": "Wand abdichten", "trade": "sanitaer", "duration_hours": 3, **changes}
+
+
+def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order_page(
+    ordered,  # noqa: F811
+    portal,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    package, homeowner = ordered.package, ordered.client
+    rough, wiring = package.tasks.order_by("position", "id")[:2]
+    office = office_client(portal)
+    form = office.get(f"/buero/auftraege/{package.pk}/nachtrag/")
+    assert form.status_code == 200 and "Neuer Nachtrag" in form.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = office.post(
+            f"/buero/auftraege/{package.pk}/nachtrag/",
+            {
+                "reason": "Hinter den Fliesen ist die Wand nass: sie muss abgedichtet werden.",
+                "tasks-TOTAL_FORMS": "3",
+                "tasks-INITIAL_FORMS": "0",
+                "tasks-0-name": "Wand abdichten",
+                "tasks-0-trade": "sanitaer",
+                "tasks-0-duration_hours": "3,5",
+                "tasks-0-crew_size": "2",
+                "tasks-0-material_cost": "1.120,00",
+                "tasks-0-after": str(rough.pk),
+                "tasks-0-before": str(wiring.pk),
+                "tasks-1-crew_size": "1",  # an untouched extra row
+            },
+        )
+    assert sent.status_code == 302 and sent["Location"] == f"/auftrag/{package.pk}/#nachtraege"
+
+    supplement = Supplement.objects.get(package=package)
+    agreed = QuoteLine.objects.get(
+        quote=ordered.quote, kind="labour", trade="Installateur", text=rough.name_de
+    ).unit_price
+    lines = {line.kind: line for line in supplement.lines.all()}
+    # 3.5 h × 2 people at the plumbing rate she accepted, the material, the coordination fee
+    assert lines["labour"].quantity == Decimal("7.00") and lines["labour"].unit_price == agreed
+    assert lines["material"].net == Decimal("1120.00")
+    assert lines["fee"].net > 0
+    assert supplement.gross == supplement.net + supplement.vat
+    assert supplement.net == sum(line.net for line in lines.values())
+    assert not package.tasks.filter(code__startswith="nachtrag").exists()  # not before she says yes
+    told = mail.outbox[-1]
+    assert told.to == ["greta@example.org"] and "Nachtrag" in told.subject
+    assert "Wand ist nass" not in told.body and "die Wand nass" in told.body
+    assert f"/auftrag/{package.pk}/#nachtraege" in told.body
+
+    page = homeowner.get(f"/auftrag/{package.pk}/").content.decode()
+    assert "Nachtrag 1" in page and "sie muss abgedichtet werden" in page
+    assert "Nachtrag zahlungspflichtig beauftragen" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        ordered_it = homeowner.post(f"/auftrag/{package.pk}/nachtrag/{supplement.pk}/annehmen/")
+    assert ordered_it.status_code == 302
+
+    new = package.tasks.get(code="nachtrag-1-1")
+    assert (new.name_de, new.trade.code, new.crew_size) == ("Wand abdichten", "sanitaer", 2)
+    assert new.duration_hours == Decimal("3.5") and new.material_cost == Decimal("1120.00")
+    assert TaskDependency.objects.filter(predecessor=rough, successor=new).exists()
+    assert TaskDependency.objects.filter(predecessor=new, successor=wiring).exists()
+    groups = set(Event.objects.filter(type="supplement.accepted").values_list("group", flat=True))
+    assert groups == {"office", f"package.{package.pk}"}
+    replan = Operation.objects.filter(kind="replan").latest("id")
+    assert f"supplement 1 to package {package.pk} accepted" in replan.params["reasons"]
+    confirmation = mail.outbox[-1]
+    assert "Nachtrag 1 angenommen" in confirmation.subject
+    assert "1. Wand abdichten: 7 Std." in confirmation.body
+    page = homeowner.get(f"/auftrag/{package.pk}/").content.decode()
+    assert "angenommen am" in page and "zahlungspflichtig" not in page
+    assert "Wand abdichten" in page  # in the timeline too, being planned
+
+    # A second tab's click changes nothing; saying no now is too late.
+    accept_supplement(supplement.pk, user=ordered.user)
+    assert package.tasks.filter(code__startswith="nachtrag").count() == 1
+    late = homeowner.post(f"/api/v1/supplements/{supplement.pk}/decline")
+    assert late.status_code == 409
+
+
+def test_a_supplement_refused_names_each_field_and_writes_nothing(
+    ordered,  # noqa: F811
+    portal,  # noqa: F811
+):
+    package = ordered.package
+    rough, wiring = package.tasks.order_by("position", "id")[:2]
+    Task.objects.filter(pk=wiring.pk).update(status=Task.Status.IN_PROGRESS)
+    office = office_client(portal)
+    answer = office.post(
+        f"/api/v1/packages/{package.pk}/supplements",
+        {
+            "reason": "Wand nass",
+            "tasks": [
+                work(trade="dachdecker"),
+                work(before=wiring.pk),
+                work(after=wiring.pk, before=rough.pk),
+                work(after=999_999),
+            ],
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 422
+    errors = {".".join(e["loc"][1:]): e["msg"] for e in answer.json()["detail"]}
+    assert errors["tasks.1.trade"] == "Bitte wählen Sie eines der Gewerke der Genossenschaft."
+    assert "hat bereits begonnen" in errors["tasks.2.before"]
+    assert "kommt vor" in errors["tasks.3.before"]  # the rough-in comes before the wiring
+    assert errors["tasks.4.after"] == "Bitte wählen Sie einen Teil dieses Auftrags."
+    assert not Supplement.objects.exists()
+
+    # The page says the same at each row's field.
+    page = office.post(
+        f"/buero/auftraege/{package.pk}/nachtrag/",
+        {
+            "reason": "",
+            "tasks-TOTAL_FORMS": "1",
+            "tasks-INITIAL_FORMS": "0",
+            "tasks-0-name": "Wand abdichten",
+            "tasks-0-trade": "sanitaer",
+            "tasks-0-duration_hours": "2",
+            "tasks-0-crew_size": "1",
+            "tasks-0-before": str(wiring.pk),
+        },
+    )
+    body = page.content.decode()
+    assert page.status_code == 422
+    # In one round: the missing reason and the row's place in the order of work.
+    assert "Begründung für den Eigentümer – Bitte schreiben Sie dem Eigentümer" in body
+    assert "Arbeit 1: fertig vor – „Elektro“ hat bereits begonnen" in body
+    assert not Supplement.objects.exists()
+
+    # Only the office writes them; the workshops do not even see them.
+    homeowner = ordered.client.post(
+        f"/api/v1/packages/{package.pk}/supplements",
+        {"reason": "x", "tasks": [work()]},
+        content_type="application/json",
+    )
+    assert homeowner.status_code == 403
+    workshop = Client()
+    workshop.force_login(portal.alice)
+    assert workshop.get(f"/api/v1/packages/{package.pk}/supplements").status_code == 404
+    assert "Nachträge" not in workshop.get(f"/auftrag/{package.pk}/").content.decode()
+
+
+def test_an_order_not_running_takes_no_supplement(portal):  # noqa: F811
+    quoted = Package.objects.get(pk=submit(Client(), wizard()).json()["package_id"])
+    office = office_client(portal)
+    answer = office.post(
+        f"/api/v1/packages/{quoted.pk}/supplements",
+        {"reason": "Wand nass", "tasks": [work()]},
+        content_type="application/json",
+    )
+    assert answer.status_code == 409 and "Angebot" in answer.json()["detail"]
+    page = office.get(f"/buero/auftraege/{quoted.pk}/nachtrag/").content.decode()
+    assert "Dieser Auftrag nimmt keinen Nachtrag an" in page
+
+
+def test_declined_taken_back_and_expired_supplements_cannot_be_ordered(
+    ordered,  # noqa: F811
+    portal,  # noqa: F811
+):
+    package, homeowner = ordered.package, ordered.client
+    first = propose_supplement(package, reason="Wand nass", tasks=[work()])
+    declined = homeowner.post(f"/api/v1/supplements/{first.pk}/decline")
+    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+    assert Event.objects.filter(group="office", type="supplement.declined").exists()
+    again = homeowner.post(f"/api/v1/supplements/{first.pk}/accept")
+    assert again.status_code == 409 and "abgelehnt" in again.json()["detail"]
+
+    second = propose_supplement(package, reason="Noch eine Dose", tasks=[work(trade="elektro")])
+    assert second.number == 2
+    office = office_client(portal)
+    taken = office.post(f"/buero/nachtraege/{second.pk}/zuruecknehmen/")
+    assert taken.status_code == 302
+    refused = homeowner.post(f"/api/v1/supplements/{second.pk}/accept")
+    assert refused.status_code == 409 and "zurückgenommen" in refused.json()["detail"]
+
+    third = propose_supplement(package, reason="Rohr", tasks=[work()])
+    with pytest.raises(ValidationError) as late:
+        accept_supplement(
+            third.pk, user=ordered.user, today=timezone.localdate() + dt.timedelta(days=15)
+        )
+    assert "abgelaufen" in late.value.message_dict["supplement"][0]
+    assert not package.tasks.filter(code__startswith="nachtrag").exists()
+
+    listed = homeowner.get(f"/api/v1/packages/{package.pk}/supplements").json()
+    assert [(s["number"], s["status"]) for s in listed] == [
+        (1, "declined"),
+        (2, "retracted"),
+        (3, "open"),
+    ]
+    # Somebody else's supplement does not exist for her.
+    stranger = Client()
+    stranger.force_login(portal.heinz)
+    assert stranger.post(f"/api/v1/supplements/{third.pk}/accept").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_ordering_one_supplement_add_its_work_once(portal):  # noqa: F811
+    from jobs.models import Quote
+    from jobs.services import accept_quote
+
+    quote = Quote.objects.get(pk=submit(Client(), wizard()).json()["quote"]["id"])
+    user = quote.package.customer.user
+    accept_quote(quote.pk, version=1, user=user, early_start_consent=True)
+    supplement = propose_supplement(quote.package, reason="Wand nass", tasks=[work()])
+    barrier = threading.Barrier(2)
+    results = []
+
+    def tab():
+        try:
+            barrier.wait()
+            results.append(accept_supplement(supplement.pk, user=user).decided_at)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tab) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and results[0] == results[1]
+    assert Task.objects.filter(package=quote.package, code__startswith="nachtrag").count() == 1
+
+
+def test_the_invoice_charges_the_supplements_coordination_fee(ordered):  # noqa: F811
+    from invoicing.services import coordination_fee_lines
+
+    supplement = propose_supplement(ordered.package, reason="Wand nass", tasks=[work()])
+    before = coordination_fee_lines(ordered.package)
+    accept_supplement(supplement.pk, user=ordered.user)
+    after = coordination_fee_lines(ordered.package)
+    assert len(after) == len(before) + 1
+    fee = supplement.lines.get(kind="fee")
+    assert after[-1].unit_price == fee.net
+    assert after[-1].detail == f"gemäß angenommenem Nachtrag {ordered.package.pk}-N1"
+
+
+def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coop, bathroom):  # noqa: F811
+    from scheduling import services
+    from scheduling.models import Appointment
+    from scheduling.solver import check_plan
+
+    with time_machine.travel(dt.datetime(2025, 10, 22, 9, tzinfo=dt.UTC), tick=False):
+        package = book(coop, bathroom, coop.hanna_site)
+        services.plan_cooperative(today=TODAY, time_limit=3)
+        tasks = {t.code: t for t in package.tasks.all()}
+        supplement = propose_supplement(
+            package,
+            reason="Zweiter Stromkreis",
+            tasks=[
+                work(
+                    name="Stromkreis",
+                    trade="elektro",
+                    after=tasks["rough"].pk,
+                    before=tasks["finish"].pk,
+                )
+            ],
+            today=TODAY,
+        )
+        accept_supplement(supplement.pk, user=coop.hanna, today=TODAY)
+        services.plan_cooperative(today=TODAY, time_limit=3)
+    planned = {
+        a.task.code: a
+        for a in Appointment.objects.select_related("task").exclude(status="cancelled")
+    }
+    new = planned["nachtrag-1-1"]
+    assert new.workshop == coop.a  # the electrician
+    assert new.start >= planned["rough"].end and new.end <= planned["finish"].start
+    ctx = services.build_problem(services.plan_start(TODAY))
+    assert check_plan(ctx.problem, services.stored_plan(ctx)) == []
