@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
+from customers.privacy import AccessLoggedAdminMixin
 from jobs.models import (
     Package,
     PackageTemplate,
@@ -59,6 +60,14 @@ class PackageTemplateAdmin(admin.ModelAdmin):
 # --- the office's lookups: orders as the services left them --------------------------------------
 
 
+class OrderLookupAdmin(AccessLoggedAdminMixin, ViewOnly, admin.ModelAdmin):
+    """An order's page shows its customer's name, site and wishes: opening it is logged as an
+    access to the customer (who saw her data, DSGVO Art. 15), ``via`` naming the lookup."""
+
+    def accessed_records(self, obj) -> list:
+        return [obj.customer]
+
+
 class PackageTaskInline(ViewOnly, admin.TabularInline):
     model = Task
     fields = ["position", "name_de", "trade", "status", "duration_hours", "material_cost"]
@@ -74,7 +83,8 @@ class PackageQuoteInline(ViewOnly, admin.TabularInline):
 
 
 @admin.register(Package)
-class PackageAdmin(ViewOnly, admin.ModelAdmin):
+class PackageAdmin(OrderLookupAdmin):
+    access_log_via = "admin:package"
     list_display = [
         "__str__",
         "customer",
@@ -91,7 +101,8 @@ class PackageAdmin(ViewOnly, admin.ModelAdmin):
 
 
 @admin.register(Request)
-class RequestAdmin(ViewOnly, admin.ModelAdmin):
+class RequestAdmin(OrderLookupAdmin):
+    access_log_via = "admin:request"
     list_display = ["__str__", "customer", "status", "earliest_start", "package", "created_at"]
     list_filter = ["status", "template"]
     search_fields = [
@@ -111,13 +122,17 @@ class QuoteLineInline(ViewOnly, admin.TabularInline):
 
 
 @admin.register(Quote)
-class QuoteAdmin(ViewOnly, admin.ModelAdmin):
+class QuoteAdmin(OrderLookupAdmin):
+    access_log_via = "admin:quote"
     list_display = ["__str__", "package", "status", "gross", "valid_until", "created_at"]
     list_filter = ["status"]
     search_fields = ["=package__id", "package__title", "package__customer__last_name"]
     list_select_related = ["package"]
     date_hierarchy = "created_at"
     inlines = [QuoteLineInline]
+
+    def accessed_records(self, obj) -> list:
+        return [obj.package.customer]
 
 
 class CustomerPackageInline(ViewOnly, admin.TabularInline):

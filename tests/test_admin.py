@@ -108,6 +108,23 @@ def test_orders_requests_and_quotes_are_looked_up_not_changed(verbund, hannas_or
     assert obj.status != "accepted"
 
 
+@pytest.mark.parametrize("model", ["package", "request", "quote"])
+def test_opening_an_order_in_the_admin_is_logged_as_an_access_to_its_customer(
+    verbund, coop, hannas_order, model
+):
+    """Her name, site and wishes are on the page: who opened it shows in her access log."""
+    from auditlog import get_logentry_model
+
+    package, request, quote = hannas_order
+    obj = {"package": package, "request": request, "quote": quote}[model]
+    accesses = get_logentry_model().objects.filter(action=get_logentry_model().Action.ACCESS)
+    assert verbund.get(f"/admin/jobs/{model}/{obj.pk}/change/").status_code == 200
+    [entry] = accesses
+    assert entry.actor.username == "volker"
+    assert (entry.content_type.model, entry.object_id) == ("customer", coop.hanna_site.customer.pk)
+    assert entry.additional_data == {"via": f"admin:{model}"}
+
+
 def test_appointments_are_moved_on_the_board_not_in_the_admin(verbund):
     assert verbund.get("/admin/scheduling/appointment/").status_code == 200
     assert verbund.get("/admin/scheduling/appointment/add/").status_code == 403
