@@ -125,6 +125,70 @@ def test_opening_an_order_in_the_admin_is_logged_as_an_access_to_its_customer(
     assert entry.additional_data == {"via": f"admin:{model}"}
 
 
+@pytest.fixture
+def buero(coop):
+    """Olga from the office, with a staff account as the office's are (she logs in there)."""
+    coop.olga.is_staff = True
+    coop.olga.save()
+    client = Client()
+    client.force_login(coop.olga)
+    return client
+
+
+def test_the_office_looks_up_customers_and_orders_and_changes_nothing(buero, coop, hannas_order):
+    package, request, quote = hannas_order
+    customer = coop.hanna_site.customer
+    start = buero.get("/admin/").content.decode()
+    assert {"Kunden", "Aufträge"} <= set(sections(start))
+    assert "/admin/trades/" not in start and "/admin/jobs/packagetemplate/" not in start
+    records = {
+        "customers/customer": customer,
+        "customers/site": coop.hanna_site,
+        "jobs/package": package,
+        "jobs/request": request,
+        "jobs/quote": quote,
+    }
+    for lookup, obj in records.items():
+        url = f"/admin/{lookup}/"
+        assert f"{url}{obj.pk}/change/" in buero.get(url).content.decode(), lookup
+        page = buero.get(f"{url}{obj.pk}/change/")
+        assert page.status_code == 200 and 'name="_save"' not in page.content.decode(), lookup
+        assert buero.post(f"{url}{obj.pk}/change/", {"phone": "0170 1"}).status_code == 403
+        assert buero.get(f"{url}add/").status_code == 403, lookup
+        assert buero.post(f"{url}{obj.pk}/delete/", {"post": "yes"}).status_code == 403, lookup
+    # Inside the pages: her sites and orders, the package's tasks, the quote's lines.
+    page = buero.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    assert coop.hanna_site.street in page and f"/admin/jobs/package/{package.pk}/" in page
+    page = buero.get(f"/admin/jobs/package/{package.pk}/change/").content.decode()
+    assert all(task.name_de in page for task in package.tasks.all())
+    page = buero.get(f"/admin/jobs/quote/{quote.pk}/change/").content.decode()
+    assert all(line.text in page for line in quote.lines.all())
+    customer.refresh_from_db()
+    assert customer.phone != "0170 1"
+
+
+@pytest.mark.parametrize("who", ["alice", "hanna"])
+def test_a_members_admin_and_a_homeowner_do_not_open_the_lookups(coop, hannas_order, who):
+    """Not even with a staff account: the rights come with the office's role."""
+    package, _request, _quote = hannas_order
+    user = getattr(coop, who)
+    client = Client()
+    for staff in (False, True):
+        user.is_staff = staff
+        user.save()
+        client.force_login(user)
+        for url in (
+            "/admin/jobs/package/",
+            f"/admin/jobs/package/{package.pk}/change/",
+            f"/admin/customers/customer/{package.customer_id}/change/",
+        ):
+            response = client.get(url)
+            if staff:
+                assert response.status_code == 403, url
+            else:
+                assert response.status_code == 302 and "/admin/login/" in response.url, url
+
+
 def test_appointments_are_moved_on_the_board_not_in_the_admin(verbund):
     assert verbund.get("/admin/scheduling/appointment/").status_code == 200
     assert verbund.get("/admin/scheduling/appointment/add/").status_code == 403
