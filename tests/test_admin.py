@@ -192,3 +192,23 @@ def test_a_members_admin_and_a_homeowner_do_not_open_the_lookups(coop, hannas_or
 def test_appointments_are_moved_on_the_board_not_in_the_admin(verbund):
     assert verbund.get("/admin/scheduling/appointment/").status_code == 200
     assert verbund.get("/admin/scheduling/appointment/add/").status_code == 403
+
+
+def test_a_closure_overlapping_another_is_refused_in_the_admin_at_its_first_day(verbund, coop):
+    from trades.models import Absence
+
+    Absence.objects.create(
+        workshop=coop.a, kind="closure", start=dt.date(2030, 12, 21), end=dt.date(2031, 1, 1)
+    )
+    form = {"workshop": coop.a.pk, "worker": "", "kind": "closure", "note": ""}
+    refused = verbund.post(
+        "/admin/trades/absence/add/", {**form, "start": "2030-12-31", "end": "2031-01-06"}
+    )
+    assert refused.status_code == 200
+    assert list(refused.context["adminform"].form.errors) == ["start"]
+    assert "bereits geschlossen (Betriebsferien)" in refused.content.decode()
+    assert Absence.objects.filter(workshop=coop.a).count() == 1
+    after = verbund.post(
+        "/admin/trades/absence/add/", {**form, "start": "2031-01-02", "end": "2031-01-06"}
+    )
+    assert after.status_code == 302 and Absence.objects.filter(workshop=coop.a).count() == 2
