@@ -2,12 +2,14 @@ from django.contrib import admin
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
+from customers.privacy import AccessLoggedAdminMixin
 from jobs.models import (
     Package,
     PackageTemplate,
     Quote,
     QuoteLine,
     Request,
+    Supplement,
     Task,
     TemplateDependency,
     TemplateParameter,
@@ -59,6 +61,14 @@ class PackageTemplateAdmin(admin.ModelAdmin):
 # --- the office's lookups: orders as the services left them --------------------------------------
 
 
+class OrderLookupAdmin(AccessLoggedAdminMixin, ViewOnly, admin.ModelAdmin):
+    """An order's page shows its customer's name, site and wishes: opening it is logged as an
+    access to the customer (who saw her data, DSGVO Art. 15), ``via`` naming the lookup."""
+
+    def accessed_records(self, obj) -> list:
+        return [obj.customer]
+
+
 class PackageTaskInline(ViewOnly, admin.TabularInline):
     model = Task
     fields = ["position", "name_de", "trade", "status", "duration_hours", "material_cost"]
@@ -73,8 +83,15 @@ class PackageQuoteInline(ViewOnly, admin.TabularInline):
     show_change_link = True
 
 
+class PackageSupplementInline(ViewOnly, admin.TabularInline):
+    model = Supplement
+    fields = ["number", "status", "gross", "valid_until", "created_at", "decided_at"]
+    readonly_fields = ["created_at"]
+
+
 @admin.register(Package)
-class PackageAdmin(ViewOnly, admin.ModelAdmin):
+class PackageAdmin(OrderLookupAdmin):
+    access_log_via = "admin:package"
     list_display = [
         "__str__",
         "customer",
@@ -87,11 +104,12 @@ class PackageAdmin(ViewOnly, admin.ModelAdmin):
     search_fields = ["=id", "title", "customer__last_name", "customer__company", "customer__email"]
     list_select_related = ["customer"]
     date_hierarchy = "created_at"
-    inlines = [PackageTaskInline, PackageQuoteInline]
+    inlines = [PackageTaskInline, PackageQuoteInline, PackageSupplementInline]
 
 
 @admin.register(Request)
-class RequestAdmin(ViewOnly, admin.ModelAdmin):
+class RequestAdmin(OrderLookupAdmin):
+    access_log_via = "admin:request"
     list_display = ["__str__", "customer", "status", "earliest_start", "package", "created_at"]
     list_filter = ["status", "template"]
     search_fields = [
@@ -111,13 +129,17 @@ class QuoteLineInline(ViewOnly, admin.TabularInline):
 
 
 @admin.register(Quote)
-class QuoteAdmin(ViewOnly, admin.ModelAdmin):
+class QuoteAdmin(OrderLookupAdmin):
+    access_log_via = "admin:quote"
     list_display = ["__str__", "package", "status", "gross", "valid_until", "created_at"]
     list_filter = ["status"]
     search_fields = ["=package__id", "package__title", "package__customer__last_name"]
     list_select_related = ["package"]
     date_hierarchy = "created_at"
     inlines = [QuoteLineInline]
+
+    def accessed_records(self, obj) -> list:
+        return [obj.package.customer]
 
 
 class CustomerPackageInline(ViewOnly, admin.TabularInline):

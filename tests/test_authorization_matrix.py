@@ -788,16 +788,13 @@ PAGES: dict[str, Page] = {
         OFFICE, method="post", ok=frozenset({409}), why="the world's credit is not marked"
     ),
     "admin/": page(
-        OFFICE,
-        ok=frozenset({302}),
-        lands="/buero/plantafel/",
-        why="the Django admin: staff accounts only; office staff without master data go on to "
-        "the board",
+        OFFICE, why="the Django admin: staff accounts only; the office's lookups (see below)"
     ),
 }
 
 #: Not pages of their own: the API (the operations above) and the admin's inner pages (its
-#: login and staff check guard them all; "admin/" stands for them).
+#: login and staff check guard them all; "admin/" stands for them, and the office's lookups
+#: are tried below).
 NOT_PAGES = ("api/", "admin/")
 
 
@@ -1510,6 +1507,37 @@ def test_pages_of_things_that_do_not_exist_are_refused(route, world):
         if not (response.status_code == 404 or is_login_redirect(response)):
             failures.append(f"{persona}: {response.status_code} {response.get('Location', '')}")
     assert not failures, f"{route.label} with unknown ids:\n  " + "\n  ".join(failures)
+
+
+#: The admin's lookups of A's customer and orders, with the id of A's record on each.
+ADMIN_LOOKUPS = {
+    "customers/customer": lambda w: w.hanna_customer.pk,
+    "customers/site": lambda w: w.hanna_site.pk,
+    "jobs/package": lambda w: w.package.pk,
+    "jobs/request": lambda w: w.request.pk,
+    "jobs/quote": lambda w: w.quote.pk,
+}
+
+
+@pytest.mark.parametrize("lookup", sorted(ADMIN_LOOKUPS))
+def test_only_the_office_looks_up_customers_and_orders_in_the_admin(lookup, world):
+    """The office lists and opens them (its role's view permissions) and saves nothing there;
+    everybody else goes to the staff login or is refused, and writes nothing either."""
+    listing = f"/admin/{lookup}/"
+    record = f"{listing}{ADMIN_LOOKUPS[lookup](world)}/change/"
+    failures = []
+    for persona in PERSONAS:
+        for url in (listing, record):
+            response = isolated(lambda url=url, p=persona: client_for(world, p).get(url))
+            refused = response.status_code == 403 or is_login_redirect(response)
+            if not (response.status_code == 200 if persona == OFFICE else refused):
+                failures.append(f"{persona} GET {url}: {response.status_code}")
+        response, wrote = watched(
+            world, lambda p=persona: client_for(world, p).post(record, {}), watch=True
+        )
+        if wrote or not (response.status_code == 403 or is_login_redirect(response)):
+            failures.append(f"{persona} POST {record}: {response.status_code}, wrote: {wrote}")
+    assert not failures, "\n  ".join(failures)
 
 
 def test_a_revoked_calendar_feed_stops_working(world):

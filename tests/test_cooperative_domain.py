@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -414,6 +415,66 @@ def test_an_absence_overlapping_another_of_the_same_worker_is_refused_naming_it(
         url, {"kind": "closure", "start": "2030-12-01", "end": "2030-12-31"}, "application/json"
     )
     assert closure.status_code == 201
+
+
+def test_a_closure_overlapping_another_closure_of_the_workshop_is_refused_naming_it(coop, api_as):
+    owner = api_as(coop.alice)
+    url = f"/api/v1/workshops/{coop.a.pk}/absences"
+
+    def close(start, end, kind="closure"):
+        return owner.post(url, {"kind": kind, "start": start, "end": end}, "application/json")
+
+    assert close("2030-12-21", "2031-01-01").status_code == 201
+    refused = close("2030-12-31", "2031-01-06")
+    assert refused.status_code == 422
+    assert errors(refused) == {
+        ("start",): "Elektro Janßen ist vom 21.12.2030 bis 01.01.2031 bereits geschlossen "
+        "(Betriebsferien). Heben Sie diese Schließung zuerst auf oder tragen Sie nur die Tage "
+        "ein, die sie frei lässt."
+    }
+    assert close("2030-12-01", "2031-02-01").status_code == 422  # around it
+    assert close("2030-12-24", "2030-12-24", kind="holiday").status_code == 422  # any kind
+    assert Absence.objects.filter(workshop=coop.a, worker=None).count() == 1
+    # The day after it, a worker's holiday inside it, another workshop on the same days: fine.
+    assert close("2031-01-02", "2031-01-06").status_code == 201
+    holiday = {"worker_id": coop.anton_worker.pk, "kind": "holiday"}
+    inside = {**holiday, "start": "2030-12-22", "end": "2030-12-23"}
+    assert owner.post(url, inside, "application/json").status_code == 201
+    other = api_as(coop.bob).post(
+        f"/api/v1/workshops/{coop.b.pk}/absences",
+        {"kind": "closure", "start": "2030-12-21", "end": "2031-01-01"},
+        "application/json",
+    )
+    assert other.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_closures_sent_at_once_make_one(coop):
+    import threading
+
+    from trades.services import add_absence
+
+    barrier = threading.Barrier(2, timeout=60)
+    outcomes = []
+
+    def close(start, end):
+        try:
+            barrier.wait()
+            add_absence(coop.a, {"kind": "closure", "start": start, "end": end})
+            outcomes.append("recorded")
+        except ValidationError as exc:
+            outcomes.append(list(exc.message_dict))
+        finally:
+            connection.close()
+
+    days = [(date(2030, 12, 21), date(2031, 1, 1)), (date(2030, 12, 28), date(2031, 1, 6))]
+    threads = [threading.Thread(target=close, args=span) for span in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [["start"], "recorded"]
+    assert Absence.objects.filter(workshop=coop.a, worker=None).count() == 1
 
 
 def test_a_worker_with_a_trade_the_workshop_lacks_is_not_half_created_and_changes_replan(

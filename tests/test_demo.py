@@ -437,6 +437,10 @@ def test_demo_logins_work(demo):
     assert User.objects.filter(role=User.Role.WORKSHOP_ADMIN).count() >= 5
     assert User.objects.filter(role=User.Role.TRADESPERSON).count() >= 5
     assert authenticate(RequestFactory().post("/"), username="buero", password="wrong") is None
+    # The office logs in at the admin's login and looks customers and orders up there.
+    buero = User.objects.get(username="buero")
+    assert buero.is_staff and not buero.is_superuser
+    assert buero.has_perm("jobs.view_package") and not buero.has_perm("jobs.change_package")
 
 
 @pytest.mark.django_db

@@ -237,20 +237,3 @@ def test_pages_speak_german_first_with_english_under_its_prefix(client):
     english = client.get("/en/").content.decode()
     assert '<html lang="en">' in english
     assert "Everything from one hand" in english
-
-
-@pytest.mark.django_db
-def test_the_admins_start_page_leads_office_staff_without_master_data_to_the_board(client):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-
-    users = get_user_model().objects
-    clerk = users.create_user("clara", password="pw", role="office", is_staff=True)
-    client.force_login(clerk)
-    assert client.get("/admin/").url == "/buero/plantafel/"
-    # With master data to keep, the admin's start page lists it.
-    clerk.user_permissions.add(Permission.objects.get(codename="view_trade"))
-    assert client.get("/admin/").status_code == 200
-    boss = users.create_superuser("sam", password="pw", email="sam@example.org")
-    client.force_login(boss)
-    assert client.get("/admin/").status_code == 200

@@ -353,31 +353,37 @@ class Absence(models.Model):
             raise ValidationError({"worker": _("The worker belongs to another workshop.")})
         overlapping = self.overlapping()
         if overlapping is not None:
-            raise ValidationError(
-                {
-                    "start": _(
-                        "%(worker)s is already away from %(start)s to %(end)s (%(kind)s). "
-                        "Take that absence back first, or record only the days it leaves free."
-                    )
-                    % {
-                        "worker": self.worker,
-                        "start": date_format(overlapping.start, "SHORT_DATE_FORMAT"),
-                        "end": date_format(overlapping.end, "SHORT_DATE_FORMAT"),
-                        "kind": overlapping.get_kind_display(),
-                    }
-                }
-            )
+            dates = {
+                "start": date_format(overlapping.start, "SHORT_DATE_FORMAT"),
+                "end": date_format(overlapping.end, "SHORT_DATE_FORMAT"),
+                "kind": overlapping.get_kind_display(),
+            }
+            if self.worker_id:
+                message = _(
+                    "%(worker)s is already away from %(start)s to %(end)s (%(kind)s). "
+                    "Take that absence back first, or record only the days it leaves free."
+                ) % {"worker": self.worker, **dates}
+            else:
+                message = _(
+                    "%(workshop)s is already closed from %(start)s to %(end)s (%(kind)s). "
+                    "Take that closure back first, or record only the days it leaves free."
+                ) % {"workshop": self.workshop, **dates}
+            raise ValidationError({"start": message})
 
     def overlapping(self) -> "Absence | None":
-        """The worker's first other absence sharing a day with this one. A whole-workshop
-        closure (no worker) is another matter: it is not the worker's, and a holiday or an
-        illness may well fall into it."""
-        if not (self.worker_id and self.start and self.end) or self.end < self.start:
+        """The first other absence sharing a day with this one that may not share one: the same
+        worker's, or, for a closure of the whole workshop (no worker), another closure of the
+        same workshop. A worker's holiday or illness may well fall into a closure."""
+        if not (self.start and self.end) or self.end < self.start:
+            return None
+        if self.worker_id:
+            same = models.Q(worker_id=self.worker_id)
+        elif self.workshop_id:
+            same = models.Q(workshop_id=self.workshop_id, worker__isnull=True)
+        else:
             return None
         return (
-            Absence.objects.filter(
-                worker_id=self.worker_id, start__lte=self.end, end__gte=self.start
-            )
+            Absence.objects.filter(same, start__lte=self.end, end__gte=self.start)
             .exclude(pk=self.pk)
             .order_by("start")
             .first()

@@ -196,8 +196,12 @@ def lift_absence(absence: Absence, today) -> Absence | None:
 @transaction.atomic
 def add_absence(workshop: Workshop, data: dict) -> Absence:
     """Record an absence of a worker, or of the whole workshop when no worker is given. One
-    sharing a day with another absence of the same worker is refused at ``start``, naming it
-    (``Absence.clean``); the worker's row is locked so that two at once cannot both pass."""
+    sharing a day with another absence of the same worker, or a closure sharing a day with
+    another closure of the workshop, is refused at ``start``, naming it (``Absence.clean``);
+    the worker's row, or for a closure the workshop's, is locked so that two at once cannot
+    both pass."""
     if data.get("worker") is not None:
         Worker.objects.select_for_update().get(pk=data["worker"].pk)
+    else:
+        Workshop.objects.select_for_update().get(pk=workshop.pk)
     return _save(Absence(workshop=workshop, **data))

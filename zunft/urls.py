@@ -10,7 +10,7 @@ from scheduling.board_views import board_page, emergency_page
 from scheduling.views import feed, package_ics, package_message, package_page
 from zunft.api import api
 from zunft.core.health import healthz
-from zunft.core.views import favicon, home, login_with_code, set_language, staff_home
+from zunft.core.views import favicon, home, login_with_code, set_language
 
 # The staff log in through the admin's login page: it should say where they are.
 admin.site.site_header = _("Zunft: the cooperative's back office")
@@ -45,7 +45,6 @@ urlpatterns += i18n_patterns(
         acceptance_pdf,
         name="acceptance-pdf",
     ),
-    path("admin/", staff_home, name="staff-home"),  # before the admin's own start page
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    """Everyone who logs in. The role decides what they may see; see ``zunft.core.permissions``."""
+    """Everyone who logs in. The role decides what they may see: the apps' selectors ask it for
+    the API and the pages (``trades.selectors``), ``zunft.core.permissions`` for the admin."""
 
     class Role(models.TextChoices):
         HOMEOWNER = "homeowner", _("Homeowner")
@@ -12,6 +13,9 @@ class User(AbstractUser):
         WORKSHOP_ADMIN = "workshop_admin", _("Workshop admin")
         OFFICE = "office", _("Office staff")
         COOP_ADMIN = "coop_admin", _("Cooperative admin")
+
+    #: The roles that see every workshop's, customer's and order's data.
+    OFFICE_ROLES = frozenset({Role.OFFICE, Role.COOP_ADMIN})
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.HOMEOWNER)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -22,7 +26,7 @@ class User(AbstractUser):
 
     @property
     def is_office(self) -> bool:
-        return self.role in {self.Role.OFFICE, self.Role.COOP_ADMIN} or self.is_superuser
+        return self.role in self.OFFICE_ROLES or self.is_superuser
 
     @property
     def has_second_factor(self) -> bool:

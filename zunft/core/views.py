@@ -91,16 +91,3 @@ def not_found(request, exception=None):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever a page links: the app's icon."""
     return redirect(static("zunft/field/icon-192.png"))
-
-
-def staff_home(request):
-    """The admin's start page, unless it has nothing for this user: office staff without master
-    data rights (who log in through the admin's login) go on to the board instead of a page
-    saying they may see nothing."""
-    from django.contrib import admin
-
-    user = request.user
-    office = user.is_authenticated and user.is_staff and getattr(user, "is_office", False)
-    if office and not admin.site.get_app_list(request):
-        return redirect("office-board")
-    return admin.site.admin_view(admin.site.index)(request)
