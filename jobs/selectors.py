@@ -13,6 +13,7 @@ from jobs.models import (
     PackageTemplate,
     Photo,
     Quote,
+    Supplement,
     Task,
     TemplateDependency,
     TemplateTask,
@@ -158,8 +159,9 @@ def homeowner_orders(user) -> list[Package]:
     passed undecided, ``declined`` when the homeowner said no to it), ``followable``, and the
     dates besides ``created_at`` (requested) —
     ``ordered_at`` (the accepted quote), ``work_days`` (first and last day planned, or
-    ``None``), ``awaiting_plan`` (ordered but not planned yet) and ``approved_at`` (the last
-    approved Abnahme). A constant number of queries however many orders there are."""
+    ``None``), ``awaiting_plan`` (ordered but not planned yet), ``approved_at`` (the last
+    approved Abnahme) and ``open_supplements`` (supplements awaiting her decision, or None).
+    A constant number of queries however many orders there are."""
     packages = list(
         Package.objects.filter(customer__user=user)
         .select_related("site", "template")
@@ -172,7 +174,17 @@ def homeowner_orders(user) -> list[Package]:
                     messages__sender=Message.Sender.OFFICE,
                 ),
             ),
-            # A subquery, not a second join: that would multiply the messages counted.
+            # Subqueries, not more joins: those would multiply the messages counted.
+            open_supplements=Subquery(
+                Supplement.objects.filter(
+                    package=OuterRef("pk"),
+                    status=Supplement.Status.OPEN,
+                    valid_until__gte=timezone.localdate(),
+                )
+                .values("package")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
             approved_at=Subquery(
                 Acceptance.objects.filter(
                     package=OuterRef("pk"), outcome=Acceptance.Outcome.APPROVED

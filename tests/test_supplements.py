@@ -79,6 +79,8 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
     assert "Wand ist nass" not in told.body and "die Wand nass" in told.body
     assert f"/auftrag/{package.pk}/#nachtraege" in told.body
 
+    orders = homeowner.get("/meine-auftraege/").content.decode()
+    assert "Ein Nachtrag wartet auf Ihre Entscheidung" in orders
     page = homeowner.get(f"/auftrag/{package.pk}/").content.decode()
     assert "Nachtrag 1" in page and "sie muss abgedichtet werden" in page
     assert "Nachtrag zahlungspflichtig beauftragen" in page
@@ -100,6 +102,7 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
     assert "1. Wand abdichten: 7 Std." in confirmation.body
     page = homeowner.get(f"/auftrag/{package.pk}/").content.decode()
     assert "angenommen am" in page and "zahlungspflichtig" not in page
+    assert "wartet auf Ihre Entscheidung" not in homeowner.get("/meine-auftraege/").content.decode()
     assert "Wand abdichten" in page  # in the timeline too, being planned
 
     # A second tab's click changes nothing; saying no now is too late.
