@@ -12,14 +12,15 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from customers.privacy import Archive
 from invoicing.models import Invoice
-from jobs.models import Quote
+from jobs.models import Quote, Supplement
 
 
-def render_quote(quote: Quote) -> tuple[str, str, bytes]:
+def render_quote(offer: Quote | Supplement) -> tuple[str, str, bytes]:
+    """A quote's or a supplement's PDF (both are offers the homeowner decides on)."""
     # Imported on first use: keeps reportlab out of every process's start-up.
-    from invoicing.quote_pdf import render_quote
+    from invoicing.quote_pdf import render_quote, render_supplement
 
-    return render_quote(quote)
+    return render_supplement(offer) if isinstance(offer, Supplement) else render_quote(offer)
 
 
 def export_invoices(customer: Customer, archive: Archive) -> list[dict]:

@@ -19,19 +19,13 @@ from reportlab.platypus import (
 
 from invoicing import texts
 from invoicing.pdf import BOLD, FONT, NumberedCanvas, _date, _esc, _style, register_fonts
-from jobs.models import Quote
+from jobs.models import Quote, Supplement
 from trades.models import Cooperative
 from zunft.core.money import format_eur, format_quantity
 from zunft.core.units import unit_label
 
 
-def render_quote(quote: Quote) -> tuple[str, str, bytes]:
-    """``(filename, mimetype, bytes)`` of the quote's PDF."""
-    register_fonts()
-    package = quote.package
-    customer = package.customer
-    coop = Cooperative.objects.first()
-    dated = timezone.localdate(quote.created_at)  # the German day, not UTC's
+def _document(title: str, author: str):
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -40,10 +34,15 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
         rightMargin=20 * mm,
         topMargin=20 * mm,
         bottomMargin=35 * mm,
-        title=f"Angebot {package.pk}-{quote.version}",
-        author=coop.name if coop else "Zunft",
+        title=title,
+        author=author,
     )
-    body, small, right = _style(9.5), _style(8, color=colors.grey), _style(9.5, align=TA_RIGHT)
+    return buffer, doc
+
+
+def _letterhead(coop, customer, heading: str, facts: list[str], body, small) -> list:
+    """The cooperative at the top right, the customer's address, the heading and the facts
+    under it (the site, the date and validity)."""
     story = []
     if coop:
         story += [
@@ -59,19 +58,21 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
         Paragraph(_esc(customer.street), body),
         Paragraph(_esc(f"{customer.postal_code} {customer.city}"), body),
         Spacer(0, 12 * mm),
-        Paragraph(
-            _esc(f"Angebot {package.pk}-{quote.version}: {package.title}"), _style(14, bold=True)
-        ),
-        Paragraph(_esc(f"Objekt: {package.site}"), body),
-        Paragraph(_esc(f"Datum {_date(dated)} · gültig bis {_date(quote.valid_until)}"), small),
+        Paragraph(_esc(heading), _style(14, bold=True)),
+        *[Paragraph(_esc(fact), body if i == 0 else small) for i, fact in enumerate(facts)],
         Spacer(0, 6 * mm),
     ]
+    return story
+
+
+def _lines_and_totals(lines, net, vat, gross, total_label: str, body) -> list:
+    """The priced lines under one heading per trade, then net, VAT and the gross total."""
     rows = [["Pos.", "Leistung", "Menge", "Einzelpreis", "Betrag"]]
     # One heading per trade, as on the quote page: a package's tasks alternate between trades.
     by_trade: dict[str, list] = {}
-    for line in quote.lines.all():
+    for line in lines:
         by_trade.setdefault(line.trade, []).append(line)
-    for trade, lines in by_trade.items():
+    for trade, trade_lines in by_trade.items():
         rows.append(["", Paragraph(_esc(trade or "Verbund"), _style(9.5, bold=True)), "", "", ""])
         rows += [
             [
@@ -81,7 +82,7 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
                 format_eur(line.unit_price),
                 format_eur(line.net),
             ]
-            for line in lines
+            for line in trade_lines
         ]
     table = Table(rows, colWidths=[10 * mm, 78 * mm, 24 * mm, 26 * mm, 27 * mm], repeatRows=1)
     table.setStyle(
@@ -98,12 +99,9 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
     )
     totals = Table(
         [
-            ["Summe netto", format_eur(quote.net)],
-            [
-                f"Umsatzsteuer {format_quantity(quote.lines.first().vat_rate)} %",
-                format_eur(quote.vat),
-            ],
-            ["Angebotssumme brutto", format_eur(quote.gross)],
+            ["Summe netto", format_eur(net)],
+            [f"Umsatzsteuer {format_quantity(lines[0].vat_rate)} %", format_eur(vat)],
+            [total_label, format_eur(gross)],
         ],
         colWidths=[60 * mm, 30 * mm],
         hAlign="RIGHT",
@@ -119,16 +117,44 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
         )
     )
     # The sums stay on one page: "brutto" alone atop the next one reads like another quote.
-    story += [table, Spacer(0, 4 * mm), KeepTogether([totals]), Spacer(0, 6 * mm)]
-    story += [
-        Paragraph(
-            _esc(
-                texts.QUOTE_TAX_REDUCTION.format(
-                    labour=format_eur(quote.labour_gross), reduction=format_eur(quote.tax_reduction)
-                )
-            ),
-            body,
+    return [table, Spacer(0, 4 * mm), KeepTogether([totals]), Spacer(0, 6 * mm)]
+
+
+def _tax_reduction(offer, body) -> Paragraph:
+    return Paragraph(
+        _esc(
+            texts.QUOTE_TAX_REDUCTION.format(
+                labour=format_eur(offer.labour_gross), reduction=format_eur(offer.tax_reduction)
+            )
         ),
+        body,
+    )
+
+
+def render_quote(quote: Quote) -> tuple[str, str, bytes]:
+    """``(filename, mimetype, bytes)`` of the quote's PDF."""
+    register_fonts()
+    package = quote.package
+    coop = Cooperative.objects.first()
+    dated = timezone.localdate(quote.created_at)  # the German day, not UTC's
+    buffer, doc = _document(f"Angebot {package.pk}-{quote.version}", coop.name if coop else "Zunft")
+    body, small, right = _style(9.5), _style(8, color=colors.grey), _style(9.5, align=TA_RIGHT)
+    story = _letterhead(
+        coop,
+        package.customer,
+        f"Angebot {package.pk}-{quote.version}: {package.title}",
+        [
+            f"Objekt: {package.site}",
+            f"Datum {_date(dated)} · gültig bis {_date(quote.valid_until)}",
+        ],
+        body,
+        small,
+    )
+    story += _lines_and_totals(
+        list(quote.lines.all()), quote.net, quote.vat, quote.gross, "Angebotssumme brutto", body
+    )
+    story += [
+        _tax_reduction(quote, body),
         Spacer(0, 3 * mm),
         Paragraph(
             _esc(
@@ -156,6 +182,69 @@ def render_quote(quote: Quote) -> tuple[str, str, bytes]:
     ]
     doc.build(story, canvasmaker=NumberedCanvas)
     return f"angebot-{package.pk}-{quote.version}.pdf", "application/pdf", buffer.getvalue()
+
+
+def render_supplement(supplement: Supplement) -> tuple[str, str, bytes]:
+    """``(filename, mimetype, bytes)`` of a supplement's PDF: why the work is needed, its lines
+    and sums, and whether and when the homeowner ordered it."""
+    register_fonts()
+    package = supplement.package
+    coop = Cooperative.objects.first()
+    name = f"Nachtrag {package.pk}-N{supplement.number}"
+    buffer, doc = _document(name, coop.name if coop else "Zunft")
+    body, small, right = _style(9.5), _style(8, color=colors.grey), _style(9.5, align=TA_RIGHT)
+    accepted = package.quotes.filter(status=Quote.Status.ACCEPTED).first()
+    order = f"Angebot {package.pk}-{accepted.version}" if accepted else f"Auftrag {package.pk}"
+    story = _letterhead(
+        coop,
+        package.customer,
+        f"{name}: {package.title}",
+        [
+            f"Objekt: {package.site} · zu {order}",
+            f"Datum {_date(timezone.localdate(supplement.created_at))} · "
+            f"gültig bis {_date(supplement.valid_until)}",
+        ],
+        body,
+        small,
+    )
+    story += [
+        Paragraph("Begründung", _style(10, bold=True)),
+        Paragraph(_esc(supplement.reason).replace("\n", "<br/>"), body),
+        Spacer(0, 5 * mm),
+    ]
+    story += _lines_and_totals(
+        list(supplement.lines.all()),
+        supplement.net,
+        supplement.vat,
+        supplement.gross,
+        "Nachtragssumme brutto",
+        body,
+    )
+    story += [
+        _tax_reduction(supplement, body),
+        Spacer(0, 3 * mm),
+        Paragraph(_esc(texts.SUPPLEMENT_TRAVEL), body),
+        Spacer(0, 6 * mm),
+    ]
+    if supplement.status == Supplement.Status.ACCEPTED and supplement.decided_at:
+        at = timezone.localtime(supplement.decided_at)
+        who = supplement.decided_by.get_full_name() if supplement.decided_by else ""
+        text = (
+            f"Beauftragt am {at:%d.%m.%Y} um {at:%H:%M} Uhr über das Kundenportal"
+            + (f" von {who}" if who else "")
+            + ". Der Nachtrag ergänzt den Auftrag; im Übrigen gelten dessen Bedingungen."
+        )
+        story += [Paragraph("<b>Auftragsbestätigung</b>", body), Paragraph(_esc(text), body)]
+    else:
+        state = {
+            Supplement.Status.OPEN: "Beauftragen Sie diesen Nachtrag online in Ihrem "
+            "Kundenportal oder lehnen Sie ihn dort ab.",
+            Supplement.Status.DECLINED: "Sie haben diesen Nachtrag abgelehnt.",
+            Supplement.Status.RETRACTED: "Diesen Nachtrag hat das Büro zurückgenommen.",
+        }[supplement.status]
+        story.append(Paragraph(_esc(state), right))
+    doc.build(story, canvasmaker=NumberedCanvas)
+    return f"nachtrag-{package.pk}-{supplement.number}.pdf", "application/pdf", buffer.getvalue()
 
 
 def _acceptance(quote: Quote, body, right) -> list:

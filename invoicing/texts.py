@@ -109,6 +109,7 @@ def trader_identity(coop) -> str:
     return coop.identity if coop is not None else "der Genossenschaft"
 
 
+SUPPLEMENT_TRAVEL = "Anfahrten werden nach Aufwand berechnet, zum Kilometersatz des Auftrags."
 QUOTE_TAX_REDUCTION = (
     "Lohn- und Fahrtkosten (Arbeitsanteil) brutto: {labour} — davon können Sie voraussichtlich "
     "ca. {reduction} als Steuerermäßigung nach § 35a EStG geltend machen "

@@ -72,7 +72,7 @@ from invoicing.models import (
     Settlement,
     SettlementRun,
 )
-from invoicing.quote_pdf import render_quote
+from invoicing.quote_pdf import render_quote, render_supplement
 from invoicing.selectors import invoices_visible_to, settlements_visible_to
 from jobs.api import visible_quote
 from trades.models import Workshop
@@ -90,6 +90,25 @@ MONTH_END = "invoicing.month_end"
 def quote_pdf(request, quote_id: int):
     """The quote as a PDF, for whoever may see the quote."""
     filename, mimetype, content = render_quote(visible_quote(request, quote_id))
+    response = HttpResponse(content, content_type=mimetype)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@homeowner_link
+def supplement_pdf(request, package_id: int, supplement_id: int):
+    """A supplement as a PDF, for the package's homeowner and the office (it has prices)."""
+    from jobs.models import Supplement
+
+    supplement = get_object_or_404(
+        Supplement.objects.select_related("package__customer", "package__site"),
+        pk=supplement_id,
+        package_id=package_id,
+    )
+    user = request.user
+    if not (is_office(user) or supplement.package.customer.user_id == user.pk):
+        raise Http404
+    filename, mimetype, content = render_supplement(supplement)
     response = HttpResponse(content, content_type=mimetype)
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

@@ -40,7 +40,8 @@ def register_document_source(source: Source) -> None:
 
 
 def _own_documents(user, package: Package) -> list[Document]:
-    """Quotes (with prices: the homeowner and the office only) and Abnahme protocols."""
+    """Quotes and supplements (with prices: the homeowner and the office only) and Abnahme
+    protocols."""
     documents = []
     owner = user.is_authenticated and package.customer.user_id == user.pk
     if owner or is_office(user):
@@ -51,6 +52,15 @@ def _own_documents(user, package: Package) -> list[Document]:
                     _("Quote, version %(version)s") % {"version": quote.version},
                     reverse("quote-pdf", args=[quote.pk]),
                     timezone.localdate(quote.created_at),
+                )
+            )
+        for supplement in package.supplements.all():
+            documents.append(
+                Document(
+                    "supplement",
+                    _("Supplement %(number)s") % {"number": supplement.number},
+                    reverse("supplement-pdf", args=[package.pk, supplement.pk]),
+                    timezone.localdate(supplement.created_at),
                 )
             )
     for acceptance in package.acceptances.all():

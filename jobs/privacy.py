@@ -26,6 +26,7 @@ from jobs.models import (
     Quote,
     Request,
     Signature,
+    Supplement,
     Task,
 )
 from zunft.core.units import unit_label
@@ -33,7 +34,8 @@ from zunft.core.units import unit_label
 OPEN_PACKAGE_STATUSES = ("draft", "quoted", "accepted", "in_progress")
 
 AppointmentExport = Callable[[list[Task]], dict[int, list[dict]]]
-QuoteRenderer = Callable[[Quote], tuple[str, str, bytes]]
+# Renders a quote, or a supplement (an offer of the same kind), as ``(filename, mimetype, bytes)``.
+QuoteRenderer = Callable[[Quote | Supplement], tuple[str, str, bytes]]
 _appointment_export: list[AppointmentExport] = []
 _quote_renderer: list[QuoteRenderer] = []
 
@@ -49,7 +51,8 @@ def register_quote_renderer(fn: QuoteRenderer) -> None:
 
 
 def quote_document(quote) -> tuple[str, str, bytes] | None:
-    """The quote's document from the registered renderer, or None without one."""
+    """The quote's (or a supplement's) document from the registered renderer, or None without
+    one."""
     return _quote_renderer[0](quote) if _quote_renderer else None
 
 
@@ -95,6 +98,10 @@ def _packages(customer: Customer):
                 ),
             ),
             Prefetch("quotes", queryset=Quote.objects.prefetch_related("lines")),
+            Prefetch(
+                "supplements",
+                queryset=Supplement.objects.order_by("number").prefetch_related("tasks__trade"),
+            ),
             Prefetch(
                 "acceptances",
                 queryset=Acceptance.objects.prefetch_related(
@@ -166,6 +173,31 @@ def _quote_data(quote: Quote, archive: Archive, render_quote: QuoteRenderer) -> 
     }
 
 
+def _supplement_data(supplement: Supplement, archive: Archive, render: QuoteRenderer) -> dict:
+    filename, _mimetype, content = render(supplement)
+    return {
+        "number": supplement.number,
+        "status": supplement.status,
+        "reason": supplement.reason,
+        "valid_until": supplement.valid_until,
+        "net": supplement.net,
+        "vat": supplement.vat,
+        "gross": supplement.gross,
+        "decided_at": supplement.decided_at,
+        "work": [
+            {
+                "name": piece.name,
+                "trade": piece.trade.name_de,
+                "hours": piece.duration_hours,
+                "crew_size": piece.crew_size,
+                "material_cost": piece.material_cost,
+            }
+            for piece in supplement.tasks.all()
+        ],
+        "file": archive.add(f"nachtraege/{filename}", content),
+    }
+
+
 def _acceptance_data(package: Package, archive: Archive, folder: str) -> list[dict]:
     acceptances = []
     for acceptance in package.acceptances.all():
@@ -230,6 +262,9 @@ def export_packages(customer: Customer, archive: Archive) -> list[dict]:
                     for t in package.tasks.all()
                 ],
                 "quotes": [_quote_data(q, archive, render_quote) for q in package.quotes.all()],
+                "supplements": [
+                    _supplement_data(s, archive, render_quote) for s in package.supplements.all()
+                ],
                 "acceptances": acceptances,
                 # Their own thread with the office (workshop threads are the firms' business).
                 "messages": [

@@ -277,5 +277,12 @@ class SupplementOut(Schema):
     tax_reduction: Decimal
     created_at: datetime
     decided_at: datetime | None
+    expired: bool = Field(False, description="open, but its last valid day has passed")
     tasks: list[SupplementTaskOut]
     lines: list[QuoteLineOut]
+
+    @staticmethod
+    def resolve_expired(supplement) -> bool:
+        from django.utils import timezone
+
+        return supplement.expired(timezone.localdate())

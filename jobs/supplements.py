@@ -34,6 +34,7 @@ from jobs.models import (
 )
 from jobs.quotes import COORDINATION_FEE_TEXT, MATERIAL_TEXT, PricedLine, stored_lines, totals
 from trades.models import Cooperative, Trade, WorkshopTrade
+from trades.selectors import workshops_serving
 from zunft.core.errors import Conflict
 from zunft.core.money import format_money, format_number, round_money
 from zunft.core.realtime import emit
@@ -49,8 +50,9 @@ MAX_HOURS = Decimal(500)
 MAX_CREW = 10
 #: The order is running: a supplement changes it. Before, the quote is revised; after, it is done.
 OPEN_FOR_SUPPLEMENTS = (Package.Status.ACCEPTED, Package.Status.IN_PROGRESS)
-#: Where a new task may be placed before: work not begun yet.
-NOT_BEGUN = (Task.Status.OPEN, Task.Status.PLANNED, Task.Status.ASSIGNED)
+#: Where a new task may be placed before: work not begun, and not yet accepted by a worker (the
+#: planner keeps an accepted appointment where it is, so new work could not fit in before it).
+NOT_BEGUN = (Task.Status.OPEN, Task.Status.PLANNED)
 
 
 def supplementable(package: Package) -> str:
@@ -88,17 +90,31 @@ def agreed_rates(package: Package) -> dict[str, Decimal]:
     return rates
 
 
-def _rate(trade: Trade, agreed: dict[str, Decimal]) -> Decimal | None:
+def _rate(trade: Trade, agreed: dict[str, Decimal], site) -> Decimal | None:
     """The rate a supplement charges for ``trade``: the one agreed for this order, or for a trade
-    new to it the dearest active member's (the invoice bills the performing member's rate, so
-    the supplement never promises less than it will cost)."""
+    new to it the dearest of the members serving the site (the invoice bills the performing
+    member's rate, so the supplement never promises less than it will cost). None when no
+    member serves the site with the trade: the planner could not place the work."""
+    serving = workshops_serving(site.location, trade)
+    if not serving.exists():
+        return None
     if trade.name_de in agreed:
         return agreed[trade.name_de]
     return (
-        WorkshopTrade.objects.filter(trade=trade, workshop__active=True)
+        WorkshopTrade.objects.filter(trade=trade, workshop__in=serving.values("pk"))
         .aggregate(rate=Max("hourly_rate"))
         .get("rate")
     )
+
+
+def _dependency_map(package: Package) -> dict:
+    """Each task's direct predecessors in the package's order of work."""
+    predecessors: dict = {}
+    for before, after in TaskDependency.objects.filter(package=package).values_list(
+        "predecessor_id", "successor_id"
+    ):
+        predecessors.setdefault(after, set()).add(before)
+    return predecessors
 
 
 def _check_tasks(package: Package, tasks: list[dict]) -> tuple[list[dict], dict]:
@@ -109,22 +125,28 @@ def _check_tasks(package: Package, tasks: list[dict]) -> tuple[list[dict], dict]
     trades = {t.code: t for t in Trade.objects.all()}
     package_tasks = {t.pk: t for t in package.tasks.exclude(status=Task.Status.CANCELLED)}
     agreed = agreed_rates(package)
-    predecessors: dict[int, set[int]] = {}
-    for before, after in TaskDependency.objects.filter(package=package).values_list(
-        "predecessor_id", "successor_id"
-    ):
-        predecessors.setdefault(after, set()).add(before)
+    predecessors = _dependency_map(package)
     errors: dict[str, list[str]] = {}
     clean = []
     for i, raw in enumerate(tasks, start=1):
-        piece, piece_errors = _check_piece(raw, trades, agreed)
-        piece_errors.update(_check_place(raw, package_tasks, predecessors, piece))
+        piece, piece_errors = _check_piece(raw, trades, agreed, package.site)
+        after = package_tasks.get(int(raw["after"])) if raw.get("after") else None
+        before = package_tasks.get(int(raw["before"])) if raw.get("before") else None
+        if raw.get("after") and after is None:
+            piece_errors["after"] = [_("Choose a task of this order.")]
+        if raw.get("before") and before is None:
+            piece_errors["before"] = [_("Choose a task of this order.")]
+        else:
+            problem = _place_problem(("new", i), after, before, predecessors)
+            if problem:
+                piece_errors["before"] = [problem]
+        piece.update(after=after, before=before)
         errors.update({f"tasks.{i}.{field}": messages for field, messages in piece_errors.items()})
         clean.append(piece)
     return clean, errors
 
 
-def _check_piece(raw: dict, trades: dict, agreed: dict) -> tuple[dict, dict]:
+def _check_piece(raw: dict, trades: dict, agreed: dict, site) -> tuple[dict, dict]:
     errors: dict[str, list[str]] = {}
     name = (raw.get("name") or "").strip()
     if not name:
@@ -132,11 +154,11 @@ def _check_piece(raw: dict, trades: dict, agreed: dict) -> tuple[dict, dict]:
     elif len(name) > 150:
         errors["name"] = [_("At most 150 characters.")]
     trade = trades.get(raw.get("trade") or "")
-    rate = _rate(trade, agreed) if trade else None
+    rate = _rate(trade, agreed, site) if trade else None
     if trade is None:
         errors["trade"] = [_("Choose one of the cooperative's trades.")]
     elif rate is None:
-        errors["trade"] = [_("No member of the cooperative offers this trade.")]
+        errors["trade"] = [_("No member of the cooperative does this trade at this site.")]
     hours = Decimal(str(raw.get("duration_hours") or 0))
     if not Decimal(0) < hours <= MAX_HOURS:
         errors["duration_hours"] = [_("Between 0 and %(max)s hours.") % {"max": MAX_HOURS}]
@@ -168,32 +190,26 @@ def _earlier(task_id: int, predecessors: dict[int, set[int]]) -> set[int]:
     return seen
 
 
-def _check_place(raw: dict, package_tasks: dict, predecessors: dict, piece: dict) -> dict:
-    """Where the new work goes: after one of the order's tasks, before one not begun yet (and
-    not one the first must wait for: the order of work would go round in a circle). Sets
-    ``after`` and ``before`` on ``piece``; returns the errors."""
-    errors: dict[str, list[str]] = {}
-    after = package_tasks.get(int(raw["after"])) if raw.get("after") else None
-    before = package_tasks.get(int(raw["before"])) if raw.get("before") else None
-    if raw.get("after") and after is None:
-        errors["after"] = [_("Choose a task of this order.")]
-    if raw.get("before") and before is None:
-        errors["before"] = [_("Choose a task of this order.")]
-    elif before is not None and before.status not in NOT_BEGUN:
-        errors["before"] = [
-            _("“%(task)s” has begun already: new work cannot come before it.")
-            % {"task": before.name}
-        ]
-    elif before is not None and after is not None and before.pk in _earlier(after.pk, predecessors):
-        errors["before"] = [
-            _(
-                "“%(before)s” comes before “%(after)s”: the new work cannot go after the one "
-                "and before the other."
-            )
-            % {"before": before.name, "after": after.name}
-        ]
-    piece.update(after=after, before=before)
-    return errors
+def _place_problem(node, after: Task | None, before: Task | None, predecessors: dict) -> str:
+    """Why the new work ``node`` cannot go after ``after`` and before ``before``, or "": the
+    later task must not have begun or be accepted by a worker yet, and the order of work must
+    not go round in a circle (also through other new work). A placed node joins
+    ``predecessors``, so the next piece is checked against it."""
+    if before is not None and before.status not in NOT_BEGUN:
+        return _(
+            "“%(task)s” has begun or is accepted by a worker already: new work cannot come "
+            "before it."
+        ) % {"task": before.name}
+    if before is not None and after is not None and before.pk in _earlier(after.pk, predecessors):
+        return _(
+            "“%(before)s” comes before “%(after)s”: the new work cannot go after the one "
+            "and before the other."
+        ) % {"before": before.name, "after": after.name}
+    if after is not None:
+        predecessors.setdefault(node, set()).add(after.pk)
+    if before is not None:
+        predecessors.setdefault(before.pk, set()).add(node)
+    return ""
 
 
 def _price(work: list[dict]) -> list[PricedLine]:
@@ -264,6 +280,17 @@ def propose_supplement(package: Package, *, reason: str, tasks: list[dict], by=N
         raise ValidationError(errors)
     lines = _price(work)
     net, vat, labour_gross, reduction = totals((line.kind, line.net) for line in lines)
+    # The same supplement sent again at once (a double click, a retried request) is the one
+    # already sent, not a second one with a second mail.
+    repeated = package.supplements.filter(
+        status=Supplement.Status.OPEN,
+        reason=reason,
+        net=net,
+        created_by=by,
+        created_at__gte=timezone.now() - timedelta(minutes=2),
+    ).first()
+    if repeated is not None:
+        return repeated
     last = package.supplements.aggregate(n=Max("number"))["n"] or 0
     supplement = Supplement.objects.create(
         package=package,
@@ -316,7 +343,8 @@ def propose_supplement(package: Package, *, reason: str, tasks: list[dict], by=N
                     _("Please accept or decline it here: %(url)s") % {"url": _url(package)},
                 ]
             )
-        transaction.on_commit(lambda: _send(subject, text, customer.email))
+        # A mail server down must not turn the saved supplement into an error for the office.
+        transaction.on_commit(lambda: _send(subject, text, customer.email), robust=True)
     return supplement
 
 
@@ -336,13 +364,19 @@ def _homeowners_supplement(supplement_id: int, *, user) -> tuple[Supplement, Pac
 
 
 def _still_open(supplement: Supplement, package: Package, today) -> None:
+    """Refuse the homeowner's decision on a supplement that is no longer open to one (in her
+    words)."""
     if supplement.status == Supplement.Status.DECLINED:
         raise Conflict(_("You declined this supplement."))
     if supplement.status == Supplement.Status.RETRACTED:
         raise Conflict(_("The office has taken this supplement back."))
-    why_not = supplementable(package)
-    if why_not:
-        raise Conflict(why_not)
+    if package.withdrawn_at:
+        raise Conflict(_("You withdrew from this contract."))
+    if package.status not in OPEN_FOR_SUPPLEMENTS:
+        raise Conflict(
+            _("Your order is %(status)s: please ask the office about further work.")
+            % {"status": package.get_status_display()}
+        )
     if supplement.expired(today):
         raise ValidationError(
             {
@@ -362,8 +396,21 @@ def accept_supplement(supplement_id: int, *, user, today=None) -> Supplement:
     if supplement.status == Supplement.Status.ACCEPTED:
         return supplement
     _still_open(supplement, package, today)
+    pieces = list(supplement.tasks.select_related("trade", "after", "before"))
+    # The order's work went on while she decided: what the new work was to come before may
+    # have begun, or another supplement changed the order of work.
+    predecessors = _dependency_map(package)
+    for piece in pieces:
+        gone = piece.after is not None and piece.after.status == Task.Status.CANCELLED
+        if gone or _place_problem(("new", piece.pk), piece.after, piece.before, predecessors):
+            raise Conflict(
+                _(
+                    "The work on your order has moved on since this supplement was written, so "
+                    "it can no longer be done as described. The office will send you a new one."
+                )
+            )
     position = package.tasks.aggregate(p=Max("position"))["p"] or 0
-    for piece in supplement.tasks.select_related("trade", "after", "before"):
+    for piece in pieces:
         task = Task.objects.create(
             package=package,
             code=f"nachtrag-{supplement.number}-{piece.position}",
@@ -483,13 +530,21 @@ def _confirm(supplement: Supplement) -> None:
             "number": supplement.number,
             "title": package.name,
         }
-    _send(subject, "\n".join(lines), email)
+    _send(subject, "\n".join(lines), email, attach=supplement)
 
 
-def _send(subject: str, text: str, email: str) -> None:
-    from django.core.mail import send_mail
+def _send(subject: str, text: str, email: str, attach: Supplement | None = None) -> None:
+    from django.core.mail import EmailMessage
 
-    send_mail(subject, text, None, [email])
+    from jobs.privacy import quote_document
+
+    message = EmailMessage(subject, text, None, [email])
+    # The PDF comes from invoicing (jobs does not import it), as the order confirmation's does.
+    document = quote_document(attach) if attach is not None else None
+    if document is not None:
+        filename, mimetype, content = document
+        message.attach(filename, content, mimetype)
+    message.send()
 
 
 def _url(package: Package) -> str:

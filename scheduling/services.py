@@ -167,9 +167,20 @@ def _with_release(task: solver.Task, day: int) -> solver.Task:
 def _precedences(tasks, ctx: Context, live, running, start):
     ids = {t.pk for t in tasks}
     precedences, releases = [], {}
-    for dep in TaskDependency.objects.filter(successor__in=ids):
-        if dep.predecessor_id in running:
-            done = live[dep.predecessor_id].end.astimezone(BERLIN)
+    dependencies = list(TaskDependency.objects.filter(successor__in=ids))
+    # Work under way (a worker tapped start) is no longer planned, but what follows it still
+    # waits for its appointment's end, as for a running one (a supplement's work "after" it).
+    under_way = {
+        a.task_id: a
+        for a in Appointment.objects.filter(
+            task__in={d.predecessor_id for d in dependencies} - ids,
+            task__status=Task.Status.IN_PROGRESS,
+        ).exclude(status="cancelled")
+    }
+    for dep in dependencies:
+        if dep.predecessor_id in running or dep.predecessor_id in under_way:
+            appointment = live.get(dep.predecessor_id) or under_way[dep.predecessor_id]
+            done = appointment.end.astimezone(BERLIN)
             ready = done + dt.timedelta(hours=dep.lag_hours)
             day = (ready.date() - start).days + (
                 1 if ready.time() > dt.time(settings.PLANNER_DAY_START_HOUR) else 0

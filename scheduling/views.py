@@ -60,6 +60,8 @@ def package_page(request, package_id: int):
             "message_error": request.session.pop("message_error", None),
             "withdrawal": withdrawal_state(package) if is_owner else None,
             "supplements": supplements_for_page(package) if sees_prices else None,
+            # A withdrawn, finished or cancelled order takes no decisions on supplements either.
+            "supplements_closed": bool(supplementable(package)),
             "may_supplement": request.user.is_office and not supplementable(package),
             "today": timezone.localdate(),
         },

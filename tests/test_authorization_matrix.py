@@ -651,6 +651,9 @@ PAGES: dict[str, Page] = {
         why="only the homeowner it was made for says no",
     ),
     "angebot/<int:quote_id>/pdf/": page(HOME_A, OFFICE),
+    "auftrag/<int:package_id>/nachtrag/<int:supplement_id>.pdf": page(
+        HOME_A, OFFICE, why="a supplement's prices: the homeowner's and the office's"
+    ),
     "anmelden/": Page(EVERYONE, ok=frozenset({200, 302})),
     "abmelden/": Page(EVERYONE, method="post", ok=frozenset({302})),
     "zwei-faktor/einrichten/": Page(SIGNED_IN, ok=frozenset({200, 302}), why="one's own device"),

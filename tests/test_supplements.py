@@ -76,7 +76,7 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
     assert not package.tasks.filter(code__startswith="nachtrag").exists()  # not before she says yes
     told = mail.outbox[-1]
     assert told.to == ["greta@example.org"] and "Nachtrag" in told.subject
-    assert "Wand ist nass" not in told.body and "die Wand nass" in told.body
+    assert "Hinter den Fliesen ist die Wand nass" in told.body
     assert f"/auftrag/{package.pk}/#nachtraege" in told.body
 
     orders = homeowner.get("/meine-auftraege/").content.decode()
@@ -100,8 +100,14 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
     confirmation = mail.outbox[-1]
     assert "Nachtrag 1 angenommen" in confirmation.subject
     assert "1. Wand abdichten: 7 Std." in confirmation.body
+    ((name, content, mimetype),) = confirmation.attachments
+    assert name == f"nachtrag-{package.pk}-1.pdf" and mimetype == "application/pdf"
+    assert content.startswith(b"%PDF")
+    pdf = homeowner.get(f"/auftrag/{package.pk}/nachtrag/{supplement.pk}.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     page = homeowner.get(f"/auftrag/{package.pk}/").content.decode()
     assert "angenommen am" in page and "zahlungspflichtig" not in page
+    assert f'href="/auftrag/{package.pk}/nachtrag/{supplement.pk}.pdf"' in page  # her documents
     assert "wartet auf Ihre Entscheidung" not in homeowner.get("/meine-auftraege/").content.decode()
     assert "Wand abdichten" in page  # in the timeline too, being planned
 
@@ -141,6 +147,40 @@ def test_a_supplement_refused_names_each_field_and_writes_nothing(
     assert errors["tasks.4.after"] == "Bitte wählen Sie einen Teil dieses Auftrags."
     assert not Supplement.objects.exists()
 
+    # Two pieces that would wait for each other through the order of work: a circle too (the
+    # rough-in and the final fit made independent for it).
+    finish = package.tasks.get(code="finish")
+    TaskDependency.objects.filter(package=package).delete()
+    Task.objects.filter(pk=wiring.pk).update(status=Task.Status.PLANNED)
+    circle = office.post(
+        f"/api/v1/packages/{package.pk}/supplements",
+        {
+            "reason": "Wand nass",
+            "tasks": [
+                work(after=rough.pk, before=finish.pk),
+                work(after=finish.pk, before=rough.pk),
+            ],
+        },
+        content_type="application/json",
+    )
+    assert circle.status_code == 422
+    assert [e["loc"][1:] for e in circle.json()["detail"]] == [["tasks", "2", "before"]]
+    # Nor before work a worker has accepted (the planner keeps it where it is), nor with a
+    # trade nobody does at this site.
+    Task.objects.filter(pk=wiring.pk).update(status=Task.Status.ASSIGNED)
+    from tests import factories as f
+
+    f.TradeFactory(code="dach", name_de="Dachdecker", name_en="Roofing")
+    accepted = office.post(
+        f"/api/v1/packages/{package.pk}/supplements",
+        {"reason": "Wand nass", "tasks": [work(before=wiring.pk), work(trade="dach")]},
+        content_type="application/json",
+    )
+    errors = {".".join(e["loc"][1:]): e["msg"] for e in accepted.json()["detail"]}
+    assert "von einem Monteur angenommen" in errors["tasks.1.before"]
+    assert "an diesem Ort" in errors["tasks.2.trade"]
+    assert not Supplement.objects.exists()
+
     # The page says the same at each row's field.
     page = office.post(
         f"/buero/auftraege/{package.pk}/nachtrag/",
@@ -173,6 +213,10 @@ def test_a_supplement_refused_names_each_field_and_writes_nothing(
     workshop.force_login(portal.alice)
     assert workshop.get(f"/api/v1/packages/{package.pk}/supplements").status_code == 404
     assert "Nachträge" not in workshop.get(f"/auftrag/{package.pk}/").content.decode()
+    supplement = propose_supplement(package, reason="Wand nass", tasks=[work()])
+    order = workshop.get(f"/auftrag/{package.pk}/").content.decode()
+    assert "Nachtrag 1" not in order and "nachtrag" not in order
+    assert workshop.get(f"/auftrag/{package.pk}/nachtrag/{supplement.pk}.pdf").status_code == 404
 
 
 def test_an_order_not_running_takes_no_supplement(portal):  # noqa: F811
@@ -302,3 +346,56 @@ def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coo
     assert new.start >= planned["rough"].end and new.end <= planned["finish"].start
     ctx = services.build_problem(services.plan_start(TODAY))
     assert check_plan(ctx.problem, services.stored_plan(ctx)) == []
+
+
+def test_a_supplement_the_work_has_overtaken_is_refused_and_a_double_click_sends_one(
+    ordered,  # noqa: F811
+    portal,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    package = ordered.package
+    wiring = package.tasks.get(code="wiring")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = propose_supplement(
+            package, reason="Wand nass", tasks=[work(before=wiring.pk)], by=portal.olga
+        )
+        again = propose_supplement(
+            package, reason="Wand nass", tasks=[work(before=wiring.pk)], by=portal.olga
+        )
+    assert again.pk == first.pk and package.supplements.count() == 1
+    assert len([m for m in mail.outbox if "Nachtrag" in m.subject]) == 1
+    # The wiring began while she was deciding: the new work can no longer come before it.
+    Task.objects.filter(pk=wiring.pk).update(status=Task.Status.IN_PROGRESS)
+    late = ordered.client.post(f"/api/v1/supplements/{first.pk}/accept")
+    assert late.status_code == 409 and "nicht mehr wie beschrieben" in late.json()["detail"]
+    assert not package.tasks.filter(code__startswith="nachtrag").exists()
+    assert Supplement.objects.get(pk=first.pk).status == "open"
+
+
+def test_work_ordered_after_a_task_under_way_waits_for_its_end_and_is_billed(coop, bathroom):  # noqa: F811
+    from invoicing.services import default_billings
+    from scheduling import services
+    from scheduling.models import Appointment
+
+    with time_machine.travel(dt.datetime(2025, 10, 22, 9, tzinfo=dt.UTC), tick=False):
+        package = book(coop, bathroom, coop.hanna_site)
+        services.plan_cooperative(today=TODAY, time_limit=3)
+        rough = package.tasks.get(code="rough")
+        # The plumber started the rough-in; it runs until a week on.
+        until = timezone.make_aware(dt.datetime(2025, 10, 30, 16))
+        Appointment.objects.filter(task=rough).update(
+            status="accepted", start=timezone.make_aware(dt.datetime(2025, 10, 22, 7)), end=until
+        )
+        Task.objects.filter(pk=rough.pk).update(status=Task.Status.IN_PROGRESS)
+        supplement = propose_supplement(
+            package,
+            reason="Leitung verlegen",
+            tasks=[work(name="Leitung", trade="elektro", after=rough.pk)],
+            today=TODAY,
+        )
+        accept_supplement(supplement.pk, user=coop.hanna, today=TODAY)
+        services.plan_cooperative(today=TODAY, time_limit=3)
+    new = Appointment.objects.exclude(status="cancelled").get(task__code="nachtrag-1-1")
+    assert new.start >= until
+    billed = {b.task.code for b in default_billings(package)}
+    assert "nachtrag-1-1" in billed

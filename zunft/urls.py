@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from customers.views import my_data
-from invoicing.views import acceptance_pdf, quote_pdf
+from invoicing.views import acceptance_pdf, quote_pdf, supplement_pdf
 from scheduling.board_views import board_page, emergency_page
 from scheduling.views import feed, package_ics, package_message, package_page
 from zunft.api import api
@@ -33,6 +33,11 @@ urlpatterns += i18n_patterns(
     path("meine-daten/", my_data, name="my-data"),
     path("abmelden/", LogoutView.as_view(next_page="home"), name="logout"),
     path("angebot/<int:quote_id>/pdf/", quote_pdf, name="quote-pdf"),
+    path(
+        "auftrag/<int:package_id>/nachtrag/<int:supplement_id>.pdf",
+        supplement_pdf,
+        name="supplement-pdf",
+    ),
     path("buero/plantafel/", board_page, name="office-board"),
     path("buero/notdienst/", emergency_page, name="office-emergency"),
     path("", include("invoicing.urls")),
