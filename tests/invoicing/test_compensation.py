@@ -1,0 +1,203 @@
+"""The invoice of a withdrawn package (§ 357a Abs. 2 BGB): when the homeowner had asked for an
+early start, the work recorded until the withdrawal is billed as compensation (Wertersatz),
+nothing recorded after it, no coordination fee, and the progress payments are deducted; without
+that request she owes nothing, and the office is told why."""
+
+import io
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from pypdf import PdfReader
+
+from invoicing import documents, samples, services, texts
+from invoicing.models import Invoice, InvoiceLine
+from jobs.models import MaterialEntry, Package, Quote, QuoteLine, TimeEntry
+from scheduling.models import Appointment
+
+D = Decimal
+
+
+@pytest.fixture
+def withdrawn(world, frozen):
+    """Hanna's bathroom, withdrawn on 23 February 2026 at 10:30 after an early start, with the
+    first progress invoice (1.785,00 € gross) paid."""
+    package, progress = samples.withdrawn_bathroom(world, frozen)
+    assert timezone.localtime(package.withdrawn_at) == local(2026, 2, 23, 10, 30)
+    return package, progress
+
+
+def local(*parts) -> datetime:
+    return timezone.make_aware(datetime(*parts))
+
+
+def work_lines(invoice):
+    return list(invoice.lines.order_by("position").values_list("text", "quantity", "net_amount"))
+
+
+def test_it_bills_the_hours_and_material_recorded_until_the_withdrawal_at_the_usual_rates(
+    withdrawn, world
+):
+    package, progress = withdrawn
+    invoice = services.generate_package_invoice(package)
+    assert invoice.compensation and invoice.kind == Invoice.Kind.FINAL
+    assert work_lines(invoice) == [
+        ("Rückbau Altinstallation Bad – Arbeitszeit", D("6.000"), D("408.00")),  # 6 h × 68 €
+        # 5 h on the second day, 2,5 of the 4 h of the sixth morning (withdrawn at 10:30)
+        ("Wasser- und Abwasserleitungen neu – Arbeitszeit", D("7.500"), D("510.00")),
+        # 24 m × 9,80 € + 30 × 6,45 € noted before; the WC frame noted the next day is not
+        ("Wasser- und Abwasserleitungen neu – Material", D("1.000"), D("428.70")),
+    ]
+    assert set(invoice.lines.values_list("performed_by", flat=True)) == {world.sanitaer.pk}
+    # no travel, no coordination fee, though the accepted quote has one
+    assert not invoice.lines.filter(kind__in=[InvoiceLine.Kind.TRAVEL, InvoiceLine.Kind.OTHER])
+    quote = package.quotes.get(status=Quote.Status.ACCEPTED)
+    assert quote.lines.filter(kind=QuoteLine.Kind.FEE, net__gt=0).exists()
+    assert (invoice.net_total, invoice.tax_total, invoice.gross_total) == (
+        D("1346.70"),
+        D("255.87"),
+        D("1602.57"),
+    )
+    (deduction,) = invoice.deductions.all()
+    assert deduction.progress_invoice == progress and deduction.gross == D("1785.00")
+    assert invoice.amount_due == D("-182.43")  # she paid more: the rest goes back to her
+    assert (invoice.performance_start, invoice.performance_end) == (
+        package.earliest_start,
+        package.earliest_start + timedelta(days=5),
+    )
+
+
+def test_the_document_says_it_is_compensation_for_the_work_until_the_withdrawal(withdrawn, frozen):
+    package, _progress = withdrawn
+    invoice = services.issue_invoice(services.generate_package_invoice(package), today=frozen)
+    assert invoice.title == "Wertersatz nach Widerruf: Bad komplett – Sanierung Badezimmer OG"
+    assert invoice.introduction.startswith(
+        "Sie haben den Vertrag „Bad komplett – Sanierung Badezimmer OG“ am 23.02.2026 um 10:30 "
+        "Uhr widerrufen. Weil Sie ausdrücklich verlangt hatten,"
+    )
+    assert invoice.legal_notes[0] == (
+        "Wertersatz für die bis zum Widerruf am 23.02.2026, 10:30 Uhr erbrachten Leistungen "
+        "(§ 357a Abs. 2 BGB); eine Koordinationspauschale wird nicht berechnet."
+    )
+    assert texts.FINAL_NOTICE in invoice.legal_notes
+    assert invoice.legal_notes[-1] == texts.COMPENSATION_REFUND_TERMS
+    text = " ".join(
+        PdfReader(io.BytesIO(documents.build_pdf(invoice))).pages[0].extract_text().split()
+    )
+    assert "Wertersatz nach Widerruf: Bad komplett" in text
+    assert "Wertersatz zu leisten (§ 357a Abs. 2 BGB)" in text
+    assert "abzgl. Abschlag" in text and "-182,43 €" in text
+
+
+def test_hours_and_material_recorded_after_the_moment_of_withdrawal_are_not_billed(
+    withdrawn, world
+):
+    package, _progress = withdrawn
+    moment = package.withdrawn_at
+    pipes = package.tasks.get(code="leitungen")
+    worker = TimeEntry.objects.filter(task=pipes).first().worker
+    # sent by a phone after the withdrawal, but worked before it: billed
+    TimeEntry.objects.create(
+        client_id=uuid.uuid4(),
+        task=pipes,
+        worker=worker,
+        start=moment - timedelta(hours=30),
+        hours=D("1.50"),
+    )
+    # started at the very moment: not billed
+    TimeEntry.objects.create(
+        client_id=uuid.uuid4(), task=pipes, worker=worker, start=moment, hours=D("2.00")
+    )
+    # material that never said when it was used, arriving after the withdrawal: not billed
+    MaterialEntry.objects.create(
+        client_id=uuid.uuid4(), task=pipes, text="Silikon", quantity=2, unit="H87", unit_price=9
+    )
+    owed = services.compensation(package)
+    assert owed.hours == D("15.00")  # 6 + 7,5 + 1,5
+    assert owed.hours_after == D("6.50")  # 1,5 that morning, 3 the next day, 2 from the moment
+    assert owed.material == D("428.70")
+    assert owed.material_after == D("307.00")  # the WC frame and the silicone
+    invoice = services.generate_package_invoice(package)
+    assert invoice.lines.get(text__endswith="neu – Arbeitszeit").quantity == D("9.000")
+
+
+def test_without_the_early_start_request_it_is_refused_naming_it_and_nothing_is_written(
+    withdrawn,
+):
+    package, _progress = withdrawn
+    Quote.objects.filter(package=package).update(early_start_consent=False)
+    before = Invoice.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.generate_package_invoice(package)
+    assert list(refused.value.message_dict) == ["early_start_consent"]
+    (message,) = refused.value.message_dict["early_start_consent"]
+    assert message.startswith("Die Kundin oder der Kunde hat nicht ausdrücklich verlangt")
+    assert "§ 357a Abs. 2 BGB" in message
+    assert Invoice.objects.count() == before
+
+
+def test_with_nothing_recorded_before_the_withdrawal_it_is_refused(withdrawn):
+    package, _progress = withdrawn
+    moment = package.withdrawn_at
+    TimeEntry.objects.filter(task__package=package, start__lt=moment).delete()
+    MaterialEntry.objects.filter(task__package=package, noted_at__lt=moment).delete()
+    assert services.compensation(package).hours_after == D("3.00")  # the next day's, after
+    with pytest.raises(ValidationError) as refused:
+        services.generate_package_invoice(package)
+    assert refused.value.message_dict == {
+        "billings": [
+            "Vor dem Widerruf wurden weder Stunden noch Material erfasst: Es gibt keinen "
+            "Wertersatz zu berechnen."
+        ]
+    }
+
+
+def test_more_than_the_agreed_price_is_refused(withdrawn):
+    package, _progress = withdrawn
+    Quote.objects.filter(package=package).update(net=D("1000.00"), vat=D("190.00"), gross=1190)
+    with pytest.raises(ValidationError) as refused:
+        services.generate_package_invoice(package)
+    (message,) = refused.value.message_dict["billings"]
+    assert "1.346,70 €" in message and "1.000,00 €" in message
+
+
+def test_a_withdrawn_package_takes_no_billings_from_outside(withdrawn, world, frozen):
+    package, _progress = withdrawn
+    with pytest.raises(ValidationError) as refused:
+        services.generate_package_invoice(
+            package, billings=samples._billings(package, world, frozen)
+        )
+    assert list(refused.value.message_dict) == ["billings"]
+
+
+def test_hours_without_a_worker_are_the_workshop_of_the_tasks_cancelled_appointment(
+    withdrawn, world
+):
+    package, _progress = withdrawn
+    wiring = package.tasks.get(code="elektro")
+    start = package.withdrawn_at - timedelta(days=1)
+    Appointment.objects.create(
+        task=wiring,
+        workshop=world.elektro,
+        start=start,
+        end=start + timedelta(hours=8),
+        status=Appointment.Status.CANCELLED,
+    )
+    TimeEntry.objects.create(client_id=uuid.uuid4(), task=wiring, start=start, hours=D("2.00"))
+    invoice = services.generate_package_invoice(package)
+    line = invoice.lines.get(text__startswith="Elektroinstallation")
+    assert (line.performed_by, line.quantity, line.unit_price) == (
+        world.elektro,
+        D("2.000"),
+        D("61.50"),
+    )
+
+
+def test_a_package_that_was_not_withdrawn_is_billed_as_before(world, frozen):
+    (invoice,) = samples.coordinated_package(world, frozen)
+    assert not invoice.compensation
+    assert invoice.lines.filter(kind=InvoiceLine.Kind.OTHER).exists()  # the fee
+    assert services.compensation(Package.objects.get(pk=invoice.package_id)) is None
