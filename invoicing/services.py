@@ -509,10 +509,13 @@ def coordination_fee_lines(package: Package) -> list[LineInput]:
     ]
 
 
-def _check_billings(package: Package, billings: list[TaskBilling], issuer: Workshop | None):
+def _check_finished(package: Package) -> None:
     open_tasks = package.tasks.exclude(status__in=[Task.Status.DONE, Task.Status.CANCELLED])
     if package.status != Package.Status.DONE and open_tasks.exists():
         raise ValidationError({"package": _("The package is not finished yet.")})
+
+
+def _check_billings(package: Package, billings: list[TaskBilling], issuer: Workshop | None):
     if not billings:
         raise ValidationError({"billings": _("There is no work to invoice.")})
     if any(b.task.package_id != package.pk for b in billings):
@@ -728,6 +731,7 @@ def _package_billing(package: Package, billings, issuer: Workshop | None) -> dic
     withdrawal (:func:`compensation`), refused with the reason when none is owed."""
     owed = compensation(package)
     if owed is None:
+        _check_finished(package)  # before asking who did the work
         billings = billings if billings is not None else default_billings(package)
         _check_billings(package, billings, issuer)
         lines = [line for billing in billings for line in lines_for_billing(billing)]
@@ -821,6 +825,33 @@ def generate_package_invoice(
             )
         _store_totals(invoice)
     return invoice
+
+
+def draft_package_invoice(package: Package) -> Invoice:
+    """The office drafts a package's invoice by hand, to check and issue it
+    (:func:`generate_package_invoice`: a finished package's, or a withdrawn package's
+    compensation). Once: while the package has an invoice that stands (a draft too, not a
+    cancelled one) another is refused naming it, as the month-end run would skip the package.
+    Locks the package row first, so two clerks at once draft one."""
+    with transaction.atomic():
+        locked = Package.objects.select_for_update().get(pk=package.pk)
+        standing = (
+            Invoice.objects.filter(
+                package=locked, kind__in=[Invoice.Kind.INVOICE, Invoice.Kind.FINAL]
+            )
+            .exclude(state=Invoice.State.CANCELLED)
+            .order_by("pk")
+            .first()
+        )
+        if standing is not None:
+            name = standing.number or _("draft #%(id)s") % {"id": standing.pk}
+            raise ValidationError(
+                {
+                    "package": _("The package has its invoice already: %(invoice)s.")
+                    % {"invoice": name}
+                }
+            )
+        return generate_package_invoice(locked)
 
 
 def generate_progress_invoice(

@@ -50,6 +50,7 @@ from invoicing.forms import (
     InvoiceFilterForm,
     IssueForm,
     MonthEndForm,
+    PackageInvoiceForm,
     PaymentForm,
     PayoutForm,
     RefundForm,
@@ -75,6 +76,7 @@ from invoicing.models import (
 from invoicing.quote_pdf import render_quote
 from invoicing.selectors import invoices_visible_to, settlements_visible_to
 from jobs.api import visible_quote
+from jobs.models import Package
 from trades.models import Workshop
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import homeowner_link, office_page
@@ -728,6 +730,58 @@ def waive_charges(request, invoice_id: int):
             % {"amount": format_money(amount), "number": invoice.number},
         )
     return redirect("invoicing:detail", invoice_id=invoice.pk)
+
+
+# --- a package's invoicing ------------------------------------------------------------------------
+
+
+def _render_package(request, package: Package, form=None, status: int = 200):
+    """The package's invoices, drafts and cancellations too, and drafting its invoice."""
+    invoices = list(
+        _with_overdue_flag(
+            payments.with_balance(invoices_visible_to(request.user).filter(package=package)),
+            timezone.localdate(),
+        ).order_by("pk")
+    )
+    standing = [
+        i
+        for i in invoices
+        if i.kind in (Invoice.Kind.INVOICE, Invoice.Kind.FINAL)
+        and i.state != Invoice.State.CANCELLED
+    ]
+    context = {
+        "package": package,
+        "invoices": invoices,
+        "form": form or PackageInvoiceForm(),
+        "may_draft": not standing,
+        "section": "list",
+    }
+    return render(request, "invoicing/office/package.html", context, status=status)
+
+
+def _office_package(package_id: int) -> Package:
+    return get_object_or_404(Package.objects.select_related("customer", "site"), pk=package_id)
+
+
+@office_page
+def package_invoicing(request, package_id: int):
+    return _render_package(request, _office_package(package_id))
+
+
+@office_page
+@require_POST
+def draft_package_invoice(request, package_id: int):
+    package = _office_package(package_id)
+    form = PackageInvoiceForm(request.POST)
+    if form.is_valid():
+        try:
+            invoice = services.draft_package_invoice(package)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("The invoice is drafted: check it, then issue it."))
+            return redirect("invoicing:detail", invoice_id=invoice.pk)
+    return _render_package(request, package, form, status=422)
 
 
 # --- month-end ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import io
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -201,3 +202,100 @@ def test_a_package_that_was_not_withdrawn_is_billed_as_before(world, frozen):
     assert not invoice.compensation
     assert invoice.lines.filter(kind=InvoiceLine.Kind.OTHER).exists()  # the fee
     assert services.compensation(Package.objects.get(pk=invoice.package_id)) is None
+
+
+# --- the office drafts it: API and page ----------------------------------------------------------
+
+
+@pytest.fixture
+def people(db, django_user_model):
+    make = django_user_model.objects.create_user
+    return SimpleNamespace(
+        office=make("olga", password="pw", role="office"),
+        admin=make("maren", password="pw", role="workshop_admin"),
+        homeowner=make("hanna", password="pw", role="homeowner"),
+    )
+
+
+def test_the_office_drafts_the_compensation_through_the_api(withdrawn, people, api_as):
+    package, _progress = withdrawn
+    answer = api_as(people.office).post(f"/api/v1/packages/{package.pk}/invoice")
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert body["compensation"] is True and body["kind"] == "final" and body["state"] == "draft"
+    assert body["title"].startswith("Wertersatz nach Widerruf")
+    assert [line["net_amount"] for line in body["lines"]] == ["408.00", "510.00", "428.70"]
+    assert body["amount_due"] == "-182.43"
+    # once: the draft stands, a second one is refused naming it
+    again = api_as(people.office).post(f"/api/v1/packages/{package.pk}/invoice")
+    assert again.status_code == 422
+    assert again.json()["detail"] == [
+        {
+            "loc": ["body", "package"],
+            "msg": f"Der Auftrag hat schon seine Rechnung: Entwurf #{body['id']}.",
+        }
+    ]
+    assert Invoice.objects.filter(package=package, compensation=True).count() == 1
+
+
+def test_the_api_refuses_without_the_early_start_request_naming_the_field(
+    withdrawn, people, api_as
+):
+    package, _progress = withdrawn
+    Quote.objects.filter(package=package).update(early_start_consent=False)
+    before = Invoice.objects.count()
+    answer = api_as(people.office).post(f"/api/v1/packages/{package.pk}/invoice")
+    assert answer.status_code == 422
+    ((error),) = answer.json()["detail"]
+    assert error["loc"] == ["body", "early_start_consent"]
+    assert "nicht ausdrücklich verlangt" in error["msg"]
+    assert Invoice.objects.count() == before
+
+
+def test_only_the_office_drafts_a_packages_invoice(withdrawn, people, api_as):
+    package, _progress = withdrawn
+    url = f"/api/v1/packages/{package.pk}/invoice"
+    assert api_as(None).post(url).status_code == 401
+    assert api_as(people.admin).post(url).status_code == 403
+    assert api_as(people.homeowner).post(url).status_code == 403
+    assert api_as(people.office).post("/api/v1/packages/999999/invoice").status_code == 404
+    assert not Invoice.objects.filter(package=package, compensation=True).exists()
+
+
+def test_the_office_drafts_it_from_the_orders_invoicing_page(withdrawn, people, api_as):
+    package, progress = withdrawn
+    client = api_as(people.office)
+    page = client.get(f"/buero/rechnungen/auftrag/{package.pk}/").content.decode()
+    assert f"Abrechnung des Auftrags #{package.pk}" in page
+    assert progress.number in page and 'data-testid="draft-form"' in page
+    answer = client.post(f"/buero/rechnungen/auftrag/{package.pk}/entwurf/")
+    invoice = Invoice.objects.get(package=package, compensation=True)
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/buero/rechnungen/{invoice.pk}/"
+    draft = client.get(answer["Location"]).content.decode()
+    assert "Wertersatz nach Widerruf: Bad komplett" in draft
+    assert f"/buero/rechnungen/auftrag/{package.pk}/" in draft  # back to the order's invoices
+    # the order's page now lists the draft and offers no second one
+    page = client.get(f"/buero/rechnungen/auftrag/{package.pk}/").content.decode()
+    assert f"Entwurf #{invoice.pk}" in page and 'data-testid="draft-form"' not in page
+
+
+def test_the_page_shows_why_no_compensation_is_owed_and_writes_nothing(withdrawn, people, api_as):
+    package, _progress = withdrawn
+    Quote.objects.filter(package=package).update(early_start_consent=False)
+    before = Invoice.objects.count()
+    answer = api_as(people.office).post(f"/buero/rechnungen/auftrag/{package.pk}/entwurf/")
+    assert answer.status_code == 422
+    assert "hat nicht ausdrücklich verlangt, dass die Arbeiten vor Ablauf der Widerrufsfrist" in (
+        answer.content.decode()
+    )
+    assert Invoice.objects.count() == before
+
+
+def test_the_orders_invoicing_page_is_the_offices(withdrawn, people, api_as):
+    package, _progress = withdrawn
+    url = f"/buero/rechnungen/auftrag/{package.pk}/"
+    assert api_as(people.admin).get(url).status_code == 404
+    assert api_as(people.homeowner).get(url).status_code == 404
+    assert api_as(None).get(url).status_code == 302  # to the staff login
+    assert api_as(people.office).get("/buero/rechnungen/auftrag/999999/").status_code == 404
