@@ -395,6 +395,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         ],
         "transfer_form": forms.get("transfer_form")
         or (_transfer_form(invoice, today, free) if may_refund and free > 0 else None),
+        "withdrawal": _withdrawal(invoice.package),
         "section": "list",
     }
 
@@ -422,7 +423,9 @@ def _transfer_form(invoice: Invoice, today, free) -> RefundTransferForm:
 
 
 def _visible_invoice(request, invoice_id: int) -> Invoice:
-    qs = payments.with_balance(invoices_visible_to(request.user)).select_related("original")
+    qs = payments.with_balance(invoices_visible_to(request.user)).select_related(
+        "original", "package"
+    )
     return get_object_or_404(_with_overdue_flag(qs, timezone.localdate()), pk=invoice_id)
 
 
@@ -735,8 +738,27 @@ def waive_charges(request, invoice_id: int):
 # --- a package's invoicing ------------------------------------------------------------------------
 
 
+#: What the homeowner paid goes back within fourteen days of her withdrawal (§ 357 Abs. 1 BGB).
+REFUND_DAYS = 14
+
+
+def _withdrawal(package: Package | None) -> dict | None:
+    """A withdrawn package's facts for the office (``invoicing/office/_withdrawal.html``): the
+    compensation as :func:`invoicing.services.compensation` reads it, why none may be billed
+    (empty when it may), and the last day to refund what was paid."""
+    if package is None or package.withdrawn_at is None:
+        return None
+    owed = services.compensation(package)
+    return {
+        "owed": owed,
+        "reason": next(iter(owed.errors().values()), ""),
+        "refund_by": timezone.localdate(owed.withdrawn_at) + timedelta(days=REFUND_DAYS),
+    }
+
+
 def _render_package(request, package: Package, form=None, status: int = 200):
-    """The package's invoices, drafts and cancellations too, and drafting its invoice."""
+    """The package's invoices, drafts and cancellations too, and drafting its invoice; for a
+    withdrawn package, what may be billed."""
     invoices = list(
         _with_overdue_flag(
             payments.with_balance(invoices_visible_to(request.user).filter(package=package)),
@@ -754,6 +776,7 @@ def _render_package(request, package: Package, form=None, status: int = 200):
         "invoices": invoices,
         "form": form or PackageInvoiceForm(),
         "may_draft": not standing,
+        "withdrawal": _withdrawal(package),
         "section": "list",
     }
     return render(request, "invoicing/office/package.html", context, status=status)

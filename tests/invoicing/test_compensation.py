@@ -4,6 +4,7 @@ nothing recorded after it, no coordination fee, and the progress payments are de
 that request she owes nothing, and the office is told why."""
 
 import io
+import re
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -299,3 +300,64 @@ def test_the_orders_invoicing_page_is_the_offices(withdrawn, people, api_as):
     assert api_as(people.homeowner).get(url).status_code == 404
     assert api_as(None).get(url).status_code == 302  # to the staff login
     assert api_as(people.office).get("/buero/rechnungen/auftrag/999999/").status_code == 404
+
+
+# --- the office sees it where it invoices the order ----------------------------------------------
+
+
+def facts(html: str) -> dict[str, str]:
+    """The withdrawal panel's values by their test id, text only."""
+    panel = html.split('data-testid="withdrawal-facts"', 1)[1].split("</section>", 1)[0]
+    found = re.findall(r'data-testid="([a-z-]+)"[^>]*>(.*?)</(?:dd|p)>', panel, re.S)
+    return {key: " ".join(re.sub(r"<[^>]+>", " ", value).split()) for key, value in found}
+
+
+def test_the_orders_invoicing_page_says_it_was_withdrawn_and_what_may_be_billed(
+    withdrawn, people, api_as
+):
+    package, _progress = withdrawn
+    html = api_as(people.office).get(f"/buero/rechnungen/auftrag/{package.pk}/").content.decode()
+    assert "Vertrag widerrufen" in html
+    assert "Der Kunde hat diesen Vertrag am 23.02.2026 um 10:30 Uhr widerrufen." in html
+    assert facts(html) == {
+        "early-start": "ja",
+        "recorded-before": "13,5 Std., Material 428,70 € netto",
+        "recorded-after": "4,5 Std., Material 289,00 € netto",
+        "refund-by": "abzüglich des Wertersatzes bis zum 09.03.2026 (§ 357 Abs. 1 BGB)",
+        "compensation-verdict": "Wertersatz abrechenbar (§ 357a Abs. 2 BGB): die bis zum "
+        "Widerruf erfassten Stunden und Materialien, ohne Koordinationspauschale.",
+    }
+    assert "Wertersatzrechnung entwerfen" in html
+
+
+def test_without_the_early_start_request_the_page_says_no_compensation_is_owed_and_why(
+    withdrawn, people, api_as
+):
+    package, _progress = withdrawn
+    Quote.objects.filter(package=package).update(early_start_consent=False)
+    html = api_as(people.office).get(f"/buero/rechnungen/auftrag/{package.pk}/").content.decode()
+    shown = facts(html)
+    assert shown["early-start"] == "nein"
+    assert shown["compensation-verdict"].startswith(
+        "Kein Wertersatz abrechenbar: Die Kundin oder der Kunde hat nicht ausdrücklich verlangt"
+    )
+
+
+def test_the_draft_says_it_is_compensation_and_shows_the_withdrawal(withdrawn, people, api_as):
+    package, progress = withdrawn
+    draft = services.generate_package_invoice(package)
+    html = api_as(people.office).get(f"/buero/rechnungen/{draft.pk}/").content.decode()
+    assert "Wertersatz nach Widerruf (§ 357a Abs. 2 BGB)" in html
+    assert facts(html)["recorded-before"] == "13,5 Std., Material 428,70 € netto"
+    # the progress invoice it deducts shows the withdrawal too
+    html = api_as(people.office).get(f"/buero/rechnungen/{progress.pk}/").content.decode()
+    assert 'data-testid="withdrawal-facts"' in html
+
+
+def test_the_withdrawal_reads_in_english_under_the_english_prefix(withdrawn, people, api_as):
+    package, _progress = withdrawn
+    html = api_as(people.office).get(f"/en/buero/rechnungen/auftrag/{package.pk}/")
+    shown = facts(html.content.decode())
+    assert shown["early-start"] == "yes"
+    assert shown["recorded-before"] == "13.5 h, material €428.70 net"
+    assert shown["compensation-verdict"].startswith("Compensation may be billed")
