@@ -466,11 +466,11 @@ def _material(task: Task, text: str, quantity: str, unit: str, price: str, noted
     )
 
 
-def withdrawn_bathroom(world: World, today: date) -> tuple[Package, Invoice]:
+def withdrawn_bathroom(world: World, today: date, *, paid: bool = True) -> tuple[Package, Invoice]:
     """Hanna accepted the bathroom asking for an early start, paid the first progress invoice
-    and withdrew on the sixth day at 10:30, before the compensation is billed: 6 h of
-    demolition and 7,5 h of pipework before that moment, 1,5 h after it that morning and 3 h
-    the next day; 428,70 € of material noted before it, 289,00 € after."""
+    (unless not ``paid``) and withdrew on the sixth day at 10:30, before the compensation is
+    billed: 6 h of demolition and 7,5 h of pipework before that moment, 1,5 h after it that
+    morning and 3 h the next day; 428,70 € of material noted before it, 289,00 € after."""
     customer, site = private_customer()
     start = today - timedelta(days=12)
     package = _package(
@@ -502,9 +502,10 @@ def withdrawn_bathroom(world: World, today: date) -> tuple[Package, Invoice]:
         issue_date=start + timedelta(days=4),
         today=today,
     )
-    payments.record_payment(
-        progress, amount=progress.amount_due, booked_on=start + timedelta(days=5)
-    )
+    if paid:
+        payments.record_payment(
+            progress, amount=progress.amount_due, booked_on=start + timedelta(days=5)
+        )
     package.tasks.filter(code="rueckbau").update(status=Task.Status.DONE)
     package.tasks.exclude(code="rueckbau").update(status=Task.Status.CANCELLED)
     Package.objects.filter(pk=package.pk).update(

@@ -396,6 +396,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "transfer_form": forms.get("transfer_form")
         or (_transfer_form(invoice, today, free) if may_refund and free > 0 else None),
         "withdrawal": _withdrawal(invoice.package),
+        "held": dunning.HELD_REASON if invoice.is_held else "",
         "section": "list",
     }
 
@@ -423,8 +424,10 @@ def _transfer_form(invoice: Invoice, today, free) -> RefundTransferForm:
 
 
 def _visible_invoice(request, invoice_id: int) -> Invoice:
-    qs = payments.with_balance(invoices_visible_to(request.user)).select_related(
-        "original", "package"
+    qs = (
+        payments.with_balance(invoices_visible_to(request.user))
+        .select_related("original", "package")
+        .annotate(is_held=dunning.held())
     )
     return get_object_or_404(_with_overdue_flag(qs, timezone.localdate()), pk=invoice_id)
 
@@ -763,7 +766,9 @@ def _render_package(request, package: Package, form=None, status: int = 200):
         _with_overdue_flag(
             payments.with_balance(invoices_visible_to(request.user).filter(package=package)),
             timezone.localdate(),
-        ).order_by("pk")
+        )
+        .annotate(is_held=dunning.held())
+        .order_by("pk")
     )
     standing = [
         i
@@ -1104,7 +1109,8 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
     # every late invoice, also those still within the reminder period
     qs = (
         dunning.overdue(today, days=1)
-        .select_related("dunning")
+        .annotate(is_held=dunning.held())
+        .select_related("dunning", "package")
         .prefetch_related("dunning_notices", "payments")
         .order_by("due_date", "pk")
     )
@@ -1134,6 +1140,8 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
                 ),
                 "rate": dunning.rate_on(rates, today - timedelta(days=1)),  # the last day
                 "next": _next_step(invoice, level, state.last_step_on if state else None, today),
+                # the daily run leaves it to the office, and says why
+                "held": dunning.HELD_REASON if invoice.is_held else "",
             }
         )
     chosen = request.GET.get("stufe", "")

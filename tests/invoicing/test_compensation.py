@@ -6,11 +6,12 @@ that request she owes nothing, and the office is told why."""
 import io
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from pypdf import PdfReader
@@ -361,3 +362,23 @@ def test_the_withdrawal_reads_in_english_under_the_english_prefix(withdrawn, peo
     assert shown["early-start"] == "yes"
     assert shown["recorded-before"] == "13.5 h, material €428.70 net"
     assert shown["compensation-verdict"].startswith("Compensation may be billed")
+
+
+# --- dunning: a withdrawn order's progress invoice is the office's to decide ----------------------
+
+
+def test_the_dunning_page_lists_the_withdrawn_orders_progress_invoice_as_held_and_why(
+    world, people, api_as
+):
+    package, progress = samples.withdrawn_bathroom(world, date(2026, 3, 2), paid=False)
+    (bathroom,) = samples.private_package(world, date(2026, 3, 2))
+    with time_machine.travel("2026-03-23 10:00 +01:00", tick=False):
+        html = api_as(people.office).get("/buero/rechnungen/mahnwesen/").content.decode()
+        detail = api_as(people.office).get(f"/buero/rechnungen/{progress.pk}/").content.decode()
+    held = html.split(f'data-invoice="{progress.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="held">Vertrag widerrufen</span>' in held
+    assert "Kein automatisches Mahnen: Das Büro entscheidet." in held
+    assert f"/buero/rechnungen/auftrag/{package.pk}/" in held
+    ordinary = html.split(f'data-invoice="{bathroom.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="held"' not in ordinary and "Zahlungserinnerung" in ordinary
+    assert 'data-testid="held">Vertrag widerrufen</span>' in detail
