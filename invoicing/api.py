@@ -46,6 +46,7 @@ from invoicing.selectors import (
     may_manage,
     settlements_visible_to,
 )
+from jobs.models import Package
 from trades.schemas import ErrorOut
 from trades.selectors import is_office
 from zunft.core.auth import required_auth
@@ -140,6 +141,23 @@ def cancel(request, invoice_id: int, issue_date: date | None = None):
     invoice = _managed(request, invoice_id)
     storno = services.cancel_invoice(invoice, issue_date=issue_date)
     return Status(201, _detail_out(_visible(request, storno.pk)))
+
+
+@router.post(
+    "/packages/{package_id}/invoice",
+    response={201: InvoiceDetailOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+)
+def draft_package_invoice(request, package_id: int):
+    """Draft the package's invoice, for the office to check and issue: a finished package's
+    work with the quoted coordination fee, or a withdrawn package's compensation for the work
+    recorded until the withdrawal (§ 357a Abs. 2 BGB, ``compensation``). Refused naming the
+    reason: ``early_start_consent`` (the homeowner had not asked for an early start: nothing is
+    owed), ``billings`` (nothing recorded before the withdrawal), ``package`` (not finished, or
+    its invoice exists already)."""
+    _office_only(request)
+    package = get_object_or_404(Package, pk=package_id)
+    invoice = services.draft_package_invoice(package)
+    return Status(201, _detail_out(_visible(request, invoice.pk)))
 
 
 def _book(request, invoice_id: int, payload: PaymentIn, service) -> Status:

@@ -10,6 +10,8 @@
   ``INVOICING_DUNNING_FEE`` per Mahnung; a debtor who is not a consumer pays the flat 40 € of
   §288 Abs. 5 BGB once instead (it is credited against other collection costs, so no fee on top).
 * It stops as soon as the invoice is paid; a partial payment lowers the amount dunned.
+* It leaves out the progress invoices of a withdrawn package (:func:`held`): the office decides
+  about those by hand.
 
 Idempotent: each step is claimed by a conditional UPDATE on the dunning level, the notice is unique
 per invoice and level, and each email is claimed by a conditional UPDATE on ``emailed_at``. A
@@ -31,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from invoicing.models import BaseRate, Dunning, DunningNotice, Invoice
 from invoicing.payments import balance, with_balance
@@ -247,6 +250,24 @@ def past_due(today: date, days: int = 1) -> Q:
     )
 
 
+#: Why the daily run leaves an invoice of :func:`held` alone, as the dunning page says it.
+HELD_REASON = gettext_lazy("Contract withdrawn")
+
+
+def held(prefix: str = "") -> Q:
+    """The invoices the daily run does not dun (``prefix`` leads from another model to the
+    invoice: ``"invoice__"``): the progress invoices of a package the homeowner withdrew from.
+    The contract they asked a share of is gone; she owes at most the compensation for the work
+    done, and whether such an invoice is cancelled, refunded, set against the compensation or
+    still claimed is for the office to decide."""
+    return Q(
+        **{
+            f"{prefix}kind": Invoice.Kind.PROGRESS,
+            f"{prefix}package__withdrawn_at__isnull": False,
+        }
+    )
+
+
 def overdue(today: date, days: int | None = None) -> QuerySet[Invoice]:
     """The customers' invoices :func:`past_due` by ``days``: by default the reminder period,
     from when the daily run acts."""
@@ -266,6 +287,9 @@ def step(invoice: Invoice, today: date, base: Rates | None = None) -> DunningNot
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         open_amount = balance(locked).open
         if locked.state != Invoice.State.ISSUED or open_amount <= 0:
+            return None
+        # withdrawn since the run read its list
+        if Invoice.objects.filter(held(), pk=locked.pk).exists():
             return None
         dunning, _created = Dunning.objects.get_or_create(invoice=invoice)
         level = _next_level(dunning, invoice, today)
@@ -440,16 +464,20 @@ def send_notice(notice: DunningNotice) -> bool:
 
 
 def run_dunning(today: date | None = None) -> DunningRun:
-    """One daily run: take every due step, then send every notice not yet emailed."""
+    """One daily run: take every due step, then send every notice not yet emailed; nothing for
+    the invoices :func:`held` for the office."""
     today = today or timezone.localdate()
     run = DunningRun()
     base = base_rates()  # read once for the run
-    for invoice in overdue(today).order_by("due_date", "pk"):
+    for invoice in overdue(today).exclude(held()).order_by("due_date", "pk"):
         notice = step(invoice, today, base)
         if notice is not None:
             run.notices.append(notice)
-    pending = DunningNotice.objects.filter(emailed_at__isnull=True).select_related(
-        "invoice", "invoice__dunning"
+    # A notice the mail server refused before the withdrawal does not go out after it.
+    pending = (
+        DunningNotice.objects.filter(emailed_at__isnull=True)
+        .exclude(held("invoice__"))
+        .select_related("invoice", "invoice__dunning")
     )
     for notice in pending:
         if not notice.email:

@@ -109,6 +109,10 @@ class IssueForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+class PackageInvoiceForm(ServiceErrorsMixin, forms.Form):
+    """Drafting a package's invoice asks nothing: the form carries the service's reasons."""
+
+
 class CancelForm(ServiceErrorsMixin, forms.Form):
     confirm = forms.BooleanField(
         label=_("Yes, cancel this invoice with a cancellation document."),

@@ -99,6 +99,11 @@ class Invoice(models.Model):
     title = models.CharField(_("subject"), max_length=200)
     introduction = models.TextField(_("introduction"), blank=True)
     legal_notes = models.JSONField(_("legal notes"), default=list, blank=True)
+    # The invoice of a withdrawn package: compensation for the work done until the withdrawal
+    # (§ 357a Abs. 2 BGB). Kept on the document, which says so whatever happens to the package.
+    compensation = models.BooleanField(
+        _("compensation after a withdrawal (§ 357a Abs. 2 BGB)"), default=False
+    )
 
     customer = models.ForeignKey(
         "customers.Customer",

@@ -1,4 +1,4 @@
-"""Seven invoicing scenarios on made-up data: the ``invoice_samples`` command writes them out, the
+"""Eight invoicing scenarios on made-up data: the ``invoice_samples`` command writes them out, the
 tests check them, the benchmark repeats the first one.
 
 1. a private "Bad komplett" package with the §35a share,
@@ -7,11 +7,14 @@ tests check them, the benchmark repeats the first one.
 4. a public-sector customer with XRechnung and the Leitweg-ID,
 5. a member Kleinunternehmer (§19 UStG) invoicing its own job directly,
 6. the cancellation (Storno) of an issued invoice,
-7. a package whose accepted quote charges the cooperative's coordination fee.
+7. a package whose accepted quote charges the cooperative's coordination fee,
+8. a package the homeowner withdrew from after asking for an early start: the compensation
+   (Wertersatz) for the work recorded until then, less the progress payment she made.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,12 +23,12 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from customers.models import Customer, Site
-from invoicing import services
+from invoicing import payments, services
 from invoicing.models import Invoice
 from jobs import quotes
-from jobs.models import Package, Quote, Task
+from jobs.models import MaterialEntry, Package, Quote, Task, TimeEntry
 from jobs.services import store_quote
-from trades.models import Cooperative, Trade, Workshop, WorkshopTrade
+from trades.models import Cooperative, Trade, Worker, Workshop, WorkshopTrade
 
 CLOPPENBURG = Point(8.0436, 52.8476, srid=4326)
 
@@ -434,6 +437,92 @@ def coordinated_package(world: World, today: date) -> list[Invoice]:
     return [services.issue_invoice(draft, issue_date=today, today=today)]
 
 
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _hours(task: Task, worker: Worker, day: date, start: int, end: float) -> TimeEntry:
+    begin = _at(day, start)
+    finish = begin + timedelta(hours=end - start)
+    return TimeEntry.objects.create(
+        client_id=uuid.uuid4(),
+        task=task,
+        worker=worker,
+        start=begin,
+        end=finish,
+        hours=Decimal(str(end - start)),
+    )
+
+
+def _material(task: Task, text: str, quantity: str, unit: str, price: str, noted: datetime):
+    return MaterialEntry.objects.create(
+        client_id=uuid.uuid4(),
+        task=task,
+        text=text,
+        quantity=Decimal(quantity),
+        unit=unit,
+        unit_price=Decimal(price),
+        noted_at=noted,
+    )
+
+
+def withdrawn_bathroom(world: World, today: date, *, paid: bool = True) -> tuple[Package, Invoice]:
+    """Hanna accepted the bathroom asking for an early start, paid the first progress invoice
+    (unless not ``paid``) and withdrew on the sixth day at 10:30, before the compensation is
+    billed: 6 h of demolition and 7,5 h of pipework before that moment, 1,5 h after it that
+    morning and 3 h the next day; 428,70 € of material noted before it, 289,00 € after."""
+    customer, site = private_customer()
+    start = today - timedelta(days=12)
+    package = _package(
+        customer,
+        site,
+        "Bad komplett – Sanierung Badezimmer OG",
+        start,
+        _tasks(world, BATHROOM_TASKS),
+        status=Package.Status.IN_PROGRESS,
+    )
+    Quote.objects.filter(pk=accepted_quote(package, world).pk).update(early_start_consent=True)
+    mats = Worker.objects.create(workshop=world.sanitaer, first_name="Mats", last_name="Meyer")
+    tasks = {task.code: task for task in package.tasks.all()}
+    _hours(tasks["rueckbau"], mats, start, 7, 13)
+    _hours(tasks["leitungen"], mats, start + timedelta(days=1), 7, 12)
+    _hours(tasks["leitungen"], mats, start + timedelta(days=5), 8, 12)  # withdrawn at 10:30
+    _hours(tasks["leitungen"], mats, start + timedelta(days=6), 7, 10)
+    pipes = tasks["leitungen"]
+    _material(pipes, "Kupferrohr 15 mm", "24", "MTR", "9.80", _at(start + timedelta(days=1), 9))
+    _material(pipes, "Pressfittings 15 mm", "30", "H87", "6.45", _at(start + timedelta(days=5), 9))
+    _material(pipes, "Vorwandelement WC", "1", "H87", "289.00", _at(start + timedelta(days=6), 8))
+    progress = services.issue_invoice(
+        services.generate_progress_invoice(
+            package,
+            net_amount=Decimal("1500.00"),
+            text="1. Abschlag: Rückbau und Leitungen",
+            performance=(start, start + timedelta(days=3)),
+        ),
+        issue_date=start + timedelta(days=4),
+        today=today,
+    )
+    if paid:
+        payments.record_payment(
+            progress, amount=progress.amount_due, booked_on=start + timedelta(days=5)
+        )
+    package.tasks.filter(code="rueckbau").update(status=Task.Status.DONE)
+    package.tasks.exclude(code="rueckbau").update(status=Task.Status.CANCELLED)
+    Package.objects.filter(pk=package.pk).update(
+        status=Package.Status.CANCELLED, withdrawn_at=_at(start + timedelta(days=5), 10, 30)
+    )
+    progress.refresh_from_db()
+    return Package.objects.get(pk=package.pk), progress
+
+
+def withdrawn_package(world: World, today: date) -> list[Invoice]:
+    """8. The compensation for :func:`withdrawn_bathroom`: the hours and material recorded before
+    the withdrawal, no coordination fee, less the progress payment: she gets the rest back."""
+    package, progress = withdrawn_bathroom(world, today)
+    draft = services.generate_package_invoice(package)
+    return [progress, services.issue_invoice(draft, issue_date=today, today=today)]
+
+
 SCENARIOS = {
     "1_privat_35a": private_package,
     "2_abschlag_schluss": progress_and_final,
@@ -442,4 +531,5 @@ SCENARIOS = {
     "5_kleinunternehmer": small_business,
     "6_storno": cancellation,
     "7_koordination": coordinated_package,
+    "8_wertersatz": withdrawn_package,
 }

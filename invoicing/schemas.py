@@ -18,6 +18,9 @@ class InvoiceOut(Schema):
     issuer_workshop_id: int | None
     customer_id: int | None
     package_id: int | None
+    compensation: bool = Field(
+        False, description="compensation for a withdrawn package's work (§ 357a Abs. 2 BGB)"
+    )
     title: str
     buyer_name: str
     seller_name: str

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +31,16 @@ from invoicing.models import (
     InvoiceDeduction,
     InvoiceLine,
 )
-from jobs.models import Package, Quote, QuoteLine, Supplement, SupplementLine, Task
+from jobs.models import (
+    MaterialEntry,
+    Package,
+    Quote,
+    QuoteLine,
+    Supplement,
+    SupplementLine,
+    Task,
+    TimeEntry,
+)
 from jobs.quotes import COORDINATION_FEE_TEXT
 from trades.models import Cooperative, Workshop, WorkshopTrade
 from zunft.core.money import ZERO, TaxedAmount, format_eur, round_money, tax_for, to_decimal
@@ -314,6 +324,7 @@ def create_draft(
     package: Package | None = None,
     introduction: str = "",
     payment_days: int | None = None,
+    compensation: bool = False,
 ) -> Invoice:
     """A draft invoice with the seller's and buyer's data copied in and the totals computed.
     Takes no locks; nothing is numbered until :func:`issue_invoice`."""
@@ -342,6 +353,7 @@ def create_draft(
             ),
             title=title.strip()[:200],
             introduction=introduction,
+            compensation=compensation,
             package=package,
             **_seller_fields(issuer),
             **_buyer_fields(customer, site or (package.site if package else None)),
@@ -520,10 +532,13 @@ def coordination_fee_lines(package: Package) -> list[LineInput]:
     ]
 
 
-def _check_billings(package: Package, billings: list[TaskBilling], issuer: Workshop | None):
+def _check_finished(package: Package) -> None:
     open_tasks = package.tasks.exclude(status__in=[Task.Status.DONE, Task.Status.CANCELLED])
     if package.status != Package.Status.DONE and open_tasks.exists():
         raise ValidationError({"package": _("The package is not finished yet.")})
+
+
+def _check_billings(package: Package, billings: list[TaskBilling], issuer: Workshop | None):
     if not billings:
         raise ValidationError({"billings": _("There is no work to invoice.")})
     if any(b.task.package_id != package.pk for b in billings):
@@ -549,6 +564,226 @@ def _deducted_progress():
     ).values("progress_invoice")
 
 
+# --- compensation after a withdrawal (§ 357a Abs. 2 BGB) -----------------------------------------
+
+
+@dataclass
+class Recorded:
+    """What one workshop recorded on one task before the withdrawal: hours, material (net) and
+    the days it worked. ``workshop`` is None when nobody is known to have done the task."""
+
+    task: Task
+    workshop: Workshop | None
+    hours: Decimal = ZERO
+    material: Decimal = ZERO
+    days: set[date] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """The work recorded on a withdrawn package before the withdrawal was received, and whether
+    it may be billed: one reading for the office's page and for :func:`generate_package_invoice`.
+    """
+
+    withdrawn_at: datetime
+    consent: bool
+    contract: Quote | None
+    recorded: tuple[Recorded, ...]
+    hours_after: Decimal
+    material_after: Decimal
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((r.hours for r in self.recorded), ZERO)
+
+    @property
+    def material(self) -> Decimal:
+        return sum((r.material for r in self.recorded), ZERO)
+
+    def errors(self) -> dict[str, str]:
+        """Why no compensation may be billed, by field; empty when it may."""
+        if not self.consent:
+            return {
+                "early_start_consent": _(
+                    "The homeowner did not expressly ask for the work to begin within the "
+                    "withdrawal period, so nothing is owed for the work done before the "
+                    "withdrawal (§ 357a Abs. 2 BGB)."
+                )
+            }
+        if not self.recorded:
+            return {
+                "billings": _(
+                    "No hours or material were recorded before the withdrawal: there is nothing "
+                    "to bill as compensation."
+                )
+            }
+        for item in self.recorded:
+            if item.workshop is None:
+                return {
+                    "billings": _("No workshop is known to have done the task %(task)s.")
+                    % {"task": repr(item.task.code)}
+                }
+        return {}
+
+    def billings(self) -> list[TaskBilling]:
+        """The recorded work as billings: its hours and material, no travel (the homeowner
+        pays for the work done, and the work recorded is what the office can show)."""
+        return [
+            TaskBilling(
+                task=item.task,
+                workshop=item.workshop,
+                hours=item.hours,
+                material=round_money(item.material),
+                performed=(min(item.days), max(item.days)),
+            )
+            for item in self.recorded
+        ]
+
+
+def _hours_before(entry: TimeEntry, moment: datetime) -> Decimal:
+    """The hours of ``entry`` worked before ``moment``: all of them, the part up to it for an
+    entry it falls into, none for an entry that started at or after it."""
+    if entry.start >= moment:
+        return ZERO
+    until = entry.end or entry.start + timedelta(hours=float(entry.hours))
+    if until <= moment:
+        return entry.hours
+    worked = Decimal((moment - entry.start).total_seconds()) / Decimal(3600)
+    return min(entry.hours, worked.quantize(Decimal("0.01")))
+
+
+def _performers(package: Package) -> dict[int, Workshop]:
+    """Each task's workshop: that of its latest appointment, live or cancelled by the withdrawal
+    (read through the app registry: invoicing and scheduling do not import each other)."""
+    appointment_model = apps.get_model("scheduling", "Appointment")
+    appointments = (
+        appointment_model.objects.filter(task__package=package)
+        .select_related("workshop")
+        .order_by("task_id", "pk")
+    )
+    return {a.task_id: a.workshop for a in appointments}
+
+
+def compensation(package: Package) -> Compensation | None:
+    """The work recorded on a withdrawn package's tasks (cancelled ones too) before the moment
+    the withdrawal was received; None for a package that was not withdrawn.
+
+    Hours count by when they were worked, whenever the phone sent them: an entry counts up to
+    the moment, one that started later not at all, and the worker's workshop did them (the
+    task's workshop for an entry without a worker). Material counts by when the phone noted it
+    or, when it did not say, when it arrived: material that arrived afterwards without saying
+    when it was used is not billed. It was used by the task's workshop (or by the only one
+    that recorded hours on the task). Takes no locks."""
+    if package.withdrawn_at is None:
+        return None
+    moment = package.withdrawn_at
+    contract = package.quotes.filter(status=Quote.Status.ACCEPTED).first()
+    performers = _performers(package)
+    recorded: dict[tuple[int, int | None], Recorded] = {}
+    after = ZERO
+
+    def piece(task: Task, workshop: Workshop | None) -> Recorded:
+        key = (task.pk, workshop.pk if workshop else None)
+        return recorded.setdefault(key, Recorded(task=task, workshop=workshop))
+
+    entries = TimeEntry.objects.filter(task__package=package).select_related(
+        "task__trade", "worker__workshop"
+    )
+    for entry in entries.order_by("start", "pk"):
+        hours = _hours_before(entry, moment)
+        after += entry.hours - hours
+        if hours:
+            workshop = entry.worker.workshop if entry.worker else performers.get(entry.task_id)
+            item = piece(entry.task, workshop)
+            item.hours += hours
+            item.days.add(timezone.localdate(entry.start))
+    material_after = ZERO
+    materials = (
+        MaterialEntry.objects.filter(task__package=package)
+        .select_related("task__trade")
+        .annotate(used_at=Coalesce("noted_at", "created_at"))
+    )
+    for entry in materials.order_by("used_at", "pk"):
+        amount = entry.quantity * entry.unit_price
+        if entry.used_at >= moment:
+            material_after += amount
+            continue
+        workshop = performers.get(entry.task_id)
+        if workshop is None:
+            known = {r.workshop for r in recorded.values() if r.task.pk == entry.task_id}
+            workshop = known.pop() if len(known) == 1 else None
+        item = piece(entry.task, workshop)
+        item.material += amount
+        item.days.add(timezone.localdate(entry.used_at))
+    ordered = sorted(
+        recorded.values(), key=lambda r: (r.task.position, r.task.pk, r.workshop is None)
+    )
+    return Compensation(
+        withdrawn_at=moment,
+        consent=bool(contract and contract.early_start_consent),
+        contract=contract,
+        recorded=tuple(ordered),
+        hours_after=after,
+        material_after=round_money(material_after),
+    )
+
+
+def _compensation_lines(owed: Compensation, billings: list[TaskBilling]) -> list[LineInput]:
+    """The compensation's positions. Never more than the agreed price: the law takes it as the
+    basis and the homeowner owes the share of it the work done makes up (§ 357a Abs. 2 BGB)."""
+    lines = [line for b in billings for line in lines_for_billing(b) if line.quantity]
+    contract = owed.contract
+    net = sum((round_money(line.quantity * line.unit_price) for line in lines), ZERO)
+    if contract is not None and net > contract.net:
+        raise ValidationError(
+            {
+                "billings": _(
+                    "The hours and material recorded until the withdrawal come to %(net)s net, "
+                    "more than the agreed price of %(agreed)s: compensation is a share of the "
+                    "agreed price. Please check the time sheets."
+                )
+                % {"net": format_eur(net), "agreed": format_eur(contract.net)}
+            }
+        )
+    return lines
+
+
+def _package_billing(package: Package, billings, issuer: Workshop | None) -> dict:
+    """The lines and the texts of a package's invoice: the work done with the accepted quote's
+    coordination fee; for a withdrawn package the compensation for the work recorded until the
+    withdrawal (:func:`compensation`), refused with the reason when none is owed."""
+    owed = compensation(package)
+    if owed is None:
+        _check_finished(package)  # before asking who did the work
+        billings = billings if billings is not None else default_billings(package)
+        _check_billings(package, billings, issuer)
+        lines = [line for billing in billings for line in lines_for_billing(billing)]
+        if issuer is None:
+            lines += coordination_fee_lines(package)
+        return {"billings": billings, "lines": lines, "title": package.title}
+    if billings is not None:
+        raise ValidationError(
+            {"billings": _("A withdrawn package is billed only for the work recorded until then.")}
+        )
+    errors = owed.errors()
+    if errors:
+        raise ValidationError(errors)
+    billings = owed.billings()
+    _check_billings(package, billings, issuer)
+    received = timezone.localtime(owed.withdrawn_at)
+    moment = {"date": f"{received:%d.%m.%Y}", "time": f"{received:%H:%M}"}
+    return {
+        "billings": billings,
+        # No coordination fee: the quote's fee is for coordinating the whole package, and its
+        # share for the work done until the withdrawal is not worked out here, so none is
+        # charged (the note on the invoice says so).
+        "lines": _compensation_lines(owed, billings),
+        "title": texts.COMPENSATION_TITLE.format(title=package.title),
+        "introduction": texts.COMPENSATION_INTRODUCTION.format(title=package.title, **moment),
+        "compensation": True,
+    }
+
+
 def generate_package_invoice(
     package: Package,
     *,
@@ -562,6 +797,11 @@ def generate_package_invoice(
     cooperative's invoice also charges the coordination fee of the accepted quote
     (:func:`coordination_fee_lines`), a member's own invoice does not. When progress invoices
     were issued for the package it becomes the final invoice and deducts them (and their VAT).
+
+    A withdrawn package gets the compensation invoice instead (``compensation`` set): only the
+    hours and material recorded until the withdrawal, at the usual rates, no coordination fee,
+    and only when the homeowner had asked for the work to begin early (else a
+    ``ValidationError`` naming ``early_start_consent``, and nothing is written).
     Locks the package row, and its progress invoices while deducting them."""
     with transaction.atomic():
         package = (
@@ -569,11 +809,8 @@ def generate_package_invoice(
             .select_related("customer", "site")
             .get(pk=package.pk)
         )
-        billings = billings if billings is not None else default_billings(package)
-        _check_billings(package, billings, issuer)
-        lines = [line for billing in billings for line in lines_for_billing(billing)]
-        if issuer is None:
-            lines += coordination_fee_lines(package)
+        billing = _package_billing(package, billings, issuer)
+        billings, lines = billing.pop("billings"), billing.pop("lines")
         progress = list(
             Invoice.objects.select_for_update(of=("self",))
             .filter(
@@ -590,12 +827,12 @@ def generate_package_invoice(
         invoice = create_draft(
             customer=package.customer,
             lines=lines,
-            title=package.title,
             performance_start=start,
             performance_end=end,
             issuer=issuer,
             kind=Invoice.Kind.FINAL if is_final else Invoice.Kind.INVOICE,
             package=package,
+            **billing,
         )
         for item in progress:
             totals = invoice_totals(item)
@@ -611,6 +848,33 @@ def generate_package_invoice(
             )
         _store_totals(invoice)
     return invoice
+
+
+def draft_package_invoice(package: Package) -> Invoice:
+    """The office drafts a package's invoice by hand, to check and issue it
+    (:func:`generate_package_invoice`: a finished package's, or a withdrawn package's
+    compensation). Once: while the package has an invoice that stands (a draft too, not a
+    cancelled one) another is refused naming it, as the month-end run would skip the package.
+    Locks the package row first, so two clerks at once draft one."""
+    with transaction.atomic():
+        locked = Package.objects.select_for_update().get(pk=package.pk)
+        standing = (
+            Invoice.objects.filter(
+                package=locked, kind__in=[Invoice.Kind.INVOICE, Invoice.Kind.FINAL]
+            )
+            .exclude(state=Invoice.State.CANCELLED)
+            .order_by("pk")
+            .first()
+        )
+        if standing is not None:
+            name = standing.number or _("draft #%(id)s") % {"id": standing.pk}
+            raise ValidationError(
+                {
+                    "package": _("The package has its invoice already: %(invoice)s.")
+                    % {"invoice": name}
+                }
+            )
+        return generate_package_invoice(locked)
 
 
 def generate_progress_invoice(
@@ -738,6 +1002,11 @@ def legal_notes(invoice: Invoice, totals: Totals) -> list[str]:
                 number=original.number, date=original.issue_date.strftime("%d.%m.%Y")
             )
         )
+    if invoice.compensation and invoice.kind != Invoice.Kind.CANCELLATION:
+        received = timezone.localtime(invoice.package.withdrawn_at)
+        notes.append(
+            texts.COMPENSATION_NOTICE.format(date=f"{received:%d.%m.%Y}", time=f"{received:%H:%M}")
+        )
     if invoice.kind == Invoice.Kind.PROGRESS:
         notes.append(texts.PROGRESS_NOTICE)
     if invoice.kind == Invoice.Kind.FINAL and totals.prepaid:
@@ -766,6 +1035,8 @@ def payment_terms(invoice: Invoice) -> str:
         return texts.CREDIT_NOTE_PAYOUT
     if invoice.is_self_billed and invoice.amount_due < 0:  # a credit note taken back
         return texts.CREDIT_NOTE_REVERSAL
+    if invoice.amount_due < 0 and invoice.compensation:
+        return texts.COMPENSATION_REFUND_TERMS
     if invoice.amount_due < 0:
         return texts.REFUND_TERMS
     if invoice.amount_due == 0:

@@ -39,6 +39,21 @@ FINAL_NOTICE = (
     "(§ 14 Abs. 5 Satz 2 UStG)."
 )
 
+# The invoice of a withdrawn package (§ 357a Abs. 2 BGB): its subject, the introduction that
+# replaces the greeting, and the note printed with the legal notes (and in the e-invoice).
+COMPENSATION_TITLE = "Wertersatz nach Widerruf: {title}"
+COMPENSATION_INTRODUCTION = (
+    "Sie haben den Vertrag „{title}“ am {date} um {time} Uhr widerrufen. Weil Sie ausdrücklich "
+    "verlangt hatten, dass wir vor Ablauf der Widerrufsfrist mit den Arbeiten beginnen, haben Sie "
+    "für die bis zu Ihrem Widerruf erbrachten Leistungen Wertersatz zu leisten (§ 357a Abs. 2 "
+    "BGB). Berechnet sind nur die bis zu diesem Zeitpunkt erfassten Arbeitsstunden und "
+    "Materialien:"
+)
+COMPENSATION_NOTICE = (
+    "Wertersatz für die bis zum Widerruf am {date}, {time} Uhr erbrachten Leistungen "
+    "(§ 357a Abs. 2 BGB); eine Koordinationspauschale wird nicht berechnet."
+)
+
 CANCELLATION_NOTICE = "Diese Stornorechnung hebt die Rechnung {number} vom {date} vollständig auf."
 
 CREDIT_NOTE_NOTICE = "Gutschrift im Gutschriftsverfahren (§ 14 Abs. 2 Satz 2 UStG)."
@@ -57,6 +72,11 @@ FEE_OFFSET_NOTICE = (
 )
 
 PAYMENT_TERMS = "Zahlbar ohne Abzug bis {due} unter Angabe der Rechnungsnummer {number}."
+# A compensation invoice's credit: what she paid, less the compensation (§ 357 BGB).
+COMPENSATION_REFUND_TERMS = (
+    "Den Betrag erstatten wir Ihnen unverzüglich mit demselben Zahlungsmittel, mit dem Sie "
+    "gezahlt haben."
+)
 REFUND_TERMS = "Der Betrag wird Ihnen erstattet oder mit offenen Forderungen verrechnet."
 NOTHING_DUE = "Der Betrag ist bereits vollständig beglichen."
 

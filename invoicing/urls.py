@@ -46,6 +46,12 @@ urlpatterns = [
         views.waive_charges,
         name="waive-charges",
     ),
+    path("buero/rechnungen/auftrag/<int:package_id>/", views.package_invoicing, name="package"),
+    path(
+        "buero/rechnungen/auftrag/<int:package_id>/entwurf/",
+        views.draft_package_invoice,
+        name="package-draft",
+    ),
     path("buero/rechnungen/monatsabschluss/", views.month_end, name="month-end"),
     path("buero/rechnungen/monatsabschluss/export/", views.export_books, name="export"),
     path(

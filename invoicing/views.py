@@ -50,6 +50,7 @@ from invoicing.forms import (
     InvoiceFilterForm,
     IssueForm,
     MonthEndForm,
+    PackageInvoiceForm,
     PaymentForm,
     PayoutForm,
     RefundForm,
@@ -75,6 +76,7 @@ from invoicing.models import (
 from invoicing.quote_pdf import render_quote, render_supplement
 from invoicing.selectors import invoices_visible_to, settlements_visible_to
 from jobs.api import visible_quote
+from jobs.models import Package
 from trades.models import Workshop
 from trades.selectors import administered_workshop_ids, is_office
 from zunft.core.auth import homeowner_link, office_page
@@ -412,6 +414,8 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         ],
         "transfer_form": forms.get("transfer_form")
         or (_transfer_form(invoice, today, free) if may_refund and free > 0 else None),
+        "withdrawal": _withdrawal(invoice.package),
+        "held": dunning.HELD_REASON if invoice.is_held else "",
         "section": "list",
     }
 
@@ -439,7 +443,11 @@ def _transfer_form(invoice: Invoice, today, free) -> RefundTransferForm:
 
 
 def _visible_invoice(request, invoice_id: int) -> Invoice:
-    qs = payments.with_balance(invoices_visible_to(request.user)).select_related("original")
+    qs = (
+        payments.with_balance(invoices_visible_to(request.user))
+        .select_related("original", "package")
+        .annotate(is_held=dunning.held())
+    )
     return get_object_or_404(_with_overdue_flag(qs, timezone.localdate()), pk=invoice_id)
 
 
@@ -749,6 +757,80 @@ def waive_charges(request, invoice_id: int):
     return redirect("invoicing:detail", invoice_id=invoice.pk)
 
 
+# --- a package's invoicing ------------------------------------------------------------------------
+
+
+#: What the homeowner paid goes back within fourteen days of her withdrawal (§ 357 Abs. 1 BGB).
+REFUND_DAYS = 14
+
+
+def _withdrawal(package: Package | None) -> dict | None:
+    """A withdrawn package's facts for the office (``invoicing/office/_withdrawal.html``): the
+    compensation as :func:`invoicing.services.compensation` reads it, why none may be billed
+    (empty when it may), and the last day to refund what was paid."""
+    if package is None or package.withdrawn_at is None:
+        return None
+    owed = services.compensation(package)
+    return {
+        "owed": owed,
+        "reason": next(iter(owed.errors().values()), ""),
+        "refund_by": timezone.localdate(owed.withdrawn_at) + timedelta(days=REFUND_DAYS),
+    }
+
+
+def _render_package(request, package: Package, form=None, status: int = 200):
+    """The package's invoices, drafts and cancellations too, and drafting its invoice; for a
+    withdrawn package, what may be billed."""
+    invoices = list(
+        _with_overdue_flag(
+            payments.with_balance(invoices_visible_to(request.user).filter(package=package)),
+            timezone.localdate(),
+        )
+        .annotate(is_held=dunning.held())
+        .order_by("pk")
+    )
+    standing = [
+        i
+        for i in invoices
+        if i.kind in (Invoice.Kind.INVOICE, Invoice.Kind.FINAL)
+        and i.state != Invoice.State.CANCELLED
+    ]
+    context = {
+        "package": package,
+        "invoices": invoices,
+        "form": form or PackageInvoiceForm(),
+        "may_draft": not standing,
+        "withdrawal": _withdrawal(package),
+        "section": "list",
+    }
+    return render(request, "invoicing/office/package.html", context, status=status)
+
+
+def _office_package(package_id: int) -> Package:
+    return get_object_or_404(Package.objects.select_related("customer", "site"), pk=package_id)
+
+
+@office_page
+def package_invoicing(request, package_id: int):
+    return _render_package(request, _office_package(package_id))
+
+
+@office_page
+@require_POST
+def draft_package_invoice(request, package_id: int):
+    package = _office_package(package_id)
+    form = PackageInvoiceForm(request.POST)
+    if form.is_valid():
+        try:
+            invoice = services.draft_package_invoice(package)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("The invoice is drafted: check it, then issue it."))
+            return redirect("invoicing:detail", invoice_id=invoice.pk)
+    return _render_package(request, package, form, status=422)
+
+
 # --- month-end ------------------------------------------------------------------------------------
 
 
@@ -1046,7 +1128,8 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
     # every late invoice, also those still within the reminder period
     qs = (
         dunning.overdue(today, days=1)
-        .select_related("dunning")
+        .annotate(is_held=dunning.held())
+        .select_related("dunning", "package")
         .prefetch_related("dunning_notices", "payments")
         .order_by("due_date", "pk")
     )
@@ -1076,6 +1159,8 @@ def _render_dunning(request, rate_form: BaseRateForm | None = None, status: int 
                 ),
                 "rate": dunning.rate_on(rates, today - timedelta(days=1)),  # the last day
                 "next": _next_step(invoice, level, state.last_step_on if state else None, today),
+                # the daily run leaves it to the office, and says why
+                "held": dunning.HELD_REASON if invoice.is_held else "",
             }
         )
     chosen = request.GET.get("stufe", "")

@@ -302,6 +302,9 @@ RULES: dict[str, Rule] = {
         ADMIN_A, OFFICE, path={"invoice_id": lambda w: w.draft.pk}, why="drafts: issuer, office"
     ),
     "invoicing_api_cancel": only(ADMIN_A, OFFICE),
+    "invoicing_api_draft_package_invoice": only(
+        OFFICE, ok=frozenset({422}), why="the world's package is not finished: refused, and why"
+    ),
     "invoicing_api_record_payment": only(
         ADMIN_A, OFFICE, body=lambda w: {"amount": "10.00", "booked_on": "2026-03-31"}
     ),
@@ -757,6 +760,10 @@ PAGES: dict[str, Page] = {
     ),
     "buero/rechnungen/<int:invoice_id>/mahnkosten-erlassen/": page(
         OFFICE, method="post", ok=frozenset({302}), why="nothing open: back to the invoice"
+    ),
+    "buero/rechnungen/auftrag/<int:package_id>/": page(OFFICE, why="a package's invoices"),
+    "buero/rechnungen/auftrag/<int:package_id>/entwurf/": page(
+        OFFICE, method="post", ok=frozenset({422}), why="the world's package is not finished"
     ),
     "buero/rechnungen/monatsabschluss/": page(OFFICE),
     "buero/rechnungen/monatsabschluss/export/": page(

@@ -9,7 +9,7 @@ from invoicing.models import Invoice
 pytestmark = pytest.mark.django_db
 
 
-def test_invoice_samples_writes_the_seven_scenarios_as_pdf_and_valid_xml(tmp_path):
+def test_invoice_samples_writes_the_eight_scenarios_as_pdf_and_valid_xml(tmp_path):
     out = StringIO()
     call_command("invoice_samples", str(tmp_path), "--date", "2026-03-02", stdout=out)
     pdfs = sorted(p.name for p in tmp_path.glob("*.pdf"))
@@ -21,9 +21,10 @@ def test_invoice_samples_writes_the_seven_scenarios_as_pdf_and_valid_xml(tmp_pat
         "5_kleinunternehmer",
         "6_storno",
         "7_koordination",
+        "8_wertersatz",
     }
-    assert len(pdfs) == len(list(tmp_path.glob("*.xml"))) == 10
-    assert "INVALID" not in out.getvalue() and out.getvalue().count("XML valid") == 10
+    assert len(pdfs) == len(list(tmp_path.glob("*.xml"))) == 12
+    assert "INVALID" not in out.getvalue() and out.getvalue().count("XML valid") == 12
     for pdf in tmp_path.glob("*.pdf"):
         assert "factur-x.xml" in PdfReader(pdf).attachments
     assert not Invoice.objects.exists()  # the sample data was rolled back

@@ -390,3 +390,41 @@ def test_one_transfer_for_two_dunned_invoices_pays_both_before_any_charges(world
         assert invoice.state == "paid"  # neither stays in dunning for the other's charges
         assert payments.balance(invoice).open == 0
         assert payments.balance(invoice).charges_open > 0
+
+
+# --- a withdrawn order's progress invoices are the office's to decide ----------------------------
+
+
+def test_the_daily_run_leaves_a_withdrawn_orders_progress_invoice_alone(world, frozen):
+    _package, progress = samples.withdrawn_bathroom(world, frozen, paid=False)
+    assert progress.due_date == date(2026, 3, 8)  # reminder due from 15 March
+    (bathroom,) = samples.private_package(world, frozen)  # an ordinary one, due 16 March
+    result = run_on("2026-03-23")
+    (notice,) = DunningNotice.objects.all()
+    assert notice.invoice == bathroom and result["notices"] == [notice.pk]
+    assert [message.subject for message in mail.outbox] == [
+        f"Zahlungserinnerung zur Rechnung {bathroom.number}"
+    ]
+    run_on("2026-04-30")
+    assert not DunningNotice.objects.filter(invoice=progress).exists()
+    # a step taken for it all the same (a run that read its list before the withdrawal)
+    assert dunning.step(progress, date(2026, 4, 30)) is None
+
+
+def test_a_notice_not_yet_sent_when_the_order_was_withdrawn_is_not_sent_after(world, frozen):
+    _package, progress = samples.withdrawn_bathroom(world, frozen, paid=False)
+    notice = DunningNotice.objects.create(
+        invoice=progress,
+        level=Dunning.Level.REMINDER,
+        sent_on=date(2026, 2, 22),  # as if made before the withdrawal, its mail refused
+        open_amount=progress.amount_due,
+        fee=0,
+        interest=0,
+        interest_rate=0,
+        pay_by=date(2026, 3, 4),
+        email=progress.buyer_email,
+    )
+    result = run_on("2026-03-23")
+    assert result["emailed"] == 0 and mail.outbox == []
+    notice.refresh_from_db()
+    assert notice.emailed_at is None

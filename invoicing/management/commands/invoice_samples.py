@@ -1,4 +1,4 @@
-"""Write the seven invoicing scenarios as PDF (with embedded XML) and XML files, validated."""
+"""Write the eight invoicing scenarios as PDF (with embedded XML) and XML files, validated."""
 
 from datetime import date
 from pathlib import Path
@@ -15,7 +15,7 @@ class Rollback(Exception):
 
 
 class Command(BaseCommand):
-    help = "Write the seven invoicing scenarios to OUTDIR as PDF/A-3 and XML and validate the XML."
+    help = "Write the eight invoicing scenarios to OUTDIR as PDF/A-3 and XML and validate the XML."
 
     def add_arguments(self, parser):
         parser.add_argument("outdir", type=Path)
