@@ -481,6 +481,14 @@ def plan_cooperative(
             write_plan(ctx, result, run)
         # Also when nothing was (re)planned: an illness may only touch running jobs.
         cover_absent_workers(ctx.live.values())
+    if result.set_aside:
+        # Their tasks stay on the board's "unassigned" list; the run's messages say why.
+        logger.warning(
+            "plan run %s set packages %s aside: %s",
+            run.pk,
+            ", ".join(result.set_aside),
+            "; ".join(result.messages),
+        )
     logger.info(
         "plan run %s: %s tasks, status %s, gap %.3f, %.1fs",
         run.pk,

@@ -146,6 +146,14 @@ def test_a_task_no_workshop_can_do_is_reported_not_planned(coop, bathroom):
     assert run.status == "infeasible"
     assert run.messages and not Appointment.objects.exists()
 
+    # The cooperative's other orders are planned all the same: one bad order stops nothing.
+    near = book(coop, bathroom, coop.heinz_site)
+    run = services.plan_cooperative(today=TODAY, time_limit=3)
+    assert run.status in {"optimal", "feasible"} and run.tasks == 6
+    assert any("no eligible workshop" in m for m in run.messages)
+    planned = set(Appointment.objects.values_list("task__package", flat=True))
+    assert planned == {near.pk}
+
 
 def test_only_one_replan_runs_at_a_time(coop):
     with services.planner_lock() as first:

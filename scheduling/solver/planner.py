@@ -39,6 +39,9 @@ class Mapping:
     tasks: list[Task]
     workshops: list[list[str]]
     messages: list[str]
+    # Tasks an input problem is about (the messages name them): their packages can be set
+    # aside so that the rest is still planned.
+    unplannable: frozenset[str] = frozenset()
 
 
 def _workable_days(problem: Problem, cal: CrewCalendar, blocked: frozenset[int]) -> list[int]:
@@ -85,6 +88,11 @@ class _Builder:
         self.load_index: dict[str, int] = {}
         self.capacity = _capacity_hours(problem)
         self.messages: list[str] = []
+        self.unplannable: set[str] = set()
+
+    def refuse(self, task_id: str, message: str) -> None:
+        self.messages.append(message)
+        self.unplannable.add(task_id)
 
     def resource(self, cal: CrewCalendar) -> int:
         key = (cal.workshop, cal.trade)
@@ -130,10 +138,11 @@ class _Builder:
             )
             names.append(option.workshop)
         if not modes:
-            self.messages.append(
+            self.refuse(
+                task.id,
                 f"task {task.id}: no eligible workshop has trade {task.trade}"
                 + (f" with certification {task.certification}" if task.certification else "")
-                + " and a working day for it within the horizon"
+                + " and a working day for it within the horizon",
             )
         return modes, names
 
@@ -142,8 +151,8 @@ class _Builder:
         if app is None:
             return None
         if app.workshop not in names:
-            self.messages.append(
-                f"task {task.id}: {kind} workshop {app.workshop} is not eligible for it"
+            self.refuse(
+                task.id, f"task {task.id}: {kind} workshop {app.workshop} is not eligible for it"
             )
             return None
         return names.index(app.workshop), app.day
@@ -162,8 +171,9 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
         pin = b.keep(task, names, task.pinned, "pinned")
         prev = b.keep(task, names, task.previous, "previous")
         if pin is not None and modes and modes[pin[0]].span(pin[1]) == core.FORBIDDEN:
-            b.messages.append(
-                f"task {task.id}: pinned day {pin[1]} is not workable at {task.pinned.workshop}"
+            b.refuse(
+                task.id,
+                f"task {task.id}: pinned day {pin[1]} is not workable at {task.pinned.workshop}",
             )
         release = max(task.release_day, problem.package(task.package).release_day)
         act = core.Activity(modes=tuple(modes), release=release, name=task.id)
@@ -178,7 +188,7 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
     project = core.Project(
         resources=tuple(b.resources),
         activities=tuple(activities),
-        precedences=_precedences(problem, b.messages),
+        precedences=_precedences(problem, b),
         groups=_groups(problem),
         horizon=problem.days,
         fine_per_tick=24,
@@ -190,16 +200,55 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
     try:
         topological_order(project)
     except ValueError:
-        b.messages.append("the precedences between tasks form a cycle")
-    return Mapping(problem, project, list(problem.tasks), names_per_task, b.messages)
+        circling = sorted(problem.tasks[a].id for a in _unordered(project))
+        b.messages.append(
+            "the precedences between tasks form a cycle (through tasks " + ", ".join(circling) + ")"
+        )
+        b.unplannable.update(circling)
+    return Mapping(
+        problem, project, list(problem.tasks), names_per_task, b.messages, frozenset(b.unplannable)
+    )
 
 
-def _precedences(problem: Problem, messages: list[str]) -> tuple[core.Precedence, ...]:
+def _unordered(project: core.Project) -> set[int]:
+    """The activities no order can place: those on a cycle of precedences and those after one
+    (Kahn's algorithm leaves them with predecessors)."""
+    waiting = [0] * len(project.activities)
+    after: dict[int, list[int]] = defaultdict(list)
+    for p in project.precedences:
+        waiting[p.succ] += 1
+        after[p.pred].append(p.succ)
+    ready = [a for a, n in enumerate(waiting) if n == 0]
+    while ready:
+        for succ in after[ready.pop()]:
+            waiting[succ] -= 1
+            if waiting[succ] == 0:
+                ready.append(succ)
+    return {a for a, n in enumerate(waiting) if n > 0}
+
+
+def _without_unplannable(problem: Problem, mapping: Mapping) -> tuple[Problem, list[str]]:
+    """``problem`` without the packages of the tasks an input problem is about, and those
+    packages' ids (sorted)."""
+    packages = sorted({t.package for t in problem.tasks if t.id in mapping.unplannable})
+    kept = tuple(t for t in problem.tasks if t.package not in packages)
+    ids = {t.id for t in kept}
+    rest = replace(
+        problem,
+        tasks=kept,
+        packages=tuple(p for p in problem.packages if p.id not in packages),
+        precedences=tuple(p for p in problem.precedences if p.before in ids and p.after in ids),
+    )
+    return rest, packages
+
+
+def _precedences(problem: Problem, b: _Builder) -> tuple[core.Precedence, ...]:
     index = {t.id: i for i, t in enumerate(problem.tasks)}
     out = []
     for p in problem.precedences:
         if p.before not in index or p.after not in index:
-            messages.append(f"precedence {p.before} -> {p.after} names an unknown task")
+            b.messages.append(f"precedence {p.before} -> {p.after} names an unknown task")
+            b.unplannable.update(t for t in (p.before, p.after) if t in index)
             continue
         out.append(core.Precedence(index[p.before], index[p.after], 0, p.lag_hours))
     return tuple(out)
@@ -315,8 +364,22 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
     t0 = time.perf_counter()
     mapping = build(problem)
     if mapping.messages:
-        return Plan(
-            "infeasible", wall_time=time.perf_counter() - t0, messages=tuple(mapping.messages)
+        rest, set_aside = _without_unplannable(problem, mapping)
+        if not set_aside or not rest.tasks:
+            return Plan(
+                "infeasible",
+                wall_time=time.perf_counter() - t0,
+                messages=tuple(mapping.messages),
+                set_aside=tuple(set_aside),
+            )
+        # One order's problem (a site no member serves any more, a circle in its order of
+        # work) must not stop the cooperative's planning: the rest is planned without it.
+        result = plan(rest, options, decompose_above)
+        return replace(
+            result,
+            messages=(*mapping.messages, *result.messages),
+            set_aside=(*set_aside, *result.set_aside),
+            wall_time=time.perf_counter() - t0,
         )
     passes = options.heuristic_passes if len(problem.tasks) <= decompose_above else 2
     first = construct(mapping.project, seed=options.seed, passes=passes)

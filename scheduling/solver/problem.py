@@ -218,6 +218,8 @@ class Plan:
     messages: tuple[str, ...] = ()
     first_plan_time: float = 0.0
     package_completion: dict[str, int] = field(default_factory=dict)
+    # Packages left out of the plan for an input problem the messages name; the rest is planned.
+    set_aside: tuple[str, ...] = ()
 
     @property
     def gap(self) -> float:

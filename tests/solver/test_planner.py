@@ -267,6 +267,35 @@ def test_a_precedence_cycle_is_reported():
     assert "cycle" in result.messages[0]
 
 
+def test_one_packages_input_problem_sets_it_aside_and_the_rest_is_planned():
+    """A circle in one order's work, a trade nobody does for another: both are reported and
+    left out, and the cooperative's other work is planned all the same."""
+    problem = Problem(
+        MONDAY,
+        DAYS,
+        tasks=(
+            task("a", "maler", package="circle"),
+            task("b", "maler", package="circle"),
+            task("c", "maler", package="fine"),
+            task("d", "maler", package="fine"),
+            task("x", "dach", package="roof"),
+        ),
+        calendars=(calendar("A", "maler"),),
+        precedences=(Precedence("a", "b"), Precedence("b", "a"), Precedence("c", "d", 4)),
+    )
+    result = plan(problem, FAST)
+    assert result.status == "optimal" and result.set_aside == ("circle", "roof")
+    assert {a.task for a in result.assignments} == {"c", "d"}
+    assert any("cycle (through tasks a, b)" in m for m in result.messages)
+    assert any(m.startswith("task x: no eligible workshop") for m in result.messages)
+    rest = replace(
+        problem,
+        tasks=problem.tasks[2:4],
+        precedences=problem.precedences[2:],
+    )
+    assert check_plan(rest, result) == []
+
+
 def test_the_heuristic_alone_gives_a_valid_plan():
     problem = bathroom()
     result = heuristic_plan(problem)
