@@ -355,7 +355,9 @@ def _supplements_of(request, package_id: int):
 
 
 def _supplement_rows(package):
-    return package.supplements.prefetch_related("lines", "tasks__trade").order_by("number")
+    return package.supplements.prefetch_related(
+        "lines", "tasks__trade", "tasks__required_certification"
+    ).order_by("number")
 
 
 @router.get(

@@ -444,6 +444,7 @@ class SupplementTaskForm(forms.Form):
 
     name = forms.CharField(label=_("work"), max_length=150)
     trade = forms.ChoiceField(label=_("trade"))
+    certification = forms.ChoiceField(label=_("certification required"), required=False)
     duration_hours = GermanDecimalField(
         label=_("hours"),
         max_digits=7,
@@ -466,10 +467,11 @@ class SupplementTaskForm(forms.Form):
         label=_("done before"), coerce=int, required=False, empty_value=None
     )
 
-    def __init__(self, *args, trades=(), tasks=(), row: int | str = 0, **kwargs):
+    def __init__(self, *args, trades=(), certifications=(), tasks=(), row: int | str = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.row = row
         self.fields["trade"].choices = [("", "—"), *trades]
+        self.fields["certification"].choices = [("", _("none")), *certifications]
         self.fields["after"].choices = [("", "—"), *tasks]
         self.fields["before"].choices = [("", "—"), *tasks]
         for field in self.fields.values():

@@ -545,6 +545,14 @@ class SupplementTask(models.Model):
     position = models.PositiveSmallIntegerField(_("position"))
     name = models.CharField(_("work"), max_length=150)
     trade = models.ForeignKey(Trade, on_delete=models.PROTECT, verbose_name=_("trade"))
+    # Gas or grid work goes only to a business and a worker holding the certification.
+    required_certification = models.ForeignKey(
+        Certification,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("required certification"),
+    )
     crew_size = models.PositiveSmallIntegerField(_("crew size"), default=1)
     duration_hours = models.DecimalField(_("duration (h)"), max_digits=7, decimal_places=2)
     material_cost = models.DecimalField(

@@ -233,6 +233,11 @@ class SupplementTaskIn(Schema):
     duration_hours: Decimal = Field(..., gt=0, le=500, max_digits=7, decimal_places=2)
     crew_size: int = Field(1, ge=1, le=10)
     material_cost: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    certification: str = Field(
+        "",
+        max_length=40,
+        description="code of a certification the trade's work may require (gas, grid)",
+    )
     after: int | None = Field(None, description="id of the order's task this work follows")
     before: int | None = Field(
         None, description="id of an order's task not begun yet that waits for this work"
@@ -249,6 +254,7 @@ class SupplementTaskOut(Schema):
     name: str
     trade: str = Field(..., alias="trade.code")
     trade_name: str = Field("", description="the trade in the reader's language")
+    certification: str | None = Field(None, description="the certification the work requires")
     duration_hours: Decimal
     crew_size: int
     material_cost: Decimal
@@ -261,6 +267,11 @@ class SupplementTaskOut(Schema):
     @staticmethod
     def resolve_trade_name(piece) -> str:
         return piece.trade.name
+
+    @staticmethod
+    def resolve_certification(piece) -> str | None:
+        certification = piece.required_certification
+        return certification.code if certification else None
 
 
 class SupplementOut(Schema):

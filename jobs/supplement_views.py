@@ -14,7 +14,7 @@ from jobs import supplements
 from jobs.forms import SupplementForm, SupplementTaskFormSet
 from jobs.models import Package, Supplement, Task
 from jobs.quotes import line_text_for_reader
-from trades.models import Trade
+from trades.models import Certification, Trade
 from zunft.core.auth import office_page
 from zunft.core.errors import Conflict
 
@@ -55,8 +55,11 @@ def new_supplement(request, package_id: int):
     ]
     data = request.POST if request.method == "POST" else None
     form = SupplementForm(data)
+    certifications = [(c.code, c.name) for c in Certification.objects.all()]
     pieces = SupplementTaskFormSet(
-        data, prefix="tasks", form_kwargs={"trades": trades, "tasks": tasks}
+        data,
+        prefix="tasks",
+        form_kwargs={"trades": trades, "certifications": certifications, "tasks": tasks},
     )
     closed = supplements.supplementable(package)
     status = 409 if closed and data is not None else 200

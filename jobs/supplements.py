@@ -90,12 +90,12 @@ def agreed_rates(package: Package) -> dict[str, Decimal]:
     return rates
 
 
-def _rate(trade: Trade, agreed: dict[str, Decimal], site) -> Decimal | None:
+def _rate(trade: Trade, agreed: dict[str, Decimal], site, certification=None) -> Decimal | None:
     """The rate a supplement charges for ``trade``: the one agreed for this order, or for a trade
     new to it the dearest of the members serving the site (the invoice bills the performing
     member's rate, so the supplement never promises less than it will cost). None when no
     member serves the site with the trade: the planner could not place the work."""
-    serving = workshops_serving(site.location, trade)
+    serving = workshops_serving(site.location, trade, certification)
     if not serving.exists():
         return None
     if trade.name_de in agreed:
@@ -122,7 +122,7 @@ def _check_tasks(package: Package, tasks: list[dict]) -> tuple[list[dict], dict]
     ``tasks.<n>.<field>`` (counted from 1)."""
     if not tasks:
         return [], {"tasks": [_("A supplement needs at least one piece of work.")]}
-    trades = {t.code: t for t in Trade.objects.all()}
+    trades = {t.code: t for t in Trade.objects.prefetch_related("certifications")}
     package_tasks = {t.pk: t for t in package.tasks.exclude(status=Task.Status.CANCELLED)}
     agreed = agreed_rates(package)
     predecessors = _dependency_map(package)
@@ -154,9 +154,22 @@ def _check_piece(raw: dict, trades: dict, agreed: dict, site) -> tuple[dict, dic
     elif len(name) > 150:
         errors["name"] = [_("At most 150 characters.")]
     trade = trades.get(raw.get("trade") or "")
-    rate = _rate(trade, agreed, site) if trade else None
+    certification = None
+    if trade is not None and raw.get("certification"):
+        certification = next(
+            (c for c in trade.certifications.all() if c.code == raw["certification"]), None
+        )
+        if certification is None:
+            errors["certification"] = [
+                _("Choose one of the certifications work of this trade may require.")
+            ]
+    rate = _rate(trade, agreed, site, certification) if trade else None
     if trade is None:
         errors["trade"] = [_("Choose one of the cooperative's trades.")]
+    elif rate is None and certification is not None:
+        errors["certification"] = [
+            _("No member holding this certification does this trade at this site.")
+        ]
     elif rate is None:
         errors["trade"] = [_("No member of the cooperative does this trade at this site.")]
     hours = Decimal(str(raw.get("duration_hours") or 0))
@@ -171,6 +184,7 @@ def _check_piece(raw: dict, trades: dict, agreed: dict, site) -> tuple[dict, dic
     piece = {
         "name": name,
         "trade": trade,
+        "certification": certification,
         "rate": rate,
         "duration_hours": hours,
         "crew_size": crew,
@@ -259,7 +273,8 @@ def _price(work: list[dict]) -> list[PricedLine]:
 def propose_supplement(package: Package, *, reason: str, tasks: list[dict], by=None, today=None):
     """The office's supplement to a running order: ``tasks`` are dicts with ``name``, ``trade``
     (a trade's code), ``duration_hours``, ``crew_size``, ``material_cost`` and optionally
-    ``after``/``before`` (ids of the package's tasks). Refused input raises one
+    ``certification`` (the code of one the trade's work may require) and ``after``/``before``
+    (ids of the package's tasks). Refused input raises one
     ``ValidationError`` with every error (``reason``, ``tasks.<n>.<field>``); an order that
     cannot take one is a ``Conflict``. The homeowner is told by mail and live. Locks the
     package row."""
@@ -310,6 +325,7 @@ def propose_supplement(package: Package, *, reason: str, tasks: list[dict], by=N
             position=i,
             name=piece["name"],
             trade=piece["trade"],
+            required_certification=piece["certification"],
             crew_size=piece["crew_size"],
             duration_hours=piece["duration_hours"],
             material_cost=piece["material_cost"],
@@ -417,6 +433,7 @@ def accept_supplement(supplement_id: int, *, user, today=None) -> Supplement:
             name_de=piece.name,
             name_en=piece.name,  # typed by the office in one language
             trade=piece.trade,
+            required_certification=piece.required_certification,
             crew_size=piece.crew_size,
             duration_hours=piece.duration_hours,
             material_cost=piece.material_cost,

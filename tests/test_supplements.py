@@ -399,3 +399,31 @@ def test_work_ordered_after_a_task_under_way_waits_for_its_end_and_is_billed(coo
     assert new.start >= until
     billed = {b.task.code for b in default_billings(package)}
     assert "nachtrag-1-1" in billed
+
+
+def test_gas_work_in_a_supplement_requires_a_certified_member_and_keeps_the_requirement(
+    ordered,  # noqa: F811
+    portal,  # noqa: F811
+):
+    from trades.models import Certification, Trade
+
+    gas = Certification.objects.create(code="gas", name_de="Gas (TRGI)", name_en="Gas (TRGI)")
+    office = office_client(portal)
+    url = f"/api/v1/packages/{ordered.package.pk}/supplements"
+    body = {"reason": "Gastherme anschließen", "tasks": [work(certification="gas")]}
+
+    def refused() -> str:
+        answer = office.post(url, body, content_type="application/json")
+        assert answer.status_code == 422
+        (error,) = answer.json()["detail"]
+        assert error["loc"][1:] == ["tasks", "1", "certification"]
+        return error["msg"]
+
+    assert "Qualifikationen" in refused()  # plumbing work does not ask for it yet
+    Trade.objects.get(code="sanitaer").certifications.add(gas)
+    assert "mit dieser Qualifikation" in refused()  # nobody holds it
+    portal.b.offers.get(trade__code="sanitaer").certifications.add(gas)
+    answer = office.post(url, body, content_type="application/json")
+    assert answer.status_code == 201 and answer.json()["tasks"][0]["certification"] == "gas"
+    accept_supplement(answer.json()["id"], user=ordered.user)
+    assert ordered.package.tasks.get(code="nachtrag-1-1").required_certification == gas
