@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from jobs.models import Message, Package, Quote, Request, Task
+from jobs.models import Message, Package, Quote, Request, Supplement, Task
 from scheduling import dispatch, notify, services, solver
 from scheduling.models import Appointment, Dispatch
 from trades.capacity import holiday_name
@@ -427,7 +427,32 @@ def side_lists(now: dt.datetime) -> dict:
         ],
         "at_risk": at_risk[:SIDE_LIST_LIMIT],
         "messages": unread_messages(),
+        "supplements": open_supplements(now),
     }
+
+
+def open_supplements(now: dt.datetime) -> list[dict]:
+    """Supplements the homeowner has not decided on, the soonest to expire first (an expired
+    one too: the work it is about waits until the office talks to her). One query."""
+    today = now.astimezone(BERLIN).date()
+    rows = (
+        Supplement.objects.filter(
+            status=Supplement.Status.OPEN, package__status__in=Package.PLANNED_STATUSES
+        )
+        .select_related("package")
+        .order_by("valid_until", "id")[:SIDE_LIST_LIMIT]
+    )
+    return [
+        {
+            "package": s.package_id,
+            "package_title": s.package.title,
+            "number": s.number,
+            "gross": s.gross,
+            "valid_until": s.valid_until,
+            "expired": s.valid_until < today,
+        }
+        for s in rows
+    ]
 
 
 def unread_messages() -> list[dict]:

@@ -102,6 +102,9 @@ def _labels() -> dict:
         "open_package": _("Package"),
         "revise_quote": _("Revise quote"),
         "supplement": _("Supplement"),
+        "supplement_number": _("Supplement %(number)s"),
+        "supplement_until": _("valid until"),
+        "supplement_expired": _("expired on"),
         "week": _("Week"),
         "week_empty": _("Nothing is planned this week."),
         "week_empty_none": _("Nothing is planned this week or later."),
@@ -175,6 +178,7 @@ def board_page(request):
         # in the page's language (an English clerk stays on English pages); 0 stands for the id
         "revise_url": reverse("jobs:revise-quote", args=[0]),
         "supplement_url": reverse("jobs:new-supplement", args=[0]),
+        "order_url": reverse("package", args=[0]),
         "tiles": getattr(settings, "MAP_TILE_URL", ""),
         "tiles_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
         "labels": _labels(),

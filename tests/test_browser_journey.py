@@ -241,6 +241,10 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_phone
     office.get_by_test_id("supplement-submit").click()
     expect(office.get_by_test_id("supplement")).to_contain_text("Nachtrag 1")
     expect(office.get_by_test_id("supplement-retract")).to_be_visible()
+    # The board keeps it in sight until she decides.
+    office.goto(f"{base}/buero/plantafel/")
+    expect(office.get_by_test_id("list-supplements")).to_contain_text("Nachtrag 1")
+    expect(office.get_by_test_id("list-supplements")).to_contain_text("gültig bis")
 
     # Her open page shows it without her reloading.
     card = order.get_by_test_id("supplement")

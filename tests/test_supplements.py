@@ -81,6 +81,10 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
 
     orders = homeowner.get("/meine-auftraege/").content.decode()
     assert "Ein Nachtrag wartet auf Ihre Entscheidung" in orders
+    from scheduling.board import side_lists
+
+    waiting = side_lists(timezone.now())["supplements"]
+    assert [(s["package"], s["number"], s["expired"]) for s in waiting] == [(package.pk, 1, False)]
     page = homeowner.get(f"/auftrag/{package.pk}/").content.decode()
     assert "Nachtrag 1" in page and "sie muss abgedichtet werden" in page
     assert "Nachtrag zahlungspflichtig beauftragen" in page
@@ -109,6 +113,7 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
     assert "angenommen am" in page and "zahlungspflichtig" not in page
     assert f'href="/auftrag/{package.pk}/nachtrag/{supplement.pk}.pdf"' in page  # her documents
     assert "wartet auf Ihre Entscheidung" not in homeowner.get("/meine-auftraege/").content.decode()
+    assert side_lists(timezone.now())["supplements"] == []
     assert "Wand abdichten" in page  # in the timeline too, being planned
 
     # A second tab's click changes nothing; saying no now is too late.

@@ -19,6 +19,7 @@
   const fmtClock = new Intl.DateTimeFormat(dateLocale, { hour: "2-digit", minute: "2-digit", timeZone: TZ });
   const fmtPct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
   const fmtNum = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const fmtMoney = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR" });
   const fmtEur = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
 
   let week = config.week;
@@ -426,6 +427,9 @@
       el("span", { class: "muted", text: `${r.workshop} · ${L10N.answer_by} ${fmtTime.format(new Date(r.deadline))}` }), el("br"), pkgLink(r)));
     render("messages", lists.messages || [], (r) => el("li", { class: "msg" }, pkgLink(r), el("br"),
       el("span", { class: "muted", text: `${fill(L10N.unread, { n: r.unread })} · ${fmtTime.format(new Date(r.last))}` })));
+    render("supplements", lists.supplements || [], (r) => el("li", { class: r.expired ? "warn" : "" }, pkgLink(r), el("br"),
+      el("a", { href: config.order_url.replace("/0/", `/${r.package}/`) + "#nachtraege", text: fill(L10N.supplement_number, { number: r.number }) }), " ",
+      el("span", { class: "muted", text: `${fmtMoney.format(Number(r.gross))} · ${r.expired ? L10N.supplement_expired : L10N.supplement_until} ${fmtDate.format(parseDay(r.valid_until))}` })));
     render("at_risk", lists.at_risk, (r) => el("li", { class: "risk" }, pkgLink(r), el("br"),
       el("span", { class: "muted", text: [
         r.late_days ? fill(L10N.late_by, { days: r.late_days }) : "",
