@@ -12,6 +12,9 @@ still open after that are listed with the invoice until paid or waived by the of
 
 When the payments reach the amount due the invoice moves to ``paid`` with the day of the payment
 that settled it; the database trigger allows exactly those columns to change on an issued invoice.
+An invoice that asks for nothing is ``paid`` from its issue; one whose amount due is negative (the
+progress payments it deducts exceed it) takes no payment: it is a credit owed to the customer, and
+moves to ``paid`` on the day the refund that pays the last of it is booked.
 
 Lock order (as in :mod:`invoicing.services`): the invoice row ``FOR UPDATE``, nothing else.
 """
@@ -501,8 +504,10 @@ def record_refund(
     user=None,
     transfer: int | None = None,
 ) -> Recorded:
-    """The cooperative paid a customer's credit back (an over-payment, or what was paid on an
-    invoice cancelled since): booked as a negative payment, at most the credit. With
+    """The cooperative paid a customer's credit back (an over-payment, what was paid on an
+    invoice cancelled since, or what the progress payments a final invoice deducts exceed it):
+    booked as a negative payment, at most the credit; the refund that pays the last of a final
+    invoice's own credit settles it (``paid``). With
     ``transfer`` it is that prepared transfer, carried out by the bank; without, a refund made
     some other way (cash, a transfer typed at the bank), which can only take what the
     prepared transfers leave. Locks the invoice row like a payment."""
@@ -545,7 +550,22 @@ def record_refund(
             carried_out.payment = payment
             carried_out.closed_at = timezone.now()
             carried_out.save(update_fields=["state", "payment", "closed_at"])
+        _settle_refunded(invoice, booked_on)
         return _booked(invoice, payment)
+
+
+def _settle_refunded(invoice: Invoice, booked_on: date) -> None:
+    """An issued invoice whose amount due is negative (the progress payments it deducts exceed
+    it: a credit owed to the customer) is settled once that credit is refunded in full: ``paid``
+    on the day of the refund that settled it. Call with the invoice row locked."""
+    if invoice.state != Invoice.State.ISSUED or invoice.amount_due >= 0:
+        return
+    if balance(invoice).open < 0:
+        return
+    invoice.state = Invoice.State.PAID
+    invoice.paid_on = booked_on
+    invoice.state_changed_at = timezone.now()
+    invoice.save(update_fields=["state", "paid_on", "state_changed_at"])
 
 
 def invoice_numbers_in(text: str) -> list[str]:

@@ -1055,6 +1055,17 @@ def asks_for_transfer(invoice: Invoice) -> bool:
     return bool(invoice.legal_notes) and invoice.legal_notes[-1] == payment_terms(invoice)
 
 
+#: The kinds billing a customer for work: settled by payment, or at once with nothing due.
+CUSTOMER_BILLS = (Invoice.Kind.INVOICE, Invoice.Kind.FINAL)
+
+
+def nothing_to_collect(invoice: Invoice) -> bool:
+    """Whether the customer's invoice asks for no money: the progress payments it deducts cover
+    it exactly (or it bills nothing). Not a credit note (settled with its member) nor a
+    cancellation (no claim of its own)."""
+    return invoice.kind in CUSTOMER_BILLS and invoice.amount_due == 0
+
+
 def _groups(invoice: Invoice) -> list[str]:
     groups = invoice.staff_groups()
     if invoice.package_id:
@@ -1076,8 +1087,10 @@ def issue_invoice(
 
     Guarantees: numbers are unique and gapless per issuer and calendar year, also when many
     invoices are issued at once; the legal notes and due date are frozen with the content; an
-    ``invoice.issued`` event is written to the outbox. Locks: the invoice row, then the issuer's
-    counter row for the year, both ``FOR UPDATE`` until commit."""
+    ``invoice.issued`` event is written to the outbox. A customer's invoice with nothing to
+    collect (a final invoice the progress payments cover) is settled at once: ``paid`` on its
+    issue date. Locks: the invoice row, then the issuer's counter row for the year, both
+    ``FOR UPDATE`` until commit."""
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_draft:
@@ -1103,6 +1116,10 @@ def issue_invoice(
         invoice.state = Invoice.State.ISSUED
         invoice.state_changed_at = invoice.issued_at
         invoice.legal_notes = [*legal_notes(invoice, totals), terms or payment_terms(invoice)]
+        if nothing_to_collect(invoice):
+            # No payment will ever come to mark it paid, and the member settlement pays the
+            # members their shares of paid invoices only.
+            invoice.state, invoice.paid_on = Invoice.State.PAID, issue_date
         invoice.save()
         emit(
             _groups(invoice),
@@ -1114,6 +1131,10 @@ def issue_invoice(
                 "gross": str(invoice.gross_total),
             },
         )
+        if invoice.state == Invoice.State.PAID:
+            emit(
+                _groups(invoice), "invoice.paid", {"invoice": invoice.pk, "number": invoice.number}
+            )
         delivery.mail_on_issue(invoice)
         logger.info("issued invoice %s (%s)", invoice.number, invoice.gross_total)
     return invoice

@@ -4,6 +4,14 @@ The cooperative invoices packages to customers as general contractor; the member
 the work. Once a package invoice is paid in full, each member is owed its share: the net amount of
 the lines it performed. A line no member performed (``performed_by`` empty: the coordination fee
 the customer accepted with the quote) is the cooperative's own revenue and is paid out to no one.
+
+Progress invoices are not settled themselves: the final invoice bills all the work and deducts
+them, so a member's share is paid once, when the final invoice is paid and the progress invoices
+it deducts are too. A final invoice the progress payments cover is paid at issue; one they exceed
+(a credit owed to the customer, e.g. the compensation after a withdrawal) once the credit is
+refunded. Its shares are still of all the work it bills: the money came in on the progress
+invoices.
+
 Per month and member the cooperative issues
 
 * a self-billing credit note (Gutschrift, UNTDID 1001 type 389, §14 Abs. 2 Satz 2 UStG) in its own
@@ -47,6 +55,7 @@ from django.utils.translation import gettext as _
 from invoicing import payments, services, texts
 from invoicing.models import (
     Invoice,
+    InvoiceDeduction,
     InvoiceLine,
     Payment,
     Settlement,
@@ -135,13 +144,23 @@ def credit_treatment(workshop: Workshop) -> str:
 
 
 def settleable_invoices(end: date):
-    """Paid package invoices of the cooperative not settled yet, paid by ``end``."""
-    return Invoice.objects.filter(
-        issuer_key="coop",
-        kind__in=SETTLED_KINDS,
-        state=Invoice.State.PAID,
-        paid_on__lte=end,
-    ).exclude(pk__in=SettlementItem.objects.values("invoice"))
+    """Paid package invoices of the cooperative not settled yet, paid by ``end``, whose deducted
+    progress invoices were paid by ``end`` too. A final invoice the progress payments cover, or
+    exceed, is ``paid`` without money coming in on it: the customer paid for the work on the
+    progress invoices, so the members wait until she has."""
+    progress_unpaid = InvoiceDeduction.objects.exclude(
+        progress_invoice__state=Invoice.State.PAID, progress_invoice__paid_on__lte=end
+    ).values("invoice")
+    return (
+        Invoice.objects.filter(
+            issuer_key="coop",
+            kind__in=SETTLED_KINDS,
+            state=Invoice.State.PAID,
+            paid_on__lte=end,
+        )
+        .exclude(pk__in=SettlementItem.objects.values("invoice"))
+        .exclude(pk__in=progress_unpaid)
+    )
 
 
 def shares(invoices) -> dict[int, list[dict]]:
@@ -315,7 +334,9 @@ def _credit_line(item: dict, invoice: Invoice) -> services.LineInput:
         detail = f"storniert am {invoice.issue_date:%d.%m.%Y} mit {invoice.number}"
     else:
         text = f"Anteil an Rechnung {invoice.number}: {invoice.title}"
-        detail = f"bezahlt am {invoice.paid_on:%d.%m.%Y}"
+        # nothing came in on it: the progress payments it deducts covered it (the rest refunded)
+        paid = "bezahlt" if invoice.amount_due > 0 else "ausgeglichen"
+        detail = f"{paid} am {invoice.paid_on:%d.%m.%Y}"
     return services.LineInput(
         kind=InvoiceLine.Kind.OTHER,
         text=text[:300],

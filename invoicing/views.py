@@ -302,7 +302,8 @@ def invoice_list(request):
         qs = qs.filter(tab=state)
     # what customers and members still owe: not the cancellations (their negative amount only
     # undoes the cancelled invoice) nor the credit notes (owed to the members)
-    receivable = qs.filter(state=Invoice.State.ISSUED, kind__in=dunning.DUNNED_KINDS)
+    # (nor a final invoice the progress payments exceed: its credit is counted under "to refund")
+    receivable = qs.filter(state=Invoice.State.ISSUED, kind__in=dunning.DUNNED_KINDS, open__gt=0)
     open_total = receivable.aggregate(s=Sum("open"))["s"] or ZERO
     page = Paginator(_with_overdue_flag(qs, today), PAGE_SIZE).get_page(request.GET.get("seite"))
     tabs = [("", _("all"), counts["all"])] + [
@@ -375,6 +376,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "deductions": invoice.deductions.all(),
         "groups": totals.groups,
         "credit": -invoice.open if invoice.open < 0 else ZERO,
+        "settled_how": _settled_how(invoice),
         "owed": invoice.open + invoice.charges_open,
         "mail": InvoiceMail.objects.filter(invoice=invoice).first(),
         "waived": waived,
@@ -418,6 +420,20 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         "held": dunning.HELD_REASON if invoice.is_held else "",
         "section": "list",
     }
+
+
+def _settled_how(invoice: Invoice) -> str:
+    """How a paid invoice that asked for no money was settled, for the page to say: ``covered``
+    (the progress payments cover it), ``nothing`` (it billed nothing) or ``refunded`` (they
+    exceeded it and the credit went back); "" for any other invoice, and while a credit is open
+    again (the bank returned the refund)."""
+    if invoice.state != Invoice.State.PAID or invoice.kind not in services.CUSTOMER_BILLS:
+        return ""
+    if invoice.amount_due < 0:
+        return "refunded" if invoice.open >= 0 else ""
+    if invoice.amount_due == 0:
+        return "covered" if invoice.prepaid_total else "nothing"
+    return ""
 
 
 def _booked_form(transfer: RefundTransfer, today, data=None) -> TransferBookedForm:
