@@ -93,6 +93,19 @@ def package_invoices(user, package) -> list[Document]:
     documents = []
     for invoice in invoices:
         note, state = payment_state(invoice, today)
+        held = (
+            package.withdrawn_at is not None
+            and invoice.kind == Invoice.Kind.PROGRESS
+            and invoice.open > 0
+        )
+        if held:
+            # Held from dunning since the withdrawal: the office settles it with what is owed
+            # for the work done (or not), so she is not urged to pay it, nor told it is late.
+            note = _(
+                "%(amount)s open; after your withdrawal the office settles it with the work "
+                "done until then and will write to you"
+            ) % {"amount": format_money(invoice.open)}
+            state = "open"
         documents.append(
             Document(
                 "invoice",
@@ -101,7 +114,7 @@ def package_invoices(user, package) -> list[Document]:
                 invoice.issue_date,
                 note,
                 state,
-                payment_details(invoice),
+                None if held else payment_details(invoice),
             )
         )
     return documents

@@ -428,3 +428,22 @@ def test_a_notice_not_yet_sent_when_the_order_was_withdrawn_is_not_sent_after(wo
     assert result["emailed"] == 0 and mail.outbox == []
     notice.refresh_from_db()
     assert notice.emailed_at is None
+
+
+def test_her_order_page_neither_urges_nor_calls_late_a_progress_invoice_held_after_withdrawal(
+    world, frozen
+):
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from invoicing.package_documents import package_invoices
+
+    package, _progress = samples.withdrawn_bathroom(world, frozen, paid=False)
+    homeowner = get_user_model().objects.create_user("kundin", role="homeowner")
+    package.customer.user = homeowner
+    package.customer.save(update_fields=["user"])
+    with time_machine.travel(dt.datetime(2026, 4, 30, 10, tzinfo=dt.UTC), tick=False):
+        (document,) = package_invoices(homeowner, package)
+    assert document.state == "open" and document.payment is None
+    assert "überfällig" not in document.note and "das Büro" in document.note
