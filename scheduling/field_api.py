@@ -83,6 +83,11 @@ class DayOut(Schema):
     time_to: str
 
 
+class SupplementNoteOut(Schema):
+    number: int
+    reason: str
+
+
 class CardOut(Schema):
     appointment: int
     date: dt.date
@@ -109,6 +114,9 @@ class CardOut(Schema):
     address: AddressOut
     customer: CustomerOut
     checklist: list[ChecklistItemOut]
+    supplement: SupplementNoteOut | None = Field(
+        None, description="the supplement the customer ordered this work by (no prices)"
+    )
 
 
 class AgendaOut(Schema):
@@ -285,6 +293,7 @@ def _with_details(qs):
         "task__package__site",
         "task__package__customer",
         "task__package__template",
+        "task__supplement_task__supplement",
     ).prefetch_related(Prefetch("task__checklist", queryset=ChecklistItem.objects.all()))
 
 
@@ -375,8 +384,17 @@ def _card(
     task, package = a.task, a.task.package
     site, customer = package.site, package.customer
     lat, lon = site.location.y, site.location.x
+    ordered_by = getattr(task, "supplement_task", None)
     return {
         "appointment": a.pk,
+        # Extra work the customer agreed to: the worker knows it is ordered (the reason, no
+        # prices).
+        "supplement": {
+            "number": ordered_by.supplement.number,
+            "reason": ordered_by.supplement.reason,
+        }
+        if ordered_by is not None
+        else None,
         **_day(day, start_hour, hours),
         # A job running over several days shows on each of them; the task page lists them all.
         "days": [_day(*segment) for segment in _days(a)],

@@ -349,6 +349,13 @@ def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coo
     new = planned["nachtrag-1-1"]
     assert new.workshop == coop.a  # the electrician
     assert new.start >= planned["rough"].end and new.end <= planned["finish"].start
+    # The electrician's phone says it is ordered extra work, and why (no prices).
+    electrician = Client()
+    electrician.force_login(coop.alice)
+    card = electrician.get(f"/api/v1/field/appointments/{new.pk}").json()
+    assert card["supplement"] == {"number": 1, "reason": "Zweiter Stromkreis"}
+    other = electrician.get(f"/api/v1/field/appointments/{planned['wiring'].pk}").json()
+    assert other["supplement"] is None
     ctx = services.build_problem(services.plan_start(TODAY))
     assert check_plan(ctx.problem, services.stored_plan(ctx)) == []
 
