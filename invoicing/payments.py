@@ -289,6 +289,21 @@ def _refund_amount_error(invoice: Invoice, amount: Decimal, prepared: Decimal = 
     credit = -balance(invoice).open
     if credit <= 0:
         return _("There is no credit to refund on this invoice.")
+    # A final invoice deducts its progress invoices whether they were paid or not: what is
+    # still open on them was never received, so it is not paid back (it is set off instead).
+    unpaid = [
+        (d.progress_invoice.number, open_amount(d.progress_invoice))
+        for d in invoice.deductions.select_related("progress_invoice")
+    ]
+    unpaid = [(number, owed) for number, owed in unpaid if owed > 0]
+    if unpaid:
+        credit -= sum(owed for _number, owed in unpaid)
+        if credit <= 0:
+            return _(
+                "The progress invoice %(numbers)s deducted here is not paid yet: with what is "
+                "open on it, there is no credit to refund. Book its payment first, or let the "
+                "credit set it off."
+            ) % {"numbers": ", ".join(number for number, _owed in unpaid)}
     free = credit - prepared
     if amount <= free:
         return None

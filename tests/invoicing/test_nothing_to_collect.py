@@ -247,3 +247,25 @@ def test_the_office_reads_what_a_credit_invoice_owes_and_then_that_it_is_settled
         "Ausgeglichen am 02.03.2026: Das Guthaben der Kundin oder des Kunden ist erstattet."
     )
     assert Payment.objects.get(invoice=invoice).amount == D("-182.43")
+
+
+def test_no_credit_is_paid_back_that_rests_on_an_unpaid_progress_invoice(world, frozen):
+    """Hanna withdrew without paying the progress invoice: the compensation invoice deducts it
+    all the same, but its "credit" was never received, so nothing of it goes out."""
+    package, progress = samples.withdrawn_bathroom(world, frozen, paid=False)
+    invoice = services.issue_invoice(
+        services.generate_package_invoice(package), issue_date=frozen, today=frozen
+    )
+    assert invoice.amount_due < 0 and progress.amount_due > -invoice.amount_due
+    with pytest.raises(ValidationError) as refused:
+        payments.record_refund(invoice, amount=-invoice.amount_due, booked_on=frozen)
+    assert progress.number in refused.value.message_dict["amount"][0]
+    with pytest.raises(ValidationError):
+        payments.prepare_refund_transfer(
+            invoice,
+            name="Hanna Hausmann",
+            iban="DE89370400440532013000",
+            amount=-invoice.amount_due,
+            execution_date=frozen,
+        )
+    assert not invoice.payments.exists() and not invoice.refund_transfers.exists()
