@@ -234,6 +234,12 @@ def render_supplement(supplement: Supplement) -> tuple[str, str, bytes]:
             + (f" von {who}" if who else "")
             + ". Der Nachtrag ergänzt den Auftrag; im Übrigen gelten dessen Bedingungen."
         )
+        if supplement.early_start_consent:
+            text += (
+                " Sie haben ausdrücklich verlangt, dass wir mit dieser Arbeit sofort beginnen; "
+                "bei einem Widerruf ist Wertersatz für die bis dahin erbrachte Leistung zu "
+                "leisten (§ 357a Abs. 2 BGB)."
+            )
         story += [Paragraph("<b>Auftragsbestätigung</b>", body), Paragraph(_esc(text), body)]
     else:
         state = {

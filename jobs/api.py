@@ -18,6 +18,7 @@ from jobs.schemas import (
     RequestIn,
     RequestOut,
     RevisionIn,
+    SupplementDecisionIn,
     SupplementIn,
     SupplementOut,
     TemplateIn,
@@ -410,12 +411,17 @@ def _decide(request, supplement_id: int, decide):
     auth=required_auth,
     tags=["journey"],
 )
-def accept_supplement(request, supplement_id: int):
-    """The homeowner accepts a supplement: its work joins the order and is planned. Accepting
+def accept_supplement(request, supplement_id: int, payload: SupplementDecisionIn):
+    """The homeowner accepts a supplement: its work joins the order and is planned (a consumer
+    agrees to the immediate start: ``early_start_consent``, else 422 naming it). Accepting
     twice is harmless; a declined, taken back or expired one is refused."""
     from jobs.supplements import accept_supplement as accept
 
-    return _decide(request, supplement_id, accept)
+    return _decide(
+        request,
+        supplement_id,
+        lambda pk, user: accept(pk, user=user, early_start_consent=payload.early_start_consent),
+    )
 
 
 @router.post(

@@ -509,6 +509,9 @@ class Supplement(PricedTotalsFields):
         verbose_name=_("created by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # A consumer orders extra work to begin at once: should a withdrawal right apply to the
+    # supplement, the work done until then is paid for (§ 356 Abs. 4, § 357a Abs. 2 BGB).
+    early_start_consent = models.BooleanField(_("consent to start at once"), default=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -244,6 +244,13 @@ class SupplementTaskIn(Schema):
     )
 
 
+class SupplementDecisionIn(Schema):
+    early_start_consent: bool = Field(
+        False,
+        description="a consumer agrees that the work starts at once (required to accept)",
+    )
+
+
 class SupplementIn(Schema):
     reason: str = Field(..., min_length=1, max_length=2000, description="why the work is needed")
     tasks: list[SupplementTaskIn] = Field(..., min_length=1, max_length=20)
@@ -288,6 +295,7 @@ class SupplementOut(Schema):
     tax_reduction: Decimal
     created_at: datetime
     decided_at: datetime | None
+    early_start_consent: bool
     expired: bool = Field(False, description="open, but its last valid day has passed")
     tasks: list[SupplementTaskOut]
     lines: list[QuoteLineOut]

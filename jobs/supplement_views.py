@@ -101,8 +101,11 @@ def new_supplement(request, package_id: int):
 def decide_supplement(request, package_id: int, supplement_id: int, decision: str):
     """The homeowner's yes or no from her order page (the script-free path; the API does the
     same). Only hers: anybody else's is not found."""
+    consent = bool(request.POST.get("early_start_consent"))
     decide = {
-        "accept": supplements.accept_supplement,
+        "accept": lambda pk, user: supplements.accept_supplement(
+            pk, user=user, early_start_consent=consent
+        ),
         "decline": supplements.decline_supplement,
     }[decision]
     if not Supplement.objects.filter(pk=supplement_id, package_id=package_id).exists():

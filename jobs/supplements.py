@@ -402,16 +402,36 @@ def _still_open(supplement: Supplement, package: Package, today) -> None:
         )
 
 
+def needs_early_start_consent(package: Package) -> bool:
+    """Whether ordering a supplement asks the consumer to agree that its work starts at once
+    (it is planned straight away): the same words as the order's early start."""
+    return package.customer.kind == package.customer.Kind.PRIVATE
+
+
 @transaction.atomic
-def accept_supplement(supplement_id: int, *, user, today=None) -> Supplement:
+def accept_supplement(
+    supplement_id: int, *, user, early_start_consent: bool = False, today=None
+) -> Supplement:
     """The homeowner agrees: the work becomes tasks of the package in the order the office gave,
     and the planner places them. Idempotent (a second tab gets the same answer); declined,
-    taken back, expired or foreign ones are refused."""
+    taken back, expired or foreign ones are refused. A consumer agrees to the immediate start
+    (recorded with the consent)."""
+    from zunft.core.models import Consent
+
     today = today or timezone.localdate()
     supplement, package = _homeowners_supplement(supplement_id, user=user)
     if supplement.status == Supplement.Status.ACCEPTED:
         return supplement
     _still_open(supplement, package, today)
+    if needs_early_start_consent(package) and not early_start_consent:
+        raise ValidationError(
+            {
+                "early_start_consent": _(
+                    "The work is planned at once: please tick the box to agree to the "
+                    "immediate start, or write to the office if you want it later."
+                )
+            }
+        )
     pieces = list(supplement.tasks.select_related("trade", "after", "before"))
     # The order's work went on while she decided: what the new work was to come before may
     # have begun, or another supplement changed the order of work.
@@ -448,7 +468,15 @@ def accept_supplement(supplement_id: int, *, user, today=None) -> Supplement:
     supplement.status = Supplement.Status.ACCEPTED
     supplement.decided_at = timezone.now()
     supplement.decided_by = user
-    supplement.save(update_fields=["status", "decided_at", "decided_by"])
+    supplement.early_start_consent = early_start_consent
+    supplement.save(update_fields=["status", "decided_at", "decided_by", "early_start_consent"])
+    if early_start_consent:
+        Consent.objects.create(
+            user=user,
+            kind=Consent.Kind.EARLY_START,
+            text_version="2026-1",
+            subject=f"supplement {supplement.pk}",
+        )
     _announce(package, supplement, "supplement.accepted")
     supplement_accepted.send(sender=Supplement, package=package, supplement=supplement)
     transaction.on_commit(lambda: _confirm(supplement), robust=True)
@@ -541,6 +569,16 @@ def _confirm(supplement: Supplement) -> None:
                 "gross": format_money(supplement.gross),
             },
             _("Travel is charged as it arises, at the rate per kilometre of your order."),
+            *(
+                [
+                    _(
+                        "You asked us to start this work at once; if you withdraw, you pay for "
+                        "the work done until then."
+                    )
+                ]
+                if supplement.early_start_consent
+                else []
+            ),
             _("Your order online: %(url)s") % {"url": _url(package)},
         ]
         subject = _("Supplement %(number)s accepted: %(title)s") % {

@@ -241,7 +241,11 @@ RULES: dict[str, Rule] = {
         },
         why="the office writes supplements",
     ),
-    "jobs_api_accept_supplement": only(HOME_A, why="only the customer extends her order"),
+    "jobs_api_accept_supplement": only(
+        HOME_A,
+        body=lambda w: {"early_start_consent": True},
+        why="only the customer extends her order",
+    ),
     "jobs_api_decline_supplement": only(HOME_A, why="only the customer says no to it"),
     "jobs_api_retract_supplement": only(OFFICE, why="the office takes back what it sent"),
     "jobs_api_revise": only(
@@ -679,6 +683,7 @@ PAGES: dict[str, Page] = {
     "auftrag/<int:package_id>/nachtrag/<int:supplement_id>/annehmen/": page(
         HOME_A,
         method="post",
+        data=lambda w: {"early_start_consent": "on"},
         ok=frozenset({302}),
         lands="/auftrag/",
         why="only the homeowner extends her order",

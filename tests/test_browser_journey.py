@@ -252,6 +252,7 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_phone
     expect(card).to_contain_text("wartet bis")
     assert order.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     order.screenshot(path=SHOTS / "supplement-order.png", full_page=True)
+    order.get_by_test_id("supplement-consent").check()
     order.get_by_test_id("supplement-accept").click()
     expect(order.locator("ul.messages")).to_contain_text("Sie haben Nachtrag 1 beauftragt")
     expect(order.get_by_test_id("supplement-state")).to_contain_text("angenommen am")

@@ -89,8 +89,14 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
     assert "Nachtrag 1" in page and "sie muss abgedichtet werden" in page
     assert "Nachtrag zahlungspflichtig beauftragen" in page
     with django_capture_on_commit_callbacks(execute=True):
-        ordered_it = homeowner.post(f"/auftrag/{package.pk}/nachtrag/{supplement.pk}/annehmen/")
-    assert ordered_it.status_code == 302
+        unticked = homeowner.post(f"/auftrag/{package.pk}/nachtrag/{supplement.pk}/annehmen/")
+        assert not package.tasks.filter(code__startswith="nachtrag").exists()
+        ordered_it = homeowner.post(
+            f"/auftrag/{package.pk}/nachtrag/{supplement.pk}/annehmen/",
+            {"early_start_consent": "on"},
+        )
+    assert unticked.status_code == 302 and ordered_it.status_code == 302
+    assert Supplement.objects.get(pk=supplement.pk).early_start_consent
 
     new = package.tasks.get(code="nachtrag-1-1")
     assert (new.name_de, new.trade.code, new.crew_size) == ("Wand abdichten", "sanitaer", 2)
@@ -117,7 +123,7 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_order
     assert "Wand abdichten" in page  # in the timeline too, being planned
 
     # A second tab's click changes nothing; saying no now is too late.
-    accept_supplement(supplement.pk, user=ordered.user)
+    accept_supplement(supplement.pk, user=ordered.user, early_start_consent=True)
     assert package.tasks.filter(code__startswith="nachtrag").count() == 1
     late = homeowner.post(f"/api/v1/supplements/{supplement.pk}/decline")
     assert late.status_code == 409
@@ -246,7 +252,11 @@ def test_declined_taken_back_and_expired_supplements_cannot_be_ordered(
     declined = homeowner.post(f"/api/v1/supplements/{first.pk}/decline")
     assert declined.status_code == 200 and declined.json()["status"] == "declined"
     assert Event.objects.filter(group="office", type="supplement.declined").exists()
-    again = homeowner.post(f"/api/v1/supplements/{first.pk}/accept")
+    again = homeowner.post(
+        f"/api/v1/supplements/{first.pk}/accept",
+        {"early_start_consent": True},
+        content_type="application/json",
+    )
     assert again.status_code == 409 and "abgelehnt" in again.json()["detail"]
 
     second = propose_supplement(package, reason="Noch eine Dose", tasks=[work(trade="elektro")])
@@ -254,13 +264,20 @@ def test_declined_taken_back_and_expired_supplements_cannot_be_ordered(
     office = office_client(portal)
     taken = office.post(f"/buero/nachtraege/{second.pk}/zuruecknehmen/")
     assert taken.status_code == 302
-    refused = homeowner.post(f"/api/v1/supplements/{second.pk}/accept")
+    refused = homeowner.post(
+        f"/api/v1/supplements/{second.pk}/accept",
+        {"early_start_consent": True},
+        content_type="application/json",
+    )
     assert refused.status_code == 409 and "zurückgenommen" in refused.json()["detail"]
 
     third = propose_supplement(package, reason="Rohr", tasks=[work()])
     with pytest.raises(ValidationError) as late:
         accept_supplement(
-            third.pk, user=ordered.user, today=timezone.localdate() + dt.timedelta(days=15)
+            third.pk,
+            user=ordered.user,
+            early_start_consent=True,
+            today=timezone.localdate() + dt.timedelta(days=15),
         )
     assert "abgelaufen" in late.value.message_dict["supplement"][0]
     assert not package.tasks.filter(code__startswith="nachtrag").exists()
@@ -274,7 +291,12 @@ def test_declined_taken_back_and_expired_supplements_cannot_be_ordered(
     # Somebody else's supplement does not exist for her.
     stranger = Client()
     stranger.force_login(portal.heinz)
-    assert stranger.post(f"/api/v1/supplements/{third.pk}/accept").status_code == 404
+    answer = stranger.post(
+        f"/api/v1/supplements/{third.pk}/accept",
+        {"early_start_consent": True},
+        content_type="application/json",
+    )
+    assert answer.status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
@@ -292,7 +314,9 @@ def test_two_tabs_ordering_one_supplement_add_its_work_once(portal):  # noqa: F8
     def tab():
         try:
             barrier.wait()
-            results.append(accept_supplement(supplement.pk, user=user).decided_at)
+            results.append(
+                accept_supplement(supplement.pk, user=user, early_start_consent=True).decided_at
+            )
         finally:
             connection.close()
 
@@ -310,7 +334,7 @@ def test_the_invoice_charges_the_supplements_coordination_fee(ordered):  # noqa:
 
     supplement = propose_supplement(ordered.package, reason="Wand nass", tasks=[work()])
     before = coordination_fee_lines(ordered.package)
-    accept_supplement(supplement.pk, user=ordered.user)
+    accept_supplement(supplement.pk, user=ordered.user, early_start_consent=True)
     after = coordination_fee_lines(ordered.package)
     assert len(after) == len(before) + 1
     fee = supplement.lines.get(kind="fee")
@@ -340,7 +364,7 @@ def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coo
             ],
             today=TODAY,
         )
-        accept_supplement(supplement.pk, user=coop.hanna, today=TODAY)
+        accept_supplement(supplement.pk, user=coop.hanna, early_start_consent=True, today=TODAY)
         services.plan_cooperative(today=TODAY, time_limit=3)
     planned = {
         a.task.code: a
@@ -378,7 +402,16 @@ def test_a_supplement_the_work_has_overtaken_is_refused_and_a_double_click_sends
     assert len([m for m in mail.outbox if "Nachtrag" in m.subject]) == 1
     # The wiring began while she was deciding: the new work can no longer come before it.
     Task.objects.filter(pk=wiring.pk).update(status=Task.Status.IN_PROGRESS)
-    late = ordered.client.post(f"/api/v1/supplements/{first.pk}/accept")
+    unticked = ordered.client.post(
+        f"/api/v1/supplements/{first.pk}/accept", {}, content_type="application/json"
+    )
+    assert unticked.status_code == 422
+    assert unticked.json()["detail"][0]["loc"][-1] == "early_start_consent"
+    late = ordered.client.post(
+        f"/api/v1/supplements/{first.pk}/accept",
+        {"early_start_consent": True},
+        content_type="application/json",
+    )
     assert late.status_code == 409 and "nicht mehr wie beschrieben" in late.json()["detail"]
     assert not package.tasks.filter(code__startswith="nachtrag").exists()
     assert Supplement.objects.get(pk=first.pk).status == "open"
@@ -405,7 +438,7 @@ def test_work_ordered_after_a_task_under_way_waits_for_its_end_and_is_billed(coo
             tasks=[work(name="Leitung", trade="elektro", after=rough.pk)],
             today=TODAY,
         )
-        accept_supplement(supplement.pk, user=coop.hanna, today=TODAY)
+        accept_supplement(supplement.pk, user=coop.hanna, early_start_consent=True, today=TODAY)
         services.plan_cooperative(today=TODAY, time_limit=3)
     new = Appointment.objects.exclude(status="cancelled").get(task__code="nachtrag-1-1")
     assert new.start >= until
@@ -437,5 +470,5 @@ def test_gas_work_in_a_supplement_requires_a_certified_member_and_keeps_the_requ
     portal.b.offers.get(trade__code="sanitaer").certifications.add(gas)
     answer = office.post(url, body, content_type="application/json")
     assert answer.status_code == 201 and answer.json()["tasks"][0]["certification"] == "gas"
-    accept_supplement(answer.json()["id"], user=ordered.user)
+    accept_supplement(answer.json()["id"], user=ordered.user, early_start_consent=True)
     assert ordered.package.tasks.get(code="nachtrag-1-1").required_certification == gas
