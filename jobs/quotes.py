@@ -129,6 +129,33 @@ def totals(kinds_and_nets) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     return net, round_money(net * vat_rate), labour_gross, reduction
 
 
+def material_line(trade: str, work: str, cost: Decimal) -> PricedLine:
+    """The material of one piece of work, as a lump sum."""
+    return PricedLine(
+        QuoteLine.Kind.MATERIAL, trade, MATERIAL_TEXT % work, Decimal(1), Unit.LUMP_SUM, cost
+    )
+
+
+def coordination_fee(lines: list[PricedLine]) -> list[PricedLine]:
+    """The cooperative's coordination fee on ``lines`` (its rate of their sum), or none: the
+    one rule the instant quote and a supplement charge it by."""
+    subtotal = sum((line.net for line in lines), Decimal(0))
+    coop = Cooperative.objects.first()
+    fee_rate = coop.fee_rate if coop else Decimal(0)
+    if not (fee_rate and subtotal):
+        return []
+    return [
+        PricedLine(
+            QuoteLine.Kind.FEE,
+            "",
+            COORDINATION_FEE_TEXT,
+            Decimal(1),
+            Unit.LUMP_SUM,
+            round_money(subtotal * fee_rate),
+        )
+    ]
+
+
 def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
     """Lines per trade: labour (hours × the planned workshop's rate), material, travel (km ×
     rate per km), the cooperative's coordination fee; VAT; the labour share and the §35a EStG
@@ -159,16 +186,7 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
             )
         )
         if task.material_cost:
-            lines.append(
-                PricedLine(
-                    QuoteLine.Kind.MATERIAL,
-                    trade,
-                    MATERIAL_TEXT % task.name_de,
-                    Decimal(1),
-                    Unit.LUMP_SUM,
-                    round_money(task.material_cost),
-                )
-            )
+            lines.append(material_line(trade, task.name_de, round_money(task.material_cost)))
         if slot.travel_km:
             lines.append(
                 PricedLine(
@@ -186,20 +204,7 @@ def price(package: Package, schedule: dict[int, Slot]) -> Pricing:
     for line in lines:
         order.setdefault(line.trade, len(order))
     lines.sort(key=lambda line: order[line.trade])
-    subtotal = sum((line.net for line in lines), Decimal(0))
-    coop = Cooperative.objects.first()
-    fee_rate = coop.fee_rate if coop else Decimal(0)
-    if fee_rate and subtotal:
-        lines.append(
-            PricedLine(
-                QuoteLine.Kind.FEE,
-                "",
-                COORDINATION_FEE_TEXT,
-                Decimal(1),
-                Unit.LUMP_SUM,
-                round_money(subtotal * fee_rate),
-            )
-        )
+    lines += coordination_fee(lines)
     net, vat, labour_gross, reduction = totals((line.kind, line.net) for line in lines)
     starts = [s.start for s in schedule.values()]
     ends = [s.end for s in schedule.values()]

@@ -32,8 +32,14 @@ from jobs.models import (
     Task,
     TaskDependency,
 )
-from jobs.quotes import COORDINATION_FEE_TEXT, MATERIAL_TEXT, PricedLine, stored_lines, totals
-from trades.models import Cooperative, Trade, WorkshopTrade
+from jobs.quotes import (
+    PricedLine,
+    coordination_fee,
+    material_line,
+    stored_lines,
+    totals,
+)
+from trades.models import Trade, WorkshopTrade
 from trades.selectors import workshops_serving
 from zunft.core.errors import Conflict
 from zunft.core.money import format_money, format_number, round_money
@@ -95,16 +101,13 @@ def _rate(trade: Trade, agreed: dict[str, Decimal], site, certification=None) ->
     new to it the dearest of the members serving the site (the invoice bills the performing
     member's rate, so the supplement never promises less than it will cost). None when no
     member serves the site with the trade: the planner could not place the work."""
-    serving = workshops_serving(site.location, trade, certification)
-    if not serving.exists():
-        return None
-    if trade.name_de in agreed:
-        return agreed[trade.name_de]
-    return (
-        WorkshopTrade.objects.filter(trade=trade, workshop__in=serving.values("pk"))
+    serving = workshops_serving(site.location, trade, certification).values("pk")
+    dearest = (
+        WorkshopTrade.objects.filter(trade=trade, workshop__in=serving)
         .aggregate(rate=Max("hourly_rate"))
         .get("rate")
     )
+    return None if dearest is None else agreed.get(trade.name_de, dearest)
 
 
 def _dependency_map(package: Package) -> dict:
@@ -243,30 +246,8 @@ def _price(work: list[dict]) -> list[PricedLine]:
             )
         )
         if piece["material_cost"]:
-            lines.append(
-                PricedLine(
-                    QuoteLine.Kind.MATERIAL,
-                    trade,
-                    MATERIAL_TEXT % piece["name"],
-                    Decimal(1),
-                    Unit.LUMP_SUM,
-                    piece["material_cost"],
-                )
-            )
-    subtotal = sum((line.net for line in lines), Decimal(0))
-    coop = Cooperative.objects.first()
-    if coop and coop.fee_rate and subtotal:
-        lines.append(
-            PricedLine(
-                QuoteLine.Kind.FEE,
-                "",
-                COORDINATION_FEE_TEXT,
-                Decimal(1),
-                Unit.LUMP_SUM,
-                round_money(subtotal * coop.fee_rate),
-            )
-        )
-    return lines
+            lines.append(material_line(trade, piece["name"], piece["material_cost"]))
+    return lines + coordination_fee(lines)
 
 
 @transaction.atomic

@@ -45,6 +45,7 @@ def package_page(request, package_id: int):
     }
     is_owner = package.customer.user_id == request.user.pk
     sees_prices = is_owner or request.user.is_office
+    closed = bool(supplementable(package))
     return render(
         request,
         "scheduling/package.html",
@@ -61,8 +62,8 @@ def package_page(request, package_id: int):
             "withdrawal": withdrawal_state(package) if is_owner else None,
             "supplements": supplements_for_page(package) if sees_prices else None,
             # A withdrawn, finished or cancelled order takes no decisions on supplements either.
-            "supplements_closed": bool(supplementable(package)),
-            "may_supplement": request.user.is_office and not supplementable(package),
+            "supplements_closed": closed,
+            "may_supplement": request.user.is_office and not closed,
             "today": timezone.localdate(),
         },
     )
