@@ -47,6 +47,15 @@ from .modes import diverse_modes
 # children a second on J120) 150 individuals beat 60 (12 hardest J120 instances, full solves of
 # 10 s: mean gap 6.64 % against 7.34 %; 300: 6.58 %; hard J60: 2.83 % against 2.71 %, noise).
 RACE_POPULATION = 150
+# Within ten seconds the search converges many times over: it restarts after this many
+# generations without a better schedule (28 hard J60 instances: mean gap 2.28 % without
+# restarts; after 20, 50, 150, 300 stale generations 1.06, 1.01, 1.18, 1.43 %).
+RACE_RESTART = 50
+# A multi-mode search restarts from its eight best schedules, which carry different mode
+# vectors (40 hard MMLIB50 instances: 17 at best known, mean gap 1.77 % without restarts;
+# 15, 1.59 % keeping one; 20, 1.25 % keeping four; 26, 0.85 % keeping eight). Single-mode
+# ones keep one (28 hard J60 instances: mean gap 0.94 % with one, 1.37 % with four).
+RACE_ELITES = 8
 ALWAYS = True  # presence of a mode that is the only choice
 
 STATUS = {
@@ -726,6 +735,8 @@ def _race(solver, cpm: CpModel, t0: float, project: Project, start: Schedule, op
             generations=1 << 30,
             stop=done.is_set,
             inbox=inbox,
+            restart_after=RACE_RESTART,
+            elites=RACE_ELITES if any(len(a.modes) > 1 for a in project.activities) else 1,
         )
     finally:
         thread.join()

@@ -119,6 +119,20 @@ def test_genetic_search_never_returns_worse_or_infeasible_and_is_deterministic()
         assert again == found
 
 
+def test_restarting_search_keeps_its_best_stays_feasible_and_is_deterministic():
+    # Restarting after every stale generation replaces nearly the whole population many
+    # times; the best schedule found so far must survive each restart.
+    for seed, modes in ((0, 1), (1, 1), (2, 3)):
+        project = random_project(seed, n=20, modes=modes)
+        first = construct(project, seed=seed, passes=2)
+        start = (list(first.modes), [list(first.starts)])
+        found = genetic_search(project, *start, seed=seed, generations=40, restart_after=1)
+        assert violations(project, found[0], found[1]) == []
+        assert found[2] <= first.parts["makespan"]
+        again = genetic_search(project, *start, seed=seed, generations=40, restart_after=1)
+        assert again == found
+
+
 def test_construct_with_generations_is_feasible_and_not_worse_multi_mode_included():
     for seed, modes in ((1, 1), (2, 2), (3, 3)):
         project = random_project(seed, n=15, modes=modes)
