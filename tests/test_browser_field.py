@@ -1069,7 +1069,8 @@ def test_a_worker_corrects_his_hours_and_deletes_material_on_the_phone(field_sta
     expect(toast).to_have_text("Nur mit Netz möglich")
     expect(page.get_by_test_id("time-edit")).to_have_count(0)
     assert TimeEntry.objects.count() == 1
-    row.scroll_into_view_if_needed()
+    # In one go in the page: a redraw between finding the row and scrolling detached it.
+    page.evaluate("document.querySelector('[data-testid=time-entry]').scrollIntoView()")
     page.screenshot(path=SHOTS / "field-time-entry-row.png")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert problems == [], problems
