@@ -500,19 +500,9 @@ def accept_quote(
     quote.accepted_by = user
     quote.early_start_consent = early_start_consent
     quote.save(update_fields=["status", "accepted_at", "accepted_by", "early_start_consent"])
-    Consent.objects.create(
-        user=user,
-        kind=Consent.Kind.WITHDRAWAL_NOTICE,
-        text_version="2026-1",
-        subject=f"quote {quote.pk}",
-    )
+    Consent.objects.record(user, Consent.Kind.WITHDRAWAL_NOTICE, f"quote {quote.pk}")
     if early_start_consent:
-        Consent.objects.create(
-            user=user,
-            kind=Consent.Kind.EARLY_START,
-            text_version="2026-1",
-            subject=f"quote {quote.pk}",
-        )
+        Consent.objects.record(user, Consent.Kind.EARLY_START, f"quote {quote.pk}")
     package.status = Package.Status.ACCEPTED
     # The promise the homeowner accepted (or none): the planner aims for it, the board measures
     # by it.
@@ -678,7 +668,7 @@ def _request_quote(*, user, contact: dict, located, **request_fields) -> Request
             last_name=contact.get("last_name", ""),
         )
     created = submit_request(user=user, contact=contact, located=located, **request_fields)
-    Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY, text_version="2026-1")
+    Consent.objects.record(user, Consent.Kind.PRIVACY)
     if anonymous:
         # the mailed link opens the quote, where the homeowner accepts it
         quote = created.package.quotes.order_by("-version").first()
@@ -904,10 +894,5 @@ def set_photo_consent(package: Package, *, user, public: bool) -> Package:
     package.photos_public_since = timezone.now() if public else None
     package.save(update_fields=["photos_public", "photos_public_since"])
     if public:
-        Consent.objects.create(
-            user=user,
-            kind=Consent.Kind.PHOTO_PUBLICATION,
-            text_version="2026-1",
-            subject=f"package {package.pk}",
-        )
+        Consent.objects.record(user, Consent.Kind.PHOTO_PUBLICATION, f"package {package.pk}")
     return package

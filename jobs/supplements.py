@@ -452,12 +452,7 @@ def accept_supplement(
     supplement.early_start_consent = early_start_consent
     supplement.save(update_fields=["status", "decided_at", "decided_by", "early_start_consent"])
     if early_start_consent:
-        Consent.objects.create(
-            user=user,
-            kind=Consent.Kind.EARLY_START,
-            text_version="2026-1",
-            subject=f"supplement {supplement.pk}",
-        )
+        Consent.objects.record(user, Consent.Kind.EARLY_START, f"supplement {supplement.pk}")
     _announce(package, supplement, "supplement.accepted")
     supplement_accepted.send(sender=Supplement, package=package, supplement=supplement)
     transaction.on_commit(lambda: _confirm(supplement), robust=True)

@@ -134,9 +134,17 @@ class LoginCode(models.Model):
         return f"code for {self.user_id}"
 
 
+class ConsentManager(models.Manager):
+    def record(self, user, kind: str, subject: str = "") -> "Consent":
+        """The consent of ``user`` to the current version of the texts."""
+        return self.create(user=user, kind=kind, text_version=Consent.TEXT_VERSION, subject=subject)
+
+
 class Consent(models.Model):
     """What a person agreed to, when, and to which text version (privacy notice, withdrawal
     notice, early start within the withdrawal period)."""
+
+    TEXT_VERSION = "2026-1"  # of the notices and consent texts shown today
 
     class Kind(models.TextChoices):
         PRIVACY = "privacy", _("privacy notice")
@@ -149,6 +157,8 @@ class Consent(models.Model):
     text_version = models.CharField(max_length=20)
     subject = models.CharField(max_length=100, blank=True)
     given_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentManager()
 
     class Meta:
         verbose_name = _("consent")
