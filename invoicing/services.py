@@ -42,6 +42,7 @@ from jobs.models import (
     TimeEntry,
 )
 from jobs.quotes import COORDINATION_FEE_TEXT
+from jobs.supplements import agreed_task_rates
 from trades.models import Cooperative, Workshop, WorkshopTrade
 from zunft.core.money import ZERO, TaxedAmount, format_eur, round_money, tax_for, to_decimal
 from zunft.core.realtime import emit
@@ -434,10 +435,17 @@ def _hourly_rate(workshop: Workshop, task: Task) -> Decimal:
     return offer.hourly_rate
 
 
-def lines_for_billing(billing: TaskBilling) -> list[LineInput]:
-    """Labour (hours × the performing workshop's hourly rate), machine, travel and material of one
-    task, as separate positions so the §35a share can be stated."""
+def lines_for_billing(
+    billing: TaskBilling, agreed: dict[tuple[str, str], Decimal] | None = None
+) -> list[LineInput]:
+    """Labour, machine, travel and material of one task, as separate positions so the §35a
+    share can be stated. Labour is billed at the hourly rate the homeowner accepted for the task
+    (``agreed``: :func:`jobs.supplements.agreed_task_rates`), else at the performing workshop's:
+    a re-plan that hands the work to a dearer member, or a member's new price list, does not
+    change the price of an accepted order."""
     task, workshop = billing.task, billing.workshop
+    rate = _hourly_rate(workshop, task)  # also refuses a workshop without the trade
+    rate = (agreed or {}).get((task.trade.name_de, task.name_de), rate)
     detail = f"{task.trade.name_de} · {workshop.name}"
     hours = (
         to_decimal(billing.hours)
@@ -452,7 +460,7 @@ def lines_for_billing(billing: TaskBilling) -> list[LineInput]:
             text=f"{task.name_de} – Arbeitszeit",
             quantity=hours,
             unit=InvoiceLine.Unit.HOUR,
-            unit_price=_hourly_rate(workshop, task),
+            unit_price=rate,
             **common,
         )
     ]
@@ -728,10 +736,12 @@ def compensation(package: Package) -> Compensation | None:
     )
 
 
-def _compensation_lines(owed: Compensation, billings: list[TaskBilling]) -> list[LineInput]:
+def _compensation_lines(
+    owed: Compensation, billings: list[TaskBilling], agreed: dict[tuple[str, str], Decimal]
+) -> list[LineInput]:
     """The compensation's positions. Never more than the agreed price: the law takes it as the
     basis and the homeowner owes the share of it the work done makes up (§ 357a Abs. 2 BGB)."""
-    lines = [line for b in billings for line in lines_for_billing(b) if line.quantity]
+    lines = [line for b in billings for line in lines_for_billing(b, agreed) if line.quantity]
     contract = owed.contract
     net = sum((round_money(line.quantity * line.unit_price) for line in lines), ZERO)
     if contract is not None and net > contract.net:
@@ -753,11 +763,12 @@ def _package_billing(package: Package, billings, issuer: Workshop | None) -> dic
     coordination fee; for a withdrawn package the compensation for the work recorded until the
     withdrawal (:func:`compensation`), refused with the reason when none is owed."""
     owed = compensation(package)
+    agreed = agreed_task_rates(package)
     if owed is None:
         _check_finished(package)  # before asking who did the work
         billings = billings if billings is not None else default_billings(package)
         _check_billings(package, billings, issuer)
-        lines = [line for billing in billings for line in lines_for_billing(billing)]
+        lines = [line for billing in billings for line in lines_for_billing(billing, agreed)]
         if issuer is None:
             lines += coordination_fee_lines(package)
         return {"billings": billings, "lines": lines, "title": package.title}
@@ -777,7 +788,7 @@ def _package_billing(package: Package, billings, issuer: Workshop | None) -> dic
         # No coordination fee: the quote's fee is for coordinating the whole package, and its
         # share for the work done until the withdrawal is not worked out here, so none is
         # charged (the note on the invoice says so).
-        "lines": _compensation_lines(owed, billings),
+        "lines": _compensation_lines(owed, billings, agreed),
         "title": texts.COMPENSATION_TITLE.format(title=package.title),
         "introduction": texts.COMPENSATION_INTRODUCTION.format(title=package.title, **moment),
         "compensation": True,

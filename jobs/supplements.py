@@ -74,33 +74,48 @@ def supplementable(package: Package) -> str:
     return ""
 
 
-def agreed_rates(package: Package) -> dict[str, Decimal]:
-    """Hourly rate per trade (German name, as lines store it) the homeowner accepted for this
-    package: from the accepted quote's labour lines and those of accepted supplements."""
-    rates: dict[str, Decimal] = {}
-    accepted_lines = list(
+def _accepted_labour(package: Package) -> list[tuple[str, str, Decimal]]:
+    """``(trade, text, unit price)`` of the labour lines the homeowner accepted for this package:
+    its accepted quote's and those of accepted supplements."""
+    return list(
         QuoteLine.objects.filter(
             quote__package=package,
             quote__status=Quote.Status.ACCEPTED,
             kind=QuoteLine.Kind.LABOUR,
-        ).values_list("trade", "unit_price")
+        ).values_list("trade", "text", "unit_price")
     ) + list(
         SupplementLine.objects.filter(
             supplement__package=package,
             supplement__status=Supplement.Status.ACCEPTED,
             kind=SupplementLine.Kind.LABOUR,
-        ).values_list("trade", "unit_price")
+        ).values_list("trade", "text", "unit_price")
     )
-    for trade, rate in accepted_lines:
+
+
+def agreed_rates(package: Package) -> dict[str, Decimal]:
+    """Hourly rate per trade (German name, as lines store it) the homeowner accepted for this
+    package: the dearest of its accepted labour lines of that trade."""
+    rates: dict[str, Decimal] = {}
+    for trade, _text, rate in _accepted_labour(package):
         rates[trade] = max(rate, rates.get(trade, rate))
+    return rates
+
+
+def agreed_task_rates(package: Package) -> dict[tuple[str, str], Decimal]:
+    """Hourly rate the homeowner accepted per piece of work, keyed by ``(trade, task name)`` in
+    German as the labour lines name them (a quote line per task, a supplement line per piece,
+    which becomes a task of that name). Two pieces of one name and trade: the lower rate."""
+    rates: dict[tuple[str, str], Decimal] = {}
+    for trade, text, rate in _accepted_labour(package):
+        rates[(trade, text)] = min(rate, rates.get((trade, text), rate))
     return rates
 
 
 def _rate(trade: Trade, agreed: dict[str, Decimal], site, certification=None) -> Decimal | None:
     """The rate a supplement charges for ``trade``: the one agreed for this order, or for a trade
-    new to it the dearest of the members serving the site (the invoice bills the performing
-    member's rate, so the supplement never promises less than it will cost). None when no
-    member serves the site with the trade: the planner could not place the work."""
+    new to it the dearest of the members serving the site (the invoice bills the accepted rate,
+    and the planner may give the work to any of them: none is paid less than its own rate).
+    None when no member serves the site with the trade: the planner could not place the work."""
     serving = workshops_serving(site.location, trade, certification).values("pk")
     dearest = (
         WorkshopTrade.objects.filter(trade=trade, workshop__in=serving)

@@ -1,5 +1,6 @@
 """What the office and the members rely on when invoices are built and issued."""
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from invoicing import samples, services, texts
 from invoicing.models import Invoice, InvoiceLine
 from jobs.models import Package, Task
 from scheduling.models import Appointment
+from trades.models import WorkshopTrade
 from zunft.core.models import Event
 
 D = Decimal
@@ -35,6 +37,31 @@ def test_a_package_is_billed_at_each_performing_workshops_hourly_rate(world, fro
     )
     material = [line for line in lines_of(invoice) if line.kind == InvoiceLine.Kind.MATERIAL]
     assert sorted(line.net_amount for line in material) == [D("236.75"), D("1180.40"), D("2890")]
+
+
+def test_an_accepted_order_is_billed_at_its_quoted_rates_whoever_does_the_work(world, frozen):
+    # The kitchen was quoted at Sanitär Meyer's 68 € and Elektro Janßen's 61,50 €. Then the
+    # plumbing went to a dearer member and Janßen raised its prices: the homeowner still pays
+    # the accepted rates, each line naming who did the work.
+    (kitchen,) = samples.coordinated_package(world, frozen)
+    package = kitchen.package
+    services.cancel_invoice(kitchen, today=frozen)
+    dearer = samples._workshop("Sanitär Nord", world.trades["sanitaer"], "82.00")
+    WorkshopTrade.objects.filter(workshop=world.elektro).update(hourly_rate=D("74.00"))
+    billings = samples._billings(package, world, frozen - timedelta(days=14))
+    billings = [
+        replace(b, workshop=dearer) if b.task.trade.code == "sanitaer" else b for b in billings
+    ]
+    invoice = services.generate_package_invoice(package, billings=billings)
+    labour = {
+        line.text: (line.unit_price, line.performed_by)
+        for line in lines_of(invoice)
+        if line.kind == InvoiceLine.Kind.LABOUR
+    }
+    assert labour == {
+        "Wasser- und Abwasseranschluss Küche – Arbeitszeit": (D("68.00"), dearer),
+        "Herdanschluss und 4 Steckdosen Küche – Arbeitszeit": (D("61.50"), world.elektro),
+    }
 
 
 def test_totals_are_the_vat_per_rate_on_the_sum_of_the_lines(world, frozen):
