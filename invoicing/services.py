@@ -436,7 +436,7 @@ def _hourly_rate(workshop: Workshop, task: Task) -> Decimal:
 
 
 def lines_for_billing(
-    billing: TaskBilling, agreed: dict[tuple[str, str], Decimal] | None = None
+    billing: TaskBilling, agreed: dict[tuple[str, str | None], Decimal] | None = None
 ) -> list[LineInput]:
     """Labour, machine, travel and material of one task, as separate positions so the §35a
     share can be stated. Labour is billed at the hourly rate the homeowner accepted for the task
@@ -445,7 +445,9 @@ def lines_for_billing(
     change the price of an accepted order."""
     task, workshop = billing.task, billing.workshop
     rate = _hourly_rate(workshop, task)  # also refuses a workshop without the trade
-    rate = (agreed or {}).get((task.trade.name_de, task.name_de), rate)
+    agreed = agreed or {}
+    trade = task.trade.name_de
+    rate = agreed.get((trade, task.name_de), agreed.get((trade, None), rate))
     detail = f"{task.trade.name_de} · {workshop.name}"
     hours = (
         to_decimal(billing.hours)
@@ -737,7 +739,7 @@ def compensation(package: Package) -> Compensation | None:
 
 
 def _compensation_lines(
-    owed: Compensation, billings: list[TaskBilling], agreed: dict[tuple[str, str], Decimal]
+    owed: Compensation, billings: list[TaskBilling], agreed: dict[tuple[str, str | None], Decimal]
 ) -> list[LineInput]:
     """The compensation's positions. Never more than the agreed price: the law takes it as the
     basis and the homeowner owes the share of it the work done makes up (§ 357a Abs. 2 BGB)."""

@@ -101,13 +101,20 @@ def agreed_rates(package: Package) -> dict[str, Decimal]:
     return rates
 
 
-def agreed_task_rates(package: Package) -> dict[tuple[str, str], Decimal]:
+def agreed_task_rates(package: Package) -> dict[tuple[str, str | None], Decimal]:
     """Hourly rate the homeowner accepted per piece of work, keyed by ``(trade, task name)`` in
     German as the labour lines name them (a quote line per task, a supplement line per piece,
-    which becomes a task of that name). Two pieces of one name and trade: the lower rate."""
-    rates: dict[tuple[str, str], Decimal] = {}
+    which becomes a task of that name); two pieces of one name and trade: the lower rate. Under
+    ``(trade, None)`` the trade's rate when all its accepted lines agree on one, for a task
+    whose line the office renamed."""
+    rates: dict[tuple[str, str | None], Decimal] = {}
+    per_trade: dict[str, set[Decimal]] = {}
     for trade, text, rate in _accepted_labour(package):
         rates[(trade, text)] = min(rate, rates.get((trade, text), rate))
+        per_trade.setdefault(trade, set()).add(rate)
+    for trade, seen in per_trade.items():
+        if len(seen) == 1:
+            rates[(trade, None)] = seen.pop()
     return rates
 
 

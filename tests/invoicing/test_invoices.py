@@ -64,6 +64,18 @@ def test_an_accepted_order_is_billed_at_its_quoted_rates_whoever_does_the_work(w
     }
 
 
+def test_a_task_renamed_after_acceptance_keeps_its_trades_quoted_rate(world, frozen):
+    (kitchen,) = samples.coordinated_package(world, frozen)
+    package = kitchen.package
+    services.cancel_invoice(kitchen, today=frozen)
+    package.tasks.filter(trade__code="sanitaer").update(name_de="Spüle und Geschirrspüler")
+    WorkshopTrade.objects.filter(workshop=world.sanitaer).update(hourly_rate=D("79.00"))
+    billings = samples._billings(package, world, frozen - timedelta(days=14))
+    invoice = services.generate_package_invoice(package, billings=billings)
+    (line,) = invoice.lines.filter(text="Spüle und Geschirrspüler – Arbeitszeit")
+    assert line.unit_price == D("68.00")
+
+
 def test_totals_are_the_vat_per_rate_on_the_sum_of_the_lines(world, frozen):
     (invoice,) = samples.private_package(world, frozen)
     net = sum(line.net_amount for line in lines_of(invoice))
