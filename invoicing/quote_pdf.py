@@ -121,9 +121,13 @@ def _lines_and_totals(lines, net, vat, gross, total_label: str, body) -> list:
 
 
 def _tax_reduction(offer, body) -> Paragraph:
+    # Only a supplement comes to none with labour in it: its order used the cap up.
+    text = texts.QUOTE_TAX_REDUCTION
+    if offer.labour_gross and not offer.tax_reduction:
+        text = texts.SUPPLEMENT_TAX_REDUCTION_USED
     return Paragraph(
         _esc(
-            texts.QUOTE_TAX_REDUCTION.format(
+            text.format(
                 labour=format_eur(offer.labour_gross), reduction=format_eur(offer.tax_reduction)
             )
         ),

@@ -135,3 +135,7 @@ QUOTE_TAX_REDUCTION = (
     "ca. {reduction} als Steuerermäßigung nach § 35a EStG geltend machen "
     "(20 %, höchstens 1.200 € im Jahr)."
 )
+SUPPLEMENT_TAX_REDUCTION_USED = (
+    "Lohn- und Fahrtkosten (Arbeitsanteil) brutto: {labour} — die Steuerermäßigung nach § 35a "
+    "EStG (20 %, höchstens 1.200 € im Jahr) schöpft Ihr Auftrag voraussichtlich schon aus."
+)

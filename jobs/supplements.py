@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -33,6 +33,7 @@ from jobs.models import (
     TaskDependency,
 )
 from jobs.quotes import (
+    TAX_REDUCTION_CAP,
     PricedLine,
     coordination_fee,
     material_line,
@@ -298,6 +299,7 @@ def propose_supplement(package: Package, *, reason: str, tasks: list[dict], by=N
         raise ValidationError(errors)
     lines = _price(work)
     net, vat, labour_gross, reduction = totals((line.kind, line.net) for line in lines)
+    reduction = min(reduction, _reduction_left(package))
     # The same supplement sent again at once (a double click, a retried request) is the one
     # already sent, not a second one with a second mail.
     repeated = package.supplements.filter(
@@ -365,6 +367,18 @@ def propose_supplement(package: Package, *, reason: str, tasks: list[dict], by=N
         # A mail server down must not turn the saved supplement into an error for the office.
         transaction.on_commit(lambda: _send(subject, text, customer.email), robust=True)
     return supplement
+
+
+def _reduction_left(package: Package) -> Decimal:
+    """What the order's accepted quote and supplements leave of the §35a cap (1,200 € a year):
+    a supplement does not promise a tax reduction the order has used up already."""
+    used = Quote.objects.filter(package=package, status=Quote.Status.ACCEPTED).aggregate(
+        s=Sum("tax_reduction")
+    )["s"] or Decimal(0)
+    used += package.supplements.filter(status=Supplement.Status.ACCEPTED).aggregate(
+        s=Sum("tax_reduction")
+    )["s"] or Decimal(0)
+    return max(Decimal(0), TAX_REDUCTION_CAP - used)
 
 
 def _homeowners_supplement(supplement_id: int, *, user) -> tuple[Supplement, Package]:

@@ -342,6 +342,31 @@ def test_the_invoice_charges_the_supplements_coordination_fee(ordered):  # noqa:
     assert after[-1].detail == f"gemäß angenommenem Nachtrag {ordered.package.pk}-N1"
 
 
+def test_a_supplement_promises_only_what_the_order_leaves_of_the_35a_cap(ordered):  # noqa: F811
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from invoicing.quote_pdf import render_supplement
+    from jobs.quotes import TAX_REDUCTION_CAP
+
+    quoted = ordered.quote.tax_reduction
+    assert 0 < quoted < TAX_REDUCTION_CAP
+    # 60 h of plumbing alone come to more than 1,200 € of reduction
+    big = work(duration_hours=30, crew_size=2)
+    first = propose_supplement(ordered.package, reason="Wand nass", tasks=[big])
+    assert first.tax_reduction == TAX_REDUCTION_CAP - quoted
+    accept_supplement(first.pk, user=ordered.user, early_start_consent=True)
+    second = propose_supplement(ordered.package, reason="Decke nass", tasks=[big])
+    assert second.labour_gross > 0 and second.tax_reduction == 0
+    _name, _type, content = render_supplement(second)
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(BytesIO(content)).pages)
+    assert "schöpft Ihr Auftrag voraussichtlich schon aus" in text
+    assert "ca. 0,00 €" not in text
+    page = ordered.client.get(f"/auftrag/{ordered.package.pk}/").content.decode()
+    assert "schöpft die Steuerermäßigung für Handwerkerleistungen" in page
+
+
 def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coop, bathroom):  # noqa: F811
     from scheduling import services
     from scheduling.models import Appointment
