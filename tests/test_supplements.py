@@ -409,6 +409,50 @@ def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coo
     assert check_plan(ctx.problem, services.stored_plan(ctx)) == []
 
 
+def test_new_work_before_a_pinned_appointment_that_leaves_no_room_stops_only_its_order(
+    coop,
+    bathroom,  # noqa: F811
+):
+    # The office pinned the finishing to its day; the homeowner then orders a week of new work
+    # that must come before it. Her order cannot be planned until the office moves the pin,
+    # and the run says why: the cooperative's other orders are planned all the same.
+    from scheduling import services
+    from scheduling.models import Appointment
+
+    with time_machine.travel(dt.datetime(2025, 10, 22, 9, tzinfo=dt.UTC), tick=False):
+        package = book(coop, bathroom, coop.hanna_site)
+        services.plan_cooperative(today=TODAY, time_limit=3)
+        tasks = {t.code: t for t in package.tasks.all()}
+        finish = Appointment.objects.get(task=tasks["finish"])
+        Appointment.objects.filter(pk=finish.pk).update(pinned=True)
+        supplement = propose_supplement(
+            package,
+            reason="Zweiter Stromkreis",
+            tasks=[
+                work(
+                    name="Stromkreis",
+                    trade="elektro",
+                    duration_hours=40,
+                    after=tasks["rough"].pk,
+                    before=tasks["finish"].pk,
+                )
+            ],
+            today=TODAY,
+        )
+        accept_supplement(supplement.pk, user=coop.hanna, early_start_consent=True, today=TODAY)
+        other = book(coop, bathroom, coop.heinz_site)
+        run = services.plan_cooperative(today=TODAY, time_limit=3)
+    new = package.tasks.get(code="nachtrag-1-1")
+    assert run.messages == [
+        f"a fixed appointment leaves no room for the order of work (tasks {tasks['finish'].pk})"
+    ]
+    live = Appointment.objects.exclude(status="cancelled")
+    assert live.filter(task__package=other).count() == other.tasks.count()
+    assert not live.filter(task=new).exists()
+    kept = live.get(task=tasks["finish"])
+    assert kept.pinned and (kept.start, kept.end) == (finish.start, finish.end)
+
+
 def test_a_supplement_the_work_has_overtaken_is_refused_and_a_double_click_sends_one(
     ordered,  # noqa: F811
     portal,  # noqa: F811

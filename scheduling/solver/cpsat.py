@@ -100,25 +100,20 @@ class SolveOptions:
     on_solution: Callable[[float, int, int], None] | None = field(default=None, compare=False)
 
 
-class CpModel:
-    """CP-SAT variables and constraints for one project."""
+class TimeWindows:
+    """Earliest and latest start of each activity (``es``, ``ls``) from releases, precedences,
+    calendars, fixings and the horizon (or ``upper_bound`` on a pure makespan). An activity
+    with ``es > ls`` cannot be placed: ``feasible_windows`` is then false."""
 
     def __init__(self, project: Project, horizon: int, upper_bound: int | None = None):
         self.project = project
         self.horizon = horizon
-        self.model = cp_model.CpModel()
         self.preds = predecessors(project)
         self.succs = successors(project)
         self.order = topological_order(project)
         self.ub = upper_bound
         self.es, self.ls = self._time_windows()
         self.feasible_windows = all(e <= ls for e, ls in zip(self.es, self.ls, strict=True))
-        if not self.feasible_windows:
-            return
-        self._variables()
-        self._precedences()
-        self._resources()
-        self._objective()
 
     # --- bounds -------------------------------------------------------------------------
     def _min_end(self, a: int, t0: int) -> tuple[int, int]:
@@ -169,6 +164,20 @@ class CpModel:
                 es[a] = max(es[a], act.fixed[1]) if es[a] <= act.fixed[1] else self.horizon + 1
                 ls[a] = min(ls[a], act.fixed[1])
         return es, ls
+
+
+class CpModel(TimeWindows):
+    """CP-SAT variables and constraints for one project."""
+
+    def __init__(self, project: Project, horizon: int, upper_bound: int | None = None):
+        super().__init__(project, horizon, upper_bound)
+        self.model = cp_model.CpModel()
+        if not self.feasible_windows:
+            return
+        self._variables()
+        self._precedences()
+        self._resources()
+        self._objective()
 
     # --- variables ----------------------------------------------------------------------
     def _variables(self) -> None:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from . import core
-from .cpsat import SolveOptions, solve
+from .cpsat import SolveOptions, TimeWindows, solve
 from .heuristic import construct, evaluate, relaxation_bound, topological_order
 from .problem import (
     Appointment,
@@ -205,6 +205,23 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
             "the precedences between tasks form a cycle (through tasks " + ", ".join(circling) + ")"
         )
         b.unplannable.update(circling)
+    else:
+        # A fixed appointment the order of work cannot reach in time (new work ordered before a
+        # pinned one, a task running over into its successor's accepted day) empties the
+        # windows: CP-SAT would refuse the whole cooperative's plan for it.
+        windows = TimeWindows(project, project.horizon)
+        late = sorted(
+            problem.tasks[a].id
+            for a, (e, s) in enumerate(zip(windows.es, windows.ls, strict=True))
+            if e > s
+        )
+        if late:
+            b.messages.append(
+                "a fixed appointment leaves no room for the order of work (tasks "
+                + ", ".join(late)
+                + ")"
+            )
+            b.unplannable.update(late)
     return Mapping(
         problem, project, list(problem.tasks), names_per_task, b.messages, frozenset(b.unplannable)
     )
