@@ -367,6 +367,25 @@ def test_a_supplement_promises_only_what_the_order_leaves_of_the_35a_cap(ordered
     assert "schöpft die Steuerermäßigung für Handwerkerleistungen" in page
 
 
+def order_circuit_between_rough_and_finish(coop, package, tasks, **changes) -> None:
+    """Hanna orders a second circuit to be laid after the rough-in and before the finishing."""
+    supplement = propose_supplement(
+        package,
+        reason="Zweiter Stromkreis",
+        tasks=[
+            work(
+                name="Stromkreis",
+                trade="elektro",
+                after=tasks["rough"].pk,
+                before=tasks["finish"].pk,
+                **changes,
+            )
+        ],
+        today=TODAY,
+    )
+    accept_supplement(supplement.pk, user=coop.hanna, early_start_consent=True, today=TODAY)
+
+
 def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coop, bathroom):  # noqa: F811
     from scheduling import services
     from scheduling.models import Appointment
@@ -376,20 +395,7 @@ def test_the_planner_places_an_ordered_supplement_between_the_tasks_it_named(coo
         package = book(coop, bathroom, coop.hanna_site)
         services.plan_cooperative(today=TODAY, time_limit=3)
         tasks = {t.code: t for t in package.tasks.all()}
-        supplement = propose_supplement(
-            package,
-            reason="Zweiter Stromkreis",
-            tasks=[
-                work(
-                    name="Stromkreis",
-                    trade="elektro",
-                    after=tasks["rough"].pk,
-                    before=tasks["finish"].pk,
-                )
-            ],
-            today=TODAY,
-        )
-        accept_supplement(supplement.pk, user=coop.hanna, early_start_consent=True, today=TODAY)
+        order_circuit_between_rough_and_finish(coop, package, tasks)
         services.plan_cooperative(today=TODAY, time_limit=3)
     planned = {
         a.task.code: a
@@ -425,21 +431,7 @@ def test_new_work_before_a_pinned_appointment_that_leaves_no_room_stops_only_its
         tasks = {t.code: t for t in package.tasks.all()}
         finish = Appointment.objects.get(task=tasks["finish"])
         Appointment.objects.filter(pk=finish.pk).update(pinned=True)
-        supplement = propose_supplement(
-            package,
-            reason="Zweiter Stromkreis",
-            tasks=[
-                work(
-                    name="Stromkreis",
-                    trade="elektro",
-                    duration_hours=40,
-                    after=tasks["rough"].pk,
-                    before=tasks["finish"].pk,
-                )
-            ],
-            today=TODAY,
-        )
-        accept_supplement(supplement.pk, user=coop.hanna, early_start_consent=True, today=TODAY)
+        order_circuit_between_rough_and_finish(coop, package, tasks, duration_hours=40)
         other = book(coop, bathroom, coop.heinz_site)
         run = services.plan_cooperative(today=TODAY, time_limit=3)
     new = package.tasks.get(code="nachtrag-1-1")
