@@ -39,6 +39,7 @@ class PlanRunOut(Schema):
     parts: dict
     messages: list
     moved: int
+    set_aside: list[int]
     created_at: datetime
 
 

@@ -47,6 +47,10 @@ def _labels() -> dict:
             "done": _("New plan: %(moved)s appointment(s) moved."),
             "failed": _("Re-planning failed; try again, or tell the administrator."),
             "refused": _("Could not ask for a re-plan (%(status)s)."),
+            "set_aside": _(
+                "Not planned: order %(packages)s — a fixed appointment, the order of work or a "
+                "missing member stands in the way."
+            ),
         },
         "live": {
             "connecting": _("connecting…"),

@@ -343,7 +343,13 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     notify.mail_offers(offered)  # one mail per workshop, not one per task
     run.moved = moved
     run.save(update_fields=["moved"])
-    summary = {"plan_run": run.pk, "status": run.status, "gap": run.gap, "moved": moved}
+    summary = {
+        "plan_run": run.pk,
+        "status": run.status,
+        "gap": run.gap,
+        "moved": moved,
+        "set_aside": run.set_aside,
+    }
     emit("office", "plan.updated", summary)
     for pk in sorted(touched_packages):
         emit(f"package.{pk}", "package.schedule_changed", {"package": pk, "plan_run": run.pk})
@@ -475,6 +481,7 @@ def plan_cooperative(
         wall_time=result.wall_time,
         parts=result.parts.__dict__,
         messages=list(result.messages),
+        set_aside=sorted(int(p) for p in result.set_aside),
     )
     with transaction.atomic():
         if result.assignments:

@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.live import wait_for_replans
+from tests.live import in_a_thread, wait_for_replans
 from tests.test_planner_integration import bathroom  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -451,6 +451,15 @@ def test_a_re_plan_started_on_the_board_shows_its_progress_and_plans_what_waits(
     expect(page.locator("#log-body")).to_contain_text(rough.name_de)
     # The map's dots are not tab stops.
     assert page.locator(".leaflet-interactive[tabindex='-1']").count() >= 2
+
+    # A run that had to set an order aside (its own problem) says which, beside the new plan.
+    page.keyboard.press("Escape")
+    result = {"status": "feasible", "moved": 0, "set_aside": [rough.package_id]}
+    done = {"kind": "replan", "state": "done", "result": result}
+    in_a_thread(emit, ["office"], "operation.progress", done)
+    expect(state).to_contain_text(f"Nicht geplant: Auftrag #{rough.package_id}")
+    expect(state).to_contain_text("Neuer Plan")
+    state.screenshot(path=str(SHOTS / "board-set-aside.png"))
 
 
 def day_of_segment(appointment) -> dt.date:

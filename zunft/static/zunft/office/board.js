@@ -639,8 +639,15 @@
     replanButton.disabled = running;
     replanState.dataset.state = data.state;
     const result = data.result || {};
+    // Orders with a problem of their own are set aside, the rest is planned: say which.
+    const aside = (result.set_aside || []).map((p) => `#${p}`).join(", ");
+    const asideText = aside ? fill(L10N.replan.set_aside, { packages: aside }) : "";
     if (data.state === "done" && ["optimal", "feasible"].includes(result.status)) {
-      replanState.textContent = fill(L10N.replan.done, { moved: result.moved ?? (lastPlan ? lastPlan.moved : 0) });
+      const done = fill(L10N.replan.done, { moved: result.moved ?? (lastPlan ? lastPlan.moved : 0) });
+      replanState.textContent = asideText ? `${done} ${asideText}` : done;
+    } else if (data.state === "done" && asideText) {
+      replanState.dataset.state = "failed";
+      replanState.textContent = asideText;
     } else if (data.state === "done") {
       // The run ended without a plan (infeasible, no answer in time): nothing was changed.
       replanState.dataset.state = "failed";
