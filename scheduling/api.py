@@ -26,6 +26,11 @@ from zunft.core.realtime import may_join
 router = Router(tags=["planning"], auth=required_auth)
 
 
+class SetAsideOut(Schema):
+    package: int
+    reasons: list[str]
+
+
 class PlanRunOut(Schema):
     id: int
     kind: str
@@ -39,7 +44,7 @@ class PlanRunOut(Schema):
     parts: dict
     messages: list
     moved: int
-    set_aside: list[int]
+    set_aside: list[SetAsideOut]
     created_at: datetime
 
 

@@ -47,10 +47,16 @@ def _labels() -> dict:
             "done": _("New plan: %(moved)s appointment(s) moved."),
             "failed": _("Re-planning failed; try again, or tell the administrator."),
             "refused": _("Could not ask for a re-plan (%(status)s)."),
-            "set_aside": _(
-                "Not planned: order %(packages)s — a fixed appointment, the order of work or a "
-                "missing member stands in the way."
-            ),
+            "set_aside": _("Not planned: %(orders)s."),
+            "order": _("order %(package)s (%(reasons)s)"),
+            "reasons": {
+                "no_workshop": _("no member serves the site with this trade on a working day"),
+                "workshop_not_eligible": _("the workshop of a fixed appointment no longer fits"),
+                "closed_day": _("a pinned appointment lies on a day its workshop does not work"),
+                "cycle": _("the order of work goes round in a circle"),
+                "unknown_task": _("the order of work names a task that is gone"),
+                "no_room": _("a fixed appointment leaves no room for the work before or after it"),
+            },
         },
         "live": {
             "connecting": _("connecting…"),

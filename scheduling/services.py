@@ -481,7 +481,10 @@ def plan_cooperative(
         wall_time=result.wall_time,
         parts=result.parts.__dict__,
         messages=list(result.messages),
-        set_aside=sorted(int(p) for p in result.set_aside),
+        set_aside=[
+            {"package": int(p), "reasons": list(result.set_aside_reasons.get(p, ()))}
+            for p in sorted(result.set_aside, key=int)
+        ],
     )
     with transaction.atomic():
         if result.assignments:

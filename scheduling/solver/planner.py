@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from . import core
 from .cpsat import SolveOptions, TimeWindows, solve
@@ -39,9 +39,9 @@ class Mapping:
     tasks: list[Task]
     workshops: list[list[str]]
     messages: list[str]
-    # Tasks an input problem is about (the messages name them): their packages can be set
-    # aside so that the rest is still planned.
-    unplannable: frozenset[str] = frozenset()
+    # Tasks an input problem is about (the messages name them), with its ``REASONS`` code:
+    # their packages can be set aside so that the rest is still planned.
+    unplannable: dict[str, str] = field(default_factory=dict)
 
 
 def _workable_days(problem: Problem, cal: CrewCalendar, blocked: frozenset[int]) -> list[int]:
@@ -88,11 +88,14 @@ class _Builder:
         self.load_index: dict[str, int] = {}
         self.capacity = _capacity_hours(problem)
         self.messages: list[str] = []
-        self.unplannable: set[str] = set()
+        self.unplannable: dict[str, str] = {}
 
-    def refuse(self, task_id: str, message: str) -> None:
+    def refuse(self, task_ids, message: str, reason: str) -> None:
+        """Leave the packages of ``task_ids`` (one id or several) out of the plan, saying why:
+        ``message`` for the log, ``reason`` one of ``REASONS`` for the office."""
         self.messages.append(message)
-        self.unplannable.add(task_id)
+        for task_id in [task_ids] if isinstance(task_ids, str) else task_ids:
+            self.unplannable.setdefault(task_id, reason)
 
     def resource(self, cal: CrewCalendar) -> int:
         key = (cal.workshop, cal.trade)
@@ -143,6 +146,7 @@ class _Builder:
                 f"task {task.id}: no eligible workshop has trade {task.trade}"
                 + (f" with certification {task.certification}" if task.certification else "")
                 + " and a working day for it within the horizon",
+                "no_workshop",
             )
         return modes, names
 
@@ -152,7 +156,9 @@ class _Builder:
             return None
         if app.workshop not in names:
             self.refuse(
-                task.id, f"task {task.id}: {kind} workshop {app.workshop} is not eligible for it"
+                task.id,
+                f"task {task.id}: {kind} workshop {app.workshop} is not eligible for it",
+                "workshop_not_eligible",
             )
             return None
         return names.index(app.workshop), app.day
@@ -174,6 +180,7 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
             b.refuse(
                 task.id,
                 f"task {task.id}: pinned day {pin[1]} is not workable at {task.pinned.workshop}",
+                "closed_day",
             )
         release = max(task.release_day, problem.package(task.package).release_day)
         act = core.Activity(modes=tuple(modes), release=release, name=task.id)
@@ -201,10 +208,13 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
         topological_order(project)
     except ValueError:
         circling = sorted(problem.tasks[a].id for a in _unordered(project))
-        b.messages.append(
-            "the precedences between tasks form a cycle (through tasks " + ", ".join(circling) + ")"
+        b.refuse(
+            circling,
+            "the precedences between tasks form a cycle (through tasks "
+            + ", ".join(circling)
+            + ")",
+            "cycle",
         )
-        b.unplannable.update(circling)
     else:
         # A fixed appointment the order of work cannot reach in time (new work ordered before a
         # pinned one, a task running over into its successor's accepted day) empties the
@@ -216,14 +226,15 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
             if e > s
         )
         if late:
-            b.messages.append(
+            b.refuse(
+                late,
                 "a fixed appointment leaves no room for the order of work (tasks "
                 + ", ".join(late)
-                + ")"
+                + ")",
+                "no_room",
             )
-            b.unplannable.update(late)
     return Mapping(
-        problem, project, list(problem.tasks), names_per_task, b.messages, frozenset(b.unplannable)
+        problem, project, list(problem.tasks), names_per_task, b.messages, dict(b.unplannable)
     )
 
 
@@ -244,10 +255,16 @@ def _unordered(project: core.Project) -> set[int]:
     return {a for a, n in enumerate(waiting) if n > 0}
 
 
-def _without_unplannable(problem: Problem, mapping: Mapping) -> tuple[Problem, list[str]]:
+def _without_unplannable(
+    problem: Problem, mapping: Mapping
+) -> tuple[Problem, dict[str, tuple[str, ...]]]:
     """``problem`` without the packages of the tasks an input problem is about, and those
-    packages' ids (sorted)."""
-    packages = sorted({t.package for t in problem.tasks if t.id in mapping.unplannable})
+    packages' ids (sorted) with the ``REASONS`` codes of their problems."""
+    why: dict[str, set[str]] = defaultdict(set)
+    for t in problem.tasks:
+        if t.id in mapping.unplannable:
+            why[t.package].add(mapping.unplannable[t.id])
+    packages = sorted(why)
     kept = tuple(t for t in problem.tasks if t.package not in packages)
     ids = {t.id for t in kept}
     rest = replace(
@@ -256,7 +273,7 @@ def _without_unplannable(problem: Problem, mapping: Mapping) -> tuple[Problem, l
         packages=tuple(p for p in problem.packages if p.id not in packages),
         precedences=tuple(p for p in problem.precedences if p.before in ids and p.after in ids),
     )
-    return rest, packages
+    return rest, {p: tuple(sorted(why[p])) for p in packages}
 
 
 def _precedences(problem: Problem, b: _Builder) -> tuple[core.Precedence, ...]:
@@ -264,8 +281,10 @@ def _precedences(problem: Problem, b: _Builder) -> tuple[core.Precedence, ...]:
     out = []
     for p in problem.precedences:
         if p.before not in index or p.after not in index:
-            b.messages.append(f"precedence {p.before} -> {p.after} names an unknown task")
-            b.unplannable.update(t for t in (p.before, p.after) if t in index)
+            known = [t for t in (p.before, p.after) if t in index]
+            b.refuse(
+                known, f"precedence {p.before} -> {p.after} names an unknown task", "unknown_task"
+            )
             continue
         out.append(core.Precedence(index[p.before], index[p.after], 0, p.lag_hours))
     return tuple(out)
@@ -388,6 +407,7 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
                 wall_time=time.perf_counter() - t0,
                 messages=tuple(mapping.messages),
                 set_aside=tuple(set_aside),
+                set_aside_reasons=set_aside,
             )
         # One order's problem (a site no member serves any more, a circle in its order of
         # work) must not stop the cooperative's planning: the rest is planned without it.
@@ -396,6 +416,7 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
             result,
             messages=(*mapping.messages, *result.messages),
             set_aside=(*set_aside, *result.set_aside),
+            set_aside_reasons={**set_aside, **result.set_aside_reasons},
             wall_time=time.perf_counter() - t0,
         )
     passes = options.heuristic_passes if len(problem.tasks) <= decompose_above else 2

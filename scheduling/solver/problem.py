@@ -200,6 +200,20 @@ class ObjectiveParts:
     moved_previous: int = 0
 
 
+#: Why a package is set aside (``Plan.set_aside_reasons``): no eligible workshop; the workshop
+#: of a kept appointment no longer eligible; a pinned day its workshop does not work; the order
+#: of work in a circle, or naming an unknown task; a fixed appointment the order of work cannot
+#: reach in time.
+REASONS = (
+    "no_workshop",
+    "workshop_not_eligible",
+    "closed_day",
+    "cycle",
+    "unknown_task",
+    "no_room",
+)
+
+
 @dataclass(frozen=True)
 class Plan:
     """The planner's answer.
@@ -220,6 +234,8 @@ class Plan:
     package_completion: dict[str, int] = field(default_factory=dict)
     # Packages left out of the plan for an input problem the messages name; the rest is planned.
     set_aside: tuple[str, ...] = ()
+    # Per package set aside, the ``REASONS`` codes of its problems.
+    set_aside_reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def gap(self) -> float:

@@ -640,8 +640,11 @@
     replanState.dataset.state = data.state;
     const result = data.result || {};
     // Orders with a problem of their own are set aside, the rest is planned: say which.
-    const aside = (result.set_aside || []).map((p) => `#${p}`).join(", ");
-    const asideText = aside ? fill(L10N.replan.set_aside, { packages: aside }) : "";
+    const aside = (result.set_aside || []).map((o) => fill(L10N.replan.order, {
+      package: `#${o.package}`,
+      reasons: o.reasons.map((r) => L10N.replan.reasons[r] || r).join(", "),
+    })).join("; ");
+    const asideText = aside ? fill(L10N.replan.set_aside, { orders: aside }) : "";
     if (data.state === "done" && ["optimal", "feasible"].includes(result.status)) {
       const done = fill(L10N.replan.done, { moved: result.moved ?? (lastPlan ? lastPlan.moved : 0) });
       replanState.textContent = asideText ? `${done} ${asideText}` : done;
