@@ -42,6 +42,16 @@ class PlanRun(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status}, gap {self.gap:.1%})"
 
+    def summary(self) -> dict:
+        """What the office is told of the run: live (``plan.updated``) and as a re-plan's result."""
+        return {
+            "plan_run": self.pk,
+            "status": self.status,
+            "gap": self.gap,
+            "moved": self.moved,
+            "set_aside": self.set_aside,
+        }
+
 
 class Appointment(models.Model):
     """Who works where, from when to when. A task has at most one live appointment; a re-plan

@@ -343,14 +343,7 @@ def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     notify.mail_offers(offered)  # one mail per workshop, not one per task
     run.moved = moved
     run.save(update_fields=["moved"])
-    summary = {
-        "plan_run": run.pk,
-        "status": run.status,
-        "gap": run.gap,
-        "moved": moved,
-        "set_aside": run.set_aside,
-    }
-    emit("office", "plan.updated", summary)
+    emit("office", "plan.updated", run.summary())
     for pk in sorted(touched_packages):
         emit(f"package.{pk}", "package.schedule_changed", {"package": pk, "plan_run": run.pk})
     for pk in sorted(touched_workshops):

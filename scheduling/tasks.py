@@ -21,13 +21,7 @@ def replan(self, operation_id: int) -> None:
             run = services.plan_cooperative(
                 reason="; ".join(reasons), kind="replan", on_progress=progress
             )
-            return {
-                "plan_run": run.pk,
-                "status": run.status,
-                "gap": run.gap,
-                "moved": run.moved,
-                "set_aside": run.set_aside,
-            }
+            return run.summary()
 
         run_claimed(operation_id, self.request.hostname or "worker", work)
 

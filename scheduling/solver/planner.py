@@ -90,11 +90,11 @@ class _Builder:
         self.messages: list[str] = []
         self.unplannable: dict[str, str] = {}
 
-    def refuse(self, task_ids, message: str, reason: str) -> None:
-        """Leave the packages of ``task_ids`` (one id or several) out of the plan, saying why:
-        ``message`` for the log, ``reason`` one of ``REASONS`` for the office."""
+    def refuse(self, task_ids: list[str], message: str, reason: str) -> None:
+        """Leave the packages of ``task_ids`` out of the plan, saying why: ``message`` for the
+        log, ``reason`` one of ``REASONS`` for the office."""
         self.messages.append(message)
-        for task_id in [task_ids] if isinstance(task_ids, str) else task_ids:
+        for task_id in task_ids:
             self.unplannable.setdefault(task_id, reason)
 
     def resource(self, cal: CrewCalendar) -> int:
@@ -142,7 +142,7 @@ class _Builder:
             names.append(option.workshop)
         if not modes:
             self.refuse(
-                task.id,
+                [task.id],
                 f"task {task.id}: no eligible workshop has trade {task.trade}"
                 + (f" with certification {task.certification}" if task.certification else "")
                 + " and a working day for it within the horizon",
@@ -156,7 +156,7 @@ class _Builder:
             return None
         if app.workshop not in names:
             self.refuse(
-                task.id,
+                [task.id],
                 f"task {task.id}: {kind} workshop {app.workshop} is not eligible for it",
                 "workshop_not_eligible",
             )
@@ -178,7 +178,7 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
         prev = b.keep(task, names, task.previous, "previous")
         if pin is not None and modes and modes[pin[0]].span(pin[1]) == core.FORBIDDEN:
             b.refuse(
-                task.id,
+                [task.id],
                 f"task {task.id}: pinned day {pin[1]} is not workable at {task.pinned.workshop}",
                 "closed_day",
             )
@@ -215,24 +215,6 @@ def build(problem: Problem, used: dict | None = None) -> Mapping:
             + ")",
             "cycle",
         )
-    else:
-        # A fixed appointment the order of work cannot reach in time (new work ordered before a
-        # pinned one, a task running over into its successor's accepted day) empties the
-        # windows: CP-SAT would refuse the whole cooperative's plan for it.
-        windows = TimeWindows(project, project.horizon)
-        late = sorted(
-            problem.tasks[a].id
-            for a, (e, s) in enumerate(zip(windows.es, windows.ls, strict=True))
-            if e > s
-        )
-        if late:
-            b.refuse(
-                late,
-                "a fixed appointment leaves no room for the order of work (tasks "
-                + ", ".join(late)
-                + ")",
-                "no_room",
-            )
     return Mapping(
         problem, project, list(problem.tasks), names_per_task, b.messages, dict(b.unplannable)
     )
@@ -253,6 +235,27 @@ def _unordered(project: core.Project) -> set[int]:
             if waiting[succ] == 0:
                 ready.append(succ)
     return {a for a, n in enumerate(waiting) if n > 0}
+
+
+def _with_unreachable(mapping: Mapping) -> Mapping:
+    """``mapping`` with the tasks whose time window is empty refused: a fixed appointment the
+    order of work cannot reach in time (new work ordered before a pinned one, a task running
+    into its successor's accepted day) would make CP-SAT refuse the whole cooperative's plan.
+    Checked once per plan, not in ``build``, which the LNS steps and quotes call again."""
+    windows = TimeWindows(mapping.project, mapping.project.horizon)
+    late = sorted(
+        mapping.tasks[a].id
+        for a, (e, s) in enumerate(zip(windows.es, windows.ls, strict=True))
+        if e > s
+    )
+    if not late:
+        return mapping
+    message = "a fixed appointment leaves no room for the order of work (tasks "
+    return replace(
+        mapping,
+        messages=[*mapping.messages, message + ", ".join(late) + ")"],
+        unplannable={**mapping.unplannable, **dict.fromkeys(late, "no_room")},
+    )
 
 
 def _without_unplannable(
@@ -399,6 +402,8 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
     options = options or SolveOptions()
     t0 = time.perf_counter()
     mapping = build(problem)
+    if not mapping.messages:  # a cycle leaves no order to compute windows in
+        mapping = _with_unreachable(mapping)
     if mapping.messages:
         rest, set_aside = _without_unplannable(problem, mapping)
         if not set_aside or not rest.tasks:
@@ -406,7 +411,6 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
                 "infeasible",
                 wall_time=time.perf_counter() - t0,
                 messages=tuple(mapping.messages),
-                set_aside=tuple(set_aside),
                 set_aside_reasons=set_aside,
             )
         # One order's problem (a site no member serves any more, a circle in its order of
@@ -415,7 +419,6 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
         return replace(
             result,
             messages=(*mapping.messages, *result.messages),
-            set_aside=(*set_aside, *result.set_aside),
             set_aside_reasons={**set_aside, **result.set_aside_reasons},
             wall_time=time.perf_counter() - t0,
         )

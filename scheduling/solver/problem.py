@@ -232,10 +232,14 @@ class Plan:
     messages: tuple[str, ...] = ()
     first_plan_time: float = 0.0
     package_completion: dict[str, int] = field(default_factory=dict)
-    # Packages left out of the plan for an input problem the messages name; the rest is planned.
-    set_aside: tuple[str, ...] = ()
-    # Per package set aside, the ``REASONS`` codes of its problems.
+    # Packages left out of the plan for an input problem the messages name (the rest is
+    # planned), each with the ``REASONS`` codes of its problems.
     set_aside_reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def set_aside(self) -> tuple[str, ...]:
+        """The packages left out of the plan."""
+        return tuple(self.set_aside_reasons)
 
     @property
     def gap(self) -> float:
