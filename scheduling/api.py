@@ -26,9 +26,16 @@ from zunft.core.realtime import may_join
 router = Router(tags=["planning"], auth=required_auth)
 
 
+class SetAsideTaskOut(Schema):
+    id: int
+    name_de: str
+    name_en: str
+
+
 class SetAsideOut(Schema):
     package: int
     reasons: list[str]
+    tasks: list[SetAsideTaskOut] = []  # runs before the tasks were stored have none
 
 
 class PlanRunOut(Schema):

@@ -49,6 +49,7 @@ def _labels() -> dict:
             "refused": _("Could not ask for a re-plan (%(status)s)."),
             "set_aside": _("Not planned: %(orders)s."),
             "order": _("order %(package)s (%(reasons)s)"),
+            "order_tasks": _("order %(package)s, %(tasks)s (%(reasons)s)"),
             "reasons": {
                 "no_workshop": _("no member serves the site with this trade on a working day"),
                 "workshop_not_eligible": _("the workshop of a fixed appointment no longer fits"),

@@ -263,6 +263,25 @@ def stored_plan(ctx: Context) -> solver.Plan:
 
 
 @transaction.atomic
+def _set_aside(result: solver.Plan) -> list[dict]:
+    """The orders a run set aside, as stored on it: each with its reason codes and the tasks
+    its problems are about, named in both languages (the office sees them live, each clerk in
+    their own)."""
+    ids = [int(t) for tasks in result.set_aside_tasks.values() for t in tasks]
+    names = {
+        pk: {"id": pk, "name_de": de, "name_en": en}
+        for pk, de, en in Task.objects.filter(pk__in=ids).values_list("pk", "name_de", "name_en")
+    }
+    return [
+        {
+            "package": int(p),
+            "reasons": list(result.set_aside_reasons[p]),
+            "tasks": [names[int(t)] for t in result.set_aside_tasks.get(p, ()) if int(t) in names],
+        }
+        for p in sorted(result.set_aside, key=int)
+    ]
+
+
 def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     """Store the plan: update live appointments in place (raising their sequence), create the
     missing ones with a dispatch proposal to the chosen workshop, and tell the office, the
@@ -474,10 +493,7 @@ def plan_cooperative(
         wall_time=result.wall_time,
         parts=result.parts.__dict__,
         messages=list(result.messages),
-        set_aside=[
-            {"package": int(p), "reasons": list(result.set_aside_reasons.get(p, ()))}
-            for p in sorted(result.set_aside, key=int)
-        ],
+        set_aside=_set_aside(result),
     )
     with transaction.atomic():
         if result.assignments:

@@ -454,13 +454,14 @@ def test_a_re_plan_started_on_the_board_shows_its_progress_and_plans_what_waits(
 
     # A run that had to set an order aside (its own problem) says which, beside the new plan.
     page.keyboard.press("Escape")
-    aside = [{"package": rough.package_id, "reasons": ["no_room"]}]
+    pinned = {"id": rough.pk, "name_de": rough.name_de, "name_en": rough.name_en}
+    aside = [{"package": rough.package_id, "reasons": ["no_room"], "tasks": [pinned]}]
     result = {"status": "feasible", "moved": 0, "set_aside": aside}
     done = {"kind": "replan", "state": "done", "result": result}
     in_a_thread(emit, ["office"], "operation.progress", done)
     expect(state).to_contain_text(
-        f"Nicht geplant: Auftrag #{rough.package_id} (ein fester Termin lässt der Arbeit davor "
-        "oder danach keinen Platz)."
+        f"Nicht geplant: Auftrag #{rough.package_id}, {rough.name_de} (ein fester Termin lässt "
+        "der Arbeit davor oder danach keinen Platz)."
     )
     expect(state).to_contain_text("Neuer Plan")
     state.screenshot(path=str(SHOTS / "board-set-aside.png"))

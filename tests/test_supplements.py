@@ -435,7 +435,9 @@ def test_new_work_before_a_pinned_appointment_that_leaves_no_room_stops_only_its
         other = book(coop, bathroom, coop.heinz_site)
         run = services.plan_cooperative(today=TODAY, time_limit=3)
     new = package.tasks.get(code="nachtrag-1-1")
-    assert run.set_aside == [{"package": package.pk, "reasons": ["no_room"]}]
+    # The office is told which appointment to move.
+    pinned = {"id": tasks["finish"].pk, "name_de": "Endmontage", "name_en": "Final fit"}
+    assert run.set_aside == [{"package": package.pk, "reasons": ["no_room"], "tasks": [pinned]}]
     assert run.messages == [
         f"a fixed appointment leaves no room for the order of work (tasks {tasks['finish'].pk})"
     ]

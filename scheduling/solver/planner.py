@@ -260,13 +260,16 @@ def _with_unreachable(mapping: Mapping) -> Mapping:
 
 def _without_unplannable(
     problem: Problem, mapping: Mapping
-) -> tuple[Problem, dict[str, tuple[str, ...]]]:
-    """``problem`` without the packages of the tasks an input problem is about, and those
-    packages' ids (sorted) with the ``REASONS`` codes of their problems."""
+) -> tuple[Problem, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """``problem`` without the packages of the tasks an input problem is about; those
+    packages' ids (sorted) with the ``REASONS`` codes of their problems, and with the tasks
+    the problems are about."""
     why: dict[str, set[str]] = defaultdict(set)
+    which: dict[str, list[str]] = defaultdict(list)
     for t in problem.tasks:
         if t.id in mapping.unplannable:
             why[t.package].add(mapping.unplannable[t.id])
+            which[t.package].append(t.id)
     packages = sorted(why)
     kept = tuple(t for t in problem.tasks if t.package not in packages)
     ids = {t.id for t in kept}
@@ -276,7 +279,11 @@ def _without_unplannable(
         packages=tuple(p for p in problem.packages if p.id not in packages),
         precedences=tuple(p for p in problem.precedences if p.before in ids and p.after in ids),
     )
-    return rest, {p: tuple(sorted(why[p])) for p in packages}
+    return (
+        rest,
+        {p: tuple(sorted(why[p])) for p in packages},
+        {p: tuple(which[p]) for p in packages},
+    )
 
 
 def _precedences(problem: Problem, b: _Builder) -> tuple[core.Precedence, ...]:
@@ -405,13 +412,14 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
     if not mapping.messages:  # a cycle leaves no order to compute windows in
         mapping = _with_unreachable(mapping)
     if mapping.messages:
-        rest, set_aside = _without_unplannable(problem, mapping)
+        rest, set_aside, affected = _without_unplannable(problem, mapping)
         if not set_aside or not rest.tasks:
             return Plan(
                 "infeasible",
                 wall_time=time.perf_counter() - t0,
                 messages=tuple(mapping.messages),
                 set_aside_reasons=set_aside,
+                set_aside_tasks=affected,
             )
         # One order's problem (a site no member serves any more, a circle in its order of
         # work) must not stop the cooperative's planning: the rest is planned without it.
@@ -420,6 +428,7 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
             result,
             messages=(*mapping.messages, *result.messages),
             set_aside_reasons={**set_aside, **result.set_aside_reasons},
+            set_aside_tasks={**affected, **result.set_aside_tasks},
             wall_time=time.perf_counter() - t0,
         )
     passes = options.heuristic_passes if len(problem.tasks) <= decompose_above else 2

@@ -235,6 +235,9 @@ class Plan:
     # Packages left out of the plan for an input problem the messages name (the rest is
     # planned), each with the ``REASONS`` codes of its problems.
     set_aside_reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per package set aside, the tasks its problems are about (the pinned one without room, the
+    # tasks of the circle, the one nobody may do): what the office has to change.
+    set_aside_tasks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def set_aside(self) -> tuple[str, ...]:

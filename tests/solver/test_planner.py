@@ -286,6 +286,7 @@ def test_one_packages_input_problem_sets_it_aside_and_the_rest_is_planned():
     result = plan(problem, FAST)
     assert result.status == "optimal" and result.set_aside == ("circle", "roof")
     assert result.set_aside_reasons == {"circle": ("cycle",), "roof": ("no_workshop",)}
+    assert result.set_aside_tasks == {"circle": ("a", "b"), "roof": ("x",)}
     assert {a.task for a in result.assignments} == {"c", "d"}
     assert any("cycle (through tasks a, b)" in m for m in result.messages)
     assert any(m.startswith("task x: no eligible workshop") for m in result.messages)

@@ -640,10 +640,15 @@
     replanState.dataset.state = data.state;
     const result = data.result || {};
     // Orders with a problem of their own are set aside, the rest is planned: say which.
-    const aside = (result.set_aside || []).map((o) => fill(L10N.replan.order, {
-      package: `#${o.package}`,
-      reasons: o.reasons.map((r) => L10N.replan.reasons[r] || r).join(", "),
-    })).join("; ");
+    // Each with the tasks its problem is about (the pinned one to move, the circle to break).
+    const aside = (result.set_aside || []).map((o) => {
+      const tasks = (o.tasks || []).map((t) => (lang === "en" ? t.name_en : t.name_de) || t.name_de);
+      return fill(tasks.length ? L10N.replan.order_tasks : L10N.replan.order, {
+        package: `#${o.package}`,
+        tasks: tasks.join(", "),
+        reasons: o.reasons.map((r) => L10N.replan.reasons[r] || r).join(", "),
+      });
+    }).join("; ");
     const asideText = aside ? fill(L10N.replan.set_aside, { orders: aside }) : "";
     if (data.state === "done" && ["optimal", "feasible"].includes(result.status)) {
       const done = fill(L10N.replan.done, { moved: result.moved ?? (lastPlan ? lastPlan.moved : 0) });
