@@ -181,6 +181,9 @@ def test_an_offer_arrives_live_is_accepted_done_offline_and_released_to_the_next
     # The job is tomorrow's: the app asks before setting off today, and he goes.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("action-travel").click()
+    # Seen on his screen before the next tap: the click returns while the confirmation is
+    # still open, and "arrive" could otherwise hit the button of the state before setting off.
+    expect(page.get_by_test_id("field-status")).to_have_attribute("data-status", "travelling")
     page.get_by_test_id("action-arrive").click()
     expect(page.get_by_test_id("field-status")).to_have_attribute(
         "data-status", "on_site", timeout=10000
