@@ -30,7 +30,8 @@ class PlanRun(models.Model):
     messages = models.JSONField(_("messages"), default=list)
     moved = models.PositiveIntegerField(_("appointments moved"), default=0)
     # Orders the run could not plan for a problem of their own, ``{"package": id, "reasons":
-    # [code, …]}`` (``solver.problem.REASONS``; ``messages`` say more); the others were planned.
+    # [code, …], "tasks": [{"id", "name_de", "name_en"}, …]}`` (``solver.problem.REASONS``;
+    # ``messages`` say more); the others were planned.
     set_aside = models.JSONField(_("orders set aside"), default=list)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

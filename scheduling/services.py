@@ -262,12 +262,12 @@ def stored_plan(ctx: Context) -> solver.Plan:
     return solver.Plan(status="stored", assignments=tuple(assignments))
 
 
-@transaction.atomic
 def _set_aside(result: solver.Plan) -> list[dict]:
     """The orders a run set aside, as stored on it: each with its reason codes and the tasks
     its problems are about, named in both languages (the office sees them live, each clerk in
     their own)."""
-    ids = [int(t) for tasks in result.set_aside_tasks.values() for t in tasks]
+    tasks = result.set_aside_tasks
+    ids = [int(t) for package in tasks.values() for t in package]
     names = {
         pk: {"id": pk, "name_de": de, "name_en": en}
         for pk, de, en in Task.objects.filter(pk__in=ids).values_list("pk", "name_de", "name_en")
@@ -275,13 +275,14 @@ def _set_aside(result: solver.Plan) -> list[dict]:
     return [
         {
             "package": int(p),
-            "reasons": list(result.set_aside_reasons[p]),
-            "tasks": [names[int(t)] for t in result.set_aside_tasks.get(p, ()) if int(t) in names],
+            "reasons": list(reasons),
+            "tasks": [names[int(t)] for t in tasks[p] if int(t) in names],  # or deleted since
         }
-        for p in sorted(result.set_aside, key=int)
+        for p, reasons in sorted(result.set_aside_reasons.items(), key=lambda item: int(item[0]))
     ]
 
 
+@transaction.atomic
 def write_plan(ctx: Context, result: solver.Plan, run: PlanRun) -> int:
     """Store the plan: update live appointments in place (raising their sequence), create the
     missing ones with a dispatch proposal to the chosen workshop, and tell the office, the

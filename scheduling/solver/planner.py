@@ -260,30 +260,22 @@ def _with_unreachable(mapping: Mapping) -> Mapping:
 
 def _without_unplannable(
     problem: Problem, mapping: Mapping
-) -> tuple[Problem, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """``problem`` without the packages of the tasks an input problem is about; those
-    packages' ids (sorted) with the ``REASONS`` codes of their problems, and with the tasks
-    the problems are about."""
-    why: dict[str, set[str]] = defaultdict(set)
-    which: dict[str, list[str]] = defaultdict(list)
+) -> tuple[Problem, dict[str, dict[str, str]]]:
+    """``problem`` without the packages of the tasks an input problem is about, and per such
+    package (sorted) those tasks with their ``REASONS`` codes."""
+    problems: dict[str, dict[str, str]] = defaultdict(dict)
     for t in problem.tasks:
         if t.id in mapping.unplannable:
-            why[t.package].add(mapping.unplannable[t.id])
-            which[t.package].append(t.id)
-    packages = sorted(why)
-    kept = tuple(t for t in problem.tasks if t.package not in packages)
+            problems[t.package][t.id] = mapping.unplannable[t.id]
+    kept = tuple(t for t in problem.tasks if t.package not in problems)
     ids = {t.id for t in kept}
     rest = replace(
         problem,
         tasks=kept,
-        packages=tuple(p for p in problem.packages if p.id not in packages),
+        packages=tuple(p for p in problem.packages if p.id not in problems),
         precedences=tuple(p for p in problem.precedences if p.before in ids and p.after in ids),
     )
-    return (
-        rest,
-        {p: tuple(sorted(why[p])) for p in packages},
-        {p: tuple(which[p]) for p in packages},
-    )
+    return rest, {p: problems[p] for p in sorted(problems)}
 
 
 def _precedences(problem: Problem, b: _Builder) -> tuple[core.Precedence, ...]:
@@ -412,14 +404,13 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
     if not mapping.messages:  # a cycle leaves no order to compute windows in
         mapping = _with_unreachable(mapping)
     if mapping.messages:
-        rest, set_aside, affected = _without_unplannable(problem, mapping)
+        rest, set_aside = _without_unplannable(problem, mapping)
         if not set_aside or not rest.tasks:
             return Plan(
                 "infeasible",
                 wall_time=time.perf_counter() - t0,
                 messages=tuple(mapping.messages),
-                set_aside_reasons=set_aside,
-                set_aside_tasks=affected,
+                set_aside_problems=set_aside,
             )
         # One order's problem (a site no member serves any more, a circle in its order of
         # work) must not stop the cooperative's planning: the rest is planned without it.
@@ -427,8 +418,7 @@ def plan(problem: Problem, options: SolveOptions | None = None, decompose_above:
         return replace(
             result,
             messages=(*mapping.messages, *result.messages),
-            set_aside_reasons={**set_aside, **result.set_aside_reasons},
-            set_aside_tasks={**affected, **result.set_aside_tasks},
+            set_aside_problems={**set_aside, **result.set_aside_problems},
             wall_time=time.perf_counter() - t0,
         )
     passes = options.heuristic_passes if len(problem.tasks) <= decompose_above else 2

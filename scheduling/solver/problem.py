@@ -200,7 +200,7 @@ class ObjectiveParts:
     moved_previous: int = 0
 
 
-#: Why a package is set aside (``Plan.set_aside_reasons``): no eligible workshop; the workshop
+#: Why a package is set aside (``Plan.set_aside_problems``): no eligible workshop; the workshop
 #: of a kept appointment no longer eligible; a pinned day its workshop does not work; the order
 #: of work in a circle, or naming an unknown task; a fixed appointment the order of work cannot
 #: reach in time.
@@ -233,16 +233,24 @@ class Plan:
     first_plan_time: float = 0.0
     package_completion: dict[str, int] = field(default_factory=dict)
     # Packages left out of the plan for an input problem the messages name (the rest is
-    # planned), each with the ``REASONS`` codes of its problems.
-    set_aside_reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # Per package set aside, the tasks its problems are about (the pinned one without room, the
-    # tasks of the circle, the one nobody may do): what the office has to change.
-    set_aside_tasks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # planned): per package, the tasks its problems are about (the pinned one without room, the
+    # tasks of a circle, the one nobody may do), each with its ``REASONS`` code.
+    set_aside_problems: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def set_aside(self) -> tuple[str, ...]:
         """The packages left out of the plan."""
-        return tuple(self.set_aside_reasons)
+        return tuple(self.set_aside_problems)
+
+    @property
+    def set_aside_reasons(self) -> dict[str, tuple[str, ...]]:
+        """Per package set aside, the ``REASONS`` codes of its problems (sorted)."""
+        return {p: tuple(sorted(set(why.values()))) for p, why in self.set_aside_problems.items()}
+
+    @property
+    def set_aside_tasks(self) -> dict[str, tuple[str, ...]]:
+        """Per package set aside, the tasks the office has to change."""
+        return {p: tuple(why) for p, why in self.set_aside_problems.items()}
 
     @property
     def gap(self) -> float:
