@@ -423,28 +423,45 @@ def default_billings(package: Package) -> list[TaskBilling]:
     return billings
 
 
-def _hourly_rate(workshop: Workshop, task: Task) -> Decimal:
-    offer = WorkshopTrade.objects.filter(workshop=workshop, trade=task.trade).first()
-    if offer is None:
+def hourly_rates(billings: list[TaskBilling]) -> dict[tuple[int, int], Decimal]:
+    """The performing workshops' hourly rates for the billed tasks' trades, by
+    ``(workshop id, trade id)``: one query for the whole invoice, not one per task."""
+    offers = WorkshopTrade.objects.filter(
+        workshop__in={b.workshop.pk for b in billings},
+        trade__in={b.task.trade_id for b in billings},
+    ).values_list("workshop_id", "trade_id", "hourly_rate")
+    return {(workshop, trade): rate for workshop, trade, rate in offers}
+
+
+def _hourly_rate(
+    workshop: Workshop, task: Task, rates: dict[tuple[int, int], Decimal] | None
+) -> Decimal:
+    if rates is None:
+        rates = hourly_rates([TaskBilling(task=task, workshop=workshop)])
+    rate = rates.get((workshop.pk, task.trade_id))
+    if rate is None:
         raise ValidationError(
             {
                 "billings": _("%(workshop)s does not offer the trade %(trade)s.")
                 % {"workshop": workshop.name, "trade": task.trade.name}
             }
         )
-    return offer.hourly_rate
+    return rate
 
 
 def lines_for_billing(
-    billing: TaskBilling, agreed: dict[tuple[str, str | None], Decimal] | None = None
+    billing: TaskBilling,
+    agreed: dict[tuple[str, str | None], Decimal] | None = None,
+    rates: dict[tuple[int, int], Decimal] | None = None,
 ) -> list[LineInput]:
     """Labour, machine, travel and material of one task, as separate positions so the §35a
     share can be stated. Labour is billed at the hourly rate the homeowner accepted for the task
     (``agreed``: :func:`jobs.supplements.agreed_task_rates`), else at the performing workshop's:
     a re-plan that hands the work to a dearer member, or a member's new price list, does not
-    change the price of an accepted order."""
+    change the price of an accepted order. ``rates``: :func:`hourly_rates` of the invoice's
+    billings, else looked up for this one."""
     task, workshop = billing.task, billing.workshop
-    rate = _hourly_rate(workshop, task)  # also refuses a workshop without the trade
+    rate = _hourly_rate(workshop, task, rates)  # also refuses a workshop without the trade
     agreed = agreed or {}
     trade = task.trade.name_de
     rate = agreed.get((trade, task.name_de), agreed.get((trade, None), rate))
@@ -743,7 +760,10 @@ def _compensation_lines(
 ) -> list[LineInput]:
     """The compensation's positions. Never more than the agreed price: the law takes it as the
     basis and the homeowner owes the share of it the work done makes up (§ 357a Abs. 2 BGB)."""
-    lines = [line for b in billings for line in lines_for_billing(b, agreed) if line.quantity]
+    rates = hourly_rates(billings)
+    lines = [
+        line for b in billings for line in lines_for_billing(b, agreed, rates) if line.quantity
+    ]
     contract = owed.contract
     net = sum((round_money(line.quantity * line.unit_price) for line in lines), ZERO)
     if contract is not None and net > contract.net:
@@ -770,7 +790,8 @@ def _package_billing(package: Package, billings, issuer: Workshop | None) -> dic
         _check_finished(package)  # before asking who did the work
         billings = billings if billings is not None else default_billings(package)
         _check_billings(package, billings, issuer)
-        lines = [line for billing in billings for line in lines_for_billing(billing, agreed)]
+        rates = hourly_rates(billings)
+        lines = [line for b in billings for line in lines_for_billing(b, agreed, rates)]
         if issuer is None:
             lines += coordination_fee_lines(package)
         return {"billings": billings, "lines": lines, "title": package.title}
