@@ -280,7 +280,8 @@ def test_the_genetic_search_goes_on_while_cp_sat_runs(monkeypatch):
     beside = _watch_searches(monkeypatch)
     project = random_project(3, n=30)
     result = solve(project, SolveOptions(time_limit=3, workers=2))
-    assert beside == [False, True]  # the start's search, then one beside CP-SAT
+    # the start's search, then two populations beside CP-SAT, each in its own thread
+    assert beside == [False, True, True]
     assert violations(project, result.modes, result.starts) == []
     # deterministic runs keep one after the other: equal inputs, equal plans
     beside.clear()
@@ -317,15 +318,16 @@ def test_cp_sat_solutions_join_the_search_beside_it(monkeypatch):
     from scheduling.solver import improve
 
     real = improve.genetic_search
-    received = []
+    received: dict[int, list] = {}  # per population (its seed)
 
     def search(*args, **kwargs):
         if kwargs.get("inbox") is None:  # the start's own search
             return real(*args, **kwargs)
+        mine = received.setdefault(kwargs["seed"], [])
         while not kwargs["stop"]():
-            received.extend(kwargs["inbox"]())
+            mine.extend(kwargs["inbox"]())
             time.sleep(0.01)
-        received.extend(kwargs["inbox"]())
+        mine.extend(kwargs["inbox"]())
         return None
 
     monkeypatch.setattr(improve, "genetic_search", search)
@@ -335,8 +337,10 @@ def test_cp_sat_solutions_join_the_search_beside_it(monkeypatch):
         time_limit=3, workers=2, on_solution=lambda seconds, value, bound: reported.append(value)
     )
     result = solve(project, options)
-    assert received and len(received) == len(reported)  # every CP-SAT solution, once
-    for modes, starts in received:
-        assert violations(project, modes, starts) == []
-    assert [evaluate(project, m, s)["makespan"] for m, s in received] == reported
+    assert len(received) == 2  # two populations, each told of every CP-SAT solution once
+    for got in received.values():
+        assert got and len(got) == len(reported)
+        for modes, starts in got:
+            assert violations(project, modes, starts) == []
+        assert [evaluate(project, m, s)["makespan"] for m, s in got] == reported
     assert min(reported) == result.objective
