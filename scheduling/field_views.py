@@ -202,11 +202,14 @@ LABELS = {
         "start_not_today": "Dieser Auftrag ist für {day} geplant, nicht für heute.",
         "start_waiting": "Vorher muss noch erledigt werden: {tasks}.",
         "start_anyway": "Trotzdem beginnen?",
+        "time_not_planned": "Dieser Auftrag ist für {day} geplant und noch nicht begonnen, "
+        "die Zeit ist für {date}.",
+        "time_anyway": "Trotzdem speichern?",
         "task_gone": "Dieser Termin ist nicht mehr in Ihrer Liste: übergeben oder abgesagt. "
         "Wurde er übergeben, gehen Ihre wartenden Stunden, Material und Fotos trotzdem ein.",
         "to_today": "Zu Heute",
         "login_again": "Bitte neu anmelden.",
-        "live": {"connecting": "verbinde …", "live": "live", "offline": "offline"},
+        "live": {"connecting": "verbinde …", "live": "aktuell", "offline": "offline"},
         "logout": "Abmelden",
         # the switch names the other language in that language, as a reader of it looks for it
         "switch_language": {"code": "en", "name": "English"},
@@ -386,6 +389,8 @@ LABELS = {
         "start_not_today": "This job is planned for {day}, not for today.",
         "start_waiting": "Still to be done first: {tasks}.",
         "start_anyway": "Start all the same?",
+        "time_not_planned": "This job is planned for {day} and not begun; the time is for {date}.",
+        "time_anyway": "Save all the same?",
         "task_gone": "This job is no longer in your list: handed on or cancelled. If it was "
         "handed on, your hours, material and photos still waiting arrive all the same.",
         "to_today": "To Today",

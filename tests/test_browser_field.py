@@ -901,9 +901,9 @@ def test_a_job_handed_on_says_so_on_the_first_workers_phone(field_stack, browser
 def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggles(
     field_stack, browser, coop
 ):
-    """The sink plumbing is planned for next week and waits for the wiring: setting off asks
-    first, and goes ahead once confirmed; a corrected entry of hours clears its error and says
-    it is saved; a tap on a checklist item's words ticks it."""
+    """The sink plumbing is planned for next week and waits for the wiring: hours for today and
+    setting off ask first, and setting off goes ahead once confirmed; a corrected entry of hours
+    clears its error and says it is saved; a tap on a checklist item's words ticks it."""
     import datetime as dt
 
     from django.utils import timezone
@@ -925,6 +925,20 @@ def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggl
     page.goto(f"{base}/monteur/#/termin/{offer.appointment_id}")
     status = page.get_by_test_id("field-status")
     expect(page.get_by_test_id("action-travel")).to_be_visible()
+
+    # Hours for today on the job not begun yet (the form comes filled in): asked first, and
+    # answered no, nothing is recorded.
+    time_asked = []
+    page.once("dialog", lambda dialog: (time_asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_test_id("time-form").locator("button[type=submit]").click()
+    expect(page.get_by_test_id("time-form")).to_be_visible()
+    today = timezone.localdate()
+    assert time_asked == [
+        f"Dieser Auftrag ist für {weekday} {day:%d.%m.} geplant und noch nicht begonnen, die "
+        f"Zeit ist für {['Mo', 'Di', 'Mi', 'Do', 'Fr', 'Sa', 'So'][today.weekday()]} "
+        f"{today:%d.%m.}.\n\nTrotzdem speichern?"
+    ]
+    expect(page.get_by_test_id("time-entries").locator("li")).to_have_count(0)
 
     asked = []
     answers = iter([False, True])  # no on the first tap, yes on the second

@@ -977,6 +977,15 @@
     return !reasons.length || window.confirm(`${reasons.join(" ")}\n\n${L.start_anyway}`);
   }
 
+  // Hours on a job not begun, for a day it is not planned on, are asked once more too: the form
+  // comes filled in with the last hour, and a job weeks away is easily the wrong card.
+  function timeConfirmed(c, date) {
+    const days = daysOf(c);
+    if (c.field_status || days.some((d) => d.date === date)) return true;
+    const planned = daySpan(days[0].date, days[days.length - 1].date);
+    return window.confirm(`${words(L.time_not_planned, { day: planned, date: dayLabel(date) })}\n\n${L.time_anyway}`);
+  }
+
   function photoInput(c, itemId, text) {
     const input = h("input", {
       type: "file", accept: "image/*", capture: "environment", class: "visually-hidden",
@@ -1067,6 +1076,7 @@
             saveEntry(c, "time", entry, body, e.target, L.changed_time);
             return;
           }
+          if (!timeConfirmed(c, from.value.slice(0, 10))) return;
           queue(c, L.time, "time", body);
           note.value = "";
         },
