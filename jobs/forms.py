@@ -38,6 +38,12 @@ def _parse_dates(text: str) -> list[dt.date]:
     return days
 
 
+def _unit_label(name: str, unit: str) -> str:
+    """The label of a quantity with its unit, "Fläche (m²)"; a name with brackets of its own
+    gets the unit after a comma ("Wandfläche (Fliesen), m²"), not a second pair."""
+    return f"{name}, {unit}" if name.rstrip().endswith(")") else f"{name} ({unit})"
+
+
 def _plain(value: Decimal) -> Decimal:
     """``value`` without trailing zeros and in plain notation (7.5, 20; never 2E+1)."""
     return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
@@ -108,7 +114,7 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
             # "6", not "6.00": the stored values have two places whatever the kind
             plain = int if whole else _plain
             self.fields[name] = field_class(
-                label=f"{p.name} ({p.get_unit_display()})" if p.unit else p.name,
+                label=_unit_label(p.name, p.get_unit_display()) if p.unit else p.name,
                 min_value=plain(p.minimum),
                 max_value=plain(p.maximum),
                 initial=plain(p.default),

@@ -223,7 +223,7 @@ def test_the_office_writes_a_supplement_and_the_homeowner_orders_it_on_her_phone
     phone.add_cookies([session_cookie(user, base)])
     order = phone.new_page()
     order.goto(f"{base}/auftrag/{package.pk}/")
-    expect(order.get_by_test_id("live-state")).to_have_text("live")
+    expect(order.get_by_test_id("live-state")).to_have_text("aktuell")
     expect(order.get_by_test_id("supplements")).to_have_count(0)
 
     desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="de-DE")

@@ -367,6 +367,19 @@ def test_the_wizard_marks_its_optional_fields_as_optional(portal):  # noqa: F811
     assert "Nachname</label>" in german and "Last name</label>" in english
 
 
+def test_a_quantity_names_its_unit_without_a_second_pair_of_brackets(portal):  # noqa: F811
+    from jobs.models import TemplateParameter
+
+    area = TemplateParameter.objects.get(template__code="bad", code="area")
+    area.name_de, area.unit = "Fläche", "MTK"
+    area.save()
+    assert "Fläche (m²)</label>" in Client().get("/pakete/bad/anfrage/").content.decode()
+    area.name_de = "Wandfläche (Fliesen)"
+    area.save()
+    page = Client().get("/pakete/bad/anfrage/").content.decode()
+    assert "Wandfläche (Fliesen), m²</label>" in page and "(Fliesen) (m²)" not in page
+
+
 def test_the_wizard_stores_the_pin_the_homeowner_placed(portal):  # noqa: F811
     response = Client().post(
         "/pakete/bad/anfrage/", wizard_form(latitude="53.031234", longitude="7.871234")
@@ -792,6 +805,10 @@ def test_a_returning_homeowner_finds_her_orders_and_nobody_elses(coop, bathroom)
     otto.force_login(coop.otto)
     assert 'data-testid="no-orders"' in otto.get("/meine-auftraege/").content.decode()
     assert Client().get("/meine-auftraege/").status_code == 302  # to the login
+    # A visitor finds the way in from every public page, the catalogue too.
+    visitor = Client().get("/pakete/").content.decode()
+    assert 'href="/meine-auftraege/" data-testid="nav-login">Anmelden</a>' in visitor
+    assert 'data-testid="nav-login"' not in page
 
 
 def test_error_pages_speak_german_and_lead_back_home(coop):
