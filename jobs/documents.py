@@ -49,7 +49,8 @@ def _own_documents(user, package: Package) -> list[Document]:
             documents.append(
                 Document(
                     "quote",
-                    _("Quote, version %(version)s") % {"version": quote.version},
+                    _("Quote %(number)s-%(version)s")
+                    % {"number": package.pk, "version": quote.version},
                     reverse("quote-pdf", args=[quote.pk]),
                     timezone.localdate(quote.created_at),
                 )

@@ -150,6 +150,9 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "postal_code" in self.errors and not self.data.get(self.add_prefix("city"), "").strip():
+            # The town is filled in from the postal code: its error is the one to fix.
+            self.errors.pop("city", None)
         given = [data.get(name) is not None for name in ("latitude", "longitude")]
         if any(given) and not all(given):
             self.add_error("latitude", _("Place the pin on the map again."))

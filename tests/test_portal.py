@@ -137,6 +137,8 @@ def test_the_code_mailed_with_the_quote_opens_the_quote_and_is_not_burnt_by_the_
     # "Log in by code to accept" -> "I already have a code": no second code that burns the first
     page = visitor.get("/anmelden/", {"email": "greta@example.org", "next": quote_url}).content
     assert b'data-testid="have-code"' in page
+    # The page and the mail give the code the same life.
+    assert "der 20 Minuten gültig ist" in page.decode() and "20 Minuten" in mail.outbox[0].body
     step = visitor.get(
         "/anmelden/", {"email": "greta@example.org", "next": quote_url, "step": "code"}
     ).content.decode()
@@ -378,6 +380,17 @@ def test_a_quantity_names_its_unit_without_a_second_pair_of_brackets(portal):  #
     area.save()
     page = Client().get("/pakete/bad/anfrage/").content.decode()
     assert "Wandfläche (Fliesen), m²</label>" in page and "(Fliesen) (m²)" not in page
+
+
+def test_a_wrong_postcode_is_the_one_error_not_also_the_town_it_would_fill_in(portal):  # noqa: F811
+    page = Client().post("/pakete/bad/anfrage/", wizard_form(postal_code="4966", city=""))
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert form.errors["postal_code"] == ["Eine deutsche Postleitzahl hat fünf Ziffern."]
+    assert "city" not in form.errors
+    # a right postal code and no town: the town is asked for
+    nameless = Client().post("/pakete/bad/anfrage/", wizard_form(city=""))
+    assert "city" in nameless.context["form"].errors
 
 
 def test_the_wizard_stores_the_pin_the_homeowner_placed(portal):  # noqa: F811
@@ -793,6 +806,8 @@ def test_a_returning_homeowner_finds_her_orders_and_nobody_elses(coop, bathroom)
     page = client.get("/meine-auftraege/").content.decode()
     assert page.count('class="card order"') == 2
     assert f"/auftrag/{accepted.pk}/" in page and f"/angebot/{quote.pk}/" in page
+    # named as the quote itself names it
+    assert f"Angebot {quote.package_id}-{quote.version}, gültig bis" in page
     assert 'data-testid="unread"' in page
     assert 'data-testid="nav-my-orders"' in page
 

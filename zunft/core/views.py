@@ -49,7 +49,16 @@ def login_with_code(request):
             request, _("If we know this address, a code is on its way. Look in your mail.")
         )
         step = "code"
-    return render(request, "login.html", {"email": email, "step": step, "next": next_url})
+    return render(
+        request,
+        "login.html",
+        {
+            "email": email,
+            "step": step,
+            "next": next_url,
+            "code_minutes": settings.LOGIN_CODE_MINUTES,
+        },
+    )
 
 
 def set_language(request):
