@@ -976,6 +976,8 @@ def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggl
     expect(toast).to_have_text("Arbeitszeit gespeichert", timeout=10000)
     expect(toast).to_have_class(re.compile(r"\bok\b"))
     page.screenshot(path=SHOTS / "field-time-saved.png")
+    toast.click()  # a tap puts the notice away, off the buttons under it
+    expect(toast).to_be_hidden()
 
     # The item's words tick it; the box is named by them.
     page.get_by_test_id("check-text-clean").click()

@@ -9,6 +9,8 @@
   const view = document.getElementById("view");
   const banner = document.getElementById("banner");
   const toastBox = document.getElementById("toast");
+  // A notice lies over the buttons under it: a tap on it puts it away at once.
+  toastBox.addEventListener("click", (e) => { if (!e.target.closest("a")) toastBox.hidden = true; });
   const store = {
     get(key) { try { return JSON.parse(localStorage.getItem(`field.${config.user}.${key}`)); } catch (e) { return null; } },
     set(key, value) { try { localStorage.setItem(`field.${config.user}.${key}`, JSON.stringify(value)); } catch (e) { /* full */ } },
