@@ -88,6 +88,8 @@ def test_the_demo_homeowner_sees_her_planned_order_and_the_quote_she_can_accept(
     # The accepted quote is among her documents.
     assert 'data-testid="documents"' in order and "/angebot/" in order
     assert f"Angebot {bathroom.pk}-1" in order  # named as the quote names itself
+    site = bathroom.site
+    assert f"{site.street}, {site.postal_code} {site.city}</span>" in order  # where, in full
     # A tradesperson on the job sees no prices, and is told why the list is empty.
     from trades.models import Worker
 
