@@ -111,10 +111,11 @@ def _uniform(state):
 
 
 @njit(cache=True, nogil=True)
-def child(mother, father, related, rate, state):
+def child(mother, father, related, rate, shifts, state):
     """Hartmann's two-point crossover of two precedence-feasible lists (it keeps feasibility),
     then mutation: neighbours swap with probability ``rate`` unless ``related`` (a direct
-    precedence between them)."""
+    precedence between them), and ``shifts`` activities move to a random place between their
+    nearest related neighbours (``_shift``)."""
     n = mother.shape[0]
     q1 = int(_uniform(state) * (n + 1))
     q2 = int(_uniform(state) * (n + 1))
@@ -140,7 +141,34 @@ def child(mother, father, related, rate, state):
     for i in range(n - 1):
         if _uniform(state) < rate and not related[out[i], out[i + 1]]:
             out[i], out[i + 1] = out[i + 1], out[i]
+    for _ in range(shifts):
+        _shift(out, related, int(_uniform(state) * n), state)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _shift(out, related, i, state):
+    """Move the activity at ``i`` (in place) to a random position after its last related
+    activity before it and before its first one after it: in a precedence-feasible list those
+    are its nearest predecessor and successor, so the list stays feasible. Unlike a swap of
+    neighbours it carries an activity past many others at once."""
+    n = out.shape[0]
+    a = out[i]
+    lo, hi = 0, n - 1
+    for j in range(i - 1, -1, -1):
+        if related[a, out[j]]:
+            lo = j + 1
+            break
+    for j in range(i + 1, n):
+        if related[a, out[j]]:
+            hi = j - 1
+            break
+    t = lo + int(_uniform(state) * (hi - lo + 1))
+    if t < i:
+        out[t + 1 : i + 1] = out[t:i].copy()
+    elif t > i:
+        out[i:t] = out[i + 1 : t + 1].copy()
+    out[t] = a
 
 
 @njit(cache=True, nogil=True)
@@ -203,7 +231,7 @@ def warm_up() -> None:
     dem = np.ones((2, 1), np.int64)
     justify(sgs(order, *rows, one, dem, cap, 5), order, *rows, *back, one, dem, cap, 5)
     stream = np.zeros(1, np.uint64)
-    child(order, order[::-1].copy(), np.ones((2, 2), np.bool_), 0.5, stream)
+    child(order, order[::-1].copy(), np.ones((2, 2), np.bool_), 0.5, 1, stream)
     use = np.ones((2, 2, 1), np.int64)
     two, nine = np.full(2, 2, np.int64), np.full(1, 9, np.int64)
     mode_child(order, order, order, two, use, nine, 1.0, stream)

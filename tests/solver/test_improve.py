@@ -92,14 +92,21 @@ def test_crossover_and_mutation_keep_lists_precedence_feasible_and_follow_their_
     related = _related(sgs)
     children = set()
     for seed in range(40):
-        child = kernel.child(mother, father, related, 0.3, np.array([seed], np.uint64))
+        child = kernel.child(mother, father, related, 0.3, 3, np.array([seed], np.uint64))
         assert sorted(child.tolist()) == list(range(30))
         position = {a: i for i, a in enumerate(child.tolist())}
         assert all(position[p.pred] < position[p.succ] for p in project.precedences)
-        again = kernel.child(mother, father, related, 0.3, np.array([seed], np.uint64))
+        again = kernel.child(mother, father, related, 0.3, 3, np.array([seed], np.uint64))
         assert (again == child).all()
         children.add(tuple(child.tolist()))
     assert len(children) > 20  # a stream, not a constant
+    stream = np.array([7], np.uint64)
+    assert (kernel.child(mother, mother, related, 0.0, 0, stream) == mother).all()
+    moved = [kernel.child(mother, mother, related, 0.0, 1, stream) for _ in range(40)]
+    for child in moved:  # the shift alone keeps every precedence
+        position = {a: i for i, a in enumerate(child.tolist())}
+        assert all(position[p.pred] < position[p.succ] for p in project.precedences)
+    assert sum((child != mother).any() for child in moved) > 20
 
 
 def test_genetic_search_never_returns_worse_or_infeasible_and_is_deterministic():
