@@ -982,8 +982,10 @@
   // Hours on a job not begun, for a day it is not planned on, are asked once more too: the form
   // comes filled in with the last hour, and a job weeks away is easily the wrong card.
   function timeConfirmed(c, date) {
+    // The form is kept across redraws with the card it was made for; the job may have begun since.
+    c = cardFor(c.appointment) || c;
     const days = daysOf(c);
-    if (c.field_status || days.some((d) => d.date === date)) return true;
+    if (effectiveStatus(c) || days.some((d) => d.date === date)) return true;
     const planned = daySpan(days[0].date, days[days.length - 1].date);
     return window.confirm(`${words(L.time_not_planned, { day: planned, date: dayLabel(date) })}\n\n${L.time_anyway}`);
   }
