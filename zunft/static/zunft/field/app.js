@@ -243,6 +243,15 @@
     onChange: async () => { pending = await outbox.list(); renderBanner(); if (route().name === "task") render(); },
     onApplied: (item) => {
       const id = item.appointment;
+      // A read begun before this step reached the server brings the job back as it was: until
+      // the re-read below answers, the step stands (else "Noch nicht begonnen" flashes up again
+      // after "Unterwegs", with its buttons under the worker's thumb).
+      const step = id && item.body && item.url.endsWith("/status") && AFTER[item.body.action];
+      const card = step && cardFor(id);
+      if (card) {
+        card.field_status = step;
+        details[id] = card;
+      }
       const saved = savedText(item);
       if (saved) confirmSaved(saved, formOf(item));
       if (id) loadDetail(id);
