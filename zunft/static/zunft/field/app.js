@@ -246,7 +246,7 @@
       // A read begun before this step reached the server brings the job back as it was: until
       // the re-read below answers, the step stands (else "Noch nicht begonnen" flashes up again
       // after "Unterwegs", with its buttons under the worker's thumb).
-      const step = id && item.body && item.url.endsWith("/status") && AFTER[item.body.action];
+      const step = id && statusStep(item);
       const card = step && cardFor(id);
       if (card) {
         card.field_status = step;
@@ -818,8 +818,13 @@
   // stored detail knows nothing of those steps, and offering them again would queue them twice.
   function effectiveStatus(c) {
     return pending
-      .filter((p) => p.appointment === c.appointment && p.url.endsWith("/status") && p.body)
-      .reduce((status, p) => AFTER[p.body.action] || status, c.field_status || "");
+      .filter((p) => p.appointment === c.appointment)
+      .reduce((status, p) => statusStep(p) || status, c.field_status || "");
+  }
+
+  // The status an outbox entry leads to, if it is a step of the job's status.
+  function statusStep(item) {
+    return item.body && item.url.endsWith("/status") ? AFTER[item.body.action] : undefined;
   }
 
   // Back goes where the job was opened from: the Team list, else its day or week.
