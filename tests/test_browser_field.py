@@ -926,13 +926,18 @@ def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggl
     status = page.get_by_test_id("field-status")
     expect(page.get_by_test_id("action-travel")).to_be_visible()
 
-    # Hours for today on the job not begun yet (the form comes filled in): asked first, and
-    # answered no, nothing is recorded.
+    # Hours for today on the job not begun yet (the form comes filled in with the last hour,
+    # which began yesterday in the first hour after midnight): asked first, and answered no,
+    # nothing is recorded.
     time_asked = []
+    form = page.get_by_test_id("time-form")
+    today = dt.date.fromisoformat(
+        form.locator("input[type=datetime-local]").first.input_value()[:10]
+    )
+    assert today in (timezone.localdate(), timezone.localdate() - dt.timedelta(days=1))
     page.once("dialog", lambda dialog: (time_asked.append(dialog.message), dialog.dismiss()))
-    page.get_by_test_id("time-form").locator("button[type=submit]").click()
+    form.locator("button[type=submit]").click()
     expect(page.get_by_test_id("time-form")).to_be_visible()
-    today = timezone.localdate()
     assert time_asked == [
         f"Dieser Auftrag ist für {weekday} {day:%d.%m.} geplant und noch nicht begonnen, die "
         f"Zeit ist für {['Mo', 'Di', 'Mi', 'Do', 'Fr', 'Sa', 'So'][today.weekday()]} "
