@@ -18,9 +18,10 @@ Tightening beyond a plain model:
   with forward-backward justification (``improve``), multi-mode ones with budgets from a mode
   vector of a resource relaxation (``modes``); pure makespan models with 8+ workers give more
   threads to CP-SAT's LNS (J60/J120 at 10 s: measured);
-* on those projects the genetic search goes on beside CP-SAT (``race``), which then runs a
-  quarter of the workers, and the better schedule wins: on hard J120 instances CP-SAT hardly
-  improves its start in the time left, and on hard J60 ones the search gains from the cores.
+* on those projects the genetic search goes on beside CP-SAT (``race``), which then leaves
+  most of the workers to it (``RACE_CP_SAT_SHARE``), and the better schedule wins: on hard
+  J120 instances CP-SAT hardly improves its start in the time left, and on hard J60 ones the
+  search gains from the cores.
 """
 
 from __future__ import annotations
@@ -63,7 +64,11 @@ RACE_ELITES = 8
 # elites need the generations (40 hard MMLIB50 instances: 26 at best known, 0.85 % with one;
 # 24, 1.06 % with two).
 RACE_ISLANDS = 2
-# Racing, CP-SAT runs this fraction of ``SolveOptions.workers`` (see ``_parameters``).
+# Racing, CP-SAT runs ``SolveOptions.workers`` divided by this and leaves the rest of the cores to
+# the genetic search. Beside eight threads the search got a ninth of two cores (hard J120
+# instances: mean gap 8.45 % with 8 threads, 8.01 % with 4); 35 hard J60 instances beside two
+# search populations: 19 at best known, mean gap 0.59 % with 4; 22, 0.45 % with 2; 20, 0.54 %
+# with 1.
 RACE_CP_SAT_SHARE = 4
 ALWAYS = True  # presence of a mode that is the only choice
 
@@ -90,7 +95,7 @@ class SolveOptions:
     ``mode_generations``: there the start decides most, as CP-SAT's own search over modes is
     weak (MMLIB50 sample: heuristic gap 4.5 % with one plan and 30 generations, 2.0 % with
     eight plans and 100). ``race`` keeps the genetic search running beside CP-SAT on such
-    projects when not ``deterministic``; CP-SAT then runs a quarter of ``workers``.
+    projects when not ``deterministic``; CP-SAT then runs ``workers // RACE_CP_SAT_SHARE``.
     """
 
     time_limit: float = 10.0
@@ -610,10 +615,6 @@ def _parameters(
 ) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
-    # Racing, CP-SAT leaves most threads to the genetic search: beside eight it got a ninth of
-    # two cores (hard J120 instances: mean gap 8.45 % with 8 threads, 8.01 % with 4; 35 hard J60
-    # instances, beside two search threads: 19 at best known, mean gap 0.59 % with 4; 22, 0.45 %
-    # with 2; 20, 0.54 % with 1).
     p.num_workers = max(1, options.workers // RACE_CP_SAT_SHARE if racing else options.workers)
     p.random_seed = options.seed
     p.log_search_progress = options.log
