@@ -13,6 +13,10 @@ pathological cases.
 
 The decoder and the variation operators run compiled (``kernel``): about 16,000 children a
 second on a J120 instance against 370 in plain Python, the same schedules for the same lists.
+Each child is a call of its own, so two populations in two threads wait for each other at the
+interpreter lock; compiling whole generations instead doubled the children a second there, yet
+the whole J60 set at 10 s fell from 94.2 % at best known (two runs) to 92.9 % and MMLIB50 stayed
+at 90.4 %: the converged search does not gain from more of the same children.
 """
 
 from __future__ import annotations
