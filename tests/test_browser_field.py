@@ -931,15 +931,17 @@ def test_starting_early_asks_first_a_save_is_confirmed_and_a_checklist_row_toggl
     # nothing is recorded.
     time_asked = []
     form = page.get_by_test_id("time-form")
-    day = dt.date.fromisoformat(form.locator("input[type=datetime-local]").first.input_value()[:10])
-    assert day in (timezone.localdate(), timezone.localdate() - dt.timedelta(days=1))
+    hour_day = dt.date.fromisoformat(
+        form.locator("input[type=datetime-local]").first.input_value()[:10]
+    )
+    assert hour_day in (timezone.localdate(), timezone.localdate() - dt.timedelta(days=1))
     page.once("dialog", lambda dialog: (time_asked.append(dialog.message), dialog.dismiss()))
     form.locator("button[type=submit]").click()
     expect(page.get_by_test_id("time-form")).to_be_visible()
     assert time_asked == [
         f"Dieser Auftrag ist für {weekday} {day:%d.%m.} geplant und noch nicht begonnen, die "
-        f"Zeit ist für {['Mo', 'Di', 'Mi', 'Do', 'Fr', 'Sa', 'So'][day.weekday()]} "
-        f"{day:%d.%m.}.\n\nTrotzdem speichern?"
+        f"Zeit ist für {['Mo', 'Di', 'Mi', 'Do', 'Fr', 'Sa', 'So'][hour_day.weekday()]} "
+        f"{hour_day:%d.%m.}.\n\nTrotzdem speichern?"
     ]
     expect(page.get_by_test_id("time-entries").locator("li")).to_have_count(0)
 
